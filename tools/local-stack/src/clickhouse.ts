@@ -18,7 +18,7 @@ import {
   waitFor,
   which,
 } from './process';
-import { HOST, StackSettings, TOOL_ROOT } from './settings';
+import { HOST, StackSettings, TOOL_ROOT, serviceDataDir } from './settings';
 import { renderTemplate, xmlEscape } from './template';
 import type { Logger, ServerStatus } from './types';
 
@@ -51,7 +51,7 @@ interface Paths {
 }
 
 function paths(s: StackSettings): Paths {
-  const dir = path.join(s.stackDir, 'clickhouse');
+  const dir = serviceDataDir(s.stackDir, 'clickhouse');
   return {
     dir,
     config: path.join(dir, 'config.xml'),
@@ -89,6 +89,11 @@ export async function startClickHouse(s: StackSettings, log: Logger): Promise<vo
       `clickhouse: process ${running} is running but /ping does not answer; try npm run stack:down`,
       logTail(p),
     );
+  }
+  // A server that another checkout's stack (or the user) started is used as it is.
+  if (await ping(s)) {
+    log(`clickhouse: using the server already answering on ${HOST}:${s.clickhouse.httpPort}`);
+    return;
   }
   for (const port of [s.clickhouse.httpPort, s.clickhouse.tcpPort]) {
     if (await tcpOpen(HOST, port))
@@ -133,7 +138,7 @@ export async function startClickHouse(s: StackSettings, log: Logger): Promise<vo
     });
     if (access.code !== 0) {
       throw new StackError(
-        `clickhouse: the clickhouse user cannot reach ${p.dir} (a parent directory is not traversable); set STACK_DIR to a directory outside it, e.g. /var/tmp/stack`,
+        `clickhouse: the clickhouse user cannot write to ${p.dir}; set STACK_DIR to a directory it can reach, e.g. /var/tmp/stack`,
       );
     }
   }

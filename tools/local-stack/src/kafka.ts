@@ -336,6 +336,11 @@ export async function startKafka(s: StackSettings, log: Logger): Promise<void> {
       tailFile(p.log),
     );
   }
+  // A broker that another checkout's stack (or the user) started is used as it is.
+  if (await serving(s)) {
+    log(`kafka: using the broker already serving on ${HOST}:${s.kafka.port}`);
+    return;
+  }
   for (const port of [s.kafka.port, s.kafka.controllerPort]) {
     if (await tcpOpen(HOST, port))
       throw await portTakenError(

@@ -13,7 +13,7 @@ import {
   waitFor,
   which,
 } from './process';
-import { HOST, StackSettings } from './settings';
+import { HOST, StackSettings, serviceDataDir } from './settings';
 import type { Logger, ServerStatus } from './types';
 
 export interface DebianCluster {
@@ -56,7 +56,7 @@ interface Paths {
 }
 
 function paths(s: StackSettings): Paths {
-  const dir = path.join(s.stackDir, 'postgres');
+  const dir = serviceDataDir(s.stackDir, 'postgres');
   return {
     dir,
     dataDir: path.join(dir, 'data'),

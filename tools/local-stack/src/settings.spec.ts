@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT, resolveSettings } from './settings';
+import { REPO_ROOT, resolveSettings, serviceDataDir } from './settings';
 
 describe('resolveSettings', () => {
   it('defaults to <repo>/.stack, the XDG cache and Kafka 4.1.1', () => {
@@ -29,5 +29,18 @@ describe('resolveSettings', () => {
 
   it('rejects a malformed KAFKA_VERSION', () => {
     expect(() => resolveSettings({ KAFKA_VERSION: 'latest' }, '/h')).toThrow(/KAFKA_VERSION/);
+  });
+});
+
+describe('serviceDataDir', () => {
+  it('keeps the data under the stack directory when every parent can be entered', () => {
+    expect(serviceDataDir('/srv/repo/.stack', 'clickhouse', () => true)).toBe(
+      '/srv/repo/.stack/clickhouse',
+    );
+  });
+
+  it('moves the data under /var/tmp when a parent is private to its owner', () => {
+    const dir = serviceDataDir('/srv/repo/.stack', 'postgres', (d) => d !== '/srv');
+    expect(dir).toMatch(/^\/var\/tmp\/streaming-platform-[0-9a-f]{12}\/postgres$/);
   });
 });

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -43,4 +45,30 @@ export function resolveSettings(
     clickhouse: { httpPort: 8123, tcpPort: 9000, readyTimeoutMs: 60_000 },
     postgres: { port: 5432, user: 'postgres', readyTimeoutMs: 60_000 },
   };
+}
+
+/**
+ * ClickHouse and a private PostgreSQL run as their own users, which must be able to enter
+ * every parent of their data directory. A checkout under a private home (mode 0700) cannot
+ * host them, so their data then lives under /var/tmp instead, in a directory named after
+ * the stack directory.
+ */
+export function serviceDataDir(
+  stackDir: string,
+  service: string,
+  canEnter: (dir: string) => boolean = othersCanEnter,
+): string {
+  const preferred = path.join(stackDir, service);
+  for (let dir = path.dirname(preferred); ; dir = path.dirname(dir)) {
+    if (!canEnter(dir)) {
+      const id = createHash('sha256').update(stackDir).digest('hex').slice(0, 12);
+      return path.join('/var/tmp', `streaming-platform-${id}`, service);
+    }
+    if (dir === path.dirname(dir)) return preferred;
+  }
+}
+
+/** A directory that does not exist yet will be created world-enterable (mode 0755). */
+function othersCanEnter(dir: string): boolean {
+  return !fs.existsSync(dir) || (fs.statSync(dir).mode & 0o001) !== 0;
 }

@@ -1,0 +1,96 @@
+import { Command, CommanderError } from 'commander';
+import { isConfigError } from './lib/config.error';
+import { explain, formatExplanation } from './lib/explain';
+import { loadWithProvenance, type LoadOptions } from './lib/loader';
+
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+interface CommonFlags {
+  readonly domain?: string;
+  readonly env?: string;
+  readonly configDir?: string;
+}
+
+/** Run the CLI and return its exit code; no `process.exit` so tests can drive it. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('config')
+    .description('Inspect and check the layered platform configuration')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.out(text.trimEnd()),
+      writeErr: (text) => io.err(text.trimEnd()),
+    });
+
+  const withCommon = (command: Command): Command =>
+    command
+      .option('-d, --domain <domain>', 'domain file to load (default: DOMAIN, then platform.yaml)')
+      .option(
+        '-e, --env <environment>',
+        'environment file to load (default: ENVIRONMENT, then platform.yaml)',
+      )
+      .option(
+        '-c, --config-dir <dir>',
+        'config directory (default: CONFIG_DIR, then the nearest config/)',
+      );
+
+  withCommon(program.command('explain'))
+    .description('print every effective key, its value (secrets masked) and where it came from')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: CommonFlags & { json?: boolean }) => {
+      const loaded = await loadWithProvenance(loadOptions(flags, io));
+      const explanation = explain(loaded);
+      io.out(flags.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
+    });
+
+  withCommon(program.command('validate'))
+    .description('load and validate; exit 0 when valid, 1 with every problem otherwise')
+    .action(async (flags: CommonFlags) => {
+      const loaded = await loadWithProvenance(loadOptions(flags, io));
+      io.out(
+        `config valid: domain ${loaded.domain}, environment ${loaded.environment} (${loaded.files.join(' < ')})`,
+      );
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are "errors" with exit code 0 in commander's exitOverride mode.
+      exitCode = error.exitCode;
+    } else if (isConfigError(error)) {
+      io.err(`config: ${error.code}: ${error.message}`);
+      exitCode = 1;
+    } else {
+      io.err(`config: ${error instanceof Error ? error.message : String(error)}`);
+      exitCode = 1;
+    }
+  }
+  return exitCode;
+}
+
+function loadOptions(flags: CommonFlags, io: CliIo): LoadOptions {
+  return {
+    domain: flags.domain,
+    environment: flags.env,
+    configDir: flags.configDir,
+    env: io.env,
+    cwd: io.cwd,
+  };
+}
+
+if (require.main === module) {
+  void runCli(process.argv.slice(2), {
+    out: (text) => console.log(text),
+    err: (text) => console.error(text),
+    env: process.env,
+    cwd: process.cwd(),
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}

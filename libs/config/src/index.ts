@@ -1,0 +1,50 @@
+// The one public door of @platform/config.
+export { load, loadWithProvenance, findConfigDir } from './lib/loader';
+export type { LoadOptions, LoadedConfig } from './lib/loader';
+export { deepMerge, deepMergeAll } from './lib/deep-merge';
+export { redact, MASK } from './lib/redact';
+export { explain, formatExplanation } from './lib/explain';
+export type { Explanation, ExplainEntry } from './lib/explain';
+export { ConfigError, isConfigError } from './lib/config.error';
+export type { ConfigErrorCode, ConfigIssue } from './lib/config.error';
+export { formatPath } from './lib/path';
+export type { ConfigPath } from './lib/path';
+export { sourceOf } from './lib/provenance';
+export type { Provenance } from './lib/provenance';
+export { parseBootstrapUri, parseEnvValue } from './lib/env-overrides';
+export type { Env } from './lib/env-overrides';
+export { isHostPort, platformSectionsSchema } from './lib/platform-config.schema';
+export type {
+  PlatformConfig,
+  PlatformSettings,
+  KafkaSettings,
+  KafkaSslSettings,
+  KafkaSaslSettings,
+  TopicPrefixes,
+  SchemaRegistrySettings,
+  ClickHouseSettings,
+  PostgresSettings,
+  SecretsSettings,
+  LoggingSettings,
+} from './lib/platform-config.schema';
+export { createSecretBackend } from './lib/secrets/secret-backend.factory';
+export type { SecretBackendContext } from './lib/secrets/secret-backend.factory';
+export type {
+  SecretBackend,
+  SecretBackendHealth,
+  SecretBackendName,
+} from './lib/secrets/secret-backend';
+export { EnvSecretBackend } from './lib/secrets/env-secret.backend';
+export { FileSecretBackend } from './lib/secrets/file-secret.backend';
+export { VaultSecretBackend } from './lib/secrets/vault-secret.backend';
+export type { VaultSecretBackendOptions } from './lib/secrets/vault-secret.backend';
+export {
+  PlatformConfigModule,
+  PLATFORM_CONFIG,
+  LOADED_PLATFORM_CONFIG,
+  InjectPlatformConfig,
+} from './lib/platform-config.module';
+export {
+  PLATFORM_CONFIG_MODULE_OPTIONS,
+  type PlatformConfigModuleOptions,
+} from './lib/platform-config.module-definition';

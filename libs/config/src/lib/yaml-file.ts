@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError } from './config.error';
+import { isPlainObject, type PlainObject } from './path';
+
+/**
+ * Read one YAML layer. `source` is the name used in messages (relative to the config dir).
+ * Syntax errors report file, line, column and the parser's reason, but not the source
+ * excerpt the parser would print: the offending line may hold a credential.
+ */
+export function readYamlFile(absolutePath: string, source: string): PlainObject {
+  return parseYamlText(readFileSync(absolutePath, 'utf8'), source);
+}
+
+export function parseYamlText(text: string, source: string): PlainObject {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const [first] = document.errors;
+  if (first) {
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    throw new ConfigError(
+      'CONFIG_YAML_MALFORMED',
+      `Malformed YAML in ${source} at line ${line}, column ${col}: ${first.message}`,
+      [{ path: [], source, line, column: col, message: first.message }],
+    );
+  }
+  const value: unknown = document.toJS({ maxAliasCount: 100 });
+  if (value === null || value === undefined) return {};
+  if (!isPlainObject(value)) {
+    const message = 'the top level must be a mapping of keys to values';
+    throw new ConfigError('CONFIG_YAML_MALFORMED', `Malformed YAML in ${source}: ${message}`, [
+      { path: [], source, message },
+    ]);
+  }
+  return value;
+}

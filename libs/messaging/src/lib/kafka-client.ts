@@ -1,0 +1,149 @@
+import type { ConnectionOptions } from 'node:tls';
+import {
+  CompressionTypes,
+  Kafka,
+  type KafkaConfig,
+  type RetryOptions,
+  type SASLOptions,
+} from 'kafkajs';
+import {
+  createKafkaLogCreator,
+  toKafkajsLogLevel,
+  type KafkaLogLevel,
+  type KafkaLogSink,
+} from './kafka-logger';
+import type { KafkaSettings } from '@platform/config';
+import { MessagingError } from './messaging.error';
+
+/**
+ * Client-wide retry policy: exponential backoff from 300 ms, doubling, capped at 30 s per
+ * operation and 8 attempts. kafkajs applies it to connects, metadata and admin calls;
+ * producers and consumers inherit it unless they pass their own.
+ */
+export const DEFAULT_RETRY: Readonly<RetryOptions> = Object.freeze({
+  initialRetryTime: 300,
+  multiplier: 2,
+  factor: 0.2,
+  maxRetryTime: 30_000,
+  retries: 8,
+});
+
+export interface CreateKafkaOptions {
+  /** Overrides `settings.client_id`, e.g. to name the service (`aggregator`). */
+  readonly clientId?: string;
+  /** Where kafkajs log records go; defaults to JSON lines on stderr. */
+  readonly logger?: KafkaLogSink;
+  /** Defaults to `info`. `KAFKAJS_LOG_LEVEL` in the environment still wins, as kafkajs intends. */
+  readonly logLevel?: KafkaLogLevel | 'nothing';
+  /** Overrides parts of `DEFAULT_RETRY`. */
+  readonly retry?: Readonly<RetryOptions>;
+}
+
+const PEM = /-----BEGIN [A-Z0-9 ]+-----/;
+
+function pem(field: 'ca' | 'cert' | 'key', value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!PEM.test(value)) {
+    // File paths are a common mistake here: fail at start-up, not at the first TLS handshake.
+    throw new MessagingError(
+      'CONFIG_INVALID',
+      `kafka.ssl.${field} must hold PEM contents (-----BEGIN ...-----), not a file path; load files through config (e.g. \${secret:KEY})`,
+      { retriable: false },
+    );
+  }
+  return value;
+}
+
+/** Maps `kafka.ssl` to what kafkajs hands to `tls.connect`. */
+export function toSslOptions(ssl: KafkaSettings['ssl']): boolean | ConnectionOptions {
+  if (typeof ssl === 'boolean') return ssl;
+  const options: ConnectionOptions = {};
+  const ca = pem('ca', ssl.ca);
+  const cert = pem('cert', ssl.cert);
+  const key = pem('key', ssl.key);
+  if (ca !== undefined) options.ca = [ca];
+  if (cert !== undefined) options.cert = cert;
+  if (key !== undefined) options.key = key;
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new MessagingError(
+      'CONFIG_INVALID',
+      'kafka.ssl.cert and kafka.ssl.key must be given together',
+      {
+        retriable: false,
+      },
+    );
+  }
+  if (ssl.reject_unauthorized !== undefined) options.rejectUnauthorized = ssl.reject_unauthorized;
+  return options;
+}
+
+export function toSaslOptions(sasl: KafkaSettings['sasl']): SASLOptions | undefined {
+  if (sasl === undefined) return undefined;
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+  }
+}
+
+/** Pure mapping of the `kafka` config section to a kafkajs `KafkaConfig` (no I/O). */
+export function toKafkaConfig(
+  settings: KafkaSettings,
+  options: CreateKafkaOptions = {},
+): KafkaConfig {
+  if (settings.brokers.length === 0) {
+    throw new MessagingError('CONFIG_INVALID', 'kafka.brokers must list at least one broker', {
+      retriable: false,
+    });
+  }
+  const clientId = options.clientId ?? settings.client_id;
+  const sasl = toSaslOptions(settings.sasl);
+  const config: KafkaConfig = {
+    brokers: [...settings.brokers],
+    clientId,
+    ssl: toSslOptions(settings.ssl),
+    connectionTimeout: settings.connection_timeout_ms,
+    requestTimeout: settings.request_timeout_ms,
+    enforceRequestTimeout: true,
+    retry: { ...DEFAULT_RETRY, ...options.retry },
+    logLevel: toKafkajsLogLevel(options.logLevel ?? 'info'),
+    logCreator: createKafkaLogCreator({
+      clientId,
+      // Scrub the password even where kafkajs embeds it in a free-text message.
+      secrets: sasl === undefined ? [] : [settings.sasl?.password ?? ''],
+      ...(options.logger === undefined ? {} : { sink: options.logger }),
+    }),
+  };
+  if (sasl !== undefined) config.sasl = sasl;
+  return config;
+}
+
+// kafkajs keeps a client's config private; health probes need it to build a retry-free twin.
+const configs = new WeakMap<Kafka, KafkaConfig>();
+
+/** The config a client was built with, if `createKafka` built it. Internal to this lib. */
+export function kafkaConfigOf(kafka: Kafka): KafkaConfig | undefined {
+  return configs.get(kafka);
+}
+
+/** A kafkajs client built from the `kafka` config section. */
+export function createKafka(settings: KafkaSettings, options: CreateKafkaOptions = {}): Kafka {
+  const config = toKafkaConfig(settings, options);
+  const kafka = new Kafka(config);
+  configs.set(kafka, config);
+  return kafka;
+}
+
+/** The producer compression that `kafka.compression` asks for. */
+export function compressionCodec(settings: Pick<KafkaSettings, 'compression'>): CompressionTypes {
+  switch (settings.compression) {
+    case 'none':
+      return CompressionTypes.None;
+    case 'gzip':
+      return CompressionTypes.GZIP;
+  }
+}
