@@ -1,14 +1,12 @@
 import type { Config } from 'jest';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const preset = require('./jest.preset.js');
 
 // Integration tests (*.int-spec.ts) against the real Kafka, ClickHouse and PostgreSQL
 // started by tools/local-stack. They share servers, so they run one file at a time.
 const config: Config = {
-  ...preset,
+  preset: './jest.preset.js',
   rootDir: '.',
-  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools'],
-  testMatch: ['**/*.int-spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs,tools}/**/*.int-spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/.stack/', '/dist/'],
   globalSetup: '<rootDir>/tools/local-stack/src/jest-global-setup.ts',
   maxWorkers: 1,
   testTimeout: 120_000,

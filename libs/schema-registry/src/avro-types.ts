@@ -1,0 +1,131 @@
+import * as avro from 'avsc';
+
+/** Whatever `avro.Type.forSchema` accepts (avsc does not export the name). */
+export type AvscSchema = Parameters<typeof avro.Type.forSchema>[0];
+type ForSchemaOptions = NonNullable<Parameters<typeof avro.Type.forSchema>[1]>;
+
+const UNDERLYING_LONG = Symbol('underlying long of a logical type');
+
+/**
+ * `timestamp-millis` stays a plain `number` of epoch milliseconds in JS, not a `Date`:
+ * the windowing engine, the sinks and the HTTP API all reason in epoch ms, and avsc keeps
+ * a `long` as a number, exact up to 2^53 (year 287396). Registering the logical type anyway
+ * makes the choice explicit and lets encoding reject anything but a safe integer.
+ */
+export class TimestampMillisType extends avro.types.LogicalType {
+  constructor(schema: AvscSchema, opts?: Partial<ForSchemaOptions>) {
+    // Marks the schema so that the type hook builds the underlying long as EXACT_LONG.
+    super({ ...(schema as object), [UNDERLYING_LONG]: true } as unknown as AvscSchema, opts);
+  }
+
+  protected override _fromValue(value: number): number {
+    return value;
+  }
+
+  protected override _toValue(value: unknown): number | undefined {
+    return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
+  }
+
+  /** Data written as a plain long (or an int, promoted) reads as a timestamp unchanged. */
+  protected override _resolve(writer: avro.Type): ((value: number) => number) | undefined {
+    return avro.Type.isType(writer, 'long', 'abstract:long', 'int', 'logical:timestamp-millis')
+      ? (value: number): number => value
+      : undefined;
+  }
+}
+
+const MAX_LONG = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_LONG = -MAX_LONG;
+
+/**
+ * avsc's built-in long zigzag-encodes through floating point and silently corrupts negative
+ * values below -2^52 (e.g. -(2^52 + 1) decodes as +2^52; found by the serde round-trip
+ * property). This long goes through BigInt instead: every safe integer encodes exactly,
+ * and a long outside the safe range fails to decode rather than losing precision.
+ */
+export const EXACT_LONG: avro.Type = avro.types.LongType.__with({
+  fromBuffer(buf: Buffer): number {
+    const n = buf.readBigInt64LE(0);
+    if (n > MAX_LONG || n < MIN_LONG) {
+      throw new Error(`long ${n} is outside the safe integer range of a JS number`);
+    }
+    return Number(n);
+  },
+  toBuffer(n: number): Buffer {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(BigInt(n));
+    return buf;
+  },
+  fromJSON(value: unknown): number {
+    return Number(value);
+  },
+  toJSON(n: number): number {
+    return n;
+  },
+  isValid(value: unknown): boolean {
+    return typeof value === 'number' && Number.isSafeInteger(value);
+  },
+  compare(a: number, b: number): number {
+    return a === b ? 0 : a < b ? -1 : 1;
+  },
+});
+
+/** The type names of a long: avsc's own, and that of a custom long such as EXACT_LONG. */
+export const isLongTypeName = (typeName: string): boolean =>
+  typeName === 'long' || typeName === 'abstract:long';
+
+export const LOGICAL_TYPES = { 'timestamp-millis': TimestampMillisType } as const;
+
+/**
+ * Every `long` becomes EXACT_LONG: a `"long"` reference, a `{"type": "long"}` (with no logical
+ * type, or one this lib does not know, which Avro reads as its underlying type), and the
+ * underlying long of a known logical type. avsc's `registry` option only covers the first.
+ */
+function exactLongHook(schema: unknown): avro.Type | undefined {
+  if (schema === 'long') return EXACT_LONG;
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return undefined;
+  const s = schema as { readonly type?: unknown; readonly logicalType?: unknown };
+  if (s.type !== 'long') return undefined;
+  const known = typeof s.logicalType === 'string' && s.logicalType in LOGICAL_TYPES;
+  return !known || UNDERLYING_LONG in s ? EXACT_LONG : undefined;
+}
+
+/** Parses an Avro schema the way every module of this lib does. Throws avsc's error. */
+export function forSchema(schema: unknown): avro.Type {
+  return avro.Type.forSchema(schema as AvscSchema, {
+    logicalTypes: LOGICAL_TYPES,
+    typeHook: exactLongHook,
+    // Decoded records are plain data, not objects carrying avsc's helper methods.
+    omitRecordMethods: true,
+  });
+}
+
+/**
+ * JSON with object keys sorted and no whitespace: two texts that differ only in formatting
+ * or key order give the same string. Arrays (fields, symbols, union branches) keep their
+ * order because it is meaningful.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
+    }
+    return sorted;
+  }
+  return value;
+}
+
+/** The full schema of a parsed type, defaults, aliases and docs included, as canonical JSON. */
+export function canonicalOfType(type: avro.Type): string {
+  return canonicalJson(type.schema({ exportAttrs: true }));
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,252 @@
+import * as avro from 'avsc';
+import { canonicalJson, canonicalOfType, errorMessage, forSchema } from './avro-types';
+import { SerdeError, SerdeIssue } from './serde.error';
+import { decodeFrame, encodeFrame, isValidSchemaId } from './wire-format';
+
+/** The port a schema registry client implements: the writer schema's text, by id. */
+export interface SchemaLookup {
+  getSchemaById(id: number): Promise<string>;
+}
+
+/** A schema as JSON text, as a JSON object (e.g. a generated `AvroRecordSchema`) or a parsed avsc type. */
+export type SchemaInput = string | avro.Type | object;
+
+interface ParsedSchema {
+  readonly type: avro.Type;
+  /** Full canonical JSON (defaults and aliases included): the reader's identity for resolvers. */
+  readonly fingerprint: string;
+}
+
+/**
+ * Avro serializer and deserializer over the Confluent wire format.
+ *
+ * - Writer schemas are fetched by id through the lookup port once, then cached (a failed
+ *   lookup is not cached, so the next message retries it).
+ * - Decoding into a reader schema resolves the writer's data into the reader's shape (Avro
+ *   schema resolution: added fields take their defaults, promotions apply, aliases match).
+ *   Resolvers are cached by (writer id, reader fingerprint). The fingerprint is the full
+ *   canonical schema, not Avro's Parsing Canonical Form: that form drops defaults and
+ *   aliases, which change what a resolver produces.
+ * - `timestamp-millis` values are plain numbers of epoch milliseconds (see TimestampMillisType).
+ * - Encoding is strict: a missing, mistyped or undeclared field fails with ENCODE_FAILED
+ *   and one issue per bad path, rather than being dropped or coerced.
+ */
+export class AvroSerde {
+  private readonly writers = new Map<number, Promise<ParsedSchema>>();
+  private readonly parsedByText = new Map<string, ParsedSchema>();
+  private readonly parsedByType = new WeakMap<avro.Type, ParsedSchema>();
+  private readonly resolvers = new Map<string, ReturnType<avro.Type['createResolver']>>();
+
+  constructor(private readonly lookup: SchemaLookup) {}
+
+  /** Encodes `value` with `schema` and frames it with `schemaId`. */
+  encode(schemaId: number, schema: SchemaInput, value: unknown): Buffer {
+    if (!isValidSchemaId(schemaId)) {
+      throw new SerdeError(
+        'ENCODE_FAILED',
+        `schema id ${String(schemaId)} is not an unsigned 32-bit integer`,
+      );
+    }
+    const { type } = this.parseInput(schema, 'ENCODE_FAILED', 'writer schema');
+    const issues = validate(type, value);
+    if (issues.length > 0) {
+      throw new SerdeError(
+        'ENCODE_FAILED',
+        `value does not match schema ${describe(type)} (id ${schemaId}): ${issues
+          .map((i) => `${i.path || '<root>'}: ${i.message}`)
+          .join('; ')}`,
+        { issues, schemaId },
+      );
+    }
+    let payload: Buffer;
+    try {
+      payload = type.toBuffer(value);
+    } catch (err) {
+      throw new SerdeError(
+        'ENCODE_FAILED',
+        `value could not be encoded with schema ${describe(type)} (id ${schemaId}): ${errorMessage(err)}`,
+        { schemaId, cause: err },
+      );
+    }
+    return encodeFrame(schemaId, payload);
+  }
+
+  /**
+   * Decodes a framed message. Without a reader schema the value has the writer's shape;
+   * with one, the writer's data is resolved into the reader's schema.
+   */
+  async decode(buf: Uint8Array, readerSchema?: SchemaInput): Promise<unknown> {
+    const { schemaId, payload } = decodeFrame(buf);
+    const writer = await this.writerSchema(schemaId);
+    const reader =
+      readerSchema === undefined
+        ? undefined
+        : this.parseInput(readerSchema, 'DECODE_FAILED', 'reader schema');
+    const resolver =
+      reader === undefined || reader.fingerprint === writer.fingerprint
+        ? undefined
+        : this.resolver(schemaId, writer, reader);
+    const type = reader?.type ?? writer.type;
+    try {
+      return type.fromBuffer(payload, resolver);
+    } catch (err) {
+      throw new SerdeError(
+        'DECODE_FAILED',
+        `payload of ${payload.length} byte(s) written with schema id ${schemaId} (${describe(
+          writer.type,
+        )}) could not be decoded: ${errorMessage(err)}`,
+        { schemaId, cause: err },
+      );
+    }
+  }
+
+  private writerSchema(schemaId: number): Promise<ParsedSchema> {
+    let pending = this.writers.get(schemaId);
+    if (!pending) {
+      pending = this.fetchWriter(schemaId);
+      this.writers.set(schemaId, pending);
+      // A registry outage must not poison the cache for this id.
+      pending.catch(() => this.writers.delete(schemaId));
+    }
+    return pending;
+  }
+
+  private async fetchWriter(schemaId: number): Promise<ParsedSchema> {
+    let text: string;
+    try {
+      text = await this.lookup.getSchemaById(schemaId);
+    } catch (err) {
+      throw new SerdeError(
+        'UNKNOWN_SCHEMA',
+        `schema id ${schemaId} could not be looked up: ${errorMessage(err)}`,
+        { schemaId, retriable: true, cause: err },
+      );
+    }
+    try {
+      return this.parseText(text);
+    } catch (err) {
+      throw new SerdeError(
+        'UNKNOWN_SCHEMA',
+        `schema id ${schemaId} is not a valid Avro schema: ${errorMessage(err)}`,
+        { schemaId, cause: err },
+      );
+    }
+  }
+
+  private resolver(
+    schemaId: number,
+    writer: ParsedSchema,
+    reader: ParsedSchema,
+  ): ReturnType<avro.Type['createResolver']> {
+    const key = `${schemaId}\u0000${reader.fingerprint}`;
+    let resolver = this.resolvers.get(key);
+    if (!resolver) {
+      try {
+        // Avro matches named types by unqualified name: a reader need not repeat the namespace.
+        resolver = reader.type.createResolver(writer.type, { ignoreNamespaces: true });
+      } catch (err) {
+        throw new SerdeError(
+          'DECODE_FAILED',
+          `reader schema ${describe(reader.type)} cannot read data written with schema id ${schemaId} (${describe(
+            writer.type,
+          )}): ${errorMessage(err)}`,
+          { schemaId, cause: err },
+        );
+      }
+      this.resolvers.set(key, resolver);
+    }
+    return resolver;
+  }
+
+  private parseInput(
+    schema: SchemaInput,
+    code: 'ENCODE_FAILED' | 'DECODE_FAILED',
+    role: string,
+  ): ParsedSchema {
+    try {
+      if (avro.Type.isType(schema)) {
+        const type = schema as avro.Type;
+        let parsed = this.parsedByType.get(type);
+        if (!parsed) {
+          parsed = { type, fingerprint: canonicalOfType(type) };
+          this.parsedByType.set(type, parsed);
+        }
+        return parsed;
+      }
+      return this.parseText(typeof schema === 'string' ? schema : JSON.stringify(schema));
+    } catch (err) {
+      throw new SerdeError(code, `${role} is not a valid Avro schema: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  private parseText(text: string): ParsedSchema {
+    let parsed = this.parsedByText.get(text);
+    if (!parsed) {
+      const type = forSchema(JSON.parse(text));
+      parsed = { type, fingerprint: canonicalOfType(type) };
+      this.parsedByText.set(text, parsed);
+    }
+    return parsed;
+  }
+}
+
+/** Every path at which `value` does not fit `type`, with what was expected there. */
+export function validate(type: avro.Type, value: unknown): SerdeIssue[] {
+  const issues: SerdeIssue[] = [];
+  // A field with a default may be left out (undefined): avsc writes the default.
+  type.isValid(value, {
+    errorHook: (path: string[], actual: unknown, expected: avro.Type) => {
+      issues.push({ path: path.join('.'), message: issueMessage(actual, expected) });
+    },
+  });
+  // avsc stops at a record with undeclared fields, so they are collected in a second pass.
+  type.isValid(value, {
+    noUndeclaredFields: true,
+    errorHook: (path: string[], actual: unknown, expected: avro.Type) => {
+      const undeclared = undeclaredFields(actual, expected);
+      if (undeclared.length > 0) {
+        issues.push({
+          path: path.join('.'),
+          message: `undeclared field(s) ${undeclared.map((k) => `"${k}"`).join(', ')} in ${describe(expected)}`,
+        });
+      }
+    },
+  });
+  return issues;
+}
+
+function undeclaredFields(actual: unknown, expected: avro.Type): string[] {
+  if (!avro.Type.isType(expected, 'record', 'error')) return [];
+  if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return [];
+  const declared = new Set((expected as avro.types.RecordType).fields.map((f) => f.name));
+  return Object.keys(actual).filter((k) => !declared.has(k));
+}
+
+function issueMessage(actual: unknown, expected: avro.Type): string {
+  if (actual === undefined) return `missing, expected ${describeSchema(expected)}`;
+  return `expected ${describeSchema(expected)}, got ${preview(actual)}`;
+}
+
+function describe(type: avro.Type): string {
+  return type.name ?? type.typeName;
+}
+
+function describeSchema(type: avro.Type): string {
+  if (type.name !== undefined) return type.name;
+  // A custom long or a logical type exports as its Avro schema, not its JS class name.
+  return canonicalJson(type.schema({ exportAttrs: true }));
+}
+
+function preview(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  try {
+    const text = JSON.stringify(value);
+    if (text === undefined) return typeof value;
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return typeof value;
+  }
+}
