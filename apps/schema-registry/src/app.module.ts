@@ -1,0 +1,35 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { PlatformConfigModule, type PlatformConfigModuleOptions } from '@platform/config';
+import { CompatibilityModule } from './compatibility/compatibility.module';
+import { CompatibilityConfigModule } from './config/compatibility-config.module';
+import { HealthModule } from './health/health.module';
+import { resolveDbSchema } from './persistence/db-schema';
+import { PersistenceModule } from './persistence/persistence.module';
+import { SchemasModule } from './schemas/schemas.module';
+import { SubjectsModule } from './subjects/subjects.module';
+
+export interface SchemaRegistryAppOptions {
+  /** PostgreSQL schema for the tables. Default: `SCHEMA_REGISTRY_DB_SCHEMA`, then `schema_registry`. */
+  readonly dbSchema?: string;
+  /** How the platform config is loaded. Default: `CONFIG_DIR`/`ENVIRONMENT`/`DOMAIN` and the nearest `config/`. */
+  readonly config?: PlatformConfigModuleOptions;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: SchemaRegistryAppOptions = {}): DynamicModule {
+    const dbSchema = resolveDbSchema(options.dbSchema, process.env);
+    return {
+      module: AppModule,
+      imports: [
+        PlatformConfigModule.forRoot({ ...options.config, isGlobal: true }),
+        PersistenceModule.forRoot({ dbSchema }),
+        SubjectsModule,
+        SchemasModule,
+        CompatibilityConfigModule,
+        CompatibilityModule,
+        HealthModule,
+      ],
+    };
+  }
+}

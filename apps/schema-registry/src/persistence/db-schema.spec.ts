@@ -1,0 +1,20 @@
+import { DEFAULT_DB_SCHEMA, resolveDbSchema } from './db-schema';
+
+describe(resolveDbSchema.name, () => {
+  it('prefers the explicit option, then SCHEMA_REGISTRY_DB_SCHEMA, then the default', () => {
+    expect(resolveDbSchema('explicit', { SCHEMA_REGISTRY_DB_SCHEMA: 'from_env' })).toBe('explicit');
+    expect(resolveDbSchema(undefined, { SCHEMA_REGISTRY_DB_SCHEMA: 'from_env' })).toBe('from_env');
+    expect(resolveDbSchema(undefined, { SCHEMA_REGISTRY_DB_SCHEMA: ' ' })).toBe(DEFAULT_DB_SCHEMA);
+    expect(resolveDbSchema(undefined, {})).toBe('schema_registry');
+  });
+
+  it.each([
+    'Upper',
+    'has-dash',
+    'x"; drop schema public; --',
+    '1starts_with_digit',
+    'a'.repeat(64),
+  ])('refuses %p', (name) => {
+    expect(() => resolveDbSchema(name, {})).toThrow(/invalid PostgreSQL schema name/);
+  });
+});

@@ -1,0 +1,100 @@
+import { DynamicModule, Logger, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
+import { Client } from 'pg';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { REGISTRY_ENTITIES } from './entities';
+import { REGISTRY_MIGRATIONS } from './migrations';
+import { RegistryStore } from './registry.store';
+
+export interface PersistenceOptions {
+  /** The PostgreSQL schema of the registry's tables (already validated, see resolveDbSchema). */
+  readonly dbSchema: string;
+}
+
+const logger = new Logger('PersistenceModule');
+
+/** The DataSource options: connection from the platform config's `postgres` section. */
+export function dataSourceOptions(
+  config: PlatformConfig,
+  dbSchema: string,
+): PostgresConnectionOptions {
+  const pg = config.postgres;
+  return {
+    type: 'postgres',
+    host: pg.host,
+    port: pg.port,
+    database: pg.database,
+    username: pg.username,
+    password: pg.password,
+    schema: dbSchema,
+    entities: REGISTRY_ENTITIES,
+    migrations: REGISTRY_MIGRATIONS,
+    // Each PG schema keeps its own migration history, so registries can share a database.
+    migrationsTableName: 'migrations',
+    migrationsRun: true,
+    migrationsTransactionMode: 'all',
+    synchronize: false,
+    logging: false,
+    applicationName: 'schema-registry',
+    extra: { max: 20, connectionTimeoutMillis: 5_000 },
+  };
+}
+
+/**
+ * TypeORM creates its migrations table inside the configured schema before it runs the
+ * first migration, so the schema has to exist first.
+ */
+async function ensureDbSchema(options: PostgresConnectionOptions): Promise<void> {
+  const client = new Client({
+    host: options.host,
+    port: options.port,
+    database: options.database,
+    user: options.username,
+    password: typeof options.password === 'string' ? options.password : undefined,
+    connectionTimeoutMillis: 5_000,
+  });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema ?? 'public'}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The DataSource (migrated at start-up) and the {@link RegistryStore} over it; global. */
+@Module({})
+export class PersistenceModule {
+  static forRoot(options: PersistenceOptions): DynamicModule {
+    return {
+      module: PersistenceModule,
+      global: true,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [PLATFORM_CONFIG],
+          useFactory: (config: PlatformConfig) => ({
+            ...dataSourceOptions(config, options.dbSchema),
+            retryAttempts: 5,
+            retryDelay: 2_000,
+          }),
+          dataSourceFactory: async (raw?: DataSourceOptions) => {
+            if (!raw || raw.type !== 'postgres')
+              throw new Error('schema-registry: expected PostgreSQL DataSource options');
+            await ensureDbSchema(raw);
+            logger.log({
+              event: 'datasource_configured',
+              host: raw.host,
+              port: raw.port,
+              database: raw.database,
+              schema: raw.schema,
+            });
+            return new DataSource(raw);
+          },
+        }),
+      ],
+      providers: [RegistryStore],
+      exports: [RegistryStore],
+    };
+  }
+}
