@@ -1,6 +1,7 @@
 import {
   detectLoggingVersions,
   parseJavaMajor,
+  parseKafkaVersionFromCommandLine,
   parseKafkaVersionFromLog,
   renderPom,
   renderServerProperties,
@@ -85,5 +86,25 @@ describe('parseJavaMajor', () => {
     expect(parseJavaMajor('openjdk version "17.0.15" 2025-04-15')).toBe(17);
     expect(parseJavaMajor('java version "1.8.0_392"')).toBe(8);
     expect(parseJavaMajor('???')).toBeNull();
+  });
+});
+
+describe('parseKafkaVersionFromCommandLine', () => {
+  it('reads the version from the jar cache path of a broker another checkout started', () => {
+    expect(
+      parseKafkaVersionFromCommandLine(
+        'java -Xmx1g -cp /home/u/.cache/streaming-platform/kafka-4.1.1/libs/* kafka.Kafka',
+      ),
+    ).toBe('4.1.1');
+  });
+
+  it('reads the version from a distribution jar name', () => {
+    expect(
+      parseKafkaVersionFromCommandLine('java -cp /opt/kafka/libs/kafka_2.13-3.9.0.jar kafka.Kafka'),
+    ).toBe('3.9.0');
+  });
+
+  it('gives null for a command line without a Kafka jar', () => {
+    expect(parseKafkaVersionFromCommandLine('java -jar other.jar')).toBeNull();
   });
 });

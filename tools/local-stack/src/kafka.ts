@@ -3,8 +3,10 @@ import * as path from 'node:path';
 import { StackError } from './errors';
 import { probeBroker } from './kafka-protocol';
 import {
+  cmdline,
   lastLines,
   ownedPid,
+  portListener,
   portTakenError,
   run,
   runChecked,
@@ -429,6 +431,18 @@ function kafkaVersion(p: Paths): string | null {
   }
 }
 
+/** The version of a broker another checkout started, read from its jar paths on the command line. */
+async function foreignKafkaVersion(port: number): Promise<string | null> {
+  const listener = await portListener(port);
+  return listener ? parseKafkaVersionFromCommandLine(cmdline(listener.pid)) : null;
+}
+
+/** `.../kafka-4.1.1/libs/*` (our cache) or `.../kafka_2.13-4.1.1.jar` (a distribution). */
+export function parseKafkaVersionFromCommandLine(commandLine: string): string | null {
+  const m = /kafka(?:_2\.1[23])?-(\d+\.\d+\.\d+)/.exec(commandLine);
+  return m ? m[1] : null;
+}
+
 export async function kafkaStatus(s: StackSettings): Promise<ServerStatus> {
   const p = paths(s);
   const address = `${HOST}:${s.kafka.port}`;
@@ -439,7 +453,7 @@ export async function kafkaStatus(s: StackSettings): Promise<ServerStatus> {
     return {
       name: 'kafka',
       address,
-      version: pid !== null ? kafkaVersion(p) : null,
+      version: pid !== null ? kafkaVersion(p) : await foreignKafkaVersion(s.kafka.port),
       healthy: brokers === undefined || brokers > 0,
       latencyMs: ms,
       detail: [

@@ -287,16 +287,22 @@ export function httpRequest(
   });
 }
 
-/** Best-effort description of the process listening on a TCP port ("pid 123 (java)"), or null. */
-export async function portOwner(port: number): Promise<string | null> {
+/** The process listening on a TCP port, best effort (needs `ss`), or null. */
+export async function portListener(port: number): Promise<{ pid: number; name: string } | null> {
   if (!which('ss')) return null;
   try {
     const res = await run('ss', ['-H', '-ltnp', `sport = :${port}`], { timeoutMs: 5000 });
     const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(res.stdout);
-    return m ? `pid ${m[2]} (${m[1]})` : null;
+    return m ? { pid: Number(m[2]), name: m[1] } : null;
   } catch {
     return null;
   }
+}
+
+/** Best-effort description of the process listening on a TCP port ("pid 123 (java)"), or null. */
+export async function portOwner(port: number): Promise<string | null> {
+  const listener = await portListener(port);
+  return listener ? `pid ${listener.pid} (${listener.name})` : null;
 }
 
 /** A clear error for "the port is taken by something that is not ours". */

@@ -14,9 +14,9 @@ describe(`${RegistryStore.name} under concurrent registrations`, () => {
   let second: RunningRegistry;
 
   beforeAll(async () => {
-    registry = await startRegistry(dbSchema);
-    // A second instance on the same tables: the locks are in PostgreSQL, not in the process.
-    second = await startRegistry(dbSchema);
+    // Two instances on the same tables, booting together on an empty schema: the migration
+    // and registration locks are in PostgreSQL, not in the process.
+    [registry, second] = await Promise.all([startRegistry(dbSchema), startRegistry(dbSchema)]);
   });
 
   afterAll(async () => {

@@ -33,7 +33,8 @@ export function dataSourceOptions(
     migrations: REGISTRY_MIGRATIONS,
     // Each PG schema keeps its own migration history, so registries can share a database.
     migrationsTableName: 'migrations',
-    migrationsRun: true,
+    // Run by migrateUnderLock, so instances starting together do not race.
+    migrationsRun: false,
     migrationsTransactionMode: 'all',
     synchronize: false,
     logging: false,
@@ -63,6 +64,27 @@ async function ensureDbSchema(options: PostgresConnectionOptions): Promise<void>
   }
 }
 
+/**
+ * Initializes the DataSource and runs pending migrations while holding a PostgreSQL
+ * advisory lock named after the schema: of several instances starting at once, one
+ * migrates and the others wait, then find nothing left to do.
+ */
+async function migrateUnderLock(dataSource: DataSource, dbSchema: string): Promise<DataSource> {
+  await dataSource.initialize();
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock(hashtext($1))', [`schema-registry:${dbSchema}`]);
+    const applied = await dataSource.runMigrations({ transaction: 'all' });
+    if (applied.length > 0)
+      logger.log({ event: 'migrations_applied', names: applied.map((m) => m.name) });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [`schema-registry:${dbSchema}`]);
+    await runner.release();
+  }
+  return dataSource;
+}
+
 /** The DataSource (migrated at start-up) and the {@link RegistryStore} over it; global. */
 @Module({})
 export class PersistenceModule {
@@ -89,7 +111,7 @@ export class PersistenceModule {
               database: raw.database,
               schema: raw.schema,
             });
-            return new DataSource(raw);
+            return migrateUnderLock(new DataSource(raw), raw.schema ?? 'public');
           },
         }),
       ],
