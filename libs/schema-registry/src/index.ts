@@ -51,3 +51,42 @@ export {
   encodeFrame,
 } from './wire-format';
 export type { Frame } from './wire-format';
+export {
+  SCHEMA_REGISTRY_CONTENT_TYPE,
+  SchemaRegistryClient,
+} from './client/schema-registry.client';
+export type {
+  CompatibilityTarget,
+  GetConfigOptions,
+  RegistryCompatibility,
+  RetryOptions,
+  SchemaRegistryClientOptions,
+  SubjectSchema,
+} from './client/schema-registry.client';
+export {
+  CONFLUENT_ERROR_CODES,
+  SchemaRegistryError,
+  isSchemaRegistryError,
+  isSubjectNotFound,
+} from './client/schema-registry.error';
+export type {
+  SchemaRegistryErrorOptions,
+  SchemaRegistryFailure,
+} from './client/schema-registry.error';
+export {
+  checkAgainstBaseline,
+  checkAgainstRegistry,
+  contractSchemas,
+  formatCheckReport,
+  readBaseline,
+  registerContracts,
+  writeBaseline,
+} from './cli/contracts-check';
+export type {
+  ContractSchema,
+  ContractsCheckReport,
+  ContractsRegistry,
+  RegisteredContract,
+  SubjectCheck,
+  SubjectStatus,
+} from './cli/contracts-check';

@@ -161,6 +161,15 @@ describe(AvroSerde.name, () => {
     expect(lookup.calls).toEqual([99, 99]);
   });
 
+  it('fails with UNKNOWN_SCHEMA, not retriable, when the lookup says a retry cannot help', async () => {
+    const notFound = Object.assign(new Error('Schema 7 not found'), { retriable: false });
+    const serde = new AvroSerde({ getSchemaById: () => Promise.reject(notFound) });
+
+    const err = await rejection(serde.decode(encodeFrame(7, Buffer.alloc(0))));
+
+    expect(err).toMatchObject({ code: 'UNKNOWN_SCHEMA', retriable: false, schemaId: 7 });
+  });
+
   it('fails with UNKNOWN_SCHEMA, not retriable, when the registry returns an invalid schema', async () => {
     const serde = new AvroSerde(new MapLookup(new Map([[5, '{"type":"recrod"}']])));
 

@@ -119,7 +119,9 @@ export class AvroSerde {
       throw new SerdeError(
         'UNKNOWN_SCHEMA',
         `schema id ${schemaId} could not be looked up: ${errorMessage(err)}`,
-        { schemaId, retriable: true, cause: err },
+        // A lookup port that says whether a retry can help is believed (a 404 cannot);
+        // otherwise assume a transient failure, as for a registry that did not answer.
+        { schemaId, retriable: lookupRetriable(err), cause: err },
       );
     }
     try {
@@ -249,4 +251,11 @@ function preview(value: unknown): string {
   } catch {
     return typeof value;
   }
+}
+
+function lookupRetriable(err: unknown): boolean {
+  if (typeof err === 'object' && err !== null && 'retriable' in err) {
+    return (err as { retriable: unknown }).retriable !== false;
+  }
+  return true;
 }
