@@ -1,0 +1,143 @@
+/** Shared plumbing of the benchmarks: child services, the native tools, and the report. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(__dirname, '../../..');
+
+export interface Row {
+  readonly measure: string;
+  readonly ours: number;
+  readonly native?: number;
+  readonly unit: string;
+  readonly note?: string;
+}
+
+/** Prints the rows as a table (with ours/native ratios) and writes them as JSON under tmp/bench/. */
+export function report(name: string, rows: readonly Row[], context: Record<string, unknown>): void {
+  const fmt = (n: number | undefined) =>
+    n === undefined ? '—' : Math.round(n).toLocaleString('en-US');
+  const lines = rows.map((r) => [
+    r.measure,
+    `${fmt(r.ours)} ${r.unit}`,
+    r.native === undefined ? '—' : `${fmt(r.native)} ${r.unit}`,
+    r.native === undefined ? '—' : `${(r.ours / r.native).toFixed(2)}×`,
+    r.note ?? '',
+  ]);
+  const header = ['measure', 'ours', 'native', 'ratio', 'note'];
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  console.log(`\n${name}`);
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const l of lines) console.log(line(l));
+  const dir = join(REPO_ROOT, 'tmp', 'bench');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({ name, at: new Date().toISOString(), context, rows }, null, 2),
+  );
+  console.log(`\n(written to ${file})`);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolvePort(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export interface Service {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a Nest app of this repo as a child process and waits for its /healthz. */
+export async function startApp(main: string, env: Record<string, string>): Promise<Service> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', main],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: 'ignore',
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`${main} exited with ${child.exitCode} before it was healthy`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${main} was not healthy within 60 s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((done) => {
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** The native tool, installed from Debian's packages when missing. */
+export function requireTool(bin: string, debianPackage: string): string {
+  const found = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).stdout.trim();
+  if (found) return found;
+  const install = spawnSync('apt-get', ['install', '-y', debianPackage], { stdio: 'inherit' });
+  if (install.status !== 0) throw new Error(`${bin} is missing: apt-get install ${debianPackage}`);
+  return bin;
+}
+
+/** Runs wrk and returns requests per second. */
+export function wrk(url: string, connections: number, seconds: number, script?: string): number {
+  const args = [
+    '-t',
+    '2',
+    '-c',
+    String(connections),
+    '-d',
+    `${seconds}s`,
+    ...(script ? ['-s', script] : []),
+    url,
+  ];
+  const out = spawnSync(requireTool('wrk', 'wrk'), args, { encoding: 'utf8' });
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(out.stdout);
+  if (!m) throw new Error(`wrk printed no rate:\n${out.stdout}${out.stderr}`);
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out.stdout);
+  if (errors) throw new Error(`wrk saw ${errors[1]} failed responses`);
+  return Number(m[1]);
+}
+
+/** Runs `fn` on `concurrency` workers until `total` calls are done; returns calls per second. */
+export async function rate(
+  total: number,
+  concurrency: number,
+  fn: (i: number) => Promise<unknown>,
+): Promise<number> {
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await fn(next++);
+    }),
+  );
+  return total / (Number(process.hrtime.bigint() - started) / 1e9);
+}
