@@ -11,6 +11,9 @@ export function findAggregation(model: DomainModel, name: string): AggregationSp
 /** The entity an event type belongs to. Validation guarantees it exists. */
 export function entityOf(model: DomainModel, eventType: EventTypeSpec): EntitySpec {
   const entity = model.entities.find((e) => e.name === eventType.entity);
-  if (!entity) throw new Error(`event type "${eventType.name}" refers to unknown entity "${eventType.entity}"`);
+  if (!entity)
+    throw new Error(
+      `event type "${eventType.name}" refers to unknown entity "${eventType.entity}"`,
+    );
   return entity;
 }

@@ -3,10 +3,24 @@
  * Durations are milliseconds, references are resolved, and every list is read-only.
  */
 
-export const FIELD_TYPES = ['string', 'int', 'long', 'float', 'double', 'boolean', 'timestamp'] as const;
+export const FIELD_TYPES = [
+  'string',
+  'int',
+  'long',
+  'float',
+  'double',
+  'boolean',
+  'timestamp',
+] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
-export const NUMERIC_FIELD_TYPES: readonly FieldType[] = ['int', 'long', 'float', 'double', 'timestamp'];
+export const NUMERIC_FIELD_TYPES: readonly FieldType[] = [
+  'int',
+  'long',
+  'float',
+  'double',
+  'timestamp',
+];
 
 export const AGGREGATION_TYPES = [
   'count',

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { DEFAULT_TOPIC_PREFIXES, aggregateTable, eventTable, topicPlan, valueSubject } from './naming';
+import {
+  DEFAULT_TOPIC_PREFIXES,
+  aggregateTable,
+  eventTable,
+  topicPlan,
+  valueSubject,
+} from './naming';
 import { validateDomainModel } from './validate';
 
 describe(topicPlan.name, () => {

@@ -32,7 +32,8 @@ export const lateTopic = (prefixes: TopicPrefixes, eventType: string): string =>
   `${prefixes.late}.${eventType}`;
 export const aggregateTopic = (prefixes: TopicPrefixes, aggregation: string): string =>
   `${prefixes.aggregates}.${aggregation}`;
-export const dlqTopic = (prefixes: TopicPrefixes, service: string): string => `${prefixes.dlq}.${service}`;
+export const dlqTopic = (prefixes: TopicPrefixes, service: string): string =>
+  `${prefixes.dlq}.${service}`;
 export const subscriptionTopic = (prefixes: TopicPrefixes, subscriptionId: string): string =>
   `${prefixes.subscriptions}.${subscriptionId}`;
 
@@ -49,8 +50,16 @@ export const aggregateTable = (aggregation: AggregationSpec | string): string =>
 /** The topics a domain needs: its events, their late-event topics and the aggregation outputs. */
 export function topicPlan(model: DomainModel, prefixes: TopicPrefixes): TopicSpec[] {
   return [
-    ...model.eventTypes.map((e) => ({ name: eventTopic(prefixes, e.name), purpose: 'events' as const, cleanupPolicy: 'delete' as const })),
-    ...model.eventTypes.map((e) => ({ name: lateTopic(prefixes, e.name), purpose: 'late' as const, cleanupPolicy: 'delete' as const })),
+    ...model.eventTypes.map((e) => ({
+      name: eventTopic(prefixes, e.name),
+      purpose: 'events' as const,
+      cleanupPolicy: 'delete' as const,
+    })),
+    ...model.eventTypes.map((e) => ({
+      name: lateTopic(prefixes, e.name),
+      purpose: 'late' as const,
+      cleanupPolicy: 'delete' as const,
+    })),
     ...model.aggregations.map((a) => ({
       name: aggregateTopic(prefixes, a.name),
       purpose: 'aggregates' as const,

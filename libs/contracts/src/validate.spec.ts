@@ -4,14 +4,21 @@ import { parse } from 'yaml';
 import { DomainModel } from './model';
 import { ContractIssue, parseDuration, validateDomainModel } from './validate';
 
-const ecommerceYaml = readFileSync(join(__dirname, '../../../config/domains/ecommerce.yaml'), 'utf8');
+const ecommerceYaml = readFileSync(
+  join(__dirname, '../../../config/domains/ecommerce.yaml'),
+  'utf8',
+);
 
 /** A small valid domain that each case below breaks in one way. */
 function baseDomain(): Record<string, unknown> {
   return {
     domain: 'shop',
     version: 'v1',
-    contract: { namespace: 'com.example', mode: 'sync', sla: { freshness: '1 minute', completeness: 0.99 } },
+    contract: {
+      namespace: 'com.example',
+      mode: 'sync',
+      sla: { freshness: '1 minute', completeness: 0.99 },
+    },
     entities: { user: { primary_key: 'user_id' } },
     event_types: [
       {
@@ -65,7 +72,9 @@ describe(validateDomainModel.name, () => {
       mode: 'async',
       sla: { freshnessMs: 300_000, completeness: 0.999 },
     });
-    expect(model.entities).toEqual([{ name: 'user', primaryKey: 'user_id', primaryKeyType: 'string' }]);
+    expect(model.entities).toEqual([
+      { name: 'user', primaryKey: 'user_id', primaryKeyType: 'string' },
+    ]);
     expect(model.eventTypes.map((e) => e.name)).toEqual(['page_view', 'add_to_cart', 'purchase']);
     expect(model.aggregations.map((a) => [a.name, a.type, a.window.type])).toEqual([
       ['page_views_per_minute', 'count', 'tumbling'],
@@ -97,32 +106,43 @@ describe(validateDomainModel.name, () => {
     [
       'a field named like a field every event has',
       (d) => d.event_types[0].attributes.push('timestamp'),
-      { path: ['event_types', 0, 'attributes', 2, 'name'], message: 'field "timestamp" is a field every event already has' },
+      {
+        path: ['event_types', 0, 'attributes', 2, 'name'],
+        message: 'field "timestamp" is a field every event already has',
+      },
     ],
     [
       'a field named like the primary key',
       (d) => d.event_types[1].dimensions.push('user_id'),
       {
         path: ['event_types', 1, 'dimensions', 2, 'name'],
-        message: 'field "user_id" is the primary key of entity "user", which every event already has',
+        message:
+          'field "user_id" is the primary key of entity "user", which every event already has',
       },
     ],
     [
       'a field declared twice',
       (d) => d.event_types[0].dimensions.push('page_url'),
-      { path: ['event_types', 0, 'dimensions', 1, 'name'], message: 'field "page_url" is declared twice' },
+      {
+        path: ['event_types', 0, 'dimensions', 1, 'name'],
+        message: 'field "page_url" is declared twice',
+      },
     ],
     [
       'two event types of one name',
       (d) => d.event_types.push({ ...d.event_types[1] }),
-      { path: ['event_types', 2, 'name'], message: 'event type "purchase" is declared more than once' },
+      {
+        path: ['event_types', 2, 'name'],
+        message: 'event type "purchase" is declared more than once',
+      },
     ],
     [
       'an unknown field type',
       (d) => (d.event_types[0].dimensions[0].type = 'uuid'),
       {
         path: ['event_types', 0, 'dimensions', 0, 'type'],
-        message: 'Invalid option: expected one of "string"|"int"|"long"|"float"|"double"|"boolean"|"timestamp"',
+        message:
+          'Invalid option: expected one of "string"|"int"|"long"|"float"|"double"|"boolean"|"timestamp"',
       },
     ],
     [
@@ -135,13 +155,17 @@ describe(validateDomainModel.name, () => {
       (d) => (d.event_types[0].name = 'page-view'),
       {
         path: ['event_types', 0, 'name'],
-        message: 'must start with a letter or underscore and contain only letters, digits and underscores',
+        message:
+          'must start with a letter or underscore and contain only letters, digits and underscores',
       },
     ],
     [
       'an aggregation over an unknown event type',
       (d) => (d.aggregations[0].event_type = 'click'),
-      { path: ['aggregations', 0, 'event_type'], message: 'unknown event type "click"; declared: page_view, purchase' },
+      {
+        path: ['aggregations', 0, 'event_type'],
+        message: 'unknown event type "click"; declared: page_view, purchase',
+      },
     ],
     [
       'a sum without a field',
@@ -151,17 +175,26 @@ describe(validateDomainModel.name, () => {
     [
       'a count with a field',
       (d) => (d.aggregations[0].field = 'page_url'),
-      { path: ['aggregations', 0, 'field'], message: 'a count takes no field; use count_distinct to count distinct values' },
+      {
+        path: ['aggregations', 0, 'field'],
+        message: 'a count takes no field; use count_distinct to count distinct values',
+      },
     ],
     [
       'an avg of a string field',
       (d) => Object.assign(d.aggregations[0], { type: 'avg', field: 'device_type' }),
-      { path: ['aggregations', 0, 'field'], message: 'a avg needs a numeric field, and "device_type" is string' },
+      {
+        path: ['aggregations', 0, 'field'],
+        message: 'a avg needs a numeric field, and "device_type" is string',
+      },
     ],
     [
       'a field the event type does not have',
       (d) => Object.assign(d.aggregations[0], { type: 'max', field: 'revenue' }),
-      { path: ['aggregations', 0, 'field'], message: 'event type "page_view" has no field "revenue"' },
+      {
+        path: ['aggregations', 0, 'field'],
+        message: 'event type "page_view" has no field "revenue"',
+      },
     ],
     [
       'grouping by an optional attribute',
@@ -173,8 +206,16 @@ describe(validateDomainModel.name, () => {
     ],
     [
       'a sliding window whose slide does not divide its size',
-      (d) => (d.aggregations[0].window = { type: 'sliding', duration: '10 minutes', slide: '3 minutes' }),
-      { path: ['aggregations', 0, 'window', 'slide'], message: 'the slide (180000 ms) must divide the duration (600000 ms)' },
+      (d) =>
+        (d.aggregations[0].window = {
+          type: 'sliding',
+          duration: '10 minutes',
+          slide: '3 minutes',
+        }),
+      {
+        path: ['aggregations', 0, 'window', 'slide'],
+        message: 'the slide (180000 ms) must divide the duration (600000 ms)',
+      },
     ],
     [
       'a sliding window without a slide',
@@ -198,12 +239,18 @@ describe(validateDomainModel.name, () => {
     [
       'a minimum above the maximum',
       (d) => (d.event_types[1].dimensions[0].min = 500),
-      { path: ['event_types', 1, 'dimensions', 0, 'min'], message: 'min (500) is greater than max (100)' },
+      {
+        path: ['event_types', 1, 'dimensions', 0, 'min'],
+        message: 'min (500) is greater than max (100)',
+      },
     ],
     [
       'an enumeration value of the wrong type',
       (d) => d.event_types[0].dimensions[0].values.push(3),
-      { path: ['event_types', 0, 'dimensions', 0, 'values', 2], message: 'value 3 does not fit type string' },
+      {
+        path: ['event_types', 0, 'dimensions', 0, 'values', 2],
+        message: 'value 3 does not fit type string',
+      },
     ],
     [
       'a completeness above one',
@@ -224,7 +271,10 @@ describe(validateDomainModel.name, () => {
       d.event_types[0].entity = 'customer';
       d.aggregations[0].type = 'sum';
     });
-    expect(issues.map((i) => i.path.join('.'))).toEqual(['event_types.0.entity', 'aggregations.0.field']);
+    expect(issues.map((i) => i.path.join('.'))).toEqual([
+      'event_types.0.entity',
+      'aggregations.0.field',
+    ]);
   });
 });
 

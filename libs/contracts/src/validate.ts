@@ -26,7 +26,8 @@ export type DomainValidation =
 
 /** Avro names, SQL identifiers and topic suffixes all accept this shape. */
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const NAME_RULE = 'must start with a letter or underscore and contain only letters, digits and underscores';
+const NAME_RULE =
+  'must start with a letter or underscore and contain only letters, digits and underscores';
 const NAMESPACE_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 const name = z.string().regex(NAME_PATTERN, NAME_RULE);
@@ -39,7 +40,10 @@ const rawField = z.preprocess(
     name,
     type: z.enum(FIELD_TYPES).default('string'),
     description: z.string().optional(),
-    values: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+    values: z
+      .array(z.union([z.string(), z.number()]))
+      .min(1)
+      .optional(),
     min: z.number().optional(),
     max: z.number().optional(),
   }),
@@ -59,7 +63,10 @@ const rawDomain = z.strictObject({
   version: z.string().regex(/^v\d+$/, 'must look like v1, v2, ...'),
   contract: z.strictObject({
     description: z.string().optional(),
-    namespace: z.string().regex(NAMESPACE_PATTERN, 'must be a dotted Avro namespace').default('com.streaming.events'),
+    namespace: z
+      .string()
+      .regex(NAMESPACE_PATTERN, 'must be a dotted Avro namespace')
+      .default('com.streaming.events'),
     mode: z.enum(CONTRACT_MODES).default('async'),
     sla: z
       .strictObject({
@@ -130,14 +137,26 @@ function buildModel(raw: RawDomain, report: Report): DomainModel {
     primaryKey: e.primary_key,
     primaryKeyType: e.primary_key_type,
   }));
-  const eventTypes = raw.event_types.map((e, i) => buildEventType(e, ['event_types', i], entities, report));
-  reportDuplicates(eventTypes.map((e) => e.name), (i) => ['event_types', i, 'name'], 'event type', report);
+  const eventTypes = raw.event_types.map((e, i) =>
+    buildEventType(e, ['event_types', i], entities, report),
+  );
+  reportDuplicates(
+    eventTypes.map((e) => e.name),
+    (i) => ['event_types', i, 'name'],
+    'event type',
+    report,
+  );
 
   const aggregations = raw.aggregations.flatMap((a, i) => {
     const agg = buildAggregation(a, ['aggregations', i], entities, eventTypes, report);
     return agg ? [agg] : [];
   });
-  reportDuplicates(raw.aggregations.map((a) => a.name), (i) => ['aggregations', i, 'name'], 'aggregation', report);
+  reportDuplicates(
+    raw.aggregations.map((a) => a.name),
+    (i) => ['aggregations', i, 'name'],
+    'aggregation',
+    report,
+  );
 
   return {
     domain: raw.domain,
@@ -165,7 +184,10 @@ function buildEventType(
 ): EventTypeSpec {
   const entity = entities.find((e) => e.name === raw.entity);
   if (!entity) {
-    report([...path, 'entity'], `unknown entity "${raw.entity}"; declared: ${list(entities.map((e) => e.name))}`);
+    report(
+      [...path, 'entity'],
+      `unknown entity "${raw.entity}"; declared: ${list(entities.map((e) => e.name))}`,
+    );
   }
   const attributes = raw.attributes.map(toField);
   const dimensions = raw.dimensions.map(toField);
@@ -221,7 +243,10 @@ function checkFieldHints(field: FieldSpec, path: Path, report: Report): void {
   }
   for (const [k, value] of (field.values ?? []).entries()) {
     if (numeric !== (typeof value === 'number')) {
-      report([...path, 'values', k], `value ${JSON.stringify(value)} does not fit type ${field.type}`);
+      report(
+        [...path, 'values', k],
+        `value ${JSON.stringify(value)} does not fit type ${field.type}`,
+      );
     }
   }
 }
@@ -247,7 +272,10 @@ function buildAggregation(
   const field = raw.field ?? undefined;
 
   if (raw.type === 'count' && field !== undefined) {
-    report([...path, 'field'], 'a count takes no field; use count_distinct to count distinct values');
+    report(
+      [...path, 'field'],
+      'a count takes no field; use count_distinct to count distinct values',
+    );
   }
   if (NEEDS_FIELD.has(raw.type) && field === undefined) {
     report([...path, 'field'], `a ${raw.type} aggregation needs a field`);
@@ -264,7 +292,10 @@ function buildAggregation(
     if (eventType && !fields.has(key)) {
       report([...path, 'group_by', i], `event type "${eventType.name}" has no field "${key}"`);
     } else if (eventType && isOptional(eventType, key)) {
-      report([...path, 'group_by', i], `"${key}" is an optional attribute; group only by dimensions or the primary key`);
+      report(
+        [...path, 'group_by', i],
+        `"${key}" is an optional attribute; group only by dimensions or the primary key`,
+      );
     }
   });
   reportDuplicates(raw.group_by, (i) => [...path, 'group_by', i], 'group_by field', report);
@@ -282,7 +313,11 @@ function buildAggregation(
   };
 }
 
-function buildWindow(raw: z.infer<typeof rawWindow>, path: Path, report: Report): WindowSpec | undefined {
+function buildWindow(
+  raw: z.infer<typeof rawWindow>,
+  path: Path,
+  report: Report,
+): WindowSpec | undefined {
   const timing = {
     allowedLatenessMs: toMs(raw.allowed_lateness, [...path, 'allowed_lateness'], report, true),
     outOfOrdernessMs: toMs(raw.out_of_orderness, [...path, 'out_of_orderness'], report, true),
@@ -305,13 +340,20 @@ function buildWindow(raw: z.infer<typeof rawWindow>, path: Path, report: Report)
   if (!complete) return undefined;
   switch (raw.type) {
     case 'tumbling':
-      return { type: 'tumbling', sizeMs: toMs(raw.duration, [...path, 'duration'], report), ...timing };
+      return {
+        type: 'tumbling',
+        sizeMs: toMs(raw.duration, [...path, 'duration'], report),
+        ...timing,
+      };
     case 'sliding': {
       const sizeMs = toMs(raw.duration, [...path, 'duration'], report);
       const slideMs = toMs(raw.slide, [...path, 'slide'], report);
       // Sliding windows are unions of panes of one slide each, so the size must be a whole number of slides.
       if (sizeMs > 0 && slideMs > 0 && (slideMs > sizeMs || sizeMs % slideMs !== 0)) {
-        report([...path, 'slide'], `the slide (${slideMs} ms) must divide the duration (${sizeMs} ms)`);
+        report(
+          [...path, 'slide'],
+          `the slide (${slideMs} ms) must divide the duration (${sizeMs} ms)`,
+        );
       }
       return { type: 'sliding', sizeMs, slideMs, ...timing };
     }
@@ -321,7 +363,10 @@ function buildWindow(raw: z.infer<typeof rawWindow>, path: Path, report: Report)
 }
 
 /** Every field of an event type with its type: the common fields, the primary key, attributes and dimensions. */
-export function fieldsOf(eventType: EventTypeSpec, entities: readonly EntitySpec[]): Map<string, FieldType> {
+export function fieldsOf(
+  eventType: EventTypeSpec,
+  entities: readonly EntitySpec[],
+): Map<string, FieldType> {
   const fields = new Map<string, FieldType>([
     ['event_id', 'string'],
     ['timestamp', 'timestamp'],
@@ -338,11 +383,19 @@ function isOptional(eventType: EventTypeSpec, fieldName: string): boolean {
 
 /** Reads "5 minutes", "30s", "1h" or a number of milliseconds. */
 export function parseDuration(value: string | number): number | undefined {
-  const result = typeof value === 'number' ? value : (ms as (v: string) => number | undefined)(value);
-  return typeof result === 'number' && Number.isFinite(result) && Number.isInteger(result) ? result : undefined;
+  const result =
+    typeof value === 'number' ? value : (ms as (v: string) => number | undefined)(value);
+  return typeof result === 'number' && Number.isFinite(result) && Number.isInteger(result)
+    ? result
+    : undefined;
 }
 
-function toMs(value: string | number | undefined, path: Path, report: Report, zeroAllowed = false): number {
+function toMs(
+  value: string | number | undefined,
+  path: Path,
+  report: Report,
+  zeroAllowed = false,
+): number {
   const result = value === undefined ? undefined : parseDuration(value);
   if (result === undefined || result < 0 || (result === 0 && !zeroAllowed)) {
     report(

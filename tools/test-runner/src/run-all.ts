@@ -26,7 +26,11 @@ interface StepResult {
 function run(name: string, command: string, args: readonly string[]): StepResult {
   const started = Date.now();
   console.log(`\n▶ ${name}: ${command} ${args.join(' ')}`);
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false' } });
+  const result = spawnSync(command, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NX_DAEMON: 'false' },
+  });
   const ok = result.status === 0;
   return { name, ok, seconds: (Date.now() - started) / 1000, passed: 0, failed: ok ? 0 : 1 };
 }
@@ -35,7 +39,14 @@ function jest(name: string, configFile: string): StepResult {
   const dir = mkdtempSync(join(tmpdir(), 'platform-jest-'));
   const report = join(dir, 'report.json');
   try {
-    const step = run(name, 'npx', ['jest', '-c', configFile, '--ci', '--json', `--outputFile=${report}`]);
+    const step = run(name, 'npx', [
+      'jest',
+      '-c',
+      configFile,
+      '--ci',
+      '--json',
+      `--outputFile=${report}`,
+    ]);
     let counts: { numPassedTests: number; numFailedTests: number; numTotalTests: number };
     try {
       counts = JSON.parse(readFileSync(report, 'utf8'));
@@ -60,7 +71,9 @@ if (!onlyUnit) steps.push(jest('integration tests', 'jest.int.config.ts'));
 console.log('\nSummary');
 for (const s of steps) {
   const counts = s.passed + s.failed > 0 ? `  ${s.passed} passed, ${s.failed} failed` : '';
-  console.log(`  ${s.ok ? 'ok  ' : 'FAIL'}  ${s.name.padEnd(18)} ${s.seconds.toFixed(1).padStart(6)} s${counts}`);
+  console.log(
+    `  ${s.ok ? 'ok  ' : 'FAIL'}  ${s.name.padEnd(18)} ${s.seconds.toFixed(1).padStart(6)} s${counts}`,
+  );
 }
 const passed = steps.reduce((n, s) => n + s.passed, 0);
 const failed = steps.reduce((n, s) => n + s.failed, 0);

@@ -45,7 +45,10 @@ beforeAll(() => {
   for (const [root, tags] of Object.entries(projects)) {
     const name = root.split('/')[1];
     const projectType = root.startsWith('apps/') ? 'application' : 'library';
-    write(`${root}/project.json`, JSON.stringify({ name, projectType, sourceRoot: `${root}/src`, tags }));
+    write(
+      `${root}/project.json`,
+      JSON.stringify({ name, projectType, sourceRoot: `${root}/src`, tags }),
+    );
     write(`${root}/src/index.ts`, 'export const value = 1;\n');
     paths[`@fixture/${name}`] = [`${root}/src/index.ts`];
   }
@@ -57,33 +60,46 @@ beforeAll(() => {
   const bin = (name: string) => join(repoRoot, 'node_modules/.bin', name);
   // The boundary rule reads the project graph that Nx caches; build it as `npm run lint` does.
   execFileSync(bin('nx'), ['show', 'projects'], { cwd: workspace, env, stdio: 'pipe' });
-  const report = spawnSync(bin('eslint'), ['--format', 'json', 'apps', 'libs'], { cwd: workspace, env, encoding: 'utf8' });
-  const results: { filePath: string; messages: { ruleId: string | null; message: string }[] }[] = JSON.parse(
-    report.stdout,
-  );
+  const report = spawnSync(bin('eslint'), ['--format', 'json', 'apps', 'libs'], {
+    cwd: workspace,
+    env,
+    encoding: 'utf8',
+  });
+  const results: { filePath: string; messages: { ruleId: string | null; message: string }[] }[] =
+    JSON.parse(report.stdout);
   for (const r of results) {
     const rel = relative(workspace, r.filePath);
-    errors.set(rel, r.messages.filter((m) => m.ruleId === '@nx/enforce-module-boundaries').map((m) => m.message));
+    errors.set(
+      rel,
+      r.messages.filter((m) => m.ruleId === '@nx/enforce-module-boundaries').map((m) => m.message),
+    );
   }
 }, 120_000);
 
 afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 
-const boundaryErrors = ([file]: readonly [string, string]): string[] | undefined => errors.get(file);
+const boundaryErrors = ([file]: readonly [string, string]): string[] | undefined =>
+  errors.get(file);
 
 describe('module boundaries', () => {
   it('fails an app that imports another app', () => {
-    expect(boundaryErrors(probes.appImportsApp)).toEqual([expect.stringContaining('Imports of apps are forbidden')]);
+    expect(boundaryErrors(probes.appImportsApp)).toEqual([
+      expect.stringContaining('Imports of apps are forbidden'),
+    ]);
   });
 
   it('fails a pure lib that imports an I/O lib', () => {
     expect(boundaryErrors(probes.pureImportsIo)).toEqual([
-      expect.stringContaining('A project tagged with "type:util" can only depend on libs tagged with "type:util"'),
+      expect.stringContaining(
+        'A project tagged with "type:util" can only depend on libs tagged with "type:util"',
+      ),
     ]);
   });
 
   it('fails a lib that imports an app', () => {
-    expect(boundaryErrors(probes.libImportsApp)).toEqual([expect.stringContaining('Imports of apps are forbidden')]);
+    expect(boundaryErrors(probes.libImportsApp)).toEqual([
+      expect.stringContaining('Imports of apps are forbidden'),
+    ]);
   });
 
   it('lets an app use both kinds of lib and an I/O lib use a pure one', () => {

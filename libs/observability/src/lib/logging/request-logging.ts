@@ -1,0 +1,54 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { context as contextApi } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+
+export interface RequestLoggingOptions {
+  /** Paths logged at `debug` instead of `info` (probes and scrapes). */
+  readonly quietPaths?: readonly string[];
+}
+
+/**
+ * Logs one line per HTTP request once the response is done: `method`, `url` (the path only:
+ * a query string may carry keys), `status`, `latency_ms`. Never headers, never bodies.
+ * It listens on the Node server itself, so it works under Fastify and Express, sees 404s,
+ * and runs inside the request's trace context (the HTTP instrumentation binds it).
+ * Returns a function that detaches the listener.
+ */
+export function attachRequestLogging(
+  server: Server,
+  logger: Logger,
+  options: RequestLoggingOptions = {},
+): () => void {
+  const quiet = new Set(options.quietPaths ?? []);
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    const started = process.hrtime.bigint();
+    const ctx = contextApi.active();
+    const rawUrl = request.url ?? '';
+    const query = rawUrl.indexOf('?');
+    const url = query === -1 ? rawUrl : rawUrl.slice(0, query);
+    let done = false;
+    const finish = (aborted: boolean): void => {
+      if (done) return;
+      done = true;
+      const latencyMs = Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100;
+      const fields = {
+        event: 'http.request',
+        method: request.method,
+        url,
+        status: response.statusCode,
+        latency_ms: latencyMs,
+        ...(aborted ? { aborted: true } : {}),
+      };
+      const level = quiet.has(url) ? 'debug' : response.statusCode >= 500 ? 'warn' : 'info';
+      contextApi.with(ctx, () =>
+        logger[level](fields, `${request.method ?? '?'} ${url} ${response.statusCode}`),
+      );
+    };
+    response.once('finish', () => finish(false));
+    response.once('close', () => finish(!response.writableFinished));
+  };
+  server.on('request', onRequest);
+  return () => {
+    server.off('request', onRequest);
+  };
+}
