@@ -1,0 +1,42 @@
+// The one public door of @platform/sink-adapters.
+export type {
+  Sink,
+  SinkHealth,
+  SinkMetrics,
+  SinkValue,
+  Row,
+  SourceRow,
+  QueryParams,
+  QueryRow,
+  WriteOptions,
+  ColumnType,
+  ColumnSpec,
+  TableSchema,
+} from './lib/sink.port';
+export { COLUMN_TYPES, NOOP_SINK_METRICS } from './lib/sink.port';
+export { SinkError, isSinkError } from './lib/sink.error';
+export type { SinkErrorCode, SinkErrorOptions } from './lib/sink.error';
+export { BaseSink } from './lib/base.sink';
+export type { BaseSinkOptions } from './lib/base.sink';
+export { mapRows, readPath } from './lib/column-mapping';
+export { isIdentifier, assertIdentifier } from './lib/identifiers';
+export { eventTableSchema, aggregateTableSchema, validateTableSchema } from './lib/table-schema';
+export { ClickHouseSink } from './lib/clickhouse/clickhouse.sink';
+export type { ClickHouseSinkOptions, ClickHouseConnection } from './lib/clickhouse/clickhouse.sink';
+export {
+  clickHouseFeatures,
+  parseClickHouseVersion,
+  FEATURE_THRESHOLDS,
+} from './lib/clickhouse/clickhouse-features';
+export type { ClickHouseFeatures } from './lib/clickhouse/clickhouse-features';
+export { renderLiteral, bindParams, quoteIdentifier } from './lib/clickhouse/clickhouse-literal';
+export { clickHouseType, createTableSql } from './lib/clickhouse/clickhouse-ddl';
+export { PostgresSink } from './lib/postgres/postgres.sink';
+export type { PostgresSinkOptions } from './lib/postgres/postgres.sink';
+export { postgresType } from './lib/postgres/postgres-sql';
+export { CsvSink } from './lib/csv/csv.sink';
+export type { CsvSinkOptions } from './lib/csv/csv.sink';
+export { MemorySink } from './lib/memory/memory.sink';
+export type { MemorySinkOptions } from './lib/memory/memory.sink';
+export { SinkRegistry, createSinkRegistry } from './lib/registry/sink-registry';
+export type { SinkFactory, BuiltInSinkOptions } from './lib/registry/sink-registry';

@@ -1,0 +1,135 @@
+import { mapRows } from './column-mapping';
+import { assertIdentifier } from './identifiers';
+import { SinkError } from './sink.error';
+import {
+  NOOP_SINK_METRICS,
+  QueryParams,
+  QueryRow,
+  Row,
+  Sink,
+  SinkHealth,
+  SinkMetrics,
+  SourceRow,
+  TableSchema,
+  WriteOptions,
+} from './sink.port';
+import { validateTableSchema } from './table-schema';
+
+export interface BaseSinkOptions {
+  readonly metrics?: SinkMetrics;
+}
+
+/**
+ * What every driver shares: the schemas declared through `createTable`, column checks, and
+ * `writeBatch` (column mapping, row counting, metrics). Drivers implement the I/O.
+ */
+export abstract class BaseSink implements Sink {
+  abstract readonly name: string;
+  protected readonly metrics: SinkMetrics;
+  private readonly schemas = new Map<string, TableSchema>();
+
+  protected constructor(options: BaseSinkOptions = {}) {
+    this.metrics = options.metrics ?? NOOP_SINK_METRICS;
+  }
+
+  abstract connect(): Promise<void>;
+  abstract query(sql: string, params?: QueryParams): Promise<QueryRow[]>;
+  abstract healthCheck(): Promise<SinkHealth>;
+  abstract close(): Promise<void>;
+  protected abstract createTableIn(table: string, schema: TableSchema): Promise<void>;
+  protected abstract writeRowsTo(
+    table: string,
+    schema: TableSchema,
+    rows: readonly Row[],
+    columns: readonly string[],
+    options: WriteOptions,
+  ): Promise<void>;
+
+  async createTable(table: string, schema: TableSchema): Promise<void> {
+    validateTableSchema(table, schema);
+    await this.createTableIn(table, schema);
+    this.schemas.set(table, schema);
+  }
+
+  async writeRows(
+    table: string,
+    rows: readonly Row[],
+    columns: readonly string[],
+    options: WriteOptions = {},
+  ): Promise<number> {
+    const schema = this.schemaOf(table);
+    this.checkColumns(table, schema, columns);
+    if (rows.length === 0) return 0;
+    await this.writeRowsTo(table, schema, rows, columns, options);
+    return rows.length;
+  }
+
+  async writeBatch(
+    rows: readonly SourceRow[],
+    batchId: string | number,
+    table: string,
+    columnMapping: Readonly<Record<string, string>>,
+  ): Promise<number> {
+    const started = process.hrtime.bigint();
+    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const mapped = mapRows(rows, columnMapping);
+      const written = await this.writeRows(table, mapped, Object.values(columnMapping), {
+        batchId: String(batchId),
+      });
+      this.metrics.recordWrite(this.name, table, written, seconds(), true);
+      return written;
+    } catch (error) {
+      this.metrics.recordWrite(this.name, table, 0, seconds(), false);
+      throw error;
+    }
+  }
+
+  /** The schema declared for `table` through `createTable` on this sink. */
+  protected schemaOf(table: string): TableSchema {
+    assertIdentifier(table, 'table name');
+    const schema = this.schemas.get(table);
+    if (!schema) {
+      throw new SinkError(
+        'UNKNOWN_TABLE',
+        `${this.name}: table ${table} has no declared schema; call createTable(table, schema) first (it is idempotent)`,
+        { sink: this.name },
+      );
+    }
+    return schema;
+  }
+
+  private checkColumns(table: string, schema: TableSchema, columns: readonly string[]): void {
+    const known = new Set(schema.columns.map((c) => c.name));
+    const seen = new Set<string>();
+    for (const column of columns) {
+      if (!known.has(column)) {
+        throw new SinkError('INVALID_ARGUMENT', `${this.name}: ${table} has no column ${column}`, {
+          sink: this.name,
+        });
+      }
+      if (seen.has(column)) {
+        throw new SinkError('INVALID_ARGUMENT', `${this.name}: column ${column} is written twice`, {
+          sink: this.name,
+        });
+      }
+      seen.add(column);
+    }
+    for (const key of schema.key) {
+      if (!seen.has(key)) {
+        throw new SinkError(
+          'INVALID_ARGUMENT',
+          `${this.name}: key column ${key} of ${table} must be written`,
+          { sink: this.name },
+        );
+      }
+    }
+    if (schema.versionColumn !== undefined && !seen.has(schema.versionColumn)) {
+      throw new SinkError(
+        'INVALID_ARGUMENT',
+        `${this.name}: version column ${schema.versionColumn} of ${table} must be written`,
+        { sink: this.name },
+      );
+    }
+  }
+}

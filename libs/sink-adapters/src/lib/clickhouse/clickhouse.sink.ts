@@ -1,0 +1,255 @@
+import {
+  ClickHouseClient,
+  ClickHouseClientConfigOptions,
+  ClickHouseLogLevel,
+  ClickHouseSettings as ClientSettings,
+  createClient,
+} from '@clickhouse/client';
+import type { ClickHouseSettings } from '@platform/config';
+import { BaseSink, BaseSinkOptions } from '../base.sink';
+import { assertIdentifier } from '../identifiers';
+import { SinkError, messageOf } from '../sink.error';
+import {
+  QueryParams,
+  QueryRow,
+  Row,
+  SinkHealth,
+  SinkValue,
+  TableSchema,
+  WriteOptions,
+} from '../sink.port';
+import { formatUtcMillis } from '../time';
+import { coerceValue } from '../value-coercion';
+import { createTableSql } from './clickhouse-ddl';
+import { toClickHouseSinkError } from './clickhouse-errors';
+import { ClickHouseFeatures, clickHouseFeatures } from './clickhouse-features';
+import { bindParams, quoteIdentifier } from './clickhouse-literal';
+
+/** A prebuilt backend connection for `createClient({ connection })`, such as chDB's. */
+export type ClickHouseConnection = NonNullable<ClickHouseClientConfigOptions['connection']>;
+
+export interface ClickHouseSinkOptions extends BaseSinkOptions {
+  readonly settings: ClickHouseSettings;
+  /** Use this connection instead of HTTP to `settings.url` (chDB in tests). */
+  readonly connection?: ClickHouseConnection;
+  /** Rows per INSERT; larger batches are split. Default 50,000. */
+  readonly batchSize?: number;
+  /** Per-request timeout. Default 30 s. */
+  readonly requestTimeoutMs?: number;
+}
+
+const READS = /^\s*(select|with|show|describe|desc|exists|explain)\b/i;
+
+/**
+ * ClickHouse through `@clickhouse/client`. Tables are ReplacingMergeTree ordered by the key,
+ * so a replayed row collapses into the stored one (read with FINAL). Optional server
+ * features are used only where `SELECT version()` says they exist.
+ */
+export class ClickHouseSink extends BaseSink {
+  readonly name = 'clickhouse';
+  private client?: ClickHouseClient;
+  private detected?: ClickHouseFeatures;
+  private readonly database: string;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: ClickHouseSinkOptions) {
+    super(options);
+    this.database = assertIdentifier(options.settings.database, 'ClickHouse database');
+    this.batchSize = options.batchSize ?? 50_000;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
+      throw new SinkError('INVALID_ARGUMENT', 'clickhouse: batchSize must be a positive integer');
+    }
+  }
+
+  /** What the connected server supports; throws NOT_CONNECTED before `connect()`. */
+  get features(): ClickHouseFeatures {
+    if (!this.detected) throw this.notConnected();
+    return this.detected;
+  }
+
+  async connect(): Promise<void> {
+    if (this.client) return;
+    // The database may not exist yet, so the first client names none.
+    const bootstrap = this.makeClient(undefined);
+    try {
+      const version = await this.readVersion(bootstrap);
+      this.detected = clickHouseFeatures(version);
+      await bootstrap.command({
+        query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(this.database)}`,
+      });
+    } catch (error) {
+      await bootstrap.close().catch(() => undefined);
+      throw toClickHouseSinkError(error, 'connect');
+    }
+    if (this.options.connection) {
+      // An injected connection is used as is; DDL and inserts name the database explicitly.
+      this.client = bootstrap;
+    } else {
+      await bootstrap.close();
+      this.client = this.makeClient(this.database);
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.close();
+  }
+
+  async healthCheck(): Promise<SinkHealth> {
+    const started = Date.now();
+    if (!this.client) return { ok: false, latencyMs: 0, error: 'not connected' };
+    try {
+      const version = await this.readVersion(this.client);
+      return { ok: true, latencyMs: Date.now() - started, version };
+    } catch (error) {
+      return { ok: false, latencyMs: Date.now() - started, error: messageOf(error) };
+    }
+  }
+
+  /** `database`.`table`: every statement this sink builds names its database. */
+  qualified(table: string): string {
+    return `${quoteIdentifier(this.database)}.${quoteIdentifier(table)}`;
+  }
+
+  protected async createTableIn(table: string, schema: TableSchema): Promise<void> {
+    const client = this.requireClient();
+    const sql = createTableSql(this.database, table, schema, this.features);
+    try {
+      await client.command({ query: sql });
+    } catch (error) {
+      throw toClickHouseSinkError(error, `create table ${table}`);
+    }
+  }
+
+  protected async writeRowsTo(
+    table: string,
+    schema: TableSchema,
+    rows: readonly Row[],
+    columns: readonly string[],
+    options: WriteOptions,
+  ): Promise<void> {
+    const client = this.requireClient();
+    const features = this.features;
+    const specs = columns.map((name) => {
+      const spec = schema.columns.find((c) => c.name === name);
+      if (!spec)
+        throw new SinkError('INVALID_ARGUMENT', `clickhouse: ${table} has no column ${name}`);
+      return spec;
+    });
+    const values = rows.map((row) => {
+      const out: Record<string, string | number | boolean | null> = {};
+      specs.forEach((spec) => {
+        out[spec.name] = toJsonValue(spec.type, coerceValue(spec, row[spec.name]), features);
+      });
+      return out;
+    });
+    const quotedColumns = columns.map(quoteIdentifier);
+    for (let offset = 0, part = 0; offset < values.length; offset += this.batchSize, part++) {
+      const settings: ClientSettings = {};
+      // We batch ourselves; a synchronous insert is also what the dedup token is defined for.
+      if (features.asyncInsert) settings.async_insert = 0;
+      if (features.insertDeduplicationToken && options.batchId !== undefined) {
+        settings.insert_deduplication_token = `${this.database}.${table}:${options.batchId}:${part}`;
+      }
+      try {
+        await client.insert({
+          table: this.qualified(table),
+          columns: quotedColumns as [string, ...string[]],
+          values: values.slice(offset, offset + this.batchSize),
+          format: 'JSONEachRow',
+          clickhouse_settings: settings,
+        });
+      } catch (error) {
+        throw toClickHouseSinkError(error, `insert into ${table}`);
+      }
+    }
+  }
+
+  /**
+   * Runs `sql`. Values go in `{name:Type}` placeholders: bound by the server where it has
+   * query parameters, rendered as typed, escaped literals where it has not.
+   */
+  async query(sql: string, params?: QueryParams): Promise<QueryRow[]> {
+    const client = this.requireClient();
+    if (Array.isArray(params)) {
+      throw new SinkError(
+        'INVALID_ARGUMENT',
+        'clickhouse: parameters are named ({name:Type} placeholders), not positional',
+      );
+    }
+    const named = (params ?? {}) as Readonly<Record<string, SinkValue>>;
+    const serverSide = this.features.queryParams;
+    const text = serverSide ? sql : bindParams(sql, named);
+    try {
+      if (!READS.test(text)) {
+        await client.command({
+          query: text,
+          ...(serverSide && params ? { query_params: { ...named } } : {}),
+        });
+        return [];
+      }
+      const result = await client.query({
+        query: text,
+        format: 'JSONEachRow',
+        ...(serverSide && params ? { query_params: { ...named } } : {}),
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+      });
+      return await result.json<QueryRow>();
+    } catch (error) {
+      throw toClickHouseSinkError(error, 'query');
+    }
+  }
+
+  private makeClient(database: string | undefined): ClickHouseClient {
+    const { settings, connection, requestTimeoutMs } = this.options;
+    // Failures reach the caller as SinkErrors; the client's own console logging stays off.
+    const log = { level: ClickHouseLogLevel.OFF };
+    if (connection) return createClient({ connection, log });
+    return createClient({
+      log,
+      url: settings.url,
+      username: settings.username,
+      password: settings.password,
+      ...(database ? { database } : {}),
+      request_timeout: requestTimeoutMs ?? 30_000,
+    });
+  }
+
+  private async readVersion(client: ClickHouseClient): Promise<string> {
+    const result = await client.query({
+      query: 'SELECT version() AS version',
+      format: 'JSONEachRow',
+    });
+    const rows = await result.json<{ version: string }>();
+    return rows[0]?.version ?? 'unknown';
+  }
+
+  private requireClient(): ClickHouseClient {
+    if (!this.client) throw this.notConnected();
+    return this.client;
+  }
+
+  private notConnected(): SinkError {
+    return new SinkError('NOT_CONNECTED', 'clickhouse: call connect() first', {
+      sink: this.name,
+      retriable: false,
+    });
+  }
+}
+
+/** A coerced value as JSONEachRow carries it for the column's ClickHouse type. */
+function toJsonValue(
+  type: string,
+  value: SinkValue,
+  features: ClickHouseFeatures,
+): string | number | boolean | null {
+  if (value === null) return null;
+  if (typeof value === 'bigint') return value.toString();
+  if (type === 'timestamp' || type === 'datetime') {
+    return features.dateTime64 ? formatUtcMillis(Number(value)) : Number(value);
+  }
+  if (type === 'boolean') return value ? 1 : 0;
+  if (value instanceof Date) return value.toISOString();
+  return value;
+}

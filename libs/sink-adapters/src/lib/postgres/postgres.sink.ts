@@ -1,0 +1,229 @@
+import type { PostgresSettings } from '@platform/config';
+import { Pool, PoolClient, types as pgTypes } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DataSource, Table } from 'typeorm';
+import { BaseSink, BaseSinkOptions } from '../base.sink';
+import { assertIdentifier } from '../identifiers';
+import { SinkError, messageOf } from '../sink.error';
+import { QueryParams, QueryRow, Row, SinkHealth, TableSchema, WriteOptions } from '../sink.port';
+import { coerceValue } from '../value-coercion';
+import { toPostgresSinkError } from './postgres-errors';
+import {
+  copyCsvLine,
+  pgIdent,
+  pgQualified,
+  typeormColumns,
+  upsertFromStagingSql,
+} from './postgres-sql';
+
+export interface PostgresSinkOptions extends BaseSinkOptions {
+  readonly settings: PostgresSettings;
+  /** Connections of the write/query pool. Default 4. */
+  readonly poolSize?: number;
+  /** Rows per COPY chunk written to the socket. Default 2,000. */
+  readonly copyChunkRows?: number;
+}
+
+const INT8_OID = 20;
+const DATE_OID = 1082;
+
+/**
+ * Per-pool type parsers (never the global ones): bigint as a number when it is safe, a date
+ * as its `YYYY-MM-DD` text rather than a local-midnight Date.
+ */
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8_OID) {
+      return (text: string) => (Number.isSafeInteger(Number(text)) ? Number(text) : text);
+    }
+    if (oid === DATE_OID) return (text: string) => text;
+    return format === 'binary'
+      ? pgTypes.getTypeParser(oid, 'binary')
+      : pgTypes.getTypeParser(oid, 'text');
+  }) as typeof pgTypes.getTypeParser,
+};
+
+/**
+ * PostgreSQL. TypeORM owns the schema (target schema and tables, through its QueryRunner);
+ * writes go through `pg` + `pg-copy-streams`: COPY into a temporary staging table, then one
+ * `INSERT ... SELECT ... ON CONFLICT` in the same transaction, which is both idempotent and
+ * close to COPY speed (README, "Benchmark").
+ */
+export class PostgresSink extends BaseSink {
+  readonly name = 'postgres';
+  private pool?: Pool;
+  private dataSource?: DataSource;
+  private readonly pgSchema: string;
+  private readonly chunkRows: number;
+
+  constructor(private readonly options: PostgresSinkOptions) {
+    super(options);
+    this.pgSchema = assertIdentifier(options.settings.schema, 'PostgreSQL schema');
+    this.chunkRows = options.copyChunkRows ?? 2_000;
+  }
+
+  /** The PostgreSQL schema that holds this sink's tables. */
+  get schemaName(): string {
+    return this.pgSchema;
+  }
+
+  async connect(): Promise<void> {
+    if (this.pool) return;
+    const { host, port, database, username, password } = this.options.settings;
+    const dataSource = new DataSource({
+      type: 'postgres',
+      host,
+      port,
+      database,
+      username,
+      password,
+      schema: this.pgSchema,
+      poolSize: 1,
+      synchronize: false,
+      logging: false,
+    });
+    const pool = new Pool({
+      host,
+      port,
+      database,
+      user: username,
+      password,
+      max: this.options.poolSize ?? 4,
+      types: typeParsers,
+    });
+    try {
+      await dataSource.initialize();
+      const runner = dataSource.createQueryRunner();
+      try {
+        await runner.createSchema(this.pgSchema, true);
+      } finally {
+        await runner.release();
+      }
+      await pool.query('SELECT 1');
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+      throw toPostgresSinkError(error, 'connect');
+    }
+    this.dataSource = dataSource;
+    this.pool = pool;
+  }
+
+  async close(): Promise<void> {
+    const { pool, dataSource } = this;
+    this.pool = undefined;
+    this.dataSource = undefined;
+    await pool?.end();
+    if (dataSource?.isInitialized) await dataSource.destroy();
+  }
+
+  async healthCheck(): Promise<SinkHealth> {
+    const started = Date.now();
+    if (!this.pool) return { ok: false, latencyMs: 0, error: 'not connected' };
+    try {
+      const result = await this.pool.query<{ server_version: string }>('SHOW server_version');
+      return { ok: true, latencyMs: Date.now() - started, version: result.rows[0]?.server_version };
+    } catch (error) {
+      return { ok: false, latencyMs: Date.now() - started, error: messageOf(error) };
+    }
+  }
+
+  protected async createTableIn(table: string, schema: TableSchema): Promise<void> {
+    const dataSource = this.requireDataSource();
+    const runner = dataSource.createQueryRunner();
+    try {
+      await runner.createTable(
+        new Table({ schema: this.pgSchema, name: table, columns: typeormColumns(schema) }),
+        true,
+      );
+    } catch (error) {
+      throw toPostgresSinkError(error, `create table ${table}`);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  protected async writeRowsTo(
+    table: string,
+    schema: TableSchema,
+    rows: readonly Row[],
+    columns: readonly string[],
+    _options: WriteOptions,
+  ): Promise<void> {
+    const pool = this.requirePool();
+    const specs = columns.map((name) => {
+      const spec = schema.columns.find((c) => c.name === name);
+      if (!spec)
+        throw new SinkError('INVALID_ARGUMENT', `postgres: ${table} has no column ${name}`);
+      return spec;
+    });
+    // Coerce first: a bad value fails before anything is sent.
+    const lines = rows.map((row) =>
+      copyCsvLine(
+        specs.map((spec) => coerceValue(spec, row[spec.name])),
+        specs,
+      ),
+    );
+    const staging = `_stage_${table}`.slice(0, 63);
+    const cols = columns.map(pgIdent).join(', ');
+    let client: PoolClient | undefined;
+    try {
+      client = await pool.connect();
+      await client.query('BEGIN');
+      await client.query(
+        `CREATE TEMP TABLE ${pgIdent(staging)} (LIKE ${pgQualified(this.pgSchema, table)} INCLUDING DEFAULTS) ON COMMIT DROP`,
+      );
+      const copy = client.query(
+        copyFrom(`COPY ${pgIdent(staging)} (${cols}) FROM STDIN WITH (FORMAT csv)`),
+      );
+      await pipeline(Readable.from(chunks(lines, this.chunkRows)), copy);
+      await client.query(upsertFromStagingSql(this.pgSchema, table, staging, schema, columns));
+      await client.query('COMMIT');
+    } catch (error) {
+      if (client) await client.query('ROLLBACK').catch(() => undefined);
+      throw toPostgresSinkError(error, `write to ${table}`);
+    } finally {
+      client?.release();
+    }
+  }
+
+  /** Runs `sql` with positional `$1, $2, ...` parameters. */
+  async query(sql: string, params?: QueryParams): Promise<QueryRow[]> {
+    const pool = this.requirePool();
+    if (params !== undefined && !Array.isArray(params)) {
+      throw new SinkError(
+        'INVALID_ARGUMENT',
+        'postgres: parameters are positional ($1, $2, ...): pass an array',
+      );
+    }
+    try {
+      const result = await pool.query<QueryRow>(sql, params ? [...params] : undefined);
+      return result.rows;
+    } catch (error) {
+      throw toPostgresSinkError(error, 'query');
+    }
+  }
+
+  private requirePool(): Pool {
+    if (!this.pool) throw this.notConnected();
+    return this.pool;
+  }
+
+  private requireDataSource(): DataSource {
+    if (!this.dataSource) throw this.notConnected();
+    return this.dataSource;
+  }
+
+  private notConnected(): SinkError {
+    return new SinkError('NOT_CONNECTED', 'postgres: call connect() first', {
+      sink: this.name,
+      retriable: false,
+    });
+  }
+}
+
+function* chunks(lines: readonly string[], size: number): Generator<string> {
+  for (let i = 0; i < lines.length; i += size) yield lines.slice(i, i + size).join('');
+}

@@ -1,0 +1,105 @@
+/** A value a sink stores. Timestamps are epoch milliseconds (or a Date); dates are `YYYY-MM-DD`. */
+export type SinkValue = string | number | bigint | boolean | Date | null;
+
+/** One row to write, keyed by table column name. A missing column is stored as NULL. */
+export type Row = Readonly<Record<string, SinkValue | undefined>>;
+
+/** A row as produced upstream, possibly nested (`{ window: { start } }`), before column mapping. */
+export type SourceRow = Readonly<Record<string, unknown>>;
+
+export const COLUMN_TYPES = [
+  'string',
+  'int',
+  'long',
+  'float',
+  'double',
+  'boolean',
+  'timestamp',
+  'datetime',
+  'date',
+] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+
+export interface ColumnSpec {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly nullable?: boolean;
+}
+
+export interface TableSchema {
+  readonly columns: readonly ColumnSpec[];
+  /**
+   * Extra sort columns, placed before the key in ClickHouse's ORDER BY (e.g. an event's
+   * timestamp). They must be determined by the key: ReplacingMergeTree collapses rows on the
+   * whole sorting key.
+   */
+  readonly orderBy?: readonly string[];
+  /** The row's identity: a replayed row with the same key replaces (or is ignored by) the stored one. */
+  readonly key: readonly string[];
+  /** When set, the row with the higher version wins; an equal or older version changes nothing. */
+  readonly versionColumn?: string;
+}
+
+export interface SinkHealth {
+  readonly ok: boolean;
+  readonly latencyMs: number;
+  readonly version?: string;
+  readonly error?: string;
+}
+
+/** Named (`{name:Type}` in ClickHouse) or positional (`$1` in PostgreSQL) query parameters. */
+export type QueryParams = Readonly<Record<string, SinkValue>> | readonly SinkValue[];
+
+export type QueryRow = Record<string, unknown>;
+
+export interface WriteOptions {
+  /**
+   * The upstream batch this write belongs to. The same batch id with the same rows is the
+   * same write: sinks that can (ClickHouse ≥ 22.2) use it as a deduplication token.
+   */
+  readonly batchId?: string;
+}
+
+/** The port every storage backend implements. All methods throw `SinkError` on failure. */
+export interface Sink {
+  /** The registry name of the driver, e.g. `clickhouse`. */
+  readonly name: string;
+  connect(): Promise<void>;
+  /** Idempotent: CREATE ... IF NOT EXISTS. Declares the schema that `writeRows` relies on. */
+  createTable(table: string, schema: TableSchema): Promise<void>;
+  /** Writes (upserts by the table's key) the given columns of `rows`; returns the rows sent. */
+  writeRows(
+    table: string,
+    rows: readonly Row[],
+    columns: readonly string[],
+    options?: WriteOptions,
+  ): Promise<number>;
+  /**
+   * Maps source rows through `columnMapping` (source path → column, e.g. `window.start` →
+   * `window_start`), writes them and records metrics. Returns the number of rows written.
+   */
+  writeBatch(
+    rows: readonly SourceRow[],
+    batchId: string | number,
+    table: string,
+    columnMapping: Readonly<Record<string, string>>,
+  ): Promise<number>;
+  query(sql: string, params?: QueryParams): Promise<QueryRow[]>;
+  healthCheck(): Promise<SinkHealth>;
+  close(): Promise<void>;
+}
+
+/** Where sink writes are counted. The observability lib provides the Prometheus one. */
+export interface SinkMetrics {
+  recordWrite(
+    sink: string,
+    table: string,
+    rows: number,
+    latencySeconds: number,
+    success: boolean,
+  ): void;
+}
+
+export const NOOP_SINK_METRICS: SinkMetrics = {
+  recordWrite: () => undefined,
+};
