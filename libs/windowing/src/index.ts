@@ -1,0 +1,37 @@
+export { WindowEngine } from './lib/window-engine';
+export { finalResults, applyOutputs } from './lib/final-results';
+export { ohlcvAccumulators } from './lib/ohlcv';
+export {
+  assignWindows,
+  earliestWindowEnd,
+  isLate,
+  isWindowClosed,
+  isWindowComplete,
+  sessionWindow,
+  slidingWindows,
+  tumblingWindow,
+} from './lib/assigners';
+export { canonicalJson, toJsonValue } from './lib/canonical';
+export { CLOCK_KEY, windowKey } from './lib/state';
+export { WindowingError } from './lib/windowing.error';
+export type { WindowingErrorCode } from './lib/windowing.error';
+export type {
+  EngineSnapshot,
+  SerializedClockState,
+  SerializedState,
+  SerializedWindowState,
+  StateEntry,
+} from './lib/state';
+export type { PickedEvent, SerializedAccumulator } from './lib/accumulators';
+export type {
+  AccumulatorSpec,
+  InvalidEvent,
+  JsonValue,
+  LateEvent,
+  ProcessResult,
+  RetractedWindow,
+  WindowBounds,
+  WindowEngineOptions,
+  WindowEvent,
+  WindowResult,
+} from './lib/types';
