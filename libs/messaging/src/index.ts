@@ -38,6 +38,50 @@ export type {
 export { kafkaHealth } from './lib/kafka-health';
 export type { KafkaHealth } from './lib/kafka-health';
 
+export { InMemorySchemaRegistrar } from './lib/in-memory-registrar';
+export { SendBuffer } from './lib/send-buffer';
+export type { DispatchFn, SendBufferOptions, SettledFn, TopicBatches } from './lib/send-buffer';
+export { EventProducer, InvalidEventError, defaultKey } from './lib/event-producer';
+export type {
+  EventProducerOptions,
+  HeadersHook,
+  ProduceMetrics,
+  ProducerStats,
+  SchemaRegistrar,
+} from './lib/event-producer';
+export { BatchConsumer, RecordFailuresError, decodeBatch, headerText } from './lib/batch-consumer';
+export type {
+  BatchConsumerOptions,
+  BatchConsumerStats,
+  BatchContext,
+  BatchHandler,
+  BatchResult,
+  DecodedRecord,
+  HeadersExtractor,
+  RecordFailure,
+} from './lib/batch-consumer';
+export {
+  DLQ_HEADERS,
+  DLQ_MESSAGE_MAX_CHARS,
+  DeadLetterPublisher,
+  deadLetterHeaders,
+  toDeadLetterMessage,
+} from './lib/dead-letter';
+export type { DeadLetter, DeadLetterPublisherOptions, DeadLetterSink } from './lib/dead-letter';
+export { createTransactionalProducer, withTransaction } from './lib/transaction';
+export type { TransactionScope, TransactionalProducerOptions } from './lib/transaction';
+export { DEFAULT_BACKOFF, backoffDelay, errorCode, isRetriable } from './lib/backoff';
+export type { BackoffOptions } from './lib/backoff';
+
 // kafkajs types that callers of this lib need in signatures, so they never import kafkajs.
 export { CompressionTypes } from 'kafkajs';
-export type { Admin, Consumer, Kafka, KafkaConfig, Producer, RetryOptions } from 'kafkajs';
+export type {
+  Admin,
+  Consumer,
+  IHeaders,
+  Kafka,
+  KafkaConfig,
+  Producer,
+  RetryOptions,
+  Transaction,
+} from 'kafkajs';

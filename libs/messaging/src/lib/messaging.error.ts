@@ -18,6 +18,14 @@ export type MessagingErrorCode =
   | 'KAFKA_RETRIES_EXHAUSTED'
   | 'KAFKA_AGGREGATE'
   | 'UNKNOWN'
+  // Raised by EventProducer, BatchConsumer, DeadLetterPublisher and the transaction helper.
+  | 'UNKNOWN_EVENT_TYPE'
+  | 'INVALID_EVENT'
+  | 'NOT_STARTED'
+  | 'CLOSED'
+  | 'FLUSH_TIMEOUT'
+  | 'SCHEMA_REGISTRATION_FAILED'
+  | 'HANDLER_FAILED'
   // Kafka protocol error types and other kafkajs error names, mapped as they come.
   | (string & { readonly __kafkaCode?: never });
 

@@ -1,0 +1,250 @@
+import { AvroSerde } from '@platform/schema-registry';
+import type { ConsumerRunConfig, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import {
+  BatchConsumer,
+  RecordFailuresError,
+  type BatchHandler,
+  type DecodedRecord,
+} from './batch-consumer';
+import type { DeadLetter } from './dead-letter';
+import { InMemorySchemaRegistrar } from './in-memory-registrar';
+import { MessagingError } from './messaging.error';
+
+const SCHEMA = JSON.stringify({
+  type: 'record',
+  name: 'Ping',
+  fields: [{ name: 'n', type: 'int' }],
+});
+
+async function setup(handleBatch: BatchHandler) {
+  const registry = new InMemorySchemaRegistrar();
+  const id = await registry.register('events.ping-value', SCHEMA);
+  const serde = new AvroSerde(registry);
+  const letters: DeadLetter[] = [];
+  let run: ConsumerRunConfig | undefined;
+  const consumer = {
+    events: { CRASH: 'consumer.crash' },
+    on: jest.fn(),
+    connect: jest.fn(async () => undefined),
+    subscribe: jest.fn(async () => undefined),
+    run: jest.fn(async (config: ConsumerRunConfig) => {
+      run = config;
+    }),
+    stop: jest.fn(async () => undefined),
+    disconnect: jest.fn(async () => undefined),
+  };
+  const kafka = { consumer: jest.fn(() => consumer) };
+  const sut = new BatchConsumer({
+    kafka: kafka as never,
+    groupId: 'g',
+    topics: /^events\./,
+    registry,
+    deadLetters: { publish: async (l) => void letters.push(...l) },
+    handleBatch,
+    retry: { initialMs: 1, maxMs: 5 },
+  });
+  await sut.start();
+
+  const message = (offset: number, value: Buffer): KafkaMessage => ({
+    key: Buffer.from(`k${offset}`),
+    value,
+    offset: String(offset),
+    timestamp: '1700000000000',
+    attributes: 0,
+    headers: { traceparent: Buffer.from(`t${offset}`) },
+  });
+  const good = (offset: number): KafkaMessage =>
+    message(offset, serde.encode(id, SCHEMA, { n: offset }));
+
+  function payload(messages: KafkaMessage[], running = () => true) {
+    const commits: unknown[] = [];
+    const resolved: string[] = [];
+    const p = {
+      batch: {
+        topic: 'events.ping',
+        partition: 1,
+        messages,
+        firstOffset: () => messages[0]?.offset ?? null,
+        lastOffset: () => messages[messages.length - 1]?.offset ?? '-1',
+      },
+      resolveOffset: (o: string) => void resolved.push(o),
+      heartbeat: async () => undefined,
+      commitOffsetsIfNecessary: async (o: unknown) => void commits.push(o),
+      isRunning: running,
+      isStale: () => false,
+    };
+    return { p: p as unknown as EachBatchPayload, commits, resolved };
+  }
+
+  const eachBatch = (p: EachBatchPayload) =>
+    (run?.eachBatch as (p: EachBatchPayload) => Promise<void>)(p);
+  return { sut, kafka, consumer, run: () => run, letters, good, message, payload, eachBatch };
+}
+
+const commitOf = (offset: string) => ({
+  topics: [{ topic: 'events.ping', partitions: [{ partition: 1, offset }] }],
+});
+
+describe(BatchConsumer.name, () => {
+  it('runs with auto-commit and auto-resolve off, reading committed records by default', async () => {
+    const t = await setup(async () => undefined);
+    expect(t.kafka.consumer).toHaveBeenCalledWith(
+      expect.objectContaining({ groupId: 'g', readUncommitted: false }),
+    );
+    expect(t.consumer.subscribe).toHaveBeenCalledWith({
+      topics: [/^events\./],
+      fromBeginning: false,
+    });
+    expect(t.run()).toMatchObject({ autoCommit: false, eachBatchAutoResolve: false });
+  });
+
+  it('hands decoded records to the handler, then resolves and commits the next offset', async () => {
+    const seen: DecodedRecord[] = [];
+    const t = await setup(async (records) => void seen.push(...records));
+    const { p, commits, resolved } = t.payload([t.good(5), t.good(6)]);
+    await t.eachBatch(p);
+    expect(seen.map((r) => [r.offset, r.key, r.value, r.headers['traceparent']])).toEqual([
+      ['5', 'k5', { n: 5 }, 't5'],
+      ['6', 'k6', { n: 6 }, 't6'],
+    ]);
+    expect(resolved).toEqual(['6']);
+    expect(commits).toEqual([commitOf('7')]);
+  });
+
+  it('sends an undecodable record to the dead letters with the reason and handles the rest', async () => {
+    const seen: string[] = [];
+    const t = await setup(async (records) => void seen.push(...records.map((r) => r.offset)));
+    const { p, commits } = t.payload([t.good(1), t.message(2, Buffer.from('garbage')), t.good(3)]);
+    await t.eachBatch(p);
+    expect(seen).toEqual(['1', '3']);
+    expect(t.letters).toHaveLength(1);
+    expect(t.letters[0]).toMatchObject({
+      value: Buffer.from('garbage'),
+      source: { topic: 'events.ping', partition: 1, offset: '2' },
+      error: { code: 'UNKNOWN_MAGIC_BYTE', retriable: false },
+    });
+    expect(commits).toEqual([commitOf('4')]);
+  });
+
+  it('retries the same batch after a retriable error and commits once', async () => {
+    const attempts: string[][] = [];
+    const t = await setup(async (records, ctx) => {
+      attempts.push(records.map((r) => `${ctx.attempt}:${r.offset}`));
+      if (ctx.attempt < 3)
+        throw new MessagingError('KAFKA_CONNECTION', 'down', { retriable: true });
+    });
+    const { p, commits } = t.payload([t.good(1), t.good(2)]);
+    await t.eachBatch(p);
+    expect(attempts).toEqual([
+      ['1:1', '1:2'],
+      ['2:1', '2:2'],
+      ['3:1', '3:2'],
+    ]);
+    expect(commits).toEqual([commitOf('3')]);
+    expect(t.sut.getStats()).toMatchObject({ retries: 2, commits: 1 });
+  });
+
+  it('sends per-record failures to the dead letters and commits the batch', async () => {
+    const t = await setup(async (records) => ({
+      failures: [
+        {
+          record: records[1] as DecodedRecord,
+          error: new MessagingError('BAD_ROW', 'no', { retriable: false }),
+        },
+      ],
+    }));
+    const { p, commits } = t.payload([t.good(1), t.good(2), t.good(3)]);
+    await t.eachBatch(p);
+    expect(t.letters.map((l) => [l.source.offset, l.error.code])).toEqual([['2', 'BAD_ROW']]);
+    expect(commits).toEqual([commitOf('4')]);
+  });
+
+  it('accepts failures thrown as RecordFailuresError', async () => {
+    const t = await setup(async (records) => {
+      throw new RecordFailuresError([
+        { record: records[0] as DecodedRecord, error: new Error('x') },
+      ]);
+    });
+    const { p, commits } = t.payload([t.good(1), t.good(2)]);
+    await t.eachBatch(p);
+    expect(t.letters.map((l) => [l.source.offset, l.error.code])).toEqual([
+      ['1', 'HANDLER_FAILED'],
+    ]);
+    expect(commits).toEqual([commitOf('3')]);
+  });
+
+  it('dead-letters the whole batch on a non-retriable error and moves on', async () => {
+    const t = await setup(async () => {
+      throw new TypeError('bug');
+    });
+    const { p, commits } = t.payload([t.good(1), t.good(2)]);
+    await t.eachBatch(p);
+    expect(t.letters.map((l) => [l.source.offset, l.error.message])).toEqual([
+      ['1', 'bug'],
+      ['2', 'bug'],
+    ]);
+    expect(commits).toEqual([commitOf('3')]);
+  });
+
+  it('abandons a batch waiting for a retry when the consumer stops, without committing', async () => {
+    let running = true;
+    const t = await setup(async () => {
+      running = false;
+      throw new MessagingError('KAFKA_CONNECTION', 'down', { retriable: true });
+    });
+    const { p, commits, resolved } = t.payload([t.good(1)], () => running);
+    await t.eachBatch(p);
+    expect(commits).toEqual([]);
+    expect(resolved).toEqual([]);
+  });
+
+  it('passes record headers to the extraction hook before the handler runs', async () => {
+    const order: string[] = [];
+    const registry = new InMemorySchemaRegistrar();
+    const id = await registry.register('s', SCHEMA);
+    let run: ConsumerRunConfig | undefined;
+    const consumer = {
+      events: { CRASH: 'c' },
+      on: jest.fn(),
+      connect: jest.fn(),
+      subscribe: jest.fn(),
+      run: jest.fn(async (c: ConsumerRunConfig) => void (run = c)),
+    };
+    const sut = new BatchConsumer({
+      kafka: { consumer: () => consumer } as never,
+      groupId: 'g',
+      topics: ['events.ping'],
+      registry,
+      deadLetters: { publish: async () => undefined },
+      headersHook: (h) => void order.push(`hook:${h['traceparent']}`),
+      handleBatch: async () => void order.push('handler'),
+    });
+    await sut.start();
+    const value = new AvroSerde(registry).encode(id, SCHEMA, { n: 1 });
+    const payload = {
+      batch: {
+        topic: 'events.ping',
+        partition: 0,
+        messages: [
+          {
+            key: null,
+            value,
+            offset: '0',
+            timestamp: '0',
+            attributes: 0,
+            headers: { traceparent: 'abc' },
+          },
+        ],
+        firstOffset: () => '0',
+        lastOffset: () => '0',
+      },
+      resolveOffset: () => undefined,
+      heartbeat: async () => undefined,
+      commitOffsetsIfNecessary: async () => undefined,
+      isRunning: () => true,
+      isStale: () => false,
+    } as unknown as EachBatchPayload;
+    await (run?.eachBatch as (p: EachBatchPayload) => Promise<void>)(payload);
+    expect(order).toEqual(['hook:abc', 'handler']);
+  });
+});

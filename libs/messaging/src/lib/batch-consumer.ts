@@ -1,0 +1,439 @@
+import { Logger } from '@nestjs/common';
+import {
+  AvroSerde,
+  isSerdeError,
+  type SchemaInput,
+  type SchemaLookup,
+} from '@platform/schema-registry';
+import type {
+  Consumer,
+  ConsumerConfig,
+  EachBatchPayload,
+  IHeaders,
+  Kafka,
+  KafkaMessage,
+} from 'kafkajs';
+import { backoffDelay, errorCode, errorText, isRetriable, type BackoffOptions } from './backoff';
+import type { DeadLetter, DeadLetterSink } from './dead-letter';
+import { MessagingError, toMessagingError } from './messaging.error';
+
+/** A Kafka record with its value decoded from Avro (Confluent wire format). */
+export interface DecodedRecord<V = unknown> {
+  readonly topic: string;
+  readonly partition: number;
+  /** Kafka offset, as a decimal string (it can exceed 2^53). */
+  readonly offset: string;
+  /** The key as UTF-8 text (keys are entity ids), or null. */
+  readonly key: string | null;
+  readonly value: V;
+  /** Headers as UTF-8 text; a repeated header keeps its last value. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Record timestamp, epoch ms. */
+  readonly timestamp: number;
+  readonly schemaId: number;
+  /** The bytes as they were read, for dead letters and re-publishing. */
+  readonly raw: {
+    readonly key: Buffer | null;
+    readonly value: Buffer | null;
+    readonly headers: IHeaders;
+  };
+}
+
+/** A record the handler gives up on: it goes to the dead-letter topic. */
+export interface RecordFailure {
+  readonly record: DecodedRecord;
+  readonly error: unknown;
+}
+
+/** What a handler may return: records that failed for good. The rest count as done. */
+export interface BatchResult {
+  readonly failures?: readonly RecordFailure[];
+}
+
+/** Thrown by a handler to say "these records failed for good, the rest are done". */
+export class RecordFailuresError extends Error {
+  override readonly name = 'RecordFailuresError';
+  constructor(readonly failures: readonly RecordFailure[]) {
+    super(`${failures.length} record(s) failed`);
+  }
+}
+
+export interface BatchContext {
+  readonly topic: string;
+  readonly partition: number;
+  /** 1 on the first try of this batch, then 2, 3, ... on retries. */
+  readonly attempt: number;
+  /** Keeps the group membership alive during long work (a background one runs too). */
+  heartbeat(): Promise<void>;
+  /** False once `stop()` was called: wrap up. */
+  isRunning(): boolean;
+  /** True when the partition was reassigned or seeked: the work will be redone elsewhere. */
+  isStale(): boolean;
+}
+
+export type BatchHandler<V = unknown> = (
+  records: readonly DecodedRecord<V>[],
+  context: BatchContext,
+) => Promise<BatchResult | void>;
+
+/** Reads trace context (or anything) out of a record's headers before the handler runs. */
+export type HeadersExtractor = (
+  headers: Readonly<Record<string, string>>,
+  record: DecodedRecord,
+) => void;
+
+export interface BatchConsumerOptions<V = unknown> {
+  readonly kafka: Pick<Kafka, 'consumer'>;
+  readonly groupId: string;
+  /** Topic names, or a pattern such as `/^events\./` (matched against topics existing at start). */
+  readonly topics: readonly string[] | RegExp;
+  /** Schema lookup for decoding (the registry client). */
+  readonly registry: SchemaLookup;
+  readonly deadLetters: DeadLetterSink;
+  readonly handleBatch: BatchHandler<V>;
+  /** Decode into this reader schema instead of the writer's (schema evolution). */
+  readonly readerSchema?: (topic: string) => SchemaInput | undefined;
+  readonly headersHook?: HeadersExtractor;
+  /** Where a group with no committed offset starts. Default false (latest). */
+  readonly fromBeginning?: boolean;
+  /** Skip records of aborted transactions. Default true. */
+  readonly readCommitted?: boolean;
+  /** Backoff between retries of a batch whose handler threw a retriable error. */
+  readonly retry?: BackoffOptions;
+  /** Background heartbeat while a batch is handled or waits for a retry. Default 3 s. */
+  readonly heartbeatEveryMs?: number;
+  /** Passed to the kafkajs consumer (sessionTimeout, maxBytesPerPartition, ...). */
+  readonly consumerConfig?: Omit<ConsumerConfig, 'groupId' | 'readUncommitted'>;
+  /** Default 1: partitions are handled one at a time. */
+  readonly partitionsConsumedConcurrently?: number;
+}
+
+export interface BatchConsumerStats {
+  readonly batches: number;
+  readonly records: number;
+  readonly deadLettered: number;
+  readonly retries: number;
+  readonly commits: number;
+}
+
+/** Splits a kafkajs batch into decoded records and dead letters for undecodable ones. */
+export async function decodeBatch(
+  serde: Pick<AvroSerde, 'decode'>,
+  topic: string,
+  partition: number,
+  messages: readonly KafkaMessage[],
+  readerSchema?: SchemaInput,
+): Promise<{ records: DecodedRecord[]; deadLetters: DeadLetter[] }> {
+  const records: DecodedRecord[] = [];
+  const deadLetters: DeadLetter[] = [];
+  for (const m of messages) {
+    const raw = { key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {} };
+    try {
+      const bytes = m.value ?? Buffer.alloc(0);
+      const value = await serde.decode(bytes, readerSchema);
+      records.push({
+        topic,
+        partition,
+        offset: m.offset,
+        key: m.key === null || m.key === undefined ? null : m.key.toString('utf8'),
+        value,
+        headers: headerText(m.headers),
+        timestamp: Number(m.timestamp),
+        schemaId: bytes.readUInt32BE(1),
+        raw,
+      });
+    } catch (e) {
+      // A registry outage can heal: let the caller retry the batch instead.
+      if (!isSerdeError(e) || e.retriable) throw e;
+      deadLetters.push(toDeadLetter(raw, { topic, partition, offset: m.offset }, e));
+    }
+  }
+  return { records, deadLetters };
+}
+
+export function headerText(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers === undefined) return out;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last === undefined) continue;
+    out[name] = typeof last === 'string' ? last : last.toString('utf8');
+  }
+  return out;
+}
+
+function toDeadLetter(
+  raw: DecodedRecord['raw'],
+  source: DeadLetter['source'],
+  error: unknown,
+): DeadLetter {
+  return {
+    key: raw.key,
+    value: raw.value,
+    headers: raw.headers,
+    source,
+    error: {
+      code: errorCode(error, 'HANDLER_FAILED'),
+      message: errorText(error),
+      retriable: isRetriable(error),
+    },
+  };
+}
+
+/**
+ * A consumer-group runner that hands decoded batches to a handler and commits only what the
+ * handler finished.
+ *
+ * For each kafkajs batch (one partition): decode every record; undecodable ones
+ * (`SerdeError`) become dead letters. The handler gets the rest. Then:
+ * - it returns (optionally with `failures`) → failures become dead letters, dead letters are
+ *   published, then the batch's offsets are resolved and committed;
+ * - it throws `RecordFailuresError` → same as returning those failures;
+ * - it throws a retriable error (`retriable: true`) → the same batch is retried after a
+ *   capped exponential backoff, heartbeating meanwhile; nothing is committed and no later
+ *   record of the partition is handled before it, so order holds;
+ * - it throws anything else → every record of the batch becomes a dead letter with that
+ *   error, and the consumer moves on.
+ *
+ * Auto-commit is off. `stop()` lets the batch in hand finish and commit (a batch waiting
+ * for a retry is abandoned uncommitted, to be redelivered), then leaves the group.
+ */
+export class BatchConsumer<V = unknown> {
+  private readonly logger = new Logger(BatchConsumer.name);
+  private readonly options: BatchConsumerOptions<V>;
+  private readonly consumer: Consumer;
+  private readonly serde: AvroSerde;
+  private stopping = false;
+  private running = false;
+  private crash: Error | undefined;
+  private stats = { batches: 0, records: 0, deadLettered: 0, retries: 0, commits: 0 };
+
+  constructor(options: BatchConsumerOptions<V>) {
+    this.options = options;
+    this.serde = new AvroSerde(options.registry);
+    this.consumer = options.kafka.consumer({
+      ...options.consumerConfig,
+      groupId: options.groupId,
+      readUncommitted: options.readCommitted === false,
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      this.crash = event.payload.error;
+      this.logger.error(
+        JSON.stringify({
+          event: 'consumer.crash',
+          groupId: options.groupId,
+          error: event.payload.error.message,
+          restart: event.payload.restart,
+        }),
+      );
+    });
+  }
+
+  getStats(): BatchConsumerStats {
+    return { ...this.stats };
+  }
+
+  /** The last error that crashed the kafkajs runner, if any (kafkajs restarts on retriable ones). */
+  lastCrash(): Error | undefined {
+    return this.crash;
+  }
+
+  async start(): Promise<void> {
+    const { topics } = this.options;
+    try {
+      await this.consumer.connect();
+      await this.consumer.subscribe({
+        topics: topics instanceof RegExp ? [topics] : [...topics],
+        fromBeginning: this.options.fromBeginning ?? false,
+      });
+      await this.consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+        eachBatch: (payload) => this.eachBatch(payload),
+      });
+    } catch (e) {
+      throw toMessagingError(e, `consumer ${this.options.groupId} start`);
+    }
+    this.running = true;
+  }
+
+  /** Finishes the batch in hand (and commits it), then disconnects. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    try {
+      if (this.running) await this.consumer.stop();
+    } finally {
+      this.running = false;
+      await this.consumer.disconnect();
+    }
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    if (batch.messages.length === 0) return;
+    const live = (): boolean => payload.isRunning() && !payload.isStale() && !this.stopping;
+
+    const beat = setInterval(() => {
+      payload.heartbeat().catch((e: unknown) => {
+        this.logger.warn(
+          JSON.stringify({
+            event: 'consumer.heartbeat_failed',
+            topic,
+            partition,
+            error: errorText(e),
+          }),
+        );
+      });
+    }, this.options.heartbeatEveryMs ?? 3_000);
+    try {
+      let attempt = 0;
+      let outcome: { records: DecodedRecord[]; deadLetters: DeadLetter[] } | undefined;
+      for (;;) {
+        attempt += 1;
+        try {
+          outcome = await this.handleOnce(payload, attempt);
+          break;
+        } catch (e) {
+          if (!isRetriable(e)) throw e;
+          if (!live()) return; // abandoned uncommitted: redelivered after restart/rebalance
+          this.stats.retries += 1;
+          const delay = backoffDelay(attempt, this.options.retry);
+          this.logger.warn(
+            JSON.stringify({
+              event: 'consumer.batch_retry',
+              topic,
+              partition,
+              firstOffset: batch.firstOffset(),
+              attempt,
+              delayMs: delay,
+              code: errorCode(e, 'UNKNOWN'),
+              error: errorText(e),
+            }),
+          );
+          await this.sleep(delay, live);
+          if (!live()) return;
+        }
+      }
+
+      await this.publishDeadLetters(outcome.deadLetters, live);
+      const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
+      payload.resolveOffset(last.offset);
+      // batch.lastOffset() covers a trailing transaction marker that never reaches us.
+      const next = (BigInt(batch.lastOffset()) + 1n).toString();
+      // The payload's commit works while stopping too (the consumer's own commitOffsets
+      // silently does nothing once stop() was called).
+      await payload.commitOffsetsIfNecessary({
+        topics: [{ topic, partitions: [{ partition, offset: next }] }],
+      });
+      this.stats.commits += 1;
+      this.stats.batches += 1;
+      this.stats.records += batch.messages.length;
+      this.stats.deadLettered += outcome.deadLetters.length;
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  /** Decodes and handles once; returns the dead letters to publish, or throws a retriable error. */
+  private async handleOnce(
+    payload: EachBatchPayload,
+    attempt: number,
+  ): Promise<{ records: DecodedRecord[]; deadLetters: DeadLetter[] }> {
+    const { topic, partition, messages } = payload.batch;
+    const { records, deadLetters } = await decodeBatch(
+      this.serde,
+      topic,
+      partition,
+      messages,
+      this.options.readerSchema?.(topic),
+    );
+    const hook = this.options.headersHook;
+    if (hook !== undefined) for (const r of records) hook(r.headers, r);
+    if (records.length === 0) return { records, deadLetters };
+
+    const context: BatchContext = {
+      topic,
+      partition,
+      attempt,
+      heartbeat: () => payload.heartbeat(),
+      isRunning: () => payload.isRunning() && !this.stopping,
+      isStale: () => payload.isStale(),
+    };
+    let failures: readonly RecordFailure[] = [];
+    try {
+      const result = await this.options.handleBatch(records as DecodedRecord<V>[], context);
+      failures = result?.failures ?? [];
+    } catch (e) {
+      if (e instanceof RecordFailuresError) failures = e.failures;
+      else if (isRetriable(e)) throw e;
+      else failures = records.map((record) => ({ record, error: e }));
+    }
+    for (const f of failures) {
+      deadLetters.push(
+        toDeadLetter(
+          f.record.raw,
+          { topic: f.record.topic, partition: f.record.partition, offset: f.record.offset },
+          f.error,
+        ),
+      );
+    }
+    // Keep the dead-letter topic in source order.
+    deadLetters.sort((a, b) => compareOffsets(a.source.offset, b.source.offset));
+    return { records, deadLetters };
+  }
+
+  private async publishDeadLetters(
+    letters: readonly DeadLetter[],
+    live: () => boolean,
+  ): Promise<void> {
+    if (letters.length === 0) return;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.options.deadLetters.publish(letters);
+        return;
+      } catch (e) {
+        const delay = backoffDelay(attempt, this.options.retry);
+        this.logger.error(
+          JSON.stringify({
+            event: 'consumer.dead_letter_failed',
+            count: letters.length,
+            attempt,
+            delayMs: delay,
+            error: errorText(e),
+          }),
+        );
+        // Committing without the dead letters would lose them: give up uncommitted instead.
+        if (!live()) {
+          throw new MessagingError(
+            'HANDLER_FAILED',
+            `dead letters not published: ${errorText(e)}`,
+            {
+              retriable: true,
+              cause: e,
+            },
+          );
+        }
+        await this.sleep(delay, live);
+      }
+    }
+  }
+
+  /** Sleeps up to `ms`, waking early when the batch is no longer live. */
+  private async sleep(ms: number, live: () => boolean): Promise<void> {
+    const until = performance.now() + ms;
+    while (live()) {
+      const left = until - performance.now();
+      if (left <= 0) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, 100)));
+    }
+  }
+}
+
+function compareOffsets(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

@@ -1,0 +1,353 @@
+import { load, type KafkaSettings } from '@platform/config';
+import { eventTopic, type DomainModel, type TopicPrefixes } from '@platform/contracts';
+import {
+  AvroSerde,
+  forSchema,
+  generateAllSchemas,
+  toJson,
+  type AvroRecordSchema,
+} from '@platform/schema-registry';
+import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import {
+  deferred,
+  eventsTopic,
+  intKafka,
+  intKafkaSettings,
+  topicDefaults,
+  uniqueName,
+  within,
+} from '../testing/kafka-int.helpers';
+import { BatchConsumer, type DecodedRecord } from './batch-consumer';
+import { DLQ_HEADERS, DeadLetterPublisher } from './dead-letter';
+import { EventProducer } from './event-producer';
+import { InMemorySchemaRegistrar } from './in-memory-registrar';
+import { MessagingError } from './messaging.error';
+import { TopicAdmin } from './topic-admin';
+
+type Event = Record<string, unknown>;
+
+/** A deterministic event of the ecommerce model (config/domains/ecommerce.yaml). */
+function ecommerceEvent(type: string, i: number): Event {
+  const base = {
+    event_id: `${type}-${i}`,
+    timestamp: 1_735_689_600_000 + i * 37,
+    user_id: `user-${i % 97}`,
+  };
+  const device = ['desktop', 'mobile', 'tablet'][i % 3] as string;
+  switch (type) {
+    case 'page_view':
+      return {
+        ...base,
+        page_url: `/p/${i}`,
+        page_title: i % 5 === 0 ? null : `Page ${i}`,
+        referrer: null,
+        device_type: device,
+        country: ['US', 'GB', 'DE'][i % 3],
+      };
+    case 'add_to_cart':
+      return {
+        ...base,
+        price: i % 4 === 0 ? null : 1.5 + i,
+        product_id: `sku-${i % 50}`,
+        quantity: 1 + (i % 5),
+        device_type: device,
+      };
+    default:
+      return {
+        ...base,
+        coupon_code: i % 7 === 0 ? 'SPRING' : null,
+        order_id: `order-${i}`,
+        revenue: 5 + i / 4,
+        currency: ['USD', 'EUR', 'GBP'][i % 3],
+        device_type: device,
+      };
+  }
+}
+
+describe('EventProducer → BatchConsumer against Kafka', () => {
+  let settings: KafkaSettings;
+  let kafka: Kafka;
+  let admin: TopicAdmin;
+  let model: DomainModel;
+  let prefixes: TopicPrefixes;
+  const topics: string[] = [];
+  const toStop: Array<
+    { stop(): Promise<void> } | { close(): Promise<void> } | Consumer | Producer
+  > = [];
+
+  beforeAll(async () => {
+    settings = await intKafkaSettings();
+    const config = await load({ environment: 'test' });
+    model = config.model;
+    const run = uniqueName('it').replace('.', '');
+    prefixes = { ...config.topics, events: `${run}.events`, dlq: `${run}.dlq` };
+    kafka = intKafka(settings, uniqueName('it-pipeline'));
+    admin = new TopicAdmin(kafka);
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    for (const s of toStop.reverse()) {
+      if ('stop' in s && typeof s.stop === 'function' && !('disconnect' in s)) await s.stop();
+      else if ('close' in s) await s.close();
+      else if ('disconnect' in s) await s.disconnect();
+    }
+    const existing = new Set(await admin.listTopics());
+    await admin.deleteTopics(topics.filter((t) => existing.has(t)));
+    await admin.disconnect();
+  });
+
+  async function createTopics(names: string[], partitions = 3): Promise<void> {
+    topics.push(...names);
+    await admin.ensureTopics(
+      names.map((n) => eventsTopic(n, partitions)),
+      topicDefaults(settings),
+    );
+  }
+
+  /** Reads a topic from the start with a throwaway group until `n` records arrived. */
+  async function readAll(topic: string, n: number): Promise<KafkaMessage[]> {
+    const got: KafkaMessage[] = [];
+    const done = deferred<void>();
+    const consumer = kafka.consumer({ groupId: uniqueName('it.reader') });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        got.push(message);
+        if (got.length >= n) done.resolve();
+      },
+    });
+    try {
+      await within(done.promise, 60_000, `read ${got.length}/${n} from ${topic}`);
+    } finally {
+      await consumer.disconnect();
+    }
+    return got;
+  }
+
+  async function committedEqualsEnd(groupId: string, topic: string): Promise<void> {
+    const raw = kafka.admin();
+    await raw.connect();
+    try {
+      const [committed] = await raw.fetchOffsets({ groupId, topics: [topic] });
+      const ends = await raw.fetchTopicOffsets(topic);
+      const byPartition = new Map(ends.map((e) => [e.partition, e.high]));
+      for (const p of committed?.partitions ?? [])
+        expect(p.offset).toBe(byPartition.get(p.partition));
+      expect(committed?.partitions).toHaveLength(ends.length);
+    } finally {
+      await raw.disconnect();
+    }
+  }
+
+  it('delivers 20,000 ecommerce events exactly once, decoded as sent, and commits their offsets', async () => {
+    const eventTopics = model.eventTypes.map((t) => eventTopic(prefixes, t.name));
+    await createTopics(eventTopics);
+    const registry = new InMemorySchemaRegistrar();
+    const producer = new EventProducer({ kafka, model, prefixes, registry });
+    await producer.start();
+
+    const sent = new Map<string, { type: string; event: Event }>();
+    const sends: Promise<void>[] = [];
+    const types = model.eventTypes.map((t) => t.name);
+    for (let i = 0; i < 20_000; i++) {
+      const type = types[i % types.length] as string;
+      const event = ecommerceEvent(type, i);
+      sent.set(event['event_id'] as string, { type, event });
+      sends.push(producer.send(type, event));
+    }
+    await Promise.all(sends);
+    await producer.close();
+    expect(producer.getStats()).toMatchObject({ sent: 20_000, errors: 0, pending: 0 });
+
+    const groupId = uniqueName('it.sink');
+    const received = new Map<string, DecodedRecord[]>();
+    let count = 0;
+    const lastOffset = new Map<string, bigint>();
+    let outOfOrder = 0;
+    const done = deferred<void>();
+    const letters: unknown[] = [];
+    const consumer = new BatchConsumer({
+      kafka,
+      groupId,
+      topics: new RegExp(`^${prefixes.events.replace(/\./g, '\\.')}\\.`),
+      fromBeginning: true,
+      registry,
+      deadLetters: { publish: async (l) => void letters.push(...l) },
+      handleBatch: async (records) => {
+        for (const r of records) {
+          const id = (r.value as Event)['event_id'] as string;
+          received.set(id, [...(received.get(id) ?? []), r]);
+          const tp = `${r.topic}/${r.partition}`;
+          if ((lastOffset.get(tp) ?? -1n) >= BigInt(r.offset)) outOfOrder += 1;
+          lastOffset.set(tp, BigInt(r.offset));
+        }
+        count += records.length;
+        if (count >= 20_000) done.resolve();
+      },
+    });
+    await consumer.start();
+    await within(done.promise, 90_000, `consumed ${count}/20000`);
+    await consumer.stop();
+
+    expect(letters).toEqual([]);
+    expect(outOfOrder).toBe(0);
+    expect(received.size).toBe(20_000);
+    for (const [id, { type, event }] of sent) {
+      const copies = received.get(id) ?? [];
+      expect(copies).toHaveLength(1);
+      const record = copies[0] as DecodedRecord;
+      expect(record.topic).toBe(eventTopic(prefixes, type));
+      expect(record.key).toBe(event['user_id']);
+      expect(record.value).toEqual(event);
+    }
+    for (const t of eventTopics) await committedEqualsEnd(groupId, t);
+
+    // A second member of the same group finds nothing left to read.
+    let again = 0;
+    const second = new BatchConsumer({
+      kafka,
+      groupId,
+      topics: eventTopics,
+      fromBeginning: true,
+      registry,
+      deadLetters: { publish: async () => undefined },
+      handleBatch: async (records) => void (again += records.length),
+    });
+    await second.start();
+    await new Promise((r) => setTimeout(r, 4_000));
+    await second.stop();
+    expect(again).toBe(0);
+  });
+
+  it('puts a poison record on the dead-letter topic with its headers and continues past it', async () => {
+    const topic = `${prefixes.events}.poison`;
+    await createTopics([topic], 1);
+    const registry = new InMemorySchemaRegistrar();
+    const schema = generateAllSchemas(model)['page_view'] as AvroRecordSchema;
+    const id = await registry.register(`${topic}-value`, toJson(schema));
+    const serde = new AvroSerde(registry);
+    const type = forSchema(schema);
+    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    toStop.push(raw);
+    await raw.connect();
+    const garbage = Buffer.from('{"this is":"json, not avro"}');
+    await raw.send({
+      topic,
+      acks: -1,
+      messages: [
+        { key: 'user-1', value: serde.encode(id, type, ecommerceEvent('page_view', 1)) },
+        { key: 'user-2', value: garbage, headers: { traceparent: '00-t-s-01' } },
+        { key: 'user-3', value: serde.encode(id, type, ecommerceEvent('page_view', 3)) },
+      ],
+    });
+
+    const service = uniqueName('svc').replace('.', '-');
+    const dlq = new DeadLetterPublisher({
+      kafka,
+      service,
+      prefixes,
+      topicDefaults: { partitions: 1, replicationFactor: 1 },
+    });
+    topics.push(dlq.topic);
+    await dlq.start();
+    toStop.push(dlq);
+
+    const handled: string[] = [];
+    const done = deferred<void>();
+    const groupId = uniqueName('it.poison');
+    const consumer = new BatchConsumer({
+      kafka,
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      registry,
+      deadLetters: dlq,
+      handleBatch: async (records) => {
+        handled.push(...records.map((r) => (r.value as Event)['event_id'] as string));
+        if (handled.length >= 2) done.resolve();
+      },
+    });
+    await consumer.start();
+    await within(done.promise, 60_000, `handled ${handled.join(',')}`);
+    await consumer.stop();
+    expect(handled).toEqual(['page_view-1', 'page_view-3']);
+    await committedEqualsEnd(groupId, topic);
+
+    const [letter] = await readAll(dlq.topic, 1);
+    expect(letter?.value).toEqual(garbage);
+    expect(letter?.key?.toString()).toBe('user-2');
+    const h = (name: string): string | undefined => letter?.headers?.[name]?.toString();
+    expect(h(DLQ_HEADERS.errorCode)).toBe('UNKNOWN_MAGIC_BYTE');
+    expect(h(DLQ_HEADERS.errorMessage)).toContain('magic byte');
+    expect(h(DLQ_HEADERS.errorRetriable)).toBe('false');
+    expect(h(DLQ_HEADERS.sourceTopic)).toBe(topic);
+    expect(h(DLQ_HEADERS.sourcePartition)).toBe('0');
+    expect(h(DLQ_HEADERS.sourceOffset)).toBe('1');
+    expect(h(DLQ_HEADERS.service)).toBe(service);
+    expect(Number.isNaN(Date.parse(h(DLQ_HEADERS.timestamp) ?? ''))).toBe(false);
+    expect(h('traceparent')).toBe('00-t-s-01');
+  });
+
+  it('retries a batch after retriable failures without losing or reordering records, and commits once', async () => {
+    const topic = `${prefixes.events}.retry`;
+    await createTopics([topic], 3);
+    const registry = new InMemorySchemaRegistrar();
+    const schema = generateAllSchemas(model)['purchase'] as AvroRecordSchema;
+    const id = await registry.register(`${topic}-value`, toJson(schema));
+    const serde = new AvroSerde(registry);
+    const type = forSchema(schema);
+    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    toStop.push(raw);
+    await raw.connect();
+    const n = 600;
+    await raw.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: n }, (_, i) => {
+        const e = ecommerceEvent('purchase', i);
+        return { key: e['user_id'] as string, value: serde.encode(id, type, e) };
+      }),
+    });
+
+    let failuresLeft = 2;
+    const handled: DecodedRecord[] = [];
+    const attempts: number[] = [];
+    const done = deferred<void>();
+    const groupId = uniqueName('it.retry');
+    const consumer = new BatchConsumer({
+      kafka,
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      registry,
+      retry: { initialMs: 100, maxMs: 400 },
+      deadLetters: { publish: async () => undefined },
+      handleBatch: async (records, ctx) => {
+        attempts.push(ctx.attempt);
+        if (failuresLeft > 0) {
+          failuresLeft -= 1;
+          throw new MessagingError('SINK_UNAVAILABLE', 'sink is restarting', { retriable: true });
+        }
+        handled.push(...records);
+        if (handled.length >= n) done.resolve();
+      },
+    });
+    await consumer.start();
+    await within(done.promise, 60_000, `handled ${handled.length}/${n}`);
+    await consumer.stop();
+
+    expect(attempts.slice(0, 3)).toEqual([1, 2, 3]);
+    expect(handled).toHaveLength(n);
+    expect(new Set(handled.map((r) => (r.value as Event)['event_id'])).size).toBe(n);
+    for (const partition of new Set(handled.map((r) => r.partition))) {
+      const offsets = handled.filter((r) => r.partition === partition).map((r) => Number(r.offset));
+      expect(offsets).toEqual(offsets.map((_, i) => i)); // 0, 1, 2, ... : no gap, no reordering
+    }
+    const stats = consumer.getStats();
+    expect(stats.retries).toBe(2);
+    expect(stats.commits).toBe(stats.batches); // one commit per batch, none for failed attempts
+    await committedEqualsEnd(groupId, topic);
+  });
+});

@@ -1,0 +1,373 @@
+import {
+  entityOf,
+  eventTopic,
+  findEventType,
+  valueSubject,
+  type DomainModel,
+  type EventTypeSpec,
+  type TopicPrefixes,
+} from '@platform/contracts';
+import {
+  AvroSerde,
+  encodeFrame,
+  forSchema,
+  generateAllSchemas,
+  isSerdeError,
+  toJson,
+  type SchemaLookup,
+  type SerdeIssue,
+} from '@platform/schema-registry';
+import type { Kafka, Message, Producer, ProducerConfig } from 'kafkajs';
+import { kafkaHealth, type KafkaHealth } from './kafka-health';
+import { MessagingError, toMessagingError } from './messaging.error';
+import { SendBuffer, type TopicBatches } from './send-buffer';
+
+/** The registry the producer needs: register schemas, and look them up by id (for the serde). */
+export type SchemaRegistrar = {
+  register(subject: string, schema: string): Promise<number>;
+} & SchemaLookup;
+
+/** Produce metrics port (the observability lib implements it; none by default). */
+export interface ProduceMetrics {
+  /** One acknowledged event; latency from `send` to the broker's ack. */
+  success(eventType: string, latencySeconds: number): void;
+  /** One event whose produce failed. */
+  error(eventType: string, latencySeconds: number): void;
+}
+
+/** Adds headers to each outgoing record, e.g. to inject trace context. */
+export type HeadersHook = (headers: Record<string, string>) => void;
+
+export interface EventProducerOptions {
+  readonly kafka: Pick<Kafka, 'producer'> & Partial<Pick<Kafka, 'admin'>>;
+  readonly model: DomainModel;
+  readonly prefixes: TopicPrefixes;
+  readonly registry: SchemaRegistrar;
+  readonly metrics?: ProduceMetrics;
+  readonly headersHook?: HeadersHook;
+  /** Only for logs and errors; the client id itself is the Kafka client's. */
+  readonly clientId?: string;
+  /** Default 5 ms. */
+  readonly lingerMs?: number;
+  /** Default 2000 messages per topic per request. */
+  readonly maxBatchSize?: number;
+  /** Default 30 s: how long `close()` waits for pending sends. */
+  readonly closeTimeoutMs?: number;
+}
+
+export interface ProducerStats {
+  /** Events Kafka acknowledged. */
+  readonly sent: number;
+  /** Events whose produce failed (their `send` rejected). */
+  readonly errors: number;
+  /** Events refused before sending: unknown type or not valid against the schema. */
+  readonly rejected: number;
+  /** Events queued or in flight now. */
+  readonly pending: number;
+}
+
+/** An event that does not match its event type's schema; nothing was sent. */
+export class InvalidEventError extends MessagingError {
+  readonly eventType: string;
+  /** Per field: `{ path: 'revenue', message: 'expected "double", got "abc"' }`. */
+  readonly issues: readonly SerdeIssue[];
+
+  constructor(eventType: string, issues: readonly SerdeIssue[], cause?: unknown) {
+    const detail = issues.map((i) => `${i.path || '<root>'}: ${i.message}`).join('; ');
+    super('INVALID_EVENT', `invalid ${eventType} event: ${detail}`, { retriable: false, cause });
+    this.eventType = eventType;
+    this.issues = issues;
+  }
+
+  /** The fields at fault, e.g. `['revenue', 'currency']`. */
+  get fields(): string[] {
+    return this.issues.map((i) => i.path);
+  }
+}
+
+interface TypeBinding {
+  readonly spec: EventTypeSpec;
+  readonly topic: string;
+  readonly schemaId: number;
+  readonly type: ReturnType<typeof forSchema>;
+  readonly primaryKey: string;
+}
+
+interface Outgoing {
+  readonly eventType: string;
+  readonly startedAt: number;
+  readonly message: Message;
+}
+
+type EventRecord = Readonly<Record<string, unknown>>;
+
+/**
+ * The partition key of an event when the caller gives none: its entity's primary key value,
+ * as a string. Undefined when the event has no usable value there.
+ */
+export function defaultKey(event: unknown, primaryKey: string): string | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const value = (event as EventRecord)[primaryKey];
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
+    return String(value);
+  }
+  return undefined;
+}
+
+/**
+ * Sends domain events to `<prefixes.events>.<type>`, Avro in the Confluent wire format.
+ *
+ * `start()` registers each event type's generated schema under `<topic>-value` and connects
+ * an idempotent producer (acks=all, one request in flight). `send` validates and encodes at
+ * once, so an unknown type or an invalid event rejects before anything is queued; valid
+ * events are batched (see `SendBuffer`) and each `send` resolves when Kafka acknowledged it,
+ * or rejects with the produce error of its batch.
+ */
+export class EventProducer {
+  private readonly options: EventProducerOptions;
+  private readonly producer: Producer;
+  private readonly serde: AvroSerde;
+  private readonly buffer: SendBuffer<Outgoing>;
+  private readonly bindings = new Map<string, TypeBinding>();
+  private state: 'new' | 'started' | 'closed' = 'new';
+  private sent = 0;
+  private errors = 0;
+  private rejected = 0;
+
+  constructor(options: EventProducerOptions) {
+    this.options = options;
+    this.serde = new AvroSerde(options.registry);
+    // KIP-98: idempotence needs acks=all, retries, and one request in flight per connection.
+    // kafkajs 2.2.4 already serializes an idempotent producer's requests per broker; saying
+    // so explicitly keeps it true if that ever changes.
+    const config: ProducerConfig = {
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    };
+    this.producer = options.kafka.producer(config);
+    this.buffer = new SendBuffer<Outgoing>({
+      lingerMs: options.lingerMs ?? 5,
+      maxBatchSize: options.maxBatchSize ?? 2000,
+      dispatch: (batches) => this.dispatch(batches),
+      onSettled: (batches, error) => this.settled(batches, error),
+    });
+  }
+
+  /** Registers every event type's schema, then connects. */
+  async start(): Promise<void> {
+    if (this.state === 'closed') throw closedError();
+    const schemas = generateAllSchemas(this.options.model);
+    for (const spec of this.options.model.eventTypes) {
+      const schema = schemas[spec.name];
+      if (schema === undefined) continue;
+      const topic = eventTopic(this.options.prefixes, spec.name);
+      let schemaId: number;
+      try {
+        schemaId = await this.options.registry.register(valueSubject(topic), toJson(schema));
+      } catch (e) {
+        throw new MessagingError(
+          'SCHEMA_REGISTRATION_FAILED',
+          `registering ${valueSubject(topic)}: ${e instanceof Error ? e.message : String(e)}`,
+          { retriable: (e as { retriable?: unknown } | null)?.retriable === true, cause: e },
+        );
+      }
+      this.bindings.set(spec.name, {
+        spec,
+        topic,
+        schemaId,
+        type: forSchema(schema),
+        primaryKey: entityOf(this.options.model, spec).primaryKey,
+      });
+    }
+    try {
+      await this.producer.connect();
+    } catch (e) {
+      throw toMessagingError(e, 'event producer connect');
+    }
+    this.state = 'started';
+  }
+
+  /** The topic an event type goes to. */
+  topicOf(eventType: string): string {
+    return this.binding(eventType).topic;
+  }
+
+  /**
+   * Sends one event; resolves when Kafka acknowledged it. `key` defaults to the value of the
+   * entity's primary key. Rejects with `UNKNOWN_EVENT_TYPE` or `InvalidEventError`
+   * (`INVALID_EVENT`, naming each bad field) before anything is sent.
+   */
+  send(
+    eventType: string,
+    event: unknown,
+    key?: string,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<void> {
+    let prepared: Outgoing;
+    let topic: string;
+    try {
+      const binding = this.binding(eventType);
+      topic = binding.topic;
+      prepared = this.prepare(binding, event, key, headers);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.buffer.add(topic, prepared);
+  }
+
+  /**
+   * Sends many events of one type; resolves when all were acknowledged. Validates every
+   * event first: one invalid event rejects the whole call (issue paths start with its index,
+   * `[3].revenue`) and nothing is sent.
+   */
+  async sendBatch(eventType: string, events: readonly unknown[]): Promise<void> {
+    const binding = this.binding(eventType);
+    const prepared: Outgoing[] = [];
+    const issues: SerdeIssue[] = [];
+    let firstCause: unknown;
+    events.forEach((event, i) => {
+      try {
+        prepared.push(this.prepare(binding, event, undefined, undefined, false));
+      } catch (e) {
+        if (!(e instanceof InvalidEventError)) throw e;
+        firstCause ??= e;
+        for (const issue of e.issues) {
+          issues.push({
+            path: `[${i}]${issue.path ? `.${issue.path}` : ''}`,
+            message: issue.message,
+          });
+        }
+      }
+    });
+    if (issues.length > 0) {
+      this.rejected += events.length;
+      throw new InvalidEventError(eventType, issues, firstCause);
+    }
+    await Promise.all(prepared.map((p) => this.buffer.add(binding.topic, p)));
+  }
+
+  /** Waits until everything sent so far has settled; rejects with `FLUSH_TIMEOUT` (how many pending). */
+  flush(timeoutMs = 10_000): Promise<void> {
+    return this.buffer.flush(timeoutMs);
+  }
+
+  getStats(): ProducerStats {
+    return {
+      sent: this.sent,
+      errors: this.errors,
+      rejected: this.rejected,
+      pending: this.buffer.pending,
+    };
+  }
+
+  healthCheck(timeoutMs = 2_000): Promise<KafkaHealth> {
+    const { kafka } = this.options;
+    if (kafka.admin === undefined) {
+      return Promise.resolve({ ok: false, latencyMs: 0, error: 'no admin client to probe with' });
+    }
+    return kafkaHealth(kafka as Pick<Kafka, 'admin'>, timeoutMs);
+  }
+
+  /** Flushes (up to `closeTimeoutMs`), then disconnects. Later sends reject with `CLOSED`. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasStarted = this.state === 'started';
+    this.state = 'closed';
+    try {
+      if (wasStarted) await this.buffer.flush(this.options.closeTimeoutMs ?? 30_000);
+    } finally {
+      await this.producer.disconnect();
+    }
+  }
+
+  private binding(eventType: string): TypeBinding {
+    if (this.state !== 'started') {
+      throw this.state === 'closed'
+        ? closedError()
+        : new MessagingError('NOT_STARTED', 'EventProducer.send before start()', {
+            retriable: false,
+          });
+    }
+    const binding = this.bindings.get(eventType);
+    if (binding === undefined) {
+      const known = this.options.model.eventTypes.map((e) => e.name).join(', ');
+      const exists = findEventType(this.options.model, eventType) !== undefined;
+      this.rejected += 1;
+      throw new MessagingError(
+        'UNKNOWN_EVENT_TYPE',
+        exists
+          ? `event type "${eventType}" has no registered schema`
+          : `unknown event type "${eventType}"; known: ${known}`,
+        { retriable: false },
+      );
+    }
+    return binding;
+  }
+
+  private prepare(
+    binding: TypeBinding,
+    event: unknown,
+    key: string | undefined,
+    headers: Readonly<Record<string, string>> | undefined,
+    countRejection = true,
+  ): Outgoing {
+    let value: Buffer;
+    try {
+      // Fast path: one strict validity pass, then encode. Only an invalid event pays for
+      // AvroSerde's per-field diagnosis (two error-collecting passes), which names the fields.
+      value = binding.type.isValid(event, { noUndeclaredFields: true })
+        ? encodeFrame(binding.schemaId, binding.type.toBuffer(event))
+        : this.serde.encode(binding.schemaId, binding.type, event);
+    } catch (e) {
+      if (countRejection) this.rejected += 1;
+      if (isSerdeError(e) && e.issues.length > 0) {
+        throw new InvalidEventError(binding.spec.name, e.issues, e);
+      }
+      throw new InvalidEventError(
+        binding.spec.name,
+        [{ path: '', message: e instanceof Error ? e.message : String(e) }],
+        e,
+      );
+    }
+    const message: Message = {
+      key: key ?? defaultKey(event, binding.primaryKey) ?? null,
+      value,
+    };
+    const hook = this.options.headersHook;
+    if (headers !== undefined || hook !== undefined) {
+      const all: Record<string, string> = { ...headers };
+      hook?.(all);
+      if (Object.keys(all).length > 0) message.headers = all;
+    }
+    return { eventType: binding.spec.name, startedAt: performance.now(), message };
+  }
+
+  private async dispatch(batches: TopicBatches<Outgoing>): Promise<void> {
+    const topicMessages = [...batches].map(([topic, out]) => ({
+      topic,
+      messages: out.map((o) => o.message),
+    }));
+    await this.producer.sendBatch({ topicMessages, acks: -1 });
+  }
+
+  private settled(batches: TopicBatches<Outgoing>, error: MessagingError | undefined): void {
+    const metrics = this.options.metrics;
+    const now = performance.now();
+    for (const out of batches.values()) {
+      if (error === undefined) this.sent += out.length;
+      else this.errors += out.length;
+      if (metrics === undefined) continue;
+      for (const o of out) {
+        const latency = (now - o.startedAt) / 1000;
+        if (error === undefined) metrics.success(o.eventType, latency);
+        else metrics.error(o.eventType, latency);
+      }
+    }
+  }
+}
+
+function closedError(): MessagingError {
+  return new MessagingError('CLOSED', 'EventProducer is closed', { retriable: false });
+}

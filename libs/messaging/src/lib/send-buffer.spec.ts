@@ -1,0 +1,175 @@
+import { MessagingError } from './messaging.error';
+import { SendBuffer, type TopicBatches } from './send-buffer';
+
+interface Call {
+  batches: Map<string, number[]>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** A dispatch function whose calls the test settles by hand. */
+function fakeDispatch(): { calls: Call[]; dispatch: (b: TopicBatches<number>) => Promise<void> } {
+  const calls: Call[] = [];
+  return {
+    calls,
+    dispatch: (batches) =>
+      new Promise<void>((resolve, reject) => {
+        calls.push({
+          batches: new Map([...batches].map(([t, m]) => [t, [...m]])),
+          resolve,
+          reject,
+        });
+      }),
+  };
+}
+
+const tick = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
+
+describe(SendBuffer.name, () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('waits lingerMs before dispatching a partial batch', async () => {
+    const { calls, dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({ dispatch, lingerMs: 5, maxBatchSize: 100 });
+    void buffer.add('a', 1);
+    void buffer.add('a', 2);
+    jest.advanceTimersByTime(4);
+    expect(calls).toHaveLength(0);
+    jest.advanceTimersByTime(1);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.batches.get('a')).toEqual([1, 2]);
+  });
+
+  it('dispatches at once when a topic reaches maxBatchSize', () => {
+    const { calls, dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({ dispatch, lingerMs: 1_000, maxBatchSize: 3 });
+    void buffer.add('a', 1);
+    void buffer.add('a', 2);
+    expect(calls).toHaveLength(0);
+    void buffer.add('a', 3);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.batches.get('a')).toEqual([1, 2, 3]);
+  });
+
+  it('takes every topic into one dispatch, at most maxBatchSize of each, in order', () => {
+    const { calls, dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({ dispatch, lingerMs: 5, maxBatchSize: 2 });
+    void buffer.add('b', 10);
+    void buffer.add('a', 1);
+    void buffer.add('a', 2); // a is full: dispatch now
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.batches).toEqual(
+      new Map([
+        ['b', [10]],
+        ['a', [1, 2]],
+      ]),
+    );
+  });
+
+  it('keeps one dispatch in flight and sends what queued meanwhile right after it', async () => {
+    const { calls, dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({ dispatch, lingerMs: 5, maxBatchSize: 2 });
+    for (let i = 0; i < 5; i++) void buffer.add('a', i);
+    expect(calls).toHaveLength(1);
+    expect(buffer.pending).toBe(5);
+    calls[0]?.resolve();
+    await tick();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]?.batches.get('a')).toEqual([2, 3]);
+    calls[1]?.resolve();
+    await tick();
+    // The leftover is not full: it still waits out the linger of its arrival.
+    expect(calls).toHaveLength(2);
+    jest.advanceTimersByTime(5);
+    expect(calls).toHaveLength(3);
+    expect(calls[2]?.batches.get('a')).toEqual([4]);
+  });
+
+  it('resolves each add when its dispatch is acknowledged and rejects it when that dispatch fails', async () => {
+    const { calls, dispatch } = fakeDispatch();
+    const settled: Array<[number, string | undefined]> = [];
+    const buffer = new SendBuffer<number>({
+      dispatch,
+      lingerMs: 5,
+      maxBatchSize: 2,
+      onSettled: (b, e) => settled.push([[...b.values()].flat().length, e?.code]),
+    });
+    const ok = [buffer.add('a', 1), buffer.add('a', 2)];
+    const bad = [buffer.add('a', 3), buffer.add('a', 4)];
+    calls[0]?.resolve();
+    await tick();
+    calls[1]?.reject(new MessagingError('NOT_LEADER_FOR_PARTITION', 'moved', { retriable: true }));
+    await expect(Promise.all(ok)).resolves.toEqual([undefined, undefined]);
+    for (const p of bad)
+      await expect(p).rejects.toMatchObject({ code: 'NOT_LEADER_FOR_PARTITION' });
+    expect(settled).toEqual([
+      [2, undefined],
+      [2, 'NOT_LEADER_FOR_PARTITION'],
+    ]);
+    expect(buffer.pending).toBe(0);
+  });
+
+  it('flush dispatches without lingering and resolves when everything before it settled', async () => {
+    const { calls, dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({ dispatch, lingerMs: 10_000, maxBatchSize: 100 });
+    void buffer.add('a', 1);
+    let flushed = false;
+    const flushing = buffer.flush(1_000).then(() => (flushed = true));
+    expect(calls).toHaveLength(1);
+    void buffer.add('b', 2); // after the flush: not waited for
+    await tick();
+    expect(flushed).toBe(false);
+    calls[0]?.resolve();
+    await flushing;
+    expect(flushed).toBe(true);
+  });
+
+  it('flush resolves at once when nothing is pending', async () => {
+    const { dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({ dispatch, lingerMs: 5, maxBatchSize: 10 });
+    await expect(buffer.flush(10)).resolves.toBeUndefined();
+  });
+
+  it('flush rejects with FLUSH_TIMEOUT saying how many sends are still pending', async () => {
+    const { dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({ dispatch, lingerMs: 5, maxBatchSize: 2 });
+    for (let i = 0; i < 3; i++) void buffer.add('a', i);
+    const flushing = buffer.flush(50);
+    jest.advanceTimersByTime(50);
+    await expect(flushing).rejects.toMatchObject({
+      code: 'FLUSH_TIMEOUT',
+      message: expect.stringContaining('3 send(s) still pending'),
+    });
+  });
+
+  it('flush waits per topic, so another topic settling first does not end it early', async () => {
+    const { calls, dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({ dispatch, lingerMs: 5, maxBatchSize: 2 });
+    for (let i = 0; i < 4; i++) void buffer.add('a', i);
+    let flushed = false;
+    const flushing = buffer.flush(1_000).then(() => (flushed = true));
+    for (let i = 0; i < 4; i++) void buffer.add('b', i);
+    calls[0]?.resolve(); // a0 a1
+    await tick();
+    expect(flushed).toBe(false);
+    expect(calls[1]?.batches).toEqual(
+      new Map([
+        ['a', [2, 3]],
+        ['b', [0, 1]],
+      ]),
+    );
+    calls[1]?.resolve();
+    await flushing;
+    expect(flushed).toBe(true);
+  });
+
+  it('refuses a zero batch size', () => {
+    const { dispatch } = fakeDispatch();
+    expect(() => new SendBuffer<number>({ dispatch, lingerMs: 5, maxBatchSize: 0 })).toThrow(
+      MessagingError,
+    );
+  });
+});
