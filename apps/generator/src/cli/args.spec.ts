@@ -1,0 +1,107 @@
+import { parseArgs, parseDuration, parseRate, USAGE_EXIT_CODE } from './args';
+
+describe(parseArgs.name, () => {
+  it('parses a full run invocation', () => {
+    const result = parseArgs([
+      'run',
+      '--domain',
+      'ecommerce',
+      '--env',
+      'dev',
+      '--rate',
+      '5000/s',
+      '--count',
+      '100000',
+      '--seed',
+      '7',
+      '--target',
+      'kafka',
+      '--out-of-order',
+      '0.05',
+      '--summary-json',
+      '/tmp/s.json',
+    ]);
+    expect(result).toEqual({
+      kind: 'run',
+      args: expect.objectContaining({
+        domain: 'ecommerce',
+        env: 'dev',
+        ratePerSec: 5000,
+        count: 100_000,
+        durationMs: undefined,
+        seed: 7,
+        target: 'kafka',
+        outOfOrder: 0.05,
+        outOfOrderMaxDelayMs: 30_000,
+        summaryJson: '/tmp/s.json',
+        dryRun: false,
+        progress: true,
+      }),
+    });
+  });
+
+  it('uses defaults: 1000/s, seed 42, target kafka', () => {
+    const result = parseArgs(['run', '--duration', '60s', '--dry-run', '--no-progress']);
+    expect(result).toMatchObject({
+      kind: 'run',
+      args: {
+        ratePerSec: 1000,
+        seed: 42,
+        target: 'kafka',
+        durationMs: 60_000,
+        dryRun: true,
+        progress: false,
+      },
+    });
+  });
+
+  it.each([
+    [
+      ['run', '--rate', 'abc', '--count', '3'],
+      /--rate <rate>' argument 'abc' is invalid. expected a positive rate/,
+    ],
+    [['run', '--count', '0'], /--count <n>' argument '0' is invalid/],
+    [['run', '--count', '10', '--duration', '5s'], /cannot be used with option '--duration/],
+    [['run', '--seed', '4.2', '--count', '1'], /--seed <n>' argument '4.2' is invalid/],
+    [['run', '--count', '1', '--target', 'http'], /Allowed choices are kafka, gateway/],
+    [['run', '--count', '1', '--out-of-order', '1.5'], /between 0 and 1/],
+    [['run', '--count', '1', '--out-of-order', '0.6', '--late', '0.6'], /must not exceed 1/],
+    [['run', '--rate', '10/s'], /one of --count <n> or --duration <d> is required/],
+    [['run', '--count', '1', '--registry', 'ftp://x'], /expected an http\(s\) URL/],
+    [['walk'], /unknown command 'walk'/],
+  ])('rejects %j with exit code 2 and a message', (argv, message) => {
+    const result = parseArgs(argv);
+    expect(result.kind).toBe('exit');
+    if (result.kind !== 'exit') return;
+    expect(result.code).toBe(USAGE_EXIT_CODE);
+    expect(result.output).toMatch(message);
+  });
+
+  it('prints help with exit code 0', () => {
+    const result = parseArgs(['run', '--help']);
+    expect(result).toMatchObject({ kind: 'exit', code: 0 });
+    if (result.kind === 'exit') expect(result.output).toContain('--out-of-order <fraction>');
+  });
+});
+
+describe(parseRate.name, () => {
+  it.each([
+    ['5000/s', 5000],
+    ['5000', 5000],
+    ['300/m', 5],
+    ['2/ms', 2000],
+    ['3600/h', 1],
+    ['max', Infinity],
+  ])('reads %s as %s events a second', (text, rate) => {
+    expect(parseRate(text)).toBe(rate);
+  });
+});
+
+describe(parseDuration.name, () => {
+  it('reads units and bare milliseconds', () => {
+    expect(parseDuration('60s')).toBe(60_000);
+    expect(parseDuration('5m')).toBe(300_000);
+    expect(parseDuration('1500')).toBe(1_500);
+    expect(() => parseDuration('soon')).toThrow(/positive duration/);
+  });
+});

@@ -1,0 +1,263 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import ms from 'ms';
+
+export type Target = 'kafka' | 'gateway';
+
+/** A validated `generator run` invocation. */
+export interface RunArgs {
+  readonly domain: string | undefined;
+  readonly env: string | undefined;
+  /** Events per second; `Infinity` is as fast as the sink allows. */
+  readonly ratePerSec: number;
+  readonly count: number | undefined;
+  readonly durationMs: number | undefined;
+  readonly seed: number;
+  readonly target: Target;
+  readonly outOfOrder: number | undefined;
+  readonly outOfOrderMaxDelayMs: number;
+  readonly late: number | undefined;
+  readonly lateDelayMs: number;
+  readonly users: number;
+  readonly startTime: number | 'now' | undefined;
+  readonly registry: string | undefined;
+  readonly summaryJson: string | undefined;
+  readonly dryRun: boolean;
+  readonly progress: boolean;
+}
+
+/** Usage errors exit with 2, as getopt-style tools do; 1 is for runs that failed. */
+export const USAGE_EXIT_CODE = 2;
+
+export type ParseResult =
+  | { readonly kind: 'run'; readonly args: RunArgs }
+  | { readonly kind: 'exit'; readonly code: number; readonly output: string };
+
+const RATE = /^(\d+(?:\.\d+)?)\s*(?:\/\s*(ms|s|sec|m|min|h))?$/i;
+const PER_SECOND: Record<string, number> = {
+  ms: 1000,
+  s: 1,
+  sec: 1,
+  m: 1 / 60,
+  min: 1 / 60,
+  h: 1 / 3600,
+};
+
+/** `5000/s`, `5000` (per second), `300/m`, `2/ms`; `max` or `unlimited` (Infinity) for no limit. */
+export function parseRate(value: string): number {
+  const v = value.trim();
+  if (/^(max|unlimited)$/i.test(v)) return Infinity;
+  const m = RATE.exec(v);
+  const rate = m === null ? NaN : Number(m[1]) * (PER_SECOND[(m[2] ?? 's').toLowerCase()] ?? NaN);
+  if (!(rate > 0) || !Number.isFinite(rate)) {
+    throw new InvalidArgumentError('expected a positive rate such as 5000/s, 300/m or max.');
+  }
+  return rate;
+}
+
+/** `60s`, `5m`, `1h`, `1500ms`, or a bare number of milliseconds. */
+export function parseDuration(value: string): number {
+  const v = value.trim();
+  const n = /^\d+$/.test(v) ? Number(v) : ms(v as ms.StringValue);
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError('expected a positive duration such as 60s, 5m or 1500ms.');
+  }
+  return Math.round(n);
+}
+
+export function parseCount(value: string): number {
+  const v = value.trim().replace(/_/g, '');
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a positive integer.');
+  return n;
+}
+
+export function parseSeed(value: string): number {
+  const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer.');
+  return n;
+}
+
+export function parseFraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 1)) {
+    throw new InvalidArgumentError('expected a fraction between 0 and 1, such as 0.05.');
+  }
+  return n;
+}
+
+/** `now`, epoch milliseconds, or an ISO-8601 date. */
+export function parseStartTime(value: string): number | 'now' {
+  const v = value.trim();
+  if (v === 'now') return 'now';
+  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError('expected now, epoch milliseconds or an ISO-8601 date.');
+  }
+  return n;
+}
+
+function parseUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return value.replace(/\/+$/, '');
+  } catch {
+    // reported below
+  }
+  throw new InvalidArgumentError('expected an http(s) URL.');
+}
+
+interface RawRunOptions {
+  domain?: string;
+  env?: string;
+  rate: number;
+  count?: number;
+  duration?: number;
+  seed: number;
+  target: Target;
+  outOfOrder?: number;
+  outOfOrderMaxDelay: number;
+  late?: number;
+  lateDelay: number;
+  users: number;
+  startTime?: number | 'now';
+  registry?: string;
+  summaryJson?: string;
+  dryRun?: boolean;
+  progress: boolean;
+}
+
+/**
+ * The `generator` program. `onRun` receives validated arguments; nothing here does I/O
+ * except through commander's output hooks, which the caller provides.
+ */
+export function buildProgram(
+  onRun: (args: RunArgs) => void,
+  output: { writeOut(s: string): void; writeErr(s: string): void },
+): Command {
+  const program = new Command('generator')
+    .description('Synthetic, seeded event sessions from a domain model, to Kafka or stdout')
+    .configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr })
+    .exitOverride()
+    .showHelpAfterError('(run "generator run --help" for the options)');
+
+  program
+    .command('run')
+    .description('Generate events at a rate, for a count or a duration')
+    .option(
+      '--domain <name>',
+      'domain of config/domains/<name>.yaml (default: DOMAIN, then platform.yaml)',
+    )
+    .option(
+      '--env <name>',
+      'environment of config/environments/<name>.yaml (default: ENVIRONMENT, then platform.yaml)',
+    )
+    .option('--rate <rate>', 'events per second: 5000/s, 300/m, or max', parseRate, 1000)
+    .addOption(
+      new Option('--count <n>', 'number of events').argParser(parseCount).conflicts('duration'),
+    )
+    .option('--duration <d>', 'run for this long: 60s, 5m', parseDuration)
+    .option('--seed <n>', 'PRNG seed: the same seed gives the same events', parseSeed, 42)
+    .addOption(
+      new Option('--target <target>', 'where events go')
+        .choices(['kafka', 'gateway'])
+        .default('kafka'),
+    )
+    .option(
+      '--out-of-order <fraction>',
+      'fraction of events emitted late (within a lateness bound)',
+      parseFraction,
+    )
+    .option(
+      '--out-of-order-max-delay <d>',
+      'largest delay of an out-of-order event',
+      parseDuration,
+      30_000,
+    )
+    .option(
+      '--late <fraction>',
+      'fraction of events emitted beyond the lateness bound',
+      parseFraction,
+    )
+    .option('--late-delay <d>', 'delay of a beyond-lateness event', parseDuration, 300_000)
+    .option('--users <n>', 'size of the user pool', parseCount, 100)
+    .option(
+      '--start-time <t>',
+      'event time of the first event: epoch ms, ISO date or now (default 2024-01-01T00:00:00Z)',
+      parseStartTime,
+    )
+    .option(
+      '--registry <url>',
+      'schema registry URL (default: schema_registry.url of the config)',
+      parseUrl,
+    )
+    .option('--summary-json <file>', 'also write the summary as JSON to this file')
+    .option('--dry-run', 'print events as JSON lines to stdout; no Kafka')
+    .option('--no-progress', 'no progress bar or progress lines')
+    .action((raw: RawRunOptions, command: Command) => {
+      if (raw.count === undefined && raw.duration === undefined) {
+        command.error('error: one of --count <n> or --duration <d> is required', {
+          exitCode: USAGE_EXIT_CODE,
+          code: 'generator.missingBound',
+        });
+      }
+      if ((raw.outOfOrder ?? 0) + (raw.late ?? 0) > 1) {
+        command.error('error: --out-of-order plus --late must not exceed 1', {
+          exitCode: USAGE_EXIT_CODE,
+          code: 'generator.fractions',
+        });
+      }
+      onRun({
+        domain: raw.domain,
+        env: raw.env,
+        ratePerSec: raw.rate,
+        count: raw.count,
+        durationMs: raw.duration,
+        seed: raw.seed,
+        target: raw.target,
+        outOfOrder: raw.outOfOrder,
+        outOfOrderMaxDelayMs: raw.outOfOrderMaxDelay,
+        late: raw.late,
+        lateDelayMs: raw.lateDelay,
+        users: raw.users,
+        startTime: raw.startTime,
+        registry: raw.registry,
+        summaryJson: raw.summaryJson,
+        dryRun: raw.dryRun === true,
+        progress: raw.progress,
+      });
+    });
+  return program;
+}
+
+/** Parses argv (without node and script); usage errors become exit code 2 with the message. */
+export function parseArgs(argv: readonly string[]): ParseResult {
+  let output = '';
+  let parsed: RunArgs | undefined;
+  const program = buildProgram(
+    (args) => {
+      parsed = args;
+    },
+    { writeOut: (s) => (output += s), writeErr: (s) => (output += s) },
+  );
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const help =
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.help' ||
+        error.code === 'commander.version';
+      return {
+        kind: 'exit',
+        code: help ? 0 : USAGE_EXIT_CODE,
+        output: output || `${error.message}\n`,
+      };
+    }
+    throw error;
+  }
+  if (parsed === undefined) {
+    return { kind: 'exit', code: USAGE_EXIT_CODE, output: output || program.helpInformation() };
+  }
+  return { kind: 'run', args: parsed };
+}

@@ -1,0 +1,31 @@
+import type { StreamedEvent } from '@platform/synthetic';
+
+/** Where generated events go: Kafka, stdout (dry run), or a fake in tests. */
+export interface EventSink {
+  readonly name: string;
+  /** Resolves when the event is durably handed over (acknowledged by Kafka, written). */
+  send(event: StreamedEvent): Promise<void>;
+  /** Waits for everything sent so far to settle. */
+  flush(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** JSON lines, one `{eventType, event, delivery, delayMs}` per event. */
+export class JsonLinesSink implements EventSink {
+  readonly name = 'dry-run';
+
+  constructor(private readonly write: (chunk: string) => void) {}
+
+  send(event: StreamedEvent): Promise<void> {
+    this.write(`${JSON.stringify(event)}\n`);
+    return Promise.resolve();
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,125 @@
+import { SyntheticGenerator, type StreamedEvent } from '@platform/synthetic';
+import { validateDomainModel, type DomainModel } from '@platform/contracts';
+import type { EventSink } from './event-sink';
+import { runGeneration, type Clock } from './generation-loop';
+
+const model = ((): DomainModel => {
+  const r = validateDomainModel({
+    domain: 'shop',
+    version: 'v1',
+    contract: {},
+    entities: { user: { primary_key: 'user_id' } },
+    event_types: [
+      { name: 'page_view', entity: 'user', dimensions: ['page'] },
+      {
+        name: 'purchase',
+        entity: 'user',
+        dimensions: [{ name: 'revenue', type: 'double', min: 1, max: 9 }],
+      },
+    ],
+  });
+  if (!r.ok) throw new Error('bad model');
+  return r.model;
+})();
+
+function fakeClock(): Clock & { slept: number } {
+  let t = 0;
+  const clock = {
+    slept: 0,
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+      clock.slept += ms;
+    },
+  };
+  return clock;
+}
+
+class FakeSink implements EventSink {
+  readonly name = 'fake';
+  readonly received: StreamedEvent[] = [];
+  constructor(private readonly failEvery = 0) {}
+  async send(event: StreamedEvent): Promise<void> {
+    this.received.push(event);
+    if (this.failEvery > 0 && this.received.length % this.failEvery === 0)
+      throw new Error('broker down');
+  }
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+describe(runGeneration.name, () => {
+  it('sends every event of a finite source and summarises what was acknowledged', async () => {
+    const stream = new SyntheticGenerator(model, { seed: 1 }).stream({ count: 1_234 });
+    const sink = new FakeSink();
+    const result = await runGeneration({ source: stream, sink, model, clock: fakeClock() });
+    expect(result).toMatchObject({ generated: 1_234, sent: 1_234, errors: 0, stoppedBy: 'count' });
+    expect(result.summary).toEqual(stream.summary());
+  });
+
+  it('paces the run at the requested rate', async () => {
+    const clock = fakeClock();
+    const source = new SyntheticGenerator(model, { seed: 1 }).stream({ count: 10_000 });
+    const result = await runGeneration({
+      source,
+      sink: new FakeSink(),
+      model,
+      clock,
+      ratePerSec: 2_000,
+    });
+    expect(result.elapsedMs).toBeGreaterThan(4_800);
+    expect(result.elapsedMs).toBeLessThan(5_100);
+  });
+
+  it('stops after the duration on an endless source', async () => {
+    const clock = fakeClock();
+    const source = new SyntheticGenerator(model, { seed: 1 }).stream();
+    const result = await runGeneration({
+      source,
+      sink: new FakeSink(),
+      model,
+      clock,
+      ratePerSec: 1_000,
+      durationMs: 3_000,
+    });
+    expect(result.stoppedBy).toBe('duration');
+    expect(result.generated).toBeGreaterThan(2_900);
+    expect(result.generated).toBeLessThan(3_200);
+  });
+
+  it('counts failed sends as errors and keeps the first message', async () => {
+    const source = new SyntheticGenerator(model, { seed: 1 }).stream({ count: 100 });
+    const result = await runGeneration({
+      source,
+      sink: new FakeSink(10),
+      model,
+      clock: fakeClock(),
+    });
+    expect(result).toMatchObject({ sent: 90, errors: 10, firstError: 'broker down' });
+    expect(result.summary.total).toBe(90);
+  });
+
+  it('stops when the signal aborts', async () => {
+    const controller = new AbortController();
+    const source = new SyntheticGenerator(model, { seed: 1 }).stream();
+    const sink = new FakeSink();
+    const send = sink.send.bind(sink);
+    sink.send = async (e) => {
+      if (sink.received.length === 50) controller.abort();
+      return send(e);
+    };
+    const result = await runGeneration({
+      source,
+      sink,
+      model,
+      clock: fakeClock(),
+      signal: controller.signal,
+    });
+    expect(result.stoppedBy).toBe('signal');
+    expect(result.sent).toBe(result.generated);
+  });
+});

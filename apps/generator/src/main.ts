@@ -1,0 +1,22 @@
+import './instrument';
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { installGracefulShutdown, PlatformLogger, rootLogger } from '@platform/observability';
+import { AppModule } from './app.module';
+
+async function main(): Promise<void> {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(PlatformLogger));
+  installGracefulShutdown(app);
+  const port = Number(process.env['PORT'] ?? 8090);
+  await app.listen(port, process.env['HOST'] ?? '0.0.0.0');
+  rootLogger().info({ event: 'listening', url: await app.getUrl() }, 'Generator listening');
+}
+
+main().catch((error: unknown) => {
+  rootLogger().error({ event: 'startup_failed', err: error }, 'Generator failed to start');
+  process.exit(1);
+});
