@@ -1,5 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { PlatformConfigModule, type PlatformConfigModuleOptions } from '@platform/config';
+import {
+  PLATFORM_CONFIG,
+  PlatformConfigModule,
+  type PlatformConfig,
+  type PlatformConfigModuleOptions,
+} from '@platform/config';
+import { ObservabilityModule } from '@platform/observability';
 import { CompatibilityModule } from './compatibility/compatibility.module';
 import { CompatibilityConfigModule } from './config/compatibility-config.module';
 import { HealthModule } from './health/health.module';
@@ -13,6 +19,8 @@ export interface SchemaRegistryAppOptions {
   readonly dbSchema?: string;
   /** How the platform config is loaded. Default: `CONFIG_DIR`/`ENVIRONMENT`/`DOMAIN` and the nearest `config/`. */
   readonly config?: PlatformConfigModuleOptions;
+  /** `false` silences the logs (in-process tests). */
+  readonly logs?: false;
 }
 
 @Module({})
@@ -23,6 +31,13 @@ export class AppModule {
       module: AppModule,
       imports: [
         PlatformConfigModule.forRoot({ ...options.config, isGlobal: true }),
+        ObservabilityModule.forRootAsync({
+          inject: [PLATFORM_CONFIG],
+          useFactory: (config: PlatformConfig) => ({
+            serviceName: 'schema-registry',
+            logging: options.logs === false ? { level: 'silent' } : config.logging,
+          }),
+        }),
         PersistenceModule.forRoot({ dbSchema }),
         SubjectsModule,
         SchemasModule,

@@ -1,6 +1,6 @@
-import { ConsoleLogger, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { PlatformLogger, rootLogger } from '@platform/observability';
 import { AppModule, type SchemaRegistryAppOptions } from './app.module';
 import { RegistryExceptionFilter } from './errors/registry-exception.filter';
 import { REGISTRY_CONTENT_TYPE } from './http/content-types';
@@ -9,28 +9,17 @@ import { registerJsonBodyParsers } from './http/json-body.parser';
 /** Schemas are small; Confluent's own limit is in this range. */
 const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
-export interface CreateAppOptions extends SchemaRegistryAppOptions {
-  /** `false` silences Nest's logger (tests). Default: JSON lines, or coloured text with LOG_FORMAT=pretty. */
-  readonly logger?: false;
-}
-
-function appLogger(options: CreateAppOptions): false | ConsoleLogger {
-  if (options.logger === false) return false;
-  const pretty = process.env['LOG_FORMAT'] === 'pretty';
-  return new ConsoleLogger('SchemaRegistry', { json: !pretty, colors: pretty });
-}
-
 /** The configured application, not yet listening: shared by main.ts and the integration tests. */
-export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+export async function createApp(
+  options: SchemaRegistryAppOptions = {},
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(options),
     adapter,
-    {
-      bodyParser: false,
-      logger: appLogger(options),
-    },
+    { bodyParser: false, bufferLogs: true },
   );
+  app.useLogger(app.get(PlatformLogger));
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonBodyParsers(fastify, BODY_LIMIT_BYTES);
   // Every answer, errors included, carries the registry's media type, as Confluent's does.
@@ -40,6 +29,6 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   });
   app.useGlobalFilters(new RegistryExceptionFilter());
   await app.init();
-  new Logger('SchemaRegistry').log({ event: 'app_initialized' });
+  rootLogger().info({ event: 'app_initialized' }, 'Schema registry initialized');
   return app;
 }

@@ -1,20 +1,18 @@
+import './instrument';
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { installGracefulShutdown, rootLogger } from '@platform/observability';
 import { createApp } from './bootstrap';
 
 async function main(): Promise<void> {
   const app = await createApp();
-  app.enableShutdownHooks();
+  installGracefulShutdown(app);
   const port = Number(process.env['PORT'] ?? 8081);
   const host = process.env['HOST'] ?? '0.0.0.0';
   await app.listen(port, host);
-  new Logger('SchemaRegistry').log({ event: 'listening', url: await app.getUrl() });
+  rootLogger().info({ event: 'listening', url: await app.getUrl() }, 'Schema registry listening');
 }
 
-main().catch((err: unknown) => {
-  new Logger('SchemaRegistry').error(
-    { event: 'startup_failed' },
-    err instanceof Error ? err.stack : String(err),
-  );
+main().catch((error: unknown) => {
+  rootLogger().error({ event: 'startup_failed', err: error }, 'Schema registry failed to start');
   process.exit(1);
 });

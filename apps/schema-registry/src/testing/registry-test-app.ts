@@ -24,7 +24,7 @@ export interface RunningRegistry {
 }
 
 export async function startRegistry(dbSchema: string): Promise<RunningRegistry> {
-  const app = await createApp({ dbSchema, logger: false, config: { environment: 'test' } });
+  const app = await createApp({ dbSchema, logs: false, config: { environment: 'test' } });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, url, close: () => app.close() };
