@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runCli } from '../cli';
 import { AvroSerde } from '../serde';
 import { addRequiredDimension, editedEcommerceYaml } from '../testing/domain-yaml';
-import { startRegistryProcess, type RegistryProcess } from '../testing/registry-process';
+import { startSchemaRegistry, type RegistryProcess } from '@platform/testing';
 import { SchemaRegistryClient } from './schema-registry.client';
 import { SchemaRegistryError } from './schema-registry.error';
 
@@ -36,7 +36,7 @@ describe(`${SchemaRegistryClient.name} against apps/schema-registry`, () => {
   let client: SchemaRegistryClient;
 
   beforeAll(async () => {
-    registry = await startRegistryProcess();
+    registry = await startSchemaRegistry();
     client = new SchemaRegistryClient({ url: registry.url, retry: { retries: 1 } });
   }, 90_000);
 
