@@ -106,11 +106,11 @@ describe('generator run --target kafka', () => {
     expect(a.stdout).toBe(b.stdout);
   });
 
-  it('refuses the gateway target with exit code 2', async () => {
-    const result = await runTs(CLI, ['run', '--count', '1', '--target', 'gateway'], {});
+  it('refuses the gateway target without a write key, with exit code 2', async () => {
+    const result = await runTs(CLI, ['run', '--count', '1', '--target', 'gateway'], {
+      GATEWAY_WRITE_KEY: '',
+    });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(
-      "target gateway is not available yet: the ingestion gateway's batch endpoint does not exist in this version",
-    );
+    expect(result.stderr).toContain('--target gateway needs a write key');
   });
 });

@@ -72,6 +72,10 @@ export { createTransactionalProducer, withTransaction } from './lib/transaction'
 export type { TransactionScope, TransactionalProducerOptions } from './lib/transaction';
 export { DEFAULT_BACKOFF, backoffDelay, errorCode, isRetriable } from './lib/backoff';
 export type { BackoffOptions } from './lib/backoff';
+export { BatchAccumulator } from './lib/batch-accumulator';
+export type { AccumulatorOptions } from './lib/batch-accumulator';
+export { writeIsolatingFailures } from './lib/isolate-failures';
+export type { IsolatedFailure } from './lib/isolate-failures';
 
 // kafkajs types that callers of this lib need in signatures, so they never import kafkajs.
 export { CompressionTypes } from 'kafkajs';

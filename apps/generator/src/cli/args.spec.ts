@@ -40,6 +40,26 @@ describe(parseArgs.name, () => {
     });
   });
 
+  it('parses the gateway target with its URL, write key and batch size', () => {
+    const result = parseArgs([
+      'run',
+      '--count',
+      '10',
+      '--target',
+      'gateway',
+      '--gateway-url',
+      'http://gw:8080/',
+      '--write-key',
+      'gwk_x',
+      '--batch-size',
+      '250',
+    ]);
+    expect(result).toMatchObject({
+      kind: 'run',
+      args: { target: 'gateway', gatewayUrl: 'http://gw:8080', writeKey: 'gwk_x', batchSize: 250 },
+    });
+  });
+
   it('uses defaults: 1000/s, seed 42, target kafka', () => {
     const result = parseArgs(['run', '--duration', '60s', '--dry-run', '--no-progress']);
     expect(result).toMatchObject({
@@ -64,6 +84,8 @@ describe(parseArgs.name, () => {
     [['run', '--count', '10', '--duration', '5s'], /cannot be used with option '--duration/],
     [['run', '--seed', '4.2', '--count', '1'], /--seed <n>' argument '4.2' is invalid/],
     [['run', '--count', '1', '--target', 'http'], /Allowed choices are kafka, gateway/],
+    [['run', '--count', '1', '--target', 'gateway', '--write-key', ''], /needs a write key/],
+    [['run', '--count', '1', '--batch-size', '0'], /--batch-size <n>' argument '0' is invalid/],
     [['run', '--count', '1', '--out-of-order', '1.5'], /between 0 and 1/],
     [['run', '--count', '1', '--out-of-order', '0.6', '--late', '0.6'], /must not exceed 1/],
     [['run', '--rate', '10/s'], /one of --count <n> or --duration <d> is required/],

@@ -20,6 +20,10 @@ export interface RunArgs {
   readonly users: number;
   readonly startTime: number | 'now' | undefined;
   readonly registry: string | undefined;
+  /** `--target gateway`: base URL, write key and events per request. */
+  readonly gatewayUrl: string;
+  readonly writeKey: string | undefined;
+  readonly batchSize: number;
   readonly summaryJson: string | undefined;
   readonly dryRun: boolean;
   readonly progress: boolean;
@@ -122,6 +126,9 @@ interface RawRunOptions {
   users: number;
   startTime?: number | 'now';
   registry?: string;
+  gatewayUrl: string;
+  writeKey?: string;
+  batchSize: number;
   summaryJson?: string;
   dryRun?: boolean;
   progress: boolean;
@@ -136,7 +143,9 @@ export function buildProgram(
   output: { writeOut(s: string): void; writeErr(s: string): void },
 ): Command {
   const program = new Command('generator')
-    .description('Synthetic, seeded event sessions from a domain model, to Kafka or stdout')
+    .description(
+      'Synthetic, seeded event sessions from a domain model, to Kafka, the gateway or stdout',
+    )
     .configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr })
     .exitOverride()
     .showHelpAfterError('(run "generator run --help" for the options)');
@@ -191,6 +200,24 @@ export function buildProgram(
       'schema registry URL (default: schema_registry.url of the config)',
       parseUrl,
     )
+    .addOption(
+      new Option('--gateway-url <url>', 'ingestion gateway base URL (--target gateway)')
+        .env('GATEWAY_URL')
+        .argParser(parseUrl)
+        .default('http://127.0.0.1:8080'),
+    )
+    .addOption(
+      new Option(
+        '--write-key <key>',
+        'gateway write key (--target gateway); prefer the variable, flags show in ps',
+      ).env('GATEWAY_WRITE_KEY'),
+    )
+    .addOption(
+      new Option('--batch-size <n>', 'events per POST /v1/events (--target gateway)')
+        .env('GATEWAY_BATCH_SIZE')
+        .argParser(parseCount)
+        .default(100),
+    )
     .option('--summary-json <file>', 'also write the summary as JSON to this file')
     .option('--dry-run', 'print events as JSON lines to stdout; no Kafka')
     .option('--no-progress', 'no progress bar or progress lines')
@@ -207,6 +234,15 @@ export function buildProgram(
           code: 'generator.fractions',
         });
       }
+      if (raw.target === 'gateway' && raw.dryRun !== true && (raw.writeKey ?? '') === '') {
+        command.error(
+          'error: --target gateway needs a write key: --write-key or GATEWAY_WRITE_KEY',
+          {
+            exitCode: USAGE_EXIT_CODE,
+            code: 'generator.writeKey',
+          },
+        );
+      }
       onRun({
         domain: raw.domain,
         env: raw.env,
@@ -222,6 +258,9 @@ export function buildProgram(
         users: raw.users,
         startTime: raw.startTime,
         registry: raw.registry,
+        gatewayUrl: raw.gatewayUrl,
+        writeKey: raw.writeKey,
+        batchSize: raw.batchSize,
         summaryJson: raw.summaryJson,
         dryRun: raw.dryRun === true,
         progress: raw.progress,

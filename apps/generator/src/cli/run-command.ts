@@ -4,6 +4,7 @@ import { SyntheticGenerator } from '@platform/synthetic';
 import type { EventSink } from '../generation/event-sink';
 import { JsonLinesSink } from '../generation/event-sink';
 import { runGeneration, systemClock, type Progress } from '../generation/generation-loop';
+import { GatewaySink } from '../generation/gateway-sink';
 import { KafkaSink } from '../generation/kafka-sink';
 import { USAGE_EXIT_CODE, type RunArgs } from './args';
 import {
@@ -13,9 +14,6 @@ import {
   RateMeter,
   toSummaryJson,
 } from './format';
-
-export const GATEWAY_UNAVAILABLE =
-  "target gateway is not available yet: the ingestion gateway's batch endpoint does not exist in this version";
 
 export interface CliIo {
   readonly stdout: (s: string) => void;
@@ -30,10 +28,6 @@ const PLAIN_PROGRESS_EVERY_MS = 5_000;
 
 /** `generator run`: returns the process exit code (0 ok, 1 the run failed, 2 usage). */
 export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
-  if (args.target === 'gateway' && !args.dryRun) {
-    io.stderr(`error: ${GATEWAY_UNAVAILABLE}\n`);
-    return USAGE_EXIT_CODE;
-  }
   let config: PlatformConfig;
   try {
     config = await load({
@@ -64,6 +58,12 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   const targetName = args.dryRun ? 'dry-run' : args.target;
   if (args.dryRun) {
     sink = new JsonLinesSink(io.stdout);
+  } else if (args.target === 'gateway') {
+    sink = new GatewaySink({
+      url: args.gatewayUrl,
+      writeKey: args.writeKey ?? '',
+      batchSize: args.batchSize,
+    });
   } else {
     try {
       const kafka = await KafkaSink.open({

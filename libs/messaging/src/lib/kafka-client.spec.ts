@@ -105,6 +105,12 @@ describe(toKafkaConfig.name, () => {
       },
     });
   });
+
+  it('routes every broker connection through connectVia when asked, and only then', () => {
+    expect(toKafkaConfig(base).socketFactory).toBeUndefined();
+    const routed = toKafkaConfig(base, { connectVia: { host: '127.0.0.1', port: 1 } });
+    expect(routed.socketFactory).toBeInstanceOf(Function);
+  });
 });
 
 describe(toSslOptions.name, () => {

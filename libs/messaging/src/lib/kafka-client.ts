@@ -1,7 +1,9 @@
-import type { ConnectionOptions } from 'node:tls';
+import { connect as netConnect, isIP } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import {
   CompressionTypes,
   Kafka,
+  type ISocketFactory,
   type KafkaConfig,
   type RetryOptions,
   type SASLOptions,
@@ -37,6 +39,28 @@ export interface CreateKafkaOptions {
   readonly logLevel?: KafkaLogLevel | 'nothing';
   /** Overrides parts of `DEFAULT_RETRY`. */
   readonly retry?: Readonly<RetryOptions>;
+  /**
+   * Opens every broker connection to this address, whatever host and port the cluster
+   * metadata advertises. For a TCP proxy in front of a single broker (tests that cut the
+   * network): without it the client would follow the advertised listener around the proxy.
+   */
+  readonly connectVia?: { readonly host: string; readonly port: number };
+}
+
+/** A kafkajs socket factory that dials `via` for every broker (kafkajs' own, re-targeted). */
+function socketFactoryVia(via: { readonly host: string; readonly port: number }): ISocketFactory {
+  return ({ host, ssl, onConnect }) => {
+    const socket =
+      // kafkajs passes the config's `ssl`: false, true or TLS options.
+      (ssl as unknown)
+        ? tlsConnect(
+            { host: via.host, port: via.port, ...(isIP(host) ? {} : { servername: host }), ...ssl },
+            onConnect,
+          )
+        : netConnect({ host: via.host, port: via.port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    return socket;
+  };
 }
 
 const PEM = /-----BEGIN [A-Z0-9 ]+-----/;
@@ -119,6 +143,7 @@ export function toKafkaConfig(
     }),
   };
   if (sasl !== undefined) config.sasl = sasl;
+  if (options.connectVia !== undefined) config.socketFactory = socketFactoryVia(options.connectVia);
   return config;
 }
 

@@ -1,0 +1,125 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { GatewaySettings } from '../config/gateway-settings';
+import { GATEWAY_SETTINGS } from '../core/tokens';
+import { GatewayError } from '../http/gateway.error';
+import { GatewayDatabase } from '../persistence/gateway-database.service';
+import { allows, hashWriteKey, type WriteKeyRecord } from './write-keys';
+import { KeyedRateLimiter } from './token-bucket';
+
+/** The caller's write key, from `x-write-key`, `Authorization: Bearer <key>` or Basic `<key>:`. */
+export function writeKeyOf(headers: FastifyRequest['headers']): string | undefined {
+  const header = headers['x-write-key'];
+  if (typeof header === 'string' && header.trim() !== '') return header.trim();
+  const authorization = headers.authorization;
+  if (typeof authorization !== 'string') return undefined;
+  const [scheme, value] = authorization.split(/\s+/, 2);
+  if (value === undefined) return undefined;
+  if (scheme?.toLowerCase() === 'bearer') return value;
+  if (scheme?.toLowerCase() === 'basic') {
+    // Segment style: the key is the user name, the password is empty.
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const user = decoded.split(':', 1)[0];
+    return user === undefined || user === '' ? undefined : user;
+  }
+  return undefined;
+}
+
+interface CacheEntry {
+  readonly at: number;
+  readonly record: WriteKeyRecord | undefined;
+}
+
+/**
+ * Resolves write keys (401 unknown or missing, 403 revoked or not allowed) and applies the
+ * per-key token bucket (429 with Retry-After). Lookups are cached for `keyCacheTtlMs`,
+ * so a revocation takes effect within that time on every instance.
+ */
+@Injectable()
+export class WriteKeyAuthService {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly limiter: KeyedRateLimiter;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly database: GatewayDatabase,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {
+    this.limiter = new KeyedRateLimiter({
+      ratePerSecond: settings.rateLimitPerSecond,
+      capacity: settings.rateLimitBurst,
+    });
+    this.sweeper = setInterval(() => {
+      this.limiter.sweep();
+      const cutoff = Date.now() - this.settings.keyCacheTtlMs;
+      for (const [hash, entry] of this.cache) if (entry.at < cutoff) this.cache.delete(hash);
+    }, 10_000);
+    this.sweeper.unref();
+  }
+
+  /** The active key of the request; throws 401 or 403. */
+  async authenticate(request: FastifyRequest): Promise<WriteKeyRecord> {
+    const key = writeKeyOf(request.headers);
+    if (key === undefined) {
+      throw new GatewayError(
+        401,
+        'UNAUTHORIZED',
+        'missing write key: send it as x-write-key, a Bearer token or the Basic user name',
+      );
+    }
+    const record = await this.lookup(key);
+    if (record === undefined) throw new GatewayError(401, 'UNAUTHORIZED', 'unknown write key');
+    if (record.revokedAt !== null)
+      throw new GatewayError(403, 'FORBIDDEN', 'this write key was revoked');
+    return record;
+  }
+
+  /** Throws 403 unless the key may use `eventType`. */
+  authorize(record: WriteKeyRecord, eventType: string): void {
+    if (!allows(record, eventType)) {
+      throw new GatewayError(
+        403,
+        'FORBIDDEN',
+        `this write key (source ${record.source}) is not allowed to send or read ${eventType} events`,
+      );
+    }
+  }
+
+  /** Takes `cost` tokens from the key's bucket; throws 429 with Retry-After when empty. */
+  limit(record: WriteKeyRecord, cost: number): void {
+    const result = this.limiter.take(record.id, cost);
+    if (!result.allowed) {
+      throw new GatewayError(
+        429,
+        'RATE_LIMITED',
+        `rate limit of ${this.settings.rateLimitPerSecond} events per second (burst ${this.settings.rateLimitBurst}) exceeded for this write key`,
+        {
+          retryAfterSeconds: result.retryAfterMs / 1000,
+          details: { retry_after_ms: result.retryAfterMs },
+        },
+      );
+    }
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweeper);
+  }
+
+  private async lookup(key: string): Promise<WriteKeyRecord | undefined> {
+    const hash = hashWriteKey(key);
+    const cached = this.cache.get(hash);
+    if (cached !== undefined && Date.now() - cached.at < this.settings.keyCacheTtlMs)
+      return cached.record;
+    let record: WriteKeyRecord | undefined;
+    try {
+      record = await this.database.writeKeys.findByKey(key);
+    } catch {
+      throw GatewayError.unavailable(
+        'write keys cannot be checked right now (database unavailable)',
+        2,
+      );
+    }
+    if (this.settings.keyCacheTtlMs > 0) this.cache.set(hash, { at: Date.now(), record });
+    return record;
+  }
+}

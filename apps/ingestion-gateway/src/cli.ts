@@ -1,0 +1,133 @@
+// `npm run gateway -- keys create --source web --event-types page_view,purchase`
+// Manages write keys in the gateway's PostgreSQL schema (same config and GATEWAY_DB_SCHEMA
+// as the service). The secret is printed once, at creation; only its hash is stored.
+import 'reflect-metadata';
+import { load } from '@platform/config';
+import { Command } from 'commander';
+import type { DataSource } from 'typeorm';
+import { WriteKeyStore, type WriteKeyRecord } from './auth/write-keys';
+import { loadGatewaySettings } from './config/gateway-settings';
+import { openDatabase } from './persistence/database';
+
+interface Common {
+  readonly domain?: string;
+  readonly env?: string;
+  readonly json?: boolean;
+}
+
+async function withStore<T>(
+  options: Common,
+  fn: (store: WriteKeyStore, eventTypes: readonly string[]) => Promise<T>,
+): Promise<T> {
+  const config = await load({
+    ...(options.domain === undefined ? {} : { domain: options.domain }),
+    ...(options.env === undefined ? {} : { environment: options.env }),
+  });
+  const settings = loadGatewaySettings(process.env);
+  let db: DataSource | undefined;
+  try {
+    db = await openDatabase(config.postgres, settings.dbSchema, 'ingestion-gateway-cli');
+    return await fn(
+      new WriteKeyStore(db, settings.dbSchema),
+      config.model.eventTypes.map((e) => e.name),
+    );
+  } finally {
+    await db?.destroy();
+  }
+}
+
+function row(r: WriteKeyRecord): Record<string, string> {
+  return {
+    id: r.id,
+    source: r.source,
+    prefix: r.keyPrefix,
+    event_types: r.eventTypes === null ? '*' : r.eventTypes.join(','),
+    created_at: r.createdAt.toISOString(),
+    revoked_at: r.revokedAt === null ? '' : r.revokedAt.toISOString(),
+  };
+}
+
+function table(rows: readonly Record<string, string>[]): string {
+  if (rows.length === 0) return '(no write keys)';
+  const columns = Object.keys(rows[0] ?? {});
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (values: readonly string[]): string =>
+    values
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(columns),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map((r) => line(columns.map((c) => r[c] ?? ''))),
+  ].join('\n');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('gateway')
+    .description('Ingestion gateway administration')
+    .exitOverride();
+  const keys = program.command('keys').description('Write keys per source');
+  const common = (cmd: Command): Command =>
+    cmd
+      .option('-d, --domain <domain>', 'domain config to load')
+      .option('-e, --env <env>', 'environment config to load')
+      .option('--json', 'JSON output');
+
+  common(keys.command('create'))
+    .description('Create a write key; prints the secret once')
+    .requiredOption('-s, --source <source>', 'the source the key belongs to (e.g. web, ios)')
+    .option('-t, --event-types <types>', 'comma-separated event types it may send (default: all)')
+    .action(async (options: Common & { source: string; eventTypes?: string }) => {
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.source))
+        throw new Error('--source: letters, digits, _ . - (at most 64)');
+      const wanted = options.eventTypes
+        ?.split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
+      const created = await withStore(options, async (store, known) => {
+        const unknown = (wanted ?? []).filter((t) => !known.includes(t));
+        if (unknown.length > 0)
+          throw new Error(`unknown event types: ${unknown.join(', ')}; known: ${known.join(', ')}`);
+        return store.create(
+          options.source,
+          wanted === undefined || wanted.length === 0 ? null : wanted,
+        );
+      });
+      if (options.json) console.log(JSON.stringify({ ...row(created.record), key: created.key }));
+      else {
+        console.log(table([row(created.record)]));
+        console.log(`\nwrite key (shown once, store it now): ${created.key}`);
+      }
+    });
+
+  common(keys.command('list'))
+    .description('List write keys (never the secrets)')
+    .action(async (options: Common) => {
+      const list = await withStore(options, (store) => store.list());
+      console.log(options.json ? JSON.stringify(list.map(row)) : table(list.map(row)));
+    });
+
+  common(keys.command('revoke'))
+    .description('Revoke a write key by id or prefix')
+    .argument('<id-or-prefix>')
+    .action(async (idOrPrefix: string, options: Common) => {
+      const revoked = await withStore(options, (store) => store.revoke(idOrPrefix));
+      if (revoked.length === 0)
+        throw new Error(`no active write key with id or prefix ${idOrPrefix}`);
+      console.log(options.json ? JSON.stringify(revoked.map(row)) : table(revoked.map(row)));
+    });
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .then(() => process.exit(0))
+    .catch((err: unknown) => {
+      const code = (err as { code?: string }).code;
+      if (code === 'commander.helpDisplayed' || code === 'commander.version') process.exit(0);
+      console.error(`gateway: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    });
+}

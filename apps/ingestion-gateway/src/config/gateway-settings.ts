@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/**
+ * The gateway's own settings, read once at start-up from environment variables (the
+ * platform config has no `gateway:` section yet). One error lists every bad variable.
+ */
+export interface GatewaySettings {
+  readonly port: number;
+  readonly host: string;
+  /** Events in one `POST /v1/events` batch. */
+  readonly maxBatchEvents: number;
+  /** Request body size; larger bodies get 413 before they are parsed. */
+  readonly maxBodyBytes: number;
+  /** Nesting depth of a JSON body; deeper bodies get 400 before they are parsed. */
+  readonly maxJsonDepth: number;
+  /** Longest string accepted in any event field. */
+  readonly maxStringLength: number;
+  /** Token bucket per write key: events (or requests) per second, and burst capacity. */
+  readonly rateLimitPerSecond: number;
+  readonly rateLimitBurst: number;
+  /** A repeated event_id within this window is acknowledged, not produced again. */
+  readonly idempotencyWindowMs: number;
+  readonly idempotencyMaxEntries: number;
+  /** How long a request waits for Kafka's acknowledgement before answering 503. */
+  readonly produceTimeoutMs: number;
+  /** How long a write-key lookup is cached (a revocation takes effect within it). */
+  readonly keyCacheTtlMs: number;
+  /** PostgreSQL schema of the gateway's tables (write keys, subscriptions). */
+  readonly dbSchema: string;
+  /** `clickhouse` or `postgres`: where `/v1/query` reads aggregate tables. */
+  readonly queryBackend: 'clickhouse' | 'postgres';
+  readonly queryTimeoutMs: number;
+  /** Subscription delivery consumer on/off, its group id, and how often it reloads subscriptions. */
+  readonly subscriptionsEnabled: boolean;
+  readonly subscriptionsGroupId: string;
+  readonly subscriptionsRefreshMs: number;
+  /** Drain timeout on SIGTERM. */
+  readonly drainTimeoutMs: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int(`must be an integer`).min(min).max(max);
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const identifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier of at most 63 characters');
+
+/** Variable name → schema and default. Documented in the README. */
+const VARIABLES = {
+  PORT: { key: 'port', schema: int(0, 65535), default: '8080' },
+  HOST: { key: 'host', schema: z.string().min(1), default: '0.0.0.0' },
+  GATEWAY_MAX_BATCH_EVENTS: { key: 'maxBatchEvents', schema: int(1, 100_000), default: '500' },
+  GATEWAY_MAX_BODY_BYTES: {
+    key: 'maxBodyBytes',
+    schema: int(1024, 100 * 1024 * 1024),
+    default: String(1024 * 1024),
+  },
+  GATEWAY_MAX_JSON_DEPTH: { key: 'maxJsonDepth', schema: int(2, 1000), default: '32' },
+  GATEWAY_MAX_STRING_LENGTH: { key: 'maxStringLength', schema: int(1), default: '8192' },
+  GATEWAY_RATE_LIMIT_PER_SECOND: { key: 'rateLimitPerSecond', schema: int(1), default: '5000' },
+  GATEWAY_RATE_LIMIT_BURST: { key: 'rateLimitBurst', schema: int(1), default: '10000' },
+  GATEWAY_IDEMPOTENCY_WINDOW_MS: {
+    key: 'idempotencyWindowMs',
+    schema: int(0),
+    default: String(10 * 60_000),
+  },
+  GATEWAY_IDEMPOTENCY_MAX_ENTRIES: {
+    key: 'idempotencyMaxEntries',
+    schema: int(1),
+    default: '1000000',
+  },
+  GATEWAY_PRODUCE_TIMEOUT_MS: { key: 'produceTimeoutMs', schema: int(100), default: '10000' },
+  GATEWAY_KEY_CACHE_TTL_MS: { key: 'keyCacheTtlMs', schema: int(0), default: '5000' },
+  GATEWAY_DB_SCHEMA: { key: 'dbSchema', schema: identifier, default: 'ingestion_gateway' },
+  GATEWAY_QUERY_BACKEND: {
+    key: 'queryBackend',
+    schema: z.enum(['clickhouse', 'postgres']),
+    default: 'clickhouse',
+  },
+  GATEWAY_QUERY_TIMEOUT_MS: { key: 'queryTimeoutMs', schema: int(100), default: '15000' },
+  GATEWAY_SUBSCRIPTIONS_ENABLED: { key: 'subscriptionsEnabled', schema: bool, default: 'true' },
+  GATEWAY_SUBSCRIPTIONS_GROUP_ID: {
+    key: 'subscriptionsGroupId',
+    schema: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be a Kafka group id'),
+    default: 'ingestion-gateway-subscriptions',
+  },
+  GATEWAY_SUBSCRIPTIONS_REFRESH_MS: {
+    key: 'subscriptionsRefreshMs',
+    schema: int(100),
+    default: '2000',
+  },
+  GATEWAY_DRAIN_TIMEOUT_MS: { key: 'drainTimeoutMs', schema: int(0), default: '25000' },
+} as const satisfies Record<
+  string,
+  { key: keyof GatewaySettings; schema: z.ZodType; default: string }
+>;
+
+export type GatewayVariable = keyof typeof VARIABLES;
+export const GATEWAY_VARIABLES = Object.keys(VARIABLES) as GatewayVariable[];
+
+export class GatewaySettingsError extends Error {
+  override readonly name = 'GatewaySettingsError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid gateway settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads and validates every variable; throws one error listing all problems. */
+export function loadGatewaySettings(env: Env = process.env): GatewaySettings {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const name of GATEWAY_VARIABLES) {
+    const spec = VARIABLES[name];
+    const raw = env[name]?.trim();
+    const result = (spec.schema as z.ZodType).safeParse(
+      raw === undefined || raw === '' ? spec.default : raw,
+    );
+    if (result.success) out[spec.key] = result.data;
+    else
+      problems.push(
+        `${name}=${JSON.stringify(raw)}: ${result.error.issues[0]?.message ?? 'invalid'}`,
+      );
+  }
+  if (problems.length === 0) {
+    // Cross-field rules.
+    if ((out['rateLimitBurst'] as number) < 1)
+      problems.push('GATEWAY_RATE_LIMIT_BURST must be >= 1');
+    if ((out['maxBatchEvents'] as number) > (out['rateLimitBurst'] as number)) {
+      problems.push(
+        `GATEWAY_RATE_LIMIT_BURST (${String(out['rateLimitBurst'])}) must be at least GATEWAY_MAX_BATCH_EVENTS (${String(out['maxBatchEvents'])}), or a full batch could never pass`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new GatewaySettingsError(problems);
+  return out as unknown as GatewaySettings;
+}

@@ -1,0 +1,48 @@
+import { Controller, Get, Header, Inject, Param } from '@nestjs/common';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
+import { GatewayError } from '../http/gateway.error';
+import { dataContract } from './data-contract';
+import { EventContracts } from './event-contracts';
+import { docsPage, openApiDocument } from './openapi';
+
+@Controller()
+export class ContractsController {
+  private readonly contract: Record<string, unknown>;
+  private readonly openapi: Record<string, unknown>;
+
+  constructor(
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    contracts: EventContracts,
+  ) {
+    this.contract = dataContract(config, contracts);
+    this.openapi = openApiDocument(config.model, contracts);
+  }
+
+  @Get('v1/contract')
+  current(): Record<string, unknown> {
+    return this.contract;
+  }
+
+  @Get('v1/contracts/:domain')
+  ofDomain(@Param('domain') domain: string): Record<string, unknown> {
+    if (domain !== this.config.model.domain) {
+      throw new GatewayError(
+        404,
+        'NOT_FOUND',
+        `this gateway serves the ${this.config.model.domain} domain, not ${JSON.stringify(domain.slice(0, 64))}`,
+      );
+    }
+    return this.contract;
+  }
+
+  @Get('docs/openapi.json')
+  document(): Record<string, unknown> {
+    return this.openapi;
+  }
+
+  @Get('docs')
+  @Header('content-type', 'text/html; charset=utf-8')
+  docs(): string {
+    return docsPage(this.openapi);
+  }
+}

@@ -1,0 +1,321 @@
+import {
+  entityOf,
+  EVENT_ID_FIELD,
+  EVENT_TIMESTAMP_FIELD,
+  type DomainModel,
+  type EventTypeSpec,
+  type FieldSpec,
+  type FieldType,
+} from '@platform/contracts';
+import { z } from 'zod';
+
+/**
+ * The one place request schemas are built from the domain model: each event type becomes a
+ * strict zod object. Validation (`validate`) and the OpenAPI document (`jsonSchemaOf`) both
+ * read these, so docs and behaviour cannot drift.
+ */
+
+/** One reason an event was refused, naming the field (`$` for the event itself). */
+export interface FieldFailure {
+  readonly field: string;
+  readonly reason: string;
+}
+
+export type EventValue = string | number | boolean | null;
+export type ValidEvent = Readonly<Record<string, EventValue>>;
+
+export type ValidationResult =
+  | { readonly ok: true; readonly event: ValidEvent; readonly clientEventId: boolean }
+  | { readonly ok: false; readonly failures: readonly FieldFailure[] };
+
+export interface EventContractsOptions {
+  /** Longest string accepted in any field. */
+  readonly maxStringLength: number;
+}
+
+export interface FillIns {
+  readonly now: () => number;
+  readonly newId: () => string;
+}
+
+export const ROOT_FIELD = '$';
+const INT32_MIN = -2_147_483_648;
+const INT32_MAX = 2_147_483_647;
+const EVENT_ID_MAX = 128;
+
+interface CompiledType {
+  readonly spec: EventTypeSpec;
+  readonly schema: z.ZodObject;
+  readonly fields: ReadonlyMap<string, { readonly type: FieldType; readonly required: boolean }>;
+  readonly attributes: readonly string[];
+}
+
+function timestampSchema(): z.ZodType {
+  return z.union([z.number().int().min(0), z.iso.datetime({ offset: true })]);
+}
+
+function fieldSchema(
+  spec: Pick<FieldSpec, 'type' | 'values' | 'min' | 'max' | 'description'>,
+  maxString: number,
+): z.ZodType {
+  let schema: z.ZodType;
+  switch (spec.type) {
+    case 'string':
+      schema =
+        spec.values !== undefined && spec.values.length > 0
+          ? z.enum(spec.values.map(String) as [string, ...string[]])
+          : z.string().max(maxString);
+      break;
+    case 'int':
+    case 'long':
+    case 'float':
+    case 'double': {
+      let n = spec.type === 'int' || spec.type === 'long' ? z.number().int() : z.number();
+      const min = spec.type === 'int' ? Math.max(spec.min ?? INT32_MIN, INT32_MIN) : spec.min;
+      const max = spec.type === 'int' ? Math.min(spec.max ?? INT32_MAX, INT32_MAX) : spec.max;
+      if (min !== undefined) n = n.min(min);
+      if (max !== undefined) n = n.max(max);
+      schema =
+        spec.values !== undefined && spec.values.length > 0
+          ? n.refine((v) => spec.values?.includes(v) ?? true, {
+              message: `must be one of ${spec.values.map((v) => JSON.stringify(v)).join(', ')}`,
+            })
+          : n;
+      break;
+    }
+    case 'boolean':
+      schema = z.boolean();
+      break;
+    case 'timestamp':
+      schema = timestampSchema();
+      break;
+  }
+  return spec.description === undefined ? schema : schema.describe(spec.description);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+function shortValue(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+const EXPECTED: Readonly<Record<string, string>> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'a boolean',
+  object: 'a JSON object',
+};
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let cursor = input;
+  for (const key of path) {
+    if (typeof cursor !== 'object' || cursor === null) return undefined;
+    cursor = (cursor as Record<PropertyKey, unknown>)[key];
+  }
+  return cursor;
+}
+
+/** A zod issue as precise, stable per-field reasons. */
+export function failuresOf(
+  issue: z.core.$ZodIssue,
+  input: unknown,
+  fieldType?: FieldType,
+): FieldFailure[] {
+  const field = issue.path.length === 0 ? ROOT_FIELD : issue.path.map(String).join('.');
+  const actual = valueAt(input, issue.path);
+  if (
+    fieldType === 'timestamp' &&
+    actual !== undefined &&
+    actual !== null &&
+    (issue.code === 'invalid_union' ||
+      issue.code === 'invalid_format' ||
+      issue.code === 'invalid_type')
+  ) {
+    return [
+      {
+        field,
+        reason: `expected epoch milliseconds (a non-negative integer) or an ISO-8601 date-time with offset, got ${shortValue(actual)}`,
+      },
+    ];
+  }
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({
+        field: issue.path.length === 0 ? key : `${field}.${key}`,
+        reason: 'unknown field: not in the contract',
+      }));
+    case 'invalid_type': {
+      if (actual === undefined) return [{ field, reason: 'required field is missing' }];
+      if (actual === null && issue.path.length > 0) return [{ field, reason: 'must not be null' }];
+      const expected = EXPECTED[issue.expected] ?? issue.expected;
+      if (issue.expected === 'int' && typeof actual === 'number') {
+        return [{ field, reason: `expected an integer, got ${shortValue(actual)}` }];
+      }
+      return [{ field, reason: `expected ${expected}, got ${typeName(actual)}` }];
+    }
+    case 'too_small':
+      if (issue.origin === 'string') return [{ field, reason: `must not be empty` }];
+      return [
+        {
+          field,
+          reason: `must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}, got ${shortValue(actual)}`,
+        },
+      ];
+    case 'too_big':
+      if (issue.origin === 'string') {
+        return [{ field, reason: `longer than ${String(issue.maximum)} characters` }];
+      }
+      return [
+        {
+          field,
+          reason: `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}, got ${shortValue(actual)}`,
+        },
+      ];
+    case 'invalid_value':
+      return [
+        {
+          field,
+          reason: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${shortValue(actual)}`,
+        },
+      ];
+    case 'invalid_union':
+      if (actual === undefined) return [{ field, reason: 'required field is missing' }];
+      if (actual === null) return [{ field, reason: 'must not be null' }];
+      return [{ field, reason: issue.message }];
+    default:
+      return [{ field, reason: issue.message }];
+  }
+}
+
+/** Compiled contracts of a domain: validation, fill-ins and JSON Schemas per event type. */
+export class EventContracts {
+  private readonly types = new Map<string, CompiledType>();
+
+  constructor(
+    readonly model: DomainModel,
+    private readonly options: EventContractsOptions,
+  ) {
+    for (const spec of model.eventTypes) this.types.set(spec.name, this.compile(spec));
+  }
+
+  get eventTypes(): string[] {
+    return [...this.types.keys()];
+  }
+
+  has(eventType: string): boolean {
+    return this.types.has(eventType);
+  }
+
+  /** The zod schema of an event type's request body. */
+  schemaOf(eventType: string): z.ZodObject | undefined {
+    return this.types.get(eventType)?.schema;
+  }
+
+  /** JSON Schema (2020-12) of an event type's request body, for OpenAPI and the contract. */
+  jsonSchemaOf(eventType: string): Record<string, unknown> | undefined {
+    const schema = this.schemaOf(eventType);
+    if (schema === undefined) return undefined;
+    const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }) as Record<
+      string,
+      unknown
+    >;
+    delete json['$schema'];
+    return json;
+  }
+
+  /** Fields of an event type with their contract types (event_id, timestamp, key, attributes, dimensions). */
+  fieldsOf(
+    eventType: string,
+  ): ReadonlyMap<string, { readonly type: FieldType; readonly required: boolean }> | undefined {
+    return this.types.get(eventType)?.fields;
+  }
+
+  /**
+   * Checks `input` against the contract of `eventType`. On success the event is normalized
+   * for Avro: `event_id` and `timestamp` filled when absent, timestamps as epoch ms, absent
+   * attributes as null. Never throws for bad input.
+   */
+  validate(eventType: string, input: unknown, fill: FillIns): ValidationResult {
+    const compiled = this.types.get(eventType);
+    if (compiled === undefined) {
+      return {
+        ok: false,
+        failures: [
+          {
+            field: 'type',
+            reason: `unknown event type ${shortValue(eventType)}; known: ${this.eventTypes.join(', ')}`,
+          },
+        ],
+      };
+    }
+    const parsed = compiled.schema.safeParse(input);
+    if (!parsed.success) {
+      const failures = parsed.error.issues.flatMap((issue) =>
+        failuresOf(issue, input, compiled.fields.get(String(issue.path[0]))?.type),
+      );
+      failures.sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
+      return { ok: false, failures };
+    }
+    const data = parsed.data as Record<string, unknown>;
+    const event: Record<string, EventValue> = {};
+    const clientEventId = typeof data[EVENT_ID_FIELD] === 'string';
+    event[EVENT_ID_FIELD] = clientEventId ? (data[EVENT_ID_FIELD] as string) : fill.newId();
+    for (const [name, info] of compiled.fields) {
+      if (name === EVENT_ID_FIELD) continue;
+      const value = data[name];
+      if (info.type === 'timestamp') {
+        if (value === undefined || value === null) {
+          event[name] = name === EVENT_TIMESTAMP_FIELD ? fill.now() : null;
+        } else {
+          event[name] = typeof value === 'string' ? Date.parse(value) : (value as number);
+        }
+      } else {
+        event[name] = value === undefined ? null : (value as EventValue);
+      }
+    }
+    return { ok: true, event, clientEventId };
+  }
+
+  private compile(spec: EventTypeSpec): CompiledType {
+    const max = this.options.maxStringLength;
+    const entity = entityOf(this.model, spec);
+    const shape: Record<string, z.ZodType> = {};
+    const fields = new Map<string, { type: FieldType; required: boolean }>();
+    shape[EVENT_ID_FIELD] = z
+      .string()
+      .min(1)
+      .max(EVENT_ID_MAX)
+      .optional()
+      .describe(
+        'Unique id of the event; generated when absent. Repeats within the idempotency window are acknowledged, not produced again.',
+      );
+    fields.set(EVENT_ID_FIELD, { type: 'string', required: false });
+    shape[EVENT_TIMESTAMP_FIELD] = timestampSchema()
+      .optional()
+      .describe('Event time: epoch milliseconds or ISO-8601; the time of receipt when absent.');
+    fields.set(EVENT_TIMESTAMP_FIELD, { type: 'timestamp', required: false });
+    shape[entity.primaryKey] = fieldSchema(
+      { type: entity.primaryKeyType, description: `Primary key of the ${entity.name} entity.` },
+      max,
+    );
+    fields.set(entity.primaryKey, { type: entity.primaryKeyType, required: true });
+    for (const a of spec.attributes) {
+      shape[a.name] = fieldSchema(a, max).nullable().optional();
+      fields.set(a.name, { type: a.type, required: false });
+    }
+    for (const d of spec.dimensions) {
+      shape[d.name] = fieldSchema(d, max);
+      fields.set(d.name, { type: d.type, required: true });
+    }
+    let schema = z.strictObject(shape);
+    if (spec.description !== undefined) schema = schema.describe(spec.description);
+    return { spec, schema, fields, attributes: spec.attributes.map((a) => a.name) };
+  }
+}

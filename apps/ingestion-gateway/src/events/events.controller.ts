@@ -1,0 +1,38 @@
+import { Body, Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { WriteKeyAuthService } from '../auth/write-key-auth.service';
+import { EventsService, type BatchResponse } from './events.service';
+
+@Controller('v1/events')
+export class EventsController {
+  constructor(
+    private readonly auth: WriteKeyAuthService,
+    private readonly events: EventsService,
+  ) {}
+
+  @Post(':type')
+  @HttpCode(202)
+  async one(
+    @Req() request: FastifyRequest,
+    @Param('type') type: string,
+    @Body() body: unknown,
+  ): Promise<{ event_id: string; status: 'accepted' | 'duplicate' }> {
+    const key = await this.auth.authenticate(request);
+    this.auth.limit(key, 1);
+    return this.events.ingestOne(key, type, body);
+  }
+
+  @Post()
+  async batch(
+    @Req() request: FastifyRequest,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<BatchResponse['body']> {
+    const key = await this.auth.authenticate(request);
+    const result = await this.events.ingestBatch(key, body, (cost) => this.auth.limit(key, cost));
+    void reply.status(result.status);
+    if (result.retryAfterSeconds !== undefined)
+      void reply.header('retry-after', String(result.retryAfterSeconds));
+    return result.body;
+  }
+}

@@ -1,0 +1,440 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InvalidEventError, MessagingError } from '@platform/messaging';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { allows, type WriteKeyRecord } from '../auth/write-keys';
+import type { GatewaySettings } from '../config/gateway-settings';
+import {
+  EventContracts,
+  failuresOf,
+  type FieldFailure,
+  type ValidEvent,
+} from '../contracts/event-contracts';
+import { GatewayMetrics } from '../core/gateway-metrics';
+import { KafkaGatewayService } from '../core/kafka-gateway.service';
+import { GATEWAY_SETTINGS } from '../core/tokens';
+import { GatewayError } from '../http/gateway.error';
+import { buildBadRow, type BadRow } from './bad-row';
+import { IdempotencyWindow } from './idempotency-window';
+
+export type EventStatus = 'accepted' | 'duplicate' | 'rejected' | 'failed';
+
+export interface EventResult {
+  readonly index: number;
+  readonly type: string | null;
+  readonly event_id?: string;
+  readonly status: EventStatus;
+  /** Why it was rejected (per field) or failed. */
+  readonly failures?: readonly FieldFailure[];
+  /** `rejected` for bad input (do not retry as is), `failed` when a retry can help. */
+  readonly retriable?: boolean;
+}
+
+export interface BatchResponse {
+  readonly status: number;
+  readonly retryAfterSeconds?: number;
+  readonly body: {
+    readonly accepted: number;
+    readonly duplicates: number;
+    readonly rejected: number;
+    readonly failed: number;
+    readonly results: readonly EventResult[];
+  };
+}
+
+/** `POST /v1/events` body: `{ "events": [ { "type": "page_view", "event": { ... } } ] }`. */
+export const batchEnvelopeSchema = z.strictObject({
+  events: z
+    .array(z.unknown())
+    .describe('Events of any types: each `{ "type": "<event type>", "event": { ...fields } }`.'),
+  sent_at: z.union([z.number().int(), z.iso.datetime({ offset: true })]).optional(),
+});
+
+export const batchItemSchema = z.strictObject({
+  type: z.string().max(64),
+  event: z.unknown(),
+});
+
+type Outcome =
+  | { readonly ok: true; readonly duplicate: boolean }
+  | { readonly ok: false; readonly error: unknown };
+
+interface Prepared {
+  readonly index: number;
+  readonly type: string;
+  readonly event: ValidEvent;
+  readonly clientEventId: boolean;
+}
+
+/**
+ * Events in: validate against the contract, fill in event_id and timestamp, produce
+ * through the Avro `EventProducer`, and answer only once Kafka acknowledged every accepted
+ * event (or the produce timeout passed: 503, retry). Refused events go to the DLQ as bad rows.
+ */
+@Injectable()
+export class EventsService {
+  private readonly logger = new Logger(EventsService.name);
+  readonly idempotency: IdempotencyWindow;
+
+  constructor(
+    private readonly contracts: EventContracts,
+    private readonly kafka: KafkaGatewayService,
+    private readonly metrics: GatewayMetrics,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {
+    this.idempotency = new IdempotencyWindow({
+      windowMs: settings.idempotencyWindowMs,
+      maxEntries: settings.idempotencyMaxEntries,
+    });
+    setInterval(() => this.idempotency.sweep(), 30_000).unref();
+  }
+
+  /** One event of `type`: 202 after Kafka's ack, 400 with per-field reasons, 503 when Kafka is unavailable. */
+  async ingestOne(
+    key: WriteKeyRecord,
+    type: string,
+    body: unknown,
+  ): Promise<{ event_id: string; status: 'accepted' | 'duplicate' }> {
+    const receivedAt = new Date();
+    if (!this.contracts.has(type)) {
+      const failures = [
+        {
+          field: 'type',
+          reason: `unknown event type; known: ${this.contracts.eventTypes.join(', ')}`,
+        },
+      ];
+      await this.badRows([{ payload: body, type, failures }], key, receivedAt);
+      this.metrics.rejected.inc({ event_type: 'unknown', reason: 'unknown_type' });
+      throw new GatewayError(
+        404,
+        'UNKNOWN_EVENT_TYPE',
+        `unknown event type ${JSON.stringify(type.slice(0, 64))}`,
+        { failures },
+      );
+    }
+    if (!allows(key, type)) {
+      this.metrics.rejected.inc({ event_type: type, reason: 'forbidden' });
+      throw new GatewayError(
+        403,
+        'FORBIDDEN',
+        `this write key (source ${key.source}) may not send ${type} events`,
+      );
+    }
+    const validation = this.contracts.validate(type, body, {
+      now: () => receivedAt.getTime(),
+      newId: randomUUID,
+    });
+    if (!validation.ok) {
+      this.metrics.rejected.inc({ event_type: type, reason: 'invalid' });
+      await this.badRows([{ payload: body, type, failures: validation.failures }], key, receivedAt);
+      throw new GatewayError(400, 'INVALID_EVENT', `invalid ${type} event`, {
+        failures: validation.failures,
+      });
+    }
+    const prepared: Prepared = {
+      index: 0,
+      type,
+      event: validation.event,
+      clientEventId: validation.clientEventId,
+    };
+    const [outcome] = await this.produceAll([prepared], key, receivedAt);
+    const eventId = String(prepared.event['event_id']);
+    if (outcome === undefined || !outcome.ok) {
+      const failure = outcome === undefined ? undefined : this.asRejection(outcome.error);
+      if (failure !== undefined) {
+        this.metrics.rejected.inc({ event_type: type, reason: 'invalid' });
+        await this.badRows([{ payload: body, type, failures: failure }], key, receivedAt);
+        throw new GatewayError(400, 'INVALID_EVENT', `invalid ${type} event`, {
+          failures: failure,
+        });
+      }
+      throw GatewayError.unavailable(
+        `Kafka did not acknowledge the event within ${this.settings.produceTimeoutMs} ms; retry with the same event_id`,
+        2,
+      );
+    }
+    return { event_id: eventId, status: outcome.duplicate ? 'duplicate' : 'accepted' };
+  }
+
+  /** A batch of mixed types; every event gets its own result. */
+  async ingestBatch(
+    key: WriteKeyRecord,
+    body: unknown,
+    chargeTokens: (cost: number) => void,
+  ): Promise<BatchResponse> {
+    const receivedAt = new Date();
+    const envelope = batchEnvelopeSchema.safeParse(body);
+    if (!envelope.success) {
+      throw GatewayError.invalid(
+        'expected { "events": [ { "type": "<event type>", "event": { ... } } ] }',
+        envelope.error.issues.flatMap((i) => failuresOf(i, body)),
+      );
+    }
+    const items = envelope.data.events;
+    if (items.length === 0)
+      throw GatewayError.invalid('the batch is empty', [
+        { field: 'events', reason: 'must hold at least one event' },
+      ]);
+    if (items.length > this.settings.maxBatchEvents) {
+      throw new GatewayError(
+        413,
+        'PAYLOAD_TOO_LARGE',
+        `the batch holds ${items.length} events; the limit is ${this.settings.maxBatchEvents}`,
+      );
+    }
+    chargeTokens(items.length);
+
+    const results: (EventResult | undefined)[] = new Array(items.length).fill(undefined);
+    const rejectedRows: {
+      payload: unknown;
+      type: string | null;
+      failures: readonly FieldFailure[];
+    }[] = [];
+    const prepared: Prepared[] = [];
+    items.forEach((item, index) => {
+      const parsed = batchItemSchema.safeParse(item);
+      if (!parsed.success) {
+        const failures = parsed.error.issues.flatMap((i) => failuresOf(i, item));
+        results[index] = { index, type: null, status: 'rejected', failures, retriable: false };
+        rejectedRows.push({ payload: item, type: null, failures });
+        this.metrics.rejected.inc({ event_type: 'unknown', reason: 'invalid_envelope' });
+        return;
+      }
+      const { type, event } = parsed.data;
+      if (!this.contracts.has(type)) {
+        const failures = [
+          {
+            field: 'type',
+            reason: `unknown event type; known: ${this.contracts.eventTypes.join(', ')}`,
+          },
+        ];
+        results[index] = { index, type, status: 'rejected', failures, retriable: false };
+        rejectedRows.push({ payload: item, type, failures });
+        this.metrics.rejected.inc({ event_type: 'unknown', reason: 'unknown_type' });
+        return;
+      }
+      if (!allows(key, type)) {
+        const failures = [
+          {
+            field: 'type',
+            reason: `this write key (source ${key.source}) may not send ${type} events`,
+          },
+        ];
+        results[index] = { index, type, status: 'rejected', failures, retriable: false };
+        this.metrics.rejected.inc({ event_type: type, reason: 'forbidden' });
+        return;
+      }
+      const validation = this.contracts.validate(type, event, {
+        now: () => receivedAt.getTime(),
+        newId: randomUUID,
+      });
+      if (!validation.ok) {
+        const eventId = (event as { event_id?: unknown } | null)?.event_id;
+        results[index] = {
+          index,
+          type,
+          ...(typeof eventId === 'string' ? { event_id: eventId } : {}),
+          status: 'rejected',
+          failures: validation.failures,
+          retriable: false,
+        };
+        rejectedRows.push({ payload: event, type, failures: validation.failures });
+        this.metrics.rejected.inc({ event_type: type, reason: 'invalid' });
+        return;
+      }
+      prepared.push({
+        index,
+        type,
+        event: validation.event,
+        clientEventId: validation.clientEventId,
+      });
+    });
+
+    const [outcomes] = await Promise.all([
+      this.produceAll(prepared, key, receivedAt),
+      this.badRows(rejectedRows, key, receivedAt),
+    ]);
+    const lateRejections: typeof rejectedRows = [];
+    prepared.forEach((p, i) => {
+      const outcome = outcomes[i];
+      const event_id = String(p.event['event_id']);
+      if (outcome !== undefined && outcome.ok) {
+        results[p.index] = {
+          index: p.index,
+          type: p.type,
+          event_id,
+          status: outcome.duplicate ? 'duplicate' : 'accepted',
+        };
+        return;
+      }
+      const rejection = outcome === undefined ? undefined : this.asRejection(outcome.error);
+      if (rejection !== undefined) {
+        results[p.index] = {
+          index: p.index,
+          type: p.type,
+          event_id,
+          status: 'rejected',
+          failures: rejection,
+          retriable: false,
+        };
+        lateRejections.push({ payload: p.event, type: p.type, failures: rejection });
+        return;
+      }
+      results[p.index] = {
+        index: p.index,
+        type: p.type,
+        event_id,
+        status: 'failed',
+        retriable: true,
+        failures: [
+          {
+            field: '$',
+            reason: `Kafka did not acknowledge the event within ${this.settings.produceTimeoutMs} ms; retry it with the same event_id`,
+          },
+        ],
+      };
+    });
+    await this.badRows(lateRejections, key, receivedAt);
+
+    const final = results as EventResult[];
+    const count = (status: EventStatus): number => final.filter((r) => r.status === status).length;
+    const body2 = {
+      accepted: count('accepted'),
+      duplicates: count('duplicate'),
+      rejected: count('rejected'),
+      failed: count('failed'),
+      results: final,
+    };
+    if (body2.failed > 0) return { status: 503, retryAfterSeconds: 2, body: body2 };
+    if (body2.accepted + body2.duplicates === 0) return { status: 400, body: body2 };
+    return { status: 202, body: body2 };
+  }
+
+  /**
+   * Produces each event unless its event_id was acknowledged (or is being produced) within
+   * the idempotency window; waits for every ack, bounded by the produce timeout.
+   */
+  private async produceAll(
+    events: readonly Prepared[],
+    key: WriteKeyRecord,
+    receivedAt: Date,
+  ): Promise<Outcome[]> {
+    if (events.length === 0) return [];
+    const headers = { received_at: receivedAt.toISOString(), source: key.source };
+    // One timer for the request, not one per event: every wait ends at the same deadline.
+    const deadline = this.deadline();
+    const waits = events.map(async (p): Promise<Outcome> => {
+      const dedupKey = `${p.type}\u0000${String(p.event['event_id'])}`;
+      if (p.clientEventId) {
+        const seen = this.idempotency.check(dedupKey);
+        if (seen.state === 'acked') return this.duplicate(p.type);
+        if (seen.state === 'pending') {
+          const acked = await Promise.race([seen.outcome, deadline.expired]);
+          if (acked === true) return this.duplicate(p.type);
+          if (acked === 'timeout') return { ok: false, error: timeoutError() };
+          // The earlier produce failed: produce this one.
+        }
+      }
+      const send = this.kafka.producer.send(p.type, p.event, undefined, headers);
+      const acked = send.then(
+        () => true,
+        () => false,
+      );
+      if (p.clientEventId) this.idempotency.claim(dedupKey, acked);
+      try {
+        const result = await Promise.race([send.then(() => true), deadline.expired]);
+        if (result === 'timeout') return { ok: false, error: timeoutError() };
+        this.metrics.accepted.inc({ event_type: p.type });
+        return { ok: true, duplicate: false };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
+    try {
+      return await Promise.all(waits);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  private duplicate(type: string): Outcome {
+    this.metrics.duplicates.inc({ event_type: type });
+    return { ok: true, duplicate: true };
+  }
+
+  /** Resolves `'timeout'` once the produce timeout has passed, unless cleared first. */
+  private deadline(): { readonly expired: Promise<'timeout'>; clear(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.settings.produceTimeoutMs);
+    });
+    return { expired, clear: () => clearTimeout(timer) };
+  }
+
+  private async withTimeout<T>(promise: Promise<T>): Promise<T | 'timeout'> {
+    const deadline = this.deadline();
+    try {
+      return await Promise.race([promise, deadline.expired]);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  /** The per-field reasons of a produce error that means "bad event" (not "Kafka down"). */
+  private asRejection(error: unknown): FieldFailure[] | undefined {
+    if (error instanceof InvalidEventError) {
+      return error.issues.map((i) => ({ field: i.path || '$', reason: i.message }));
+    }
+    if (error instanceof MessagingError && error.code === 'UNKNOWN_EVENT_TYPE') {
+      return [{ field: 'type', reason: error.message }];
+    }
+    if (!(error instanceof MessagingError && error.code === 'PRODUCE_TIMEOUT')) {
+      this.logger.warn({
+        event: 'produce_failed',
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    return undefined;
+  }
+
+  /** Writes refused events to the DLQ; a DLQ failure is logged and counted, never hides the 4xx. */
+  private async badRows(
+    rejected: readonly {
+      payload: unknown;
+      type: string | null;
+      failures: readonly FieldFailure[];
+    }[],
+    key: WriteKeyRecord,
+    now: Date,
+  ): Promise<void> {
+    if (rejected.length === 0) return;
+    const rows: BadRow[] = rejected.map((r) =>
+      buildBadRow({
+        payload: r.payload,
+        eventType: r.type,
+        failures: r.failures,
+        source: key.source,
+        now,
+      }),
+    );
+    try {
+      await this.withTimeout(this.kafka.publishBadRows(rows)).then((r) => {
+        if (r === 'timeout') throw timeoutError();
+      });
+      this.metrics.badRows.inc({ outcome: 'written' }, rows.length);
+    } catch (error) {
+      this.metrics.badRows.inc({ outcome: 'failed' }, rows.length);
+      this.logger.error({
+        event: 'bad_rows_not_written',
+        count: rows.length,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+}
+
+function timeoutError(): MessagingError {
+  return new MessagingError('PRODUCE_TIMEOUT', 'no acknowledgement from Kafka in time', {
+    retriable: true,
+  });
+}

@@ -1,0 +1,95 @@
+import type { FastifyInstance } from 'fastify';
+import { GatewayError } from './gateway.error';
+
+/**
+ * Nesting depth of a JSON text, by a linear scan that skips strings, so a hostile body
+ * (100,000 nested arrays) is refused before JSON.parse or anything recursive sees it.
+ * Returns the depth, or stops early once `limit` is exceeded.
+ */
+export function jsonDepth(text: string, limit: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      depth++;
+      if (depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return max;
+}
+
+export type ParseResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: GatewayError };
+
+/** Pure: a request body as JSON, or the reason it is not acceptable. */
+export function parseJsonBody(text: string, maxDepth: number): ParseResult {
+  if (text.trim() === '') {
+    return {
+      ok: false,
+      error: new GatewayError(400, 'MALFORMED_JSON', 'the request body is empty; expected JSON'),
+    };
+  }
+  const depth = jsonDepth(text, maxDepth);
+  if (depth > maxDepth) {
+    return {
+      ok: false,
+      error: new GatewayError(
+        400,
+        'TOO_DEEP',
+        `the JSON body is nested deeper than ${maxDepth} levels`,
+      ),
+    };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return {
+      ok: false,
+      error: new GatewayError(
+        400,
+        'MALFORMED_JSON',
+        `malformed JSON: ${err instanceof Error ? err.message : String(err)}`,
+      ),
+    };
+  }
+}
+
+/** JSON media types the gateway reads; anything else is 415. */
+export const JSON_MEDIA_TYPES = ['application/json', 'text/plain'] as const;
+
+/**
+ * Replaces Fastify's parsers with one strict JSON parser (bounded size and depth).
+ * `text/plain` is accepted as JSON because browsers' `navigator.sendBeacon` cannot set
+ * `application/json` without a CORS preflight.
+ */
+export function registerJsonParser(
+  fastify: FastifyInstance,
+  bodyLimit: number,
+  maxDepth: number,
+): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    [...JSON_MEDIA_TYPES],
+    { parseAs: 'string', bodyLimit },
+    (_request, body, done) => {
+      const result = parseJsonBody(
+        typeof body === 'string' ? body : body.toString('utf8'),
+        maxDepth,
+      );
+      if (result.ok) done(null, result.value);
+      else done(result.error, undefined);
+    },
+  );
+}

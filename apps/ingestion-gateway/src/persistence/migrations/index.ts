@@ -1,0 +1,4 @@
+import { GatewayInitial1732600000000 } from './1732600000000-initial';
+
+/** In order; listed explicitly so ts-node, jest and a bundle find the same set. */
+export const GATEWAY_MIGRATIONS = [GatewayInitial1732600000000];

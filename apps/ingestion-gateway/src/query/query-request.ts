@@ -1,0 +1,321 @@
+import {
+  aggregateTable,
+  entityOf,
+  fieldsOf,
+  findAggregation,
+  type AggregationSpec,
+  type DomainModel,
+  type FieldType,
+} from '@platform/contracts';
+import { z } from 'zod';
+import { failuresOf, type FieldFailure } from '../contracts/event-contracts';
+
+/**
+ * `POST /v1/query`: a structured request over one aggregation's result table. Every name in
+ * it is checked against the contract and every value against its column type; only then is
+ * SQL built (query-sql.ts), with names from the contract and values as bound parameters.
+ */
+
+export const FILTER_OPERATORS = ['eq', 'neq', 'in', 'not_in', 'gt', 'gte', 'lt', 'lte'] as const;
+export type FilterOperator = (typeof FILTER_OPERATORS)[number];
+export const WINDOW_START = 'window_start';
+export const WINDOW_END = 'window_end';
+export const MAX_QUERY_LIMIT = 10_000;
+export const DEFAULT_QUERY_LIMIT = 1_000;
+export const MAX_FILTER_VALUES = 100;
+export const MAX_FILTER_STRING = 256;
+
+/**
+ * Filter strings may hold letters, digits, spaces and `_ . : @ / + -`, never quotes,
+ * semicolons, backslashes or comment markers. Values are bound as parameters anyway; this
+ * refuses SQL-looking input before it gets near a database.
+ */
+const SAFE_STRING = /^[\p{L}\p{N} _.:@/+-]*$/u;
+const COMMENT = /--|\/\*|\*\//;
+
+const scalar = z.union([z.string().max(MAX_FILTER_STRING), z.number(), z.boolean()]);
+const time = z.union([z.number().int().min(0), z.iso.datetime({ offset: true })]);
+
+export const filterSchema = z.strictObject({
+  field: z.string().max(64).describe('A group-by dimension of the aggregation.'),
+  op: z.enum(FILTER_OPERATORS),
+  value: z.union([scalar, z.array(scalar).min(1).max(MAX_FILTER_VALUES)]),
+});
+
+export const queryRequestSchema = z
+  .strictObject({
+    aggregation: z.string().max(64).describe('Name of an aggregation of the contract.'),
+    time_range: z
+      .strictObject({ from: time, to: time })
+      .describe('Windows whose start is in [from, to): epoch ms or ISO-8601.'),
+    filters: z.array(filterSchema).max(20).optional(),
+    group_by: z
+      .array(z.string().max(64))
+      .max(10)
+      .optional()
+      .describe('Subset of the aggregation group-by dimensions, and/or window_start.'),
+    order_by: z
+      .array(
+        z.strictObject({
+          field: z.string().max(64),
+          direction: z.enum(['asc', 'desc']).optional(),
+        }),
+      )
+      .max(10)
+      .optional(),
+    limit: z.number().int().min(1).max(MAX_QUERY_LIMIT).optional(),
+  })
+  .describe('A query over the result table of one aggregation.');
+
+export type QueryRequest = z.infer<typeof queryRequestSchema>;
+
+export type FilterValue = string | number | boolean;
+
+export interface PlannedFilter {
+  readonly field: string;
+  readonly type: FieldType;
+  readonly op: FilterOperator;
+  readonly values: readonly FilterValue[];
+}
+
+export type ColumnKind = FieldType;
+
+export interface OutputColumn {
+  readonly name: string;
+  readonly type: ColumnKind;
+}
+
+/** A validated query: every identifier comes from the contract. */
+export interface QueryPlan {
+  readonly aggregation: AggregationSpec;
+  readonly table: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly filters: readonly PlannedFilter[];
+  /** Group-by dimensions (not the window). */
+  readonly groupBy: readonly { readonly name: string; readonly type: FieldType }[];
+  readonly byWindow: boolean;
+  readonly orderBy: readonly { readonly column: string; readonly direction: 'asc' | 'desc' }[];
+  readonly limit: number;
+  readonly valueType: ColumnKind;
+  readonly columns: readonly OutputColumn[];
+}
+
+export type PlanResult =
+  | { readonly ok: true; readonly plan: QueryPlan }
+  | { readonly ok: false; readonly failures: readonly FieldFailure[] };
+
+/** Aggregations whose per-window values cannot be combined across windows. */
+const PER_WINDOW_ONLY = new Set(['count_distinct', 'first', 'last']);
+
+function valueTypeOf(aggregation: AggregationSpec, fieldType: FieldType | undefined): FieldType {
+  switch (aggregation.type) {
+    case 'count':
+    case 'count_distinct':
+      return 'long';
+    case 'avg':
+      return 'double';
+    case 'sum':
+      return fieldType === 'int' || fieldType === 'long' ? 'long' : 'double';
+    default:
+      return fieldType ?? 'double';
+  }
+}
+
+function toMs(value: string | number): number {
+  return typeof value === 'number' ? value : Date.parse(value);
+}
+
+function checkValue(
+  field: string,
+  type: FieldType,
+  allowed: readonly (string | number)[] | undefined,
+  value: FilterValue,
+): string | undefined {
+  switch (type) {
+    case 'string':
+      if (typeof value !== 'string') return `expected a string, got ${typeof value}`;
+      if (COMMENT.test(value) || !SAFE_STRING.test(value)) {
+        return 'contains characters that are not allowed in a filter value (quotes, semicolons, backslashes, comments, control characters)';
+      }
+      if (allowed !== undefined && allowed.length > 0 && !allowed.map(String).includes(value)) {
+        return `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
+      }
+      return undefined;
+    case 'int':
+    case 'long':
+    case 'timestamp':
+      if (typeof value !== 'number' || !Number.isSafeInteger(value))
+        return `expected an integer for ${field}`;
+      return undefined;
+    case 'float':
+    case 'double':
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        return `expected a number for ${field}`;
+      return undefined;
+    case 'boolean':
+      if (typeof value !== 'boolean') return `expected a boolean for ${field}`;
+      return undefined;
+  }
+}
+
+/** Pure: checks a request body against the contract and returns the plan, or every failure. */
+export function planQuery(model: DomainModel, body: unknown): PlanResult {
+  const parsed = queryRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    const failures = parsed.error.issues.flatMap((issue) => failuresOf(issue, body));
+    return { ok: false, failures };
+  }
+  const request = parsed.data;
+  const failures: FieldFailure[] = [];
+  const aggregation = findAggregation(model, request.aggregation);
+  if (aggregation === undefined) {
+    return {
+      ok: false,
+      failures: [
+        {
+          field: 'aggregation',
+          reason: `unknown aggregation; known: ${model.aggregations.map((a) => a.name).join(', ')}`,
+        },
+      ],
+    };
+  }
+  const eventType = model.eventTypes.find((e) => e.name === aggregation.eventType);
+  if (eventType === undefined) {
+    return {
+      ok: false,
+      failures: [{ field: 'aggregation', reason: 'refers to an unknown event type' }],
+    };
+  }
+  const types = fieldsOf(eventType, model.entities);
+  const specOf = (name: string) =>
+    [...eventType.dimensions, ...eventType.attributes].find((f) => f.name === name);
+  const dimensions = new Set(aggregation.groupBy);
+  const groupable = [...aggregation.groupBy, WINDOW_START];
+
+  const fromMs = toMs(request.time_range.from);
+  const toMsValue = toMs(request.time_range.to);
+  if (!(fromMs < toMsValue)) {
+    failures.push({ field: 'time_range', reason: '`from` must be before `to`' });
+  }
+
+  const filters: PlannedFilter[] = [];
+  (request.filters ?? []).forEach((filter, i) => {
+    const path = `filters.${i}`;
+    if (!dimensions.has(filter.field)) {
+      failures.push({
+        field: `${path}.field`,
+        reason: `not a group-by dimension of ${aggregation.name}; allowed: ${aggregation.groupBy.join(', ') || '(none)'}`,
+      });
+      return;
+    }
+    const type = types.get(filter.field) ?? 'string';
+    const many = filter.op === 'in' || filter.op === 'not_in';
+    const values = Array.isArray(filter.value) ? filter.value : [filter.value];
+    if (many !== Array.isArray(filter.value)) {
+      failures.push({
+        field: `${path}.value`,
+        reason: many
+          ? `operator ${filter.op} takes an array of values`
+          : `operator ${filter.op} takes one value`,
+      });
+      return;
+    }
+    if (
+      (filter.op === 'gt' || filter.op === 'gte' || filter.op === 'lt' || filter.op === 'lte') &&
+      (type === 'string' || type === 'boolean')
+    ) {
+      failures.push({
+        field: `${path}.op`,
+        reason: `operator ${filter.op} needs a numeric dimension; ${filter.field} is ${type}`,
+      });
+      return;
+    }
+    const allowed =
+      filter.field === entityOf(model, eventType).primaryKey
+        ? undefined
+        : specOf(filter.field)?.values;
+    values.forEach((value, j) => {
+      const problem = checkValue(filter.field, type, allowed, value);
+      if (problem !== undefined) {
+        failures.push({
+          field: Array.isArray(filter.value) ? `${path}.value.${j}` : `${path}.value`,
+          reason: problem,
+        });
+      }
+    });
+    filters.push({ field: filter.field, type, op: filter.op, values });
+  });
+
+  const requested = request.group_by ?? aggregation.groupBy;
+  const seen = new Set<string>();
+  requested.forEach((name, i) => {
+    if (!groupable.includes(name)) {
+      failures.push({
+        field: `group_by.${i}`,
+        reason: `cannot group by this; allowed: ${groupable.join(', ')}`,
+      });
+    } else if (seen.has(name)) {
+      failures.push({ field: `group_by.${i}`, reason: 'listed twice' });
+    }
+    seen.add(name);
+  });
+  const byWindow = seen.has(WINDOW_START);
+  if (PER_WINDOW_ONLY.has(aggregation.type)) {
+    const missing = groupable.filter((name) => !seen.has(name));
+    if (missing.length > 0) {
+      failures.push({
+        field: 'group_by',
+        reason: `${aggregation.type} values cannot be combined across windows or groups: group by ${groupable.join(', ')}`,
+      });
+    }
+  }
+  const groupBy = [...new Set(requested)]
+    .filter((name) => name !== WINDOW_START && dimensions.has(name))
+    .map((name) => ({ name, type: types.get(name) ?? ('string' as FieldType) }));
+
+  const valueType = valueTypeOf(
+    aggregation,
+    aggregation.field === undefined ? undefined : types.get(aggregation.field),
+  );
+  const columns: OutputColumn[] = [
+    ...(byWindow
+      ? [
+          { name: WINDOW_START, type: 'timestamp' as const },
+          { name: WINDOW_END, type: 'timestamp' as const },
+        ]
+      : []),
+    ...groupBy,
+    { name: 'value', type: valueType },
+    { name: 'event_count', type: 'long' },
+  ];
+  const orderable = columns.map((c) => c.name);
+  const orderBy = (request.order_by ?? []).flatMap((o, i) => {
+    if (!orderable.includes(o.field)) {
+      failures.push({
+        field: `order_by.${i}.field`,
+        reason: `not an output column; allowed: ${orderable.join(', ')}`,
+      });
+      return [];
+    }
+    return [{ column: o.field, direction: o.direction ?? ('asc' as const) }];
+  });
+
+  if (failures.length > 0) return { ok: false, failures };
+  return {
+    ok: true,
+    plan: {
+      aggregation,
+      table: aggregateTable(aggregation),
+      fromMs,
+      toMs: toMsValue,
+      filters,
+      groupBy,
+      byWindow,
+      orderBy,
+      limit: request.limit ?? DEFAULT_QUERY_LIMIT,
+      valueType,
+      columns,
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
+import { PlatformMetrics } from '@platform/observability';
+import {
+  ClickHouseSink,
+  createSinkRegistry,
+  isSinkError,
+  type Sink,
+} from '@platform/sink-adapters';
+import type { GatewaySettings } from '../config/gateway-settings';
+import { GATEWAY_SETTINGS } from '../core/tokens';
+import { GatewayError } from '../http/gateway.error';
+import { planQuery, type OutputColumn, type QueryPlan } from './query-request';
+import {
+  buildQuery,
+  clickHouseDialect,
+  postgresDialect,
+  toOutputRows,
+  type SqlDialect,
+} from './query-sql';
+
+export interface QueryResponse {
+  readonly aggregation: string;
+  readonly columns: readonly OutputColumn[];
+  readonly rows: readonly Record<string, string | number | boolean | null>[];
+  readonly row_count: number;
+  readonly backend: string;
+}
+
+/** `POST /v1/query`: plan (contract checks), build parameterized SQL, run through the sink adapter. */
+@Injectable()
+export class QueryService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(QueryService.name);
+  readonly sink: Sink;
+  private connected: Promise<void> | undefined;
+
+  constructor(
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    @Inject(GATEWAY_SETTINGS) settings: GatewaySettings,
+    metrics: PlatformMetrics,
+  ) {
+    const sinkMetrics = {
+      recordWrite: (
+        sink: string,
+        table: string,
+        rows: number,
+        latencySeconds: number,
+        success: boolean,
+      ) => metrics.sinkWrite({ sink, table, rows, latencySeconds, success }),
+    };
+    const registry = createSinkRegistry();
+    this.sink =
+      settings.queryBackend === 'clickhouse'
+        ? registry.create('clickhouse', {
+            settings: config.clickhouse,
+            metrics: sinkMetrics,
+            requestTimeoutMs: settings.queryTimeoutMs,
+          })
+        : registry.create('postgres', {
+            settings: config.postgres,
+            metrics: sinkMetrics,
+            poolSize: 4,
+          });
+  }
+
+  onModuleInit(): void {
+    // The query backend is not on the ingest path: a ClickHouse outage must not stop events,
+    // so it is not a readiness check either; `/v1/query` answers 503 while it is down.
+    void this.connect().catch((e: unknown) =>
+      this.logger.warn({
+        event: 'query_backend_unavailable',
+        backend: this.sink.name,
+        error: String(e),
+      }),
+    );
+  }
+
+  async run(body: unknown, authorize: (eventType: string) => void): Promise<QueryResponse> {
+    const planned = planQuery(this.config.model, body);
+    if (!planned.ok) throw GatewayError.invalid('invalid query', planned.failures);
+    authorize(planned.plan.aggregation.eventType);
+    try {
+      await this.connect();
+    } catch {
+      throw GatewayError.unavailable(`the query backend (${this.sink.name}) is unavailable`, 5);
+    }
+    const built = buildQuery(planned.plan, this.dialect());
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await this.sink.query(built.sql, built.params);
+    } catch (e) {
+      if (
+        isSinkError(e) &&
+        /UNKNOWN_TABLE|doesn't exist|does not exist/i.test(`${e.code} ${e.message}`)
+      ) {
+        return this.response(planned.plan, []);
+      }
+      this.logger.error({
+        event: 'query_failed',
+        backend: this.sink.name,
+        error: e instanceof Error ? e.message : String(e),
+      });
+      if (isSinkError(e) && e.retriable)
+        throw GatewayError.unavailable('the query backend failed; retry later', 2);
+      throw new GatewayError(502, 'UNAVAILABLE', 'the query backend could not run the query');
+    }
+    return this.response(planned.plan, rows);
+  }
+
+  private response(plan: QueryPlan, rows: readonly Record<string, unknown>[]): QueryResponse {
+    const out = toOutputRows(plan, rows);
+    return {
+      aggregation: plan.aggregation.name,
+      columns: plan.columns,
+      rows: out,
+      row_count: out.length,
+      backend: this.sink.name,
+    };
+  }
+
+  private dialect(): SqlDialect {
+    if (this.sink instanceof ClickHouseSink) {
+      return clickHouseDialect({
+        database: this.config.clickhouse.database,
+        dateTime64: this.sink.features.dateTime64,
+      });
+    }
+    return postgresDialect({ schema: this.config.postgres.schema });
+  }
+
+  private connect(): Promise<void> {
+    this.connected ??= this.sink.connect().catch((e: unknown) => {
+      this.connected = undefined;
+      throw e;
+    });
+    return this.connected;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.sink.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,97 @@
+import { BatchAccumulator } from './batch-accumulator';
+
+interface Failure {
+  readonly item: string;
+}
+
+function setup(options: { maxBatch: number; maxWaitMs: number; maxSubmissions?: number }) {
+  const flushed: string[][] = [];
+  let fail: ((items: readonly string[]) => readonly Failure[]) | Error | undefined;
+  const acc = new BatchAccumulator<string, Failure>({
+    ...options,
+    flush: async (items) => {
+      flushed.push([...items]);
+      if (fail instanceof Error) throw fail;
+      return fail ? fail(items) : [];
+    },
+    itemOf: (f) => f.item,
+  });
+  return {
+    acc,
+    flushed,
+    failWith: (f: typeof fail) => {
+      fail = f;
+    },
+  };
+}
+
+describe(BatchAccumulator.name, () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('flushes as soon as the size limit is reached', async () => {
+    const { acc, flushed } = setup({ maxBatch: 3, maxWaitMs: 10_000 });
+    const a = acc.submit(['a1', 'a2']);
+    const b = acc.submit(['b1']);
+    await expect(Promise.all([a, b])).resolves.toEqual([[], []]);
+    expect(flushed).toEqual([['a1', 'a2', 'b1']]);
+  });
+
+  it('flushes a small batch once the wait time is up, not before', async () => {
+    const { acc, flushed } = setup({ maxBatch: 100, maxWaitMs: 500 });
+    const a = acc.submit(['a1']);
+    await jest.advanceTimersByTimeAsync(499);
+    expect(flushed).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
+    await expect(a).resolves.toEqual([]);
+    expect(flushed).toEqual([['a1']]);
+  });
+
+  it('flushes when every concurrent submitter has handed its records over', async () => {
+    const { acc, flushed } = setup({ maxBatch: 100, maxWaitMs: 10_000, maxSubmissions: 2 });
+    const a = acc.submit(['a1']);
+    const b = acc.submit(['b1']);
+    await Promise.all([a, b]);
+    expect(flushed).toEqual([['a1', 'b1']]);
+  });
+
+  it('answers each submitter with its own failures only', async () => {
+    const { acc, failWith } = setup({ maxBatch: 3, maxWaitMs: 10_000 });
+    failWith((items) => items.filter((i) => i.endsWith('2')).map((item) => ({ item })));
+    const a = acc.submit(['a1', 'a2']);
+    const b = acc.submit(['b1']);
+    await expect(a).resolves.toEqual([{ item: 'a2' }]);
+    await expect(b).resolves.toEqual([]);
+  });
+
+  it('rejects every submitter of a batch whose write failed', async () => {
+    const { acc, failWith } = setup({ maxBatch: 2, maxWaitMs: 10_000 });
+    failWith(new Error('down'));
+    const a = acc.submit(['a1']);
+    const b = acc.submit(['b1']);
+    await expect(a).rejects.toThrow('down');
+    await expect(b).rejects.toThrow('down');
+  });
+
+  it('writes one batch at a time, keeping what arrives meanwhile for the next one', async () => {
+    let release!: () => void;
+    const flushed: string[][] = [];
+    const acc = new BatchAccumulator<string, Failure>({
+      maxBatch: 1,
+      maxWaitMs: 10_000,
+      flush: async (items) => {
+        flushed.push([...items]);
+        if (flushed.length === 1) await new Promise<void>((r) => (release = r));
+        return [];
+      },
+      itemOf: (f) => f.item,
+    });
+    const a = acc.submit(['a1']);
+    const b = acc.submit(['b1']);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(flushed).toEqual([['a1']]);
+    release();
+    await Promise.all([a, b]);
+    expect(flushed).toEqual([['a1'], ['b1']]);
+  });
+});

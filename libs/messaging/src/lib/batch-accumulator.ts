@@ -1,0 +1,136 @@
+export interface AccumulatorOptions<T, F> {
+  /** A flush starts once this many items wait. */
+  readonly maxBatch: number;
+  /** ... or this long after the first waiting item arrived. */
+  readonly maxWaitMs: number;
+  /**
+   * ... or once this many submissions wait (every concurrently handled partition has handed
+   * its records over, so waiting longer gains nothing). Default: never.
+   */
+  readonly maxSubmissions?: number;
+  /**
+   * Writes everything; resolves with the items that failed for good (each goes back to the
+   * submission it came from), or rejects, and then every submission in it rejects.
+   */
+  readonly flush: (items: readonly T[]) => Promise<readonly F[]>;
+  /** Which item a failure belongs to. */
+  readonly itemOf: (failure: F) => T;
+}
+
+interface Submission<T, F> {
+  readonly items: readonly T[];
+  readonly resolve: (failures: F[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Gathers items from concurrent submitters (one per partition) into batches by size and
+ * time, writes one batch at a time, and answers each submitter with its own failures.
+ * A submitter's promise settles only after the batch holding its items was written, so it
+ * can commit its offsets then and only then.
+ */
+export class BatchAccumulator<T, F> {
+  private waiting: Submission<T, F>[] = [];
+  private waitingItems = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: AccumulatorOptions<T, F>) {}
+
+  submit(items: readonly T[]): Promise<F[]> {
+    if (this.closed) return Promise.reject(new Error('BatchAccumulator is closed'));
+    if (items.length === 0) return Promise.resolve([]);
+    return new Promise<F[]>((resolve, reject) => {
+      this.waiting.push({ items, resolve, reject });
+      this.waitingItems += items.length;
+      this.schedule();
+    });
+  }
+
+  /** Flushes what waits now, without waiting for size or time. */
+  async flushNow(): Promise<void> {
+    this.clearTimer();
+    await this.kick(true);
+  }
+
+  /** Flushes what waits and refuses new submissions. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.waiting.length > 0 || this.flushing) await this.flushNow();
+  }
+
+  private schedule(): void {
+    if (this.due()) {
+      this.clearTimer();
+      void this.kick(false);
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.kick(true);
+      }, this.options.maxWaitMs);
+    }
+  }
+
+  private due(): boolean {
+    const { maxBatch, maxSubmissions } = this.options;
+    return (
+      this.waitingItems >= maxBatch ||
+      (maxSubmissions !== undefined && this.waiting.length >= maxSubmissions)
+    );
+  }
+
+  /** Starts a flush of everything waiting, unless one runs (then it follows that one). */
+  private async kick(force: boolean): Promise<void> {
+    if (this.flushing) {
+      await this.flushing;
+      return;
+    }
+    if (this.waiting.length === 0 || (!force && !this.due())) return;
+    const batch = this.waiting;
+    this.waiting = [];
+    this.waitingItems = 0;
+    this.clearTimer();
+    this.flushing = this.run(batch).finally(() => {
+      this.flushing = undefined;
+      // What arrived meanwhile: write it now if it is due, else when its time comes.
+      if (this.waiting.length > 0) {
+        if (this.due()) void this.kick(false);
+        else if (this.timer === undefined) {
+          this.timer = setTimeout(() => {
+            this.timer = undefined;
+            void this.kick(true);
+          }, this.options.maxWaitMs);
+        }
+      }
+    });
+    await this.flushing;
+  }
+
+  private async run(batch: readonly Submission<T, F>[]): Promise<void> {
+    const items = batch.flatMap((s) => s.items);
+    let failures: readonly F[];
+    try {
+      failures = await this.options.flush(items);
+    } catch (error) {
+      for (const s of batch) s.reject(error);
+      return;
+    }
+    const owner = new Map<T, Submission<T, F>>();
+    for (const s of batch) for (const item of s.items) owner.set(item, s);
+    const bySubmission = new Map<Submission<T, F>, F[]>();
+    for (const f of failures) {
+      const s = owner.get(this.options.itemOf(f));
+      if (s === undefined) continue;
+      const list = bySubmission.get(s) ?? [];
+      list.push(f);
+      bySubmission.set(s, list);
+    }
+    for (const s of batch) s.resolve(bySubmission.get(s) ?? []);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
