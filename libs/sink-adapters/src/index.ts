@@ -40,3 +40,24 @@ export { MemorySink } from './lib/memory/memory.sink';
 export type { MemorySinkOptions } from './lib/memory/memory.sink';
 export { SinkRegistry, createSinkRegistry } from './lib/registry/sink-registry';
 export type { SinkFactory, BuiltInSinkOptions } from './lib/registry/sink-registry';
+export {
+  SINK_STREAMS,
+  tableBindings,
+  flattenWindow,
+  rowKey,
+  keyValue,
+} from './lib/writes/table-bindings';
+export type { SinkStream, TableBinding } from './lib/writes/table-bindings';
+export {
+  RETRACTED_HEADER,
+  WritePlanError,
+  isRetraction,
+  planWrites,
+} from './lib/writes/write-plan';
+export type { PlanFailure, PlannedRow, SinkRecord, TablePlan } from './lib/writes/write-plan';
+export {
+  clickHouseDeleteStatement,
+  postgresDeleteStatement,
+  rowDeleterFor,
+} from './lib/writes/row-deleter';
+export type { RowDeleter, Statement } from './lib/writes/row-deleter';

@@ -93,6 +93,9 @@ export class PostgresSink extends BaseSink {
       max: this.options.poolSize ?? 4,
       types: typeParsers,
     });
+    // An idle connection the server (or network) dropped: the pool discards it and the next
+    // query opens a new one. Unhandled, this 'error' event would end the process.
+    pool.on('error', () => undefined);
     try {
       await dataSource.initialize();
       const runner = dataSource.createQueryRunner();

@@ -1,0 +1,256 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
+import type { TopicSpec } from '@platform/contracts';
+import {
+  BatchAccumulator,
+  BatchConsumer,
+  DeadLetterPublisher,
+  TopicAdmin,
+  createKafka,
+  nestLoggerSink,
+  type Admin,
+  type DecodedRecord,
+  type Kafka,
+} from '@platform/messaging';
+import {
+  InFlightTracker,
+  PlatformMetrics,
+  ReadinessRegistry,
+  indicator,
+  kafkaIndicator,
+} from '@platform/observability';
+import { SchemaRegistryClient } from '@platform/schema-registry';
+import { tableBindings, type SinkMetrics, type TableBinding } from '@platform/sink-adapters';
+import type { Gauge, Counter } from 'prom-client';
+import { SINK_WRITER_SETTINGS } from '../config/sink-writer-settings.provider';
+import type { SinkWriterSettings } from '../config/sink-writer.config';
+import { SinkWriter, type ActiveSink, type WriteFailure } from '../writer/sink-writer';
+import { buildSinks } from './build-sinks';
+import { consumerLag } from './consumer-lag';
+
+export const SINK_WRITER_SERVICE = 'sink-writer';
+export const SINK_WRITER_ENV = Symbol('SINK_WRITER_ENV');
+
+/**
+ * Kafka → sinks. One consumer group over every bound topic (`<events>.<type>` and
+ * `<aggregates>.<name>`, read_committed); partitions are handled concurrently and their
+ * records written together by size and time; a partition's offsets are committed by
+ * BatchConsumer only after the batch holding its records was written to every sink.
+ */
+@Injectable()
+export class SinkConsumerService
+  implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
+{
+  private readonly logger = new Logger(SinkConsumerService.name);
+  private readonly kafka: Kafka;
+  private readonly bindings: ReadonlyMap<string, TableBinding>;
+  private sinks: ActiveSink[] = [];
+  private consumer: BatchConsumer | undefined;
+  private deadLetters: DeadLetterPublisher | undefined;
+  private accumulator: BatchAccumulator<DecodedRecord, WriteFailure<DecodedRecord>> | undefined;
+  private lagAdmin: Admin | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private lastLag: number | undefined;
+  private readonly lagGauge: Gauge;
+  private readonly recordsCounter: Counter<'outcome'>;
+  private consuming = false;
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    @Inject(SINK_WRITER_SETTINGS) private readonly settings: SinkWriterSettings,
+    @Inject(SINK_WRITER_ENV) private readonly env: Readonly<Record<string, string | undefined>>,
+    private readonly metrics: PlatformMetrics,
+    private readonly tracker: InFlightTracker,
+    private readonly readiness: ReadinessRegistry,
+  ) {
+    this.kafka = createKafka(config.kafka, {
+      clientId: `${config.kafka.client_id}-sink-writer`,
+      logger: nestLoggerSink(),
+      logLevel: 'warn',
+    });
+    this.bindings = tableBindings(config.model, config.topics, settings.streams);
+    this.lagGauge = metrics.gauge({
+      name: 'sink_writer_consumer_lag',
+      help: 'Records of the bound topics not yet written and committed',
+    });
+    this.recordsCounter = metrics.counter({
+      name: 'sink_writer_records_total',
+      help: 'Records handled, by outcome (written, dead_lettered)',
+      labelNames: ['outcome'],
+    });
+  }
+
+  get topics(): string[] {
+    return [...this.bindings.keys()];
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const sinkMetrics: SinkMetrics = {
+      recordWrite: (sink, table, rows, latencySeconds, success) =>
+        this.metrics.sinkWrite({ sink, table, rows, latencySeconds, success }),
+    };
+    this.sinks = buildSinks(this.settings.sinks, this.config, sinkMetrics, this.env);
+    this.readiness.register(kafkaIndicator(this.kafka));
+    for (const { sink } of this.sinks) {
+      this.readiness.register(
+        indicator(sink.name, async () => {
+          const health = await sink.healthCheck();
+          if (!health.ok) throw new Error(health.error ?? `${sink.name} is down`);
+          return { latency_ms: health.latencyMs, version: health.version };
+        }),
+      );
+    }
+
+    for (const { sink } of this.sinks) await sink.connect();
+    for (const binding of this.bindings.values()) {
+      for (const { sink } of this.sinks) await sink.createTable(binding.table, binding.schema);
+    }
+    await this.ensureTopics();
+
+    this.deadLetters = new DeadLetterPublisher({
+      kafka: this.kafka,
+      service: SINK_WRITER_SERVICE,
+      prefixes: this.config.topics,
+      topicDefaults: { partitions: 1, replicationFactor: this.config.kafka.replication_factor },
+    });
+    await this.deadLetters.start();
+
+    const writer = new SinkWriter({
+      sinks: this.sinks,
+      bindings: this.bindings,
+      maxRowsPerWrite: this.settings.maxBatch,
+    });
+    this.accumulator = new BatchAccumulator({
+      maxBatch: this.settings.maxBatch,
+      maxWaitMs: this.settings.maxWaitMs,
+      maxSubmissions: this.settings.concurrency,
+      flush: (records) => writer.write(records),
+      itemOf: (f) => f.record,
+    });
+    const accumulator = this.accumulator;
+
+    this.consumer = new BatchConsumer({
+      kafka: this.kafka,
+      groupId: this.settings.groupId,
+      topics: this.topics,
+      registry: new SchemaRegistryClient({ url: this.config.schema_registry.url }),
+      deadLetters: this.deadLetters,
+      fromBeginning: this.settings.fromBeginning,
+      readCommitted: true,
+      partitionsConsumedConcurrently: this.settings.concurrency,
+      retry: { initialMs: 200, multiplier: 2, maxMs: 5_000 },
+      consumerConfig: { sessionTimeout: this.settings.sessionTimeoutMs },
+      handleBatch: (records) =>
+        this.tracker.run(async () => {
+          const failures = await accumulator.submit(records);
+          this.recordsCounter.inc({ outcome: 'written' }, records.length - failures.length);
+          if (failures.length > 0)
+            this.recordsCounter.inc({ outcome: 'dead_lettered' }, failures.length);
+          return { failures };
+        }),
+    });
+    await this.consumer.start();
+    this.consuming = true;
+    this.readiness.register(
+      indicator('consumer', async () => {
+        if (!this.consuming) throw new Error('consumer stopped');
+        const crash = this.consumer?.lastCrash();
+        return crash === undefined ? {} : { last_crash: crash.message };
+      }),
+    );
+    this.logger.log({
+      event: 'sink_writer.started',
+      groupId: this.settings.groupId,
+      topics: this.topics,
+      sinks: this.sinks.map((s) => s.sink.name),
+      maxBatch: this.settings.maxBatch,
+      maxWaitMs: this.settings.maxWaitMs,
+    });
+    this.startLagMonitor();
+    // Shutdown begins: stop fetching at once, so the drain waits only for the batch in hand.
+    this.tracker.onDrain(() => void this.stopConsuming());
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.stopConsuming();
+  }
+
+  /** Finishes, writes and commits the batch in hand, then leaves the group. Idempotent. */
+  private stopConsuming(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.stopLagMonitor();
+      this.consuming = false;
+      const consumer = this.consumer;
+      if (consumer === undefined) return;
+      await consumer.stop();
+      this.logger.log({ event: 'sink_writer.consumer_stopped', ...consumer.getStats() });
+    })();
+    return this.stopped;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.accumulator?.close();
+    await this.deadLetters?.close().catch(() => undefined);
+    await this.lagAdmin?.disconnect().catch(() => undefined);
+    for (const { sink } of this.sinks) await sink.close().catch(() => undefined);
+  }
+
+  /** The bound topics must exist for the subscription; create missing ones (never alters). */
+  private async ensureTopics(): Promise<void> {
+    const specs: TopicSpec[] = [...this.bindings.values()].map((b) => ({
+      name: b.topic,
+      purpose: b.stream === 'events' ? 'events' : 'aggregates',
+      cleanupPolicy: 'delete',
+    }));
+    const admin = new TopicAdmin(this.kafka);
+    await admin.connect();
+    try {
+      await admin.ensureTopics(specs, {
+        partitions: this.config.kafka.default_partitions,
+        replicationFactor: this.config.kafka.replication_factor,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private startLagMonitor(): void {
+    if (this.settings.lagIntervalMs <= 0) return;
+    const tick = async (): Promise<void> => {
+      try {
+        if (!this.lagAdmin) {
+          this.lagAdmin = this.kafka.admin();
+          await this.lagAdmin.connect();
+        }
+        const lag = await consumerLag(this.lagAdmin, this.settings.groupId, this.topics);
+        this.lagGauge.set(lag);
+        if (lag === 0 && this.lastLag !== 0) {
+          this.logger.log({
+            event: 'sink_writer.caught_up',
+            lag,
+            ...(this.consumer ? this.consumer.getStats() : {}),
+          });
+        }
+        this.lastLag = lag;
+      } catch (e) {
+        this.logger.warn({ event: 'sink_writer.lag_failed', error: (e as Error).message });
+      }
+      if (this.consuming)
+        this.lagTimer = setTimeout(() => void tick(), this.settings.lagIntervalMs);
+    };
+    this.lagTimer = setTimeout(() => void tick(), this.settings.lagIntervalMs);
+  }
+
+  private stopLagMonitor(): void {
+    if (this.lagTimer !== undefined) clearTimeout(this.lagTimer);
+    this.lagTimer = undefined;
+  }
+}

@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { isRetriable, writeIsolatingFailures } from '@platform/messaging';
+import {
+  planWrites,
+  type PlannedRow,
+  type RowDeleter,
+  type Sink,
+  type SinkRecord,
+  type TableBinding,
+  type TablePlan,
+} from '@platform/sink-adapters';
+
+export interface WriteFailure<R extends SinkRecord = SinkRecord> {
+  readonly record: R;
+  readonly error: unknown;
+}
+
+export interface ActiveSink {
+  readonly sink: Sink;
+  readonly deleteRows: RowDeleter;
+}
+
+export interface SinkWriterOptions {
+  readonly sinks: readonly ActiveSink[];
+  readonly bindings: ReadonlyMap<string, TableBinding>;
+  /** Rows per write call (a flush may hold more). */
+  readonly maxRowsPerWrite: number;
+}
+
+/**
+ * Writes a flush of records to every active sink, table by table: the retractions' deletes,
+ * then the upserts. Resolves with the records that failed for good (bad values, isolated by
+ * bisecting the failed write) once every sink holds the rest; rejects with a retriable error
+ * when any sink had a transient failure, so the caller retries the whole flush (all writes
+ * are idempotent upserts or version-guarded deletes).
+ */
+export class SinkWriter {
+  private readonly logger = new Logger(SinkWriter.name);
+
+  constructor(private readonly options: SinkWriterOptions) {}
+
+  async write<R extends SinkRecord>(records: readonly R[]): Promise<WriteFailure<R>[]> {
+    const { plans, failures } = planWrites(records, this.options.bindings);
+    const perSink = await Promise.allSettled(
+      this.options.sinks.map((active) => this.writeToSink(active, plans)),
+    );
+    const rejected = perSink.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected.length > 0) {
+      // A retriable failure wins: the whole flush is retried.
+      const retriable = rejected.find((r) => isRetriable(r.reason));
+      throw (retriable ?? rejected[0])?.reason;
+    }
+    const out: WriteFailure<R>[] = [...failures];
+    const seen = new Set<R>(failures.map((f) => f.record));
+    for (const r of perSink) {
+      if (r.status !== 'fulfilled') continue;
+      for (const f of r.value) {
+        if (seen.has(f.record)) continue;
+        seen.add(f.record);
+        out.push(f);
+      }
+    }
+    if (out.length > 0) {
+      this.logger.warn({
+        event: 'sink_writer.records_failed',
+        count: out.length,
+        records: records.length,
+      });
+    }
+    return out;
+  }
+
+  private async writeToSink<R extends SinkRecord>(
+    active: ActiveSink,
+    plans: readonly TablePlan<R>[],
+  ): Promise<WriteFailure<R>[]> {
+    const failures: WriteFailure<R>[] = [];
+    for (const plan of plans) {
+      const { table, schema, columnMapping } = plan.binding;
+      if (plan.deletes.length > 0) {
+        const bad = await writeIsolatingFailures(plan.deletes, (group) =>
+          active.deleteRows(
+            table,
+            schema,
+            group.map((g) => g.row),
+          ),
+        );
+        failures.push(...bad.map((b) => ({ record: b.item.record, error: b.error })));
+      }
+      for (const chunk of chunks(plan.upserts, this.options.maxRowsPerWrite)) {
+        const bad = await writeIsolatingFailures(chunk, async (group) => {
+          await active.sink.writeBatch(
+            group.map((g) => g.row),
+            batchIdOf(table, group),
+            table,
+            columnMapping,
+          );
+        });
+        failures.push(...bad.map((b) => ({ record: b.item.record, error: b.error })));
+      }
+    }
+    return failures;
+  }
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Derived from the records' coordinates, so the same rows get the same id (ClickHouse ≥ 22.2
+ * drops a retried insert by it) and different rows never share one.
+ */
+export function batchIdOf(table: string, rows: readonly PlannedRow[]): string {
+  const hash = createHash('sha1');
+  hash.update(table);
+  for (const { record } of rows)
+    hash.update(`|${record.topic}/${record.partition}/${record.offset}`);
+  return hash.digest('hex').slice(0, 24);
+}

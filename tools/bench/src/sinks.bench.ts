@@ -1,0 +1,265 @@
+/**
+ * Kafka → ClickHouse and Kafka → PostgreSQL through the sink writer, beside the databases'
+ * own clients inserting the same rows.
+ *
+ * The generator first fills the run's `events.*` topics with N events. Then, per database:
+ * - ours: the sink writer (child process, that database only, raw events, a fresh group),
+ *   from the moment it answers /healthz until the tables hold N rows (polled every 100 ms):
+ *   consume, decode Avro, batch, write, commit;
+ * - native: the rows the writer stored, exported, then loaded into empty tables of the same
+ *   definition by `clickhouse-client --query 'INSERT ... FORMAT JSONEachRow'` (the format the
+ *   writer sends) and by `psql -c '\copy ... FROM ... (FORMAT csv)'` (no upsert, no
+ *   staging), one table after another, timed together.
+ *
+ *   npx tsx tools/bench/src/sinks.bench.ts [--count 100000] [--batch 5000]
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { eventTable } from '@platform/contracts';
+import {
+  LOCAL_PG,
+  clickhouse,
+  dropClickHouseDatabase,
+  dropPgSchema,
+  eventually,
+  startSchemaRegistry,
+  startService,
+  uniqueName,
+  withPg,
+} from '@platform/testing';
+import { report, requireTool, type Row } from './harness';
+import { deleteTopicsWithPrefix, runGenerator, testConfig, topicEnv } from './pipeline-fixture';
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '100000' },
+    batch: { type: 'string', default: '5000' },
+  },
+});
+const count = Number(values.count);
+const batch = values.batch as string;
+
+type Db = 'clickhouse' | 'postgres';
+
+async function main(): Promise<void> {
+  const clickhouseClient = requireTool('clickhouse-client', 'clickhouse-client');
+  const psql = requireTool('psql', 'postgresql-client');
+  const tables = (await testConfig()).model.eventTypes.map((t) => eventTable(t.name));
+  const prefix = uniqueName('bench_sink');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-sink-'));
+  const ours = `${prefix}_ours`;
+  const native = `${prefix}_native`;
+  const registry = await startSchemaRegistry();
+  try {
+    const { summary } = await runGenerator(prefix, count, registry.url);
+    if (!summary.ok || summary.sent !== count) throw new Error('the generator did not send all');
+
+    const rows: Row[] = [];
+    for (const db of ['clickhouse', 'postgres'] as const) {
+      const timing = await timeSinkWriter(db, registry.url, prefix, ours, tables);
+      const nativeSeconds =
+        db === 'clickhouse'
+          ? await timeClickHouseClient(clickhouseClient, tables, ours, native, dir)
+          : await timePsqlCopy(psql, tables, ours, native, dir);
+      const nativeNote =
+        db === 'clickhouse'
+          ? 'native: clickhouse-client INSERT FORMAT JSONEachRow'
+          : 'native: psql \\copy FROM csv';
+      rows.push(
+        {
+          measure: `Kafka → ${db}, ${count.toLocaleString('en-US')} events, from ready`,
+          ours: count / timing.fromReady,
+          native: count / nativeSeconds,
+          unit: 'rows/s',
+          note: `ours includes joining the group; ${nativeNote}`,
+        },
+        {
+          measure: `Kafka → ${db}, from the first row stored`,
+          ours: timing.afterFirst.rows / timing.afterFirst.seconds,
+          native: count / nativeSeconds,
+          unit: 'rows/s',
+          note: 'steady state: consume, decode, batch, write, commit',
+        },
+      );
+    }
+    report('kafka-to-sinks', rows, { count, maxBatch: batch, tables });
+  } finally {
+    await registry.stop();
+    for (const name of [ours, native]) {
+      await dropClickHouseDatabase(name);
+      await dropPgSchema(name);
+    }
+    await deleteTopicsWithPrefix(prefix);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface WriterTiming {
+  /** From /healthz answering until every row is stored (the group join included). */
+  readonly fromReady: number;
+  /** From the first poll that saw rows until every row is stored. */
+  readonly afterFirst: { readonly rows: number; readonly seconds: number };
+}
+
+async function timeSinkWriter(
+  db: Db,
+  registryUrl: string,
+  prefix: string,
+  target: string,
+  tables: readonly string[],
+): Promise<WriterTiming> {
+  const writer = await startService({
+    entry: 'apps/sink-writer/src/main.ts',
+    env: {
+      ...topicEnv(prefix),
+      PLATFORM__clickhouse__database: target,
+      PLATFORM__postgres__schema: target,
+      PLATFORM__schema_registry__url: registryUrl,
+      SINK_WRITER_SINKS: db,
+      SINK_WRITER_STREAMS: 'events',
+      SINK_WRITER_GROUP_ID: `${prefix}_${db}`,
+      SINK_WRITER_MAX_BATCH: batch,
+      SINK_WRITER_LAG_INTERVAL_MS: '0',
+    },
+  });
+  try {
+    const started = performance.now();
+    const stored = db === 'clickhouse' ? clickHouseRows : postgresRows;
+    let first: { rows: number; at: number } | undefined;
+    const done = await eventually(
+      async () => {
+        const rows = await stored(target, tables);
+        if (first === undefined && rows > 0) first = { rows, at: performance.now() };
+        return rows >= count;
+      },
+      { timeoutMs: 600_000, intervalMs: 100 },
+    );
+    const ended = performance.now();
+    if (!done || first === undefined) {
+      throw new Error(`the sink writer did not store all rows\n${writer.output()}`);
+    }
+    return {
+      fromReady: (ended - started) / 1000,
+      afterFirst: { rows: count - first.rows, seconds: (ended - first.at) / 1000 },
+    };
+  } finally {
+    await writer.stop();
+  }
+}
+
+async function clickHouseRows(database: string, tables: readonly string[]): Promise<number> {
+  let n = 0;
+  for (const table of tables) {
+    n += Number(
+      (
+        await clickhouse(`SELECT count() FROM \`${database}\`.\`${table}\``).catch(() => '0')
+      ).trim(),
+    );
+  }
+  return n;
+}
+
+async function postgresRows(schema: string, tables: readonly string[]): Promise<number> {
+  return withPg(async (pg) => {
+    let n = 0;
+    for (const table of tables) {
+      n += await pg.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}"."${table}"`).then(
+        (r) => Number(r.rows[0]?.n),
+        () => 0,
+      );
+    }
+    return n;
+  });
+}
+
+function run(bin: string, args: readonly string[], stdin?: string, stdout?: string): void {
+  const input = stdin === undefined ? 'ignore' : openSync(stdin, 'r');
+  const output = stdout === undefined ? 'ignore' : openSync(stdout, 'w');
+  try {
+    const r = spawnSync(bin, args, { stdio: [input, output, 'pipe'] });
+    if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')}: ${r.stderr.toString()}`);
+  } finally {
+    if (typeof input === 'number') closeSync(input);
+    if (typeof output === 'number') closeSync(output);
+  }
+}
+
+async function timeClickHouseClient(
+  bin: string,
+  tables: readonly string[],
+  from: string,
+  to: string,
+  dir: string,
+): Promise<number> {
+  await clickhouse(`CREATE DATABASE IF NOT EXISTS \`${to}\``);
+  for (const table of tables) {
+    await clickhouse(`CREATE TABLE \`${to}\`.\`${table}\` AS \`${from}\`.\`${table}\``);
+    run(
+      bin,
+      ['--query', `SELECT * FROM \`${from}\`.\`${table}\` FORMAT JSONEachRow`],
+      undefined,
+      join(dir, `${table}.json`),
+    );
+  }
+  const started = performance.now();
+  for (const table of tables) {
+    run(
+      bin,
+      ['--query', `INSERT INTO \`${to}\`.\`${table}\` FORMAT JSONEachRow`],
+      join(dir, `${table}.json`),
+    );
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const loaded = await clickHouseRows(to, tables);
+  if (loaded !== count) throw new Error(`clickhouse-client loaded ${loaded} rows, not ${count}`);
+  return seconds;
+}
+
+async function timePsqlCopy(
+  bin: string,
+  tables: readonly string[],
+  from: string,
+  to: string,
+  dir: string,
+): Promise<number> {
+  const connection = [
+    '-h',
+    LOCAL_PG.host,
+    '-p',
+    String(LOCAL_PG.port),
+    '-U',
+    LOCAL_PG.user,
+    '-d',
+    LOCAL_PG.database,
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-q',
+  ];
+  await withPg(async (pg) => {
+    await pg.query(`CREATE SCHEMA IF NOT EXISTS "${to}"`);
+    for (const table of tables) {
+      await pg.query(`CREATE TABLE "${to}"."${table}" (LIKE "${from}"."${table}" INCLUDING ALL)`);
+    }
+  });
+  for (const table of tables) {
+    const file = join(dir, `${table}.csv`);
+    run(bin, [...connection, '-c', `\\copy "${from}"."${table}" TO '${file}' WITH (FORMAT csv)`]);
+  }
+  const started = performance.now();
+  for (const table of tables) {
+    const file = join(dir, `${table}.csv`);
+    run(bin, [...connection, '-c', `\\copy "${to}"."${table}" FROM '${file}' WITH (FORMAT csv)`]);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const loaded = await postgresRows(to, tables);
+  if (loaded !== count) throw new Error(`psql \\copy loaded ${loaded} rows, not ${count}`);
+  return seconds;
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
