@@ -1,0 +1,47 @@
+import { readSettings, SettingsError } from '../pipeline/settings';
+import { parseArgs } from './args';
+
+describe('parseArgs', () => {
+  it('reads a mode and its options', () => {
+    expect(
+      parseArgs([
+        'run-once',
+        '--aggregation',
+        'a,b',
+        '--aggregation',
+        'c',
+        '--console',
+        '--no-transactions',
+      ]),
+    ).toEqual({
+      kind: 'args',
+      args: { mode: 'run-once', aggregations: ['a', 'b', 'c'], console: true, transactions: false },
+    });
+  });
+
+  it('answers usage errors with exit code 2', () => {
+    expect(parseArgs([])).toMatchObject({ kind: 'exit', code: 2 });
+    expect(parseArgs(['run', '--bogus'])).toMatchObject({ kind: 'exit', code: 2 });
+    expect(parseArgs(['run', '--aggregation'])).toMatchObject({ kind: 'exit', code: 2 });
+    expect(parseArgs(['--help'])).toMatchObject({ kind: 'exit', code: 0 });
+  });
+});
+
+describe('readSettings', () => {
+  it('has defaults', () => {
+    const s = readSettings({});
+    expect(s).toMatchObject({
+      appId: 'aggregator',
+      transactions: true,
+      repartitionPartitions: null,
+      aggregations: null,
+    });
+  });
+
+  it('lists every bad variable in one error', () => {
+    const read = (): unknown =>
+      readSettings({ AGGREGATOR_APP_ID: 'bad id', AGGREGATOR_SESSION_TIMEOUT_MS: '10' });
+    expect(read).toThrow(SettingsError);
+    expect(read).toThrow(/AGGREGATOR_APP_ID[\s\S]*AGGREGATOR_SESSION_TIMEOUT_MS/);
+  });
+});

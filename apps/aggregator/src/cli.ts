@@ -1,0 +1,84 @@
+// `aggregator run|run-once …` (see aggregator/args.ts and README.md).
+import './instrument';
+import 'reflect-metadata';
+import { load } from '@platform/config';
+import { silentSink } from '@platform/messaging';
+import { createLogger, rootLogger } from '@platform/observability';
+import { SchemaRegistryClient } from '@platform/schema-registry';
+import { parseArgs } from './aggregator/args';
+import { formatTable, LatestRows } from './aggregator/console-table';
+import { serve } from './main';
+import { AggregatorRunner } from './pipeline/aggregator-runner';
+import { readSettings } from './pipeline/settings';
+
+async function runOnce(argv: readonly string[]): Promise<number> {
+  const parsed = parseArgs(argv);
+  if (parsed.kind === 'exit') {
+    (parsed.code === 0 ? process.stdout : process.stderr).write(parsed.output);
+    return parsed.code;
+  }
+  const { args } = parsed;
+  const settings = readSettings(process.env, {
+    transactions: args.transactions && process.env['AGGREGATOR_TRANSACTIONS'] !== 'false',
+    ...(args.aggregations.length > 0 ? { aggregations: args.aggregations } : {}),
+  });
+  if (args.mode === 'run') {
+    await serve({
+      settings,
+      console: args.console,
+      ...(args.environment === undefined ? {} : { environment: args.environment }),
+    });
+    return -1; // keeps running; the shutdown hooks exit
+  }
+  const config = await load(
+    args.environment === undefined ? {} : { environment: args.environment },
+  );
+  const logger = createLogger({ service: 'aggregator', level: config.logging.level });
+  const latest = new LatestRows();
+  let events = 0;
+  const started = Date.now();
+  const runner = new AggregatorRunner({
+    config,
+    settings,
+    mode: 'run-once',
+    registry: new SchemaRegistryClient({ url: config.schema_registry.url }),
+    logger,
+    kafkaLogger: silentSink,
+    metrics: {
+      eventsProcessed: (_a, n) => (events += n),
+      lateEvents: () => undefined,
+      windowsEmitted: () => undefined,
+      transaction: () => undefined,
+    },
+    onCommitted: (rows) => latest.apply(rows),
+  });
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    void runner.stop().then(() => process.exit(143));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await runner.start();
+  await runner.stop();
+  if (args.console) process.stdout.write(`${formatTable(latest.list())}\n`);
+  const seconds = (Date.now() - started) / 1000;
+  process.stderr.write(
+    `Done: ${events.toLocaleString('en-US')} event(s) aggregated (per aggregation, this instance) in ${seconds.toFixed(1)} s; ${latest.list().length} row(s) emitted by this instance; transactions ${settings.transactions ? 'on (exactly-once)' : 'OFF (at-least-once)'}\n`,
+  );
+  return 0;
+}
+
+runOnce(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    rootLogger().error({ event: 'aggregator.failed', err: error }, 'aggregator failed');
+    process.stderr.write(
+      `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,32 @@
+import './instrument';
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { installGracefulShutdown, PlatformLogger, rootLogger } from '@platform/observability';
+import { AppModule } from './app.module';
+import { readSettings, type AggregatorSettings } from './pipeline/settings';
+
+/** `run`: the continuous service, with /healthz, /readyz and /metrics. */
+export async function serve(options: {
+  readonly settings: AggregatorSettings;
+  readonly console: boolean;
+  readonly environment?: string;
+}): Promise<void> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(options),
+    new FastifyAdapter(),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(PlatformLogger));
+  installGracefulShutdown(app);
+  const port = Number(process.env['PORT'] ?? 8092);
+  await app.listen(port, process.env['HOST'] ?? '0.0.0.0');
+  rootLogger().info({ event: 'listening', url: await app.getUrl() }, 'Aggregator listening');
+}
+
+if (require.main === module) {
+  serve({ settings: readSettings(process.env), console: false }).catch((error: unknown) => {
+    rootLogger().error({ event: 'startup_failed', err: error }, 'Aggregator failed to start');
+    process.exit(1);
+  });
+}

@@ -1,0 +1,1072 @@
+// The aggregator's Kafka shell around @platform/windowing (why this shape:
+// docs/adr/0006-aggregator-two-stage-exactly-once.md).
+//
+// Two stages in one consumer group (`appId`), one kafkajs consumer per process:
+//  - source tasks, one per partition q of `events.<type>`: decode, re-key every event by
+//    the group key of each aggregation into `<appId>.<agg>.repartition`, then a progress
+//    record (max event time, offset) to every repartition partition;
+//  - stateful tasks, one per partition r of a repartition topic: one WindowEngine, whose
+//    watermark is the minimum over source partitions, writing aggregates, late events and
+//    its changelog.
+// Every batch of a task is one Kafka transaction (outputs + changelog + consumed offset), by
+// a transactional producer whose id belongs to the input partition, so the next owner of the
+// partition fences the previous one.
+import { randomUUID } from 'node:crypto';
+import {
+  aggregateTopic,
+  dlqTopic,
+  eventTopic,
+  lateTopic,
+  type AggregationSpec,
+  type TopicSpec,
+} from '@platform/contracts';
+import type { PlatformConfig } from '@platform/config';
+import {
+  createKafka,
+  createTransactionalProducer,
+  deadLetterHeaders,
+  TopicAdmin,
+  withTransaction,
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  type Kafka,
+  type KafkaLogSink,
+  type Producer,
+} from '@platform/messaging';
+import {
+  AvroSerde,
+  generateAggregateSchema,
+  toJson,
+  type AvroRecordSchema,
+} from '@platform/schema-registry';
+import { isLate, WindowEngine, type ProcessResult, type WindowEvent } from '@platform/windowing';
+import {
+  changelogKeyKind,
+  changelogTopic,
+  HEADERS,
+  outputKey,
+  partitionFor,
+  repartitionKey,
+  repartitionTopic,
+  RESTORE_MARKER_KEY,
+  sourcePartitionOf,
+  transactionalIdOf,
+} from './keys';
+import {
+  chunkRequests,
+  MAX_REQUEST_BYTES,
+  MAX_REQUEST_MESSAGES,
+  type TopicMessage,
+} from './produce-requests';
+import { resultToRecord, retractionToRecord, RecordMappingError } from './records';
+import type { AggregatorSettings } from './settings';
+import { SourceClock } from './source-clock';
+
+export type RunMode = 'run' | 'run-once';
+
+export interface RunnerLogger {
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
+}
+
+/** What the runner reports; the Nest shell turns it into Prometheus metrics. */
+export interface RunnerMetrics {
+  eventsProcessed(aggregation: string, n: number): void;
+  lateEvents(aggregation: string, n: number): void;
+  windowsEmitted(aggregation: string, n: number): void;
+  transaction(seconds: number, ok: boolean): void;
+}
+
+/** A row as printed by `--console`. */
+export interface EmittedRow {
+  readonly aggregation: string;
+  readonly key: string;
+  readonly record: Readonly<Record<string, unknown>>;
+  readonly retracted: boolean;
+}
+
+export interface SchemaRegistryPort {
+  register(subject: string, schema: string): Promise<number>;
+  getById(id: number): Promise<string>;
+}
+
+export interface AggregatorRunnerOptions {
+  readonly config: PlatformConfig;
+  readonly settings: AggregatorSettings;
+  readonly mode: RunMode;
+  readonly registry: SchemaRegistryPort;
+  readonly logger: RunnerLogger;
+  readonly kafkaLogger?: KafkaLogSink;
+  readonly metrics?: RunnerMetrics;
+  /** Called with the rows of each committed batch (the console sink). */
+  readonly onCommitted?: (rows: readonly EmittedRow[]) => void;
+}
+
+interface Plan {
+  readonly spec: AggregationSpec;
+  readonly sourceTopic: string;
+  readonly sourcePartitions: number;
+  readonly repartitionTopic: string;
+  readonly partitions: number;
+  readonly changelogTopic: string;
+  readonly outputTopic: string;
+  readonly lateTopic: string;
+  readonly schema: AvroRecordSchema;
+  schemaId: number;
+}
+
+interface TaskBase {
+  readonly topic: string;
+  readonly partition: number;
+  producer: Producer | null;
+  /** Records below the committed offset were processed by a previous owner: skipped. */
+  minOffset: bigint;
+  initialized: boolean;
+  /** A failed batch left the in-memory state ahead of Kafka: re-initialize before the next. */
+  dirty: boolean;
+  chain: Promise<void>;
+}
+
+interface SourceTask extends TaskBase {
+  readonly kind: 'source';
+  readonly plans: readonly Plan[];
+  upto: bigint;
+}
+
+interface StatefulTask extends TaskBase {
+  readonly kind: 'stateful';
+  readonly plan: Plan;
+  engine: WindowEngine;
+  clock: SourceClock;
+}
+
+type Task = SourceTask | StatefulTask;
+
+interface Outbox {
+  readonly messages: Map<string, TopicMessage[]>;
+  readonly rows: EmittedRow[];
+}
+
+const taskKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+const DLQ_SERVICE = 'aggregator';
+
+function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  if (v === undefined) return undefined;
+  const first = Array.isArray(v) ? v[0] : v;
+  return first === undefined ? undefined : first.toString();
+}
+
+function isRecordValue(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function push(outbox: Outbox, topic: string, msg: TopicMessage): void {
+  let list = outbox.messages.get(topic);
+  if (list === undefined) outbox.messages.set(topic, (list = []));
+  list.push(msg);
+}
+
+/** Runs every selected aggregation of the domain until stopped (`run`) or to the end of the input (`run-once`). */
+export class AggregatorRunner {
+  private readonly kafka: Kafka;
+  private readonly serde: AvroSerde;
+  private readonly plans: Plan[] = [];
+  private readonly bySource = new Map<string, Plan[]>();
+  private readonly byRepartition = new Map<string, Plan>();
+  private admin: Admin | null = null;
+  private consumer: Consumer | null = null;
+  /** At-least-once mode only: one plain idempotent producer. */
+  private plainProducer: Producer | null = null;
+  private tasks = new Map<string, Task>();
+  private ready: Promise<void> = Promise.resolve();
+  private joined = false;
+  private initializedOnce = false;
+  private stopping = false;
+  /** run-once: end offsets of every source partition at start, per source topic. */
+  private readonly targets = new Map<string, bigint[]>();
+  private finished: (() => void) | null = null;
+  private failed: ((error: unknown) => void) | null = null;
+  private poller: NodeJS.Timeout | null = null;
+  private readonly dlq: string;
+
+  constructor(private readonly options: AggregatorRunnerOptions) {
+    const { config } = options;
+    this.kafka = createKafka(config.kafka, {
+      clientId: `${options.settings.appId}-${options.settings.instanceId}`,
+      ...(options.kafkaLogger === undefined ? {} : { logger: options.kafkaLogger }),
+      logLevel: 'warn',
+    });
+    this.serde = new AvroSerde({ getSchemaById: (id) => options.registry.getById(id) });
+    this.dlq = dlqTopic(config.topics, DLQ_SERVICE);
+  }
+
+  get isReady(): boolean {
+    return this.joined && this.initializedOnce && !this.stopping;
+  }
+
+  get appId(): string {
+    return this.options.settings.appId;
+  }
+
+  /** Creates topics, registers schemas, joins the group. In `run-once`, resolves at the end. */
+  async start(): Promise<void> {
+    const { config, settings, logger } = this.options;
+    const selected = config.model.aggregations.filter(
+      (a) => settings.aggregations === null || settings.aggregations.includes(a.name),
+    );
+    const unknown = (settings.aggregations ?? []).filter(
+      (n) => !config.model.aggregations.some((a) => a.name === n),
+    );
+    if (unknown.length > 0 || selected.length === 0) {
+      throw new Error(
+        `unknown aggregation(s) ${unknown.join(', ') || '(none selected)'}; known: ${config.model.aggregations
+          .map((a) => a.name)
+          .join(', ')}`,
+      );
+    }
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    await this.ensureTopics(selected);
+    for (const plan of this.plans) {
+      plan.schemaId = await this.options.registry.register(
+        `${plan.outputTopic}-value`,
+        toJson(plan.schema),
+      );
+    }
+    if (!settings.transactions) {
+      this.plainProducer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
+      await this.plainProducer.connect();
+    }
+    if (this.options.mode === 'run-once') await this.captureTargets();
+
+    const consumer = this.kafka.consumer({
+      groupId: settings.appId,
+      readUncommitted: false,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(settings.sessionTimeoutMs / 5),
+      rebalanceTimeout: Math.max(30_000, settings.sessionTimeoutMs * 3),
+      maxBytesPerPartition: settings.maxBytesPerPartition,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.onAssignment(event.payload.memberAssignment);
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      logger.error(
+        { event: 'aggregator.consumer_crash', err: message(event.payload.error) },
+        'consumer crashed',
+      );
+      if (event.payload.restart === false) this.failed?.(event.payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [...this.bySource.keys(), ...this.byRepartition.keys()],
+      fromBeginning: true,
+    });
+
+    const done = new Promise<void>((resolve, reject) => {
+      this.finished = resolve;
+      this.failed = reject;
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      // Tasks are independent (own producer, own state); in flight together they overlap
+      // their transactions' round trips.
+      partitionsConsumedConcurrently: settings.concurrency,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        await this.awaitWithHeartbeat(this.ready, heartbeat);
+        const task = this.tasks.get(taskKey(batch.topic, batch.partition));
+        if (task === undefined) {
+          throw new Error(`${batch.topic}[${batch.partition}] is not assigned to this instance`);
+        }
+        await this.serialize(task, async () => {
+          if (task.dirty) await this.initTasks([task]);
+          await this.processBatch(task, batch);
+        });
+        resolveOffset(batch.lastOffset());
+        await heartbeat();
+      },
+    });
+    logger.info(
+      {
+        event: 'aggregator.started',
+        mode: this.options.mode,
+        aggregations: this.plans.map((p) => p.spec.name),
+        transactions: settings.transactions,
+        instance: settings.instanceId,
+      },
+      'aggregator started',
+    );
+    if (this.options.mode === 'run-once') {
+      this.poller = setInterval(() => void this.checkRunOnce(), 200);
+      await done;
+    }
+  }
+
+  /** Leaves the group after the batch in hand (its transaction commits or aborts), then disconnects. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.poller !== null) clearInterval(this.poller);
+    await this.consumer?.disconnect().catch(() => undefined);
+    await Promise.all([...this.tasks.values()].map((t) => this.closeTask(t)));
+    await this.plainProducer?.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+    this.options.logger.info({ event: 'aggregator.stopped' }, 'aggregator stopped');
+  }
+
+  // ---- topology ------------------------------------------------------------------------
+
+  private async ensureTopics(selected: readonly AggregationSpec[]): Promise<void> {
+    const { config, settings } = this.options;
+    const admin = new TopicAdmin(this.kafka);
+    await admin.connect();
+    try {
+      const defaults = {
+        partitions: config.kafka.default_partitions,
+        replicationFactor: config.kafka.replication_factor,
+      };
+      const types = [...new Set(selected.map((a) => a.eventType))];
+      const external: TopicSpec[] = [
+        ...types.map((t) => ({
+          name: eventTopic(config.topics, t),
+          purpose: 'events' as const,
+          cleanupPolicy: 'delete' as const,
+        })),
+        ...types.map((t) => ({
+          name: lateTopic(config.topics, t),
+          purpose: 'late' as const,
+          cleanupPolicy: 'delete' as const,
+        })),
+        ...selected.map((a) => ({
+          name: aggregateTopic(config.topics, a.name),
+          purpose: 'aggregates' as const,
+          cleanupPolicy: 'delete' as const,
+        })),
+        { name: this.dlq, purpose: 'dlq', cleanupPolicy: 'delete' },
+      ];
+      await admin.ensureTopics(external, defaults);
+      const sourcePartitions = new Map<string, number>();
+      for (const t of types) {
+        const topic = eventTopic(config.topics, t);
+        const [description] = await admin.describeTopics([topic]);
+        sourcePartitions.set(topic, description?.partitions.length ?? defaults.partitions);
+      }
+      const internal: TopicSpec[] = [];
+      for (const a of selected) {
+        const q = sourcePartitions.get(eventTopic(config.topics, a.eventType)) ?? 1;
+        const partitions = settings.repartitionPartitions ?? q;
+        internal.push(
+          {
+            name: repartitionTopic(settings.appId, a.name),
+            purpose: 'events',
+            cleanupPolicy: 'delete',
+            partitions,
+          },
+          {
+            name: changelogTopic(settings.appId, a.name),
+            purpose: 'changelog',
+            cleanupPolicy: 'compact',
+            partitions,
+          },
+        );
+      }
+      await admin.ensureTopics(internal, defaults);
+      for (const a of selected) {
+        const sourceTopic = eventTopic(config.topics, a.eventType);
+        const rTopic = repartitionTopic(settings.appId, a.name);
+        const [rDesc] = await admin.describeTopics([rTopic]);
+        const plan: Plan = {
+          spec: a,
+          sourceTopic,
+          sourcePartitions: sourcePartitions.get(sourceTopic) ?? 1,
+          repartitionTopic: rTopic,
+          partitions: rDesc?.partitions.length ?? 1,
+          changelogTopic: changelogTopic(settings.appId, a.name),
+          outputTopic: aggregateTopic(config.topics, a.name),
+          lateTopic: lateTopic(config.topics, a.eventType),
+          schema: generateAggregateSchema(a, config.model),
+          schemaId: -1,
+        };
+        this.plans.push(plan);
+        const list = this.bySource.get(sourceTopic) ?? [];
+        list.push(plan);
+        this.bySource.set(sourceTopic, list);
+        this.byRepartition.set(rTopic, plan);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async captureTargets(): Promise<void> {
+    const admin = this.requireAdmin();
+    for (const topic of this.bySource.keys()) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const targets: bigint[] = [];
+      for (const o of offsets) targets[o.partition] = BigInt(o.high);
+      this.targets.set(topic, targets);
+    }
+    this.options.logger.info(
+      {
+        event: 'aggregator.run_once_targets',
+        targets: Object.fromEntries(
+          [...this.targets].map(([t, v]) => [t, v.map((x) => x.toString())]),
+        ),
+      },
+      'run-once: consuming up to these end offsets',
+    );
+  }
+
+  // ---- assignment, fencing and restore -----------------------------------------------------
+
+  private onAssignment(assignment: Readonly<Record<string, readonly number[]>>): void {
+    const old = [...this.tasks.values()];
+    const tasks = new Map<string, Task>();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const task = this.newTask(topic, partition);
+        if (task !== null) tasks.set(taskKey(topic, partition), task);
+      }
+    }
+    this.tasks = tasks;
+    this.joined = true;
+    this.options.logger.info(
+      {
+        event: 'aggregator.assigned',
+        partitions: Object.fromEntries(Object.entries(assignment).map(([t, p]) => [t, [...p]])),
+      },
+      'partitions assigned: fencing and restoring',
+    );
+    // Everything is rebuilt on every rebalance: a partition kept across it may still have
+    // been processed elsewhere if this member was expelled in between.
+    this.ready = (async () => {
+      await Promise.all(old.map((t) => this.closeTask(t)));
+      await this.initTasks([...tasks.values()]);
+      this.initializedOnce = true;
+    })();
+    this.ready.catch((error: unknown) =>
+      this.options.logger.error(
+        { event: 'aggregator.init_failed', err: message(error) },
+        'initializing partitions failed',
+      ),
+    );
+  }
+
+  private newTask(topic: string, partition: number): Task | null {
+    const base = {
+      topic,
+      partition,
+      producer: null,
+      minOffset: 0n,
+      initialized: false,
+      dirty: false,
+      chain: Promise.resolve(),
+    };
+    const plans = this.bySource.get(topic);
+    if (plans !== undefined) return { ...base, kind: 'source', plans, upto: 0n };
+    const plan = this.byRepartition.get(topic);
+    if (plan === undefined) return null;
+    return {
+      ...base,
+      kind: 'stateful',
+      plan,
+      engine: new WindowEngine(plan.spec, { watermark: 'external' }),
+      clock: new SourceClock(plan.sourcePartitions),
+    };
+  }
+
+  private async closeTask(task: Task): Promise<void> {
+    await task.chain.catch(() => undefined);
+    const producer = task.producer;
+    task.producer = null;
+    await producer?.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * Fences the previous owner of each partition (InitProducerId on its transactional id
+   * aborts its open transaction and bumps the epoch), then reads the committed offsets
+   * (final now), then restores the stateful tasks from their changelog partitions.
+   */
+  private async initTasks(tasks: readonly Task[]): Promise<void> {
+    if (tasks.length === 0) return;
+    const started = Date.now();
+    const nonce = randomUUID();
+    await Promise.all(tasks.map((task) => this.fence(task, nonce)));
+    const committed = await this.committedOffsets([...new Set(tasks.map((t) => t.topic))]);
+    for (const task of tasks) {
+      const offset = committed.get(taskKey(task.topic, task.partition)) ?? 0n;
+      task.minOffset = offset;
+      if (task.kind === 'source') task.upto = offset;
+    }
+    const stateful = tasks.filter((t): t is StatefulTask => t.kind === 'stateful');
+    if (stateful.length > 0) await this.restore(stateful, nonce);
+    for (const task of tasks) {
+      task.initialized = true;
+      task.dirty = false;
+    }
+    this.options.logger.info(
+      {
+        event: 'aggregator.partitions_ready',
+        source: tasks.length - stateful.length,
+        stateful: stateful.length,
+        ms: Date.now() - started,
+      },
+      'partitions fenced and restored',
+    );
+  }
+
+  private async fence(task: Task, nonce: string): Promise<void> {
+    if (task.producer !== null) {
+      await task.producer.disconnect().catch(() => undefined);
+      task.producer = null;
+    }
+    const marker =
+      task.kind === 'stateful'
+        ? {
+            topic: task.plan.changelogTopic,
+            messages: [{ key: RESTORE_MARKER_KEY, value: nonce, partition: task.partition }],
+          }
+        : null;
+    if (!this.options.settings.transactions) {
+      if (marker !== null) await this.requirePlain().send({ ...marker, acks: -1 });
+      return;
+    }
+    const producer = createTransactionalProducer(this.kafka, {
+      transactionalId: transactionalIdOf(this.appId, task.topic, task.partition),
+    });
+    await producer.connect();
+    task.producer = producer;
+    // The first transaction runs InitProducerId: this is the fencing point.
+    await withTransaction(producer, async (tx) => {
+      if (marker !== null) await tx.send(marker);
+    });
+  }
+
+  private async committedOffsets(topics: readonly string[]): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>();
+    const result = await this.requireAdmin().fetchOffsets({
+      groupId: this.appId,
+      topics: [...topics],
+    });
+    for (const t of result) {
+      for (const p of t.partitions) {
+        const n = BigInt(p.offset);
+        out.set(taskKey(t.topic, p.partition), n < 0n ? 0n : n);
+      }
+    }
+    return out;
+  }
+
+  /** Reads the changelog partitions of `tasks` up to this restore's marker, and rebuilds them. */
+  private async restore(tasks: readonly StatefulTask[], nonce: string): Promise<void> {
+    const wanted = new Map(tasks.map((t) => [taskKey(t.plan.changelogTopic, t.partition), t]));
+    const entries = new Map<string, Map<string, string | null>>();
+    const finished = new Set<string>();
+    const groupId = `${this.appId}.restore.${nonce}`;
+    const consumer = this.kafka.consumer({
+      groupId,
+      readUncommitted: false,
+      maxBytesPerPartition: 16 * 1_048_576,
+      allowAutoTopicCreation: false,
+    });
+    let resolveDone: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    await consumer.connect();
+    try {
+      await consumer.subscribe({
+        topics: [...new Set(tasks.map((t) => t.plan.changelogTopic))],
+        fromBeginning: true,
+      });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const k = taskKey(batch.topic, batch.partition);
+          if (!wanted.has(k) || finished.has(k)) return;
+          let map = entries.get(k);
+          if (map === undefined) entries.set(k, (map = new Map()));
+          for (const m of batch.messages) {
+            const key = m.key?.toString('utf8') ?? '';
+            const value = m.value === null ? null : m.value.toString('utf8');
+            if (key === RESTORE_MARKER_KEY) {
+              if (value === nonce) {
+                finished.add(k);
+                break;
+              }
+              continue;
+            }
+            map.delete(key); // keep the order of last writes
+            map.set(key, value);
+          }
+          if (finished.size === wanted.size) resolveDone();
+        },
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `restore did not reach its marker within ${this.options.settings.restoreTimeoutMs} ms`,
+              ),
+            ),
+          this.options.settings.restoreTimeoutMs,
+        );
+      });
+      try {
+        await Promise.race([done, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      await this.requireAdmin()
+        .deleteGroups([groupId])
+        .catch(() => undefined);
+    }
+    for (const [k, task] of wanted) {
+      const map = entries.get(k) ?? new Map<string, string | null>();
+      const engineEntries: { key: string; value: unknown }[] = [];
+      const clock = new SourceClock(task.plan.sourcePartitions);
+      for (const [key, raw] of map) {
+        const value: unknown = raw === null ? null : JSON.parse(raw);
+        const kind = changelogKeyKind(key);
+        if (kind === 'engine') engineEntries.push({ key, value });
+        else if (kind === 'source') clock.restore(sourcePartitionOf(key), value);
+      }
+      task.engine = WindowEngine.fromEntries(task.plan.spec, engineEntries, {
+        watermark: 'external',
+      });
+      task.clock = clock;
+      this.options.logger.info(
+        {
+          event: 'aggregator.restored',
+          topic: task.plan.changelogTopic,
+          partition: task.partition,
+          keys: map.size,
+          watermark: task.engine.watermark,
+        },
+        'state restored from the changelog',
+      );
+    }
+  }
+
+  // ---- batches -------------------------------------------------------------------------
+
+  private async processBatch(
+    task: Task,
+    batch: {
+      readonly topic: string;
+      readonly partition: number;
+      readonly messages: readonly {
+        offset: string;
+        key: Buffer | null;
+        value: Buffer | null;
+        headers?: IHeaders;
+      }[];
+      lastOffset(): string;
+    },
+  ): Promise<void> {
+    const upto = BigInt(batch.lastOffset()) + 1n;
+    if (upto <= task.minOffset) return; // all of it was committed by a previous owner
+    const messages = batch.messages.filter((m) => BigInt(m.offset) >= task.minOffset);
+    try {
+      if (task.kind === 'source') await this.processSource(task, messages, upto);
+      else await this.processStateful(task, messages, upto);
+    } catch (error) {
+      task.dirty = true;
+      throw error;
+    }
+  }
+
+  private async processSource(
+    task: SourceTask,
+    messages: readonly {
+      offset: string;
+      key: Buffer | null;
+      value: Buffer | null;
+      headers?: IHeaders;
+    }[],
+    upto: bigint,
+  ): Promise<void> {
+    const outbox: Outbox = { messages: new Map(), rows: [] };
+    const source = String(task.partition);
+    let maxTime: number | null = null;
+    for (const m of messages) {
+      if (m.value === null) {
+        this.deadLetter(outbox, task, m, 'null value');
+        continue;
+      }
+      let event: unknown;
+      try {
+        event = await this.serde.decode(m.value);
+      } catch (error) {
+        this.deadLetter(outbox, task, m, `undecodable: ${message(error)}`);
+        continue;
+      }
+      if (!isRecordValue(event)) {
+        this.deadLetter(outbox, task, m, 'not a record');
+        continue;
+      }
+      const t = event['timestamp'];
+      if (typeof t === 'number' && Number.isFinite(t) && (maxTime === null || t > maxTime)) {
+        maxTime = t;
+      }
+      for (const plan of task.plans) {
+        const key = repartitionKey(plan.spec, event);
+        push(outbox, plan.repartitionTopic, {
+          key,
+          value: m.value,
+          partition: partitionFor(key, plan.partitions),
+          headers: { [HEADERS.kind]: 'event', [HEADERS.source]: source },
+        });
+      }
+    }
+    // After the events, in the same transaction: every repartition partition learns how far
+    // this source partition has gone, so its watermark moves even if no event went there.
+    for (const plan of task.plans) {
+      for (let r = 0; r < plan.partitions; r++) {
+        const headers: IHeaders = {
+          [HEADERS.kind]: 'progress',
+          [HEADERS.source]: source,
+          [HEADERS.upto]: upto.toString(),
+        };
+        if (maxTime !== null) headers[HEADERS.maxTime] = String(maxTime);
+        push(outbox, plan.repartitionTopic, { key: null, value: null, partition: r, headers });
+      }
+    }
+    await this.commit(task, outbox, upto);
+    task.upto = upto;
+  }
+
+  private async processStateful(
+    task: StatefulTask,
+    messages: readonly {
+      offset: string;
+      key: Buffer | null;
+      value: Buffer | null;
+      headers?: IHeaders;
+    }[],
+    upto: bigint,
+  ): Promise<void> {
+    const { spec } = task.plan;
+    const ooo = spec.window.outOfOrdernessMs;
+    const outbox: Outbox = { messages: new Map(), rows: [] };
+    const pending: WindowEvent[] = [];
+    let late = 0;
+    for (const m of messages) {
+      const kind = headerText(m.headers, HEADERS.kind);
+      const source = Number(headerText(m.headers, HEADERS.source));
+      if (!Number.isSafeInteger(source) || source < 0 || source >= task.plan.sourcePartitions) {
+        this.deadLetter(outbox, task, m, `bad ${HEADERS.source} header`);
+        continue;
+      }
+      if (kind === 'progress') {
+        const max = headerText(m.headers, HEADERS.maxTime);
+        task.clock.progress(
+          source,
+          max === undefined ? null : Number(max),
+          BigInt(headerText(m.headers, HEADERS.upto) ?? '0'),
+        );
+        continue;
+      }
+      if (m.value === null) {
+        this.deadLetter(outbox, task, m, 'null value');
+        continue;
+      }
+      let event: unknown;
+      try {
+        event = await this.serde.decode(m.value);
+      } catch (error) {
+        this.deadLetter(outbox, task, m, `undecodable: ${message(error)}`);
+        continue;
+      }
+      if (!isRecordValue(event)) {
+        this.deadLetter(outbox, task, m, 'not a record');
+        continue;
+      }
+      const t = event['timestamp'];
+      if (task.engine.watermark === Infinity) {
+        // After a run-once flush the windows are final: anything new is late.
+        late++;
+        this.lateEvent(outbox, task.plan, m.value, 'closed: the input ended (run-once)', Infinity);
+        continue;
+      }
+      if (typeof t === 'number' && Number.isFinite(t)) {
+        // Judged against the watermark the records before it left, as the engine would.
+        const w = task.clock.watermark(ooo);
+        task.clock.observe(source, t);
+        if (isLate(spec.window, t, w)) {
+          late++;
+          this.lateEvent(outbox, task.plan, m.value, lateReason(spec, t, w), w);
+          continue;
+        }
+      }
+      pending.push(event as WindowEvent);
+    }
+    const results: ProcessResult[] = [];
+    if (pending.length > 0) results.push(task.engine.process(pending));
+    const w = task.clock.watermark(ooo);
+    if (w > task.engine.watermark) results.push(task.engine.advanceWatermark(w));
+    if (this.completeForRunOnce(task)) results.push(task.engine.flush());
+    late += this.emit(outbox, task, results);
+    await this.commit(task, outbox, upto);
+    this.options.metrics?.eventsProcessed(spec.name, pending.length);
+    if (late > 0) this.options.metrics?.lateEvents(spec.name, late);
+  }
+
+  /** Turns engine results into output records and the changelog; returns engine-late events. */
+  private emit(outbox: Outbox, task: StatefulTask, results: readonly ProcessResult[]): number {
+    const { plan } = task;
+    let late = 0;
+    let emitted = 0;
+    for (const result of results) {
+      for (const gone of result.retracted) {
+        const record = retractionToRecord(plan.spec, gone);
+        const key = outputKey(plan.spec, gone.windowStart, gone.group);
+        push(outbox, plan.outputTopic, {
+          key,
+          value: this.serde.encode(plan.schemaId, plan.schema, record),
+          headers: { [HEADERS.retracted]: 'true', [HEADERS.aggregation]: plan.spec.name },
+        });
+        outbox.rows.push({ aggregation: plan.spec.name, key, record, retracted: true });
+      }
+      for (const row of result.updates) {
+        const key = outputKey(plan.spec, row.windowStart, row.group);
+        let record;
+        try {
+          record = resultToRecord(plan.spec, row);
+        } catch (error) {
+          if (!(error instanceof RecordMappingError)) throw error;
+          push(outbox, this.dlq, {
+            key,
+            value: JSON.stringify(row),
+            headers: { [HEADERS.reason]: error.message, [HEADERS.aggregation]: plan.spec.name },
+          });
+          continue;
+        }
+        push(outbox, plan.outputTopic, {
+          key,
+          value: this.serde.encode(plan.schemaId, plan.schema, record),
+          headers: { [HEADERS.aggregation]: plan.spec.name },
+        });
+        outbox.rows.push({ aggregation: plan.spec.name, key, record, retracted: false });
+        emitted++;
+      }
+      for (const l of result.late) {
+        // Only after a run-once flush: the engine is closed and every event is late.
+        late++;
+        push(outbox, plan.lateTopic, {
+          key: l.event.event_id,
+          value: JSON.stringify(l.event),
+          headers: {
+            [HEADERS.reason]: l.reason,
+            [HEADERS.aggregation]: plan.spec.name,
+            [HEADERS.watermark]: String(l.watermark),
+          },
+        });
+      }
+      for (const bad of result.invalid) {
+        push(outbox, this.dlq, {
+          key: null,
+          value: JSON.stringify(bad.event),
+          headers: { [HEADERS.reason]: bad.reason, [HEADERS.aggregation]: plan.spec.name },
+        });
+      }
+    }
+    const changelog = [...task.engine.takeChangelog(), ...task.clock.takeChangelog()];
+    for (const entry of changelog) {
+      push(outbox, plan.changelogTopic, {
+        key: entry.key,
+        value: entry.value === null ? null : JSON.stringify(entry.value),
+        partition: task.partition,
+      });
+    }
+    if (emitted > 0) this.options.metrics?.windowsEmitted(plan.spec.name, emitted);
+    return late;
+  }
+
+  private lateEvent(outbox: Outbox, plan: Plan, value: Buffer, reason: string, w: number): void {
+    push(outbox, plan.lateTopic, {
+      key: null,
+      value,
+      headers: {
+        [HEADERS.reason]: reason,
+        [HEADERS.aggregation]: plan.spec.name,
+        [HEADERS.watermark]: String(w),
+      },
+    });
+  }
+
+  /** The platform's `dlq.*` headers (as DeadLetterPublisher writes them) plus our reason. */
+  private deadLetter(
+    outbox: Outbox,
+    task: Task,
+    m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders },
+    reason: string,
+  ): void {
+    const headers = deadLetterHeaders(
+      {
+        key: m.key,
+        value: m.value,
+        ...(m.headers === undefined ? {} : { headers: m.headers }),
+        source: { topic: task.topic, partition: task.partition, offset: m.offset },
+        error: { code: 'UNPROCESSABLE_RECORD', message: reason, retriable: false },
+      },
+      DLQ_SERVICE,
+      new Date(),
+    );
+    push(outbox, this.dlq, {
+      key: m.key,
+      value: m.value,
+      headers: { ...headers, [HEADERS.reason]: reason },
+    });
+  }
+
+  /**
+   * One transaction: the outbox, and (when `upto` is given) the consumed offset. Without
+   * transactions: send, then commit the offset through the consumer (at-least-once).
+   */
+  private async commit(task: Task, outbox: Outbox, upto: bigint | null): Promise<void> {
+    const requests = chunkRequests(outbox.messages, MAX_REQUEST_BYTES, MAX_REQUEST_MESSAGES);
+    const offsets =
+      upto === null
+        ? null
+        : {
+            topic: task.topic,
+            partitions: [{ partition: task.partition, offset: upto.toString() }],
+          };
+    const started = process.hrtime.bigint();
+    let ok = false;
+    try {
+      if (this.options.settings.transactions) {
+        const producer = task.producer;
+        if (producer === null) throw new Error(`${task.topic}[${task.partition}] has no producer`);
+        await withTransaction(producer, async (tx) => {
+          for (const topicMessages of requests) await tx.sendBatch({ topicMessages });
+          if (offsets !== null) {
+            await tx.sendOffsets({ consumerGroupId: this.appId, topics: [offsets] });
+          }
+        });
+      } else {
+        for (const topicMessages of requests) {
+          await this.requirePlain().sendBatch({ topicMessages, acks: -1 });
+        }
+        if (offsets !== null) {
+          await this.consumer?.commitOffsets([
+            { topic: task.topic, partition: task.partition, offset: upto?.toString() ?? '0' },
+          ]);
+        }
+      }
+      ok = true;
+    } finally {
+      this.options.metrics?.transaction(Number(process.hrtime.bigint() - started) / 1e9, ok);
+    }
+    if (outbox.rows.length > 0) this.options.onCommitted?.(outbox.rows);
+  }
+
+  // ---- run-once -------------------------------------------------------------------------
+
+  private completeForRunOnce(task: StatefulTask): boolean {
+    if (this.options.mode !== 'run-once') return false;
+    if (task.engine.watermark === Infinity) return false;
+    const targets = this.targets.get(task.plan.sourceTopic) ?? [];
+    return task.clock.reached(targets);
+  }
+
+  private checking = false;
+
+  /** Flushes stateful tasks whose inputs are complete; resolves `start()` once all assigned tasks are done. */
+  private async checkRunOnce(): Promise<void> {
+    if (this.checking || this.stopping || !this.joined) return;
+    this.checking = true;
+    try {
+      await this.ready;
+      let allDone = true;
+      for (const task of this.tasks.values()) {
+        if (!task.initialized) {
+          allDone = false;
+          continue;
+        }
+        if (task.kind === 'source') {
+          const target = this.targets.get(task.topic)?.[task.partition] ?? 0n;
+          if (task.upto < target) allDone = false;
+          continue;
+        }
+        await this.serialize(task, async () => {
+          if (task.dirty) await this.initTasks([task]);
+          if (!this.completeForRunOnce(task)) return;
+          const outbox: Outbox = { messages: new Map(), rows: [] };
+          try {
+            this.emit(outbox, task, [task.engine.flush()]);
+            await this.commit(task, outbox, null);
+          } catch (error) {
+            task.dirty = true;
+            throw error;
+          }
+        });
+        if (task.engine.watermark !== Infinity) allDone = false;
+      }
+      if (allDone) this.finished?.();
+    } catch (error) {
+      this.options.logger.warn(
+        { event: 'aggregator.run_once_check_failed', err: message(error) },
+        'run-once check failed; retrying',
+      );
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  // ---- helpers --------------------------------------------------------------------------
+
+  private serialize(task: Task, work: () => Promise<void>): Promise<void> {
+    const next = task.chain.then(work);
+    task.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async awaitWithHeartbeat(
+    promise: Promise<void>,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    let settled = false;
+    const watched = promise.finally(() => (settled = true));
+    while (!settled) {
+      await Promise.race([watched, new Promise((r) => setTimeout(r, 1_000))]);
+      if (!settled) await heartbeat().catch(() => undefined);
+    }
+    await watched;
+  }
+
+  private requireAdmin(): Admin {
+    if (this.admin === null) throw new Error('aggregator not started');
+    return this.admin;
+  }
+
+  private requirePlain(): Producer {
+    if (this.plainProducer === null) throw new Error('no at-least-once producer');
+    return this.plainProducer;
+  }
+}
+
+function lateReason(spec: AggregationSpec, t: number, w: number): string {
+  const l = spec.window.allowedLatenessMs;
+  return spec.window.type === 'session'
+    ? `session: event time ${t} + allowed lateness ${l} < watermark ${w}`
+    : `${spec.window.type}: the oldest window holding ${t} closed (end + allowed lateness ${l} <= watermark ${w})`;
+}

@@ -1,0 +1,60 @@
+import { chunkRequests, type TopicMessage } from './produce-requests';
+
+const msg = (key: string, bytes: number): TopicMessage => ({
+  key,
+  value: Buffer.alloc(bytes),
+});
+
+describe('chunkRequests', () => {
+  it('keeps a small outbox in one request, topics in order', () => {
+    const requests = chunkRequests(
+      new Map([
+        ['a', [msg('1', 10), msg('2', 10)]],
+        ['b', [msg('3', 10)]],
+      ]),
+      10_000,
+    );
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.map((r) => [r.topic, r.messages.map((m) => m.key)])).toEqual([
+      ['a', ['1', '2']],
+      ['b', ['3']],
+    ]);
+  });
+
+  it('splits by size without reordering, a topic may continue in the next request', () => {
+    const requests = chunkRequests(
+      new Map([
+        ['a', [msg('1', 400), msg('2', 400), msg('3', 400)]],
+        ['b', [msg('4', 400)]],
+      ]),
+      1_000,
+    );
+    const flat = requests.map((r) =>
+      r.map((t) => `${t.topic}:${t.messages.map((m) => m.key).join('')}`),
+    );
+    expect(flat).toEqual([['a:12'], ['a:3', 'b:4']]);
+  });
+
+  it('sends a record larger than the limit alone rather than not at all', () => {
+    const requests = chunkRequests(new Map([['a', [msg('1', 5_000), msg('2', 10)]]]), 1_000);
+    expect(requests.map((r) => r[0]?.messages.map((m) => m.key))).toEqual([['1'], ['2']]);
+  });
+
+  it('gives no request for an empty outbox', () => {
+    expect(chunkRequests(new Map(), 1_000)).toEqual([]);
+  });
+});
+
+describe('chunkRequests with a message limit', () => {
+  it('starts a new request when a topic has maxMessages in this one', () => {
+    const requests = chunkRequests(
+      new Map([['a', [msg('1', 1), msg('2', 1), msg('3', 1)]]]),
+      10_000,
+      2,
+    );
+    expect(requests.map((r) => r.map((t) => t.messages.map((m) => m.key)))).toEqual([
+      [['1', '2']],
+      [['3']],
+    ]);
+  });
+});

@@ -1,0 +1,58 @@
+// An outbox as produce requests small enough for the broker: pure.
+import type { IHeaders } from '@platform/messaging';
+
+export interface TopicMessage {
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  partition?: number;
+  headers?: IHeaders;
+}
+
+/**
+ * Bytes of record payload per produce request. One request carries one record batch per
+ * partition, and the broker refuses a batch over `message.max.bytes` (1 MiB by default): a
+ * source batch re-keyed into one partition (an aggregation without group-by) would exceed it.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+/** Records per topic and request: kafkajs groups a topic's records per partition in O(n²). */
+export const MAX_REQUEST_MESSAGES = 1_000;
+
+const bytesOf = (data: Buffer | string | null): number =>
+  data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+
+/** Key and value, plus a rough allowance for headers and record framing. */
+const sizeOf = (msg: TopicMessage): number => bytesOf(msg.key) + bytesOf(msg.value) + 64;
+
+/**
+ * The outbox as produce requests of at most ~`maxBytes` and `maxMessages` per topic, in order
+ * (sent one after another). A topic appears at most once per request: kafkajs keeps one
+ * entry per topic, a second would replace the first.
+ */
+export function chunkRequests(
+  messages: ReadonlyMap<string, readonly TopicMessage[]>,
+  maxBytes: number,
+  maxMessages = Infinity,
+): { topic: string; messages: TopicMessage[] }[][] {
+  const requests: { topic: string; messages: TopicMessage[] }[][] = [];
+  let current: { topic: string; messages: TopicMessage[] }[] = [];
+  let bytes = 0;
+  for (const [topic, list] of messages) {
+    let entry: { topic: string; messages: TopicMessage[] } | null = null;
+    for (const msg of list) {
+      const size = sizeOf(msg);
+      const full = entry !== null && entry.messages.length >= maxMessages;
+      if ((bytes + size > maxBytes && bytes > 0) || full) {
+        requests.push(current);
+        current = [];
+        entry = null;
+        bytes = 0;
+      }
+      if (entry === null) current.push((entry = { topic, messages: [] }));
+      entry.messages.push(msg);
+      bytes += size;
+    }
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+}

@@ -1,0 +1,72 @@
+// The aggregator's own settings (the platform config gives Kafka, topics and the registry).
+import { hostname } from 'node:os';
+
+export interface AggregatorSettings {
+  /** Consumer group id and prefix of internal topics and transactional ids. */
+  readonly appId: string;
+  /** Names this process in logs. */
+  readonly instanceId: string;
+  /** Exactly-once (default). `false`: at-least-once, for the benchmark only. */
+  readonly transactions: boolean;
+  readonly sessionTimeoutMs: number;
+  /** Partitions of the repartition and changelog topics; default: those of `events.<type>`. */
+  readonly repartitionPartitions: number | null;
+  readonly restoreTimeoutMs: number;
+  readonly maxBytesPerPartition: number;
+  /** Partitions (tasks) processed at once by one instance. */
+  readonly concurrency: number;
+  /** Only these aggregations (all when null). */
+  readonly aggregations: readonly string[] | null;
+}
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+  readonly code = 'CONFIG_INVALID';
+  readonly retriable = false;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads `AGGREGATOR_*` variables; one error lists every bad one. */
+export function readSettings(
+  env: Env,
+  overrides: Partial<AggregatorSettings> = {},
+): AggregatorSettings {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n < min) {
+      problems.push(`${name}: expected an integer >= ${min}, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return n;
+  };
+  const appId = env['AGGREGATOR_APP_ID'] ?? 'aggregator';
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(appId)) {
+    problems.push(`AGGREGATOR_APP_ID: ${JSON.stringify(appId)} is not a valid topic-name prefix`);
+  }
+  const repartition = int('AGGREGATOR_REPARTITION_PARTITIONS', 0, 0);
+  const sessionTimeoutMs = int('AGGREGATOR_SESSION_TIMEOUT_MS', 10_000, 6_000);
+  const aggregations = env['AGGREGATOR_AGGREGATIONS'];
+  const settings: AggregatorSettings = {
+    appId,
+    instanceId: env['AGGREGATOR_INSTANCE_ID'] ?? `${hostname()}-${process.pid}`,
+    transactions: env['AGGREGATOR_TRANSACTIONS'] !== 'false',
+    sessionTimeoutMs,
+    repartitionPartitions: repartition === 0 ? null : repartition,
+    restoreTimeoutMs: int('AGGREGATOR_RESTORE_TIMEOUT_MS', 120_000, 1_000),
+    maxBytesPerPartition: int('AGGREGATOR_MAX_BYTES_PER_PARTITION', 1_048_576, 1_024),
+    concurrency: int('AGGREGATOR_CONCURRENCY', 4, 1),
+    aggregations:
+      aggregations === undefined || aggregations === ''
+        ? null
+        : aggregations.split(',').map((s) => s.trim()),
+    ...overrides,
+  };
+  if (problems.length > 0) {
+    throw new SettingsError(`invalid aggregator settings:\n  ${problems.join('\n  ')}`);
+  }
+  return settings;
+}

@@ -1,0 +1,408 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { load, type PlatformConfig } from '@platform/config';
+import { aggregateTopic, lateTopic, topicPlan } from '@platform/contracts';
+import { TopicAdmin } from '@platform/messaging';
+import {
+  dropClickHouseDatabase,
+  dropPgSchema,
+  eventually,
+  runTs,
+  startSchemaRegistry,
+  startService,
+  uniqueName,
+  type RegistryProcess,
+  type ServiceProcess,
+} from '@platform/testing';
+import {
+  diffRows,
+  expectedForModel,
+  formatDifferences,
+  type OracleResult,
+  type TypedOracleEvent,
+} from '../oracle';
+import {
+  clickHouseRows,
+  endOffsetSum,
+  kafkaOf,
+  orEmpty,
+  postgresRows,
+  readLateTopic,
+} from './aggregate-sinks';
+import { startCli, type CliProcess } from './cli-process';
+
+/**
+ * The aggregation path on the real stack, every piece a real process: `generator run` into
+ * Kafka, `aggregator run-once` (exactly-once), the sink-writer (SINK_WRITER_STREAMS=aggregates)
+ * into ClickHouse and PostgreSQL. The tables must equal the independent oracle row for row:
+ *
+ *  - clean: 200,000 seeded events, 5% of them out of order by up to 20 s (inside the smallest
+ *    allowed lateness, 30 s), over the four aggregations of ecommerce.yaml;
+ *  - crash: the same events, the aggregator killed with SIGKILL at 5 seeded random moments and
+ *    started again each time;
+ *  - two instances: the same events, two aggregators sharing the partitions;
+ *  - late data: 20,000 events (a smaller count: this run needs its own input, with one
+ *    partition per topic so that the arrival order is the generator's, as the oracle assumes),
+ *    1% delivered 10 minutes late: those are in `late.<type>` and in no row.
+ *
+ * Each run has its own aggregate/late topics, consumer groups, ClickHouse database and
+ * PostgreSQL schema; the crash and two-instance runs re-read the clean run's input topics.
+ */
+jest.setTimeout(900_000);
+
+const COUNT = 200_000;
+const LATE_COUNT = 20_000;
+const SEED = 20_240_101;
+const AGGREGATOR = 'apps/aggregator/src/cli.ts';
+const GENERATOR = 'apps/generator/src/cli.ts';
+
+interface Run {
+  readonly name: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly config: PlatformConfig;
+  readonly writer: ServiceProcess;
+}
+
+/** mulberry32: the kill moments are random but the same on every run of the test. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+describe('generator → aggregator → sink-writer: tables equal the oracle', () => {
+  const base = uniqueName('e2e_agg');
+  const dir = mkdtempSync(join(tmpdir(), 'e2e-agg-'));
+  const runs: Run[] = [];
+  let registry: RegistryProcess;
+  let expected: Map<string, OracleResult>;
+
+  const baseEnv = (events: string, run: string): NodeJS.ProcessEnv => ({
+    ENVIRONMENT: 'test',
+    PLATFORM__topics__events: events,
+    PLATFORM__topics__aggregates: `${base}_${run}_agg`,
+    PLATFORM__topics__late: `${base}_${run}_late`,
+    PLATFORM__topics__dlq: `${base}_${run}_dlq`,
+    PLATFORM__topics__subscriptions: `${base}_${run}_sub`,
+    PLATFORM__clickhouse__database: `${base}_${run}`,
+    PLATFORM__postgres__schema: `${base}_${run}`,
+    PLATFORM__schema_registry__url: registry.url,
+    // The smallest allowed: a killed instance's partitions move on sooner.
+    AGGREGATOR_SESSION_TIMEOUT_MS: '6000',
+  });
+
+  const generatorArgs = (count: number, extra: readonly string[]): string[] => [
+    'run',
+    '--env',
+    'test',
+    '--count',
+    String(count),
+    '--seed',
+    String(SEED),
+    '--rate',
+    'max',
+    '--no-progress',
+    '--out-of-order',
+    '0.05',
+    '--out-of-order-max-delay',
+    '20s',
+    ...extra,
+  ];
+
+  /** The generator's events in its emission order (a dry run: the same seed, the same events). */
+  async function generatedEvents(
+    count: number,
+    extra: readonly string[],
+  ): Promise<TypedOracleEvent[]> {
+    const dry = await runTs(GENERATOR, [...generatorArgs(count, extra), '--dry-run']);
+    if (dry.code !== 0) throw new Error(`generator --dry-run failed:\n${dry.stderr}`);
+    return dry.stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => {
+        const { eventType, event } = JSON.parse(line) as TypedOracleEvent;
+        return { eventType, event };
+      });
+  }
+
+  async function produce(
+    count: number,
+    extra: readonly string[],
+    env: NodeJS.ProcessEnv,
+  ): Promise<void> {
+    const summary = join(dir, `summary-${count}.json`);
+    const sent = await runTs(
+      GENERATOR,
+      [
+        ...generatorArgs(count, extra),
+        '--target',
+        'kafka',
+        '--registry',
+        registry.url,
+        '--summary-json',
+        summary,
+      ],
+      env,
+    );
+    if (sent.code !== 0) throw new Error(`generator failed:\n${sent.stderr}`);
+  }
+
+  /** Creates the run's topics, starts its sink-writer; the aggregator is started by the test. */
+  async function startRun(
+    name: string,
+    events: string,
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): Promise<Run> {
+    const env = { ...baseEnv(events, name), ...extraEnv, AGGREGATOR_APP_ID: `${base}_${name}_app` };
+    const config = await load({ environment: 'test', env: { ...process.env, ...env } });
+    const admin = new TopicAdmin(kafkaOf(config));
+    await admin.connect();
+    try {
+      await admin.ensureTopics(topicPlan(config.model, config.topics), {
+        partitions: config.kafka.default_partitions,
+        replicationFactor: config.kafka.replication_factor,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const writer = await startService({
+      entry: 'apps/sink-writer/src/main.ts',
+      env: {
+        ...env,
+        SINK_WRITER_STREAMS: 'aggregates',
+        SINK_WRITER_GROUP_ID: `${base}_${name}_sw`,
+        SINK_WRITER_MAX_WAIT_MS: '200',
+      },
+    });
+    const run = { name, env, config, writer };
+    runs.push(run);
+    return run;
+  }
+
+  function aggregator(run: Run, extraEnv: NodeJS.ProcessEnv = {}): CliProcess {
+    return startCli(AGGREGATOR, ['run-once', '--env', 'test'], { ...run.env, ...extraEnv });
+  }
+
+  async function succeeds(child: CliProcess): Promise<void> {
+    const code = await child.exited;
+    expect({ code, output: code === 0 ? '' : child.output() }).toEqual({ code: 0, output: '' });
+  }
+
+  /** Waits until both sinks hold the oracle's rows, then asserts it with the differences shown. */
+  async function expectTablesEqualOracle(
+    run: Run,
+    oracle: Map<string, OracleResult>,
+  ): Promise<void> {
+    const differences = async (): Promise<string> => {
+      const out: string[] = [];
+      for (const spec of run.config.model.aggregations) {
+        const want = oracle.get(spec.name)?.rows ?? [];
+        const database = run.config.clickhouse.database;
+        const schema = run.config.postgres.schema;
+        const ch = diffRows(want, await orEmpty(clickHouseRows(database, spec)), {
+          tolerance: 1e-9,
+        });
+        const pg = diffRows(want, await orEmpty(postgresRows(schema, spec)), { tolerance: 1e-9 });
+        if (ch.length > 0)
+          out.push(
+            `ClickHouse ${spec.name}: ${ch.length} difference(s)\n${formatDifferences(ch, 5)}`,
+          );
+        if (pg.length > 0)
+          out.push(
+            `PostgreSQL ${spec.name}: ${pg.length} difference(s)\n${formatDifferences(pg, 5)}`,
+          );
+      }
+      return out.join('\n');
+    };
+    await eventually(async () => (await differences()) === '', {
+      timeoutMs: 120_000,
+      intervalMs: 1_000,
+    });
+    expect(await differences()).toBe('');
+  }
+
+  /** Committed offsets of the run's input topics over their end offsets (0..1). */
+  async function consumedFraction(run: Run): Promise<number> {
+    const admin = kafkaOf(run.config).admin();
+    await admin.connect();
+    try {
+      const topics = [...new Set(run.config.model.aggregations.map((a) => a.eventType))].map(
+        (type) => `${run.config.topics.events}.${type}`,
+      );
+      let end = 0;
+      for (const topic of topics) {
+        for (const o of await admin.fetchTopicOffsets(topic)) end += Number(o.high);
+      }
+      const committed = await admin.fetchOffsets({
+        groupId: String(run.env['AGGREGATOR_APP_ID']),
+        topics,
+      });
+      let done = 0;
+      for (const t of committed)
+        for (const p of t.partitions) done += Math.max(0, Number(p.offset));
+      return end === 0 ? 0 : done / end;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Resolves false once `fraction` of the input is committed, true if the process exited first. */
+  async function untilConsumed(run: Run, child: CliProcess, fraction: number): Promise<boolean> {
+    let exited = false;
+    void child.exited.then(() => (exited = true));
+    while (!exited && (await consumedFraction(run)) < fraction) {
+      await new Promise((done) => setTimeout(done, 200));
+    }
+    return exited;
+  }
+
+  beforeAll(async () => {
+    registry = await startSchemaRegistry();
+    const [events] = await Promise.all([
+      generatedEvents(COUNT, []),
+      produce(COUNT, [], { ENVIRONMENT: 'test', PLATFORM__topics__events: `${base}_ev` }),
+    ]);
+    expected = expectedForModel((await load({ environment: 'test' })).model, events);
+  });
+
+  afterAll(async () => {
+    for (const run of runs) await run.writer.stop();
+    if (registry !== undefined) {
+      const config = await load({
+        environment: 'test',
+        env: { ...process.env, ...baseEnv(`${base}_ev`, 'x') },
+      });
+      const admin = new TopicAdmin(kafkaOf(config));
+      await admin.connect();
+      const mine = (await admin.listTopics()).filter((t) => t.startsWith(base));
+      if (mine.length > 0) await admin.deleteTopics(mine);
+      await admin.disconnect();
+      await registry.stop();
+    }
+    for (const run of runs) {
+      await dropClickHouseDatabase(run.config.clickhouse.database);
+      await dropPgSchema(run.config.postgres.schema);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the input has no event beyond the allowed lateness (only the late-data run has)', () => {
+    for (const [name, result] of expected) {
+      expect({ name, late: result.late.length, rows: result.rows.length > 0 }).toEqual({
+        name,
+        late: 0,
+        rows: true,
+      });
+    }
+  });
+
+  it('clean run: ClickHouse and PostgreSQL equal the oracle; nothing is late', async () => {
+    const run = await startRun('clean', `${base}_ev`);
+    await succeeds(aggregator(run));
+    await expectTablesEqualOracle(run, expected);
+    for (const type of new Set(run.config.model.aggregations.map((a) => a.eventType))) {
+      expect({
+        type,
+        late: await endOffsetSum(run.config, lateTopic(run.config.topics, type)),
+      }).toEqual({
+        type,
+        late: 0,
+      });
+    }
+  });
+
+  it('crash run: SIGKILL at 5 random moments, restarted each time, ends with the same tables', async () => {
+    const run = await startRun('crash', `${base}_ev`);
+    const random = prng(SEED);
+    // The first kill lands at a random moment of start-up (join, fencing, restore); the
+    // others at random points of the input, judged by the committed offsets, so that each
+    // one interrupts real work whatever the machine's speed.
+    for (let kill = 0; kill < 5; kill++) {
+      const child = aggregator(run);
+      const exitedEarly =
+        kill === 0
+          ? await Promise.race([
+              child.exited.then(() => true),
+              new Promise<false>((done) => setTimeout(() => done(false), 1_000 + random() * 4_000)),
+            ])
+          : await untilConsumed(run, child, kill / 6 + random() * 0.1);
+      expect({ kill, exitedEarly, output: exitedEarly ? child.output() : '' }).toEqual({
+        kill,
+        exitedEarly: false,
+        output: '',
+      });
+      await child.crash();
+    }
+    const before = await consumedFraction(run);
+    expect(before > 0.5 && before < 1).toBe(true);
+    await succeeds(aggregator(run));
+    expect(await consumedFraction(run)).toBe(1);
+    await expectTablesEqualOracle(run, expected);
+  });
+
+  it('two instances sharing the partitions end with the same tables', async () => {
+    const run = await startRun('two', `${base}_ev`);
+    const a = aggregator(run, { AGGREGATOR_INSTANCE_ID: 'a' });
+    const b = aggregator(run, { AGGREGATOR_INSTANCE_ID: 'b' });
+    await Promise.all([succeeds(a), succeeds(b)]);
+    // Both did a share of the work (each reports the events it aggregated).
+    const aggregated = (p: CliProcess): number =>
+      Number(/Done: ([\d,]+) event/.exec(p.output())?.[1]?.replaceAll(',', '') ?? 0);
+    expect({ a: aggregated(a) > 0, b: aggregated(b) > 0 }).toEqual({ a: true, b: true });
+    await expectTablesEqualOracle(run, expected);
+  });
+
+  it('late data: beyond the allowed lateness goes to late.<type> and nowhere else', async () => {
+    // One partition per topic: the aggregator sees the events in the generator's order.
+    const onePartition = { PLATFORM__kafka__default_partitions: '1' };
+    const late = ['--late', '0.01', '--late-delay', '10m'];
+    const events = `${base}_late_ev`;
+    const [arrival] = await Promise.all([
+      generatedEvents(LATE_COUNT, late),
+      produce(LATE_COUNT, late, {
+        ENVIRONMENT: 'test',
+        PLATFORM__topics__events: events,
+        ...onePartition,
+      }),
+    ]);
+    const oracle = expectedForModel((await load({ environment: 'test' })).model, arrival);
+    const run = await startRun('late', events, onePartition);
+    await succeeds(aggregator(run));
+    await expectTablesEqualOracle(run, oracle);
+
+    for (const type of new Set(run.config.model.aggregations.map((a) => a.eventType))) {
+      const specs = run.config.model.aggregations.filter((a) => a.eventType === type);
+      const expectedLate = specs.reduce((n, a) => n + (oracle.get(a.name)?.late.length ?? 0), 0);
+      const records = await readLateTopic(
+        run.config,
+        lateTopic(run.config.topics, type),
+        expectedLate,
+      );
+      expect({ type, late: records.length }).toEqual({ type, late: expectedLate });
+      for (const spec of specs) {
+        const want = (oracle.get(spec.name)?.late ?? []).map((l) => l.event.event_id).sort();
+        const got = records
+          .filter((r) => r.aggregation === spec.name)
+          .map((r) => r.eventId)
+          .sort();
+        expect({ aggregation: spec.name, late: got }).toEqual({
+          aggregation: spec.name,
+          late: want,
+        });
+        expect(want.length).toBeGreaterThan(0);
+      }
+    }
+    // The aggregate topics exist and were written (the rows above came through them).
+    for (const spec of run.config.model.aggregations) {
+      expect(
+        await endOffsetSum(run.config, aggregateTopic(run.config.topics, spec.name)),
+      ).toBeGreaterThan(0);
+    }
+  });
+});
