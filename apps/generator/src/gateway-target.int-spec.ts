@@ -1,5 +1,3 @@
-import { load } from '@platform/config';
-import { createKafka, silentSink, TopicAdmin } from '@platform/messaging';
 import {
   dropPgSchema,
   runTs,
@@ -12,6 +10,7 @@ import {
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deleteTopicsWithPrefix, recordCounts } from './testing/kafka-topics';
 
 const CLI = 'apps/generator/src/cli.ts';
 
@@ -46,14 +45,7 @@ describe('generator run --target gateway', () => {
     await registry?.stop();
     await rm(summaryFile, { force: true });
     await dropPgSchema(prefix);
-    const config = await load({ environment: 'test', env: { ...process.env, ...env } });
-    const admin = new TopicAdmin(
-      createKafka(config.kafka, { logLevel: 'nothing', logger: silentSink }),
-    );
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`));
-    if (topics.length > 0) await admin.deleteTopics(topics);
-    await admin.disconnect();
+    await deleteTopicsWithPrefix(env, `${prefix}.`);
   });
 
   it('posts batches with a write key; every acknowledged event is in its topic', async () => {
@@ -95,20 +87,11 @@ describe('generator run --target gateway', () => {
       countsByType: Record<string, number>;
     };
     expect(summary.sent).toBe(1500);
-    const config = await load({ environment: 'test', env: { ...process.env, ...env } });
-    const admin = new TopicAdmin(
-      createKafka(config.kafka, { logLevel: 'nothing', logger: silentSink }),
+    const topicOf = (type: string): string => `${prefix}.events.${type}`;
+    const types = Object.keys(summary.countsByType);
+    expect(await recordCounts(env, types.map(topicOf))).toEqual(
+      Object.fromEntries(types.map((type) => [topicOf(type), summary.countsByType[type]])),
     );
-    await admin.connect();
-    try {
-      for (const [type, count] of Object.entries(summary.countsByType)) {
-        const offsets = await admin.topicOffsets(`${prefix}.events.${type}`);
-        const records = offsets.reduce((sum, p) => sum + Number(p.high - p.low), 0);
-        expect({ type, records }).toEqual({ type, records: count });
-      }
-    } finally {
-      await admin.disconnect();
-    }
   });
 
   it('fails the run with exit code 1 when the gateway refuses the key', async () => {

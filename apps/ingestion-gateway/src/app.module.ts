@@ -5,12 +5,12 @@ import {
   type PlatformConfig,
   type PlatformConfigModuleOptions,
 } from '@platform/config';
+import { EventContracts } from '@platform/contracts';
 import { createKafka, nestLoggerSink } from '@platform/messaging';
 import { ObservabilityModule } from '@platform/observability';
 import { WriteKeyAuthService } from './auth/write-key-auth.service';
 import { loadGatewaySettings, type GatewaySettings } from './config/gateway-settings';
 import { ContractsController } from './contracts/contracts.controller';
-import { EventContracts } from './contracts/event-contracts';
 import { GatewayMetrics } from './core/gateway-metrics';
 import { KafkaGatewayService } from './core/kafka-gateway.service';
 import {

@@ -1,20 +1,12 @@
-import {
-  dropPgSchema,
-  runTs,
-  startSchemaRegistry,
-  withPg,
-  type RegistryProcess,
-} from '@platform/testing';
+import { runTs, startSchemaRegistry, withPg, type RegistryProcess } from '@platform/testing';
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  deleteTopicsWithPrefix,
-  configOf,
   http,
   startGateway,
   testEnv,
-  testKafka,
   type RunningGateway,
   type TestEnv,
+  removeTestEnv,
 } from './testing/gateway-harness';
 
 const CLI = 'apps/ingestion-gateway/src/cli.ts';
@@ -33,10 +25,7 @@ describe('gateway keys (CLI)', () => {
   afterAll(async () => {
     await gateway?.close();
     await registry?.stop();
-    if (t !== undefined) {
-      await deleteTopicsWithPrefix(testKafka(await configOf(t)), `${t.id}.`);
-      await dropPgSchema(t.dbSchema);
-    }
+    await removeTestEnv(t);
   });
 
   const cli = (...args: string[]) => runTs(CLI, args, t.env);

@@ -3,3 +3,17 @@ export * from './naming';
 export * from './lookup';
 export { validateDomainModel, fieldsOf, parseDuration } from './validate';
 export type { ContractIssue, DomainValidation } from './validate';
+export { EventContracts, failuresOf, requestJsonSchema } from './event-contracts';
+export type {
+  EventContractsOptions,
+  EventValue,
+  FieldFailure,
+  FillIns,
+  ValidEvent,
+  ValidationResult,
+} from './event-contracts';
+export { FILTER_OPERATORS, WINDOW_START, WINDOW_END } from './query-vocabulary';
+export type { FilterOperator } from './query-vocabulary';
+export { dataContract } from './data-contract';
+export { openApiDocument, docsPage } from './openapi';
+export type { RequestBodySchemas } from './openapi';

@@ -61,3 +61,21 @@ export {
   rowDeleterFor,
 } from './lib/writes/row-deleter';
 export type { RowDeleter, Statement } from './lib/writes/row-deleter';
+export { planQuery, queryRequestSchema } from './lib/query/query-request';
+export type {
+  QueryRequest,
+  QueryPlan,
+  PlanResult,
+  PlannedFilter,
+  FilterValue,
+  OutputColumn,
+  ColumnKind,
+} from './lib/query/query-request';
+export {
+  buildQuery,
+  clickHouseDialect,
+  postgresDialect,
+  toOutputRows,
+} from './lib/query/query-sql';
+export type { BuiltQuery, SqlDialect, ClickHouseDialectOptions } from './lib/query/query-sql';
+export { INJECTION_CORPUS } from './lib/query/injection-corpus';

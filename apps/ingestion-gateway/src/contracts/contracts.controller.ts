@@ -1,9 +1,11 @@
 import { Controller, Get, Header, Inject, Param } from '@nestjs/common';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
+import { dataContract, docsPage, EventContracts, openApiDocument } from '@platform/contracts';
+import { generateAllSchemas } from '@platform/schema-registry';
+import { queryRequestSchema } from '@platform/sink-adapters';
+import { batchEnvelopeSchema, batchItemSchema } from '../events/events.service';
 import { GatewayError } from '../http/gateway.error';
-import { dataContract } from './data-contract';
-import { EventContracts } from './event-contracts';
-import { docsPage, openApiDocument } from './openapi';
+import { subscriptionRequestSchema } from '../subscriptions/subscription-request';
 
 @Controller()
 export class ContractsController {
@@ -14,8 +16,13 @@ export class ContractsController {
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     contracts: EventContracts,
   ) {
-    this.contract = dataContract(config, contracts);
-    this.openapi = openApiDocument(config.model, contracts);
+    this.contract = dataContract(config, contracts, generateAllSchemas(config.model));
+    this.openapi = openApiDocument(config.model, contracts, {
+      batchItem: batchItemSchema,
+      batch: batchEnvelopeSchema,
+      query: queryRequestSchema,
+      subscription: subscriptionRequestSchema,
+    });
   }
 
   @Get('v1/contract')

@@ -1,4 +1,4 @@
-import type { FieldFailure } from '../contracts/event-contracts';
+import type { FieldFailure } from '@platform/contracts';
 
 /** Snowplow-style self-describing bad row: what was sent, why it failed, who refused it, when. */
 export const SCHEMA_VIOLATION = 'bad_row/schema_violation/1-0';

@@ -2,7 +2,6 @@ import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
 import type { Kafka } from '@platform/messaging';
 import {
-  dropPgSchema,
   startSchemaRegistry,
   startTcpProxy,
   type RegistryProcess,
@@ -13,7 +12,6 @@ import {
   avroDecoder,
   configOf,
   createWriteKey,
-  deleteTopicsWithPrefix,
   http,
   kafkaThrough,
   readTopic,
@@ -22,6 +20,7 @@ import {
   testKafka,
   type RunningGateway,
   type TestEnv,
+  removeTestEnv,
 } from '../testing/gateway-harness';
 
 // The shared broker stays up for everyone else: the gateway reaches it only through a proxy
@@ -51,8 +50,7 @@ describe('ingestion gateway: broker down', () => {
     await gateway?.close().catch(() => undefined);
     await proxy?.close();
     await registry?.stop();
-    if (kafka !== undefined) await deleteTopicsWithPrefix(kafka, `${t.id}.`);
-    if (t !== undefined) await dropPgSchema(t.dbSchema);
+    await removeTestEnv(t, kafka);
   });
 
   const event = (i: number): Record<string, unknown> => ({

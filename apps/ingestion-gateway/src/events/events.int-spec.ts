@@ -2,13 +2,12 @@ import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
 import type { Kafka } from '@platform/messaging';
 import { randomUUID } from 'node:crypto';
-import { dropPgSchema, startSchemaRegistry, type RegistryProcess } from '@platform/testing';
+import { startSchemaRegistry, type RegistryProcess } from '@platform/testing';
 import {
   avroDecoder,
   configOf,
   countRecords,
   createWriteKey,
-  deleteTopicsWithPrefix,
   http,
   readTopic,
   startGateway,
@@ -16,6 +15,7 @@ import {
   testKafka,
   type RunningGateway,
   type TestEnv,
+  removeTestEnv,
 } from '../testing/gateway-harness';
 
 const TYPES = ['page_view', 'add_to_cart', 'purchase'] as const;
@@ -95,8 +95,7 @@ describe('ingestion gateway: events in', () => {
   afterAll(async () => {
     await gateway?.close();
     await registry?.stop();
-    if (kafka !== undefined) await deleteTopicsWithPrefix(kafka, `${t.id}.`);
-    if (t !== undefined) await dropPgSchema(t.dbSchema);
+    await removeTestEnv(t, kafka);
   });
 
   const topic = (type: string): string => eventTopic(config.topics, type);

@@ -1,15 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InvalidEventError, MessagingError } from '@platform/messaging';
-import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { allows, type WriteKeyRecord } from '../auth/write-keys';
-import type { GatewaySettings } from '../config/gateway-settings';
 import {
   EventContracts,
   failuresOf,
   type FieldFailure,
   type ValidEvent,
-} from '../contracts/event-contracts';
+} from '@platform/contracts';
+import { InvalidEventError, MessagingError } from '@platform/messaging';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { allows, type WriteKeyRecord } from '../auth/write-keys';
+import type { GatewaySettings } from '../config/gateway-settings';
 import { GatewayMetrics } from '../core/gateway-metrics';
 import { KafkaGatewayService } from '../core/kafka-gateway.service';
 import { GATEWAY_SETTINGS } from '../core/tokens';

@@ -2,7 +2,6 @@ import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
 import type { Kafka } from '@platform/messaging';
 import {
-  dropPgSchema,
   eventually,
   startSchemaRegistry,
   startService,
@@ -14,12 +13,12 @@ import {
   avroDecoder,
   configOf,
   createWriteKey,
-  deleteTopicsWithPrefix,
   http,
   readTopic,
   testEnv,
   testKafka,
   type TestEnv,
+  removeTestEnv,
 } from '../testing/gateway-harness';
 
 describe('ingestion gateway: SIGTERM', () => {
@@ -42,8 +41,7 @@ describe('ingestion gateway: SIGTERM', () => {
   afterAll(async () => {
     await gateway?.crash();
     await registry?.stop();
-    if (kafka !== undefined) await deleteTopicsWithPrefix(kafka, `${t.id}.`);
-    if (t !== undefined) await dropPgSchema(t.dbSchema);
+    await removeTestEnv(t, kafka);
   });
 
   it('finishes in-flight requests, answers new ones 503, and exits 0; every 202 is in Kafka', async () => {

@@ -1,4 +1,4 @@
-import type { FieldFailure } from '../contracts/event-contracts';
+import type { FieldFailure } from '@platform/contracts';
 
 export type GatewayErrorCode =
   | 'MALFORMED_JSON'

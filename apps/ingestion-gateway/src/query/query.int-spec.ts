@@ -1,14 +1,13 @@
 import type { PlatformConfig } from '@platform/config';
 import { aggregateTable, findAggregation } from '@platform/contracts';
-import { aggregateTableSchema, createSinkRegistry, type Sink } from '@platform/sink-adapters';
-import { QueryService } from './query.service';
-import { INJECTION_CORPUS } from './injection-corpus';
 import {
-  dropPgSchema,
-  startSchemaRegistry,
-  uniqueName,
-  type RegistryProcess,
-} from '@platform/testing';
+  aggregateTableSchema,
+  createSinkRegistry,
+  INJECTION_CORPUS,
+  type Sink,
+} from '@platform/sink-adapters';
+import { QueryService } from './query.service';
+import { startSchemaRegistry, uniqueName, type RegistryProcess } from '@platform/testing';
 import {
   configOf,
   createWriteKey,
@@ -17,6 +16,7 @@ import {
   testEnv,
   type RunningGateway,
   type TestEnv,
+  removeTestEnv,
 } from '../testing/gateway-harness';
 
 const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
@@ -146,7 +146,7 @@ describe.each(BACKENDS)('ingestion gateway: POST /v1/query against $name', (back
       await sink.query(backend.drop(namespace)).catch(() => undefined);
       await sink.close();
     }
-    if (t !== undefined) await dropPgSchema(t.dbSchema);
+    await removeTestEnv(t);
   });
 
   const query = (body: unknown) => http(`${gateway.url}/v1/query`, { key, body });

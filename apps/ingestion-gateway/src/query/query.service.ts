@@ -8,22 +8,22 @@ import {
 import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
 import { PlatformMetrics } from '@platform/observability';
 import {
+  buildQuery,
   ClickHouseSink,
+  clickHouseDialect,
   createSinkRegistry,
   isSinkError,
+  planQuery,
+  postgresDialect,
+  toOutputRows,
+  type OutputColumn,
+  type QueryPlan,
   type Sink,
+  type SqlDialect,
 } from '@platform/sink-adapters';
 import type { GatewaySettings } from '../config/gateway-settings';
 import { GATEWAY_SETTINGS } from '../core/tokens';
 import { GatewayError } from '../http/gateway.error';
-import { planQuery, type OutputColumn, type QueryPlan } from './query-request';
-import {
-  buildQuery,
-  clickHouseDialect,
-  postgresDialect,
-  toOutputRows,
-  type SqlDialect,
-} from './query-sql';
 
 export interface QueryResponse {
   readonly aggregation: string;

@@ -1,7 +1,13 @@
-import { entityOf, type DomainModel, type FieldType } from '@platform/contracts';
+import {
+  entityOf,
+  failuresOf,
+  FILTER_OPERATORS,
+  type DomainModel,
+  type FieldFailure,
+  type FieldType,
+  type FilterOperator,
+} from '@platform/contracts';
 import { z } from 'zod';
-import { failuresOf, type FieldFailure } from '../contracts/event-contracts';
-import { FILTER_OPERATORS, type FilterOperator } from '../query/query-request';
 
 const scalar = z.union([z.string().max(256), z.number(), z.boolean()]);
 

@@ -1,18 +1,12 @@
 import type { PlatformConfig } from '@platform/config';
 import type { Kafka } from '@platform/messaging';
 import { randomUUID } from 'node:crypto';
-import {
-  dropPgSchema,
-  eventually,
-  startSchemaRegistry,
-  type RegistryProcess,
-} from '@platform/testing';
+import { eventually, startSchemaRegistry, type RegistryProcess } from '@platform/testing';
 import {
   avroDecoder,
   configOf,
   countRecords,
   createWriteKey,
-  deleteTopicsWithPrefix,
   http,
   readTopic,
   startGateway,
@@ -20,6 +14,7 @@ import {
   testKafka,
   type RunningGateway,
   type TestEnv,
+  removeTestEnv,
 } from '../testing/gateway-harness';
 
 describe('ingestion gateway: subscriptions', () => {
@@ -46,8 +41,7 @@ describe('ingestion gateway: subscriptions', () => {
   afterAll(async () => {
     await gateway?.close();
     await registry?.stop();
-    if (kafka !== undefined) await deleteTopicsWithPrefix(kafka, `${t.id}.`);
-    if (t !== undefined) await dropPgSchema(t.dbSchema);
+    await removeTestEnv(t, kafka);
   });
 
   const purchase = (currency: string): Record<string, unknown> => ({

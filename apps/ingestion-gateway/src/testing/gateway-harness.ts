@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { load, type PlatformConfig } from '@platform/config';
 import { createKafka, silentSink, TopicAdmin, type Kafka } from '@platform/messaging';
 import { AvroSerde, SchemaRegistryClient } from '@platform/schema-registry';
-import { uniqueName, type TcpProxy } from '@platform/testing';
+import { dropPgSchema, uniqueName, type TcpProxy } from '@platform/testing';
 import type { GatewayAppOptions } from '../app.module';
 import { WriteKeyStore } from '../auth/write-keys';
 import { createApp } from '../bootstrap';
@@ -241,4 +241,11 @@ export async function deleteTopicsWithPrefix(kafka: Kafka, prefix: string): Prom
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Removes what a test file created under its environment: its topics and PostgreSQL schema. */
+export async function removeTestEnv(t: TestEnv | undefined, kafka?: Kafka): Promise<void> {
+  if (t === undefined) return;
+  await deleteTopicsWithPrefix(kafka ?? testKafka(await configOf(t)), `${t.id}.`);
+  await dropPgSchema(t.dbSchema);
 }

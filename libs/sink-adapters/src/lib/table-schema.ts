@@ -64,7 +64,11 @@ export function eventTableSchema(eventType: EventTypeSpec, model: DomainModel): 
   return { columns, orderBy: ['timestamp'], key: ['event_id'] };
 }
 
-function valueType(type: AggregationType, fieldType: FieldType | undefined): ColumnType {
+/** Type of an aggregation's `value`: the result table's column and the query's output. */
+export function aggregateValueType(
+  type: AggregationType,
+  fieldType: FieldType | undefined,
+): FieldType {
   switch (type) {
     case 'count':
     case 'count_distinct':
@@ -117,7 +121,11 @@ export function aggregateTableSchema(
       { name: 'window_start', type: 'timestamp' },
       { name: 'window_end', type: 'timestamp' },
       ...groupColumns,
-      { name: 'value', type: valueType(aggregation.type, fieldType), nullable: !countLike },
+      {
+        name: 'value',
+        type: aggregateValueType(aggregation.type, fieldType),
+        nullable: !countLike,
+      },
       { name: 'event_count', type: 'long' },
       { name: 'version', type: 'long' },
     ],

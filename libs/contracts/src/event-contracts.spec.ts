@@ -1,5 +1,5 @@
-import { ecommerceModel } from '../testing/ecommerce-model';
 import { EventContracts } from './event-contracts';
+import { ecommerceModel } from './testing/ecommerce-model';
 
 describe(EventContracts.name, () => {
   const contracts = new EventContracts(ecommerceModel(), { maxStringLength: 16 });

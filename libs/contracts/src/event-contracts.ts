@@ -1,13 +1,13 @@
+import { z } from 'zod';
+import { entityOf } from './lookup';
 import {
-  entityOf,
   EVENT_ID_FIELD,
   EVENT_TIMESTAMP_FIELD,
   type DomainModel,
   type EventTypeSpec,
   type FieldSpec,
   type FieldType,
-} from '@platform/contracts';
-import { z } from 'zod';
+} from './model';
 
 /**
  * The one place request schemas are built from the domain model: each event type becomes a
@@ -122,6 +122,17 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return cursor;
 }
 
+/** JSON Schema (2020-12) of what a request body may hold, without the `$schema` line. */
+export function requestJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+  delete json['$schema'];
+  return json;
+}
+
 /** A zod issue as precise, stable per-field reasons. */
 export function failuresOf(
   issue: z.core.$ZodIssue,
@@ -221,13 +232,7 @@ export class EventContracts {
   /** JSON Schema (2020-12) of an event type's request body, for OpenAPI and the contract. */
   jsonSchemaOf(eventType: string): Record<string, unknown> | undefined {
     const schema = this.schemaOf(eventType);
-    if (schema === undefined) return undefined;
-    const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }) as Record<
-      string,
-      unknown
-    >;
-    delete json['$schema'];
-    return json;
+    return schema === undefined ? undefined : requestJsonSchema(schema);
   }
 
   /** Fields of an event type with their contract types (event_id, timestamp, key, attributes, dimensions). */

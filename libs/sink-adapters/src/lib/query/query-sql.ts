@@ -1,6 +1,7 @@
-import type { FieldType } from '@platform/contracts';
-import { assertIdentifier, type SinkValue } from '@platform/sink-adapters';
-import { WINDOW_END, WINDOW_START, type FilterOperator, type QueryPlan } from './query-request';
+import { WINDOW_END, WINDOW_START, type FieldType, type FilterOperator } from '@platform/contracts';
+import { assertIdentifier } from '../identifiers';
+import type { SinkValue } from '../sink.port';
+import type { QueryPlan } from './query-request';
 
 /**
  * SQL for a validated {@link QueryPlan}. Identifiers come from the contract (and pass the

@@ -1,14 +1,20 @@
 import {
   aggregateTable,
   entityOf,
+  failuresOf,
   fieldsOf,
   findAggregation,
+  WINDOW_END,
+  WINDOW_START,
   type AggregationSpec,
   type DomainModel,
+  type FieldFailure,
   type FieldType,
+  type FilterOperator,
+  FILTER_OPERATORS,
 } from '@platform/contracts';
 import { z } from 'zod';
-import { failuresOf, type FieldFailure } from '../contracts/event-contracts';
+import { aggregateValueType } from '../table-schema';
 
 /**
  * `POST /v1/query`: a structured request over one aggregation's result table. Every name in
@@ -16,10 +22,6 @@ import { failuresOf, type FieldFailure } from '../contracts/event-contracts';
  * SQL built (query-sql.ts), with names from the contract and values as bound parameters.
  */
 
-export const FILTER_OPERATORS = ['eq', 'neq', 'in', 'not_in', 'gt', 'gte', 'lt', 'lte'] as const;
-export type FilterOperator = (typeof FILTER_OPERATORS)[number];
-export const WINDOW_START = 'window_start';
-export const WINDOW_END = 'window_end';
 export const MAX_QUERY_LIMIT = 10_000;
 export const DEFAULT_QUERY_LIMIT = 1_000;
 export const MAX_FILTER_VALUES = 100;
@@ -107,20 +109,6 @@ export type PlanResult =
 
 /** Aggregations whose per-window values cannot be combined across windows. */
 const PER_WINDOW_ONLY = new Set(['count_distinct', 'first', 'last']);
-
-function valueTypeOf(aggregation: AggregationSpec, fieldType: FieldType | undefined): FieldType {
-  switch (aggregation.type) {
-    case 'count':
-    case 'count_distinct':
-      return 'long';
-    case 'avg':
-      return 'double';
-    case 'sum':
-      return fieldType === 'int' || fieldType === 'long' ? 'long' : 'double';
-    default:
-      return fieldType ?? 'double';
-  }
-}
 
 function toMs(value: string | number): number {
   return typeof value === 'number' ? value : Date.parse(value);
@@ -274,8 +262,8 @@ export function planQuery(model: DomainModel, body: unknown): PlanResult {
     .filter((name) => name !== WINDOW_START && dimensions.has(name))
     .map((name) => ({ name, type: types.get(name) ?? ('string' as FieldType) }));
 
-  const valueType = valueTypeOf(
-    aggregation,
+  const valueType = aggregateValueType(
+    aggregation.type,
     aggregation.field === undefined ? undefined : types.get(aggregation.field),
   );
   const columns: OutputColumn[] = [

@@ -1,23 +1,26 @@
-import type { PlatformConfig } from '@platform/config';
+import type { EventContracts } from './event-contracts';
+import { entityOf } from './lookup';
+import type { AggregationSpec, DomainModel } from './model';
 import {
   aggregateTable,
   aggregateTopic,
-  entityOf,
   eventTopic,
   valueSubject,
-  type AggregationSpec,
-} from '@platform/contracts';
-import { generateAllSchemas } from '@platform/schema-registry';
-import { FILTER_OPERATORS, WINDOW_START } from '../query/query-request';
-import type { EventContracts } from './event-contracts';
+  type TopicPrefixes,
+} from './naming';
+import { FILTER_OPERATORS, WINDOW_START } from './query-vocabulary';
 
-/** The data contract of seed 000 (`GET /v1/contract`): schemas, version, mode and SLA. Pure. */
+/**
+ * The data contract (`GET /v1/contract`): schemas, version, mode and SLA. Pure: the Avro
+ * schema of each event type is passed in (`generateAllSchemas` of @platform/schema-registry,
+ * which builds on this library).
+ */
 export function dataContract(
-  config: Pick<PlatformConfig, 'model' | 'topics'>,
+  config: { readonly model: DomainModel; readonly topics: TopicPrefixes },
   contracts: EventContracts,
+  avroSchemas: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
   const { model } = config;
-  const avro = generateAllSchemas(model);
   return {
     domain: model.domain,
     version: model.version,
@@ -59,7 +62,7 @@ export function dataContract(
             ...(spec?.description === undefined ? {} : { description: spec.description }),
           };
         }),
-        schema: avro[e.name],
+        schema: avroSchemas[e.name],
         request_schema: contracts.jsonSchemaOf(e.name),
       };
     }),

@@ -1,20 +1,15 @@
-import type { DomainModel } from '@platform/contracts';
-import { z } from 'zod';
-import { batchEnvelopeSchema, batchItemSchema } from '../events/events.service';
-import { queryRequestSchema } from '../query/query-request';
-import { subscriptionRequestSchema } from '../subscriptions/subscription-request';
-import type { EventContracts } from './event-contracts';
+import type { z } from 'zod';
+import { requestJsonSchema, type EventContracts } from './event-contracts';
+import type { DomainModel } from './model';
 
 type Json = Record<string, unknown>;
 
-function jsonSchema(schema: z.ZodType): Json {
-  const out = z.toJSONSchema(schema, {
-    target: 'draft-2020-12',
-    io: 'input',
-    unrepresentable: 'any',
-  }) as Json;
-  delete out['$schema'];
-  return out;
+/** Zod schemas of the gateway's request bodies that are not events. */
+export interface RequestBodySchemas {
+  readonly batchItem: z.ZodType;
+  readonly batch: z.ZodType;
+  readonly query: z.ZodType;
+  readonly subscription: z.ZodType;
 }
 
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
@@ -64,6 +59,7 @@ const errors = (...codes: number[]): Json =>
 export function openApiDocument(
   model: DomainModel,
   contracts: EventContracts,
+  bodies: RequestBodySchemas,
   serverUrl?: string,
 ): Json {
   const schemas: Json = {
@@ -73,10 +69,10 @@ export function openApiDocument(
       required: ['field', 'reason'],
       properties: { field: { type: 'string' }, reason: { type: 'string' } },
     },
-    BatchItem: jsonSchema(batchItemSchema),
-    Batch: jsonSchema(batchEnvelopeSchema),
-    QueryRequest: jsonSchema(queryRequestSchema),
-    SubscriptionRequest: jsonSchema(subscriptionRequestSchema),
+    BatchItem: requestJsonSchema(bodies.batchItem),
+    Batch: requestJsonSchema(bodies.batch),
+    QueryRequest: requestJsonSchema(bodies.query),
+    SubscriptionRequest: requestJsonSchema(bodies.subscription),
   };
   const paths: Json = {};
   const security = [{ writeKey: [] }, { bearer: [] }];
