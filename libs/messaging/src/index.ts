@@ -35,6 +35,8 @@ export type {
   TopicDefaults,
   TopicDescription,
 } from './lib/topic-admin';
+export { ensureDomainTopics } from './lib/domain-topics';
+export type { DomainTopicsConfig } from './lib/domain-topics';
 export { kafkaHealth } from './lib/kafka-health';
 export type { KafkaHealth } from './lib/kafka-health';
 

@@ -69,8 +69,7 @@ export function runTs(
   });
 }
 
-export interface ServiceProcess {
-  readonly url: string;
+export interface ChildService {
   readonly pid: number;
   /** The last few kilobytes the process printed, for failure messages. */
   output(): string;
@@ -80,6 +79,37 @@ export interface ServiceProcess {
   crash(): Promise<void>;
   /** SIGTERM, then SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+}
+
+/** Starts a TypeScript entry point of this repo and returns at once (a CLI to crash mid-run). */
+export function startProcess(
+  entry: string,
+  args: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): ChildService {
+  const child = spawn(process.execPath, [...NODE_ARGS, entry, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...TS_ENV, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-16_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return {
+    pid: child.pid ?? -1,
+    output: () => output,
+    exited,
+    crash: () => terminate(child, exited, 'SIGKILL', 0),
+    stop: (graceMs = 10_000) => terminate(child, exited, 'SIGTERM', graceMs),
+  };
+}
+
+export interface ServiceProcess extends ChildService {
+  readonly url: string;
 }
 
 export interface ServiceOptions {
@@ -95,39 +125,28 @@ export interface ServiceOptions {
 export async function startService(options: ServiceOptions): Promise<ServiceProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...NODE_ARGS, options.entry, ...(options.args ?? [])], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...TS_ENV, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = startProcess(options.entry, options.args, {
+    ...options.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
   });
-  let output = '';
-  const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString('utf8')).slice(-16_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const service: ServiceProcess = {
-    url,
-    pid: child.pid ?? -1,
-    output: () => output,
-    exited,
-    crash: () => terminate(child, exited, 'SIGKILL', 0),
-    stop: (graceMs = 10_000) => terminate(child, exited, 'SIGTERM', graceMs),
-  };
+  let running = true;
+  void child.exited.then(() => (running = false));
   const healthUrl = `${url}${options.healthPath ?? '/healthz'}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  while (Date.now() < deadline && child.exitCode === null) {
+  while (Date.now() < deadline && running) {
     try {
-      if ((await fetch(healthUrl, { signal: AbortSignal.timeout(1_000) })).ok) return service;
+      if ((await fetch(healthUrl, { signal: AbortSignal.timeout(1_000) })).ok) {
+        return { ...child, url };
+      }
     } catch {
       // not listening yet
     }
     await new Promise((done) => setTimeout(done, 200));
   }
-  await service.stop(2_000);
+  await child.stop(2_000);
   throw new Error(
-    `${options.entry} did not become healthy at ${healthUrl}\n--- output ---\n${output}`,
+    `${options.entry} did not become healthy at ${healthUrl}\n--- output ---\n${child.output()}`,
   );
 }
 

@@ -1,12 +1,12 @@
 // Test support only: events in, aggregates out, expected rows from @platform/windowing.
 import { randomUUID } from 'node:crypto';
 import { load, type PlatformConfig } from '@platform/config';
-import { topicPlan, type AggregationSpec } from '@platform/contracts';
+import type { AggregationSpec } from '@platform/contracts';
 import {
   createKafka,
+  ensureDomainTopics,
   EventProducer,
   silentSink,
-  TopicAdmin,
   type Kafka,
 } from '@platform/messaging';
 import { AvroSerde, SchemaRegistryClient } from '@platform/schema-registry';
@@ -83,16 +83,7 @@ export async function produce(
   events: readonly { eventType: string; event: WindowEvent }[],
 ): Promise<void> {
   // The broker creates no topic itself: the domain's topics first (existing ones are kept).
-  const admin = new TopicAdmin(kafkaFor(config));
-  await admin.connect();
-  try {
-    await admin.ensureTopics(topicPlan(config.model, config.topics), {
-      partitions: config.kafka.default_partitions,
-      replicationFactor: config.kafka.replication_factor,
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureDomainTopics(kafkaFor(config), config);
   const producer = new EventProducer({
     kafka: kafkaFor(config),
     model: config.model,

@@ -1,10 +1,11 @@
 // Test support for the integration specs: a unique topic prefix, ClickHouse database and
 // PostgreSQL schema per file; the sink-writer in process; producers; row counts.
 import { load, type PlatformConfig } from '@platform/config';
-import { aggregateTopic, topicPlan, type AggregationSpec } from '@platform/contracts';
+import { aggregateTopic, type AggregationSpec } from '@platform/contracts';
 import {
   EventProducer,
   TopicAdmin,
+  ensureDomainTopics,
   createKafka,
   silentSink,
   type Kafka,
@@ -62,16 +63,7 @@ export async function createHarness(
   await pg.connect();
   const registry = new SchemaRegistryClient({ url: registryUrl });
   // The domain's topics exist before anything is produced (the broker creates none itself).
-  const admin = new TopicAdmin(kafka);
-  await admin.connect();
-  try {
-    await admin.ensureTopics(topicPlan(config.model, config.topics), {
-      partitions: config.kafka.default_partitions,
-      replicationFactor: config.kafka.replication_factor,
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureDomainTopics(kafka, config);
   return {
     id,
     env,

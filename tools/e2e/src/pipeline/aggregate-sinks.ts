@@ -2,8 +2,8 @@
 // late-event topics, as rows and event ids the oracle's results compare with.
 import type { PlatformConfig } from '@platform/config';
 import { aggregateTable, type AggregationSpec } from '@platform/contracts';
-import { createKafka, silentSink, type Kafka } from '@platform/messaging';
 import { AvroSerde, SchemaRegistryClient } from '@platform/schema-registry';
+import { createKafka, silentSink, type Kafka } from '@platform/messaging';
 import { clickhouse, withPg } from '@platform/testing';
 import type { ComparableRow } from '../oracle';
 

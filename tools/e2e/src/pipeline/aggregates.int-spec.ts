@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, type PlatformConfig } from '@platform/config';
-import { aggregateTopic, lateTopic, topicPlan } from '@platform/contracts';
-import { TopicAdmin } from '@platform/messaging';
+import { aggregateTopic, lateTopic } from '@platform/contracts';
+import { ensureDomainTopics, TopicAdmin } from '@platform/messaging';
 import {
   dropClickHouseDatabase,
   dropPgSchema,
@@ -13,6 +13,8 @@ import {
   startService,
   uniqueName,
   type RegistryProcess,
+  startProcess,
+  type ChildService,
   type ServiceProcess,
 } from '@platform/testing';
 import {
@@ -30,7 +32,6 @@ import {
   postgresRows,
   readLateTopic,
 } from './aggregate-sinks';
-import { startCli, type CliProcess } from './cli-process';
 
 /**
  * The aggregation path on the real stack, every piece a real process: `generator run` into
@@ -161,16 +162,7 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
   ): Promise<Run> {
     const env = { ...baseEnv(events, name), ...extraEnv, AGGREGATOR_APP_ID: `${base}_${name}_app` };
     const config = await load({ environment: 'test', env: { ...process.env, ...env } });
-    const admin = new TopicAdmin(kafkaOf(config));
-    await admin.connect();
-    try {
-      await admin.ensureTopics(topicPlan(config.model, config.topics), {
-        partitions: config.kafka.default_partitions,
-        replicationFactor: config.kafka.replication_factor,
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    await ensureDomainTopics(kafkaOf(config), config);
     const writer = await startService({
       entry: 'apps/sink-writer/src/main.ts',
       env: {
@@ -185,11 +177,11 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
     return run;
   }
 
-  function aggregator(run: Run, extraEnv: NodeJS.ProcessEnv = {}): CliProcess {
-    return startCli(AGGREGATOR, ['run-once', '--env', 'test'], { ...run.env, ...extraEnv });
+  function aggregator(run: Run, extraEnv: NodeJS.ProcessEnv = {}): ChildService {
+    return startProcess(AGGREGATOR, ['run-once', '--env', 'test'], { ...run.env, ...extraEnv });
   }
 
-  async function succeeds(child: CliProcess): Promise<void> {
+  async function succeeds(child: ChildService): Promise<void> {
     const code = await child.exited;
     expect({ code, output: code === 0 ? '' : child.output() }).toEqual({ code: 0, output: '' });
   }
@@ -253,7 +245,7 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
   }
 
   /** Resolves false once `fraction` of the input is committed, true if the process exited first. */
-  async function untilConsumed(run: Run, child: CliProcess, fraction: number): Promise<boolean> {
+  async function untilConsumed(run: Run, child: ChildService, fraction: number): Promise<boolean> {
     let exited = false;
     void child.exited.then(() => (exited = true));
     while (!exited && (await consumedFraction(run)) < fraction) {
@@ -352,7 +344,7 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
     const b = aggregator(run, { AGGREGATOR_INSTANCE_ID: 'b' });
     await Promise.all([succeeds(a), succeeds(b)]);
     // Both did a share of the work (each reports the events it aggregated).
-    const aggregated = (p: CliProcess): number =>
+    const aggregated = (p: ChildService): number =>
       Number(/Done: ([\d,]+) event/.exec(p.output())?.[1]?.replaceAll(',', '') ?? 0);
     expect({ a: aggregated(a) > 0, b: aggregated(b) > 0 }).toEqual({ a: true, b: true });
     await expectTablesEqualOracle(run, expected);
