@@ -3,7 +3,7 @@ import './instrument';
 import 'reflect-metadata';
 import { load } from '@platform/config';
 import { silentSink } from '@platform/messaging';
-import { createLogger, rootLogger } from '@platform/observability';
+import { createLogger, resolveLogLevel, rootLogger } from '@platform/observability';
 import { SchemaRegistryClient } from '@platform/schema-registry';
 import { parseArgs } from './aggregator/args';
 import { formatTable, LatestRows } from './aggregator/console-table';
@@ -33,7 +33,12 @@ async function runOnce(argv: readonly string[]): Promise<number> {
   const config = await load(
     args.environment === undefined ? {} : { environment: args.environment },
   );
-  const logger = createLogger({ service: 'aggregator', level: config.logging.level });
+  // With --console, stdout carries only the table; the JSON log lines go to stderr.
+  const logger = createLogger({
+    service: 'aggregator',
+    level: resolveLogLevel(config.logging.level), // LOG_LEVEL beats the config
+    ...(args.console ? { destination: process.stderr } : {}),
+  });
   const latest = new LatestRows();
   let events = 0;
   const started = Date.now();
