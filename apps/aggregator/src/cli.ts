@@ -3,7 +3,12 @@ import './instrument';
 import 'reflect-metadata';
 import { load } from '@platform/config';
 import { silentSink } from '@platform/messaging';
-import { createLogger, resolveLogLevel, rootLogger } from '@platform/observability';
+import {
+  createLogger,
+  exitWhenFlushed,
+  resolveLogLevel,
+  rootLogger,
+} from '@platform/observability';
 import { SchemaRegistryClient } from '@platform/schema-registry';
 import { parseArgs } from './aggregator/args';
 import { formatTable, LatestRows } from './aggregator/console-table';
@@ -77,7 +82,7 @@ async function runOnce(argv: readonly string[]): Promise<number> {
 
 runOnce(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exit(code);
+    if (code >= 0) exitWhenFlushed(code);
   },
   (error: unknown) => {
     rootLogger().error({ event: 'aggregator.failed', err: error }, 'aggregator failed');

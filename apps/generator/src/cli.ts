@@ -1,4 +1,5 @@
 // `generator run …`: synthetic events to Kafka (or stdout with --dry-run). See README.md.
+import { exitWhenFlushed } from '@platform/observability';
 import { parseArgs } from './cli/args';
 import { runCommand } from './cli/run-command';
 
@@ -25,12 +26,7 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => {
-    // stdout may be a pipe still draining: exit once it is written.
-    process.exitCode = code;
-    if (process.stdout.writableNeedDrain) process.stdout.once('drain', () => process.exit(code));
-    else process.exit(code);
-  },
+  (code) => exitWhenFlushed(code),
   (error: unknown) => {
     console.error(
       `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,

@@ -3,6 +3,7 @@
 // as the service). The secret is printed once, at creation; only its hash is stored.
 import 'reflect-metadata';
 import { load } from '@platform/config';
+import { exitWhenFlushed } from '@platform/observability';
 import { Command } from 'commander';
 import type { DataSource } from 'typeorm';
 import { WriteKeyStore, type WriteKeyRecord } from './auth/write-keys';
@@ -123,11 +124,14 @@ export function buildProgram(): Command {
 if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
-    .then(() => process.exit(0))
+    .then(() => exitWhenFlushed(0))
     .catch((err: unknown) => {
       const code = (err as { code?: string }).code;
-      if (code === 'commander.helpDisplayed' || code === 'commander.version') process.exit(0);
+      if (code === 'commander.helpDisplayed' || code === 'commander.version') {
+        exitWhenFlushed(0);
+        return;
+      }
       console.error(`gateway: ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(1);
+      exitWhenFlushed(1);
     });
 }

@@ -78,6 +78,7 @@ export { HealthController } from './lib/health/health.controller';
 export { InFlightTracker } from './lib/shutdown/in-flight-tracker';
 export { DrainService, DEFAULT_DRAIN_TIMEOUT_MS } from './lib/shutdown/drain.service';
 export { installGracefulShutdown } from './lib/shutdown/graceful-shutdown';
+export { exitWhenFlushed } from './lib/shutdown/exit-when-flushed';
 export type { GracefulShutdownOptions } from './lib/shutdown/graceful-shutdown';
 
 // Nest module
