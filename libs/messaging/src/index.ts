@@ -70,7 +70,11 @@ export {
   toDeadLetterMessage,
 } from './lib/dead-letter';
 export type { DeadLetter, DeadLetterPublisherOptions, DeadLetterSink } from './lib/dead-letter';
-export { createTransactionalProducer, withTransaction } from './lib/transaction';
+export {
+  createIdempotentProducer,
+  createTransactionalProducer,
+  withTransaction,
+} from './lib/transaction';
 export type { TransactionScope, TransactionalProducerOptions } from './lib/transaction';
 export { DEFAULT_BACKOFF, backoffDelay, errorCode, isRetriable } from './lib/backoff';
 export type { BackoffOptions } from './lib/backoff';

@@ -22,6 +22,7 @@ import {
 } from '@platform/contracts';
 import type { PlatformConfig } from '@platform/config';
 import {
+  createIdempotentProducer,
   createKafka,
   createTransactionalProducer,
   deadLetterHeaders,
@@ -242,11 +243,7 @@ export class AggregatorRunner {
       );
     }
     if (!settings.transactions) {
-      this.plainProducer = this.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-      });
+      this.plainProducer = createIdempotentProducer(this.kafka);
       await this.plainProducer.connect();
     }
     if (this.options.mode === 'run-once') await this.captureTargets();

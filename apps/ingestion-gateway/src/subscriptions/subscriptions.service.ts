@@ -9,6 +9,7 @@ import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
 import { eventTopic, subscriptionTopic } from '@platform/contracts';
 import {
   BatchConsumer,
+  createIdempotentProducer,
   MessagingError,
   TopicAdmin,
   type DecodedRecord,
@@ -71,11 +72,7 @@ export class SubscriptionsService implements OnApplicationBootstrap, OnApplicati
   async onApplicationBootstrap(): Promise<void> {
     await this.refresh();
     if (!this.settings.subscriptionsEnabled) return;
-    this.producer = this.kafka.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    this.producer = createIdempotentProducer(this.kafka.kafka);
     await this.producer.connect();
     this.consumer = new BatchConsumer({
       kafka: this.kafka.kafka,

@@ -2,6 +2,7 @@ import { dlqTopic, type TopicPrefixes } from '@platform/contracts';
 import type { IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import { MessagingError, toMessagingError } from './messaging.error';
 import { TopicAdmin, type TopicDefaults } from './topic-admin';
+import { createIdempotentProducer } from './transaction';
 
 /** Header names a dead letter carries (documented in the README). */
 export const DLQ_HEADERS = Object.freeze({
@@ -93,11 +94,7 @@ export class DeadLetterPublisher implements DeadLetterSink {
   constructor(options: DeadLetterPublisherOptions) {
     this.options = options;
     this.topic = dlqTopic(options.prefixes, options.service);
-    this.producer = options.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    this.producer = createIdempotentProducer(options.kafka);
   }
 
   async start(): Promise<void> {

@@ -17,10 +17,11 @@ import {
   type SchemaLookup,
   type SerdeIssue,
 } from '@platform/schema-registry';
-import type { Kafka, Message, Producer, ProducerConfig } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import { kafkaHealth, type KafkaHealth } from './kafka-health';
 import { MessagingError, toMessagingError } from './messaging.error';
 import { SendBuffer, type TopicBatches } from './send-buffer';
+import { createIdempotentProducer } from './transaction';
 
 /** The registry the producer needs: register schemas, and look them up by id (for the serde). */
 export type SchemaRegistrar = {
@@ -138,15 +139,7 @@ export class EventProducer {
   constructor(options: EventProducerOptions) {
     this.options = options;
     this.serde = new AvroSerde(options.registry);
-    // KIP-98: idempotence needs acks=all, retries, and one request in flight per connection.
-    // kafkajs 2.2.4 already serializes an idempotent producer's requests per broker; saying
-    // so explicitly keeps it true if that ever changes.
-    const config: ProducerConfig = {
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    };
-    this.producer = options.kafka.producer(config);
+    this.producer = createIdempotentProducer(options.kafka);
     this.buffer = new SendBuffer<Outgoing>({
       lingerMs: options.lingerMs ?? 5,
       maxBatchSize: options.maxBatchSize ?? 2000,

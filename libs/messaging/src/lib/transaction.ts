@@ -1,5 +1,31 @@
-import type { Kafka, Producer, Transaction } from 'kafkajs';
+import {
+  Partitioners,
+  type Kafka,
+  type Producer,
+  type ProducerConfig,
+  type Transaction,
+} from 'kafkajs';
 import { toMessagingError } from './messaging.error';
+
+/**
+ * The producer every platform writer uses. Idempotent (KIP-98: acks=all and one request in
+ * flight per connection; kafkajs serializes an idempotent producer's requests per broker, and
+ * saying so keeps it true if that changes), no topic auto-creation (topics come from the
+ * contracts), and the Java client's murmur2 partitioner named explicitly so keys land on the
+ * partitions any Kafka tool expects.
+ */
+export function createIdempotentProducer(
+  kafka: Pick<Kafka, 'producer'>,
+  extra: Omit<ProducerConfig, 'idempotent' | 'maxInFlightRequests'> = {},
+): Producer {
+  return kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    ...extra,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+}
 
 export interface TransactionalProducerOptions {
   /** Stable per instance (e.g. `aggregator-<partition set>`): it fences a zombie predecessor. */
@@ -8,16 +34,13 @@ export interface TransactionalProducerOptions {
   readonly transactionTimeoutMs?: number;
 }
 
-/** A producer for transactions: idempotent, one request in flight, no topic auto-creation. */
+/** A producer for transactions: {@link createIdempotentProducer} with a transactional id. */
 export function createTransactionalProducer(
   kafka: Pick<Kafka, 'producer'>,
   options: TransactionalProducerOptions,
 ): Producer {
-  return kafka.producer({
+  return createIdempotentProducer(kafka, {
     transactionalId: options.transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
     transactionTimeout: options.transactionTimeoutMs ?? 60_000,
   });
 }
