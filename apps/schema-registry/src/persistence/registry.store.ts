@@ -26,6 +26,9 @@ export interface SchemaRecord {
   readonly schemaType: string;
 }
 
+/** How many schemas by id one instance keeps in memory (a few KiB each). */
+const SCHEMA_CACHE_SIZE = 10_000;
+
 export interface SubjectVersionRef {
   readonly subject: string;
   readonly version: number;
@@ -151,6 +154,11 @@ export class SubjectTransaction extends Queries {
 export class RegistryStore {
   private readonly schema: string;
   private readonly queries: Queries;
+  /**
+   * Schemas by id. A `schemas` row is never updated or deleted (deletes remove subject
+   * versions only), so a cached entry cannot go stale, on this instance or any other.
+   */
+  private readonly schemasById = new Map<number, SchemaRecord>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.schema = (dataSource.options as PostgresConnectionOptions).schema ?? DEFAULT_DB_SCHEMA;
@@ -201,9 +209,18 @@ export class RegistryStore {
   }
 
   schemaById(id: number): Promise<SchemaRecord | null> {
+    const cached = this.schemasById.get(id);
+    if (cached !== undefined) return Promise.resolve(cached);
     return guarded(async () => {
       const row = await this.dataSource.getRepository(SchemaEntity).findOneBy({ id });
-      return row ? { id: row.id, schemaText: row.schemaText, schemaType: row.schemaType } : null;
+      if (row === null) return null;
+      const schema = { id: row.id, schemaText: row.schemaText, schemaType: row.schemaType };
+      if (this.schemasById.size >= SCHEMA_CACHE_SIZE) {
+        // Oldest insertion first out: enough for a working set of a few thousand subjects.
+        this.schemasById.delete(this.schemasById.keys().next().value as number);
+      }
+      this.schemasById.set(id, schema);
+      return schema;
     });
   }
 
