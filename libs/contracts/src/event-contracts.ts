@@ -190,6 +190,7 @@ export function failuresOf(
         },
       ];
     case 'invalid_value':
+      if (actual === undefined) return [{ field, reason: 'required field is missing' }];
       return [
         {
           field,

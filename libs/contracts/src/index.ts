@@ -17,3 +17,11 @@ export type { FilterOperator } from './query-vocabulary';
 export { dataContract } from './data-contract';
 export { openApiDocument, docsPage } from './openapi';
 export type { RequestBodySchemas } from './openapi';
+export {
+  coerceJson,
+  coerceText,
+  eventFromJsonRecord,
+  eventFromTextRecord,
+  valueAtPath,
+} from './record-mapping';
+export type { Coercion, FieldMapping } from './record-mapping';

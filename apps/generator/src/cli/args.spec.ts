@@ -1,4 +1,11 @@
-import { parseArgs, parseDuration, parseRate, USAGE_EXIT_CODE } from './args';
+import {
+  parseArgs,
+  parseDuration,
+  parseFieldMap,
+  parseRate,
+  parseReplaySpeed,
+  USAGE_EXIT_CODE,
+} from './args';
 
 describe(parseArgs.name, () => {
   it('parses a full run invocation', () => {
@@ -60,6 +67,80 @@ describe(parseArgs.name, () => {
     });
   });
 
+  it('parses a CSV replay: no count needed, no rate limit unless asked', () => {
+    const result = parseArgs([
+      'run',
+      '--source',
+      'csv',
+      '--file',
+      'events.csv',
+      '--type-column',
+      'kind',
+      '--replay-speed',
+      '10x',
+    ]);
+    expect(result).toMatchObject({
+      kind: 'run',
+      args: {
+        source: 'csv',
+        file: 'events.csv',
+        typeColumn: 'kind',
+        eventType: undefined,
+        replaySpeed: 10,
+        ratePerSec: Infinity,
+        count: undefined,
+      },
+    });
+  });
+
+  it('parses an HTTP poll with its mapping, plugins and plugin options', () => {
+    const result = parseArgs([
+      'run',
+      '--source',
+      'http-poll',
+      '--url',
+      'http://api.local/orders/?page=1',
+      '--event-type',
+      'purchase',
+      '--interval',
+      '30s',
+      '--json-path',
+      '$.data.orders',
+      '--map',
+      'user_id=customer.id,revenue=total',
+      '--map',
+      'order_id=id',
+      '--id-field',
+      'id',
+      '--plugin',
+      './my-source.js',
+      '--source-option',
+      'topic=a=b',
+      '--duration',
+      '1h',
+    ]);
+    expect(result).toMatchObject({
+      kind: 'run',
+      args: {
+        source: 'http-poll',
+        url: 'http://api.local/orders/?page=1',
+        eventType: 'purchase',
+        intervalMs: 30_000,
+        jsonPath: '$.data.orders',
+        fieldMap: [
+          { field: 'user_id', path: 'customer.id' },
+          { field: 'revenue', path: 'total' },
+          { field: 'order_id', path: 'id' },
+        ],
+        idField: 'id',
+        requestTimeoutMs: 10_000,
+        maxAttempts: 5,
+        plugins: ['./my-source.js'],
+        sourceOptions: { topic: 'a=b' },
+      },
+    });
+  });
+
   it('uses defaults: 1000/s, seed 42, target kafka', () => {
     const result = parseArgs(['run', '--duration', '60s', '--dry-run', '--no-progress']);
     expect(result).toMatchObject({
@@ -91,6 +172,9 @@ describe(parseArgs.name, () => {
     [['run', '--rate', '10/s'], /one of --count <n> or --duration <d> is required/],
     [['run', '--count', '1', '--registry', 'ftp://x'], /expected an http\(s\) URL/],
     [['walk'], /unknown command 'walk'/],
+    [['run', '--source', 'csv', '--replay-speed', 'fast'], /expected a speed such as 1x/],
+    [['run', '--source', 'http-poll', '--url', 'file:///x'], /expected an http\(s\) URL/],
+    [['run', '--source', 'http-poll', '--map', 'user_id'], /expected field=path, got "user_id"/],
   ])('rejects %j with exit code 2 and a message', (argv, message) => {
     const result = parseArgs(argv);
     expect(result.kind).toBe('exit');
@@ -116,6 +200,26 @@ describe(parseRate.name, () => {
     ['max', Infinity],
   ])('reads %s as %s events a second', (text, rate) => {
     expect(parseRate(text)).toBe(rate);
+  });
+});
+
+describe(parseReplaySpeed.name, () => {
+  it.each([
+    ['1x', 1],
+    ['0.5x', 0.5],
+    ['20', 20],
+    ['max', Infinity],
+  ])('reads %s as %s', (text, speed) => {
+    expect(parseReplaySpeed(text)).toBe(speed);
+  });
+});
+
+describe(parseFieldMap.name, () => {
+  it('appends to earlier mappings', () => {
+    expect(parseFieldMap('b=x.y', [{ field: 'a', path: 'z' }])).toEqual([
+      { field: 'a', path: 'z' },
+      { field: 'b', path: 'x.y' },
+    ]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import ms from 'ms';
+import type { FieldMapping } from '@platform/contracts';
 
 export type Target = 'kafka' | 'gateway';
 
@@ -11,6 +12,26 @@ export interface RunArgs {
   readonly ratePerSec: number;
   readonly count: number | undefined;
   readonly durationMs: number | undefined;
+  /** Where events come from: `synthetic`, `csv`, `http-poll`, or a plugin's source. */
+  readonly source: string;
+  /** Modules that register more sources (`--plugin`). */
+  readonly plugins: readonly string[];
+  /** `--source-option key=value`, for plugin sources. */
+  readonly sourceOptions: Readonly<Record<string, string>>;
+  /** `--source csv`: the file, the type (or the column naming it) and the pacing. */
+  readonly file: string | undefined;
+  readonly eventType: string | undefined;
+  readonly typeColumn: string | undefined;
+  /** Multiple of the original pace; `Infinity` is as fast as possible. */
+  readonly replaySpeed: number;
+  /** `--source http-poll`. */
+  readonly url: string | undefined;
+  readonly intervalMs: number;
+  readonly jsonPath: string;
+  readonly fieldMap: readonly FieldMapping[];
+  readonly idField: string;
+  readonly requestTimeoutMs: number;
+  readonly maxAttempts: number;
   readonly seed: number;
   readonly target: Target;
   readonly outOfOrder: number | undefined;
@@ -101,6 +122,52 @@ export function parseStartTime(value: string): number | 'now' {
   return n;
 }
 
+/** `1x`, `10x`, `0.5x` or a bare multiple; `max` for as fast as possible. */
+export function parseReplaySpeed(value: string): number {
+  const v = value.trim();
+  if (/^max$/i.test(v)) return Infinity;
+  const m = /^(\d+(?:\.\d+)?)x?$/i.exec(v);
+  const speed = m === null ? NaN : Number(m[1]);
+  if (!(speed > 0) || !Number.isFinite(speed)) {
+    throw new InvalidArgumentError('expected a speed such as 1x, 10x, 0.5x or max.');
+  }
+  return speed;
+}
+
+/** `field=path`, repeatable or comma-separated: `user_id=user.id,timestamp=created_at`. */
+export function parseFieldMap(
+  value: string,
+  previous: readonly FieldMapping[] = [],
+): FieldMapping[] {
+  const pairs = value.split(',').map((pair) => pair.trim());
+  return [
+    ...previous,
+    ...pairs.map((pair): FieldMapping => {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)=(\S+)$/.exec(pair);
+      if (m === null) throw new InvalidArgumentError(`expected field=path, got "${pair}".`);
+      return { field: m[1] as string, path: m[2] as string };
+    }),
+  ];
+}
+
+function parseSourceOption(
+  value: string,
+  previous: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError(`expected key=value, got "${value}".`);
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
+function collect(value: string, previous: readonly string[] = []): string[] {
+  return [...previous, value];
+}
+
+function parsePollUrl(value: string): string {
+  if (/^https?:$/.test(URL.parse(value)?.protocol ?? '')) return value;
+  throw new InvalidArgumentError('expected an http(s) URL.');
+}
+
 function parseUrl(value: string): string {
   try {
     const url = new URL(value);
@@ -114,9 +181,23 @@ function parseUrl(value: string): string {
 interface RawRunOptions {
   domain?: string;
   env?: string;
-  rate: number;
+  rate?: number;
   count?: number;
   duration?: number;
+  source: string;
+  plugin?: string[];
+  sourceOption?: Record<string, string>;
+  file?: string;
+  eventType?: string;
+  typeColumn?: string;
+  replaySpeed: number;
+  url?: string;
+  interval: number;
+  jsonPath: string;
+  map?: FieldMapping[];
+  idField: string;
+  requestTimeout: number;
+  maxAttempts: number;
   seed: number;
   target: Target;
   outOfOrder?: number;
@@ -144,7 +225,7 @@ export function buildProgram(
 ): Command {
   const program = new Command('generator')
     .description(
-      'Synthetic, seeded event sessions from a domain model, to Kafka, the gateway or stdout',
+      'Events from a source (synthetic sessions, a CSV replay, an HTTP API) to Kafka, the gateway or stdout',
     )
     .configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr })
     .exitOverride()
@@ -152,7 +233,7 @@ export function buildProgram(
 
   program
     .command('run')
-    .description('Generate events at a rate, for a count or a duration')
+    .description('Send events from a source, at a rate, for a count or a duration')
     .option(
       '--domain <name>',
       'domain of config/domains/<name>.yaml (default: DOMAIN, then platform.yaml)',
@@ -161,11 +242,62 @@ export function buildProgram(
       '--env <name>',
       'environment of config/environments/<name>.yaml (default: ENVIRONMENT, then platform.yaml)',
     )
-    .option('--rate <rate>', 'events per second: 5000/s, 300/m, or max', parseRate, 1000)
+    .option(
+      '--rate <rate>',
+      'events per second: 5000/s, 300/m, or max (default 1000/s synthetic, max otherwise)',
+      parseRate,
+    )
     .addOption(
       new Option('--count <n>', 'number of events').argParser(parseCount).conflicts('duration'),
     )
     .option('--duration <d>', 'run for this long: 60s, 5m', parseDuration)
+    .option('--source <name>', 'where events come from: synthetic, csv, http-poll', 'synthetic')
+    .option('--plugin <module>', 'load more sources from a module (repeatable)', collect)
+    .option(
+      '--source-option <key=value>',
+      'an option of a plugin source (repeatable)',
+      parseSourceOption,
+    )
+    .option('--file <path>', 'CSV file with a header row (--source csv)')
+    .option('--event-type <type>', 'event type of every record (csv, http-poll)')
+    .option(
+      '--type-column <column>',
+      "CSV column naming each row's event type (default event_type; csv without --event-type)",
+    )
+    .addOption(
+      new Option('--replay-speed <speed>', 'csv pacing by timestamps: 1x original, 10x, 0.5x, max')
+        .argParser(parseReplaySpeed)
+        .default(1, '1x'),
+    )
+    .option('--url <url>', 'JSON API to poll (--source http-poll)', parsePollUrl)
+    .addOption(
+      new Option('--interval <d>', 'time between polls (http-poll)')
+        .argParser(parseDuration)
+        .default(5_000, '5s'),
+    )
+    .addOption(
+      new Option(
+        '--json-path <path>',
+        'where the array of records is in the answer: data.items',
+      ).default('', 'the whole answer'),
+    )
+    .option(
+      '--map <field=path>',
+      'event field from a record path, repeatable or comma-separated (http-poll)',
+      parseFieldMap,
+    )
+    .option('--id-field <path>', 'record id, to skip records seen in earlier polls', 'id')
+    .addOption(
+      new Option('--request-timeout <d>', 'timeout of one poll request (http-poll)')
+        .argParser(parseDuration)
+        .default(10_000, '10s'),
+    )
+    .option(
+      '--max-attempts <n>',
+      'tries per poll on 5xx, 429, timeouts, network errors',
+      parseCount,
+      5,
+    )
     .option('--seed <n>', 'PRNG seed: the same seed gives the same events', parseSeed, 42)
     .addOption(
       new Option('--target <target>', 'where events go')
@@ -222,7 +354,7 @@ export function buildProgram(
     .option('--dry-run', 'print events as JSON lines to stdout; no Kafka')
     .option('--no-progress', 'no progress bar or progress lines')
     .action((raw: RawRunOptions, command: Command) => {
-      if (raw.count === undefined && raw.duration === undefined) {
+      if (raw.source === 'synthetic' && raw.count === undefined && raw.duration === undefined) {
         command.error('error: one of --count <n> or --duration <d> is required', {
           exitCode: USAGE_EXIT_CODE,
           code: 'generator.missingBound',
@@ -246,9 +378,24 @@ export function buildProgram(
       onRun({
         domain: raw.domain,
         env: raw.env,
-        ratePerSec: raw.rate,
+        // A replay or a poll is paced by its source; synthetic sessions by a rate.
+        ratePerSec: raw.rate ?? (raw.source === 'synthetic' ? 1000 : Infinity),
         count: raw.count,
         durationMs: raw.duration,
+        source: raw.source,
+        plugins: raw.plugin ?? [],
+        sourceOptions: raw.sourceOption ?? {},
+        file: raw.file,
+        eventType: raw.eventType,
+        typeColumn: raw.typeColumn,
+        replaySpeed: raw.replaySpeed,
+        url: raw.url,
+        intervalMs: raw.interval,
+        jsonPath: raw.jsonPath,
+        fieldMap: raw.map ?? [],
+        idField: raw.idField,
+        requestTimeoutMs: raw.requestTimeout,
+        maxAttempts: raw.maxAttempts,
         seed: raw.seed,
         target: raw.target,
         outOfOrder: raw.outOfOrder,

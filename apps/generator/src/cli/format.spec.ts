@@ -111,4 +111,21 @@ describe(formatSummary.name, () => {
       /^FAILED: 1,990 sent, 10 errors[\s\S]*first error: broker down$/,
     );
   });
+
+  it('counts records a source rejected as errors and names the source', () => {
+    const replay = toSummaryJson(result, {
+      source: 'csv',
+      rejected: 3,
+      target: 'dry-run',
+      domain: 'ecommerce',
+      environment: 'dev',
+      seed: 7,
+    });
+    expect(replay).toMatchObject({ ok: false, source: 'csv', errors: 3, rejected: 3 });
+    const text = formatSummary(replay);
+    expect(text).toMatch(
+      /^FAILED: 2,000 sent, 3 errors, .* from csv to dry-run \[ecommerce\/dev\]\n/,
+    );
+    expect(text).toContain('  rejected                   3 (reasons above)');
+  });
 });

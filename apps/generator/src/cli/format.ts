@@ -71,13 +71,18 @@ export class RateMeter {
 
 export interface SummaryJson {
   readonly ok: boolean;
+  /** Where the events came from: `synthetic`, `csv`, `http-poll`, a plugin's source. */
+  readonly source: string;
   readonly target: string;
   readonly domain: string;
   readonly environment: string;
   readonly seed: number;
   readonly generated: number;
   readonly sent: number;
+  /** Events not acknowledged plus records the source rejected. */
   readonly errors: number;
+  /** Records the source read but could not turn into contract events (each reported on stderr). */
+  readonly rejected: number;
   readonly elapsedMs: number;
   readonly ratePerSec: number;
   readonly stoppedBy: string;
@@ -95,6 +100,10 @@ export interface SummaryJson {
 export function toSummaryJson(
   result: GenerationResult,
   run: {
+    /** Default `synthetic`. */
+    readonly source?: string;
+    /** Records the source rejected; they count as errors. Default 0. */
+    readonly rejected?: number;
     readonly target: string;
     readonly domain: string;
     readonly environment: string;
@@ -103,15 +112,18 @@ export function toSummaryJson(
   },
 ): SummaryJson {
   const { summary } = result;
+  const rejected = run.rejected ?? 0;
   return {
-    ok: result.errors === 0 && result.firstError === undefined,
+    ok: result.errors === 0 && result.firstError === undefined && rejected === 0,
+    source: run.source ?? 'synthetic',
     target: run.target,
     domain: run.domain,
     environment: run.environment,
     seed: run.seed,
     generated: result.generated,
     sent: result.sent,
-    errors: result.errors,
+    errors: result.errors + rejected,
+    rejected,
     elapsedMs: Math.round(result.elapsedMs),
     ratePerSec: result.elapsedMs > 0 ? Math.round((result.sent * 1000) / result.elapsedMs) : 0,
     stoppedBy: result.stoppedBy,
@@ -133,7 +145,10 @@ export function formatSummary(s: SummaryJson): string {
   const lines = [
     `${s.ok ? 'Done' : 'FAILED'}: ${int.format(s.sent)} sent, ${int.format(s.errors)} errors, ` +
       `${int.format(s.generated)} generated in ${(s.elapsedMs / 1000).toFixed(1)}s ` +
-      `(${int.format(s.ratePerSec)} ev/s) to ${s.target} [${s.domain}/${s.environment}, seed ${s.seed}]`,
+      `(${int.format(s.ratePerSec)} ev/s) ` +
+      (s.source === 'synthetic'
+        ? `to ${s.target} [${s.domain}/${s.environment}, seed ${s.seed}]`
+        : `from ${s.source} to ${s.target} [${s.domain}/${s.environment}]`),
     ...types.map(([type, n]) => `  ${type.padEnd(pad)} ${int.format(n).padStart(12)}`),
   ];
   const late =
@@ -147,6 +162,11 @@ export function formatSummary(s: SummaryJson): string {
   if (s.firstTimestamp !== null && s.lastTimestamp !== null) {
     lines.push(
       `  event time ${new Date(s.firstTimestamp).toISOString()} .. ${new Date(s.lastTimestamp).toISOString()}`,
+    );
+  }
+  if (s.rejected > 0) {
+    lines.push(
+      `  ${'rejected'.padEnd(pad)} ${int.format(s.rejected).padStart(12)} (reasons above)`,
     );
   }
   if (s.error !== null) lines.push(`  first error: ${s.error}`);

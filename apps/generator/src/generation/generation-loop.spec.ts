@@ -53,6 +53,49 @@ class FakeSink implements EventSink {
 }
 
 describe(runGeneration.name, () => {
+  it('awaits an asynchronous source, stops at the count, and ends the run when the source fails', async () => {
+    async function* views(failAfter: number): AsyncGenerator<{
+      eventType: string;
+      event: Record<string, string | number>;
+    }> {
+      for (let i = 1; ; i++) {
+        if (i > failAfter) throw new Error('the file went away');
+        yield {
+          eventType: 'page_view',
+          event: { event_id: `e${i}`, timestamp: i, user_id: 'u', page: '/' },
+        };
+      }
+    }
+    const sink = new FakeSink();
+    const counted = await runGeneration({
+      source: views(Infinity),
+      count: 5,
+      sink,
+      model,
+      clock: fakeClock(),
+    });
+    expect(counted).toMatchObject({
+      generated: 5,
+      sent: 5,
+      stoppedBy: 'count',
+      firstError: undefined,
+    });
+    expect(sink.received[0]).toMatchObject({ delivery: 'in_order', delayMs: 0 });
+
+    const failed = await runGeneration({
+      source: views(3),
+      sink: new FakeSink(),
+      model,
+      clock: fakeClock(),
+    });
+    expect(failed).toMatchObject({
+      generated: 3,
+      sent: 3,
+      errors: 0,
+      firstError: 'the file went away',
+    });
+  });
+
   it('sends every event of a finite source and summarises what was acknowledged', async () => {
     const stream = new SyntheticGenerator(model, { seed: 1 }).stream({ count: 1_234 });
     const sink = new FakeSink();

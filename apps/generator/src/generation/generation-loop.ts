@@ -3,6 +3,10 @@ import { SummaryBuilder, type StreamedEvent, type Summary } from '@platform/synt
 import type { EventSink } from './event-sink';
 import { TokenBucket } from './token-bucket';
 
+/** An event to send; `delivery` defaults to in order. */
+export type LoopEvent = Omit<StreamedEvent, 'delivery' | 'delayMs'> &
+  Partial<Pick<StreamedEvent, 'delivery' | 'delayMs'>>;
+
 export interface Clock {
   /** Milliseconds, monotonic enough for rates (performance.now in production). */
   now(): number;
@@ -22,6 +26,12 @@ export interface Progress {
   readonly elapsedMs: number;
 }
 
+/** A function, so the check is not narrowed away by an earlier one in the same loop turn. */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** `count`: the source ended (a count was reached, a file was read to its end). */
 export type StopReason = 'count' | 'duration' | 'signal';
 
 export interface GenerationResult extends Progress {
@@ -33,11 +43,14 @@ export interface GenerationResult extends Progress {
 }
 
 export interface GenerationOptions {
-  readonly source: Iterator<StreamedEvent>;
+  /** A synchronous iterator is pulled without a promise per event (the synthetic source). */
+  readonly source: Iterator<LoopEvent> | AsyncIterator<LoopEvent>;
   readonly sink: EventSink;
   readonly model: DomainModel;
   /** Events per second; undefined runs as fast as the sink allows. */
   readonly ratePerSec?: number;
+  /** Stop after this many events; otherwise when the source ends. */
+  readonly count?: number;
   /** Stop after this long (ms); otherwise when the source ends. */
   readonly durationMs?: number;
   readonly clock?: Clock;
@@ -104,13 +117,36 @@ export async function runGeneration(options: GenerationOptions): Promise<Generat
       if (waitMs > 0) await clock.sleep(waitMs);
     }
     let ended = false;
-    for (let i = 0; i < chunk; i++) {
-      const next = options.source.next();
+    let waitedLong = false;
+    for (let i = 0; i < chunk && !waitedLong; i++) {
+      if (generated === options.count) {
+        ended = true;
+        break;
+      }
+      let next: IteratorResult<LoopEvent>;
+      try {
+        const pulled = options.source.next();
+        if (pulled instanceof Promise) {
+          next = await pulled;
+          // A source that waits (a paced replay, a poll) still gets progress reported on time.
+          waitedLong = bucket === undefined && clock.now() - lastProgress >= every;
+        } else {
+          next = pulled;
+        }
+      } catch (error) {
+        // A failing source ends the run; what was sent is still flushed and counted.
+        firstError ??= error instanceof Error ? error.message : String(error);
+        ended = true;
+        break;
+      }
       if (next.done === true) {
         ended = true;
         break;
       }
-      const item = next.value;
+      const item: StreamedEvent =
+        next.value.delivery === undefined
+          ? { ...next.value, delivery: 'in_order', delayMs: 0 }
+          : (next.value as StreamedEvent);
       generated++;
       inFlight++;
       options.sink.send(item).then(
@@ -133,7 +169,13 @@ export async function runGeneration(options: GenerationOptions): Promise<Generat
       lastProgress = now;
       options.onProgress(progress());
     }
-    if (ended) break;
+    if (ended) {
+      // A source that waits (a replay, a poll) ends when told to stop: say why.
+      if (isAborted(options.signal)) stoppedBy = 'signal';
+      else if (options.durationMs !== undefined && clock.now() - start >= options.durationMs)
+        stoppedBy = 'duration';
+      break;
+    }
   }
 
   try {

@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventFromJsonRecord, valueAtPath } from '@platform/contracts';
+import { backoffDelay } from '@platform/messaging';
+import {
+  SourceOptionError,
+  type EventSource,
+  type SourceContext,
+  type SourceEvent,
+  type SourcePlugin,
+} from './event-source';
+
+export type PollAnswer =
+  | { readonly kind: 'records'; readonly records: readonly unknown[] }
+  | { readonly kind: 'retry'; readonly reason: string }
+  | { readonly kind: 'fail'; readonly reason: string };
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(flat.length > 60 ? `${flat.slice(0, 57)}...` : flat);
+}
+
+/**
+ * Pure: what one HTTP answer means. 5xx and 429 are worth retrying; other non-2xx answers, a
+ * body that is not JSON, and a path that does not lead to an array are not.
+ */
+export function readPollAnswer(status: number, body: string, jsonPath: string): PollAnswer {
+  if (status >= 500 || status === 429) return { kind: 'retry', reason: `HTTP ${status}` };
+  if (status < 200 || status >= 300) {
+    return { kind: 'fail', reason: `HTTP ${status}: ${excerpt(body)}` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { kind: 'fail', reason: `the answer is not JSON: ${excerpt(body)}` };
+  }
+  const records = valueAtPath(parsed, jsonPath);
+  if (!Array.isArray(records)) {
+    const found = records === undefined ? 'nothing' : records === null ? 'null' : typeof records;
+    return {
+      kind: 'fail',
+      reason: `expected an array of records at ${jsonPath === '' ? 'the top level' : jsonPath}, found ${found}`,
+    };
+  }
+  return { kind: 'records', records };
+}
+
+/** Ids already sent, so a record that a later poll returns again is skipped. Oldest forgotten first. */
+export class SeenIds {
+  private readonly ids = new Set<string>();
+
+  constructor(private readonly capacity = 1_000_000) {}
+
+  /** True the first time an id is offered. */
+  add(id: string): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) {
+      const oldest = this.ids.values().next();
+      if (oldest.done !== true) this.ids.delete(oldest.value);
+    }
+    return true;
+  }
+}
+
+/** A UUID-shaped id derived from the URL and the record's id: polling again after a restart yields the same `event_id`, which the gateway deduplicates. */
+export function eventIdFor(url: string, recordId: string): string {
+  const h = createHash('sha1').update(`${url}\n${recordId}`).digest('hex');
+  const variant = ((parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * Polls a JSON API: every `--interval`, GET `--url`, take the array at `--json-path`, map each
+ * record to an event of `--event-type` (`--map field=path`, else same-named keys), and send
+ * records whose `--id-field` was not seen before. Timeouts, 5xx, 429 and network errors are
+ * retried with backoff up to `--max-attempts`; then, or on any other bad answer, the run fails.
+ */
+export const httpPollSource: SourcePlugin = {
+  name: 'http-poll',
+  description: 'polls a JSON HTTP API for new records',
+  open(context: SourceContext): EventSource {
+    const { args, contracts } = context;
+    const url = args.url;
+    if (url === undefined) throw new SourceOptionError('--source http-poll needs --url <url>');
+    const eventType = args.eventType;
+    if (eventType === undefined || !contracts.has(eventType)) {
+      throw new SourceOptionError(
+        `--source http-poll needs --event-type <type>, one of ${contracts.eventTypes.join(', ')}`,
+      );
+    }
+    const fields = contracts.fieldsOf(eventType);
+    const unknown = args.fieldMap.filter((m) => fields?.has(m.field) !== true);
+    if (unknown.length > 0) {
+      throw new SourceOptionError(
+        `--map names fields that ${eventType} does not have: ${unknown.map((m) => m.field).join(', ')}`,
+      );
+    }
+    const mapping = args.fieldMap.length > 0 ? args.fieldMap : undefined;
+    const { signal } = context;
+
+    async function fetchRecords(poll: number): Promise<readonly unknown[] | undefined> {
+      for (let attempt = 1; ; attempt++) {
+        let answer: PollAnswer;
+        // One controller per request, held here: AbortSignal.any over AbortSignal.timeout can
+        // lose the timer to garbage collection on Node 20 and then never time out.
+        const request = new AbortController();
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          request.abort();
+        }, args.requestTimeoutMs);
+        const stop = (): void => request.abort();
+        signal.addEventListener('abort', stop, { once: true });
+        try {
+          const response = await fetch(url as string, {
+            headers: { accept: 'application/json' },
+            signal: request.signal,
+          });
+          answer = readPollAnswer(response.status, await response.text(), args.jsonPath);
+        } catch (error) {
+          if (signal.aborted) return undefined;
+          const reason = timedOut
+            ? `no answer within ${args.requestTimeoutMs} ms`
+            : error instanceof Error
+              ? ((error.cause as Error | undefined)?.message ?? error.message)
+              : String(error);
+          answer = { kind: 'retry', reason };
+        } finally {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', stop);
+        }
+        if (answer.kind === 'records') return answer.records;
+        if (answer.kind === 'fail') throw new Error(`GET ${url} (poll ${poll}): ${answer.reason}`);
+        if (attempt >= args.maxAttempts) {
+          throw new Error(
+            `GET ${url} (poll ${poll}) failed ${attempt} times, last: ${answer.reason}`,
+          );
+        }
+        try {
+          await sleep(backoffDelay(attempt), undefined, { signal });
+        } catch {
+          return undefined;
+        }
+      }
+    }
+
+    async function* polls(): AsyncGenerator<SourceEvent> {
+      const seen = new SeenIds();
+      for (let poll = 1; !signal.aborted; poll++) {
+        const records = await fetchRecords(poll);
+        if (records === undefined) return;
+        for (const [index, record] of records.entries()) {
+          const rawId = valueAtPath(record, args.idField);
+          const at = `poll ${poll} record ${index + 1}`;
+          if (typeof rawId !== 'string' && typeof rawId !== 'number') {
+            context.reject({
+              at,
+              failures: [
+                { field: args.idField, reason: 'no id: cannot tell a new record from a seen one' },
+              ],
+            });
+            continue;
+          }
+          const id = String(rawId);
+          if (!seen.add(id)) continue;
+          const result = eventFromJsonRecord(
+            contracts,
+            eventType as string,
+            record,
+            { now: context.wallClock, newId: () => eventIdFor(url as string, id) },
+            mapping,
+          );
+          if (!result.ok) {
+            context.reject({ at: `${at} (id ${id})`, failures: result.failures });
+            continue;
+          }
+          yield { eventType: eventType as string, event: result.event };
+        }
+        try {
+          await sleep(args.intervalMs, undefined, { signal });
+        } catch {
+          return;
+        }
+      }
+    }
+
+    return {
+      name: this.name,
+      description: `${url} every ${args.intervalMs / 1000}s as ${eventType}`,
+      [Symbol.asyncIterator]: polls,
+    };
+  },
+};
