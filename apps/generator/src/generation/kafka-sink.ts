@@ -1,6 +1,7 @@
 import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
 import {
+  compressionCodec,
   createKafka,
   EventProducer,
   silentSink,
@@ -70,6 +71,7 @@ export class KafkaSink implements EventSink {
       prefixes: config.topics,
       registry,
       clientId: options.clientId ?? 'generator',
+      compression: compressionCodec(config.kafka),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     });
     await producer.start();

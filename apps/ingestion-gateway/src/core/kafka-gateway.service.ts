@@ -7,7 +7,13 @@ import {
 } from '@nestjs/common';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
-import { DeadLetterPublisher, EventProducer, TopicAdmin, type Kafka } from '@platform/messaging';
+import {
+  compressionCodec,
+  DeadLetterPublisher,
+  EventProducer,
+  TopicAdmin,
+  type Kafka,
+} from '@platform/messaging';
 import {
   injectTraceContext,
   kafkaIndicator,
@@ -45,6 +51,7 @@ export class KafkaGatewayService implements OnModuleInit, OnApplicationShutdown 
       prefixes: config.topics,
       registry: this.registry,
       clientId: GATEWAY_SERVICE,
+      compression: compressionCodec(config.kafka),
       headersHook: (headers) => {
         injectTraceContext(headers);
       },

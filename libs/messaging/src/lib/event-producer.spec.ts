@@ -1,6 +1,6 @@
 import { DEFAULT_TOPIC_PREFIXES, validateDomainModel, type DomainModel } from '@platform/contracts';
 import { AvroSerde } from '@platform/schema-registry';
-import type { Producer, ProducerBatch } from 'kafkajs';
+import { CompressionTypes, type Producer, type ProducerBatch } from 'kafkajs';
 import {
   EventProducer,
   InvalidEventError,
@@ -98,6 +98,15 @@ describe(EventProducer.name, () => {
     expect(fake.kafka.producer).toHaveBeenCalledWith(
       expect.objectContaining({ idempotent: true, maxInFlightRequests: 1 }),
     );
+  });
+
+  it('compresses record batches with the configured codec, and not at all by default', async () => {
+    const plain = await started();
+    await plain.producer.send('purchase', purchase(1));
+    expect((plain.fake.sent[0] as ProducerBatch).compression).toBe(CompressionTypes.None);
+    const gzip = await started({ compression: CompressionTypes.GZIP });
+    await gzip.producer.send('purchase', purchase(1));
+    expect((gzip.fake.sent[0] as ProducerBatch).compression).toBe(CompressionTypes.GZIP);
   });
 
   it('registers every event type schema under <topic>-value on start', async () => {

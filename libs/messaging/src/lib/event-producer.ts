@@ -17,7 +17,7 @@ import {
   type SchemaLookup,
   type SerdeIssue,
 } from '@platform/schema-registry';
-import type { Kafka, Message, Producer } from 'kafkajs';
+import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { kafkaHealth, type KafkaHealth } from './kafka-health';
 import { MessagingError, toMessagingError } from './messaging.error';
 import { SendBuffer, type TopicBatches } from './send-buffer';
@@ -54,6 +54,8 @@ export interface EventProducerOptions {
   readonly maxBatchSize?: number;
   /** Default 30 s: how long `close()` waits for pending sends. */
   readonly closeTimeoutMs?: number;
+  /** Record-batch compression: pass `compressionCodec(config.kafka)`. Default none. */
+  readonly compression?: CompressionTypes;
 }
 
 export interface ProducerStats {
@@ -342,7 +344,11 @@ export class EventProducer {
       topic,
       messages: out.map((o) => o.message),
     }));
-    await this.producer.sendBatch({ topicMessages, acks: -1 });
+    await this.producer.sendBatch({
+      topicMessages,
+      acks: -1,
+      compression: this.options.compression ?? CompressionTypes.None,
+    });
   }
 
   private settled(batches: TopicBatches<Outgoing>, error: MessagingError | undefined): void {
