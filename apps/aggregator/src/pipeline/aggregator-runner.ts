@@ -22,6 +22,7 @@ import {
 } from '@platform/contracts';
 import type { PlatformConfig } from '@platform/config';
 import {
+  compressionCodec,
   createIdempotentProducer,
   createKafka,
   createTransactionalProducer,
@@ -949,19 +950,20 @@ export class AggregatorRunner {
           };
     const started = process.hrtime.bigint();
     let ok = false;
+    const compression = compressionCodec(this.options.config.kafka);
     try {
       if (this.options.settings.transactions) {
         const producer = task.producer;
         if (producer === null) throw new Error(`${task.topic}[${task.partition}] has no producer`);
         await withTransaction(producer, async (tx) => {
-          for (const topicMessages of requests) await tx.sendBatch({ topicMessages });
+          for (const topicMessages of requests) await tx.sendBatch({ topicMessages, compression });
           if (offsets !== null) {
             await tx.sendOffsets({ consumerGroupId: this.appId, topics: [offsets] });
           }
         });
       } else {
         for (const topicMessages of requests) {
-          await this.requirePlain().sendBatch({ topicMessages, acks: -1 });
+          await this.requirePlain().sendBatch({ topicMessages, acks: -1, compression });
         }
         if (offsets !== null) {
           await this.consumer?.commitOffsets([
