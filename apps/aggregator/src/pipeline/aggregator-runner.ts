@@ -705,21 +705,9 @@ export class AggregatorRunner {
     const source = String(task.partition);
     let maxTime: number | null = null;
     for (const m of messages) {
-      if (m.value === null) {
-        this.deadLetter(outbox, task, m, 'null value');
-        continue;
-      }
-      let event: unknown;
-      try {
-        event = await this.serde.decode(m.value);
-      } catch (error) {
-        this.deadLetter(outbox, task, m, `undecodable: ${message(error)}`);
-        continue;
-      }
-      if (!isRecordValue(event)) {
-        this.deadLetter(outbox, task, m, 'not a record');
-        continue;
-      }
+      const decoded = await this.decodeOrDeadLetter(outbox, task, m);
+      if (decoded === null) continue;
+      const { event, value } = decoded;
       const t = event['timestamp'];
       if (typeof t === 'number' && Number.isFinite(t) && (maxTime === null || t > maxTime)) {
         maxTime = t;
@@ -728,7 +716,7 @@ export class AggregatorRunner {
         const key = repartitionKey(plan.spec, event);
         push(outbox, plan.repartitionTopic, {
           key,
-          value: m.value,
+          value,
           partition: partitionFor(key, plan.partitions),
           headers: { [HEADERS.kind]: 'event', [HEADERS.source]: source },
         });
@@ -782,26 +770,14 @@ export class AggregatorRunner {
         );
         continue;
       }
-      if (m.value === null) {
-        this.deadLetter(outbox, task, m, 'null value');
-        continue;
-      }
-      let event: unknown;
-      try {
-        event = await this.serde.decode(m.value);
-      } catch (error) {
-        this.deadLetter(outbox, task, m, `undecodable: ${message(error)}`);
-        continue;
-      }
-      if (!isRecordValue(event)) {
-        this.deadLetter(outbox, task, m, 'not a record');
-        continue;
-      }
+      const decoded = await this.decodeOrDeadLetter(outbox, task, m);
+      if (decoded === null) continue;
+      const { event, value } = decoded;
       const t = event['timestamp'];
       if (task.engine.watermark === Infinity) {
         // After a run-once flush the windows are final: anything new is late.
         late++;
-        this.lateEvent(outbox, task.plan, m.value, 'closed: the input ended (run-once)', Infinity);
+        this.lateEvent(outbox, task.plan, value, 'closed: the input ended (run-once)', Infinity);
         continue;
       }
       if (typeof t === 'number' && Number.isFinite(t)) {
@@ -810,7 +786,7 @@ export class AggregatorRunner {
         task.clock.observe(source, t);
         if (isLate(spec.window, t, w)) {
           late++;
-          this.lateEvent(outbox, task.plan, m.value, lateReason(spec, t, w), w);
+          this.lateEvent(outbox, task.plan, value, lateReason(spec, t, w), w);
           continue;
         }
       }
@@ -908,6 +884,30 @@ export class AggregatorRunner {
         [HEADERS.watermark]: String(w),
       },
     });
+  }
+
+  /** The event a record holds (and its bytes), or null once it went to the dead-letter topic. */
+  private async decodeOrDeadLetter(
+    outbox: Outbox,
+    task: Task,
+    m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders },
+  ): Promise<{ event: Readonly<Record<string, unknown>>; value: Buffer } | null> {
+    if (m.value === null) {
+      this.deadLetter(outbox, task, m, 'null value');
+      return null;
+    }
+    let event: unknown;
+    try {
+      event = await this.serde.decode(m.value);
+    } catch (error) {
+      this.deadLetter(outbox, task, m, `undecodable: ${message(error)}`);
+      return null;
+    }
+    if (!isRecordValue(event)) {
+      this.deadLetter(outbox, task, m, 'not a record');
+      return null;
+    }
+    return { event, value: m.value };
   }
 
   /** The platform's `dlq.*` headers (as DeadLetterPublisher writes them) plus our reason. */
