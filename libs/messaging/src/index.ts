@@ -35,7 +35,7 @@ export type {
   TopicDefaults,
   TopicDescription,
 } from './lib/topic-admin';
-export { ensureDomainTopics } from './lib/domain-topics';
+export { ensureDomainTopics, ensureTopicsExist, topicDefaults } from './lib/domain-topics';
 export type { DomainTopicsConfig } from './lib/domain-topics';
 export { kafkaHealth } from './lib/kafka-health';
 export type { KafkaHealth } from './lib/kafka-health';

@@ -28,6 +28,7 @@ import {
   createTransactionalProducer,
   deadLetterHeaders,
   TopicAdmin,
+  topicDefaults,
   withTransaction,
   type Admin,
   type Consumer,
@@ -334,10 +335,7 @@ export class AggregatorRunner {
     const admin = new TopicAdmin(this.kafka);
     await admin.connect();
     try {
-      const defaults = {
-        partitions: config.kafka.default_partitions,
-        replicationFactor: config.kafka.replication_factor,
-      };
+      const defaults = topicDefaults(config.kafka);
       const types = [...new Set(selected.map((a) => a.eventType))];
       const external: TopicSpec[] = [
         ...types.map((t) => ({

@@ -3,9 +3,9 @@ import { eventTopic } from '@platform/contracts';
 import {
   compressionCodec,
   createKafka,
+  ensureTopicsExist,
   EventProducer,
   silentSink,
-  TopicAdmin,
   type Kafka,
   type KafkaLogSink,
   type ProduceMetrics,
@@ -49,19 +49,11 @@ export class KafkaSink implements EventSink {
     const topics = Object.fromEntries(
       config.model.eventTypes.map((t) => [t.name, eventTopic(config.topics, t.name)]),
     );
-    const admin = new TopicAdmin(kafka);
-    await admin.connect();
-    try {
-      await admin.ensureTopics(
-        Object.values(topics).map((name) => ({ name, purpose: 'events', cleanupPolicy: 'delete' })),
-        {
-          partitions: config.kafka.default_partitions,
-          replicationFactor: config.kafka.replication_factor,
-        },
-      );
-    } finally {
-      await admin.disconnect();
-    }
+    await ensureTopicsExist(
+      kafka,
+      Object.values(topics).map((name) => ({ name, purpose: 'events', cleanupPolicy: 'delete' })),
+      config.kafka,
+    );
     const registry = new SchemaRegistryClient({
       url: options.registryUrl ?? config.schema_registry.url,
     });

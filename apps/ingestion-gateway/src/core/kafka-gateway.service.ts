@@ -10,8 +10,9 @@ import { eventTopic } from '@platform/contracts';
 import {
   compressionCodec,
   DeadLetterPublisher,
+  ensureTopicsExist,
   EventProducer,
-  TopicAdmin,
+  topicDefaults,
   type Kafka,
 } from '@platform/messaging';
 import {
@@ -64,32 +65,21 @@ export class KafkaGatewayService implements OnModuleInit, OnApplicationShutdown 
       kafka,
       service: GATEWAY_SERVICE,
       prefixes: config.topics,
-      topicDefaults: {
-        partitions: config.kafka.default_partitions,
-        replicationFactor: config.kafka.replication_factor,
-      },
+      topicDefaults: topicDefaults(config.kafka),
     });
   }
 
   async onModuleInit(): Promise<void> {
-    const admin = new TopicAdmin(this.kafka);
-    await admin.connect();
-    try {
-      const { created } = await admin.ensureTopics(
-        this.config.model.eventTypes.map((e) => ({
-          name: eventTopic(this.config.topics, e.name),
-          purpose: 'events' as const,
-          cleanupPolicy: 'delete' as const,
-        })),
-        {
-          partitions: this.config.kafka.default_partitions,
-          replicationFactor: this.config.kafka.replication_factor,
-        },
-      );
-      if (created.length > 0) this.logger.log({ event: 'topics_created', topics: created });
-    } finally {
-      await admin.disconnect();
-    }
+    const { created } = await ensureTopicsExist(
+      this.kafka,
+      this.config.model.eventTypes.map((e) => ({
+        name: eventTopic(this.config.topics, e.name),
+        purpose: 'events' as const,
+        cleanupPolicy: 'delete' as const,
+      })),
+      this.config.kafka,
+    );
+    if (created.length > 0) this.logger.log({ event: 'topics_created', topics: created });
     await this.producer.start();
     await this.deadLetters.start();
     this.readiness.register(kafkaIndicator(this.kafka));

@@ -10,8 +10,8 @@ import { eventTopic, subscriptionTopic } from '@platform/contracts';
 import {
   BatchConsumer,
   createIdempotentProducer,
+  ensureTopicsExist,
   MessagingError,
-  TopicAdmin,
   type DecodedRecord,
   type Producer,
 } from '@platform/messaging';
@@ -104,23 +104,17 @@ export class SubscriptionsService implements OnApplicationBootstrap, OnApplicati
   async create(spec: SubscriptionSpec, source: string | null): Promise<CreatedSubscription> {
     const id = randomBytes(10).toString('hex');
     const topic = subscriptionTopic(this.config.topics, id);
-    const admin = new TopicAdmin(this.kafka.kafka);
     try {
-      await admin.connect();
-      await admin.ensureTopics(
+      await ensureTopicsExist(
+        this.kafka.kafka,
         [{ name: topic, purpose: 'subscriptions', cleanupPolicy: 'delete' }],
-        {
-          partitions: this.config.kafka.default_partitions,
-          replicationFactor: this.config.kafka.replication_factor,
-        },
+        this.config.kafka,
       );
     } catch (e) {
       throw GatewayError.unavailable(
         `cannot create the subscription topic: ${e instanceof Error ? e.message : String(e)}`,
         2,
       );
-    } finally {
-      await admin.disconnect().catch(() => undefined);
     }
     const record = await this.database.subscriptions.create(
       id,

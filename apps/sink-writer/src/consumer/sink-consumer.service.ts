@@ -11,9 +11,9 @@ import type { TopicSpec } from '@platform/contracts';
 import {
   BatchAccumulator,
   BatchConsumer,
-  DeadLetterPublisher,
-  TopicAdmin,
   createKafka,
+  DeadLetterPublisher,
+  ensureTopicsExist,
   nestLoggerSink,
   type Admin,
   type DecodedRecord,
@@ -210,16 +210,7 @@ export class SinkConsumerService
       purpose: b.stream === 'events' ? 'events' : 'aggregates',
       cleanupPolicy: 'delete',
     }));
-    const admin = new TopicAdmin(this.kafka);
-    await admin.connect();
-    try {
-      await admin.ensureTopics(specs, {
-        partitions: this.config.kafka.default_partitions,
-        replicationFactor: this.config.kafka.replication_factor,
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    await ensureTopicsExist(this.kafka, specs, this.config.kafka);
   }
 
   private startLagMonitor(): void {

@@ -1,31 +1,52 @@
 import type { KafkaSettings } from '@platform/config';
-import { topicPlan, type DomainModel, type TopicPrefixes } from '@platform/contracts';
+import {
+  topicPlan,
+  type DomainModel,
+  type TopicPrefixes,
+  type TopicSpec,
+} from '@platform/contracts';
 import type { Kafka } from 'kafkajs';
-import { TopicAdmin, type EnsureTopicsResult } from './topic-admin';
+import { TopicAdmin, type EnsureTopicsResult, type TopicDefaults } from './topic-admin';
+
+type TopicSettings = Pick<KafkaSettings, 'default_partitions' | 'replication_factor'>;
 
 export interface DomainTopicsConfig {
   readonly model: DomainModel;
   readonly topics: TopicPrefixes;
-  readonly kafka: Pick<KafkaSettings, 'default_partitions' | 'replication_factor'>;
+  readonly kafka: TopicSettings;
+}
+
+/** Partitions and replication of a new topic, from `kafka.default_partitions` and `replication_factor`. */
+export function topicDefaults(settings: TopicSettings): TopicDefaults {
+  return {
+    partitions: settings.default_partitions,
+    replicationFactor: settings.replication_factor,
+  };
 }
 
 /**
- * Creates the domain's topics (events, aggregates, late events, dead letters) that are
- * missing, with the configured partitions and replication; existing topics are kept as
- * they are. The broker creates no topic itself, so producers call this first.
+ * Creates those of `specs` that are missing, with the configured partitions and replication,
+ * over one admin connection; existing topics are kept as they are. The broker creates no
+ * topic itself, so every writer calls this before producing.
  */
-export async function ensureDomainTopics(
-  kafka: Kafka,
-  config: DomainTopicsConfig,
+export async function ensureTopicsExist(
+  kafka: Pick<Kafka, 'admin'>,
+  specs: readonly TopicSpec[],
+  settings: TopicSettings,
 ): Promise<EnsureTopicsResult> {
   const admin = new TopicAdmin(kafka);
   await admin.connect();
   try {
-    return await admin.ensureTopics(topicPlan(config.model, config.topics), {
-      partitions: config.kafka.default_partitions,
-      replicationFactor: config.kafka.replication_factor,
-    });
+    return await admin.ensureTopics(specs, topicDefaults(settings));
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The domain's topics (events, aggregates, late events, dead letters): {@link ensureTopicsExist}. */
+export function ensureDomainTopics(
+  kafka: Pick<Kafka, 'admin'>,
+  config: DomainTopicsConfig,
+): Promise<EnsureTopicsResult> {
+  return ensureTopicsExist(kafka, topicPlan(config.model, config.topics), config.kafka);
 }

@@ -13,10 +13,10 @@ import {
   eventsTopic,
   intKafka,
   intKafkaSettings,
-  topicDefaults,
   uniqueName,
   within,
 } from '../testing/kafka-int.helpers';
+import { topicDefaults } from './domain-topics';
 import { BatchConsumer, type DecodedRecord } from './batch-consumer';
 import { DLQ_HEADERS, DeadLetterPublisher } from './dead-letter';
 import { EventProducer } from './event-producer';

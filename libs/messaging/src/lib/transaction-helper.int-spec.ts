@@ -5,10 +5,10 @@ import {
   eventsTopic,
   intKafka,
   intKafkaSettings,
-  topicDefaults,
   uniqueName,
   within,
 } from '../testing/kafka-int.helpers';
+import { topicDefaults } from './domain-topics';
 import { TopicAdmin } from './topic-admin';
 import { createTransactionalProducer, withTransaction } from './transaction';
 

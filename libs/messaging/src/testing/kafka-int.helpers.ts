@@ -21,16 +21,6 @@ export function intKafka(settings: KafkaSettings, clientId: string): Kafka {
   return createKafka(settings, { clientId, logLevel: 'error', logger: jsonLineSink() });
 }
 
-export function topicDefaults(settings: KafkaSettings): {
-  partitions: number;
-  replicationFactor: number;
-} {
-  return {
-    partitions: settings.default_partitions,
-    replicationFactor: settings.replication_factor,
-  };
-}
-
 export function eventsTopic(name: string, partitions?: number): TopicSpec {
   return {
     name,
