@@ -16,6 +16,7 @@ import {
 } from './kafka-logger';
 import type { KafkaSettings } from '@platform/config';
 import { MessagingError } from './messaging.error';
+import { installReadCommittedFilter } from './read-committed';
 
 /**
  * Client-wide retry policy: exponential backoff from 300 ms, doubling, capped at 30 s per
@@ -157,6 +158,7 @@ export function kafkaConfigOf(kafka: Kafka): KafkaConfig | undefined {
 
 /** A kafkajs client built from the `kafka` config section. */
 export function createKafka(settings: KafkaSettings, options: CreateKafkaOptions = {}): Kafka {
+  installReadCommittedFilter();
   const config = toKafkaConfig(settings, options);
   const kafka = new Kafka(config);
   configs.set(kafka, config);
