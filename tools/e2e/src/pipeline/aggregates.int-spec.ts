@@ -41,7 +41,7 @@ import {
  *  - clean: 200,000 seeded events, 5% of them out of order by up to 20 s (inside the smallest
  *    allowed lateness, 30 s), over the four aggregations of ecommerce.yaml;
  *  - crash: the same events, the aggregator killed with SIGKILL at 5 seeded random moments and
- *    started again each time;
+ *    started again each time, the sink-writer killed with it twice;
  *  - two instances: the same events, two aggregators sharing the partitions;
  *  - late data: 20,000 events (a smaller count: this run needs its own input, with one
  *    partition per topic so that the arrival order is the generator's, as the oracle assumes),
@@ -62,7 +62,8 @@ interface Run {
   readonly name: string;
   readonly env: NodeJS.ProcessEnv;
   readonly config: PlatformConfig;
-  readonly writer: ServiceProcess;
+  /** Replaced when the test kills it. */
+  writer: ServiceProcess;
 }
 
 /** mulberry32: the kill moments are random but the same on every run of the test. */
@@ -154,6 +155,21 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
     if (sent.code !== 0) throw new Error(`generator failed:\n${sent.stderr}`);
   }
 
+  /** The run's sink-writer, writing the aggregate topics to both sinks. */
+  function startWriter(name: string, env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
+    return startService({
+      entry: 'apps/sink-writer/src/main.ts',
+      env: {
+        ...env,
+        SINK_WRITER_STREAMS: 'aggregates',
+        SINK_WRITER_GROUP_ID: `${base}_${name}_sw`,
+        SINK_WRITER_MAX_WAIT_MS: '200',
+        // The smallest allowed: a killed writer's partitions move on sooner.
+        SINK_WRITER_SESSION_TIMEOUT_MS: '6000',
+      },
+    });
+  }
+
   /** Creates the run's topics, starts its sink-writer; the aggregator is started by the test. */
   async function startRun(
     name: string,
@@ -163,16 +179,7 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
     const env = { ...baseEnv(events, name), ...extraEnv, AGGREGATOR_APP_ID: `${base}_${name}_app` };
     const config = await load({ environment: 'test', env: { ...process.env, ...env } });
     await ensureDomainTopics(kafkaOf(config), config);
-    const writer = await startService({
-      entry: 'apps/sink-writer/src/main.ts',
-      env: {
-        ...env,
-        SINK_WRITER_STREAMS: 'aggregates',
-        SINK_WRITER_GROUP_ID: `${base}_${name}_sw`,
-        SINK_WRITER_MAX_WAIT_MS: '200',
-      },
-    });
-    const run = { name, env, config, writer };
+    const run = { name, env, config, writer: await startWriter(name, env) };
     runs.push(run);
     return run;
   }
@@ -309,7 +316,7 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
     }
   });
 
-  it('crash run: SIGKILL at 5 random moments, restarted each time, ends with the same tables', async () => {
+  it('crash run: SIGKILL at 5 random moments (twice with the sink-writer), restarted each time, ends with the same tables', async () => {
     const run = await startRun('crash', `${base}_ev`);
     const random = prng(SEED);
     // The first kill lands at a random moment of start-up (join, fencing, restore); the
@@ -329,7 +336,13 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
         exitedEarly: false,
         output: '',
       });
-      await child.crash();
+      if (kill % 2 === 0) {
+        await child.crash();
+        continue;
+      }
+      // Kills 1 and 3 take the sink-writer down at the same moment, in the middle of its writes.
+      await Promise.all([child.crash(), run.writer.crash()]);
+      run.writer = await startWriter(run.name, run.env);
     }
     const before = await consumedFraction(run);
     expect(before > 0.5 && before < 1).toBe(true);
