@@ -20,7 +20,6 @@ export interface GatewaySettings {
   readonly rateLimitBurst: number;
   /** A repeated event_id within this window is acknowledged, not produced again. */
   readonly idempotencyWindowMs: number;
-  readonly idempotencyMaxEntries: number;
   /** How long a request waits for Kafka's acknowledgement before answering 503. */
   readonly produceTimeoutMs: number;
   /** How long a write-key lookup is cached (a revocation takes effect within it). */
@@ -67,11 +66,6 @@ const VARIABLES = {
     key: 'idempotencyWindowMs',
     schema: int(0),
     default: String(10 * 60_000),
-  },
-  GATEWAY_IDEMPOTENCY_MAX_ENTRIES: {
-    key: 'idempotencyMaxEntries',
-    schema: int(1),
-    default: '1000000',
   },
   GATEWAY_PRODUCE_TIMEOUT_MS: { key: 'produceTimeoutMs', schema: int(100), default: '10000' },
   GATEWAY_KEY_CACHE_TTL_MS: { key: 'keyCacheTtlMs', schema: int(0), default: '5000' },

@@ -216,6 +216,35 @@ describe('ingestion gateway: events in', () => {
     expect(await countRecords(kafka, topic('page_view'))).toBe(before + 1);
   });
 
+  it('shares the window between gateway instances: a repeat is a duplicate wherever it lands', async () => {
+    const other = await startGateway(t);
+    try {
+      const sequential = { ...validEvent('page_view', 2), event_id: `dup-${randomUUID()}` };
+      const concurrent = { ...validEvent('page_view', 3), event_id: `dup-${randomUUID()}` };
+      const before = await countRecords(kafka, topic('page_view'));
+      const first = await http(`${gateway.url}/v1/events/page_view`, { key, body: sequential });
+      const repeat = await http(`${other.url}/v1/events/page_view`, { key, body: sequential });
+      // The same event at both instances at once: one produces it, the other waits for its outcome.
+      const both = await Promise.all(
+        [gateway, other].map((g) =>
+          http(`${g.url}/v1/events/page_view`, { key, body: concurrent }),
+        ),
+      );
+      expect([first.body, repeat.body]).toEqual([
+        { event_id: sequential.event_id, status: 'accepted' },
+        { event_id: sequential.event_id, status: 'duplicate' },
+      ]);
+      expect(both.map((r) => r.status)).toEqual([202, 202]);
+      expect(both.map((r) => (r.body as { status: string }).status).sort()).toEqual([
+        'accepted',
+        'duplicate',
+      ]);
+      expect(await countRecords(kafka, topic('page_view'))).toBe(before + 2);
+    } finally {
+      await other.close();
+    }
+  });
+
   describe('auth and limits', () => {
     it('answers 401 without a key and with an unknown key', async () => {
       const body = validEvent('page_view', 1);

@@ -7,6 +7,7 @@ import {
 } from '@platform/contracts';
 import { InvalidEventError, MessagingError } from '@platform/messaging';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { allows, type WriteKeyRecord } from '../auth/write-keys';
 import type { GatewaySettings } from '../config/gateway-settings';
@@ -15,7 +16,8 @@ import { KafkaGatewayService } from '../core/kafka-gateway.service';
 import { GATEWAY_SETTINGS } from '../core/tokens';
 import { GatewayError } from '../http/gateway.error';
 import { buildBadRow, type BadRow } from './bad-row';
-import { IdempotencyWindow } from './idempotency-window';
+import { GatewayDatabase } from '../persistence/gateway-database.service';
+import { idempotencyKey, type ClaimState } from './idempotency-store';
 
 export type EventStatus = 'accepted' | 'duplicate' | 'rejected' | 'failed';
 
@@ -59,6 +61,14 @@ type Outcome =
   | { readonly ok: true; readonly duplicate: boolean }
   | { readonly ok: false; readonly error: unknown };
 
+/** What the idempotency store decided for an event id of this request. */
+type Claim =
+  | { readonly state: 'claimed' | 'acked' }
+  | { readonly state: 'failed'; readonly error: unknown };
+
+/** How often a repeat polls for the outcome of the same event being produced elsewhere. */
+const PENDING_POLL_MS = 50;
+
 interface Prepared {
   readonly index: number;
   readonly type: string;
@@ -74,19 +84,23 @@ interface Prepared {
 @Injectable()
 export class EventsService {
   private readonly logger = new Logger(EventsService.name);
-  readonly idempotency: IdempotencyWindow;
 
   constructor(
     private readonly contracts: EventContracts,
     private readonly kafka: KafkaGatewayService,
     private readonly metrics: GatewayMetrics,
+    private readonly database: GatewayDatabase,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {
-    this.idempotency = new IdempotencyWindow({
-      windowMs: settings.idempotencyWindowMs,
-      maxEntries: settings.idempotencyMaxEntries,
-    });
-    setInterval(() => this.idempotency.sweep(), 30_000).unref();
+    if (settings.idempotencyWindowMs > 0) {
+      setInterval(() => {
+        this.database.idempotency
+          .sweep()
+          .catch((error: unknown) =>
+            this.logger.warn({ event: 'idempotency_sweep_failed', error: messageOf(error) }),
+          );
+      }, 60_000).unref();
+    }
   }
 
   /** One event of `type`: 202 after Kafka's ack, 400 with per-field reasons, 503 when Kafka is unavailable. */
@@ -148,10 +162,7 @@ export class EventsService {
           failures: failure,
         });
       }
-      throw GatewayError.unavailable(
-        `Kafka did not acknowledge the event within ${this.settings.produceTimeoutMs} ms; retry with the same event_id`,
-        2,
-      );
+      throw GatewayError.unavailable(this.retryReason(outcome?.error), 2);
     }
     return { event_id: eventId, status: outcome.duplicate ? 'duplicate' : 'accepted' };
   }
@@ -289,7 +300,7 @@ export class EventsService {
         failures: [
           {
             field: '$',
-            reason: `Kafka did not acknowledge the event within ${this.settings.produceTimeoutMs} ms; retry it with the same event_id`,
+            reason: this.retryReason(outcome?.error),
           },
         ],
       };
@@ -311,8 +322,10 @@ export class EventsService {
   }
 
   /**
-   * Produces each event unless its event_id was acknowledged (or is being produced) within
-   * the idempotency window; waits for every ack, bounded by the produce timeout.
+   * Produces each event unless its client-supplied event_id was acknowledged (or is being
+   * produced) within the idempotency window, by any gateway instance; waits for every ack,
+   * bounded by the produce timeout. The ids are marked acked before the answer, so a repeat
+   * the client sends after a 202 is a duplicate wherever it lands.
    */
   private async produceAll(
     events: readonly Prepared[],
@@ -321,40 +334,124 @@ export class EventsService {
   ): Promise<Outcome[]> {
     if (events.length === 0) return [];
     const headers = { received_at: receivedAt.toISOString(), source: key.source };
+    const idOf = (p: Prepared): string | null =>
+      p.clientEventId && this.settings.idempotencyWindowMs > 0
+        ? idempotencyKey(p.type, String(p.event['event_id']))
+        : null;
+    const owner = randomUUID();
     // One timer for the request, not one per event: every wait ends at the same deadline.
     const deadline = this.deadline();
-    const waits = events.map(async (p): Promise<Outcome> => {
-      const dedupKey = `${p.type}\u0000${String(p.event['event_id'])}`;
-      if (p.clientEventId) {
-        const seen = this.idempotency.check(dedupKey);
-        if (seen.state === 'acked') return this.duplicate(p.type);
-        if (seen.state === 'pending') {
-          const acked = await Promise.race([seen.outcome, deadline.expired]);
-          if (acked === true) return this.duplicate(p.type);
-          if (acked === 'timeout') return { ok: false, error: timeoutError() };
-          // The earlier produce failed: produce this one.
-        }
-      }
-      const send = this.kafka.producer.send(p.type, p.event, undefined, headers);
-      const acked = send.then(
-        () => true,
-        () => false,
-      );
-      if (p.clientEventId) this.idempotency.claim(dedupKey, acked);
-      try {
-        const result = await Promise.race([send.then(() => true), deadline.expired]);
-        if (result === 'timeout') return { ok: false, error: timeoutError() };
-        this.metrics.accepted.inc({ event_type: p.type });
-        return { ok: true, duplicate: false };
-      } catch (error) {
-        return { ok: false, error };
-      }
-    });
     try {
-      return await Promise.all(waits);
+      const claims = await this.claim(
+        events.flatMap((p) => idOf(p) ?? []),
+        owner,
+        deadline.expired,
+      );
+      // The first event of each claimed id in this request, and whether Kafka acked it.
+      const sends = new Map<string, { readonly index: number; readonly acked: Promise<boolean> }>();
+      const outcomes = await Promise.all(
+        events.map(async (p, index): Promise<Outcome> => {
+          const id = idOf(p);
+          const claim = id === null ? undefined : claims.get(id);
+          if (claim?.state === 'acked') return this.duplicate(p.type);
+          if (claim?.state === 'failed') return { ok: false, error: claim.error };
+          const earlier = id === null ? undefined : sends.get(id);
+          if (earlier !== undefined) {
+            // The same event twice in this request: the second follows the first.
+            const acked = await Promise.race([earlier.acked, deadline.expired]);
+            return acked === true ? this.duplicate(p.type) : { ok: false, error: timeoutError() };
+          }
+          const send = this.kafka.producer.send(p.type, p.event, undefined, headers);
+          if (id !== null) {
+            const acked = send.then(
+              () => true,
+              () => false,
+            );
+            sends.set(id, { index, acked });
+          }
+          try {
+            const result = await Promise.race([send.then(() => true), deadline.expired]);
+            if (result === 'timeout') return { ok: false, error: timeoutError() };
+            this.metrics.accepted.inc({ event_type: p.type });
+            return { ok: true, duplicate: false };
+          } catch (error) {
+            return { ok: false, error };
+          }
+        }),
+      );
+      await this.settleClaims(sends, outcomes, owner);
+      return outcomes;
     } finally {
       deadline.clear();
     }
+  }
+
+  /**
+   * Claims the ids; an id another request is producing is polled until that request acks
+   * or releases it, up to the deadline. A store that can't answer fails the events
+   * (retriable): producing them unchecked could produce a repeat twice.
+   */
+  private async claim(
+    ids: readonly string[],
+    owner: string,
+    expired: Promise<'timeout'>,
+  ): Promise<Map<string, Claim>> {
+    const out = new Map<string, Claim>();
+    let undecided = [...new Set(ids)];
+    while (undecided.length > 0) {
+      let states: Map<string, ClaimState>;
+      try {
+        states = await this.database.idempotency.claim(undecided, owner);
+      } catch (error) {
+        this.logger.warn({ event: 'idempotency_store_unavailable', error: messageOf(error) });
+        for (const id of undecided)
+          out.set(id, { state: 'failed', error: new IdempotencyUnavailableError() });
+        break;
+      }
+      undecided = undecided.filter((id) => {
+        const state = states.get(id) ?? 'pending';
+        if (state === 'pending') return true;
+        out.set(id, { state });
+        return false;
+      });
+      if (undecided.length === 0) break;
+      if ((await Promise.race([sleep(PENDING_POLL_MS), expired])) === 'timeout') {
+        for (const id of undecided) out.set(id, { state: 'failed', error: timeoutError() });
+        break;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Acks the claimed ids Kafka acknowledged in time (awaited: before the answer) and settles
+   * the others when their sends do (acked if they got through after all, else released).
+   * A store failure here is logged: the events are in Kafka, and the claim's lease bounds how
+   * long a repeat waits.
+   */
+  private async settleClaims(
+    sends: ReadonlyMap<string, { readonly index: number; readonly acked: Promise<boolean> }>,
+    outcomes: readonly Outcome[],
+    owner: string,
+  ): Promise<void> {
+    const store = this.database.idempotency;
+    const inTime: string[] = [];
+    for (const [id, { index, acked }] of sends) {
+      if (outcomes[index]?.ok === true) {
+        inTime.push(id);
+        continue;
+      }
+      void acked
+        .then((ok) => (ok ? store.ack([id], owner) : store.release([id], owner)))
+        .catch((error: unknown) =>
+          this.logger.warn({ event: 'idempotency_settle_failed', error: messageOf(error) }),
+        );
+    }
+    await store
+      .ack(inTime, owner)
+      .catch((error: unknown) =>
+        this.logger.warn({ event: 'idempotency_ack_failed', error: messageOf(error) }),
+      );
   }
 
   private duplicate(type: string): Outcome {
@@ -380,6 +477,13 @@ export class EventsService {
     }
   }
 
+  /** Why an event failed (retriable), for its answer. */
+  private retryReason(error: unknown): string {
+    return error instanceof IdempotencyUnavailableError
+      ? error.message
+      : `Kafka did not acknowledge the event within ${this.settings.produceTimeoutMs} ms; retry it with the same event_id`;
+  }
+
   /** The per-field reasons of a produce error that means "bad event" (not "Kafka down"). */
   private asRejection(error: unknown): FieldFailure[] | undefined {
     if (error instanceof InvalidEventError) {
@@ -388,6 +492,7 @@ export class EventsService {
     if (error instanceof MessagingError && error.code === 'UNKNOWN_EVENT_TYPE') {
       return [{ field: 'type', reason: error.message }];
     }
+    if (error instanceof IdempotencyUnavailableError) return undefined; // logged where it happened
     if (!(error instanceof MessagingError && error.code === 'PRODUCE_TIMEOUT')) {
       this.logger.warn({
         event: 'produce_failed',
@@ -431,6 +536,17 @@ export class EventsService {
       });
     }
   }
+}
+
+/** The idempotency store could not answer, so the event was not produced (retriable). */
+class IdempotencyUnavailableError extends Error {
+  constructor() {
+    super('the idempotency store (PostgreSQL) did not answer; retry it with the same event_id');
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function timeoutError(): MessagingError {

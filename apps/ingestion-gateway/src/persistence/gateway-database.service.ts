@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { WriteKeyStore } from '../auth/write-keys';
 import type { GatewaySettings } from '../config/gateway-settings';
 import { GATEWAY_DATABASE, GATEWAY_SETTINGS } from '../core/tokens';
+import { IdempotencyStore } from '../events/idempotency-store';
 import { SubscriptionStore } from '../subscriptions/subscription.store';
 
 /** The migrated DataSource (opened by the provider factory) and the stores over it. */
@@ -11,6 +12,7 @@ import { SubscriptionStore } from '../subscriptions/subscription.store';
 export class GatewayDatabase implements OnApplicationShutdown {
   readonly writeKeys: WriteKeyStore;
   readonly subscriptions: SubscriptionStore;
+  readonly idempotency: IdempotencyStore;
 
   constructor(
     @Inject(GATEWAY_DATABASE) readonly dataSource: DataSource,
@@ -19,6 +21,11 @@ export class GatewayDatabase implements OnApplicationShutdown {
   ) {
     this.writeKeys = new WriteKeyStore(dataSource, settings.dbSchema);
     this.subscriptions = new SubscriptionStore(dataSource, settings.dbSchema);
+    this.idempotency = new IdempotencyStore(dataSource, settings.dbSchema, {
+      windowMs: settings.idempotencyWindowMs,
+      // Past the produce timeout a send may still be retrying; a claim outlives it comfortably.
+      leaseMs: Math.max(60_000, 3 * settings.produceTimeoutMs),
+    });
     readiness.register(postgresIndicator((sql) => dataSource.query(sql)));
   }
 

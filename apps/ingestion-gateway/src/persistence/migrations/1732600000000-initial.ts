@@ -1,7 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 
-function schemaOf(queryRunner: QueryRunner): string {
+/** The schema the gateway's DataSource was opened with. */
+export function schemaOf(queryRunner: QueryRunner): string {
   return (
     (queryRunner.connection.options as PostgresConnectionOptions).schema ?? 'ingestion_gateway'
   );

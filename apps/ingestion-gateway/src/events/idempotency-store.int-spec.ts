@@ -1,0 +1,102 @@
+import { load } from '@platform/config';
+import { dropPgSchema, uniqueName } from '@platform/testing';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DataSource } from 'typeorm';
+import { openDatabase } from '../persistence/database';
+import { idempotencyKey, IdempotencyStore } from './idempotency-store';
+
+/** The shared idempotency window on the real PostgreSQL, migrated as the gateway does it. */
+describe('IdempotencyStore (PostgreSQL)', () => {
+  const schema = uniqueName('gw_idem');
+  let db: DataSource;
+  const store = (windowMs = 60_000, leaseMs = 60_000): IdempotencyStore =>
+    new IdempotencyStore(db, schema, { windowMs, leaseMs });
+  const ids = (n: number): string[] =>
+    Array.from({ length: n }, () => idempotencyKey('page_view', randomUUID()));
+  const states = async (s: IdempotencyStore, list: string[], owner: string): Promise<string[]> => {
+    const claimed = await s.claim(list, owner);
+    return list.map((id) => claimed.get(id) ?? 'missing');
+  };
+
+  beforeAll(async () => {
+    db = await openDatabase((await load({ environment: 'test' })).postgres, schema, 'gateway-test');
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+    await dropPgSchema(schema);
+  });
+
+  it('claims new ids once: a second owner finds them pending, then acked after the ack', async () => {
+    const s = store();
+    const [a, b] = [randomUUID(), randomUUID()];
+    const list = ids(3);
+    expect(await states(s, list, a)).toEqual(['claimed', 'claimed', 'claimed']);
+    expect(await states(s, list, b)).toEqual(['pending', 'pending', 'pending']);
+    await s.ack(list.slice(0, 2), a);
+    expect(await states(s, list, b)).toEqual(['acked', 'acked', 'pending']);
+  });
+
+  it('lets a retry claim what its owner released, and only the owner can ack or release', async () => {
+    const s = store();
+    const [a, b] = [randomUUID(), randomUUID()];
+    const list = ids(2);
+    await s.claim(list, a);
+    await s.release(list, b); // not b's: nothing happens
+    await s.ack(list, b);
+    expect(await states(s, list, b)).toEqual(['pending', 'pending']);
+    await s.release(list, a);
+    expect(await states(s, list, b)).toEqual(['claimed', 'claimed']);
+  });
+
+  it('never releases an acked id', async () => {
+    const s = store();
+    const a = randomUUID();
+    const list = ids(1);
+    await s.claim(list, a);
+    await s.ack(list, a);
+    await s.release(list, a);
+    expect(await states(s, list, randomUUID())).toEqual(['acked']);
+  });
+
+  it('hands over a claim whose lease ran out (its instance died), and an id whose window ended', async () => {
+    const s = store(300, 300);
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const [leased, acked] = [ids(1), ids(1)];
+    await s.claim([...leased, ...acked], a);
+    await s.ack(acked, a);
+    expect(await states(s, [...leased, ...acked], b)).toEqual(['pending', 'acked']);
+    await sleep(400);
+    expect(await states(s, [...leased, ...acked], c)).toEqual(['claimed', 'claimed']);
+  });
+
+  it('gives each id to exactly one of many concurrent claimers', async () => {
+    const s = store();
+    const list = ids(50);
+    const owners = Array.from({ length: 8 }, () => randomUUID());
+    // Overlapping, differently ordered sets: the sorted claim must neither deadlock nor double-claim.
+    const results = await Promise.all(
+      owners.map((owner, i) => s.claim(i % 2 === 0 ? list : [...list].reverse(), owner)),
+    );
+    for (const id of list) {
+      expect(results.filter((r) => r.get(id) === 'claimed')).toHaveLength(1);
+    }
+  });
+
+  it('sweeps the ids whose window ended and keeps the others', async () => {
+    const short = store(100, 100);
+    const long = store();
+    const a = randomUUID();
+    const [old, fresh] = [ids(3), ids(2)];
+    await short.claim(old, a);
+    await long.claim(fresh, a);
+    await sleep(200);
+    expect(await long.sweep()).toBeGreaterThanOrEqual(3);
+    const left = (await db.query(
+      `SELECT id FROM "${schema}".idempotency_keys WHERE id = ANY($1::text[])`,
+      [[...old, ...fresh]],
+    )) as { id: string }[];
+    expect(left.map((r) => r.id).sort()).toEqual([...fresh].sort());
+  });
+});
