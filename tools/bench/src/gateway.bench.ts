@@ -4,6 +4,9 @@
  * handler that produces the same events through the same Avro `EventProducer` (idempotent,
  * acks=all) and answers after the acks: the ceiling of any HTTP front of that producer.
  *
+ * Two more cases give every event a client `event_id`, new on every request: the gateway then
+ * checks and records them in its shared idempotency window (PostgreSQL); the bare handler does not.
+ *
  *   npx tsx tools/bench/src/gateway.bench.ts [--seconds 10] [--connections 16]
  */
 import { load } from '@platform/config';
@@ -33,7 +36,16 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
-const BATCHES = [1, 100] as const;
+/** Batch sizes; `clientIds`: every event carries an `event_id`, unique per request. */
+const CASES = [
+  { size: 1, clientIds: false, label: 'batch 1' },
+  { size: 100, clientIds: false, label: 'batch 100' },
+  { size: 1, clientIds: true, label: 'batch 1, client event_id' },
+  { size: 100, clientIds: true, label: 'batch 100, client event_id' },
+] as const;
+
+/** Replaced by wrk, per request, with an id unique across its threads. */
+const ID_PLACEHOLDER = '__EVENT_ID__';
 
 interface WrkResult {
   readonly requestsPerSec: number;
@@ -44,7 +56,10 @@ interface WrkResult {
 
 const UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000 };
 
-/** wrk with a POST script and `--latency`: rate, latency percentiles, non-2xx answers. */
+/**
+ * wrk with a POST script and `--latency`: rate, latency percentiles, non-2xx answers. A body
+ * holding {@link ID_PLACEHOLDER} gets a fresh id in it on every request.
+ */
 async function wrkPost(
   url: string,
   body: string,
@@ -58,6 +73,20 @@ async function wrkPost(
     ...Object.entries(headers).map(
       ([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`,
     ),
+    ...(body.includes(ID_PLACEHOLDER)
+      ? [
+          // Each wrk thread has its own Lua state: the thread number keeps ids apart.
+          `local run = ${JSON.stringify(randomUUID())}`,
+          'local threads = 0',
+          'function setup(thread) threads = threads + 1; thread:set("tid", threads) end',
+          'local n = 0',
+          'function request()',
+          '  n = n + 1',
+          `  local id = run .. "-" .. tid .. "-" .. n`,
+          `  return wrk.format(nil, nil, nil, (string.gsub(wrk.body, ${JSON.stringify(ID_PLACEHOLDER)}, id)))`,
+          'end',
+        ]
+      : []),
   ].join('\n');
   writeFileSync(script, lua);
   // Asynchronous: the bare handler answers from this very process while wrk runs.
@@ -130,13 +159,14 @@ async function startBareHandler(
   };
 }
 
-function batchBody(size: number): string {
+function batchBody(size: number, clientIds: boolean): string {
   const devices = ['desktop', 'mobile', 'tablet'];
   return JSON.stringify({
     events: Array.from({ length: size }, (_, i) => ({
       type: 'page_view',
       // Every field present, so the bare handler needs no contract to fill attributes in.
       event: {
+        ...(clientIds ? { event_id: `${ID_PLACEHOLDER}-${i}` } : {}),
         user_id: `user_${i % 97}`,
         page_url: `/products/${i}`,
         page_title: null,
@@ -195,8 +225,8 @@ async function main(): Promise<void> {
 
     const rows: Row[] = [];
     const context: Record<string, unknown> = { seconds, connections, wrkThreads: 2 };
-    for (const size of BATCHES) {
-      const body = batchBody(size);
+    for (const { size, clientIds, label } of CASES) {
+      const body = batchBody(size, clientIds);
       const json = { 'content-type': 'application/json' };
       const run = async (
         url: string,
@@ -212,32 +242,32 @@ async function main(): Promise<void> {
       await run(`${bare.url}/v1/events`, json, 2);
       const ours = await run(`${gateway.url}/v1/events`, { ...json, 'x-write-key': key }, seconds);
       const native = await run(`${bare.url}/v1/events`, json, seconds);
-      context[`batch${size}`] = { gateway: ours, bare: native };
-      const note = `batch ${size}, ${connections} connections`;
+      context[label] = { gateway: ours, bare: native };
+      const note = `${label}, ${connections} connections`;
       rows.push(
         {
-          measure: `requests/s, batch ${size}`,
+          measure: `requests/s, ${label}`,
           ours: ours.requestsPerSec,
           native: native.requestsPerSec,
           unit: 'req/s',
           note,
         },
         {
-          measure: `events/s, batch ${size}`,
+          measure: `events/s, ${label}`,
           ours: ours.requestsPerSec * size,
           native: native.requestsPerSec * size,
           unit: 'ev/s',
           note,
         },
         {
-          measure: `p50 latency, batch ${size}`,
+          measure: `p50 latency, ${label}`,
           ours: ours.p50Ms * 1000,
           native: native.p50Ms * 1000,
           unit: 'µs',
           note: 'lower is better',
         },
         {
-          measure: `p99 latency, batch ${size}`,
+          measure: `p99 latency, ${label}`,
           ours: ours.p99Ms * 1000,
           native: native.p99Ms * 1000,
           unit: 'µs',

@@ -71,17 +71,38 @@ describe('IdempotencyStore (PostgreSQL)', () => {
     expect(await states(s, [...leased, ...acked], c)).toEqual(['claimed', 'claimed']);
   });
 
-  it('gives each id to exactly one of many concurrent claimers', async () => {
-    const s = store();
+  it.each([
+    ['instances (concurrent statements)', () => Array.from({ length: 8 }, () => store())],
+    ['requests of one instance (one shared statement)', () => Array(8).fill(store())],
+  ])('gives each id to exactly one of many concurrent claimers: %s', async (_, stores) => {
     const list = ids(50);
-    const owners = Array.from({ length: 8 }, () => randomUUID());
-    // Overlapping, differently ordered sets: the sorted claim must neither deadlock nor double-claim.
+    // Overlapping, differently ordered sets: the claims must neither deadlock nor double-claim.
     const results = await Promise.all(
-      owners.map((owner, i) => s.claim(i % 2 === 0 ? list : [...list].reverse(), owner)),
+      (stores() as IdempotencyStore[]).map((s, i) =>
+        s.claim(i % 2 === 0 ? list : [...list].reverse(), randomUUID()),
+      ),
     );
     for (const id of list) {
       expect(results.filter((r) => r.get(id) === 'claimed')).toHaveLength(1);
+      expect(results.filter((r) => r.get(id) === 'pending')).toHaveLength(7);
     }
+  });
+
+  it('acks the ids of many requests of one instance in one go, each for its own owner', async () => {
+    const s = store();
+    const requests = Array.from({ length: 6 }, () => ({ list: ids(3), owner: randomUUID() }));
+    await Promise.all(requests.map((r) => s.claim(r.list, r.owner)));
+    // The odd ones ack with a wrong owner: only the even ones become acked.
+    await Promise.all(requests.map((r, i) => s.ack(r.list, i % 2 === 0 ? r.owner : randomUUID())));
+    const seen = await Promise.all(requests.map((r) => states(store(), r.list, randomUUID())));
+    expect(seen.map((row) => row[0])).toEqual([
+      'acked',
+      'pending',
+      'acked',
+      'pending',
+      'acked',
+      'pending',
+    ]);
   });
 
   it('sweeps the ids whose window ended and keeps the others', async () => {

@@ -1,16 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { Coalescer } from './coalescer';
 
-/**
- * Which event ids were produced within the idempotency window, shared by every gateway
- * instance through PostgreSQL (`<schema>.idempotency_keys`), so that a repeat is not
- * produced twice wherever the load balancer sends it.
- *
- * A request claims its ids before producing (an owner id and a lease), marks them acked
- * after Kafka's acks (the window starts then) or releases them when the produce failed.
- * An id another request holds is `pending`: the caller waits for it to be acked or
- * released. A lease that ran out (its instance died mid-produce) can be claimed again.
- */
 /**
  * The stored id of an event: a hash of its type and client event_id, so that any string a
  * client sends (NUL bytes, 8 KiB) makes a short, valid key.
@@ -32,7 +23,32 @@ export interface IdempotencyStoreOptions {
   readonly leaseMs: number;
 }
 
+interface Request {
+  readonly ids: readonly string[];
+  readonly owner: string;
+}
+
+/**
+ * Which event ids were produced within the idempotency window, shared by every gateway
+ * instance through PostgreSQL (`<schema>.idempotency_keys`), so that a repeat is not
+ * produced twice wherever the load balancer sends it.
+ *
+ * A request claims its ids before producing (an owner id and a lease), marks them acked
+ * after Kafka's acks (the window starts then) or releases them when the produce failed.
+ * An id another request holds is `pending`: the caller waits for it to be acked or
+ * released. A lease that ran out (its instance died mid-produce) can be claimed again.
+ */
 export class IdempotencyStore {
+  // Concurrent requests share one claim statement and one ack statement (group commit):
+  // each is a commit, and commits, not the statements, are what PostgreSQL makes wait.
+  private readonly claims = new Coalescer<Request, Map<string, ClaimState>>((requests) =>
+    this.claimAll(requests),
+  );
+  private readonly acks = new Coalescer<Request, void>(async (requests) => {
+    await this.ackAll(requests);
+    return requests.map(() => undefined);
+  });
+
   constructor(
     private readonly db: Pick<DataSource, 'query'>,
     private readonly schema: string,
@@ -44,19 +60,35 @@ export class IdempotencyStore {
   }
 
   /** Claims for `owner` each id that is neither acked within the window nor held by a live claim. */
-  async claim(ids: readonly string[], owner: string): Promise<Map<string, ClaimState>> {
-    // Sorted: concurrent claims of overlapping sets lock their rows in one order (no deadlock).
-    const unique = [...new Set(ids)].sort();
-    const out = new Map<string, ClaimState>(unique.map((id) => [id, 'pending']));
-    if (unique.length === 0) return out;
-    // One statement: the claims, then the state of the ids that were not claimed. An id a
-    // concurrent request inserted is in neither (this statement's snapshot predates it):
-    // it stays `pending`.
+  claim(ids: readonly string[], owner: string): Promise<Map<string, ClaimState>> {
+    if (ids.length === 0) return Promise.resolve(new Map());
+    return this.claims.submit({ ids, owner });
+  }
+
+  /** `owner`'s ids were acknowledged by Kafka: repeats are duplicates for the window from now. */
+  ack(ids: readonly string[], owner: string): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return this.acks.submit({ ids, owner });
+  }
+
+  private async claimAll(requests: readonly Request[]): Promise<Map<string, ClaimState>[]> {
+    // An id wanted by several requests of this statement goes to the first; the others
+    // learn its state from the first's answer (claimed by it: pending for them).
+    const first = new Map<string, number>();
+    requests.forEach((r, i) => {
+      for (const id of r.ids) if (!first.has(id)) first.set(id, i);
+    });
+    // Sorted: concurrent statements lock overlapping rows in one order (no deadlock).
+    const ids = [...first.keys()].sort();
+    const owners = ids.map((id) => requests[first.get(id) ?? 0]?.owner ?? '');
+    // The claims, then the state of the ids that were not claimed. An id a concurrent
+    // statement inserted is in neither (this statement's snapshot predates it): pending.
     const rows = (await this.db.query(
       `WITH claimed AS (
          INSERT INTO ${this.table} AS i (id, owner, acked, until)
-         SELECT id, $2::uuid, false, clock_timestamp() + make_interval(secs => $3::float8 / 1000)
-         FROM unnest($1::text[]) AS id
+         SELECT id, owner, false, clock_timestamp() + make_interval(secs => $3::float8 / 1000)
+         FROM unnest($1::text[], $2::uuid[]) AS wanted (id, owner)
+         ORDER BY id
          ON CONFLICT (id) DO UPDATE
            SET owner = EXCLUDED.owner, acked = false, until = EXCLUDED.until
            WHERE i.until < clock_timestamp()
@@ -65,20 +97,28 @@ export class IdempotencyStore {
        UNION ALL
        SELECT id, CASE WHEN acked THEN 'acked' ELSE 'pending' END FROM ${this.table}
        WHERE id = ANY($1::text[]) AND id NOT IN (SELECT id FROM claimed)`,
-      [unique, owner, this.options.leaseMs],
+      [ids, owners, this.options.leaseMs],
     )) as { id: string; state: ClaimState }[];
-    for (const row of rows) out.set(row.id, row.state);
-    return out;
+    const found = new Map(rows.map((r) => [r.id, r.state]));
+    return requests.map((r, i) => {
+      const out = new Map<string, ClaimState>();
+      for (const id of r.ids) {
+        const state = found.get(id) ?? 'pending';
+        out.set(id, state === 'claimed' && first.get(id) !== i ? 'pending' : state);
+      }
+      return out;
+    });
   }
 
-  /** `owner`'s ids were acknowledged by Kafka: repeats are duplicates for the window from now. */
-  async ack(ids: readonly string[], owner: string): Promise<void> {
-    if (ids.length === 0) return;
+  private async ackAll(requests: readonly Request[]): Promise<void> {
+    const ids = requests.flatMap((r) => r.ids);
+    const owners = requests.flatMap((r) => r.ids.map(() => r.owner));
     await this.db.query(
-      `UPDATE ${this.table}
+      `UPDATE ${this.table} AS i
        SET acked = true, until = clock_timestamp() + make_interval(secs => $3::float8 / 1000)
-       WHERE id = ANY($1::text[]) AND owner = $2::uuid`,
-      [[...ids], owner, this.options.windowMs],
+       FROM unnest($1::text[], $2::uuid[]) AS done (id, owner)
+       WHERE i.id = done.id AND i.owner = done.owner`,
+      [ids, owners, this.options.windowMs],
     );
   }
 
