@@ -17,13 +17,13 @@ const settings = (broker: string): KafkaSettings => ({
 });
 
 describe(kafkaHealth.name, () => {
-  it('reports not ok quickly when nothing listens on the port', async () => {
+  it('reports the refused connection itself when nothing listens on the port (no retries)', async () => {
     const kafka = createKafka(settings('127.0.0.1:1'), { logger: silentSink });
-    const started = Date.now();
-    const health = await kafkaHealth(kafka, 3000);
+    // A probe that retried would still be retrying after a minute and answer HEALTH_TIMEOUT.
+    const health = await kafkaHealth(kafka, 60_000);
     expect(health.ok).toBe(false);
-    expect(health.error).toMatch(/KAFKA_|ECONNREFUSED|Connection/);
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(health.error).toMatch(/ECONNREFUSED|Connection/);
+    expect(health.error).not.toMatch(/HEALTH_TIMEOUT/);
   });
 
   describe('against a server that accepts connections and never answers', () => {

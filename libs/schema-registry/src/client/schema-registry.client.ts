@@ -94,12 +94,28 @@ const configResponse = z
 const stringList = z.array(z.string());
 const numberList = z.array(z.number().int());
 
-interface ResolvedRetry {
+export interface ResolvedRetry {
   readonly retries: number;
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
   readonly jitter: boolean;
   readonly maxRetryAfterMs: number;
+}
+
+/**
+ * The wait before retry number `attempt` (1-based): the server's `Retry-After` (capped) when it
+ * sent one, else exponential from `initialDelayMs`, capped, and with jitter spread over
+ * [delay/2, delay] by `random`.
+ */
+export function retryDelayMs(
+  attempt: number,
+  retryAfterMs: number | undefined,
+  retry: Omit<ResolvedRetry, 'retries'>,
+  random: () => number = Math.random,
+): number {
+  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, retry.maxRetryAfterMs);
+  const exponential = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** (attempt - 1));
+  return retry.jitter ? exponential / 2 + random() * (exponential / 2) : exponential;
 }
 
 /**
@@ -295,20 +311,9 @@ export class SchemaRegistryClient implements SchemaLookup {
       } catch (err) {
         if (!isSchemaRegistryError(err)) throw err;
         if (!err.retriable || attempt > this.retry.retries) throw err.withAttempts(attempt);
-        await sleep(this.delayBefore(attempt, err));
+        await sleep(retryDelayMs(attempt, err.retryAfterMs, this.retry));
       }
     }
-  }
-
-  /** Exponential from `initialDelayMs`, capped, jittered; or the server's `Retry-After`. */
-  private delayBefore(attempt: number, err: SchemaRegistryError): number {
-    if (err.retryAfterMs !== undefined)
-      return Math.min(err.retryAfterMs, this.retry.maxRetryAfterMs);
-    const exponential = Math.min(
-      this.retry.maxDelayMs,
-      this.retry.initialDelayMs * 2 ** (attempt - 1),
-    );
-    return this.retry.jitter ? exponential / 2 + Math.random() * (exponential / 2) : exponential;
   }
 
   private async attempt<T>(

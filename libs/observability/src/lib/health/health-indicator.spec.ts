@@ -23,14 +23,13 @@ describe(runIndicator.name, () => {
   });
 
   it('gives up on a hanging check after its timeout', async () => {
-    const started = Date.now();
+    // The check never settles: only the indicator's own timeout can produce this answer.
     const result = await runIndicator({
       name: 'slow',
       timeoutMs: 50,
       check: () => new Promise(() => undefined),
     });
     expect(result).toMatchObject({ status: 'down', error: 'slow: no answer within 50 ms' });
-    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it('falls back to the default timeout when the indicator has none', async () => {
