@@ -62,6 +62,7 @@ import {
   MAX_REQUEST_MESSAGES,
   type TopicMessage,
 } from './produce-requests';
+import { changelogPartitionKey, readChangelog } from './changelog-reader';
 import { resultToRecord, retractionToRecord, RecordMappingError } from './records';
 import type { AggregatorSettings } from './settings';
 import { SourceClock } from './source-clock';
@@ -570,72 +571,19 @@ export class AggregatorRunner {
 
   /** Reads the changelog partitions of `tasks` up to this restore's marker, and rebuilds them. */
   private async restore(tasks: readonly StatefulTask[], nonce: string): Promise<void> {
-    const wanted = new Map(tasks.map((t) => [taskKey(t.plan.changelogTopic, t.partition), t]));
-    const entries = new Map<string, Map<string, string | null>>();
-    const finished = new Set<string>();
-    const groupId = `${this.appId}.restore.${nonce}`;
-    const consumer = this.kafka.consumer({
-      groupId,
-      readUncommitted: false,
-      maxBytesPerPartition: 16 * 1_048_576,
-      allowAutoTopicCreation: false,
-    });
-    let resolveDone: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => (resolveDone = resolve));
-    await consumer.connect();
-    try {
-      await consumer.subscribe({
-        topics: [...new Set(tasks.map((t) => t.plan.changelogTopic))],
-        fromBeginning: true,
-      });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          const k = taskKey(batch.topic, batch.partition);
-          if (!wanted.has(k) || finished.has(k)) return;
-          let map = entries.get(k);
-          if (map === undefined) entries.set(k, (map = new Map()));
-          for (const m of batch.messages) {
-            const key = m.key?.toString('utf8') ?? '';
-            const value = m.value === null ? null : m.value.toString('utf8');
-            if (key === RESTORE_MARKER_KEY) {
-              if (value === nonce) {
-                finished.add(k);
-                break;
-              }
-              continue;
-            }
-            map.delete(key); // keep the order of last writes
-            map.set(key, value);
-          }
-          if (finished.size === wanted.size) resolveDone();
-        },
-      });
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `restore did not reach its marker within ${this.options.settings.restoreTimeoutMs} ms`,
-              ),
-            ),
-          this.options.settings.restoreTimeoutMs,
-        );
-      });
-      try {
-        await Promise.race([done, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    } finally {
-      await consumer.disconnect().catch(() => undefined);
-      await this.requireAdmin()
-        .deleteGroups([groupId])
-        .catch(() => undefined);
-    }
-    for (const [k, task] of wanted) {
-      const map = entries.get(k) ?? new Map<string, string | null>();
+    const entries = await readChangelog(
+      this.kafka,
+      this.requireAdmin(),
+      tasks.map((t) => ({ topic: t.plan.changelogTopic, partition: t.partition })),
+      {
+        marker: nonce,
+        groupId: `${this.appId}.restore.${nonce}`,
+        timeoutMs: this.options.settings.restoreTimeoutMs,
+      },
+    );
+    for (const task of tasks) {
+      const map = entries.get(changelogPartitionKey(task.plan.changelogTopic, task.partition));
+      if (map === undefined) throw new Error(`no changelog read for ${task.plan.changelogTopic}`);
       const engineEntries: { key: string; value: unknown }[] = [];
       const clock = new SourceClock(task.plan.sourcePartitions);
       for (const [key, raw] of map) {
