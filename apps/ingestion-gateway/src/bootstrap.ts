@@ -1,11 +1,15 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { InFlightTracker, PlatformLogger } from '@platform/observability';
+import {
+  InFlightTracker,
+  installHttpInstrumentation,
+  PlatformLogger,
+  PlatformMetrics,
+} from '@platform/observability';
 import { AppModule, type GatewayAppOptions } from './app.module';
 import { loadGatewaySettings } from './config/gateway-settings';
-import { GatewayMetrics } from './core/gateway-metrics';
 import { GatewayExceptionFilter } from './http/gateway-exception.filter';
-import { installHttpHooks } from './http/http-hooks';
+import { errorBody, GatewayError } from './http/gateway.error';
 import { registerJsonParser } from './http/json-body';
 
 /** The configured gateway, initialized (Kafka, PostgreSQL connected) but not yet listening. */
@@ -28,7 +32,21 @@ export async function createApp(options: GatewayAppOptions = {}): Promise<NestFa
   app.useLogger(app.get(PlatformLogger));
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonParser(fastify, settings.maxBodyBytes, settings.maxJsonDepth);
-  installHttpHooks(fastify, app.get(InFlightTracker), app.get(GatewayMetrics));
+  installHttpInstrumentation(fastify, {
+    tracker: app.get(InFlightTracker),
+    metrics: app.get(PlatformMetrics),
+    drainingBody: () =>
+      errorBody(
+        new GatewayError(
+          503,
+          'DRAINING',
+          'the gateway is shutting down; retry on another instance',
+          {
+            retryAfterSeconds: 1,
+          },
+        ),
+      ),
+  });
   app.useGlobalFilters(new GatewayExceptionFilter());
   await app.init();
   return app;

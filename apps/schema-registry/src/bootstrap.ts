@@ -1,8 +1,15 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { PlatformLogger, rootLogger } from '@platform/observability';
+import {
+  InFlightTracker,
+  installHttpInstrumentation,
+  PlatformLogger,
+  PlatformMetrics,
+  rootLogger,
+} from '@platform/observability';
 import { AppModule, type SchemaRegistryAppOptions } from './app.module';
 import { RegistryExceptionFilter } from './errors/registry-exception.filter';
+import { REGISTRY_ERROR_CODES } from './errors/registry.error';
 import { REGISTRY_CONTENT_TYPE } from './http/content-types';
 import { registerJsonBodyParsers } from './http/json-body.parser';
 
@@ -26,6 +33,15 @@ export async function createApp(
   fastify.addHook('onRequest', (_request, reply, done) => {
     void reply.header('content-type', REGISTRY_CONTENT_TYPE);
     done();
+  });
+  installHttpInstrumentation(fastify, {
+    tracker: app.get(InFlightTracker),
+    metrics: app.get(PlatformMetrics),
+    drainingBody: () => ({
+      error_code: REGISTRY_ERROR_CODES.SHUTTING_DOWN,
+      message: 'The schema registry is shutting down; retry on another instance.',
+    }),
+    drainingContentType: REGISTRY_CONTENT_TYPE,
   });
   app.useGlobalFilters(new RegistryExceptionFilter());
   await app.init();

@@ -18,6 +18,8 @@ export const REGISTRY_ERROR_CODES = {
   INVALID_VERSION: 42202,
   INVALID_COMPATIBILITY_LEVEL: 42203,
   STORE_ERROR: 50001,
+  /** Not Confluent's: this instance is shutting down (503, retry elsewhere). */
+  SHUTTING_DOWN: 50301,
 } as const;
 
 export type RegistryErrorCode = (typeof REGISTRY_ERROR_CODES)[keyof typeof REGISTRY_ERROR_CODES];

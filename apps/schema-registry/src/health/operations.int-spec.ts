@@ -37,11 +37,19 @@ describe('schema registry operations endpoints', () => {
     });
   });
 
-  it('serves Prometheus metrics in the exposition format', async () => {
+  it('serves Prometheus metrics in the exposition format, requests counted by route', async () => {
     await call(registry.url, 'GET', '/subjects');
+    await call(registry.url, 'GET', '/subjects/no-such-subject/versions');
     const res = await fetch(`${registry.url}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    expect(await res.text()).toMatch(/^process_cpu_seconds_total\b/m);
+    const text = await res.text();
+    expect(text).toMatch(/^process_cpu_seconds_total\b/m);
+    expect(text).toMatch(
+      /^platform_http_requests_total\{method="GET",route="\/subjects",status="200"\} [1-9]/m,
+    );
+    expect(text).toMatch(
+      /^platform_http_requests_total\{method="GET",route="\/subjects\/:subject\/versions",status="404"\} 1$/m,
+    );
   });
 });
