@@ -91,17 +91,7 @@ export class EventsService {
     private readonly metrics: GatewayMetrics,
     private readonly database: GatewayDatabase,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
-  ) {
-    if (settings.idempotencyWindowMs > 0) {
-      setInterval(() => {
-        this.database.idempotency
-          .sweep()
-          .catch((error: unknown) =>
-            this.logger.warn({ event: 'idempotency_sweep_failed', error: messageOf(error) }),
-          );
-      }, 60_000).unref();
-    }
-  }
+  ) {}
 
   /** One event of `type`: 202 after Kafka's ack, 400 with per-field reasons, 503 when Kafka is unavailable. */
   async ingestOne(
@@ -496,7 +486,7 @@ export class EventsService {
     if (!(error instanceof MessagingError && error.code === 'PRODUCE_TIMEOUT')) {
       this.logger.warn({
         event: 'produce_failed',
-        error: error instanceof Error ? error.message : String(error),
+        error: messageOf(error),
       });
     }
     return undefined;
@@ -532,7 +522,7 @@ export class EventsService {
       this.logger.error({
         event: 'bad_rows_not_written',
         count: rows.length,
-        error: error instanceof Error ? error.message : String(error),
+        error: messageOf(error),
       });
     }
   }

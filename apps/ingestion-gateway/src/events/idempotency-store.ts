@@ -39,8 +39,8 @@ interface Request {
  * released. A lease that ran out (its instance died mid-produce) can be claimed again.
  */
 export class IdempotencyStore {
-  // Concurrent requests share one claim statement and one ack statement (group commit):
-  // each is a commit, and commits, not the statements, are what PostgreSQL makes wait.
+  // Concurrent requests share one claim statement and one ack statement (group commit): one
+  // of each in flight, the next takes everything queued meanwhile (547 → 1,271 req/s, ADR 0010).
   private readonly claims = new Coalescer<Request, Map<string, ClaimState>>((requests) =>
     this.claimAll(requests),
   );

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { postgresIndicator, ReadinessRegistry } from '@platform/observability';
 import type { DataSource } from 'typeorm';
 import { WriteKeyStore } from '../auth/write-keys';
@@ -13,6 +13,8 @@ export class GatewayDatabase implements OnApplicationShutdown {
   readonly writeKeys: WriteKeyStore;
   readonly subscriptions: SubscriptionStore;
   readonly idempotency: IdempotencyStore;
+  private readonly logger = new Logger(GatewayDatabase.name);
+  private readonly sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(GATEWAY_DATABASE) readonly dataSource: DataSource,
@@ -27,9 +29,21 @@ export class GatewayDatabase implements OnApplicationShutdown {
       leaseMs: Math.max(60_000, 3 * settings.produceTimeoutMs),
     });
     readiness.register(postgresIndicator((sql) => dataSource.query(sql)));
+    if (settings.idempotencyWindowMs > 0) {
+      // Every instance deletes expired ids once a minute; the statement is cheap and idempotent.
+      this.sweeper = setInterval(() => {
+        this.idempotency.sweep().catch((error: unknown) =>
+          this.logger.warn({
+            event: 'idempotency_sweep_failed',
+            error: error instanceof Error ? error.message : String(error),
+          }),
+        );
+      }, 60_000).unref();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweeper);
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
