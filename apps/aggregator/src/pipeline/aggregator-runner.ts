@@ -148,6 +148,14 @@ interface StatefulTask extends TaskBase {
 
 type Task = SourceTask | StatefulTask;
 
+/** A record of an input partition, as kafkajs hands it over. */
+interface InputRecord {
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers?: IHeaders;
+}
+
 interface Outbox {
   readonly messages: Map<string, TopicMessage[]>;
   readonly rows: EmittedRow[];
@@ -616,12 +624,7 @@ export class AggregatorRunner {
     batch: {
       readonly topic: string;
       readonly partition: number;
-      readonly messages: readonly {
-        offset: string;
-        key: Buffer | null;
-        value: Buffer | null;
-        headers?: IHeaders;
-      }[];
+      readonly messages: readonly InputRecord[];
       lastOffset(): string;
     },
   ): Promise<void> {
@@ -639,12 +642,7 @@ export class AggregatorRunner {
 
   private async processSource(
     task: SourceTask,
-    messages: readonly {
-      offset: string;
-      key: Buffer | null;
-      value: Buffer | null;
-      headers?: IHeaders;
-    }[],
+    messages: readonly InputRecord[],
     upto: bigint,
   ): Promise<void> {
     const outbox: Outbox = { messages: new Map(), rows: [] };
@@ -687,12 +685,7 @@ export class AggregatorRunner {
 
   private async processStateful(
     task: StatefulTask,
-    messages: readonly {
-      offset: string;
-      key: Buffer | null;
-      value: Buffer | null;
-      headers?: IHeaders;
-    }[],
+    messages: readonly InputRecord[],
     upto: bigint,
   ): Promise<void> {
     const { spec } = task.plan;
@@ -836,7 +829,7 @@ export class AggregatorRunner {
   private async decodeOrDeadLetter(
     outbox: Outbox,
     task: Task,
-    m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders },
+    m: InputRecord,
   ): Promise<{ event: Readonly<Record<string, unknown>>; value: Buffer } | null> {
     if (m.value === null) {
       this.deadLetter(outbox, task, m, 'null value');
@@ -857,12 +850,7 @@ export class AggregatorRunner {
   }
 
   /** The platform's `dlq.*` headers (as DeadLetterPublisher writes them) plus our reason. */
-  private deadLetter(
-    outbox: Outbox,
-    task: Task,
-    m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders },
-    reason: string,
-  ): void {
+  private deadLetter(outbox: Outbox, task: Task, m: InputRecord, reason: string): void {
     const headers = deadLetterHeaders(
       {
         key: m.key,
