@@ -63,8 +63,7 @@ describe('aggregator', () => {
     const config = await configFor(envFor(prefixesFor(BASE, 'x'), 'http://127.0.0.1:1', BASE));
     const admin = new TopicAdmin(kafkaFor(config));
     await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(BASE));
-    if (topics.length > 0) await admin.deleteTopics(topics);
+    await admin.deleteTopicsWithPrefix(BASE);
     await admin.disconnect();
   });
 

@@ -283,8 +283,7 @@ async function main(): Promise<void> {
     await registry.stop();
     const admin = new TopicAdmin(kafka);
     await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${ns}.`));
-    if (topics.length > 0) await admin.deleteTopics(topics);
+    await admin.deleteTopicsWithPrefix(`${ns}.`);
     await admin.disconnect();
     await dropPgSchema(ns);
   }

@@ -95,8 +95,5 @@ export async function withTopicAdmin<T>(fn: (admin: TopicAdmin) => Promise<T>): 
 }
 
 export function deleteTopicsWithPrefix(prefix: string): Promise<void> {
-  return withTopicAdmin(async (admin) => {
-    const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (mine.length > 0) await admin.deleteTopics(mine);
-  });
+  return withTopicAdmin((admin) => admin.deleteTopicsWithPrefix(prefix));
 }

@@ -38,7 +38,5 @@ export function recordCounts(
 
 /** Deletes every topic whose name starts with `prefix`. */
 export function deleteTopicsWithPrefix(env: NodeJS.ProcessEnv, prefix: string): Promise<void> {
-  return withAdmin(env, async (admin) => {
-    await admin.deleteTopics((await admin.listTopics()).filter((t) => t.startsWith(prefix)));
-  });
+  return withAdmin(env, (admin) => admin.deleteTopicsWithPrefix(prefix));
 }

@@ -236,8 +236,7 @@ export async function deleteTopicsWithPrefix(kafka: Kafka, prefix: string): Prom
   const admin = new TopicAdmin(kafka);
   await admin.connect();
   try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length > 0) await admin.deleteTopics(topics);
+    await admin.deleteTopicsWithPrefix(prefix);
   } finally {
     await admin.disconnect();
   }

@@ -79,8 +79,7 @@ export async function createHarness(
       await pg.close();
       const admin = new TopicAdmin(kafka);
       await admin.connect();
-      const mine = (await admin.listTopics()).filter((t) => t.startsWith(id));
-      if (mine.length > 0) await admin.deleteTopics(mine);
+      await admin.deleteTopicsWithPrefix(id);
       await admin.disconnect();
     },
   };

@@ -177,6 +177,13 @@ describe(TopicAdmin.name, () => {
     expect([...fake.topics.keys()]).toEqual(['changelog.agg']);
   });
 
+  it('deletes the topics with a prefix, and only those', async () => {
+    const { fake, sut } = setup();
+    await sut.ensureTopics(specs, defaults);
+    await sut.deleteTopicsWithPrefix('events.');
+    expect([...fake.topics.keys()]).toEqual(['changelog.agg']);
+  });
+
   it('wraps admin failures in MessagingError', async () => {
     const { fake, sut } = setup();
     fake.listTopics = async () => {

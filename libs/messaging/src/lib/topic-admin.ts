@@ -206,6 +206,11 @@ export class TopicAdmin {
     );
   }
 
+  /** Deletes every topic whose name starts with `prefix` (a test's or a run's own topics). */
+  async deleteTopicsWithPrefix(prefix: string): Promise<void> {
+    await this.deleteTopics((await this.listTopics()).filter((t) => t.startsWith(prefix)));
+  }
+
   private async waitForLeaders(names: readonly string[]): Promise<void> {
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from '@platform/config';
-import { createKafka, silentSink, type Admin } from '@platform/messaging';
+import { createKafka, silentSink, TopicAdmin, type Admin } from '@platform/messaging';
 import {
   clickhouse,
   dropClickHouseDatabase,
@@ -260,8 +260,12 @@ async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
 }
 
 async function deleteTopics(prefix: string): Promise<void> {
-  await withAdmin(async (admin) => {
-    const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (mine.length > 0) await admin.deleteTopics({ topics: mine });
-  });
+  const config = await load({ environment: 'test' });
+  const admin = new TopicAdmin(createKafka(config.kafka, { clientId: 'e2e', logger: silentSink }));
+  await admin.connect();
+  try {
+    await admin.deleteTopicsWithPrefix(prefix);
+  } finally {
+    await admin.disconnect();
+  }
 }
