@@ -54,9 +54,7 @@ export class AppModule {
           inject: [PLATFORM_CONFIG],
           useFactory: (config: PlatformConfig) => ({
             serviceName: 'ingestion-gateway',
-            ...(process.env['VERSION'] === undefined
-              ? {}
-              : { serviceVersion: process.env['VERSION'] }),
+            serviceVersion: config.version,
             logging: config.logging,
             drainTimeoutMs: settings.drainTimeoutMs,
           }),
