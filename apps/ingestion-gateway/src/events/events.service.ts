@@ -324,16 +324,18 @@ export class EventsService {
   ): Promise<Outcome[]> {
     if (events.length === 0) return [];
     const headers = { received_at: receivedAt.toISOString(), source: key.source };
-    const idOf = (p: Prepared): string | null =>
+    // The stored id of each event that carries a client event_id (hashed once, used twice).
+    const ids = events.map((p) =>
       p.clientEventId && this.settings.idempotencyWindowMs > 0
         ? idempotencyKey(p.type, String(p.event['event_id']))
-        : null;
+        : null,
+    );
     const owner = randomUUID();
     // One timer for the request, not one per event: every wait ends at the same deadline.
     const deadline = this.deadline();
     try {
       const claims = await this.claim(
-        events.flatMap((p) => idOf(p) ?? []),
+        ids.filter((id) => id !== null),
         owner,
         deadline.expired,
       );
@@ -341,7 +343,7 @@ export class EventsService {
       const sends = new Map<string, { readonly index: number; readonly acked: Promise<boolean> }>();
       const outcomes = await Promise.all(
         events.map(async (p, index): Promise<Outcome> => {
-          const id = idOf(p);
+          const id = ids[index] ?? null;
           const claim = id === null ? undefined : claims.get(id);
           if (claim?.state === 'acked') return this.duplicate(p.type);
           if (claim?.state === 'failed') return { ok: false, error: claim.error };
