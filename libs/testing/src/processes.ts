@@ -69,6 +69,28 @@ export function runTs(
   });
 }
 
+/** An event as `generator run --dry-run` prints it, one JSON line each. */
+export interface GeneratedEvent {
+  readonly eventType: string;
+  readonly event: Record<string, unknown>;
+}
+
+/**
+ * The events `generator run <options>` would send, in its order: the same command with
+ * `--dry-run` (the same seed gives the same events), parsed.
+ */
+export async function generatorDryRun(options: readonly string[]): Promise<GeneratedEvent[]> {
+  const run = await runTs('apps/generator/src/cli.ts', ['run', ...options, '--dry-run']);
+  if (run.code !== 0) throw new Error(`generator --dry-run failed:\n${run.stderr}`);
+  return run.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const { eventType, event } = JSON.parse(line) as GeneratedEvent;
+      return { eventType, event };
+    });
+}
+
 export interface ChildService {
   readonly pid: number;
   /** The last few kilobytes the process printed, for failure messages. */

@@ -10,7 +10,7 @@ import {
   type Kafka,
 } from '@platform/messaging';
 import { AvroSerde, SchemaRegistryClient } from '@platform/schema-registry';
-import { runTs } from '@platform/testing';
+import { generatorDryRun } from '@platform/testing';
 import { finalResults, type WindowEvent } from '@platform/windowing';
 import { HEADERS, outputKey } from '../pipeline/keys';
 import { resultToRecord } from '../pipeline/records';
@@ -52,8 +52,7 @@ export async function generatedEvents(
   seed: number,
   extra: readonly string[] = [],
 ): Promise<{ eventType: string; event: WindowEvent }[]> {
-  const run = await runTs('apps/generator/src/cli.ts', [
-    'run',
+  const events = await generatorDryRun([
     '--env',
     'test',
     '--count',
@@ -62,15 +61,10 @@ export async function generatedEvents(
     String(seed),
     '--rate',
     'max',
-    '--dry-run',
     '--no-progress',
     ...extra,
   ]);
-  if (run.code !== 0) throw new Error(`generator --dry-run failed:\n${run.stderr}`);
-  return run.stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as { eventType: string; event: WindowEvent });
+  return events as { eventType: string; event: WindowEvent }[];
 }
 
 export function kafkaFor(config: PlatformConfig): Kafka {

@@ -8,6 +8,7 @@ import {
   dropClickHouseDatabase,
   dropPgSchema,
   eventually,
+  generatorDryRun,
   runTs,
   startSchemaRegistry,
   startService,
@@ -99,8 +100,8 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
     AGGREGATOR_SESSION_TIMEOUT_MS: '6000',
   });
 
-  const generatorArgs = (count: number, extra: readonly string[]): string[] => [
-    'run',
+  /** The options of `generator run` for this suite's input. */
+  const generatorOptions = (count: number, extra: readonly string[]): string[] => [
     '--env',
     'test',
     '--count',
@@ -122,15 +123,7 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
     count: number,
     extra: readonly string[],
   ): Promise<TypedOracleEvent[]> {
-    const dry = await runTs(GENERATOR, [...generatorArgs(count, extra), '--dry-run']);
-    if (dry.code !== 0) throw new Error(`generator --dry-run failed:\n${dry.stderr}`);
-    return dry.stdout
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => {
-        const { eventType, event } = JSON.parse(line) as TypedOracleEvent;
-        return { eventType, event };
-      });
+    return (await generatorDryRun(generatorOptions(count, extra))) as TypedOracleEvent[];
   }
 
   async function produce(
@@ -142,7 +135,8 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
     const sent = await runTs(
       GENERATOR,
       [
-        ...generatorArgs(count, extra),
+        'run',
+        ...generatorOptions(count, extra),
         '--target',
         'kafka',
         '--registry',
