@@ -95,6 +95,48 @@ describe(AvroSerde.name, () => {
     expect(lookup.calls).toEqual([1]);
   });
 
+  it('decodes a batch synchronously after one lookup per unknown id', async () => {
+    const lookup = new MapLookup(registry);
+    const serde = new AvroSerde(lookup);
+    const frames = [1, 2, 3].map((n) =>
+      serde.encode(1, pageViewJson, { ...pageView, event_id: `e-${n}` }),
+    );
+
+    expect(thrown(() => serde.decodeSync(frames[0]))).toMatchObject({
+      code: 'UNKNOWN_SCHEMA',
+      retriable: true,
+    });
+    await serde.loadWriterSchemas([...frames, null, Buffer.from('not framed')]);
+    await serde.loadWriterSchemas(frames);
+
+    expect(frames.map((f) => (serde.decodeSync(f) as { event_id: string }).event_id)).toEqual([
+      'e-1',
+      'e-2',
+      'e-3',
+    ]);
+    expect(lookup.calls).toEqual([1]);
+  });
+
+  it('remembers an id the registry does not know for decodeSync, and rejects a lookup that may heal', async () => {
+    const notFound = Object.assign(new Error('Schema 7 not found'), { retriable: false });
+    const unknown = new AvroSerde({ getSchemaById: () => Promise.reject(notFound) });
+    const frame = encodeFrame(7, Buffer.alloc(0));
+
+    await unknown.loadWriterSchemas([frame]);
+
+    expect(thrown(() => unknown.decodeSync(frame))).toMatchObject({
+      code: 'UNKNOWN_SCHEMA',
+      retriable: false,
+      schemaId: 7,
+    });
+
+    const down = new AvroSerde({ getSchemaById: () => Promise.reject(new Error('ECONNREFUSED')) });
+    await expect(down.loadWriterSchemas([frame])).rejects.toMatchObject({
+      code: 'UNKNOWN_SCHEMA',
+      retriable: true,
+    });
+  });
+
   it('reads data written with an older schema into the newer reader schema', async () => {
     const v1 = {
       type: 'record',

@@ -1,7 +1,13 @@
 import * as avro from 'avsc';
 import { canonicalJson, canonicalOfType, errorMessage, forSchema } from './avro-types';
 import { SerdeError, SerdeIssue } from './serde.error';
-import { decodeFrame, encodeFrame, isValidSchemaId } from './wire-format';
+import {
+  decodeFrame,
+  encodeFrame,
+  FRAME_HEADER_LENGTH,
+  isValidSchemaId,
+  MAGIC_BYTE,
+} from './wire-format';
 
 /** The port a schema registry client implements: the writer schema's text, by id. */
 export interface SchemaLookup {
@@ -33,6 +39,10 @@ interface ParsedSchema {
  */
 export class AvroSerde {
   private readonly writers = new Map<number, Promise<ParsedSchema>>();
+  /** The writer schemas fetched so far, for synchronous decoding. */
+  private readonly loaded = new Map<number, ParsedSchema>();
+  /** Ids the registry does not know (a lookup that cannot heal), with the error. */
+  private readonly unknown = new Map<number, unknown>();
   private readonly parsedByText = new Map<string, ParsedSchema>();
   private readonly parsedByType = new WeakMap<avro.Type, ParsedSchema>();
   private readonly resolvers = new Map<string, ReturnType<avro.Type['createResolver']>>();
@@ -76,8 +86,51 @@ export class AvroSerde {
    * with one, the writer's data is resolved into the reader's schema.
    */
   async decode(buf: Uint8Array, readerSchema?: SchemaInput): Promise<unknown> {
+    await this.writerSchema(decodeFrame(buf).schemaId);
+    return this.decodeSync(buf, readerSchema);
+  }
+
+  /**
+   * Fetches the writer schemas of these framed messages that are not cached yet, so that
+   * `decodeSync` can decode all of them: one await per batch instead of one per record.
+   * A lookup that may heal (the registry did not answer) rejects, so the caller retries
+   * the batch; one that cannot (an unknown id) is remembered and thrown by `decodeSync`
+   * for the records that need it. Unframed messages are left for `decodeSync` to refuse.
+   */
+  async loadWriterSchemas(buffers: Iterable<Uint8Array | null | undefined>): Promise<void> {
+    const missing = new Set<number>();
+    for (const buf of buffers) {
+      if (buf === null || buf === undefined || buf.length < FRAME_HEADER_LENGTH) continue;
+      if (buf[0] !== MAGIC_BYTE) continue;
+      const id = ((buf[1] << 24) >>> 0) + (buf[2] << 16) + (buf[3] << 8) + buf[4];
+      if (!this.loaded.has(id) && !this.unknown.has(id)) missing.add(id);
+    }
+    await Promise.all(
+      [...missing].map((id) =>
+        this.writerSchema(id).catch((err: unknown) => {
+          if (err instanceof SerdeError && err.retriable) throw err;
+          this.unknown.set(id, err);
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Decodes a framed message whose writer schema is already cached (by `decode` or
+   * `loadWriterSchemas`); a schema that is not throws UNKNOWN_SCHEMA.
+   */
+  decodeSync(buf: Uint8Array, readerSchema?: SchemaInput): unknown {
     const { schemaId, payload } = decodeFrame(buf);
-    const writer = await this.writerSchema(schemaId);
+    const writer = this.loaded.get(schemaId);
+    if (writer === undefined) {
+      const failure = this.unknown.get(schemaId);
+      if (failure !== undefined) throw failure;
+      throw new SerdeError(
+        'UNKNOWN_SCHEMA',
+        `schema id ${schemaId} is not loaded: call loadWriterSchemas or decode first`,
+        { schemaId, retriable: true },
+      );
+    }
     const reader =
       readerSchema === undefined
         ? undefined
@@ -103,7 +156,11 @@ export class AvroSerde {
   private writerSchema(schemaId: number): Promise<ParsedSchema> {
     let pending = this.writers.get(schemaId);
     if (!pending) {
-      pending = this.fetchWriter(schemaId);
+      pending = this.fetchWriter(schemaId).then((parsed) => {
+        this.loaded.set(schemaId, parsed);
+        this.unknown.delete(schemaId);
+        return parsed;
+      });
       this.writers.set(schemaId, pending);
       // A registry outage must not poison the cache for this id.
       pending.catch(() => this.writers.delete(schemaId));
