@@ -12,6 +12,16 @@ export {
   tumblingWindow,
 } from './lib/assigners';
 export { canonicalJson, toJsonValue } from './lib/canonical';
+export {
+  Combiner,
+  groupOf,
+  paneSize,
+  paneStart,
+  parsePartial,
+  serializePartial,
+  windowsOfPane,
+} from './lib/partials';
+export type { PartialAggregate } from './lib/partials';
 export { CLOCK_KEY, windowKey } from './lib/state';
 export { WindowingError } from './lib/windowing.error';
 export type { WindowingErrorCode } from './lib/windowing.error';
@@ -29,6 +39,7 @@ export type {
   JsonValue,
   LateEvent,
   ProcessResult,
+  RefusedPartial,
   RetractedWindow,
   WindowBounds,
   WindowEngineOptions,

@@ -1,4 +1,5 @@
 import type { AggregationType } from '@platform/contracts';
+import type { PartialAggregate } from './partials';
 
 /** A value that survives `JSON.stringify` / `JSON.parse` unchanged. */
 export type JsonValue =
@@ -99,4 +100,12 @@ export interface ProcessResult {
   readonly late: readonly LateEvent[];
   /** Events without a string `event_id` or a finite numeric `timestamp`; they changed nothing. */
   readonly invalid: readonly InvalidEvent[];
+  /** Partials given to `mergePartials` whose window had closed; they changed nothing. */
+  readonly refused: readonly RefusedPartial[];
+}
+
+/** A partial that `mergePartials` could not take. */
+export interface RefusedPartial {
+  readonly partial: PartialAggregate;
+  readonly reason: string;
 }

@@ -2,21 +2,20 @@ import type { AggregationSpec, AggregationType, WindowSpec } from '@platform/con
 import {
   AccumulatorState,
   accumulatorValue,
-  addEvent,
   createAccumulator,
   deserializeAccumulator,
-  mergeAccumulator,
   serializeAccumulator,
 } from './accumulators';
-import {
-  assignWindows,
-  earliestWindowEnd,
-  isLate,
-  isWindowClosed,
-  isWindowComplete,
-} from './assigners';
+import { earliestWindowEnd, isLate, isWindowClosed, isWindowComplete } from './assigners';
 import { canonicalJson, compareStrings, toJsonValue } from './canonical';
 import { MinHeap } from './min-heap';
+import {
+  Combiner,
+  mergeInterval,
+  mergePartial,
+  windowsOfPane,
+  type PartialAggregate,
+} from './partials';
 import {
   CLOCK_KEY,
   EngineSnapshot,
@@ -35,6 +34,7 @@ import type {
   JsonValue,
   LateEvent,
   ProcessResult,
+  RefusedPartial,
   RetractedWindow,
   WindowBounds,
   WindowEngineOptions,
@@ -71,10 +71,11 @@ interface Batch {
   readonly retracted: RetractedWindow[];
   readonly late: LateEvent[];
   readonly invalid: InvalidEvent[];
+  readonly refused: RefusedPartial[];
 }
 
 function newBatch(): Batch {
-  return { touched: new Set(), retracted: [], late: [], invalid: [] };
+  return { touched: new Set(), retracted: [], late: [], invalid: [], refused: [] };
 }
 
 function describeWatermark(w: number): string {
@@ -210,10 +211,49 @@ export class WindowEngine {
     return this.wm;
   }
 
-  /** Assigns, accumulates and emits one batch of events, in the order given. */
+  /**
+   * Assigns, accumulates and emits one batch of events, in the order given: each is judged
+   * late or not against the watermark its predecessors left, then the on-time ones are
+   * combined per (group, pane) and merged.
+   */
   process(events: readonly WindowEvent[]): ProcessResult {
     const batch = newBatch();
-    for (const event of events) this.processOne(event, batch);
+    const combiner = new Combiner(this.window, this.spec.groupBy, this.accumulatorSpecs);
+    for (const event of events) {
+      const problem = this.validateEvent(event);
+      if (problem !== null) {
+        batch.invalid.push({ event, reason: problem });
+        continue;
+      }
+      const t = event.timestamp;
+      if (isLate(this.window, t, this.wm)) {
+        batch.late.push({ event, reason: this.lateReason(t), watermark: this.wm });
+        continue;
+      }
+      combiner.add(event);
+      if (!this.externalWatermark) this.setWatermark(t - this.window.outOfOrdernessMs);
+    }
+    for (const partial of combiner.drain()) this.mergeOne(partial, batch);
+    return this.settle(batch);
+  }
+
+  /**
+   * Merges partials that a combiner built elsewhere (see `Combiner`), then emits what
+   * changed. The caller vouches that none is late; one whose window has closed anyway is
+   * refused (it would reopen a window a sink already holds as final) and changes nothing.
+   */
+  mergePartials(partials: readonly PartialAggregate[]): ProcessResult {
+    const batch = newBatch();
+    for (const partial of partials) {
+      if (isLate(this.window, partial.start, this.wm)) {
+        batch.refused.push({
+          partial,
+          reason: `partial [${partial.start},${partial.end}) arrived after its window closed at watermark ${describeWatermark(this.wm)}`,
+        });
+        continue;
+      }
+      this.mergeOne(partial, batch);
+    }
     return this.settle(batch);
   }
 
@@ -292,27 +332,16 @@ export class WindowEngine {
 
   // ---- processing -------------------------------------------------------------------------
 
-  private processOne(event: WindowEvent, batch: Batch): void {
-    const problem = this.validateEvent(event);
-    if (problem !== null) {
-      batch.invalid.push({ event, reason: problem });
-      return;
-    }
-    const t = event.timestamp;
-    if (isLate(this.window, t, this.wm)) {
-      batch.late.push({ event, reason: this.lateReason(t), watermark: this.wm });
-      return;
-    }
-    const group = this.spec.groupBy.map((field) => toJsonValue(event[field]));
-    const groupKey = canonicalJson(group);
+  private mergeOne(partial: PartialAggregate, batch: Batch): void {
     if (this.window.type === 'session') {
-      this.addToSession(event, groupKey, group, batch);
-    } else {
-      for (const bounds of assignWindows(this.window, t)) {
-        this.addToSlot(this.fixedSlot(bounds, groupKey, group), event, batch);
-      }
+      this.mergeSession(partial, batch);
+      return;
     }
-    if (!this.externalWatermark) this.setWatermark(t - this.window.outOfOrdernessMs);
+    for (const bounds of windowsOfPane(this.window, partial.start, partial.end)) {
+      const slot = this.fixedSlot(bounds, partial.groupKey, partial.group);
+      mergePartial(slot, partial);
+      this.touch(slot, batch);
+    }
   }
 
   private validateEvent(event: WindowEvent): string | null {
@@ -342,8 +371,13 @@ export class WindowEngine {
     }
   }
 
-  private newSlot(start: number, end: number, groupKey: string, group: readonly JsonValue[]): Slot {
-    const slot: Slot = {
+  private makeSlot(
+    start: number,
+    end: number,
+    groupKey: string,
+    group: readonly JsonValue[],
+  ): Slot {
+    return {
       key: windowKey(start, groupKey),
       start,
       end,
@@ -355,6 +389,10 @@ export class WindowEngine {
       dirty: true,
       emitted: null,
     };
+  }
+
+  private newSlot(start: number, end: number, groupKey: string, group: readonly JsonValue[]): Slot {
+    const slot = this.makeSlot(start, end, groupKey, group);
     this.slots.set(slot.key, slot);
     this.enqueue(slot);
     return slot;
@@ -373,74 +411,48 @@ export class WindowEngine {
     );
   }
 
-  private addToSlot(slot: Slot, event: WindowEvent, batch: Batch): void {
-    slot.eventCount += 1;
-    this.accumulatorSpecs.forEach((spec, i) => addEvent(slot.accumulators[i], event, spec.field));
+  private touch(slot: Slot, batch: Batch): void {
     slot.dirty = true;
     batch.touched.add(slot);
     this.changed.add(slot.key);
   }
 
   /**
-   * Puts the event in its group's session: it joins every session it touches (an event at
-   * `t` touches `[s, e)` iff `s - gap <= t <= e`), merging them into one.
+   * Puts a session partial into its group's sessions, merging every session it touches
+   * into one (touching sessions merge; see `mergeInterval`). An absorbed session that was
+   * emitted is retracted; a session whose start moved changes key.
    */
-  private addToSession(
-    event: WindowEvent,
-    groupKey: string,
-    group: readonly JsonValue[],
-    batch: Batch,
-  ): void {
-    const gap = (this.window as { readonly gapMs: number }).gapMs;
-    const t = event.timestamp;
-    let list = this.sessions.get(groupKey);
-    if (list === undefined) {
-      list = [];
-      this.sessions.set(groupKey, list);
-    }
-    // First session that ends at or after t (ends increase with starts: sessions are disjoint).
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid].end < t) lo = mid + 1;
-      else hi = mid;
-    }
-    let last = lo;
-    while (last < list.length && list[last].start - gap <= t) last++;
-
-    if (last === lo) {
-      const slot = this.newSlot(t, t + gap, groupKey, group);
-      list.splice(lo, 0, slot);
-      this.addToSlot(slot, event, batch);
-      return;
-    }
-
-    const target = list[lo];
-    const absorbed = list.slice(lo + 1, last);
-    const start = Math.min(t, target.start);
-    const end = Math.max(t + gap, list[last - 1].end);
+  private mergeSession(partial: PartialAggregate, batch: Batch): void {
+    let list = this.sessions.get(partial.groupKey);
+    if (list === undefined) this.sessions.set(partial.groupKey, (list = []));
+    const oldBounds = new Map<Slot, WindowBounds>(
+      list.map((slot) => [slot, { start: slot.start, end: slot.end }]),
+    );
+    const incoming = this.makeSlot(partial.start, partial.end, partial.groupKey, partial.group);
+    const { target, absorbed } = mergeInterval(list, incoming, (into, from) => {
+      mergePartial(into, from);
+      into.version = Math.max(into.version, from.version);
+    });
+    mergePartial(target, partial);
     for (const other of absorbed) {
-      target.eventCount += other.eventCount;
-      target.accumulators.forEach((acc, i) => mergeAccumulator(acc, other.accumulators[i]));
-      target.version = Math.max(target.version, other.version);
       if (other.emitted !== null) batch.retracted.push(this.retraction(other, other.emitted));
       this.slots.delete(other.key);
       this.changed.add(other.key);
     }
-    list.splice(lo, last - lo, target);
-    if (start !== target.start || end !== target.end) {
-      if (start !== target.start) {
+    const before = oldBounds.get(target);
+    if (before === undefined) {
+      this.slots.set(target.key, target);
+      this.enqueue(target);
+    } else if (before.start !== target.start || before.end !== target.end) {
+      if (before.start !== target.start) {
         this.slots.delete(target.key);
         this.changed.add(target.key);
-        target.start = start;
-        target.key = windowKey(start, groupKey);
+        target.key = windowKey(target.start, target.groupKey);
         this.slots.set(target.key, target);
       }
-      target.end = end;
       this.enqueue(target);
     }
-    this.addToSlot(target, event, batch);
+    this.touch(target, batch);
   }
 
   /**
@@ -499,6 +511,7 @@ export class WindowEngine {
       retracted: sort(retracted),
       late: batch.late,
       invalid: batch.invalid,
+      refused: batch.refused,
     };
   }
 
