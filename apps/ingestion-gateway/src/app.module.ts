@@ -82,7 +82,13 @@ export class AppModule {
           provide: EventContracts,
           inject: [PLATFORM_CONFIG],
           useFactory: (config: PlatformConfig) =>
-            new EventContracts(config.model, { maxStringLength: settings.maxStringLength }),
+            new EventContracts(config.model, {
+              maxStringLength: settings.maxStringLength,
+              eventTime: {
+                minMs: settings.minEventTimeMs,
+                maxFutureSkewMs: settings.maxEventTimeSkewMs,
+              },
+            }),
         },
         GatewayDatabase,
         GatewayMetrics,

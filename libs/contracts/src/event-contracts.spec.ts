@@ -1,4 +1,10 @@
-import { EventContracts } from './event-contracts';
+import {
+  boundFailures,
+  ENTITY_KEY_MAX_LENGTH,
+  EventContracts,
+  MAX_FAILURES,
+  truncateText,
+} from './event-contracts';
 import { ecommerceModel } from './testing/ecommerce-model';
 
 describe(EventContracts.name, () => {
@@ -26,7 +32,7 @@ describe(EventContracts.name, () => {
   it('keeps a client event_id and reads ISO-8601 timestamps as epoch milliseconds', () => {
     const result = validate('page_view', {
       event_id: 'e1',
-      timestamp: '2024-01-01T00:00:00.123Z',
+      timestamp: '2023-01-01T00:00:00.123Z',
       user_id: 'u1',
       device_type: 'mobile',
       country: 'US',
@@ -34,7 +40,7 @@ describe(EventContracts.name, () => {
     expect(result).toMatchObject({
       ok: true,
       clientEventId: true,
-      event: { event_id: 'e1', timestamp: 1704067200123 },
+      event: { event_id: 'e1', timestamp: 1672531200123 },
     });
   });
 
@@ -140,5 +146,134 @@ describe(EventContracts.name, () => {
       type: 'string',
       enum: ['USD', 'EUR', 'GBP'],
     });
+  });
+});
+
+describe('what every sink can store', () => {
+  const NOW = 1_700_000_000_000;
+  const DAY = 24 * 60 * 60 * 1000;
+  const contracts = new EventContracts(ecommerceModel(), { maxStringLength: 8192 });
+  const fill = { now: () => NOW, newId: () => 'generated-id' };
+  const pageView = (extra: Record<string, unknown>) =>
+    contracts.validate(
+      'page_view',
+      { user_id: 'u1', device_type: 'mobile', country: 'US', ...extra },
+      fill,
+    );
+  const failedFields = (result: ReturnType<typeof pageView>) =>
+    result.ok ? [] : result.failures.map((f) => f.field);
+
+  it('refuses a lone surrogate in any string field, naming the field', () => {
+    for (const [field, value] of [
+      ['page_url', 'u\ud800x'],
+      ['page_url', 'x\udc00'],
+      ['user_id', '\udbff'],
+      ['event_id', 'e\ud800'],
+    ] as const) {
+      const result = pageView({ [field]: value });
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.failures).toContainEqual({
+          field,
+          reason: 'is not well-formed Unicode: it holds a lone UTF-16 surrogate',
+        });
+      }
+    }
+  });
+
+  it('accepts astral-plane characters, which are surrogate pairs', () => {
+    const result = pageView({ page_url: '/😀/𝄞/\u{10FFFF}', user_id: '𐍈' });
+    expect(result).toMatchObject({ ok: true, event: { page_url: '/😀/𝄞/\u{10FFFF}' } });
+  });
+
+  it('refuses NUL in any string, which PostgreSQL cannot store, but keeps other control characters', () => {
+    expect(failedFields(pageView({ page_url: 'a\u0000b' }))).toEqual(['page_url']);
+    expect(pageView({ page_url: 'line\nbreak\ttab\u0007' }).ok).toBe(true);
+  });
+
+  it('refuses an entity key that is empty, holds a control character or is too long', () => {
+    const reasons = (user_id: string) => {
+      const r = pageView({ user_id });
+      return r.ok ? [] : r.failures.filter((f) => f.field === 'user_id').map((f) => f.reason);
+    };
+    expect(reasons('')).toEqual(['must not be empty']);
+    expect(reasons('u\u0000x')).toEqual([
+      'must not contain control characters (U+0000 to U+001F, U+007F to U+009F)',
+    ]);
+    expect(reasons('u\nx')).toHaveLength(1);
+    expect(reasons('u\u0085')).toHaveLength(1);
+    expect(reasons('k'.repeat(ENTITY_KEY_MAX_LENGTH + 1))).toEqual([
+      `longer than ${ENTITY_KEY_MAX_LENGTH} characters`,
+    ]);
+    expect(reasons('k'.repeat(ENTITY_KEY_MAX_LENGTH))).toEqual([]);
+  });
+
+  it('bounds event time: not before the floor, at most the skew after receipt', () => {
+    expect(pageView({ timestamp: NOW + DAY }).ok).toBe(true);
+    expect(pageView({ timestamp: 0 }).ok).toBe(true);
+    for (const timestamp of [
+      NOW + DAY + 1,
+      '2100-01-01T00:00:00Z',
+      '3000-01-01T00:00:00Z',
+      '9999-12-31T23:59:59Z',
+    ]) {
+      const result = pageView({ timestamp });
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.failures).toEqual([
+          {
+            field: 'timestamp',
+            reason: expect.stringContaining(`must be at most ${DAY} ms after the time of receipt`),
+          },
+        ]);
+      }
+    }
+    expect(pageView({ timestamp: 1e20 }).ok).toBe(false);
+    const before = pageView({ timestamp: '1969-12-31T23:59:59.999Z' });
+    expect(before.ok ? [] : before.failures).toEqual([
+      {
+        field: 'timestamp',
+        reason: 'must be at or after 1970-01-01T00:00:00.000Z, got "1969-12-31T23:59:59.999Z"',
+      },
+    ]);
+  });
+
+  it('takes its time bounds from the options', () => {
+    const strict = new EventContracts(ecommerceModel(), {
+      maxStringLength: 100,
+      eventTime: { minMs: Date.UTC(2020, 0, 1), maxFutureSkewMs: 1000 },
+    });
+    const at = (timestamp: number) =>
+      strict.validate(
+        'page_view',
+        { user_id: 'u', device_type: 'mobile', country: 'US', timestamp },
+        fill,
+      ).ok;
+    expect(at(Date.UTC(2020, 0, 1))).toBe(true);
+    expect(at(Date.UTC(2020, 0, 1) - 1)).toBe(false);
+    expect(at(NOW + 1000)).toBe(true);
+    expect(at(NOW + 1001)).toBe(false);
+  });
+
+  it('cuts long field names in failures and bounds the list with a count of the rest', () => {
+    const body = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`f${i}`, i]));
+    body['k'.repeat(100_000)] = 1;
+    const result = contracts.validate('page_view', body, fill);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(Math.max(...result.failures.map((f) => f.field.length))).toBeLessThanOrEqual(201);
+    const bounded = boundFailures(result.failures);
+    expect(bounded.failures).toHaveLength(MAX_FAILURES);
+    expect(bounded.omitted).toBe(result.failures.length - MAX_FAILURES);
+    expect(boundFailures(bounded.failures.slice(0, 3))).toEqual({
+      failures: bounded.failures.slice(0, 3),
+      omitted: 0,
+    });
+  });
+
+  it('never splits a surrogate pair when it cuts text', () => {
+    expect(truncateText('ab😀cd', 3)).toBe('ab…');
+    expect(truncateText('abc😀', 4)).toBe('abc…');
+    expect(truncateText('short', 10)).toBe('short');
   });
 });

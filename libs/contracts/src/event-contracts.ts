@@ -31,7 +31,33 @@ export type ValidationResult =
 export interface EventContractsOptions {
   /** Longest string accepted in any field. */
   readonly maxStringLength: number;
+  /**
+   * Bounds of event time (`timestamp`): not before `minMs` (epoch ms, at least 0), and at most
+   * `maxFutureSkewMs` after the time of receipt. Default: 1970-01-01 and one day.
+   */
+  readonly eventTime?: { readonly minMs: number; readonly maxFutureSkewMs: number };
 }
+
+/** Event time defaults: the epoch, and one day into the future. */
+export const DEFAULT_EVENT_TIME_BOUNDS = {
+  minMs: 0,
+  maxFutureSkewMs: 24 * 60 * 60 * 1000,
+} as const;
+
+/**
+ * The latest instant every sink stores exactly: ClickHouse's DateTime64 ends with 2299, and
+ * PostgreSQL reads ISO years of four digits only. Timestamp fields other than event time may
+ * be in the future, up to this.
+ */
+export const STORABLE_TIME_MAX_MS = Date.UTC(2299, 11, 31, 23, 59, 59, 999);
+
+/** Longest entity key (the Kafka record key and part of every table's sort key). */
+export const ENTITY_KEY_MAX_LENGTH = 256;
+
+/** Error lists stop at this many failures; the rest are counted (see {@link boundFailures}). */
+export const MAX_FAILURES = 100;
+/** Longest field name quoted back in a failure. */
+const FIELD_NAME_MAX = 200;
 
 export interface FillIns {
   readonly now: () => number;
@@ -54,6 +80,56 @@ function timestampSchema(): z.ZodType {
   return z.union([z.number().int().min(0), z.iso.datetime({ offset: true })]);
 }
 
+/** A lone UTF-16 surrogate: with the `u` flag a well-formed pair is one code point, not `Cs`. */
+const LONE_SURROGATE = /\p{Cs}/u;
+const NUL = '\u0000';
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Strings every sink stores exactly as sent: well-formed Unicode (a lone surrogate cannot be
+ * encoded as UTF-8, so Avro and both databases would store U+FFFD instead) and no U+0000
+ * (PostgreSQL text cannot hold it).
+ */
+function storableString(schema: z.ZodString): z.ZodType {
+  return wellFormed(schema).refine((s) => !s.includes(NUL), {
+    message: 'must not contain U+0000 (NUL)',
+  });
+}
+
+function wellFormed(schema: z.ZodString): z.ZodString {
+  return schema.refine((s) => !LONE_SURROGATE.test(s), {
+    message: 'is not well-formed Unicode: it holds a lone UTF-16 surrogate',
+  });
+}
+
+/** An entity key: the Kafka record key, so never empty, printable, and short. */
+function entityKeySchema(maxLength: number): z.ZodType {
+  return wellFormed(z.string().min(1).max(maxLength)).refine((s) => !CONTROL.test(s), {
+    message: 'must not contain control characters (U+0000 to U+001F, U+007F to U+009F)',
+  });
+}
+
+/** `text` cut to at most `max` UTF-16 units without splitting a surrogate pair. */
+export function truncateText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const end = /[\ud800-\udbff]/.test(text.charAt(max - 1)) ? max - 1 : max;
+  return `${text.slice(0, end)}…`;
+}
+
+/**
+ * At most `max` failures, and how many were left out: a request with 100,000 unknown keys
+ * gets a short answer, not a 6 MB one.
+ */
+export function boundFailures(
+  failures: readonly FieldFailure[],
+  max = MAX_FAILURES,
+): { readonly failures: readonly FieldFailure[]; readonly omitted: number } {
+  return failures.length <= max
+    ? { failures, omitted: 0 }
+    : { failures: failures.slice(0, max), omitted: failures.length - max };
+}
+
 function fieldSchema(
   spec: Pick<FieldSpec, 'type' | 'values' | 'min' | 'max' | 'description'>,
   maxString: number,
@@ -64,7 +140,7 @@ function fieldSchema(
       schema =
         spec.values !== undefined && spec.values.length > 0
           ? z.enum(spec.values.map(String) as [string, ...string[]])
-          : z.string().max(maxString);
+          : storableString(z.string().max(maxString));
       break;
     case 'int':
     case 'long':
@@ -139,7 +215,10 @@ export function failuresOf(
   input: unknown,
   fieldType?: FieldType,
 ): FieldFailure[] {
-  const field = issue.path.length === 0 ? ROOT_FIELD : issue.path.map(String).join('.');
+  const field =
+    issue.path.length === 0
+      ? ROOT_FIELD
+      : truncateText(issue.path.map(String).join('.'), FIELD_NAME_MAX);
   const actual = valueAt(input, issue.path);
   if (
     fieldType === 'timestamp' &&
@@ -159,7 +238,7 @@ export function failuresOf(
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => ({
-        field: issue.path.length === 0 ? key : `${field}.${key}`,
+        field: truncateText(issue.path.length === 0 ? key : `${field}.${key}`, FIELD_NAME_MAX),
         reason: 'unknown field: not in the contract',
       }));
     case 'invalid_type': {
@@ -270,6 +349,8 @@ export class EventContracts {
       return { ok: false, failures };
     }
     const data = parsed.data as Record<string, unknown>;
+    const timeFailures = this.timeFailures(compiled, data, fill.now());
+    if (timeFailures.length > 0) return { ok: false, failures: timeFailures };
     const event: Record<string, EventValue> = {};
     const clientEventId = typeof data[EVENT_ID_FIELD] === 'string';
     event[EVENT_ID_FIELD] = clientEventId ? (data[EVENT_ID_FIELD] as string) : fill.newId();
@@ -289,15 +370,54 @@ export class EventContracts {
     return { ok: true, event, clientEventId };
   }
 
+  private get eventTime(): { readonly minMs: number; readonly maxFutureSkewMs: number } {
+    return this.options.eventTime ?? DEFAULT_EVENT_TIME_BOUNDS;
+  }
+
+  /**
+   * Timestamps every sink can store: none before the floor; event time at most the allowed
+   * skew after receipt, other timestamp fields at most {@link STORABLE_TIME_MAX_MS}.
+   */
+  private timeFailures(
+    compiled: CompiledType,
+    data: Readonly<Record<string, unknown>>,
+    now: number,
+  ): FieldFailure[] {
+    const { minMs, maxFutureSkewMs } = this.eventTime;
+    const failures: FieldFailure[] = [];
+    for (const [name, info] of compiled.fields) {
+      const value = data[name];
+      if (info.type !== 'timestamp' || value === undefined || value === null) continue;
+      const ms = typeof value === 'string' ? Date.parse(value) : (value as number);
+      const isEventTime = name === EVENT_TIMESTAMP_FIELD;
+      const max = isEventTime
+        ? Math.min(now + maxFutureSkewMs, STORABLE_TIME_MAX_MS)
+        : STORABLE_TIME_MAX_MS;
+      if (Number.isNaN(ms)) {
+        failures.push({ field: name, reason: `${shortValue(value)} is not a valid date-time` });
+      } else if (ms < minMs) {
+        failures.push({
+          field: name,
+          reason: `must be at or after ${new Date(minMs).toISOString()}, got ${shortValue(value)}`,
+        });
+      } else if (ms > max) {
+        failures.push({
+          field: name,
+          reason: isEventTime
+            ? `must be at most ${maxFutureSkewMs} ms after the time of receipt (${new Date(max).toISOString()}), got ${shortValue(value)}`
+            : `must be at or before ${new Date(max).toISOString()}, got ${shortValue(value)}`,
+        });
+      }
+    }
+    return failures;
+  }
+
   private compile(spec: EventTypeSpec): CompiledType {
     const max = this.options.maxStringLength;
     const entity = entityOf(this.model, spec);
     const shape: Record<string, z.ZodType> = {};
     const fields = new Map<string, { type: FieldType; required: boolean }>();
-    shape[EVENT_ID_FIELD] = z
-      .string()
-      .min(1)
-      .max(EVENT_ID_MAX)
+    shape[EVENT_ID_FIELD] = storableString(z.string().min(1).max(EVENT_ID_MAX))
       .optional()
       .describe(
         'Unique id of the event; generated when absent. Repeats within the idempotency window are acknowledged, not produced again.',
@@ -305,12 +425,22 @@ export class EventContracts {
     fields.set(EVENT_ID_FIELD, { type: 'string', required: false });
     shape[EVENT_TIMESTAMP_FIELD] = timestampSchema()
       .optional()
-      .describe('Event time: epoch milliseconds or ISO-8601; the time of receipt when absent.');
+      .describe(
+        `Event time: epoch milliseconds or ISO-8601; the time of receipt when absent. Not before ${new Date(this.eventTime.minMs).toISOString()}, and at most ${this.eventTime.maxFutureSkewMs} ms after receipt.`,
+      );
     fields.set(EVENT_TIMESTAMP_FIELD, { type: 'timestamp', required: false });
-    shape[entity.primaryKey] = fieldSchema(
-      { type: entity.primaryKeyType, description: `Primary key of the ${entity.name} entity.` },
-      max,
-    );
+    shape[entity.primaryKey] =
+      entity.primaryKeyType === 'string'
+        ? entityKeySchema(Math.min(max, ENTITY_KEY_MAX_LENGTH)).describe(
+            `Primary key of the ${entity.name} entity: 1 to ${Math.min(max, ENTITY_KEY_MAX_LENGTH)} characters, no control characters.`,
+          )
+        : fieldSchema(
+            {
+              type: entity.primaryKeyType,
+              description: `Primary key of the ${entity.name} entity.`,
+            },
+            max,
+          );
     fields.set(entity.primaryKey, { type: entity.primaryKeyType, required: true });
     for (const a of spec.attributes) {
       shape[a.name] = fieldSchema(a, max).nullable().optional();

@@ -3,7 +3,17 @@ export * from './naming';
 export * from './lookup';
 export { validateDomainModel, fieldsOf, parseDuration } from './validate';
 export type { ContractIssue, DomainValidation } from './validate';
-export { EventContracts, failuresOf, requestJsonSchema } from './event-contracts';
+export {
+  boundFailures,
+  DEFAULT_EVENT_TIME_BOUNDS,
+  ENTITY_KEY_MAX_LENGTH,
+  EventContracts,
+  failuresOf,
+  MAX_FAILURES,
+  requestJsonSchema,
+  STORABLE_TIME_MAX_MS,
+  truncateText,
+} from './event-contracts';
 export type {
   EventContractsOptions,
   EventValue,

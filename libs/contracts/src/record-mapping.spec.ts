@@ -10,7 +10,7 @@ import { ecommerceModel } from './testing/ecommerce-model';
 
 describe('record mapping', () => {
   const contracts = new EventContracts(ecommerceModel(), { maxStringLength: 64 });
-  const fill = { now: () => 1_700_000_000_000, newId: () => 'generated-id' };
+  const fill = { now: () => 1_710_000_000_000, newId: () => 'generated-id' };
 
   describe(coerceText.name, () => {
     it.each([

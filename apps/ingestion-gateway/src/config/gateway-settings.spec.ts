@@ -10,7 +10,38 @@ describe(loadGatewaySettings.name, () => {
       queryBackend: 'clickhouse',
       subscriptionsEnabled: true,
       dbSchema: 'ingestion_gateway',
+      minEventTimeMs: 0,
+      maxEventTimeSkewMs: 86_400_000,
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
     });
+  });
+
+  it('reads the event time floor and skew, and refuses a floor before 1970 or a skew over a year', () => {
+    expect(
+      loadGatewaySettings({
+        GATEWAY_MIN_EVENT_TIME: '2020-01-01T00:00:00Z',
+        GATEWAY_MAX_EVENT_TIME_SKEW_MS: '60000',
+      }),
+    ).toMatchObject({ minEventTimeMs: Date.UTC(2020, 0, 1), maxEventTimeSkewMs: 60_000 });
+    expect(() => loadGatewaySettings({ GATEWAY_MIN_EVENT_TIME: '1969-12-31T00:00:00Z' })).toThrow(
+      /GATEWAY_MIN_EVENT_TIME/,
+    );
+    expect(() => loadGatewaySettings({ GATEWAY_MIN_EVENT_TIME: 'yesterday' })).toThrow(
+      /GATEWAY_MIN_EVENT_TIME/,
+    );
+    expect(() =>
+      loadGatewaySettings({ GATEWAY_MAX_EVENT_TIME_SKEW_MS: String(400 * 86_400_000) }),
+    ).toThrow(/GATEWAY_MAX_EVENT_TIME_SKEW_MS/);
+  });
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    expect(() =>
+      loadGatewaySettings({
+        GATEWAY_REQUEST_TIMEOUT_MS: '1000',
+        GATEWAY_HEADERS_TIMEOUT_MS: '2000',
+      }),
+    ).toThrow(/GATEWAY_HEADERS_TIMEOUT_MS \(2000\) must not be longer/);
   });
 
   it('lists every bad variable in one error', () => {

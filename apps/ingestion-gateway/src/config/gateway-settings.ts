@@ -35,6 +35,14 @@ export interface GatewaySettings {
   readonly subscriptionsRefreshMs: number;
   /** Drain timeout on SIGTERM. */
   readonly drainTimeoutMs: number;
+  /** Earliest event time accepted, epoch ms (at least 1970-01-01). */
+  readonly minEventTimeMs: number;
+  /** How far after receipt an event time may be. */
+  readonly maxEventTimeSkewMs: number;
+  /** Whole request, body included: a client that trickles its body is cut off after it (408). */
+  readonly requestTimeoutMs: number;
+  /** Receiving the request headers. */
+  readonly headersTimeoutMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -88,6 +96,22 @@ const VARIABLES = {
     default: '2000',
   },
   GATEWAY_DRAIN_TIMEOUT_MS: { key: 'drainTimeoutMs', schema: int(0), default: '25000' },
+  GATEWAY_MIN_EVENT_TIME: {
+    key: 'minEventTimeMs',
+    schema: z.iso
+      .datetime({ offset: true, message: 'must be an ISO-8601 date-time with offset' })
+      .transform((v) => Date.parse(v))
+      .refine((ms) => ms >= 0, 'must be at or after 1970-01-01T00:00:00Z'),
+    default: '1970-01-01T00:00:00Z',
+  },
+  GATEWAY_MAX_EVENT_TIME_SKEW_MS: {
+    key: 'maxEventTimeSkewMs',
+    // A year at most: every accepted time then stays far inside what the sinks store.
+    schema: int(0, 366 * 24 * 60 * 60 * 1000),
+    default: String(24 * 60 * 60 * 1000),
+  },
+  GATEWAY_REQUEST_TIMEOUT_MS: { key: 'requestTimeoutMs', schema: int(100), default: '30000' },
+  GATEWAY_HEADERS_TIMEOUT_MS: { key: 'headersTimeoutMs', schema: int(100), default: '10000' },
 } as const satisfies Record<
   string,
   { key: keyof GatewaySettings; schema: z.ZodType; default: string }
@@ -128,6 +152,14 @@ export function loadGatewaySettings(env: Env = process.env): GatewaySettings {
         `GATEWAY_RATE_LIMIT_BURST (${String(out['rateLimitBurst'])}) must be at least GATEWAY_MAX_BATCH_EVENTS (${String(out['maxBatchEvents'])}), or a full batch could never pass`,
       );
     }
+  }
+  if (
+    problems.length === 0 &&
+    (out['headersTimeoutMs'] as number) > (out['requestTimeoutMs'] as number)
+  ) {
+    problems.push(
+      `GATEWAY_HEADERS_TIMEOUT_MS (${String(out['headersTimeoutMs'])}) must not be longer than GATEWAY_REQUEST_TIMEOUT_MS (${String(out['requestTimeoutMs'])})`,
+    );
   }
   if (problems.length > 0) throw new GatewaySettingsError(problems);
   return out as unknown as GatewaySettings;

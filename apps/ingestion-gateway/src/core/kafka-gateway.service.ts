@@ -27,6 +27,9 @@ import { GATEWAY_KAFKA } from './tokens';
 
 export const GATEWAY_SERVICE = 'ingestion-gateway';
 
+/** Bytes of bad rows per send: well under the broker's default record batch limit (1 MiB). */
+const DLQ_SEND_MAX_BYTES = 512 * 1024;
+
 /**
  * Owns the gateway's Kafka side: the schema registry client, the idempotent Avro
  * `EventProducer` (acks=all) and the dead-letter publisher of `dlq.ingestion-gateway`.
@@ -86,22 +89,38 @@ export class KafkaGatewayService implements OnModuleInit, OnApplicationShutdown 
     this.logger.log({ event: 'kafka_ready', dlq: this.deadLetters.topic });
   }
 
-  /** Writes bad rows to the dead-letter topic, keyed by event type, with `dlq.*` headers. */
+  /**
+   * Writes bad rows to the dead-letter topic, keyed by event type, with `dlq.*` headers. Each
+   * row is bounded (see `buildBadRow`); they go in sends of at most {@link DLQ_SEND_MAX_BYTES},
+   * so a batch of many large bad rows never makes a record batch the broker refuses.
+   */
   async publishBadRows(rows: readonly BadRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.deadLetters.publish(
-      rows.map((row) => ({
-        key: row.data.event_type === null ? null : Buffer.from(row.data.event_type),
-        value: Buffer.from(JSON.stringify(row)),
-        headers: { 'content-type': 'application/json', 'bad_row.schema': row.schema },
-        source: { topic: 'http', partition: -1, offset: '-1' },
-        error: {
-          code: 'SCHEMA_VIOLATION',
-          message: row.data.failures.map((f) => `${f.field}: ${f.reason}`).join('; '),
-          retriable: false,
-        },
-      })),
-    );
+    const letters = rows.map((row) => ({
+      key: row.data.event_type === null ? null : Buffer.from(row.data.event_type),
+      value: Buffer.from(JSON.stringify(row)),
+      headers: { 'content-type': 'application/json', 'bad_row.schema': row.schema },
+      source: { topic: 'http', partition: -1, offset: '-1' },
+      error: {
+        code: 'SCHEMA_VIOLATION',
+        message: row.data.failures
+          .slice(0, 10)
+          .map((f) => `${f.field}: ${f.reason}`)
+          .join('; '),
+        retriable: false,
+      },
+    }));
+    let chunk: typeof letters = [];
+    let size = 0;
+    for (const letter of letters) {
+      if (chunk.length > 0 && size + letter.value.length > DLQ_SEND_MAX_BYTES) {
+        await this.deadLetters.publish(chunk);
+        chunk = [];
+        size = 0;
+      }
+      chunk.push(letter);
+      size += letter.value.length;
+    }
+    if (chunk.length > 0) await this.deadLetters.publish(chunk);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
 import type { Kafka } from '@platform/messaging';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { startSchemaRegistry, type RegistryProcess } from '@platform/testing';
 import {
   avroDecoder,
@@ -193,6 +193,109 @@ describe('ingestion gateway: events in', () => {
       { field: 'quantity', reason: 'must be <= 5, got 7' },
     ]);
     expect(await countRecords(kafka, dlq())).toBe(dlqBefore + 1);
+  });
+
+  describe('refused before Kafka, with the field and the reason', () => {
+    const allEvents = (): Promise<number[]> =>
+      Promise.all(TYPES.map((ty) => countRecords(kafka, topic(ty))));
+
+    /** Sends a body; expects 400 naming `field`, nothing in any event topic and one bad row. */
+    async function refused(
+      raw: string,
+      field: string,
+      reason: RegExp,
+    ): Promise<{ failures: { field: string; reason: string }[] }> {
+      const events = await allEvents();
+      const dlqBefore = await countRecords(kafka, dlq());
+      const res = await http(`${gateway.url}/v1/events/page_view`, { key, raw });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('INVALID_EVENT');
+      expect(res.body.error.failures).toContainEqual({
+        field,
+        reason: expect.stringMatching(reason),
+      });
+      expect(await allEvents()).toEqual(events);
+      expect(await countRecords(kafka, dlq())).toBe(dlqBefore + 1);
+      return res.body.error;
+    }
+
+    const page = (fields: string): string =>
+      `{"user_id": "u1", "device_type": "mobile", "country": "US", ${fields}}`;
+
+    it.each([
+      ['page_url', page('"page_url": "u\\ud800x"')],
+      ['page_url', page('"page_url": "\\udfff"')],
+      ['event_id', page('"event_id": "e\\udbff"')],
+    ])('refuses a lone surrogate in %s', async (field, raw) => {
+      await refused(raw, field, /lone UTF-16 surrogate/);
+    });
+
+    it.each([
+      ['empty', '""', /must not be empty/],
+      ['NUL', '"u\\u0000x"', /control characters/],
+      ['newline', '"u\\nx"', /control characters/],
+      ['too long', JSON.stringify('k'.repeat(257)), /longer than 256 characters/],
+    ])('refuses an entity key that is %s', async (_, value, reason) => {
+      await refused(
+        `{"user_id": ${value}, "device_type": "mobile", "country": "US"}`,
+        'user_id',
+        reason,
+      );
+    });
+
+    it.each([
+      '"2100-01-01T00:00:00Z"',
+      '"3000-06-01T00:00:00Z"',
+      '"9999-12-31T23:59:59Z"',
+      String(Date.now() + 2 * 86_400_000),
+    ])('refuses event time %s, beyond a day after receipt', async (timestamp) => {
+      await refused(
+        page(`"timestamp": ${timestamp}`),
+        'timestamp',
+        /must be at most 86400000 ms after the time of receipt/,
+      );
+    });
+
+    it('refuses event time before the floor', async () => {
+      await refused(
+        page('"timestamp": "1960-01-01T00:00:00Z"'),
+        'timestamp',
+        /must be at or after 1970-01-01T00:00:00.000Z/,
+      );
+    });
+
+    it('answers 30,000 unknown keys briefly and still dead-letters the event: reason, cut payload, size, SHA-256', async () => {
+      const body = Object.fromEntries(Array.from({ length: 30_000 }, (_, i) => [`k${i}`, i]));
+      const text = JSON.stringify(body);
+      const error = await refused(text, 'k0', /unknown field/);
+      expect(error.failures).toHaveLength(100);
+      expect((error as { failures_omitted?: number }).failures_omitted).toBe(30_000 + 3 - 100);
+
+      const sha = createHash('sha256').update(text).digest('hex');
+      const rows = (await readTopic(kafka, dlq())).map(
+        (r) => JSON.parse(r.value.toString('utf8')) as { data: Record<string, unknown> },
+      );
+      const row = rows.find((r) => r.data['payload_sha256'] === sha);
+      expect(row?.data).toMatchObject({
+        payload_truncated: true,
+        payload_size: Buffer.byteLength(text),
+        event_type: 'page_view',
+        failures_omitted: 30_000 + 3 - 100,
+      });
+      expect(String(row?.data['payload']).startsWith(text.slice(0, 1000))).toBe(true);
+      expect(row?.data['failures']).toHaveLength(100);
+    });
+
+    it('bounds every per-event failure list of a batch', async () => {
+      const wide = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`x${i}`, i]));
+      const res = await http(`${gateway.url}/v1/events`, {
+        key,
+        body: { events: [{ type: 'page_view', event: wide }] },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.results[0].failures).toHaveLength(100);
+      expect(res.body.results[0].failures_omitted).toBe(300 + 3 - 100);
+    });
   });
 
   it('acknowledges a repeated event_id within the window without producing it twice', async () => {

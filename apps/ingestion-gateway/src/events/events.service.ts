@@ -14,7 +14,7 @@ import type { GatewaySettings } from '../config/gateway-settings';
 import { GatewayMetrics } from '../core/gateway-metrics';
 import { KafkaGatewayService } from '../core/kafka-gateway.service';
 import { GATEWAY_SETTINGS } from '../core/tokens';
-import { GatewayError } from '../http/gateway.error';
+import { boundedFailures, GatewayError } from '../http/gateway.error';
 import { buildBadRow, type BadRow } from './bad-row';
 import { GatewayDatabase } from '../persistence/gateway-database.service';
 import { idempotencyKey, type ClaimState } from './idempotency-store';
@@ -26,8 +26,9 @@ export interface EventResult {
   readonly type: string | null;
   readonly event_id?: string;
   readonly status: EventStatus;
-  /** Why it was rejected (per field) or failed. */
+  /** Why it was rejected (per field) or failed: at most 100, `failures_omitted` counts the rest. */
   readonly failures?: readonly FieldFailure[];
+  readonly failures_omitted?: number;
   /** `rejected` for bad input (do not retry as is), `failed` when a retry can help. */
   readonly retriable?: boolean;
 }
@@ -152,7 +153,9 @@ export class EventsService {
           failures: failure,
         });
       }
-      throw GatewayError.unavailable(this.retryReason(outcome?.error), 2);
+      // The id goes back with the 503: the event may still land, and a retry with the same
+      // event_id is then a duplicate rather than a second copy.
+      throw GatewayError.unavailable(this.retryReason(outcome?.error), 2, { event_id: eventId });
     }
     return { event_id: eventId, status: outcome.duplicate ? 'duplicate' : 'accepted' };
   }
@@ -196,7 +199,13 @@ export class EventsService {
       const parsed = batchItemSchema.safeParse(item);
       if (!parsed.success) {
         const failures = parsed.error.issues.flatMap((i) => failuresOf(i, item));
-        results[index] = { index, type: null, status: 'rejected', failures, retriable: false };
+        results[index] = {
+          index,
+          type: null,
+          status: 'rejected',
+          ...boundedFailures(failures),
+          retriable: false,
+        };
         rejectedRows.push({ payload: item, type: null, failures });
         this.metrics.rejected.inc({ event_type: 'unknown', reason: 'invalid_envelope' });
         return;
@@ -236,7 +245,7 @@ export class EventsService {
           type,
           ...(typeof eventId === 'string' ? { event_id: eventId } : {}),
           status: 'rejected',
-          failures: validation.failures,
+          ...boundedFailures(validation.failures),
           retriable: false,
         };
         rejectedRows.push({ payload: event, type, failures: validation.failures });
@@ -275,7 +284,7 @@ export class EventsService {
           type: p.type,
           event_id,
           status: 'rejected',
-          failures: rejection,
+          ...boundedFailures(rejection),
           retriable: false,
         };
         lateRejections.push({ payload: p.event, type: p.type, failures: rejection });
@@ -339,6 +348,8 @@ export class EventsService {
         owner,
         deadline.expired,
       );
+      // Generated ids whose produce outlived the deadline (answered 503 with the id).
+      const late: { readonly id: string; readonly acked: Promise<boolean> }[] = [];
       // The first event of each claimed id in this request, and whether Kafka acked it.
       const sends = new Map<string, { readonly index: number; readonly acked: Promise<boolean> }>();
       const outcomes = await Promise.all(
@@ -354,16 +365,19 @@ export class EventsService {
             return acked === true ? this.duplicate(p.type) : { ok: false, error: timeoutError() };
           }
           const send = this.kafka.producer.send(p.type, p.event, undefined, headers);
-          if (id !== null) {
-            const acked = send.then(
-              () => true,
-              () => false,
-            );
-            sends.set(id, { index, acked });
-          }
+          const acked = send.then(
+            () => true,
+            () => false,
+          );
+          if (id !== null) sends.set(id, { index, acked });
           try {
             const result = await Promise.race([send.then(() => true), deadline.expired]);
-            if (result === 'timeout') return { ok: false, error: timeoutError() };
+            if (result === 'timeout') {
+              if (id === null && this.settings.idempotencyWindowMs > 0) {
+                late.push({ id: idempotencyKey(p.type, String(p.event['event_id'])), acked });
+              }
+              return { ok: false, error: timeoutError() };
+            }
             this.metrics.accepted.inc({ event_type: p.type });
             return { ok: true, duplicate: false };
           } catch (error) {
@@ -372,6 +386,7 @@ export class EventsService {
         }),
       );
       await this.settleClaims(sends, outcomes, owner);
+      await this.claimLate(late, owner);
       return outcomes;
     } finally {
       deadline.clear();
@@ -444,6 +459,35 @@ export class EventsService {
       .catch((error: unknown) =>
         this.logger.warn({ event: 'idempotency_ack_failed', error: messageOf(error) }),
       );
+  }
+
+  /**
+   * A generated id never touches the store, unless its produce timed out: the 503 hands the
+   * id to the client, and the event may still land. Claimed before the answer and settled
+   * when the send does, a retry with that id waits for the outcome and is then a duplicate.
+   */
+  private async claimLate(
+    late: readonly { readonly id: string; readonly acked: Promise<boolean> }[],
+    owner: string,
+  ): Promise<void> {
+    if (late.length === 0) return;
+    const store = this.database.idempotency;
+    try {
+      await store.claim(
+        late.map((l) => l.id),
+        owner,
+      );
+    } catch (error) {
+      this.logger.warn({ event: 'idempotency_store_unavailable', error: messageOf(error) });
+      return;
+    }
+    for (const { id, acked } of late) {
+      void acked
+        .then((ok) => (ok ? store.ack([id], owner) : store.release([id], owner)))
+        .catch((error: unknown) =>
+          this.logger.warn({ event: 'idempotency_settle_failed', error: messageOf(error) }),
+        );
+    }
   }
 
   private duplicate(type: string): Outcome {

@@ -1,4 +1,4 @@
-import type { FieldFailure } from '@platform/contracts';
+import { boundFailures, type FieldFailure } from '@platform/contracts';
 
 export type GatewayErrorCode =
   | 'MALFORMED_JSON'
@@ -8,6 +8,10 @@ export type GatewayErrorCode =
   | 'INVALID_REQUEST'
   | 'INVALID_EVENT'
   | 'UNKNOWN_EVENT_TYPE'
+  | 'UNSUPPORTED_ENCODING'
+  | 'MALFORMED_ENCODING'
+  | 'REQUEST_TIMEOUT'
+  | 'TABLE_NOT_FOUND'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
@@ -38,8 +42,15 @@ export class GatewayError extends Error {
     return new GatewayError(400, 'INVALID_REQUEST', message, { failures });
   }
 
-  static unavailable(message: string, retryAfterSeconds = 1): GatewayError {
-    return new GatewayError(503, 'UNAVAILABLE', message, { retryAfterSeconds });
+  static unavailable(
+    message: string,
+    retryAfterSeconds = 1,
+    details?: Readonly<Record<string, unknown>>,
+  ): GatewayError {
+    return new GatewayError(503, 'UNAVAILABLE', message, {
+      retryAfterSeconds,
+      ...(details === undefined ? {} : { details }),
+    });
   }
 }
 
@@ -48,17 +59,28 @@ export interface ErrorBody {
     readonly code: GatewayErrorCode;
     readonly message: string;
     readonly failures?: readonly FieldFailure[];
+    readonly failures_omitted?: number;
     readonly [key: string]: unknown;
   };
 }
 
+/** The one error shape; failures are bounded (100, then a count of the rest). */
 export function errorBody(error: GatewayError): ErrorBody {
   return {
     error: {
       code: error.code,
       message: error.message,
-      ...(error.extra.failures === undefined ? {} : { failures: error.extra.failures }),
+      ...(error.extra.failures === undefined ? {} : boundedFailures(error.extra.failures)),
       ...(error.extra.details ?? {}),
     },
   };
+}
+
+/** `{ failures, failures_omitted? }`: at most 100 failures, and how many more there were. */
+export function boundedFailures(all: readonly FieldFailure[]): {
+  readonly failures: readonly FieldFailure[];
+  readonly failures_omitted?: number;
+} {
+  const { failures, omitted } = boundFailures(all);
+  return omitted > 0 ? { failures, failures_omitted: omitted } : { failures };
 }
