@@ -60,6 +60,7 @@ export class SinkConsumerService
   private lastLag: number | undefined;
   private readonly lagGauge: Gauge;
   private readonly recordsCounter: Counter<'outcome'>;
+  private readonly conflictCounter: Counter<'sink' | 'table'>;
   private consuming = false;
   private stopped: Promise<void> | undefined;
 
@@ -86,6 +87,11 @@ export class SinkConsumerService
       help: 'Records handled, by outcome (written, dead_lettered)',
       labelNames: ['outcome'],
     });
+    this.conflictCounter = metrics.counter({
+      name: 'sink_writer_write_conflicts_total',
+      help: 'Writes that found rows stored already (a replay) and took the upsert path',
+      labelNames: ['sink', 'table'],
+    });
   }
 
   get topics(): string[] {
@@ -96,6 +102,10 @@ export class SinkConsumerService
     const sinkMetrics: SinkMetrics = {
       recordWrite: (sink, table, rows, latencySeconds, success) =>
         this.metrics.sinkWrite({ sink, table, rows, latencySeconds, success }),
+      recordConflict: (sink, table, rows) => {
+        this.conflictCounter.inc({ sink, table });
+        this.logger.log({ event: 'sink_writer.write_conflict', sink, table, rows });
+      },
     };
     this.sinks = buildSinks(this.settings.sinks, this.config, sinkMetrics, this.env);
     this.readiness.register(kafkaIndicator(this.kafka));

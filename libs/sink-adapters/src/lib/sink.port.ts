@@ -98,6 +98,11 @@ export interface SinkMetrics {
     latencySeconds: number,
     success: boolean,
   ): void;
+  /**
+   * A write found some of its rows stored already (a replay after a crash) and took the
+   * slower idempotent path (PostgreSQL's staging table and upsert).
+   */
+  recordConflict?(sink: string, table: string, rows: number): void;
 }
 
 export const NOOP_SINK_METRICS: SinkMetrics = {

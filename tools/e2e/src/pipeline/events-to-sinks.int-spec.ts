@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { load } from '@platform/config';
 import { createKafka, silentSink, TopicAdmin, type Admin } from '@platform/messaging';
 import {
@@ -8,6 +9,7 @@ import {
   dropClickHouseDatabase,
   dropPgSchema,
   eventually,
+  LOCAL_PG,
   runTs,
   startSchemaRegistry,
   startService,
@@ -22,7 +24,8 @@ import {
  * --seed 7` into Kafka, then the sink writer into ClickHouse and PostgreSQL. Both end up
  * with exactly the generator's events: the same count per type and the same revenue, once
  * after a clean run and once after a run whose sink writer was killed with SIGKILL midway
- * and started again (each run into its own database and schema, with its own group).
+ * and started again, and once more with the kill landing while a PostgreSQL COPY is under
+ * way (each run into its own database and schema, with its own group).
  */
 const COUNT = 100_000;
 const EVENT_TYPES = ['page_view', 'add_to_cart', 'purchase'] as const;
@@ -52,7 +55,7 @@ describe('generator → Kafka → sink writer → ClickHouse and PostgreSQL', ()
     PLATFORM__topics__late: `${name}_late`,
   };
   const dir = mkdtempSync(join(tmpdir(), 'e2e-raw-'));
-  const targets = [`${name}_clean`, `${name}_crash`];
+  const targets = [`${name}_clean`, `${name}_crash`, `${name}_copy`];
   const writers: ServiceProcess[] = [];
   // Smaller batches for the interrupted runs, so a signal lands between commits; a short
   // session, so the group hands a killed writer's partitions on sooner.
@@ -186,6 +189,64 @@ describe('generator → Kafka → sink writer → ClickHouse and PostgreSQL', ()
     expect(await postgresStored(target)).toEqual(expected());
   }, 300_000);
 
+  it('replays a batch killed in the middle of its PostgreSQL COPY through the conflict path, each event once', async () => {
+    const target = targets[2] as string;
+    const group = `${target}_writer`;
+    const first = await startWriter(target, crashEnv);
+    const progressed = await eventually(
+      async () => (await postgresStored(target)).total >= COUNT / 10,
+      { timeoutMs: 120_000, intervalMs: 100 },
+    );
+    expect(progressed).toBe(true);
+
+    // Hold a lock that COPY must wait for on one table, until a flush is caught in that
+    // COPY after it had copied other tables of the same flush: rows stored, offsets not
+    // committed. A flush that reached the locked table first is let through.
+    const lock = new Client(LOCAL_PG);
+    await lock.connect();
+    let caught = false;
+    try {
+      for (let attempt = 0; attempt < 20 && !caught; attempt++) {
+        await lock.query('BEGIN');
+        await lock.query(`LOCK TABLE "${target}".events_purchase IN SHARE MODE`);
+        const blocked = await eventually(() => copyWaitingOnLock(target), {
+          timeoutMs: 60_000,
+          intervalMs: 50,
+        });
+        expect(blocked).toBe(true);
+        // The previous flush's commits land a moment after its write: wait until they settle.
+        let committed = -1;
+        await eventually(
+          async () => {
+            const now = await committedRecords(group);
+            const settled = now === committed;
+            committed = now;
+            return settled;
+          },
+          { timeoutMs: 10_000, intervalMs: 300 },
+        );
+        if ((await postgresStored(target)).total > committed) {
+          await first.crash();
+          caught = true;
+        }
+        await lock.query('ROLLBACK');
+      }
+    } finally {
+      await lock.end();
+    }
+    expect(caught).toBe(true);
+    const atCrash = await postgresStored(target);
+    expect(atCrash.total).toBeGreaterThan(await committedRecords(group));
+    expect(atCrash.total).toBeLessThan(COUNT);
+
+    const second = await startWriter(target, crashEnv);
+    await waitForAll(target, second);
+    expect(await clickhouseStored(target)).toEqual(expected());
+    expect(await postgresStored(target)).toEqual(expected());
+    const metrics = await (await fetch(`${second.url}/metrics`)).text();
+    expect(conflictWrites(metrics, 'postgres')).toBeGreaterThan(0);
+  }, 300_000);
+
   /** Records of the event topics that `groupId` committed (the topics start at offset 0). */
   async function committedRecords(groupId: string): Promise<number> {
     const topics = EVENT_TYPES.map((t) => `${topicEnv.PLATFORM__topics__events}.${t}`);
@@ -197,6 +258,30 @@ describe('generator → Kafka → sink writer → ClickHouse and PostgreSQL', ()
     });
   }
 });
+
+/** Whether a COPY into `schema`.events_purchase waits for a lock (a fresh session: a
+ * transaction sees pg_stat_activity as of its first read). */
+async function copyWaitingOnLock(schema: string): Promise<boolean> {
+  return withPg(async (pg) => {
+    const { rows } = await pg.query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_stat_activity
+       WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+      [`COPY "${schema}"."events_purchase"%`],
+    );
+    return Number(rows[0]?.n) > 0;
+  });
+}
+
+/** Writes that found rows stored already, from the sink writer's /metrics. */
+function conflictWrites(metrics: string, sink: string): number {
+  return metrics
+    .split('\n')
+    .filter(
+      (line) =>
+        /^\w*sink_writer_write_conflicts_total\{/.test(line) && line.includes(`sink="${sink}"`),
+    )
+    .reduce((n, line) => n + Number(line.split(' ').pop()), 0);
+}
 
 /** What `database` holds; empty while the sink writer has not created its tables yet. */
 async function clickhouseStored(database: string): Promise<Stored> {

@@ -1,6 +1,7 @@
 import { SinkError, SinkErrorCode, messageOf, nodeErrorCode } from '../sink.error';
 
-function sqlState(error: unknown): string | undefined {
+/** The SQLSTATE of a driver error (also inside TypeORM's wrapper), if it has one. */
+export function sqlStateOf(error: unknown): string | undefined {
   const pick = (e: unknown): string | undefined => {
     if (typeof e !== 'object' || e === null) return undefined;
     const code = (e as { code?: unknown }).code;
@@ -26,7 +27,7 @@ export function classifySqlState(state: string): SinkErrorCode | undefined {
 export function toPostgresSinkError(error: unknown, context: string): SinkError {
   if (error instanceof SinkError) return error;
   const message = `postgres: ${context}: ${messageOf(error)}`;
-  const state = sqlState(error);
+  const state = sqlStateOf(error);
   const code = (state ? classifySqlState(state) : undefined) ?? nodeErrorCode(error) ?? 'UNKNOWN';
   return new SinkError(code, message, { cause: error, sink: 'postgres' });
 }

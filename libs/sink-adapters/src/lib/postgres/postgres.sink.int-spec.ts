@@ -27,7 +27,15 @@ const agg = (device: string, version: number, value: number) => ({
 });
 
 describe(`${PostgresSink.name} against the local PostgreSQL server`, () => {
-  const sink = new PostgresSink({ settings: SETTINGS });
+  /** Writes that took the staging-table path, by table. */
+  const conflicts: { table: string; rows: number }[] = [];
+  const sink = new PostgresSink({
+    settings: SETTINGS,
+    metrics: {
+      recordWrite: () => undefined,
+      recordConflict: (_sink, table, rows) => conflicts.push({ table, rows }),
+    },
+  });
   const t = (table: string) => `"${SCHEMA}"."${table}"`;
   const count = async (table: string): Promise<number> =>
     Number((await sink.query(`SELECT count(*) AS n FROM ${t(table)}`))[0].n);
@@ -79,6 +87,30 @@ describe(`${PostgresSink.name} against the local PostgreSQL server`, () => {
     await sink.writeRows('events_twice', rows, EVENT_COLUMNS);
     await sink.writeRows('events_twice', rows, EVENT_COLUMNS);
     expect(await count('events_twice')).toBe(rows.length);
+  });
+
+  it('copies a new batch straight in and replays a written one through the upsert path', async () => {
+    await createTwice(sink, 'events_replay', EVENTS_SCHEMA);
+    const first = Array.from({ length: 3_000 }, (_, i) => ({ event_id: `r${i}`, ts: i, n: i }));
+    await sink.writeRows('events_replay', first, EVENT_COLUMNS);
+    expect(conflicts.filter((c) => c.table === 'events_replay')).toEqual([]);
+
+    // Half of this batch was written before: the COPY fails on the key, nothing of it stays,
+    // and the upsert stores the other half once.
+    const replay = Array.from({ length: 3_000 }, (_, i) => ({
+      event_id: `r${i + 1_500}`,
+      ts: i,
+      n: -1,
+    }));
+    await sink.writeRows('events_replay', replay, EVENT_COLUMNS);
+    expect(conflicts.filter((c) => c.table === 'events_replay')).toEqual([
+      { table: 'events_replay', rows: 3_000 },
+    ]);
+    expect(await count('events_replay')).toBe(4_500);
+    const [kept] = await sink.query(
+      `SELECT count(*)::int AS n FROM ${t('events_replay')} WHERE n >= 0`,
+    );
+    expect(kept).toEqual({ n: 3_000 });
   });
 
   it('never lets an older version overwrite a newer one', async () => {
