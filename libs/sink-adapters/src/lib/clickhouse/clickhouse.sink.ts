@@ -6,6 +6,7 @@ import {
   createClient,
 } from '@clickhouse/client';
 import type { ClickHouseSettings } from '@platform/config';
+import { Readable } from 'node:stream';
 import { BaseSink, BaseSinkOptions } from '../base.sink';
 import { assertIdentifier } from '../identifiers';
 import { SinkError, messageOf } from '../sink.error';
@@ -18,12 +19,11 @@ import {
   TableSchema,
   WriteOptions,
 } from '../sink.port';
-import { formatUtcMillis } from '../time';
-import { coerceValue } from '../value-coercion';
 import { createTableSql } from './clickhouse-ddl';
 import { toClickHouseSinkError } from './clickhouse-errors';
 import { ClickHouseFeatures, clickHouseFeatures } from './clickhouse-features';
 import { bindParams, quoteIdentifier } from './clickhouse-literal';
+import { tabSeparatedChunks } from './clickhouse-tsv';
 
 /** A prebuilt backend connection for `createClient({ connection })`, such as chDB's. */
 export type ClickHouseConnection = NonNullable<ClickHouseClientConfigOptions['connection']>;
@@ -137,15 +137,10 @@ export class ClickHouseSink extends BaseSink {
         throw new SinkError('INVALID_ARGUMENT', `clickhouse: ${table} has no column ${name}`);
       return spec;
     });
-    const values = rows.map((row) => {
-      const out: Record<string, string | number | boolean | null> = {};
-      specs.forEach((spec) => {
-        out[spec.name] = toJsonValue(spec.type, coerceValue(spec, row[spec.name]), features);
-      });
-      return out;
-    });
     const quotedColumns = columns.map(quoteIdentifier);
-    for (let offset = 0, part = 0; offset < values.length; offset += this.batchSize, part++) {
+    for (let offset = 0, part = 0; offset < rows.length; offset += this.batchSize, part++) {
+      // Coerce and render the whole part first: a bad value fails before anything is sent.
+      const body = tabSeparatedChunks(rows, offset, offset + this.batchSize, specs, features);
       const settings: ClientSettings = {};
       // We batch ourselves; a synchronous insert is also what the dedup token is defined for.
       if (features.asyncInsert) settings.async_insert = 0;
@@ -156,8 +151,8 @@ export class ClickHouseSink extends BaseSink {
         await client.insert({
           table: this.qualified(table),
           columns: quotedColumns as [string, ...string[]],
-          values: values.slice(offset, offset + this.batchSize),
-          format: 'JSONEachRow',
+          values: Readable.from(body, { objectMode: false }),
+          format: 'TabSeparated',
           clickhouse_settings: settings,
         });
       } catch (error) {
@@ -236,20 +231,4 @@ export class ClickHouseSink extends BaseSink {
       retriable: false,
     });
   }
-}
-
-/** A coerced value as JSONEachRow carries it for the column's ClickHouse type. */
-function toJsonValue(
-  type: string,
-  value: SinkValue,
-  features: ClickHouseFeatures,
-): string | number | boolean | null {
-  if (value === null) return null;
-  if (typeof value === 'bigint') return value.toString();
-  if (type === 'timestamp' || type === 'datetime') {
-    return features.dateTime64 ? formatUtcMillis(Number(value)) : Number(value);
-  }
-  if (type === 'boolean') return value ? 1 : 0;
-  if (value instanceof Date) return value.toISOString();
-  return value;
 }
