@@ -116,21 +116,27 @@ export interface BatchConsumerStats {
   readonly commits: number;
 }
 
-/** Splits a kafkajs batch into decoded records and dead letters for undecodable ones. */
+/**
+ * Splits a kafkajs batch into decoded records and dead letters for undecodable ones. The
+ * writer schemas the batch needs are fetched once (cached by id), then every record is
+ * decoded synchronously: one await per batch, not one per record.
+ */
 export async function decodeBatch(
-  serde: Pick<AvroSerde, 'decode'>,
+  serde: Pick<AvroSerde, 'loadWriterSchemas' | 'decodeSync'>,
   topic: string,
   partition: number,
   messages: readonly KafkaMessage[],
   readerSchema?: SchemaInput,
 ): Promise<{ records: DecodedRecord[]; deadLetters: DeadLetter[] }> {
+  // A registry outage can heal: this rejects and the caller retries the batch.
+  await serde.loadWriterSchemas(messages.map((m) => m.value));
   const records: DecodedRecord[] = [];
   const deadLetters: DeadLetter[] = [];
   for (const m of messages) {
     const raw = { key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {} };
     try {
       const bytes = m.value ?? Buffer.alloc(0);
-      const value = await serde.decode(bytes, readerSchema);
+      const value = serde.decodeSync(bytes, readerSchema);
       records.push({
         topic,
         partition,
@@ -143,7 +149,6 @@ export async function decodeBatch(
         raw,
       });
     } catch (e) {
-      // A registry outage can heal: let the caller retry the batch instead.
       if (!isSerdeError(e) || e.retriable) throw e;
       deadLetters.push(toDeadLetter(raw, { topic, partition, offset: m.offset }, e));
     }
