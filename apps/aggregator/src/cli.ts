@@ -73,9 +73,20 @@ async function runOnce(argv: readonly string[]): Promise<number> {
   await runner.start();
   await runner.stop();
   if (args.console) process.stdout.write(`${formatTable(latest.list())}\n`);
-  const seconds = (Date.now() - started) / 1000;
+  const finished = Date.now();
+  const seconds = (finished - started) / 1000;
+  const { stats } = runner;
   process.stderr.write(
     `Done: ${events.toLocaleString('en-US')} event(s) aggregated (per aggregation, this instance) in ${seconds.toFixed(1)} s; ${latest.list().length} row(s) emitted by this instance; transactions ${settings.transactions ? 'on (exactly-once)' : 'OFF (at-least-once)'}\n`,
+  );
+  // One JSON line for tools (the benchmark): start-up and steady state apart.
+  process.stderr.write(
+    `Stats: ${JSON.stringify({
+      ...stats,
+      totalMs: finished - started,
+      steadyMs: stats.firstBatchAt === null ? null : finished - stats.firstBatchAt,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    })}\n`,
   );
   return 0;
 }

@@ -43,7 +43,17 @@ import {
   toJson,
   type AvroRecordSchema,
 } from '@platform/schema-registry';
-import { isLate, WindowEngine, type ProcessResult, type WindowEvent } from '@platform/windowing';
+import {
+  Combiner,
+  isLate,
+  parsePartial,
+  serializePartial,
+  WindowEngine,
+  type PartialAggregate,
+  type ProcessResult,
+  type WindowEvent,
+} from '@platform/windowing';
+import type { AggregationType } from '@platform/contracts';
 import {
   changelogKeyKind,
   changelogTopic,
@@ -66,6 +76,7 @@ import { changelogPartitionKey, readChangelog } from './changelog-reader';
 import { resultToRecord, retractionToRecord, RecordMappingError } from './records';
 import type { AggregatorSettings } from './settings';
 import { SourceClock } from './source-clock';
+import { combinable, eventProblem, restoredForwardedMax, sourceOffsetMetadata } from './routing';
 
 export type RunMode = 'run' | 'run-once';
 
@@ -81,6 +92,20 @@ export interface RunnerMetrics {
   lateEvents(aggregation: string, n: number): void;
   windowsEmitted(aggregation: string, n: number): void;
   transaction(seconds: number, ok: boolean): void;
+}
+
+export interface RunnerStats {
+  /** Partial aggregates sent to the repartition topics. */
+  readonly partials: number;
+  /** Events forwarded whole (they may be late downstream). */
+  readonly wholeEvents: number;
+  /** partials + wholeEvents (progress records not counted). */
+  readonly repartitionRecords: number;
+  /** Kafka transactions (or, without transactions, sends + offset commits) that succeeded. */
+  readonly transactions: number;
+  /** From `start()` to the first batch handed over (topics, schemas, group join, restore). */
+  readonly startupMs: number | null;
+  readonly firstBatchAt: number | null;
 }
 
 /** A row as printed by `--console`. */
@@ -118,6 +143,7 @@ interface Plan {
   readonly outputTopic: string;
   readonly lateTopic: string;
   readonly schema: AvroRecordSchema;
+  readonly accumulatorTypes: readonly AggregationType[];
   schemaId: number;
 }
 
@@ -136,7 +162,11 @@ interface TaskBase {
 interface SourceTask extends TaskBase {
   readonly kind: 'source';
   readonly plans: readonly Plan[];
+  /** One per plan: this batch's partials. */
+  readonly combiners: readonly Combiner[];
   upto: bigint;
+  /** The largest event time this partition has forwarded (see `combinable`). */
+  forwardedMax: number;
 }
 
 interface StatefulTask extends TaskBase {
@@ -172,10 +202,6 @@ function headerText(headers: IHeaders | undefined, name: string): string | undef
   return first === undefined ? undefined : first.toString();
 }
 
-function isRecordValue(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -208,6 +234,9 @@ export class AggregatorRunner {
   private failed: ((error: unknown) => void) | null = null;
   private poller: NodeJS.Timeout | null = null;
   private readonly dlq: string;
+  private readonly counters = { partials: 0, wholeEvents: 0, transactions: 0 };
+  private startedAt = 0;
+  private firstBatchAt: number | null = null;
 
   constructor(private readonly options: AggregatorRunnerOptions) {
     const { config } = options;
@@ -228,9 +257,20 @@ export class AggregatorRunner {
     return this.options.settings.appId;
   }
 
+  /** What crossed the repartition topics, and when work began (for start-up vs steady state). */
+  get stats(): RunnerStats {
+    return {
+      ...this.counters,
+      repartitionRecords: this.counters.partials + this.counters.wholeEvents,
+      startupMs: this.firstBatchAt === null ? null : this.firstBatchAt - this.startedAt,
+      firstBatchAt: this.firstBatchAt,
+    };
+  }
+
   /** Creates topics, registers schemas, joins the group. In `run-once`, resolves at the end. */
   async start(): Promise<void> {
     const { config, settings, logger } = this.options;
+    this.startedAt = Date.now();
     const selected = config.model.aggregations.filter(
       (a) => settings.aggregations === null || settings.aggregations.includes(a.name),
     );
@@ -297,6 +337,7 @@ export class AggregatorRunner {
       partitionsConsumedConcurrently: settings.concurrency,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         await this.awaitWithHeartbeat(this.ready, heartbeat);
+        this.firstBatchAt ??= Date.now();
         const task = this.tasks.get(taskKey(batch.topic, batch.partition));
         if (task === undefined) {
           throw new Error(`${batch.topic}[${batch.partition}] is not assigned to this instance`);
@@ -405,6 +446,7 @@ export class AggregatorRunner {
           outputTopic: aggregateTopic(config.topics, a.name),
           lateTopic: lateTopic(config.topics, a.eventType),
           schema: generateAggregateSchema(a, config.model),
+          accumulatorTypes: [a.type],
           schemaId: -1,
         };
         this.plans.push(plan);
@@ -483,7 +525,16 @@ export class AggregatorRunner {
       chain: Promise.resolve(),
     };
     const plans = this.bySource.get(topic);
-    if (plans !== undefined) return { ...base, kind: 'source', plans, upto: 0n };
+    if (plans !== undefined) {
+      return {
+        ...base,
+        kind: 'source',
+        plans,
+        combiners: plans.map(combinerOf),
+        upto: 0n,
+        forwardedMax: -Infinity,
+      };
+    }
     const plan = this.byRepartition.get(topic);
     if (plan === undefined) return null;
     return {
@@ -514,9 +565,25 @@ export class AggregatorRunner {
     await Promise.all(tasks.map((task) => this.fence(task, nonce)));
     const committed = await this.committedOffsets([...new Set(tasks.map((t) => t.topic))]);
     for (const task of tasks) {
-      const offset = committed.get(taskKey(task.topic, task.partition)) ?? 0n;
+      const { offset, metadata } = committed.get(taskKey(task.topic, task.partition)) ?? {
+        offset: 0n,
+        metadata: null,
+      };
       task.minOffset = offset;
-      if (task.kind === 'source') task.upto = offset;
+      if (task.kind !== 'source') continue;
+      task.upto = offset;
+      task.forwardedMax = restoredForwardedMax(offset, metadata);
+      for (const combiner of task.combiners) combiner.drain();
+      if (task.forwardedMax === Infinity) {
+        this.options.logger.warn(
+          {
+            event: 'aggregator.source_bound_unknown',
+            topic: task.topic,
+            partition: task.partition,
+          },
+          'no forwarded maximum committed with this offset: its events are forwarded whole',
+        );
+      }
     }
     const stateful = tasks.filter((t): t is StatefulTask => t.kind === 'stateful');
     if (stateful.length > 0) await this.restore(stateful, nonce);
@@ -562,8 +629,10 @@ export class AggregatorRunner {
     });
   }
 
-  private async committedOffsets(topics: readonly string[]): Promise<Map<string, bigint>> {
-    const out = new Map<string, bigint>();
+  private async committedOffsets(
+    topics: readonly string[],
+  ): Promise<Map<string, { offset: bigint; metadata: string | null }>> {
+    const out = new Map<string, { offset: bigint; metadata: string | null }>();
     const result = await this.requireAdmin().fetchOffsets({
       groupId: this.appId,
       topics: [...topics],
@@ -571,7 +640,10 @@ export class AggregatorRunner {
     for (const t of result) {
       for (const p of t.partitions) {
         const n = BigInt(p.offset);
-        out.set(taskKey(t.topic, p.partition), n < 0n ? 0n : n);
+        out.set(taskKey(t.topic, p.partition), {
+          offset: n < 0n ? 0n : n,
+          metadata: n < 0n ? null : (p.metadata ?? null),
+        });
       }
     }
     return out;
@@ -628,9 +700,22 @@ export class AggregatorRunner {
       lastOffset(): string;
     },
   ): Promise<void> {
-    const upto = BigInt(batch.lastOffset()) + 1n;
+    let upto = BigInt(batch.lastOffset()) + 1n;
     if (upto <= task.minOffset) return; // all of it was committed by a previous owner
-    const messages = batch.messages.filter((m) => BigInt(m.offset) >= task.minOffset);
+    const first = batch.messages[0];
+    let messages =
+      first !== undefined && BigInt(first.offset) < task.minOffset
+        ? batch.messages.filter((m) => BigInt(m.offset) >= task.minOffset)
+        : batch.messages;
+    if (task.kind === 'source' && this.options.mode === 'run-once') {
+      // run-once ends at the offsets it captured at start; later records are the next run's.
+      const target = this.targets.get(task.topic)?.[task.partition] ?? 0n;
+      if (upto > target) {
+        upto = target;
+        messages = messages.filter((m) => BigInt(m.offset) < target);
+      }
+      if (upto <= task.upto) return;
+    }
     try {
       if (task.kind === 'source') await this.processSource(task, messages, upto);
       else await this.processStateful(task, messages, upto);
@@ -647,27 +732,54 @@ export class AggregatorRunner {
   ): Promise<void> {
     const outbox: Outbox = { messages: new Map(), rows: [] };
     const source = String(task.partition);
-    let maxTime: number | null = null;
+    await this.serde.loadWriterSchemas(messages.map((m) => m.value));
+    const raw: { plan: Plan; key: string; value: Buffer; forwardedMax: number }[] = [];
+    let forwardedMax = task.forwardedMax;
+    let batchMax: number | null = null;
     for (const m of messages) {
-      const decoded = await this.decodeOrDeadLetter(outbox, task, m);
+      const decoded = this.decodeOrDeadLetter(outbox, task, m);
       if (decoded === null) continue;
       const { event, value } = decoded;
-      const t = event['timestamp'];
-      if (typeof t === 'number' && Number.isFinite(t) && (maxTime === null || t > maxTime)) {
-        maxTime = t;
+      const t = event.timestamp;
+      for (let i = 0; i < task.plans.length; i++) {
+        const plan = task.plans[i];
+        if (combinable(plan.spec.window, t, forwardedMax)) {
+          task.combiners[i].add(event);
+        } else {
+          raw.push({ plan, key: repartitionKey(plan.spec, event), value, forwardedMax });
+        }
       }
-      for (const plan of task.plans) {
-        const key = repartitionKey(plan.spec, event);
+      if (t > forwardedMax) forwardedMax = t;
+      if (batchMax === null || t > batchMax) batchMax = t;
+    }
+    // Partials first: downstream merges them while this partition's clock still stands where
+    // the previous batch left it, below every event they hold (see `combinable`).
+    task.plans.forEach((plan, i) => {
+      for (const partial of task.combiners[i].drain()) {
+        this.counters.partials++;
         push(outbox, plan.repartitionTopic, {
-          key,
-          value,
-          partition: partitionFor(key, plan.partitions),
-          headers: { [HEADERS.kind]: 'event', [HEADERS.source]: source },
+          key: partial.groupKey,
+          value: JSON.stringify(serializePartial(partial)),
+          partition: partitionFor(partial.groupKey, plan.partitions),
+          headers: { [HEADERS.kind]: 'partial', [HEADERS.source]: source },
         });
       }
+    });
+    // Then the events that might be late downstream, whole, each with the largest event time
+    // this partition had forwarded before it: downstream judges it as if every event had come.
+    for (const r of raw) {
+      const headers: IHeaders = { [HEADERS.kind]: 'event', [HEADERS.source]: source };
+      if (Number.isFinite(r.forwardedMax)) headers[HEADERS.maxTime] = String(r.forwardedMax);
+      push(outbox, r.plan.repartitionTopic, {
+        key: r.key,
+        value: r.value,
+        partition: partitionFor(r.key, r.plan.partitions),
+        headers,
+      });
     }
-    // After the events, in the same transaction: every repartition partition learns how far
-    // this source partition has gone, so its watermark moves even if no event went there.
+    this.counters.wholeEvents += raw.length;
+    // Last, in the same transaction: every repartition partition learns how far this source
+    // partition has gone, so its watermark moves even if nothing else went there.
     for (const plan of task.plans) {
       for (let r = 0; r < plan.partitions; r++) {
         const headers: IHeaders = {
@@ -675,12 +787,13 @@ export class AggregatorRunner {
           [HEADERS.source]: source,
           [HEADERS.upto]: upto.toString(),
         };
-        if (maxTime !== null) headers[HEADERS.maxTime] = String(maxTime);
+        if (batchMax !== null) headers[HEADERS.maxTime] = String(batchMax);
         push(outbox, plan.repartitionTopic, { key: null, value: null, partition: r, headers });
       }
     }
-    await this.commit(task, outbox, upto);
+    await this.commit(task, outbox, upto, sourceOffsetMetadata(forwardedMax));
     task.upto = upto;
+    task.forwardedMax = forwardedMax;
   }
 
   private async processStateful(
@@ -691,8 +804,14 @@ export class AggregatorRunner {
     const { spec } = task.plan;
     const ooo = spec.window.outOfOrdernessMs;
     const outbox: Outbox = { messages: new Map(), rows: [] };
+    const partials: PartialAggregate[] = [];
     const pending: WindowEvent[] = [];
+    const inputs = new Map<object, InputRecord>();
     let late = 0;
+    let combined = 0;
+    await this.serde.loadWriterSchemas(
+      messages.map((m) => (headerText(m.headers, HEADERS.kind) === 'event' ? m.value : null)),
+    );
     for (const m of messages) {
       const kind = headerText(m.headers, HEADERS.kind);
       const source = Number(headerText(m.headers, HEADERS.source));
@@ -709,44 +828,75 @@ export class AggregatorRunner {
         );
         continue;
       }
-      const decoded = await this.decodeOrDeadLetter(outbox, task, m);
+      if (kind === 'partial') {
+        try {
+          const partial = parsePartial(
+            JSON.parse(m.value?.toString() ?? 'null'),
+            task.plan.accumulatorTypes,
+            spec.groupBy.length,
+          );
+          partials.push(partial);
+          inputs.set(partial, m);
+          combined += partial.eventCount;
+        } catch (error) {
+          this.deadLetter(outbox, task, m, `malformed partial: ${message(error)}`);
+        }
+        continue;
+      }
+      const decoded = this.decodeOrDeadLetter(outbox, task, m);
       if (decoded === null) continue;
       const { event, value } = decoded;
-      const t = event['timestamp'];
+      const t = event.timestamp;
       if (task.engine.watermark === Infinity) {
         // After a run-once flush the windows are final: anything new is late.
         late++;
         this.lateEvent(outbox, task.plan, value, 'closed: the input ended (run-once)', Infinity);
         continue;
       }
-      if (typeof t === 'number' && Number.isFinite(t)) {
-        // Judged against the watermark the records before it left, as the engine would.
-        const w = task.clock.watermark(ooo);
-        task.clock.observe(source, t);
-        if (isLate(spec.window, t, w)) {
-          late++;
-          this.lateEvent(outbox, task.plan, value, lateReason(spec, t, w), w);
-          continue;
-        }
+      // What its source partition had forwarded before it counts, as if every event had come.
+      const before = headerText(m.headers, HEADERS.maxTime);
+      if (before !== undefined) task.clock.observe(source, Number(before));
+      const w = task.clock.watermark(ooo);
+      task.clock.observe(source, t);
+      if (isLate(spec.window, t, w)) {
+        late++;
+        this.lateEvent(outbox, task.plan, value, lateReason(spec, t, w), w);
+        continue;
       }
-      pending.push(event as WindowEvent);
+      pending.push(event);
+      inputs.set(event, m);
     }
     const results: ProcessResult[] = [];
+    if (partials.length > 0) results.push(task.engine.mergePartials(partials));
     if (pending.length > 0) results.push(task.engine.process(pending));
     const w = task.clock.watermark(ooo);
     if (w > task.engine.watermark) results.push(task.engine.advanceWatermark(w));
     if (this.completeForRunOnce(task)) results.push(task.engine.flush());
-    late += this.emit(outbox, task, results);
-    await this.commit(task, outbox, upto);
-    this.options.metrics?.eventsProcessed(spec.name, pending.length);
+    late += this.emit(outbox, task, results, inputs);
+    await this.commit(task, outbox, upto, null);
+    this.options.metrics?.eventsProcessed(spec.name, pending.length + combined);
     if (late > 0) this.options.metrics?.lateEvents(spec.name, late);
   }
 
-  /** Turns engine results into output records and the changelog; returns engine-late events. */
-  private emit(outbox: Outbox, task: StatefulTask, results: readonly ProcessResult[]): number {
+  /**
+   * Turns engine results into output records and the changelog; returns the events the
+   * engine found late. `inputs` maps the events and partials given to the engine back to
+   * the records they came from, so that late and dead letters carry the original bytes.
+   */
+  private emit(
+    outbox: Outbox,
+    task: StatefulTask,
+    results: readonly ProcessResult[],
+    inputs: ReadonlyMap<object, InputRecord> = new Map(),
+  ): number {
     const { plan } = task;
     let late = 0;
     let emitted = 0;
+    const recordOf = (item: object): InputRecord => {
+      const record = inputs.get(item);
+      if (record === undefined) throw new Error('an engine result names an input it was not given');
+      return record;
+    };
     for (const result of results) {
       for (const gone of result.retracted) {
         const record = retractionToRecord(plan.spec, gone);
@@ -765,11 +915,12 @@ export class AggregatorRunner {
           record = resultToRecord(plan.spec, row);
         } catch (error) {
           if (!(error instanceof RecordMappingError)) throw error;
-          push(outbox, this.dlq, {
-            key,
-            value: JSON.stringify(row),
-            headers: { [HEADERS.reason]: error.message, [HEADERS.aggregation]: plan.spec.name },
-          });
+          this.deadLetter(
+            outbox,
+            task,
+            { offset: '-1', key: Buffer.from(key), value: Buffer.from(JSON.stringify(row)) },
+            error.message,
+          );
           continue;
         }
         push(outbox, plan.outputTopic, {
@@ -781,24 +932,13 @@ export class AggregatorRunner {
         emitted++;
       }
       for (const l of result.late) {
-        // Only after a run-once flush: the engine is closed and every event is late.
         late++;
-        push(outbox, plan.lateTopic, {
-          key: l.event.event_id,
-          value: JSON.stringify(l.event),
-          headers: {
-            [HEADERS.reason]: l.reason,
-            [HEADERS.aggregation]: plan.spec.name,
-            [HEADERS.watermark]: String(l.watermark),
-          },
-        });
+        this.lateEvent(outbox, plan, recordOf(l.event).value, l.reason, l.watermark);
       }
-      for (const bad of result.invalid) {
-        push(outbox, this.dlq, {
-          key: null,
-          value: JSON.stringify(bad.event),
-          headers: { [HEADERS.reason]: bad.reason, [HEADERS.aggregation]: plan.spec.name },
-        });
+      for (const bad of result.invalid)
+        this.deadLetter(outbox, task, recordOf(bad.event), bad.reason);
+      for (const refused of result.refused) {
+        this.deadLetter(outbox, task, recordOf(refused.partial), refused.reason);
       }
     }
     const changelog = [...task.engine.takeChangelog(), ...task.clock.takeChangelog()];
@@ -813,7 +953,13 @@ export class AggregatorRunner {
     return late;
   }
 
-  private lateEvent(outbox: Outbox, plan: Plan, value: Buffer, reason: string, w: number): void {
+  private lateEvent(
+    outbox: Outbox,
+    plan: Plan,
+    value: Buffer | null,
+    reason: string,
+    w: number,
+  ): void {
     push(outbox, plan.lateTopic, {
       key: null,
       value,
@@ -825,28 +971,32 @@ export class AggregatorRunner {
     });
   }
 
-  /** The event a record holds (and its bytes), or null once it went to the dead-letter topic. */
-  private async decodeOrDeadLetter(
+  /**
+   * The event a record holds (and its bytes), or null once it went to the dead-letter topic.
+   * The writer schemas of the batch must have been loaded (`loadWriterSchemas`).
+   */
+  private decodeOrDeadLetter(
     outbox: Outbox,
     task: Task,
     m: InputRecord,
-  ): Promise<{ event: Readonly<Record<string, unknown>>; value: Buffer } | null> {
+  ): { event: WindowEvent; value: Buffer } | null {
     if (m.value === null) {
       this.deadLetter(outbox, task, m, 'null value');
       return null;
     }
     let event: unknown;
     try {
-      event = await this.serde.decode(m.value);
+      event = this.serde.decodeSync(m.value);
     } catch (error) {
       this.deadLetter(outbox, task, m, `undecodable: ${message(error)}`);
       return null;
     }
-    if (!isRecordValue(event)) {
-      this.deadLetter(outbox, task, m, 'not a record');
+    const problem = eventProblem(event);
+    if (problem !== null) {
+      this.deadLetter(outbox, task, m, problem);
       return null;
     }
-    return { event, value: m.value };
+    return { event: event as WindowEvent, value: m.value };
   }
 
   /** The platform's `dlq.*` headers (as DeadLetterPublisher writes them) plus our reason. */
@@ -873,14 +1023,19 @@ export class AggregatorRunner {
    * One transaction: the outbox, and (when `upto` is given) the consumed offset. Without
    * transactions: send, then commit the offset through the consumer (at-least-once).
    */
-  private async commit(task: Task, outbox: Outbox, upto: bigint | null): Promise<void> {
+  private async commit(
+    task: Task,
+    outbox: Outbox,
+    upto: bigint | null,
+    metadata: string | null,
+  ): Promise<void> {
     const requests = chunkRequests(outbox.messages, MAX_REQUEST_BYTES, MAX_REQUEST_MESSAGES);
     const offsets =
       upto === null
         ? null
         : {
             topic: task.topic,
-            partitions: [{ partition: task.partition, offset: upto.toString() }],
+            partitions: [{ partition: task.partition, offset: upto.toString(), metadata }],
           };
     const started = process.hrtime.bigint();
     let ok = false;
@@ -901,11 +1056,17 @@ export class AggregatorRunner {
         }
         if (offsets !== null) {
           await this.consumer?.commitOffsets([
-            { topic: task.topic, partition: task.partition, offset: upto?.toString() ?? '0' },
+            {
+              topic: task.topic,
+              partition: task.partition,
+              offset: upto?.toString() ?? '0',
+              metadata,
+            },
           ]);
         }
       }
       ok = true;
+      this.counters.transactions++;
     } finally {
       this.options.metrics?.transaction(Number(process.hrtime.bigint() - started) / 1e9, ok);
     }
@@ -946,7 +1107,7 @@ export class AggregatorRunner {
           const outbox: Outbox = { messages: new Map(), rows: [] };
           try {
             this.emit(outbox, task, [task.engine.flush()]);
-            await this.commit(task, outbox, null);
+            await this.commit(task, outbox, null, null);
           } catch (error) {
             task.dirty = true;
             throw error;
@@ -996,6 +1157,11 @@ export class AggregatorRunner {
     return this.plainProducer;
   }
 }
+
+const combinerOf = (plan: Plan): Combiner =>
+  new Combiner(plan.spec.window, plan.spec.groupBy, [
+    { name: plan.spec.name, type: plan.spec.type, field: plan.spec.field },
+  ]);
 
 function lateReason(spec: AggregationSpec, t: number, w: number): string {
   const l = spec.window.allowedLatenessMs;

