@@ -14,6 +14,21 @@ export interface RequestBodySchemas {
 
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Json): Json => ({ 'application/json': { schema } });
+/** The events routes also read `text/plain` as JSON, for `navigator.sendBeacon`. */
+const jsonOrText = (schema: Json): Json => ({
+  'application/json': { schema },
+  'text/plain': { schema },
+});
+
+/** Request bodies may be compressed; other routes take only identity. */
+const CONTENT_ENCODING = {
+  name: 'Content-Encoding',
+  in: 'header',
+  required: false,
+  description:
+    'gzip or deflate bodies are decompressed, up to the body size limit (413 above it); any other encoding is 415, and a body that does not decode as labelled is 400',
+  schema: { enum: ['gzip', 'x-gzip', 'deflate', 'identity'] },
+};
 
 const ERROR = {
   type: 'object',
@@ -25,31 +40,48 @@ const ERROR = {
       properties: {
         code: { type: 'string' },
         message: { type: 'string' },
-        failures: { type: 'array', items: ref('FieldFailure') },
+        failures: {
+          type: 'array',
+          maxItems: 100,
+          items: ref('FieldFailure'),
+          description: 'At most 100; failures_omitted counts the rest',
+        },
+        failures_omitted: { type: 'integer', minimum: 1 },
+        event_id: {
+          type: 'string',
+          description:
+            'On a 503 for one event: its event_id (the one generated when absent). The event may still land; retry with this id and it is stored once.',
+        },
       },
     },
   },
 };
 
-const errors = (...codes: number[]): Json =>
+const errors = (...codes: (number | [number, string])[]): Json =>
   Object.fromEntries(
-    codes.map((c) => [
-      String(c),
-      {
-        description:
-          {
-            400: 'Invalid input, with per-field reasons',
-            401: 'Missing or unknown write key',
-            403: 'Write key revoked or not allowed for this event type',
-            404: 'Unknown event type or subscription',
-            413: 'Body or batch over the limit',
-            415: 'Not JSON',
-            429: 'Rate limit of the write key; see Retry-After',
-            503: 'Kafka (or a backend) unavailable or draining; see Retry-After',
-          }[c] ?? 'Error',
-        content: json(ref('Error')),
-      },
-    ]),
+    codes.map((entry) => {
+      const [c, own] = typeof entry === 'number' ? [entry, undefined] : entry;
+      return [
+        String(c),
+        {
+          description:
+            own ??
+            {
+              400: 'Invalid input, with per-field reasons',
+              401: 'Missing or unknown write key',
+              403: 'Write key revoked or not allowed for this event type',
+              404: 'Unknown event type or subscription',
+              408: 'The request (headers or body) did not arrive within the timeout',
+              413: 'Body or batch over the limit',
+              415: 'Not JSON',
+              429: 'Rate limit of the write key; see Retry-After',
+              503: 'Kafka (or a backend) unavailable or draining; see Retry-After',
+            }[c] ??
+            'Error',
+          content: json(ref('Error')),
+        },
+      ];
+    }),
   );
 
 /**
@@ -87,7 +119,8 @@ export function openApiDocument(
         description: spec?.description,
         tags: ['events'],
         security,
-        requestBody: { required: true, content: json(ref(name)) },
+        parameters: [CONTENT_ENCODING],
+        requestBody: { required: true, content: jsonOrText(ref(name)) },
         responses: {
           '202': {
             description:
@@ -100,7 +133,22 @@ export function openApiDocument(
               },
             }),
           },
-          ...errors(400, 401, 403, 413, 415, 429, 503),
+          ...errors(
+            [
+              400,
+              'Invalid event (per-field reasons: types, enums, well-formed Unicode, entity key, event time bounds), malformed JSON, or a body that does not decode as its Content-Encoding',
+            ],
+            401,
+            403,
+            408,
+            413,
+            [415, 'Not JSON (application/json or text/plain), or an unsupported Content-Encoding'],
+            429,
+            [
+              503,
+              'Kafka did not acknowledge in time; see Retry-After. The body carries the event_id: retry with it',
+            ],
+          ),
         },
       },
     };
@@ -119,9 +167,10 @@ export function openApiDocument(
       summary: 'Send a batch of events of mixed types; every event gets its own result',
       tags: ['events'],
       security,
+      parameters: [CONTENT_ENCODING],
       requestBody: {
         required: true,
-        content: json({
+        content: jsonOrText({
           type: 'object',
           required: ['events'],
           properties: { events: { type: 'array', items: ref('BatchItem') }, sent_at: {} },
@@ -131,7 +180,7 @@ export function openApiDocument(
         '202': { description: 'Every accepted event acknowledged by Kafka; per-event results' },
         '400': { description: 'No event accepted; per-event results' },
         '503': { description: 'Some events not acknowledged (status failed): retry those' },
-        ...errors(401, 413, 415, 429),
+        ...errors(401, 408, 413, 415, 429),
       },
     },
   };
@@ -161,7 +210,19 @@ export function openApiDocument(
       requestBody: { required: true, content: json(ref('QueryRequest')) },
       responses: {
         '200': { description: 'Rows and column metadata' },
-        ...errors(400, 401, 403, 429, 503),
+        ...errors(
+          400,
+          401,
+          403,
+          [
+            404,
+            'TABLE_NOT_FOUND: the aggregation has no table yet (nothing written); not the same as no rows',
+          ],
+          408,
+          415,
+          429,
+          503,
+        ),
       },
     },
   };
@@ -172,7 +233,10 @@ export function openApiDocument(
       tags: ['subscriptions'],
       security,
       requestBody: { required: true, content: json(ref('SubscriptionRequest')) },
-      responses: { '201': { description: 'Created' }, ...errors(400, 401, 403, 429, 503) },
+      responses: {
+        '201': { description: 'Created' },
+        ...errors(400, 401, 403, 408, 415, 429, 503),
+      },
     },
   };
   paths['/v1/subscribe/{id}'] = {

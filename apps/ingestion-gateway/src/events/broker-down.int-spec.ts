@@ -89,6 +89,12 @@ describe('ingestion gateway: broker down', () => {
     expect(single.status).toBe(503);
     expect(single.headers.get('retry-after')).toBeTruthy();
     expect(single.body.error.code).toBe('UNAVAILABLE');
+    // Sent without an event_id: the 503 returns the one the gateway generated.
+    const { event_id: _none, ...anonymous } = event(8);
+    const generated = await http(`${gateway.url}/v1/events/page_view`, { key, body: anonymous });
+    expect(generated.status).toBe(503);
+    const generatedId = String(generated.body.error.event_id);
+    expect(generatedId).toMatch(/^[0-9a-f-]{36}$/);
 
     proxy.restore();
     // The producer reconnects on its own; requests are acknowledged again.
@@ -103,6 +109,17 @@ describe('ingestion gateway: broker down', () => {
     }
     expect(status).toBe(202);
     expect(await sendBatch(500)).toBe(202);
+    // The retry with that id is acknowledged once, whether or not the first attempt landed.
+    let retry = 0;
+    while (retry !== 202 && Date.now() < deadline) {
+      retry = (
+        await http(`${gateway.url}/v1/events/page_view`, {
+          key,
+          body: { ...anonymous, event_id: generatedId },
+        })
+      ).status;
+    }
+    expect(retry).toBe(202);
 
     // Restart the gateway: what was acknowledged is in Kafka.
     await gateway.close();
@@ -111,9 +128,11 @@ describe('ingestion gateway: broker down', () => {
 
     const decode = avroDecoder(registry.url);
     const records = await readTopic(kafka, eventTopic(config.topics, 'page_view'));
-    const ids = new Set(
-      await Promise.all(records.map(async (r) => String((await decode(r.value))['event_id']))),
+    const all = await Promise.all(
+      records.map(async (r) => String((await decode(r.value))['event_id'])),
     );
+    const ids = new Set(all);
+    expect(all.filter((id) => id === generatedId)).toHaveLength(1);
     const missing = acknowledged.filter((id) => !ids.has(id));
     expect(acknowledged.length).toBeGreaterThanOrEqual(10 + 20 + 1 + 20 + 1);
     expect(missing).toEqual([]);

@@ -69,10 +69,16 @@ export function parseJsonBody(text: string, maxDepth: number): ParseResult {
 /** JSON media types the gateway reads; anything else is 415. */
 export const JSON_MEDIA_TYPES = ['application/json', 'text/plain'] as const;
 
+/** Routes where `text/plain` is read as JSON (documented in the OpenAPI): the events routes. */
+export function textPlainAllowed(url: string): boolean {
+  const path = url.split('?')[0] ?? '';
+  return path === '/v1/events' || path.startsWith('/v1/events/');
+}
+
 /**
  * Replaces Fastify's parsers with one strict JSON parser (bounded size and depth).
- * `text/plain` is accepted as JSON because browsers' `navigator.sendBeacon` cannot set
- * `application/json` without a CORS preflight.
+ * `text/plain` is accepted as JSON on the events routes only, because browsers'
+ * `navigator.sendBeacon` cannot set `application/json` without a CORS preflight.
  */
 export function registerJsonParser(
   fastify: FastifyInstance,
@@ -83,7 +89,21 @@ export function registerJsonParser(
   fastify.addContentTypeParser(
     [...JSON_MEDIA_TYPES],
     { parseAs: 'string', bodyLimit },
-    (_request, body, done) => {
+    (request, body, done) => {
+      if (
+        request.headers['content-type']?.toLowerCase().startsWith('text/plain') === true &&
+        !textPlainAllowed(request.url)
+      ) {
+        done(
+          new GatewayError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            'text/plain is read as JSON only on /v1/events routes; send application/json',
+          ),
+          undefined,
+        );
+        return;
+      }
       const result = parseJsonBody(
         typeof body === 'string' ? body : body.toString('utf8'),
         maxDepth,

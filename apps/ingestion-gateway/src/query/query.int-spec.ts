@@ -229,6 +229,31 @@ describe.each(BACKENDS)('ingestion gateway: POST /v1/query against $name', (back
     expect(res.body.rows[0].event_count).toBe(Number(direct[0]?.['c']));
   });
 
+  it('answers 404 TABLE_NOT_FOUND, not an empty result, for an aggregation with no table yet', async () => {
+    const res = await query({
+      aggregation: 'active_users_sliding',
+      time_range: { from: T0, to: T0 + 60 * MINUTE },
+      group_by: ['window_start'],
+    });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('TABLE_NOT_FOUND');
+    expect(res.body.error.message).toContain(aggregateTable('active_users_sliding'));
+    expect(res.body.error.message).toContain(backend.name);
+  });
+
+  it('refuses text/plain with 415: it is read as JSON only on the events routes', async () => {
+    const res = await http(`${gateway.url}/v1/query`, {
+      key,
+      raw: JSON.stringify({
+        aggregation: 'page_views_per_minute',
+        time_range: { from: T0, to: T0 + MINUTE },
+      }),
+      contentType: 'text/plain',
+    });
+    expect(res.status).toBe(415);
+    expect(res.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
   it('rejects unknown columns and bad values with 400 and per-field reasons', async () => {
     const res = await query({
       aggregation: 'page_views_per_minute',

@@ -6,6 +6,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
+import { aggregateTable } from '@platform/contracts';
 import { PlatformMetrics } from '@platform/observability';
 import {
   buildQuery,
@@ -99,7 +100,12 @@ export class QueryService implements OnModuleInit, OnApplicationShutdown {
         isSinkError(e) &&
         /UNKNOWN_TABLE|doesn't exist|does not exist/i.test(`${e.code} ${e.message}`)
       ) {
-        return this.response(planned.plan, []);
+        // "No table" is not "no data": the sink writer creates the table with the first rows.
+        throw new GatewayError(
+          404,
+          'TABLE_NOT_FOUND',
+          `aggregation ${planned.plan.aggregation.name} has no table yet (${aggregateTable(planned.plan.aggregation.name)} in ${this.sink.name}): the sink writer creates it when it writes the aggregation's first results`,
+        );
       }
       this.logger.error({
         event: 'query_failed',
