@@ -10,6 +10,7 @@ import { AppModule, type GatewayAppOptions } from './app.module';
 import { loadGatewaySettings } from './config/gateway-settings';
 import { GatewayExceptionFilter } from './http/gateway-exception.filter';
 import { errorBody, GatewayError } from './http/gateway.error';
+import { registerContentDecoding } from './http/content-encoding';
 import { registerJsonParser } from './http/json-body';
 
 /** The configured gateway, initialized (Kafka, PostgreSQL connected) but not yet listening. */
@@ -17,6 +18,14 @@ export async function createApp(options: GatewayAppOptions = {}): Promise<NestFa
   const settings = loadGatewaySettings(options.env ?? process.env);
   const adapter = new FastifyAdapter({
     bodyLimit: settings.maxBodyBytes,
+    // A slow client is cut off with 408: the headers within their timeout, the whole request
+    // (body included) within the request timeout. Node checks both every `connectionsCheckingInterval`.
+    requestTimeout: settings.requestTimeoutMs,
+    http: {
+      headersTimeout: settings.headersTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs),
+    },
     // Keep-alive sockets must not hold a draining process open.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -31,6 +40,7 @@ export async function createApp(options: GatewayAppOptions = {}): Promise<NestFa
   );
   app.useLogger(app.get(PlatformLogger));
   const fastify = app.getHttpAdapter().getInstance();
+  registerContentDecoding(fastify);
   registerJsonParser(fastify, settings.maxBodyBytes, settings.maxJsonDepth);
   installHttpInstrumentation(fastify, {
     tracker: app.get(InFlightTracker),

@@ -2,6 +2,7 @@ import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
 import type { Kafka } from '@platform/messaging';
 import { createHash, randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { startSchemaRegistry, type RegistryProcess } from '@platform/testing';
 import {
   avroDecoder,
@@ -460,6 +461,7 @@ describe('ingestion gateway: events in', () => {
       raw?: string | Buffer;
       body?: unknown;
       contentType?: string;
+      headers?: Record<string, string>;
       status?: number;
     }[] = [
       { name: 'malformed JSON', raw: '{"user_id": "u1", ' },
@@ -564,6 +566,75 @@ describe('ingestion gateway: events in', () => {
         name: 'invalid UTF-8',
         raw: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]).toString('latin1'),
       },
+      {
+        name: 'lone surrogate in a string',
+        raw: '{"user_id": "u", "device_type": "mobile", "country": "US", "page_url": "u\\ud800x"}',
+      },
+      {
+        name: 'lone surrogate in a batch event',
+        path: '/v1/events',
+        raw: '{"events": [{"type": "page_view", "event": {"user_id": "\\udc00", "device_type": "mobile", "country": "US"}}]}',
+      },
+      { name: 'empty entity key', body: { user_id: '', device_type: 'mobile', country: 'US' } },
+      {
+        name: 'NUL in the entity key',
+        body: { user_id: 'u\u0000x', device_type: 'mobile', country: 'US' },
+      },
+      {
+        name: 'entity key over the cap',
+        body: { user_id: 'k'.repeat(300), device_type: 'mobile', country: 'US' },
+      },
+      {
+        name: 'NUL in an attribute',
+        body: { user_id: 'u', device_type: 'mobile', country: 'US', page_url: 'a\u0000b' },
+      },
+      {
+        name: 'event time in 9999',
+        body: {
+          user_id: 'u',
+          device_type: 'mobile',
+          country: 'US',
+          timestamp: '9999-01-01T00:00:00Z',
+        },
+      },
+      {
+        name: 'event time before 1970',
+        body: {
+          user_id: 'u',
+          device_type: 'mobile',
+          country: 'US',
+          timestamp: '1901-01-01T00:00:00Z',
+        },
+      },
+      {
+        name: 'huge epoch millis',
+        body: { user_id: 'u', device_type: 'mobile', country: 'US', timestamp: 8.64e15 },
+      },
+      {
+        name: 'plain body labelled gzip',
+        body: { user_id: 'u', device_type: 'mobile', country: 'US' },
+        headers: { 'content-encoding': 'gzip' },
+        status: 400,
+      },
+      {
+        name: 'unsupported encoding zstd',
+        body: { user_id: 'u', device_type: 'mobile', country: 'US' },
+        headers: { 'content-encoding': 'zstd' },
+        status: 415,
+      },
+      {
+        name: 'gzip bomb',
+        raw: gzipSync(Buffer.alloc(20 * 1024 * 1024, 32)),
+        headers: { 'content-encoding': 'gzip' },
+        status: 413,
+      },
+      {
+        name: 'text/plain on the query route',
+        path: '/v1/query',
+        raw: '{"aggregation": "page_views_per_minute"}',
+        contentType: 'text/plain',
+        status: 415,
+      },
       { name: 'batch: not an object', path: '/v1/events', raw: '[]' },
       { name: 'batch: events not an array', path: '/v1/events', body: { events: 'page_view' } },
       { name: 'batch: empty', path: '/v1/events', body: { events: [] } },
@@ -585,6 +656,7 @@ describe('ingestion gateway: events in', () => {
         key,
         ...(c.raw === undefined ? { body: c.body } : { raw: c.raw }),
         ...(c.contentType === undefined ? {} : { contentType: c.contentType }),
+        ...(c.headers === undefined ? {} : { headers: c.headers }),
       });
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MALFORMED_ENCODING_CODES } from './content-encoding';
 import { errorBody, GatewayError, type GatewayErrorCode } from './gateway.error';
 
 const FASTIFY_CODES: Readonly<
@@ -30,6 +31,16 @@ const FASTIFY_CODES: Readonly<
     code: 'MALFORMED_JSON',
     message: 'the request body is empty; expected JSON',
   },
+  ...Object.fromEntries(
+    MALFORMED_ENCODING_CODES.map((code) => [
+      code,
+      {
+        status: 400,
+        code: 'MALFORMED_ENCODING' as const,
+        message: 'the body does not decode as its Content-Encoding says',
+      },
+    ]),
+  ),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     status: 400,
     code: 'INVALID_REQUEST',

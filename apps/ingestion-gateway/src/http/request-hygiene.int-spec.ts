@@ -1,0 +1,151 @@
+import type { PlatformConfig } from '@platform/config';
+import { eventTopic } from '@platform/contracts';
+import type { Kafka } from '@platform/messaging';
+import { startSchemaRegistry, type RegistryProcess } from '@platform/testing';
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { deflateSync, gzipSync } from 'node:zlib';
+import {
+  configOf,
+  countRecords,
+  createWriteKey,
+  http,
+  removeTestEnv,
+  startGateway,
+  testEnv,
+  testKafka,
+  type RunningGateway,
+  type TestEnv,
+} from '../testing/gateway-harness';
+
+/** Writes `head` on a raw socket, then `trickle` one byte at a time; resolves with all it read. */
+function slowRequest(url: string, head: string, trickle = ''): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    let timer: NodeJS.Timeout | undefined;
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve(received);
+    });
+    socket.write(head);
+    let i = 0;
+    timer = setInterval(() => {
+      if (i < trickle.length && !socket.destroyed) socket.write(trickle.charAt(i++));
+    }, 300);
+  });
+}
+
+describe('ingestion gateway: encodings and slow clients', () => {
+  let registry: RegistryProcess;
+  let t: TestEnv;
+  let config: PlatformConfig;
+  let gateway: RunningGateway;
+  let kafka: Kafka;
+  let key: string;
+
+  beforeAll(async () => {
+    registry = await startSchemaRegistry();
+    t = testEnv(registry.url, {
+      GATEWAY_MAX_BODY_BYTES: String(64 * 1024),
+      GATEWAY_REQUEST_TIMEOUT_MS: '3000',
+      GATEWAY_HEADERS_TIMEOUT_MS: '1500',
+    });
+    config = await configOf(t);
+    kafka = testKafka(config);
+    gateway = await startGateway(t);
+    key = (await createWriteKey(t, config, 'web')).key;
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await registry?.stop();
+    await removeTestEnv(t, kafka);
+  });
+
+  const views = (): Promise<number> => countRecords(kafka, eventTopic(config.topics, 'page_view'));
+  const event = (): string =>
+    JSON.stringify({ event_id: randomUUID(), user_id: 'u1', device_type: 'mobile', country: 'US' });
+  const send = (raw: Buffer | string, encoding: string) =>
+    http(`${gateway.url}/v1/events/page_view`, {
+      key,
+      raw,
+      headers: { 'content-encoding': encoding },
+    });
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+  ])('decompresses a %s body and accepts the event', async (encoding, compress) => {
+    const before = await views();
+    const res = await send(compress(Buffer.from(event())), encoding);
+    expect(res.status).toBe(202);
+    expect(await views()).toBe(before + 1);
+  });
+
+  it('answers 413 for a gzip bomb, and nothing reaches Kafka', async () => {
+    const before = await views();
+    // 50 MB of spaces inside a JSON string: about 50 KB compressed, far over the 64 KiB limit.
+    const bomb = gzipSync(Buffer.from(`{"user_id": "${' '.repeat(50 * 1024 * 1024)}"}`));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const res = await send(bomb, 'gzip');
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(await views()).toBe(before);
+  });
+
+  it.each(['zstd', 'br', 'compress', 'gzip, br'])(
+    'answers 415 for Content-Encoding %s, and nothing reaches Kafka',
+    async (encoding) => {
+      const before = await views();
+      const res = await send(event(), encoding);
+      expect(res.status).toBe(415);
+      expect(res.body.error.code).toBe('UNSUPPORTED_ENCODING');
+      expect(await views()).toBe(before);
+    },
+  );
+
+  it.each(['gzip', 'deflate'])(
+    'answers 400 for a plain body labelled %s, and nothing reaches Kafka',
+    async (encoding) => {
+      const before = await views();
+      const res = await send(event(), encoding);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('MALFORMED_ENCODING');
+      expect(await views()).toBe(before);
+    },
+  );
+
+  it('answers 400 for a gzip body cut short', async () => {
+    const whole = gzipSync(Buffer.from(event()));
+    const res = await send(whole.subarray(0, whole.length - 10), 'gzip');
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('MALFORMED_ENCODING');
+  });
+
+  it('closes a connection whose headers never end with 408', async () => {
+    const before = await views();
+    const answer = await slowRequest(
+      gateway.url,
+      `POST /v1/events/page_view HTTP/1.1\r\nHost: x\r\nx-write-key: ${key}\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(await views()).toBe(before);
+  });
+
+  it('closes a connection whose body trickles past the request timeout with 408', async () => {
+    const before = await views();
+    const body = event();
+    const answer = await slowRequest(
+      gateway.url,
+      `POST /v1/events/page_view HTTP/1.1\r\nHost: x\r\nx-write-key: ${key}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+      body,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(await views()).toBe(before);
+  });
+});
