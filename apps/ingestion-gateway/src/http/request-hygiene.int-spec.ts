@@ -24,7 +24,6 @@ function slowRequest(url: string, head: string, trickle = ''): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
     let received = '';
-    let timer: NodeJS.Timeout | undefined;
     socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
     socket.on('error', reject);
     socket.on('close', () => {
@@ -33,7 +32,7 @@ function slowRequest(url: string, head: string, trickle = ''): Promise<string> {
     });
     socket.write(head);
     let i = 0;
-    timer = setInterval(() => {
+    const timer = setInterval(() => {
       if (i < trickle.length && !socket.destroyed) socket.write(trickle.charAt(i++));
     }, 300);
   });
