@@ -6,6 +6,7 @@ import { silentSink } from '@platform/messaging';
 import {
   createLogger,
   exitWhenFlushed,
+  installProcessFailureHandler,
   resolveLogLevel,
   rootLogger,
 } from '@platform/observability';
@@ -91,6 +92,7 @@ async function runOnce(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+installProcessFailureHandler({ app: 'aggregator' });
 runOnce(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) exitWhenFlushed(code);

@@ -2,7 +2,12 @@ import './instrument';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { installGracefulShutdown, PlatformLogger, rootLogger } from '@platform/observability';
+import {
+  installGracefulShutdown,
+  installProcessFailureHandler,
+  PlatformLogger,
+  rootLogger,
+} from '@platform/observability';
 import { AppModule } from './app.module';
 import { readSettings, type AggregatorSettings } from './pipeline/settings';
 
@@ -25,6 +30,7 @@ export async function serve(options: {
 }
 
 if (require.main === module) {
+  installProcessFailureHandler({ app: 'aggregator' });
   serve({ settings: readSettings(process.env), console: false }).catch((error: unknown) => {
     rootLogger().error({ event: 'startup_failed', err: error }, 'Aggregator failed to start');
     process.exit(1);

@@ -1,5 +1,5 @@
 // `generator run …`: synthetic events to Kafka (or stdout with --dry-run). See README.md.
-import { exitWhenFlushed } from '@platform/observability';
+import { exitWhenFlushed, installProcessFailureHandler } from '@platform/observability';
 import { parseArgs } from './cli/args';
 import { runCommand } from './cli/run-command';
 
@@ -25,6 +25,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
 }
 
+installProcessFailureHandler({ app: 'generator' });
 main(process.argv.slice(2)).then(
   (code) => exitWhenFlushed(code),
   (error: unknown) => {

@@ -2,14 +2,22 @@ import './instrument';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { installGracefulShutdown, PlatformLogger, rootLogger } from '@platform/observability';
+import {
+  installGracefulShutdown,
+  installProcessFailureHandler,
+  PlatformLogger,
+  rootLogger,
+} from '@platform/observability';
 import { AppModule } from './app.module';
+
+const failures = installProcessFailureHandler({ app: 'generator' });
 
 async function main(): Promise<void> {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
     bufferLogs: true,
   });
   app.useLogger(app.get(PlatformLogger));
+  failures.drainWith(() => app.close());
   installGracefulShutdown(app);
   const port = Number(process.env['PORT'] ?? 8090);
   await app.listen(port, process.env['HOST'] ?? '0.0.0.0');

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
+  createLogger,
   InFlightTracker,
   installHttpInstrumentation,
   PlatformLogger,
@@ -35,7 +36,10 @@ export async function createApp(options: GatewayAppOptions = {}): Promise<NestFa
     adapter,
     {
       bodyParser: false,
-      bufferLogs: true,
+      // Start-up lines go out as they happen, as JSON, and a failure reaches the caller
+      // (which logs it and exits non-zero) instead of Nest's own abort.
+      logger: new PlatformLogger(createLogger({ service: 'ingestion-gateway' })),
+      abortOnError: false,
     },
   );
   app.useLogger(app.get(PlatformLogger));

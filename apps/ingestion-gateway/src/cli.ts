@@ -3,7 +3,7 @@
 // as the service). The secret is printed once, at creation; only its hash is stored.
 import 'reflect-metadata';
 import { load } from '@platform/config';
-import { exitWhenFlushed } from '@platform/observability';
+import { exitWhenFlushed, installProcessFailureHandler } from '@platform/observability';
 import { Command } from 'commander';
 import type { DataSource } from 'typeorm';
 import { WriteKeyStore, type WriteKeyRecord } from './auth/write-keys';
@@ -122,6 +122,7 @@ export function buildProgram(): Command {
 }
 
 if (require.main === module) {
+  installProcessFailureHandler({ app: 'ingestion-gateway-cli' });
   buildProgram()
     .parseAsync(process.argv)
     .then(() => exitWhenFlushed(0))

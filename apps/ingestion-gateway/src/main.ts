@@ -1,22 +1,24 @@
 import './instrument';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { installGracefulShutdown } from '@platform/observability';
+import {
+  exitOnStartupFailure,
+  installGracefulShutdown,
+  installProcessFailureHandler,
+} from '@platform/observability';
 import { createApp } from './bootstrap';
 import { loadGatewaySettings } from './config/gateway-settings';
+
+const APP = 'ingestion-gateway';
+const failures = installProcessFailureHandler({ app: APP });
 
 async function main(): Promise<void> {
   const settings = loadGatewaySettings(process.env);
   const app = await createApp();
+  failures.drainWith(() => app.close());
   installGracefulShutdown(app);
   await app.listen(settings.port, settings.host);
   new Logger('IngestionGateway').log({ event: 'listening', url: await app.getUrl() });
 }
 
-main().catch((err: unknown) => {
-  new Logger('IngestionGateway').error(
-    { event: 'startup_failed' },
-    err instanceof Error ? err.stack : String(err),
-  );
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnStartupFailure(APP, err));

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
+  createLogger,
   InFlightTracker,
   installHttpInstrumentation,
   PlatformLogger,
@@ -24,7 +25,12 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(options),
     adapter,
-    { bodyParser: false, bufferLogs: true },
+    {
+      bodyParser: false,
+      // Start-up lines go out as they happen, as JSON; a failure reaches main, which logs it.
+      logger: new PlatformLogger(createLogger({ service: 'schema-registry' })),
+      abortOnError: false,
+    },
   );
   app.useLogger(app.get(PlatformLogger));
   const fastify = app.getHttpAdapter().getInstance();

@@ -1,10 +1,18 @@
 import './instrument';
 import 'reflect-metadata';
-import { installGracefulShutdown, rootLogger } from '@platform/observability';
+import {
+  exitOnStartupFailure,
+  installGracefulShutdown,
+  installProcessFailureHandler,
+  rootLogger,
+} from '@platform/observability';
 import { createApp } from './bootstrap';
+
+const failures = installProcessFailureHandler({ app: 'schema-registry' });
 
 async function main(): Promise<void> {
   const app = await createApp();
+  failures.drainWith(() => app.close());
   installGracefulShutdown(app);
   const port = Number(process.env['PORT'] ?? 8081);
   const host = process.env['HOST'] ?? '0.0.0.0';
@@ -12,7 +20,4 @@ async function main(): Promise<void> {
   rootLogger().info({ event: 'listening', url: await app.getUrl() }, 'Schema registry listening');
 }
 
-main().catch((error: unknown) => {
-  rootLogger().error({ event: 'startup_failed', err: error }, 'Schema registry failed to start');
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartupFailure('schema-registry', error));

@@ -83,6 +83,15 @@ export { installGracefulShutdown } from './lib/shutdown/graceful-shutdown';
 export { exitWhenFlushed } from './lib/shutdown/exit-when-flushed';
 export type { GracefulShutdownOptions } from './lib/shutdown/graceful-shutdown';
 
+// Process failures and start-up checks: one way for every app to fail, and to say why
+export {
+  exitOnStartupFailure,
+  failureLine,
+  installProcessFailureHandler,
+} from './lib/process/process-failures';
+export type { ProcessFailureHandle, ProcessFailureOptions } from './lib/process/process-failures';
+export { assertReachable, DependencyUnreachableError, tcpProbe } from './lib/process/reachability';
+
 // Nest module
 export { ObservabilityModule } from './lib/observability.module';
 export {

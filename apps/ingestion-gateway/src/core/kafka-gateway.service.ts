@@ -16,6 +16,7 @@ import {
   type Kafka,
 } from '@platform/messaging';
 import {
+  assertReachable,
   injectTraceContext,
   kafkaIndicator,
   PlatformMetrics,
@@ -73,6 +74,12 @@ export class KafkaGatewayService implements OnModuleInit, OnApplicationShutdown 
   }
 
   async onModuleInit(): Promise<void> {
+    // Fail at once, naming the brokers and why, rather than after the client's retries.
+    await assertReachable(
+      'Kafka',
+      this.config.kafka.brokers,
+      this.config.kafka.connection_timeout_ms,
+    );
     const { created } = await ensureTopicsExist(
       this.kafka,
       this.config.model.eventTypes.map((e) => ({

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { PostgresSettings } from '@platform/config';
+import { assertReachable } from '@platform/observability';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { GATEWAY_MIGRATIONS } from './migrations';
@@ -18,6 +19,7 @@ export async function openDatabase(
 ): Promise<DataSource> {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbSchema))
     throw new Error(`invalid PostgreSQL schema name ${dbSchema}`);
+  await assertReachable('PostgreSQL', [`${settings.host}:${settings.port}`], 5_000);
   // TypeORM creates its migrations table inside the schema, so the schema must exist first.
   const client = new Client({
     host: settings.host,

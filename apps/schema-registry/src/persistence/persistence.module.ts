@@ -1,6 +1,7 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
+import { assertReachable } from '@platform/observability';
 import { Client } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
@@ -48,6 +49,12 @@ export function dataSourceOptions(
  * first migration, so the schema has to exist first.
  */
 async function ensureDbSchema(options: PostgresConnectionOptions): Promise<void> {
+  // Names the address and the reason at once, on every attempt.
+  await assertReachable(
+    'PostgreSQL',
+    [`${options.host ?? 'localhost'}:${options.port ?? 5432}`],
+    5_000,
+  );
   const client = new Client({
     host: options.host,
     port: options.port,
