@@ -9,6 +9,8 @@ export interface SinkWriterSettings {
   readonly groupId: string;
   /** A flush starts once this many records wait. */
   readonly maxBatch: number;
+  /** ... or once their values add up to this many bytes. */
+  readonly maxBatchBytes: number;
   /** ... or this long after the first of them arrived. */
   readonly maxWaitMs: number;
   /** Partitions handled at once; their records are written together. */
@@ -51,8 +53,9 @@ const envSchema = z.object({
     .default(['clickhouse', 'postgres']),
   SINK_WRITER_STREAMS: csv.pipe(z.array(z.enum(SINK_STREAMS))).default(['events', 'aggregates']),
   SINK_WRITER_GROUP_ID: z.string().min(1).default('sink-writer'),
-  SINK_WRITER_MAX_BATCH: int(1, 1_000_000).default(5_000),
-  SINK_WRITER_MAX_WAIT_MS: int(0, 600_000).default(500),
+  SINK_WRITER_MAX_BATCH: int(1, 1_000_000).default(50_000),
+  SINK_WRITER_MAX_BATCH_BYTES: int(1, 1 << 30).default(16 << 20),
+  SINK_WRITER_MAX_WAIT_MS: int(0, 600_000).default(100),
   SINK_WRITER_CONCURRENCY: int(1, 64).default(3),
   SINK_WRITER_FROM_BEGINNING: bool.default(true),
   SINK_WRITER_LAG_INTERVAL_MS: int(0, 600_000).default(2_000),
@@ -84,6 +87,7 @@ export function loadSinkWriterSettings(
     streams: v.SINK_WRITER_STREAMS,
     groupId: v.SINK_WRITER_GROUP_ID,
     maxBatch: v.SINK_WRITER_MAX_BATCH,
+    maxBatchBytes: v.SINK_WRITER_MAX_BATCH_BYTES,
     maxWaitMs: v.SINK_WRITER_MAX_WAIT_MS,
     concurrency: v.SINK_WRITER_CONCURRENCY,
     fromBeginning: v.SINK_WRITER_FROM_BEGINNING,

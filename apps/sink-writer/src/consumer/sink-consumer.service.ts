@@ -140,6 +140,8 @@ export class SinkConsumerService
     });
     this.accumulator = new BatchAccumulator({
       maxBatch: this.settings.maxBatch,
+      maxWeight: this.settings.maxBatchBytes,
+      weightOf: (record) => record.raw.value?.length ?? 0,
       maxWaitMs: this.settings.maxWaitMs,
       maxSubmissions: this.settings.concurrency,
       flush: (records) => writer.write(records),
@@ -156,6 +158,8 @@ export class SinkConsumerService
       fromBeginning: this.settings.fromBeginning,
       readCommitted: true,
       partitionsConsumedConcurrently: this.settings.concurrency,
+      // The next batches are fetched and decoded while the flush in hand is written.
+      pipelined: true,
       retry: { initialMs: 200, multiplier: 2, maxMs: 5_000 },
       consumerConfig: { sessionTimeout: this.settings.sessionTimeoutMs },
       handleBatch: (records) =>
@@ -182,6 +186,7 @@ export class SinkConsumerService
       topics: this.topics,
       sinks: this.sinks.map((s) => s.sink.name),
       maxBatch: this.settings.maxBatch,
+      maxBatchBytes: this.settings.maxBatchBytes,
       maxWaitMs: this.settings.maxWaitMs,
     });
     this.startLagMonitor();

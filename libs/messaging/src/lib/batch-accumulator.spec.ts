@@ -4,7 +4,13 @@ interface Failure {
   readonly item: string;
 }
 
-function setup(options: { maxBatch: number; maxWaitMs: number; maxSubmissions?: number }) {
+function setup(options: {
+  maxBatch: number;
+  maxWaitMs: number;
+  maxSubmissions?: number;
+  maxWeight?: number;
+  weightOf?: (item: string) => number;
+}) {
   const flushed: string[][] = [];
   let fail: ((items: readonly string[]) => readonly Failure[]) | Error | undefined;
   const acc = new BatchAccumulator<string, Failure>({
@@ -35,6 +41,19 @@ describe(BatchAccumulator.name, () => {
     const b = acc.submit(['b1']);
     await expect(Promise.all([a, b])).resolves.toEqual([[], []]);
     expect(flushed).toEqual([['a1', 'a2', 'b1']]);
+  });
+
+  it('flushes as soon as the waiting items reach the weight limit', async () => {
+    const { acc, flushed } = setup({
+      maxBatch: 100,
+      maxWaitMs: 10_000,
+      maxWeight: 10,
+      weightOf: (item) => item.length,
+    });
+    const a = acc.submit(['aaaa', 'bbbb']);
+    const b = acc.submit(['cc']);
+    await expect(Promise.all([a, b])).resolves.toEqual([[], []]);
+    expect(flushed).toEqual([['aaaa', 'bbbb', 'cc']]);
   });
 
   it('flushes a small batch once the wait time is up, not before', async () => {

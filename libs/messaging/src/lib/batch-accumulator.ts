@@ -1,6 +1,10 @@
 export interface AccumulatorOptions<T, F> {
   /** A flush starts once this many items wait. */
   readonly maxBatch: number;
+  /** ... or once the waiting items weigh this much (by `weightOf`). Default: never. */
+  readonly maxWeight?: number;
+  /** An item's weight, e.g. its size in bytes. Default 0. */
+  readonly weightOf?: (item: T) => number;
   /** ... or this long after the first waiting item arrived. */
   readonly maxWaitMs: number;
   /**
@@ -32,6 +36,7 @@ interface Submission<T, F> {
 export class BatchAccumulator<T, F> {
   private waiting: Submission<T, F>[] = [];
   private waitingItems = 0;
+  private waitingWeight = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
@@ -44,6 +49,8 @@ export class BatchAccumulator<T, F> {
     return new Promise<F[]>((resolve, reject) => {
       this.waiting.push({ items, resolve, reject });
       this.waitingItems += items.length;
+      const weightOf = this.options.weightOf;
+      if (weightOf !== undefined) for (const item of items) this.waitingWeight += weightOf(item);
       this.schedule();
     });
   }
@@ -73,9 +80,10 @@ export class BatchAccumulator<T, F> {
   }
 
   private due(): boolean {
-    const { maxBatch, maxSubmissions } = this.options;
+    const { maxBatch, maxSubmissions, maxWeight } = this.options;
     return (
       this.waitingItems >= maxBatch ||
+      (maxWeight !== undefined && this.waitingWeight >= maxWeight) ||
       (maxSubmissions !== undefined && this.waiting.length >= maxSubmissions)
     );
   }
@@ -90,6 +98,7 @@ export class BatchAccumulator<T, F> {
     const batch = this.waiting;
     this.waiting = [];
     this.waitingItems = 0;
+    this.waitingWeight = 0;
     this.clearTimer();
     this.flushing = this.run(batch).finally(() => {
       this.flushing = undefined;

@@ -3,6 +3,7 @@ import type { ConsumerRunConfig, EachBatchPayload, KafkaMessage } from 'kafkajs'
 import {
   BatchConsumer,
   RecordFailuresError,
+  type BatchConsumerOptions,
   type BatchHandler,
   type DecodedRecord,
 } from './batch-consumer';
@@ -16,7 +17,7 @@ const SCHEMA = JSON.stringify({
   fields: [{ name: 'n', type: 'int' }],
 });
 
-async function setup(handleBatch: BatchHandler) {
+async function setup(handleBatch: BatchHandler, extra: Partial<BatchConsumerOptions> = {}) {
   const registry = new InMemorySchemaRegistrar();
   const id = await registry.register('events.ping-value', SCHEMA);
   const serde = new AvroSerde(registry);
@@ -42,6 +43,7 @@ async function setup(handleBatch: BatchHandler) {
     deadLetters: { publish: async (l) => void letters.push(...l) },
     handleBatch,
     retry: { initialMs: 1, maxMs: 5 },
+    ...extra,
   });
   await sut.start();
 
@@ -246,5 +248,72 @@ describe(BatchConsumer.name, () => {
     } as unknown as EachBatchPayload;
     await (run?.eachBatch as (p: EachBatchPayload) => Promise<void>)(payload);
     expect(order).toEqual(['hook:abc', 'handler']);
+  });
+
+  describe('pipelined', () => {
+    function deferred(): { promise: Promise<void>; release: () => void } {
+      let release = (): void => undefined;
+      const promise = new Promise<void>((r) => (release = r));
+      return { promise, release };
+    }
+
+    it('returns before the handler finished and commits only once it has', async () => {
+      const write = deferred();
+      const t = await setup(() => write.promise, { pipelined: true });
+      const { p, commits, resolved } = t.payload([t.good(5), t.good(6)]);
+      await t.eachBatch(p);
+      expect(resolved).toEqual(['6']);
+      expect(commits).toEqual([]);
+      write.release();
+      await t.sut.stop();
+      expect(commits).toEqual([commitOf('7')]);
+    });
+
+    it("hands a partition's next batch over only after the previous one was committed", async () => {
+      const writes = [deferred(), deferred()];
+      const seen: string[][] = [];
+      const t = await setup(
+        async (records) => {
+          seen.push(records.map((r) => r.offset));
+          await writes[seen.length - 1]?.promise;
+        },
+        { pipelined: true },
+      );
+      const first = t.payload([t.good(1), t.good(2)]);
+      const second = t.payload([t.good(3)]);
+      await t.eachBatch(first.p);
+      const handingOver = t.eachBatch(second.p);
+      await new Promise((r) => setImmediate(r));
+      expect(seen).toEqual([['1', '2']]);
+
+      writes[0]?.release();
+      await handingOver;
+      expect(first.commits).toEqual([commitOf('3')]);
+      expect(seen).toEqual([['1', '2'], ['3']]);
+      expect(second.commits).toEqual([]);
+
+      writes[1]?.release();
+      await t.sut.stop();
+      expect(second.commits).toEqual([commitOf('4')]);
+    });
+
+    it('commits nothing after a batch that was abandoned uncommitted', async () => {
+      let running = true;
+      const t = await setup(
+        async () => {
+          throw new MessagingError('KAFKA_CONNECTION', 'down', { retriable: true });
+        },
+        { pipelined: true },
+      );
+      const first = t.payload([t.good(1)], () => running);
+      await t.eachBatch(first.p);
+      running = false;
+      const second = t.payload([t.good(2)], () => running);
+      await t.eachBatch(second.p);
+      await t.sut.stop();
+      expect(first.commits).toEqual([]);
+      expect(second.commits).toEqual([]);
+      expect(second.resolved).toEqual([]);
+    });
   });
 });

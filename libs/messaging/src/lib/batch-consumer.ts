@@ -106,6 +106,14 @@ export interface BatchConsumerOptions<V = unknown> {
   readonly consumerConfig?: Omit<ConsumerConfig, 'groupId' | 'readUncommitted'>;
   /** Default 1: partitions are handled one at a time. */
   readonly partitionsConsumedConcurrently?: number;
+  /**
+   * Default false. When true, a batch is handed to the handler and kafkajs goes on fetching
+   * (and this decodes) the next one while the handler works: fetch and decode overlap the
+   * write. A partition's next batch reaches the handler only after the previous one was
+   * handled and committed, so per partition the order of handling and of commits holds,
+   * and nothing is committed before it was handled.
+   */
+  readonly pipelined?: boolean;
 }
 
 export interface BatchConsumerStats {
@@ -211,6 +219,8 @@ export class BatchConsumer<V = unknown> {
   private readonly serde: AvroSerde;
   private stopping = false;
   private running = false;
+  /** Pipelined: per partition, the handling of its last batch handed over (true once committed). */
+  private tails = new Map<string, Promise<boolean>>();
   private crash: Error | undefined;
   private stats = { batches: 0, records: 0, deadLettered: 0, retries: 0, commits: 0 };
 
@@ -221,6 +231,10 @@ export class BatchConsumer<V = unknown> {
       ...options.consumerConfig,
       groupId: options.groupId,
       readUncommitted: options.readCommitted === false,
+    });
+    // A new generation starts from the committed offsets: earlier hand-overs do not bind it.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.tails = new Map();
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       this.crash = event.payload.error;
@@ -268,6 +282,8 @@ export class BatchConsumer<V = unknown> {
   async stop(): Promise<void> {
     this.stopping = true;
     try {
+      // Pipelined batches in hand finish and commit while the group is still joined.
+      await Promise.all(this.tails.values());
       if (this.running) await this.consumer.stop();
     } finally {
       this.running = false;
@@ -276,12 +292,66 @@ export class BatchConsumer<V = unknown> {
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    const { topic, partition } = batch;
-    if (batch.messages.length === 0) return;
-    const live = (): boolean => payload.isRunning() && !payload.isStale() && !this.stopping;
+    if (payload.batch.messages.length === 0) return;
+    const beat = this.heartbeatWhile(payload);
+    try {
+      if (this.options.pipelined === true) {
+        await this.handOver(payload);
+        return;
+      }
+      const outcome = await this.handleWithRetries(payload);
+      if (outcome !== undefined) await this.commit(payload, outcome);
+    } finally {
+      clearInterval(beat);
+    }
+  }
 
-    const beat = setInterval(() => {
+  /**
+   * Pipelined: decodes this batch, waits until the partition's previous batch was handled
+   * and committed, then starts handling this one in the background and returns, so that
+   * kafkajs fetches (and this decodes) the next batch while this one is handled.
+   */
+  private async handOver(payload: EachBatchPayload): Promise<void> {
+    const { topic, partition, messages } = payload.batch;
+    const key = `${topic}\u0000${partition}`;
+    // A registry outage leaves the decode to the retries of the handling.
+    const decoded = await this.decode(payload).catch(() => undefined);
+    const previous = this.tails.get(key);
+    // The previous batch was abandoned uncommitted (stop or restart): nothing after it may
+    // be committed; the group restarts from the committed offset.
+    if (previous !== undefined && !(await previous)) return;
+    if (!this.live(payload)) return;
+    const last = messages[messages.length - 1] as KafkaMessage;
+    payload.resolveOffset(last.offset);
+    const task = this.handleWithRetries(payload, decoded)
+      .then(async (outcome) => {
+        if (outcome === undefined) return false;
+        await this.commit(payload, outcome);
+        return true;
+      })
+      .catch((e: unknown) => {
+        this.logger.warn(
+          JSON.stringify({
+            event: 'consumer.batch_abandoned',
+            topic,
+            partition,
+            firstOffset: payload.batch.firstOffset(),
+            error: errorText(e),
+          }),
+        );
+        return false;
+      });
+    this.tails.set(key, task);
+  }
+
+  private live(payload: EachBatchPayload): boolean {
+    return payload.isRunning() && !payload.isStale() && !this.stopping;
+  }
+
+  /** Background heartbeats while a batch is handled or waits for a retry. */
+  private heartbeatWhile(payload: EachBatchPayload): NodeJS.Timeout {
+    const { topic, partition } = payload.batch;
+    return setInterval(() => {
       payload.heartbeat().catch((e: unknown) => {
         this.logger.warn(
           JSON.stringify({
@@ -293,68 +363,78 @@ export class BatchConsumer<V = unknown> {
         );
       });
     }, this.options.heartbeatEveryMs ?? 3_000);
-    try {
-      let attempt = 0;
-      let outcome: { records: DecodedRecord[]; deadLetters: DeadLetter[] } | undefined;
-      for (;;) {
-        attempt += 1;
-        try {
-          outcome = await this.handleOnce(payload, attempt);
-          break;
-        } catch (e) {
-          if (!isRetriable(e)) throw e;
-          if (!live()) return; // abandoned uncommitted: redelivered after restart/rebalance
-          this.stats.retries += 1;
-          const delay = backoffDelay(attempt, this.options.retry);
-          this.logger.warn(
-            JSON.stringify({
-              event: 'consumer.batch_retry',
-              topic,
-              partition,
-              firstOffset: batch.firstOffset(),
-              attempt,
-              delayMs: delay,
-              code: errorCode(e, 'UNKNOWN'),
-              error: errorText(e),
-            }),
-          );
-          await this.sleep(delay, live);
-          if (!live()) return;
-        }
-      }
+  }
 
-      await this.publishDeadLetters(outcome.deadLetters, live);
-      const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
-      payload.resolveOffset(last.offset);
-      // batch.lastOffset() covers a trailing transaction marker that never reaches us.
-      const next = (BigInt(batch.lastOffset()) + 1n).toString();
-      // The payload's commit works while stopping too (the consumer's own commitOffsets
-      // silently does nothing once stop() was called).
-      await payload.commitOffsetsIfNecessary({
-        topics: [{ topic, partitions: [{ partition, offset: next }] }],
-      });
-      this.stats.commits += 1;
-      this.stats.batches += 1;
-      this.stats.records += batch.messages.length;
-      this.stats.deadLettered += outcome.deadLetters.length;
-    } finally {
-      clearInterval(beat);
+  /**
+   * Handles the batch, retrying retriable failures with backoff; undefined when it was
+   * abandoned (the consumer stops or the partition moved) and must not be committed.
+   */
+  private async handleWithRetries(
+    payload: EachBatchPayload,
+    decoded?: Decoded,
+  ): Promise<Decoded | undefined> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    const live = (): boolean => this.live(payload);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.handleOnce(payload, attempt, attempt === 1 ? decoded : undefined);
+      } catch (e) {
+        if (!isRetriable(e)) throw e;
+        if (!live()) return undefined; // abandoned uncommitted: redelivered after restart/rebalance
+        this.stats.retries += 1;
+        const delay = backoffDelay(attempt, this.options.retry);
+        this.logger.warn(
+          JSON.stringify({
+            event: 'consumer.batch_retry',
+            topic,
+            partition,
+            firstOffset: batch.firstOffset(),
+            attempt,
+            delayMs: delay,
+            code: errorCode(e, 'UNKNOWN'),
+            error: errorText(e),
+          }),
+        );
+        await this.sleep(delay, live);
+        if (!live()) return undefined;
+      }
     }
+  }
+
+  /** Publishes the batch's dead letters, then commits past its last offset. */
+  private async commit(payload: EachBatchPayload, outcome: Decoded): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    await this.publishDeadLetters(outcome.deadLetters, () => this.live(payload));
+    const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
+    payload.resolveOffset(last.offset);
+    // batch.lastOffset() covers a trailing transaction marker that never reaches us.
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    // The payload's commit works while stopping too (the consumer's own commitOffsets
+    // silently does nothing once stop() was called).
+    await payload.commitOffsetsIfNecessary({
+      topics: [{ topic, partitions: [{ partition, offset: next }] }],
+    });
+    this.stats.commits += 1;
+    this.stats.batches += 1;
+    this.stats.records += batch.messages.length;
+    this.stats.deadLettered += outcome.deadLetters.length;
+  }
+
+  private decode(payload: EachBatchPayload): Promise<Decoded> {
+    const { topic, partition, messages } = payload.batch;
+    return decodeBatch(this.serde, topic, partition, messages, this.options.readerSchema?.(topic));
   }
 
   /** Decodes and handles once; returns the dead letters to publish, or throws a retriable error. */
   private async handleOnce(
     payload: EachBatchPayload,
     attempt: number,
-  ): Promise<{ records: DecodedRecord[]; deadLetters: DeadLetter[] }> {
-    const { topic, partition, messages } = payload.batch;
-    const { records, deadLetters } = await decodeBatch(
-      this.serde,
-      topic,
-      partition,
-      messages,
-      this.options.readerSchema?.(topic),
-    );
+    decoded?: Decoded,
+  ): Promise<Decoded> {
+    const { topic, partition } = payload.batch;
+    const { records, deadLetters } = decoded ?? (await this.decode(payload));
     const hook = this.options.headersHook;
     if (hook !== undefined) for (const r of records) hook(r.headers, r);
     if (records.length === 0) return { records, deadLetters };
@@ -435,6 +515,11 @@ export class BatchConsumer<V = unknown> {
       await new Promise((resolve) => setTimeout(resolve, Math.min(left, 100)));
     }
   }
+}
+
+interface Decoded {
+  readonly records: DecodedRecord[];
+  readonly deadLetters: DeadLetter[];
 }
 
 function compareOffsets(a: string, b: string): number {
