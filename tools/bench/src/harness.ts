@@ -1,6 +1,7 @@
 /** Shared plumbing of the benchmarks: child services, the native tools, and the report. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -12,20 +13,24 @@ export interface Row {
   readonly native?: number;
   readonly unit: string;
   readonly note?: string;
+  /** Peak resident set size of each side's process, bytes. */
+  readonly peakRss?: { readonly ours?: number; readonly native?: number };
 }
 
 /** Prints the rows as a table (with ours/native ratios) and writes them as JSON under tmp/bench/. */
 export function report(name: string, rows: readonly Row[], context: Record<string, unknown>): void {
   const fmt = (n: number | undefined) =>
     n === undefined ? '—' : Math.round(n).toLocaleString('en-US');
+  const mb = (n: number | undefined) => (n === undefined ? '—' : `${Math.round(n / 2 ** 20)} MB`);
   const lines = rows.map((r) => [
     r.measure,
     `${fmt(r.ours)} ${r.unit}`,
     r.native === undefined ? '—' : `${fmt(r.native)} ${r.unit}`,
     r.native === undefined ? '—' : `${(r.ours / r.native).toFixed(2)}×`,
+    r.peakRss === undefined ? '—' : `${mb(r.peakRss.ours)} / ${mb(r.peakRss.native)}`,
     r.note ?? '',
   ]);
-  const header = ['measure', 'ours', 'native', 'ratio', 'note'];
+  const header = ['measure', 'ours', 'native', 'ratio', 'peak RSS ours / native', 'note'];
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
   console.log(`\n${name}`);
@@ -104,6 +109,38 @@ export function requireTool(bin: string, debianPackage: string): string {
   const install = spawnSync('apt-get', ['install', '-y', debianPackage], { stdio: 'inherit' });
   if (install.status !== 0) throw new Error(`${bin} is missing: apt-get install ${debianPackage}`);
   return bin;
+}
+
+/** Peak resident set size (VmHWM) of a live process, bytes; undefined when unreadable. */
+export function peakRssOf(pid: number): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `spawnSync` under GNU time: the result, and the command's peak resident set size in bytes.
+ * Throws when the command fails.
+ */
+export function spawnMeasured(
+  bin: string,
+  args: readonly string[],
+  options: SpawnSyncOptions,
+): { seconds: number; peakRss: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-time-'));
+  const out = join(dir, 'rss');
+  try {
+    const started = performance.now();
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', out, bin, ...args], options);
+    const seconds = (performance.now() - started) / 1000;
+    if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')}: ${String(r.stderr)}`);
+    return { seconds, peakRss: Number(readFileSync(out, 'utf8').trim().split('\n').pop()) * 1024 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Runs wrk and returns requests per second. */

@@ -11,7 +11,7 @@
  *   writer sends) and by `psql -c '\copy ... FROM ... (FORMAT csv)'` (no upsert, no
  *   staging), one table after another, timed together.
  *
- *   npx tsx tools/bench/src/sinks.bench.ts [--count 100000] [--batch 5000]
+ *   npx tsx tools/bench/src/sinks.bench.ts [--count 100000] [--batch <SINK_WRITER_MAX_BATCH>]
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -30,17 +30,18 @@ import {
   uniqueName,
   withPg,
 } from '@platform/testing';
-import { report, requireTool, type Row } from './harness';
+import { peakRssOf, report, requireTool, spawnMeasured, type Row } from './harness';
 import { deleteTopicsWithPrefix, runGenerator, testConfig, topicEnv } from './pipeline-fixture';
 
 const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '100000' },
-    batch: { type: 'string', default: '5000' },
+    batch: { type: 'string' },
   },
 });
 const count = Number(values.count);
-const batch = values.batch as string;
+/** SINK_WRITER_MAX_BATCH when given; the writer's own default otherwise. */
+const batch = values.batch;
 
 type Db = 'clickhouse' | 'postgres';
 
@@ -60,13 +61,15 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (const db of ['clickhouse', 'postgres'] as const) {
       const timing = await timeSinkWriter(db, registry.url, prefix, ours, tables);
-      const nativeSeconds =
+      const loaded =
         db === 'clickhouse'
           ? await timeClickHouseClient(clickhouseClient, tables, ours, native, dir)
           : await timePsqlCopy(psql, tables, ours, native, dir);
+      const nativeSeconds = loaded.seconds;
+      const peakRss = { ours: timing.peakRss, native: loaded.peakRss };
       const nativeNote =
         db === 'clickhouse'
-          ? 'native: clickhouse-client INSERT FORMAT JSONEachRow'
+          ? 'native: clickhouse-client INSERT FORMAT TabSeparated'
           : 'native: psql \\copy FROM csv';
       rows.push(
         {
@@ -75,6 +78,7 @@ async function main(): Promise<void> {
           native: count / nativeSeconds,
           unit: 'rows/s',
           note: `ours includes joining the group; ${nativeNote}`,
+          peakRss,
         },
         {
           measure: `Kafka → ${db}, from the first row stored`,
@@ -82,10 +86,11 @@ async function main(): Promise<void> {
           native: count / nativeSeconds,
           unit: 'rows/s',
           note: 'steady state: consume, decode, batch, write, commit',
+          peakRss,
         },
       );
     }
-    report('kafka-to-sinks', rows, { count, maxBatch: batch, tables });
+    report('kafka-to-sinks', rows, { count, maxBatch: batch ?? 'default', tables });
   } finally {
     await registry.stop();
     for (const name of [ours, native]) {
@@ -102,6 +107,8 @@ interface WriterTiming {
   readonly fromReady: number;
   /** From the first poll that saw rows until every row is stored. */
   readonly afterFirst: { readonly rows: number; readonly seconds: number };
+  /** The writer process's peak resident set size, bytes. */
+  readonly peakRss: number | undefined;
 }
 
 async function timeSinkWriter(
@@ -121,7 +128,7 @@ async function timeSinkWriter(
       SINK_WRITER_SINKS: db,
       SINK_WRITER_STREAMS: 'events',
       SINK_WRITER_GROUP_ID: `${prefix}_${db}`,
-      SINK_WRITER_MAX_BATCH: batch,
+      ...(batch === undefined ? {} : { SINK_WRITER_MAX_BATCH: batch }),
       SINK_WRITER_LAG_INTERVAL_MS: '0',
     },
   });
@@ -138,12 +145,14 @@ async function timeSinkWriter(
       { timeoutMs: 600_000, intervalMs: 100 },
     );
     const ended = performance.now();
+    const peakRss = peakRssOf(writer.pid);
     if (!done || first === undefined) {
       throw new Error(`the sink writer did not store all rows\n${writer.output()}`);
     }
     return {
       fromReady: (ended - started) / 1000,
       afterFirst: { rows: count - first.rows, seconds: (ended - first.at) / 1000 },
+      peakRss,
     };
   } finally {
     await writer.stop();
@@ -187,35 +196,56 @@ function run(bin: string, args: readonly string[], stdin?: string, stdout?: stri
   }
 }
 
+interface NativeLoad {
+  readonly seconds: number;
+  /** The largest peak resident set size of the loader's runs, bytes. */
+  readonly peakRss: number;
+}
+
+/** Runs the native loader once per table, one after another; reads each table's file from stdin. */
+function load(bin: string, runs: readonly { args: string[]; stdin?: string }[]): NativeLoad {
+  let seconds = 0;
+  let peakRss = 0;
+  for (const { args, stdin } of runs) {
+    const input = stdin === undefined ? 'ignore' : openSync(stdin, 'r');
+    try {
+      const r = spawnMeasured(bin, args, { stdio: [input, 'ignore', 'pipe'] });
+      seconds += r.seconds;
+      peakRss = Math.max(peakRss, r.peakRss);
+    } finally {
+      if (typeof input === 'number') closeSync(input);
+    }
+  }
+  return { seconds, peakRss };
+}
+
 async function timeClickHouseClient(
   bin: string,
   tables: readonly string[],
   from: string,
   to: string,
   dir: string,
-): Promise<number> {
+): Promise<NativeLoad> {
   await clickhouse(`CREATE DATABASE IF NOT EXISTS \`${to}\``);
   for (const table of tables) {
     await clickhouse(`CREATE TABLE \`${to}\`.\`${table}\` AS \`${from}\`.\`${table}\``);
     run(
       bin,
-      ['--query', `SELECT * FROM \`${from}\`.\`${table}\` FORMAT JSONEachRow`],
+      ['--query', `SELECT * FROM \`${from}\`.\`${table}\` FORMAT TabSeparated`],
       undefined,
-      join(dir, `${table}.json`),
+      join(dir, `${table}.tsv`),
     );
   }
-  const started = performance.now();
-  for (const table of tables) {
-    run(
-      bin,
-      ['--query', `INSERT INTO \`${to}\`.\`${table}\` FORMAT JSONEachRow`],
-      join(dir, `${table}.json`),
-    );
-  }
-  const seconds = (performance.now() - started) / 1000;
+  const result = load(
+    bin,
+    tables.map((table) => ({
+      args: ['--query', `INSERT INTO \`${to}\`.\`${table}\` FORMAT TabSeparated`],
+      stdin: join(dir, `${table}.tsv`),
+    })),
+  );
   const loaded = await clickHouseRows(to, tables);
   if (loaded !== count) throw new Error(`clickhouse-client loaded ${loaded} rows, not ${count}`);
-  return seconds;
+  return result;
 }
 
 async function timePsqlCopy(
@@ -224,7 +254,7 @@ async function timePsqlCopy(
   from: string,
   to: string,
   dir: string,
-): Promise<number> {
+): Promise<NativeLoad> {
   const connection = [
     '-h',
     LOCAL_PG.host,
@@ -248,15 +278,19 @@ async function timePsqlCopy(
     const file = join(dir, `${table}.csv`);
     run(bin, [...connection, '-c', `\\copy "${from}"."${table}" TO '${file}' WITH (FORMAT csv)`]);
   }
-  const started = performance.now();
-  for (const table of tables) {
-    const file = join(dir, `${table}.csv`);
-    run(bin, [...connection, '-c', `\\copy "${to}"."${table}" FROM '${file}' WITH (FORMAT csv)`]);
-  }
-  const seconds = (performance.now() - started) / 1000;
+  const result = load(
+    bin,
+    tables.map((table) => ({
+      args: [
+        ...connection,
+        '-c',
+        `\\copy "${to}"."${table}" FROM '${join(dir, `${table}.csv`)}' WITH (FORMAT csv)`,
+      ],
+    })),
+  );
   const loaded = await postgresRows(to, tables);
   if (loaded !== count) throw new Error(`psql \\copy loaded ${loaded} rows, not ${count}`);
-  return seconds;
+  return result;
 }
 
 main().catch((e: unknown) => {
