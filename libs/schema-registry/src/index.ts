@@ -38,10 +38,11 @@ export {
   parseSchema,
   readProblems,
 } from './compatibility';
+export { avroCanonicalForm } from './canonical-form';
 export type { CompatibilityLevel, CompatibilityResult, ParsedSchema } from './compatibility';
 export { SERDE_ERROR_CODES, SerdeError, isSerdeError } from './serde.error';
 export type { SerdeErrorCode, SerdeErrorOptions, SerdeIssue } from './serde.error';
-export { AvroSerde, validate } from './serde';
+export { AvroSerde, encodeFramed, validate } from './serde';
 export type { SchemaInput, SchemaLookup } from './serde';
 export {
   FRAME_HEADER_LENGTH,

@@ -7,7 +7,8 @@ import {
   generateAllSchemas,
   toJson,
 } from './avro-schema';
-import { AvroSerde, SchemaLookup } from './serde';
+import { forSchema } from './avro-types';
+import { AvroSerde, encodeFramed, SchemaLookup, validate } from './serde';
 import { SerdeError } from './serde.error';
 import { loadEcommerceModel } from './testing/ecommerce-model';
 import { encodeFrame } from './wire-format';
@@ -283,6 +284,14 @@ describe(AvroSerde.name, () => {
       code: 'DECODE_FAILED',
       message: expect.stringContaining('outside the safe integer range'),
     });
+  });
+
+  it('encodes in one pass the same bytes as a separate validation and encode', () => {
+    const type = forSchema(JSON.parse(pageViewJson));
+    expect(validate(type, pageView)).toEqual([]);
+    expect(encodeFramed(type, 7, pageView)).toEqual(encodeFrame(7, type.toBuffer(pageView)));
+    expect(encodeFramed(type, 7, { ...pageView, device_type: 7 })).toBeUndefined();
+    expect(encodeFramed(type, 7, { ...pageView, colour: 'red' })).toBeUndefined();
   });
 
   it('fails with ENCODE_FAILED on an invalid schema or schema id', () => {

@@ -58,6 +58,10 @@ export class AvroSerde {
       );
     }
     const { type } = this.parseInput(schema, 'ENCODE_FAILED', 'writer schema');
+    // One pass: avsc's writers reject a value that does not fit as they write it. Only a
+    // value that failed pays for the diagnosis, which names every bad path.
+    const frame = encodeFramed(type, schemaId, value);
+    if (frame !== undefined) return frame;
     const issues = validate(type, value);
     if (issues.length > 0) {
       throw new SerdeError(
@@ -68,9 +72,8 @@ export class AvroSerde {
         { issues, schemaId },
       );
     }
-    let payload: Buffer;
     try {
-      payload = type.toBuffer(value);
+      return encodeFrame(schemaId, type.toBuffer(value));
     } catch (err) {
       throw new SerdeError(
         'ENCODE_FAILED',
@@ -78,7 +81,6 @@ export class AvroSerde {
         { schemaId, cause: err },
       );
     }
-    return encodeFrame(schemaId, payload);
   }
 
   /**
@@ -249,6 +251,72 @@ export class AvroSerde {
     }
     return parsed;
   }
+}
+
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * `value` encoded with `type` and framed with `schemaId` (Confluent wire format) in one
+ * pass, or undefined when it does not fit the type (a wrong or missing value, an undeclared
+ * field): then `validate` says where. `schemaId` must be valid.
+ */
+export function encodeFramed(
+  type: avro.Type,
+  schemaId: number,
+  value: unknown,
+): Buffer | undefined {
+  if (hasUndeclaredFields(type, value)) return undefined;
+  let end: number;
+  try {
+    end = type.encode(value, scratch, FRAME_HEADER_LENGTH);
+    if (end < 0) {
+      scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, scratch.length - end));
+      end = type.encode(value, scratch, FRAME_HEADER_LENGTH);
+    }
+  } catch {
+    return undefined;
+  }
+  const frame = Buffer.allocUnsafe(end);
+  scratch.copy(frame, FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH, end);
+  frame[0] = MAGIC_BYTE;
+  frame.writeUInt32BE(schemaId, 1);
+  return frame;
+}
+
+/** Record types whose fields hold no records (directly or in unions, arrays, maps). */
+const flatRecords = new WeakMap<avro.Type, readonly string[] | null>();
+
+/**
+ * avsc ignores fields a record does not declare; encoding is strict about them. A flat
+ * record (the usual event) is checked by its keys alone; anything nested by avsc's walk.
+ */
+function hasUndeclaredFields(type: avro.Type, value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  let declared = flatRecords.get(type);
+  if (declared === undefined) {
+    declared = avro.Type.isType(type, 'record', 'error')
+      ? flatFieldNames(type as avro.types.RecordType)
+      : null;
+    flatRecords.set(type, declared);
+  }
+  if (declared === null) return !type.isValid(value, { noUndeclaredFields: true });
+  for (const key in value) if (!declared.includes(key)) return true;
+  return false;
+}
+
+function flatFieldNames(record: avro.types.RecordType): readonly string[] | null {
+  const nested = (t: avro.Type): boolean => {
+    if (avro.Type.isType(t, 'record', 'error')) return true;
+    if (avro.Type.isType(t, 'union'))
+      return (t as unknown as { readonly types: readonly avro.Type[] }).types.some(nested);
+    if (avro.Type.isType(t, 'array')) return nested((t as avro.types.ArrayType).itemsType);
+    if (avro.Type.isType(t, 'map')) return nested((t as avro.types.MapType).valuesType);
+    if (avro.Type.isType(t, 'logical')) {
+      return nested((t as avro.types.LogicalType).underlyingType);
+    }
+    return false;
+  };
+  return record.fields.some((f) => nested(f.type)) ? null : record.fields.map((f) => f.name);
 }
 
 /** Every path at which `value` does not fit `type`, with what was expected there. */
