@@ -9,6 +9,7 @@ import { ObservabilityModule } from '@platform/observability';
 import { CompatibilityModule } from './compatibility/compatibility.module';
 import { CompatibilityConfigModule } from './config/compatibility-config.module';
 import { HealthModule } from './health/health.module';
+import { ModeModule } from './mode/mode.module';
 import { resolveDbSchema } from './persistence/db-schema';
 import { PersistenceModule } from './persistence/persistence.module';
 import { SchemasModule } from './schemas/schemas.module';
@@ -44,6 +45,7 @@ export class AppModule {
         CompatibilityConfigModule,
         CompatibilityModule,
         HealthModule,
+        ModeModule,
       ],
     };
   }

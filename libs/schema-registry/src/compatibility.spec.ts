@@ -349,7 +349,7 @@ describe(parseSchema.name, () => {
 
     expect(a.ok && b.ok && a.canonical === b.canonical).toBe(true);
     expect(a.ok && a.canonical).toBe(
-      '{"fields":[{"default":1,"name":"x","type":"int"}],"name":"A","type":"record"}',
+      '{"name":"A","type":"record","fields":[{"name":"x","type":"int","default":1}]}',
     );
   });
 
@@ -369,7 +369,7 @@ describe(parseSchema.name, () => {
   it('keeps the logical type in the canonical text', () => {
     const parsed = parseSchema('{"type":"long","logicalType":"timestamp-millis"}');
 
-    expect(parsed.ok && parsed.canonical).toBe('{"logicalType":"timestamp-millis","type":"long"}');
+    expect(parsed.ok && parsed.canonical).toBe('{"type":"long","logicalType":"timestamp-millis"}');
   });
 
   it("returns avsc's parser message for an invalid schema", () => {

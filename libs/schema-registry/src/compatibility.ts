@@ -1,5 +1,6 @@
 import * as avro from 'avsc';
-import { canonicalJson, errorMessage, forSchema, isLongTypeName } from './avro-types';
+import { errorMessage, forSchema, isLongTypeName } from './avro-types';
+import { avroCanonicalForm } from './canonical-form';
 
 export const COMPATIBILITY_LEVELS = [
   'NONE',
@@ -26,9 +27,8 @@ export type ParsedSchema =
 
 /**
  * Parses schema text. `reason` is the JSON or avsc parser message, meant to be returned to
- * the client as is (the registry answers 42201 with it). `canonical` is the schema's identity:
- * the same JSON with keys sorted and no whitespace, keeping defaults, docs, aliases and
- * logical types, so two texts that differ only in formatting share it.
+ * the client as is (the registry answers 42201 with it). `canonical` is the schema's identity,
+ * {@link avroCanonicalForm}: two texts that parse to the same schema share it.
  */
 export function parseSchema(text: string): ParsedSchema {
   let json: unknown;
@@ -38,7 +38,7 @@ export function parseSchema(text: string): ParsedSchema {
     return { ok: false, reason: `invalid JSON: ${errorMessage(err)}` };
   }
   try {
-    return { ok: true, type: forSchema(json), canonical: canonicalJson(json) };
+    return { ok: true, type: forSchema(json), canonical: avroCanonicalForm(json) };
   } catch (err) {
     return { ok: false, reason: errorMessage(err) };
   }

@@ -17,6 +17,8 @@ export const REGISTRY_ERROR_CODES = {
   INVALID_SCHEMA: 42201,
   INVALID_VERSION: 42202,
   INVALID_COMPATIBILITY_LEVEL: 42203,
+  INVALID_MODE: 42204,
+  OPERATION_NOT_PERMITTED: 42205,
   STORE_ERROR: 50001,
   /** Not Confluent's: this instance is shutting down (503, retry elsewhere). */
   SHUTTING_DOWN: 50301,
@@ -124,6 +126,20 @@ export class RegistryError extends Error {
     return new RegistryError(
       REGISTRY_ERROR_CODES.INVALID_COMPATIBILITY_LEVEL,
       `Invalid compatibility level${typeof raw === 'string' ? ` '${raw}'` : ''}. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive`,
+    );
+  }
+
+  static invalidMode(raw: unknown): RegistryError {
+    return new RegistryError(
+      REGISTRY_ERROR_CODES.INVALID_MODE,
+      `Invalid mode ${JSON.stringify(raw ?? null)}; valid modes are READWRITE, READONLY, READONLY_OVERRIDE, IMPORT.`,
+    );
+  }
+
+  static modeNotChangeable(): RegistryError {
+    return new RegistryError(
+      REGISTRY_ERROR_CODES.OPERATION_NOT_PERMITTED,
+      'Mode changes are not supported: this registry is always READWRITE.',
     );
   }
 

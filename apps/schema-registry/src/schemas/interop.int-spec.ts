@@ -96,4 +96,106 @@ describe(`${SchemasController.name} interoperability with the Confluent client`,
     expect(await theirs.decode(message)).toEqual({ ...RECORD, referrer: null });
     expect(await theirs.getLatestSchemaId('events.page_view_v2-value')).toBe(registered.body.id);
   });
+
+  it('gives the same schema written two ways one id and one version, whichever client registers it', async () => {
+    const subject = 'events.spelled-value';
+    const theirs = new SchemaRegistry({ host: registry.url });
+    const { id } = await theirs.register({ type: SchemaType.AVRO, schema: PAGE_VIEW }, { subject });
+    // Full name instead of a namespace, primitives as objects, other key order, whitespace.
+    const spelledOtherwise = `{
+      "fields": [
+        {"type": {"type": "string"}, "name": "event_id"},
+        {"name": "timestamp", "type": {"logicalType": "timestamp-millis", "type": "long"}},
+        {"name": "user_id", "type": {"type": "string"}},
+        {"name": "duration_ms", "type": "int"},
+        {"default": null, "name": "referrer", "type": ["null", {"type": "string"}]}
+      ],
+      "type": "record",
+      "name": "com.example.events.PageView"
+    }`;
+    const again = await call<{ id: number }>(
+      registry.url,
+      'POST',
+      `/subjects/${subject}/versions`,
+      {
+        schema: spelledOtherwise,
+      },
+    );
+    expect(again.body).toEqual({ id });
+    expect((await call(registry.url, 'GET', `/subjects/${subject}/versions`)).body).toEqual([1]);
+    const found = await call(registry.url, 'POST', `/subjects/${subject}`, {
+      schema: spelledOtherwise,
+    });
+    expect(found.body).toMatchObject({ id, version: 1 });
+    // Their client finds it by the other spelling too.
+    expect(
+      await theirs.getRegistryIdBySchema(subject, {
+        type: SchemaType.AVRO,
+        schema: spelledOtherwise,
+      }),
+    ).toBe(id);
+  });
+
+  it('keeps the attributes that change a schema: another doc is another schema', async () => {
+    const subject = 'events.documented-value';
+    const base = JSON.parse(PAGE_VIEW) as Record<string, unknown>;
+    const first = await call<{ id: number }>(
+      registry.url,
+      'POST',
+      `/subjects/${subject}/versions`,
+      {
+        schema: JSON.stringify({ ...base, doc: 'one' }),
+      },
+    );
+    const second = await call<{ id: number }>(
+      registry.url,
+      'POST',
+      `/subjects/${subject}/versions`,
+      {
+        schema: JSON.stringify({ ...base, doc: 'two' }),
+      },
+    );
+    expect(second.body.id).not.toBe(first.body.id);
+  });
+
+  it('stores the canonical text of a new schema registered with normalize=true', async () => {
+    const res = await call<{ id: number }>(
+      registry.url,
+      'POST',
+      '/subjects/events.normalized-value/versions?normalize=true',
+      {
+        schema:
+          '{"type": "record", "name": "N", "namespace": "x", "fields": [{"name": "a", "type": {"type": "int"}}]}',
+      },
+    );
+    expect(res.status).toBe(200);
+    const stored = await call<{ schema: string }>(
+      registry.url,
+      'GET',
+      `/schemas/ids/${res.body.id}`,
+    );
+    expect(stored.body.schema).toBe(
+      '{"name":"x.N","type":"record","fields":[{"name":"a","type":"int"}]}',
+    );
+  });
+
+  it('answers /mode, /mode/{subject}, /contexts and /schemas/types as Confluent does', async () => {
+    expect((await call(registry.url, 'GET', '/mode')).body).toEqual({ mode: 'READWRITE' });
+    expect((await call(registry.url, 'GET', '/mode/events.page_view-value')).body).toEqual({
+      mode: 'READWRITE',
+    });
+    expect((await call(registry.url, 'PUT', '/mode', { mode: 'READWRITE' })).body).toEqual({
+      mode: 'READWRITE',
+    });
+    const readonly = await call(registry.url, 'PUT', '/mode/events.page_view-value', {
+      mode: 'READONLY',
+    });
+    expect(readonly.status).toBe(422);
+    expect(readonly.body).toMatchObject({ error_code: 42205 });
+    const invalid = await call(registry.url, 'PUT', '/mode', { mode: 'SOMETIMES' });
+    expect(invalid.status).toBe(422);
+    expect(invalid.body).toMatchObject({ error_code: 42204 });
+    expect((await call(registry.url, 'GET', '/contexts')).body).toEqual(['.']);
+    expect((await call(registry.url, 'GET', '/schemas/types')).body).toEqual(['AVRO']);
+  });
 });

@@ -26,9 +26,10 @@ export class SubjectsController {
   async register(
     @Param('subject') subject: string,
     @Body() body: unknown,
+    @Query('normalize') normalize?: string,
   ): Promise<{ id: number }> {
     const { schema } = parseSchemaRequest(body);
-    const { id } = await this.subjects.register(subject, schema);
+    const { id } = await this.subjects.register(subject, schema, queryFlag(normalize));
     return { id };
   }
 

@@ -62,12 +62,19 @@ export class SubjectsService {
   }
 
   /**
-   * Registers a schema under a subject. The same schema again is a no-op returning its id;
+   * Registers a schema under a subject. The same schema again (compared by parsed canonical
+   * form, however it is written) is a no-op returning its id;
    * otherwise it must pass the subject's compatibility level against the live versions, or
    * nothing is stored. The subject's lock makes version numbers gapless and unique.
    */
-  async register(subject: string, schemaText: string): Promise<RegistrationResult> {
-    const candidate = candidateSchema(schemaText);
+  async register(
+    subject: string,
+    schemaText: string,
+    normalize = false,
+  ): Promise<RegistrationResult> {
+    const parsed = candidateSchema(schemaText);
+    // `normalize=true` stores (and later answers) the canonical text of a new schema.
+    const candidate = normalize ? { ...parsed, schemaText: parsed.canonical } : parsed;
     const result = await this.store.inSubjectTransaction(subject, async (tx) => {
       const rows = await tx.versions(subject);
       const liveRows = live(rows);
