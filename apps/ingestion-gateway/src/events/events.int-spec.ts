@@ -727,6 +727,21 @@ describe('ingestion gateway: events in', () => {
         'EUR',
         'GBP',
       ]);
+      // What is refused, and how, is documented where clients look.
+      const send = doc.body.paths['/v1/events/page_view'].post;
+      expect(Object.keys(send.requestBody.content)).toEqual(['application/json', 'text/plain']);
+      expect(send.parameters[0]).toMatchObject({ name: 'Content-Encoding', in: 'header' });
+      expect(Object.keys(send.responses)).toEqual(
+        expect.arrayContaining(['202', '400', '408', '413', '415', '503']),
+      );
+      const query = doc.body.paths['/v1/query'].post;
+      expect(Object.keys(query.requestBody.content)).toEqual(['application/json']);
+      expect(query.responses['404'].description).toContain('TABLE_NOT_FOUND');
+      expect(doc.body.components.schemas.Error.properties.error.properties).toMatchObject({
+        failures: { maxItems: 100 },
+        failures_omitted: { type: 'integer' },
+        event_id: { type: 'string' },
+      });
       const page = await http(`${gateway.url}/docs`);
       expect(page.headers.get('content-type')).toContain('text/html');
       expect(page.text).toContain('/v1/events/purchase');
