@@ -19,11 +19,13 @@ import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import {
   configOf,
+  countRecords,
   createWriteKey,
   http,
   removeTestEnv,
   startGateway,
   testEnv,
+  testKafka,
   type RunningGateway,
   type TestEnv,
 } from '../testing/gateway-harness';
@@ -202,6 +204,20 @@ describe('ingestion gateway → Kafka → sink writer: every accepted event is s
     }));
     expect(await roundTrip('purchase', purchases)).toBe(purchases.length);
   }, 180_000);
+
+  it('dead-letters every refused event of a batch whose bad rows together pass the record batch limit of Kafka', async () => {
+    const kafka = testKafka(config);
+    const dlq = `${t.id}.dlq.ingestion-gateway`;
+    const before = await countRecords(kafka, dlq).catch(() => 0);
+    // 400 events with 150 unknown fields each: 100 failures per bad row, about 2 MB together.
+    const wide = (i: number) =>
+      Object.fromEntries(Array.from({ length: 150 }, (_, k) => [`unknown_${k}`, i]));
+    const events = Array.from({ length: 400 }, (_, i) => ({ type: 'page_view', event: wide(i) }));
+    const res = await http(`${gateway.url}/v1/events`, { key, body: { events } });
+    expect(res.status).toBe(400);
+    expect(res.body.rejected).toBe(400);
+    expect(await countRecords(kafka, dlq)).toBe(before + 400);
+  }, 120_000);
 
   it('stores any accepted event with strings from all of Unicode field by field, and no refused one', async () => {
     const now = Date.now();
