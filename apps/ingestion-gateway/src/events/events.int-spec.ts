@@ -635,6 +635,13 @@ describe('ingestion gateway: events in', () => {
         contentType: 'text/plain',
         status: 415,
       },
+      {
+        name: 'text/plain on the subscribe route',
+        path: '/v1/subscribe',
+        raw: '{"event_types": ["page_view"]}',
+        contentType: 'text/plain',
+        status: 415,
+      },
       { name: 'batch: not an object', path: '/v1/events', raw: '[]' },
       { name: 'batch: events not an array', path: '/v1/events', body: { events: 'page_view' } },
       { name: 'batch: empty', path: '/v1/events', body: { events: [] } },
