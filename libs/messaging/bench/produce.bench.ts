@@ -4,13 +4,16 @@
  *                    JSON lines (the same events as text; kcat splits its input on newlines, so
  *                    it cannot be fed binary Avro);
  *   - EventProducer: N page_view events of the ecommerce model, Avro-encoded, idempotent,
- *                    acks=all, `send` per event, timed until every send was acknowledged.
- * Each run writes to a fresh 3-partition topic, deleted afterwards.
+ *                    acks=all, timed until every event was acknowledged: once through
+ *                    `sendMany` in chunks of 1,000 (one promise per chunk, as the generator
+ *                    sends), once through `send` per event (a promise each, as the gateway).
+ * Each run writes to a fresh 3-partition topic, deleted afterwards. Peak RSS is this
+ * process's (the producer's side) and kcat's, measured by GNU time.
  * Run: npx tsx libs/messaging/bench/produce.bench.ts [events] [maxBatchSize]
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { load } from '@platform/config';
@@ -22,6 +25,7 @@ import { TopicAdmin } from '../src/lib/topic-admin';
 
 const N = Number(process.argv[2] ?? 100_000);
 const MAX_BATCH = Number(process.argv[3] ?? 2_000);
+const CHUNK = 1_000;
 
 function event(i: number): Record<string, unknown> {
   return {
@@ -46,12 +50,14 @@ async function main(): Promise<void> {
   const prefixes = { ...config.topics, events: `${run}.events` };
   const kcatTopic = `${run}.kcat`;
   const evTopic = `${prefixes.events}.page_view`;
+  const perEventPrefixes = { ...config.topics, events: `${run}.single` };
+  const perEventTopic = `${perEventPrefixes.events}.page_view`;
   const spec = (name: string) => ({
     name,
     purpose: 'events' as const,
     cleanupPolicy: 'delete' as const,
   });
-  await admin.ensureTopics([spec(kcatTopic), spec(evTopic)], {
+  await admin.ensureTopics([spec(kcatTopic), spec(evTopic), spec(perEventTopic)], {
     partitions: 3,
     replicationFactor: 1,
   });
@@ -60,8 +66,14 @@ async function main(): Promise<void> {
     const file = path.join(os.tmpdir(), `${run}.jsonl`);
     const lines = Array.from({ length: N }, (_, i) => JSON.stringify(event(i))).join('\n');
     writeFileSync(file, `${lines}\n`);
+    const rssFile = path.join(os.tmpdir(), `${run}.rss`);
     let t0 = performance.now();
-    execFileSync('kcat', [
+    execFileSync('/usr/bin/time', [
+      '-f',
+      '%M',
+      '-o',
+      rssFile,
+      'kcat',
       '-P',
       '-b',
       broker,
@@ -77,50 +89,87 @@ async function main(): Promise<void> {
       file,
     ]);
     const kcatSeconds = (performance.now() - t0) / 1000;
+    const kcatRss = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) * 1024;
 
     const model = {
       ...config.model,
       eventTypes: config.model.eventTypes.filter((e) => e.name === 'page_view'),
     };
-    const producer = new EventProducer({
-      kafka,
-      model,
-      prefixes,
-      registry: new InMemorySchemaRegistrar(),
-      maxBatchSize: MAX_BATCH,
-    });
-    await producer.start();
     const events = Array.from({ length: N }, (_, i) => event(i));
-    t0 = performance.now();
-    const sends: Promise<void>[] = new Array(N);
-    for (let i = 0; i < N; i++) sends[i] = producer.send('page_view', events[i]);
-    await Promise.all(sends);
-    const oursSeconds = (performance.now() - t0) / 1000;
-    await producer.close();
+    const timed = async (
+      topicPrefixes: typeof prefixes,
+      send: (producer: EventProducer) => Promise<void>,
+    ): Promise<number> => {
+      const producer = new EventProducer({
+        kafka,
+        model,
+        prefixes: topicPrefixes,
+        registry: new InMemorySchemaRegistrar(),
+        maxBatchSize: MAX_BATCH,
+      });
+      await producer.start();
+      const started = performance.now();
+      await send(producer);
+      const seconds = (performance.now() - started) / 1000;
+      await producer.close();
+      return seconds;
+    };
+    const oursSeconds = await timed(prefixes, async (producer) => {
+      const chunks: Promise<void>[] = [];
+      for (let i = 0; i < N; i += CHUNK) {
+        chunks.push(
+          producer.sendMany(
+            events.slice(i, i + CHUNK).map((e) => ({ eventType: 'page_view', event: e })),
+          ),
+        );
+      }
+      await Promise.all(chunks);
+    });
+    const perEventSeconds = await timed(perEventPrefixes, async (producer) => {
+      const sends: Promise<void>[] = new Array(N);
+      for (let i = 0; i < N; i++) sends[i] = producer.send('page_view', events[i]);
+      await Promise.all(sends);
+    });
+    const oursRss = process.resourceUsage().maxRSS * 1024;
 
     const offsets = async (t: string) =>
       (await admin.topicOffsets(t)).reduce((sum, p) => sum + Number(p.high - p.low), 0);
     const rows = [
-      { client: 'kcat (librdkafka)', events: await offsets(kcatTopic), seconds: kcatSeconds },
       {
-        client: `EventProducer (kafkajs, batch ${MAX_BATCH})`,
+        client: 'kcat (librdkafka)',
+        events: await offsets(kcatTopic),
+        seconds: kcatSeconds,
+        peakRssMb: kcatRss / 2 ** 20,
+      },
+      {
+        client: `EventProducer.sendMany (kafkajs, batch ${MAX_BATCH})`,
         events: await offsets(evTopic),
         seconds: oursSeconds,
+        peakRssMb: oursRss / 2 ** 20,
+      },
+      {
+        client: `EventProducer.send per event`,
+        events: await offsets(perEventTopic),
+        seconds: perEventSeconds,
+        peakRssMb: oursRss / 2 ** 20,
       },
     ].map((r) => ({
       ...r,
       seconds: Number(r.seconds.toFixed(2)),
       msgPerSec: Math.round(N / r.seconds),
+      peakRssMb: Math.round(r.peakRssMb),
     }));
     process.stdout.write(
-      `${rows.map((r) => `${r.client.padEnd(36)} ${String(r.events).padStart(8)} events  ${r.seconds.toFixed(2).padStart(6)} s  ${String(r.msgPerSec).padStart(8)} msg/s`).join('\n')}\n`,
+      `${rows.map((r) => `${r.client.padEnd(44)} ${String(r.events).padStart(8)} events  ${r.seconds.toFixed(2).padStart(6)} s  ${String(r.msgPerSec).padStart(8)} msg/s  peak RSS ${r.peakRssMb} MB`).join('\n')}\n`,
     );
+    const kcatRate = rows[0]?.msgPerSec ?? 1;
     process.stdout.write(
-      `ratio EventProducer/kcat: ${((rows[1]?.msgPerSec ?? 0) / (rows[0]?.msgPerSec ?? 1)).toFixed(2)}\n`,
+      `ratio EventProducer.sendMany/kcat: ${((rows[1]?.msgPerSec ?? 0) / kcatRate).toFixed(2)}\n` +
+        `ratio EventProducer.send/kcat: ${((rows[2]?.msgPerSec ?? 0) / kcatRate).toFixed(2)}\n`,
     );
-    process.stdout.write(`${JSON.stringify({ events: N, stats: producer.getStats(), rows })}\n`);
+    process.stdout.write(`${JSON.stringify({ events: N, rows })}\n`);
   } finally {
-    await admin.deleteTopics([kcatTopic, evTopic]);
+    await admin.deleteTopics([kcatTopic, evTopic, perEventTopic]);
     await admin.disconnect();
   }
 }

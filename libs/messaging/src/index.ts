@@ -47,6 +47,7 @@ export { EventProducer, InvalidEventError, defaultKey } from './lib/event-produc
 export type {
   EventProducerOptions,
   HeadersHook,
+  OutgoingEvent,
   ProduceMetrics,
   ProducerStats,
   SchemaRegistrar,

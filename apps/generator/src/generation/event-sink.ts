@@ -5,6 +5,11 @@ export interface EventSink {
   readonly name: string;
   /** Resolves when the event is durably handed over (acknowledged by Kafka, written). */
   send(event: StreamedEvent): Promise<void>;
+  /**
+   * Many events with one promise: resolves when every one was handed over, rejects when
+   * any failed. Sinks without it get `send` per event.
+   */
+  sendMany?(events: readonly StreamedEvent[]): Promise<void>;
   /** Waits for everything sent so far to settle. */
   flush(timeoutMs: number): Promise<void>;
   close(): Promise<void>;

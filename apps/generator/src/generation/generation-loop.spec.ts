@@ -52,7 +52,38 @@ class FakeSink implements EventSink {
   }
 }
 
+/** A sink that takes whole chunks with one promise each. */
+class ChunkSink extends FakeSink {
+  readonly chunks: number[] = [];
+  constructor(private readonly failChunk = -1) {
+    super();
+  }
+  async sendMany(events: readonly StreamedEvent[]): Promise<void> {
+    this.chunks.push(events.length);
+    this.received.push(...events);
+    if (this.chunks.length - 1 === this.failChunk) throw new Error('broker down');
+  }
+}
+
 describe(runGeneration.name, () => {
+  it('hands a sink that takes chunks whole chunks, and counts every event of a failed one as an error', async () => {
+    const sink = new ChunkSink(1);
+    const result = await runGeneration({
+      source: new SyntheticGenerator(model, { seed: 1 }).stream({ count: 1_200 }),
+      sink,
+      model,
+      clock: fakeClock(),
+    });
+    expect(sink.chunks).toEqual([500, 500, 200]);
+    expect(result).toMatchObject({
+      generated: 1_200,
+      sent: 700,
+      errors: 500,
+      firstError: 'broker down',
+    });
+    expect(result.summary.total).toBe(700);
+  });
+
   it('awaits an asynchronous source, stops at the count, and ends the run when the source fails', async () => {
     async function* views(failAfter: number): AsyncGenerator<{
       eventType: string;

@@ -90,8 +90,8 @@ export async function runGeneration(options: GenerationOptions): Promise<Generat
   let wake: (() => void) | undefined;
   let stoppedBy: StopReason = 'count';
 
-  const settle = (): void => {
-    inFlight--;
+  const settle = (n: number): void => {
+    inFlight -= n;
     if (wake !== undefined) {
       const w = wake;
       wake = undefined;
@@ -102,6 +102,44 @@ export async function runGeneration(options: GenerationOptions): Promise<Generat
     while (inFlight > limit) await new Promise<void>((resolve) => (wake = resolve));
   };
   const progress = (): Progress => ({ generated, sent, errors, elapsedMs: clock.now() - start });
+  const failed = (error: unknown, n: number): void => {
+    errors += n;
+    firstError ??= error instanceof Error ? error.message : String(error);
+  };
+  /** Hands a chunk to the sink: one promise for it where the sink can, else one per event. */
+  const send = (items: readonly StreamedEvent[]): void => {
+    if (items.length === 0) return;
+    inFlight += items.length;
+    const sink = options.sink;
+    if (sink.sendMany !== undefined) {
+      sink.sendMany(items).then(
+        () => {
+          sent += items.length;
+          for (const item of items) summary.add(item.eventType, item.event, item.delivery);
+          settle(items.length);
+        },
+        (error: unknown) => {
+          // The chunk counts as failed as a whole (the run reports errors and exits non-zero).
+          failed(error, items.length);
+          settle(items.length);
+        },
+      );
+      return;
+    }
+    for (const item of items) {
+      sink.send(item).then(
+        () => {
+          sent++;
+          summary.add(item.eventType, item.event, item.delivery);
+          settle(1);
+        },
+        (error: unknown) => {
+          failed(error, 1);
+          settle(1);
+        },
+      );
+    }
+  };
 
   for (;;) {
     if (options.signal?.aborted === true) {
@@ -118,6 +156,7 @@ export async function runGeneration(options: GenerationOptions): Promise<Generat
     }
     let ended = false;
     let waitedLong = false;
+    let items: StreamedEvent[] = [];
     for (let i = 0; i < chunk && !waitedLong; i++) {
       if (generated === options.count) {
         ended = true;
@@ -127,6 +166,9 @@ export async function runGeneration(options: GenerationOptions): Promise<Generat
       try {
         const pulled = options.source.next();
         if (pulled instanceof Promise) {
+          // A source that waits sends what it gave so far first, not held back by the wait.
+          send(items);
+          items = [];
           next = await pulled;
           // A source that waits (a paced replay, a poll) still gets progress reported on time.
           waitedLong = bucket === undefined && clock.now() - lastProgress >= every;
@@ -143,25 +185,14 @@ export async function runGeneration(options: GenerationOptions): Promise<Generat
         ended = true;
         break;
       }
-      const item: StreamedEvent =
+      items.push(
         next.value.delivery === undefined
           ? { ...next.value, delivery: 'in_order', delayMs: 0 }
-          : (next.value as StreamedEvent);
-      generated++;
-      inFlight++;
-      options.sink.send(item).then(
-        () => {
-          sent++;
-          summary.add(item.eventType, item.event, item.delivery);
-          settle();
-        },
-        (error: unknown) => {
-          errors++;
-          firstError ??= error instanceof Error ? error.message : String(error);
-          settle();
-        },
+          : (next.value as StreamedEvent),
       );
+      generated++;
     }
+    send(items);
     if (inFlight >= maxInFlight) await waitBelow(maxInFlight / 2);
     else if (bucket === undefined) await clock.sleep(0); // let the sink's I/O run
     const now = clock.now();

@@ -74,6 +74,10 @@ export class KafkaSink implements EventSink {
     return this.producer.send(item.eventType, item.event);
   }
 
+  sendMany(items: readonly StreamedEvent[]): Promise<void> {
+    return this.producer.sendMany(items);
+  }
+
   flush(timeoutMs: number): Promise<void> {
     return this.producer.flush(timeoutMs);
   }

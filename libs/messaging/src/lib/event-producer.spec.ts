@@ -183,6 +183,35 @@ describe(EventProducer.name, () => {
     expect(fake.producer.sendBatch).toHaveBeenCalledTimes(3);
   });
 
+  it('sendMany sends events of several types with one promise, rejecting once all settled', async () => {
+    const { producer, fake } = await started({ maxBatchSize: 2 });
+    const shipped = {
+      event_id: 's1',
+      timestamp: 1_700_000_000_000,
+      order_no: 1,
+      carrier: 'ups',
+    };
+    const events = [
+      ...[0, 1].map((i) => ({ eventType: 'purchase', event: purchase(i) })),
+      { eventType: 'shipped', event: shipped },
+    ];
+    await producer.sendMany(events);
+    expect(producer.getStats()).toMatchObject({ sent: 3, errors: 0, pending: 0 });
+    expect(fake.sent[0]?.topicMessages?.map((t) => t.topic)).toEqual([
+      'events.purchase',
+      'events.shipped',
+    ]);
+
+    fake.failNext(new Error('broker gone'));
+    await expect(producer.sendMany(events)).rejects.toMatchObject({
+      message: expect.stringContaining('broker gone'),
+    });
+    expect(producer.getStats()).toMatchObject({ sent: 3, errors: 3, pending: 0 });
+    await expect(
+      producer.sendMany([...events, { eventType: 'nope', event: {} }]),
+    ).rejects.toMatchObject({ code: 'UNKNOWN_EVENT_TYPE' });
+  });
+
   it('rejects exactly the sends of a failed request and counts them as errors, with metrics', async () => {
     const calls: string[] = [];
     const metrics: ProduceMetrics = {

@@ -9,7 +9,7 @@ import {
 } from '@platform/contracts';
 import {
   AvroSerde,
-  encodeFrame,
+  encodeFramed,
   forSchema,
   generateAllSchemas,
   isSerdeError,
@@ -103,6 +103,14 @@ interface Outgoing {
 }
 
 type EventRecord = Readonly<Record<string, unknown>>;
+
+/** One event of `sendMany`: `key` defaults to its entity's primary key value. */
+export interface OutgoingEvent {
+  readonly eventType: string;
+  readonly event: unknown;
+  readonly key?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
 
 /**
  * The partition key of an event when the caller gives none: its entity's primary key value,
@@ -217,30 +225,50 @@ export class EventProducer {
    * event first: one invalid event rejects the whole call (issue paths start with its index,
    * `[3].revenue`) and nothing is sent.
    */
-  async sendBatch(eventType: string, events: readonly unknown[]): Promise<void> {
-    const binding = this.binding(eventType);
-    const prepared: Outgoing[] = [];
+  sendBatch(eventType: string, events: readonly unknown[]): Promise<void> {
+    return this.sendMany(events.map((event) => ({ eventType, event })));
+  }
+
+  /**
+   * Sends many events, of any types, with one promise for all of them (none per event):
+   * it resolves when every one was acknowledged, and rejects with the first produce error
+   * once all have settled. Validates every event first: an unknown type rejects at once,
+   * one invalid event rejects the whole call (issue paths start with its index,
+   * `[3].revenue`), and nothing is sent.
+   */
+  sendMany(events: readonly OutgoingEvent[]): Promise<void> {
+    const prepared: { topic: string; message: Outgoing }[] = [];
     const issues: SerdeIssue[] = [];
     let firstCause: unknown;
-    events.forEach((event, i) => {
-      try {
-        prepared.push(this.prepare(binding, event, undefined, undefined, false));
-      } catch (e) {
-        if (!(e instanceof InvalidEventError)) throw e;
-        firstCause ??= e;
-        for (const issue of e.issues) {
-          issues.push({
-            path: `[${i}]${issue.path ? `.${issue.path}` : ''}`,
-            message: issue.message,
+    let invalidType: string | undefined;
+    try {
+      events.forEach((e, i) => {
+        const binding = this.binding(e.eventType);
+        try {
+          prepared.push({
+            topic: binding.topic,
+            message: this.prepare(binding, e.event, e.key, e.headers, false),
           });
+        } catch (error) {
+          if (!(error instanceof InvalidEventError)) throw error;
+          firstCause ??= error;
+          invalidType ??= e.eventType;
+          for (const issue of error.issues) {
+            issues.push({
+              path: `[${i}]${issue.path ? `.${issue.path}` : ''}`,
+              message: issue.message,
+            });
+          }
         }
-      }
-    });
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (issues.length > 0) {
       this.rejected += events.length;
-      throw new InvalidEventError(eventType, issues, firstCause);
+      return Promise.reject(new InvalidEventError(invalidType ?? '', issues, firstCause));
     }
-    await Promise.all(prepared.map((p) => this.buffer.add(binding.topic, p)));
+    return this.buffer.addAll(prepared);
   }
 
   /** Waits until everything sent so far has settled; rejects with `FLUSH_TIMEOUT` (how many pending). */
@@ -308,24 +336,11 @@ export class EventProducer {
     headers: Readonly<Record<string, string>> | undefined,
     countRejection = true,
   ): Outgoing {
-    let value: Buffer;
-    try {
-      // Fast path: one strict validity pass, then encode. Only an invalid event pays for
-      // AvroSerde's per-field diagnosis (two error-collecting passes), which names the fields.
-      value = binding.type.isValid(event, { noUndeclaredFields: true })
-        ? encodeFrame(binding.schemaId, binding.type.toBuffer(event))
-        : this.serde.encode(binding.schemaId, binding.type, event);
-    } catch (e) {
-      if (countRejection) this.rejected += 1;
-      if (isSerdeError(e) && e.issues.length > 0) {
-        throw new InvalidEventError(binding.spec.name, e.issues, e);
-      }
-      throw new InvalidEventError(
-        binding.spec.name,
-        [{ path: '', message: e instanceof Error ? e.message : String(e) }],
-        e,
-      );
-    }
+    // One pass: encoding rejects what does not fit. Only an invalid event pays for the serde's
+    // per-field diagnosis, which names the fields.
+    const value =
+      encodeFramed(binding.type, binding.schemaId, event) ??
+      this.invalid(binding, event, countRejection);
     const message: Message = {
       key: key ?? defaultKey(event, binding.primaryKey) ?? null,
       value,
@@ -337,6 +352,25 @@ export class EventProducer {
       if (Object.keys(all).length > 0) message.headers = all;
     }
     return { eventType: binding.spec.name, startedAt: performance.now(), message };
+  }
+
+  private invalid(binding: TypeBinding, event: unknown, countRejection: boolean): never {
+    if (countRejection) this.rejected += 1;
+    try {
+      this.serde.encode(binding.schemaId, binding.type, event);
+    } catch (e) {
+      if (isSerdeError(e) && e.issues.length > 0) {
+        throw new InvalidEventError(binding.spec.name, e.issues, e);
+      }
+      throw new InvalidEventError(
+        binding.spec.name,
+        [{ path: '', message: e instanceof Error ? e.message : String(e) }],
+        e,
+      );
+    }
+    throw new InvalidEventError(binding.spec.name, [
+      { path: '', message: 'the event could not be encoded' },
+    ]);
   }
 
   private async dispatch(batches: TopicBatches<Outgoing>): Promise<void> {

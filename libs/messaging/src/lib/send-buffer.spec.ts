@@ -43,6 +43,27 @@ describe(SendBuffer.name, () => {
     expect(calls[0]?.batches.get('a')).toEqual([1, 2]);
   });
 
+  it('settles messages added together with one promise, after the last of them', async () => {
+    const { calls, dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({ dispatch, lingerMs: 1_000, maxBatchSize: 2 });
+    let outcome: unknown = 'pending';
+    buffer.addAll([1, 2, 3].map((n) => ({ topic: 'a', message: n }))).then(
+      () => (outcome = 'sent'),
+      (e: unknown) => (outcome = e),
+    );
+    expect(calls).toHaveLength(1);
+    const failure = new MessagingError('KAFKA_CONNECTION', 'down', { retriable: true });
+    calls[0]?.reject(failure);
+    await tick();
+    expect(outcome).toBe('pending');
+    jest.advanceTimersByTime(1_000);
+    expect(calls[1]?.batches.get('a')).toEqual([3]);
+    calls[1]?.resolve();
+    await tick();
+    expect(outcome).toMatchObject({ code: 'KAFKA_CONNECTION' });
+    expect(buffer.pending).toBe(0);
+  });
+
   it('dispatches at once when a topic reaches maxBatchSize', () => {
     const { calls, dispatch } = fakeDispatch();
     const buffer = new SendBuffer<number>({ dispatch, lingerMs: 1_000, maxBatchSize: 3 });

@@ -18,10 +18,14 @@ export interface SendBufferOptions<M> {
   readonly onSettled?: SettledFn<M>;
 }
 
+/** Told once per message when its dispatch settled. */
+interface Waiter {
+  settle(error: MessagingError | undefined): void;
+}
+
 interface Entry<M> {
   readonly message: M;
-  readonly resolve: () => void;
-  readonly reject: (error: MessagingError) => void;
+  readonly waiter: Waiter;
 }
 
 interface TopicQueue<M> {
@@ -79,13 +83,42 @@ export class SendBuffer<M> {
   /** Queues one message; the promise settles when its dispatch does. */
   add(topic: string, message: M): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const queue = this.queueOf(topic);
-      queue.entries.push({ message, resolve, reject });
-      queue.enqueued += 1;
-      this.queued += 1;
-      if (this.oldestAt === undefined) this.oldestAt = performance.now();
-      this.schedule(queue.entries.length - queue.head >= this.options.maxBatchSize);
+      this.enqueue(topic, message, {
+        settle: (error) => (error === undefined ? resolve() : reject(error)),
+      });
+      this.schedule(false);
     });
+  }
+
+  /**
+   * Queues many messages with one promise (none per message): it resolves once every one
+   * was acknowledged, or rejects with the first error once every one has settled.
+   */
+  addAll(messages: readonly { readonly topic: string; readonly message: M }[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let left = messages.length;
+      let failure: MessagingError | undefined;
+      const waiter: Waiter = {
+        settle: (error) => {
+          failure ??= error;
+          if (--left === 0) {
+            if (failure === undefined) resolve();
+            else reject(failure);
+          }
+        },
+      };
+      for (const { topic, message } of messages) this.enqueue(topic, message, waiter);
+      this.schedule(false);
+    });
+  }
+
+  private enqueue(topic: string, message: M, waiter: Waiter): void {
+    const queue = this.queueOf(topic);
+    queue.entries.push({ message, waiter });
+    queue.enqueued += 1;
+    this.queued += 1;
+    if (this.oldestAt === undefined) this.oldestAt = performance.now();
   }
 
   /**
@@ -213,10 +246,7 @@ export class SendBuffer<M> {
     }
 
     for (const [topic, entries] of taken) {
-      for (const entry of entries) {
-        if (error === undefined) entry.resolve();
-        else entry.reject(error);
-      }
+      for (const entry of entries) entry.waiter.settle(error);
       this.queueOf(topic).settled += entries.length;
     }
     this.inFlightCount -= count;
