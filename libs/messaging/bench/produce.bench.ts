@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     const lines = Array.from({ length: N }, (_, i) => JSON.stringify(event(i))).join('\n');
     writeFileSync(file, `${lines}\n`);
     const rssFile = path.join(os.tmpdir(), `${run}.rss`);
-    let t0 = performance.now();
+    const t0 = performance.now();
     execFileSync('/usr/bin/time', [
       '-f',
       '%M',
