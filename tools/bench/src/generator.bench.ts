@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSchemaRegistry, uniqueName } from '@platform/testing';
-import { report, requireTool } from './harness';
+import { report, requireTool, spawnMeasured } from './harness';
 import {
   deleteTopicsWithPrefix,
   runGenerator,
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
 
     let kcatSeconds = 0;
     let kcatRecords = 0;
+    let kcatRss = 0;
     for (const source of Object.values(summary.topics)) {
       const file = join(dir, `${source}.bin`);
       const out = openSync(file, 'w');
@@ -79,8 +80,7 @@ async function main(): Promise<void> {
           replicationFactor: 1,
         });
       });
-      const started = performance.now();
-      const produce = spawnSync(
+      const produce = spawnMeasured(
         kcat,
         [
           '-P',
@@ -103,14 +103,17 @@ async function main(): Promise<void> {
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
-      kcatSeconds += (performance.now() - started) / 1000;
-      if (produce.status !== 0) throw new Error(`kcat -P failed: ${produce.stderr.toString()}`);
+      kcatSeconds += produce.seconds;
+      kcatRss = Math.max(kcatRss, produce.peakRss);
       kcatRecords += await withTopicAdmin((admin) => topicSize(admin, target));
     }
     if (kcatRecords !== count) {
       throw new Error(`kcat produced ${kcatRecords} records, expected ${count}: delimiter clash?`);
     }
 
+    // Written by the generator into its summary file (not part of the printed summary).
+    const generatorRss = (summary as { peakRssBytes?: number }).peakRssBytes;
+    const peakRss = { ours: generatorRss, native: kcatRss };
     report(
       'generator-to-kafka',
       [
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
           native: count / kcatSeconds,
           unit: 'events/s',
           note: 'ours: generator summary; native: kcat -P of the same bytes',
+          peakRss,
         },
         {
           measure: 'whole run, process start-up included',
@@ -127,6 +131,7 @@ async function main(): Promise<void> {
           native: count / kcatSeconds,
           unit: 'events/s',
           note: 'ours runs under ts-node (compiles at start)',
+          peakRss,
         },
       ],
       { count, broker, generatorSeconds: summary.elapsedMs / 1000, wallSeconds, kcatSeconds },

@@ -171,7 +171,12 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
     });
     io.stderr(`${formatSummary(summary)}\n`);
     if (args.summaryJson !== undefined) {
-      await writeFile(args.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
+      // The process's peak resident set size, for the benchmarks.
+      const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+      await writeFile(
+        args.summaryJson,
+        `${JSON.stringify({ ...summary, peakRssBytes }, null, 2)}\n`,
+      );
     }
     if (result.errors > 0) {
       io.stderr(
