@@ -115,9 +115,8 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  * drops a retried insert by it) and different rows never share one.
  */
 export function batchIdOf(table: string, rows: readonly PlannedRow[]): string {
-  const hash = createHash('sha1');
-  hash.update(table);
-  for (const { record } of rows)
-    hash.update(`|${record.topic}/${record.partition}/${record.offset}`);
-  return hash.digest('hex').slice(0, 24);
+  // One string, hashed at once: an update per row costs more than the rest of the id.
+  let text = table;
+  for (const { record } of rows) text += `|${record.topic}/${record.partition}/${record.offset}`;
+  return createHash('sha1').update(text).digest('hex').slice(0, 24);
 }

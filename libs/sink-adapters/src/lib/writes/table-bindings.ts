@@ -71,9 +71,12 @@ function identity(schema: TableSchema): Record<string, string> {
 }
 
 /** Seed 002's nested window shape, mapped onto the flat columns. */
-export function flattenWindow(value: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function flattenWindow(
+  value: Readonly<Record<string, unknown>>,
+): Readonly<Record<string, unknown>> {
   const window = value['window'];
-  if (typeof window !== 'object' || window === null || 'window_start' in value) return { ...value };
+  // Flat already (every event): the value itself, not a copy per record.
+  if (typeof window !== 'object' || window === null || 'window_start' in value) return value;
   const { window: _w, ...rest } = value;
   const w = window as Record<string, unknown>;
   return { ...rest, window_start: w['start'], window_end: w['end'] };
@@ -84,13 +87,23 @@ export function rowKey(
   schema: TableSchema,
   value: Readonly<Record<string, unknown>>,
 ): string | undefined {
+  if (schema.key.length === 1) {
+    // One key column holds one type: its value alone is the identity (no array, no JSON).
+    const v = value[schema.key[0] as string];
+    if (v === undefined || v === null) return undefined;
+    return typeof v === 'string' ? v : JSON.stringify([keyPart(v)]);
+  }
   const parts: unknown[] = [];
   for (const column of schema.key) {
     const v = value[column];
     if (v === undefined || v === null) return undefined;
-    parts.push(typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.getTime() : v);
+    parts.push(keyPart(v));
   }
   return JSON.stringify(parts);
+}
+
+function keyPart(v: unknown): unknown {
+  return typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.getTime() : v;
 }
 
 /** A key column value as the sinks take it. */
