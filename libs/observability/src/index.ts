@@ -5,6 +5,7 @@ export {
   shutdownTelemetry,
   currentTelemetry,
   resolveExporters,
+  parentBasedRatioSampler,
   UNTRACED_PATHS,
 } from './lib/telemetry/telemetry';
 export type { TelemetryHandle, TelemetryOptions } from './lib/telemetry/telemetry';

@@ -18,6 +18,11 @@ export interface ObservabilityModuleOptions {
   readonly drainTimeoutMs?: number;
   /** One log line per HTTP request (method, path, status, latency). Default true. */
   readonly requestLogging?: boolean;
+  /**
+   * Share (0 to 1) of successful requests (below 400) whose line is logged at `info`; the rest
+   * go to `debug`. Errors are always logged. Default 1.
+   */
+  readonly requestLogSampleRate?: number;
   /** Log destination (tests). Default stdout. */
   readonly logDestination?: DestinationStream;
   /** Metrics registry (tests). Default the process registry with default metrics. */

@@ -39,7 +39,12 @@ export class RequestLoggingService implements OnModuleInit, OnApplicationShutdow
       typeof (server as Server).on !== 'function'
     )
       return;
-    this.detach = attachRequestLogging(server as Server, this.logger, { quietPaths: QUIET_PATHS });
+    this.detach = attachRequestLogging(server as Server, this.logger, {
+      quietPaths: QUIET_PATHS,
+      ...(this.options.requestLogSampleRate === undefined
+        ? {}
+        : { successSampleRate: this.options.requestLogSampleRate }),
+    });
   }
 
   onApplicationShutdown(): void {

@@ -5,6 +5,13 @@ import type { Logger } from 'pino';
 export interface RequestLoggingOptions {
   /** Paths logged at `debug` instead of `info` (probes and scrapes). */
   readonly quietPaths?: readonly string[];
+  /**
+   * Share (0 to 1) of successful requests (status below 400) logged at `info`; the others go
+   * to `debug`. Errors and aborted requests are always logged. Default 1: every request.
+   */
+  readonly successSampleRate?: number;
+  /** Random source for the sampling (tests). Default `Math.random`. */
+  readonly random?: () => number;
 }
 
 /**
@@ -20,6 +27,8 @@ export function attachRequestLogging(
   options: RequestLoggingOptions = {},
 ): () => void {
   const quiet = new Set(options.quietPaths ?? []);
+  const sampleRate = options.successSampleRate ?? 1;
+  const random = options.random ?? Math.random;
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     const started = process.hrtime.bigint();
     const ctx = contextApi.active();
@@ -30,6 +39,15 @@ export function attachRequestLogging(
     const finish = (aborted: boolean): void => {
       if (done) return;
       done = true;
+      const status = response.statusCode;
+      const level =
+        quiet.has(url) || (status < 400 && !aborted && !(sampleRate >= 1 || random() < sampleRate))
+          ? 'debug'
+          : status >= 500
+            ? 'warn'
+            : 'info';
+      // Most successful requests are not logged at all: build nothing for them.
+      if (!logger.isLevelEnabled(level)) return;
       const latencyMs = Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100;
       const fields = {
         event: 'http.request',
@@ -39,7 +57,6 @@ export function attachRequestLogging(
         latency_ms: latencyMs,
         ...(aborted ? { aborted: true } : {}),
       };
-      const level = quiet.has(url) ? 'debug' : response.statusCode >= 500 ? 'warn' : 'info';
       contextApi.with(ctx, () =>
         logger[level](fields, `${request.method ?? '?'} ${url} ${response.statusCode}`),
       );

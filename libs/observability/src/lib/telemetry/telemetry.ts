@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { NodeSDK, resources, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
+import { NodeSDK, resources, tracing, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 
 export interface TelemetryOptions {
   /** `service.name` on every span; `OTEL_SERVICE_NAME` wins when set. */
@@ -11,6 +11,13 @@ export interface TelemetryOptions {
   readonly untracedPaths?: readonly string[];
   /** Environment to read the `OTEL_*` variables from (tests). Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Share of new traces recorded (0 to 1), with a parent-based sampler: a request that arrives
+   * with a `traceparent` follows its caller's decision, others are sampled at this ratio by
+   * trace id. Unsampled requests still carry trace ids (logs, Kafka headers) at almost no cost.
+   * `OTEL_TRACES_SAMPLER`, when set, wins. Default: every trace (the SDK's default).
+   */
+  readonly sampleRatio?: number;
 }
 
 export interface TelemetryHandle {
@@ -100,6 +107,9 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
       }),
     ],
   };
+  if (options.sampleRatio !== undefined && !isSet(env, 'OTEL_TRACES_SAMPLER')) {
+    config.sampler = parentBasedRatioSampler(options.sampleRatio);
+  }
   // Leaving an option out lets the SDK build that signal from the OTEL_* variables.
   if (exporters.traces === 'none') config.spanProcessors = [discardingSpanProcessor];
   if (exporters.metrics === 'none') config.metricReaders = [];
@@ -119,6 +129,12 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
     },
   };
   return current;
+}
+
+/** Follows the caller's sampling decision; new traces are sampled at `ratio` (0 to 1) by trace id. */
+export function parentBasedRatioSampler(ratio: number): tracing.Sampler {
+  if (!(ratio >= 0 && ratio <= 1)) throw new RangeError(`sample ratio ${ratio} is not in [0, 1]`);
+  return new tracing.ParentBasedSampler({ root: new tracing.TraceIdRatioBasedSampler(ratio) });
 }
 
 /** The handle of the running SDK, if {@link startTelemetry} was called in this process. */
