@@ -1,7 +1,11 @@
 /**
  * PostgreSQL write paths, 100k rows of 7 columns, each into a fresh table:
  *   - native:    `psql \copy ... (FORMAT csv)` of the same CSV (the baseline);
- *   - copy:      the adapter (COPY into a staging table, one INSERT ... SELECT ... ON CONFLICT);
+ *   - copy:      the adapter on new rows: one COPY straight into the table;
+ *   - copy, 2 connections: the same rows in two halves, written at once over two connections;
+ *   - replay:    the adapter on rows the table holds already (a replay after a crash): the
+ *                COPY fails on the key, then COPY into a staging table and one
+ *                INSERT ... SELECT ... ON CONFLICT (only this write is timed);
  *   - multi-row: `INSERT ... VALUES (...), (...) ON CONFLICT DO NOTHING`, 2,000 rows a statement
  *                (the measured alternative, kept here only, not in the adapter).
  * Run: npx tsx libs/sink-adapters/bench/pg-write.bench.ts [rows] [repetitions]
@@ -111,7 +115,13 @@ async function main(): Promise<void> {
       )
       .join(''),
   );
-  const times: Record<string, number[]> = { native: [], copy: [], 'multi-row': [] };
+  const times: Record<string, number[]> = {
+    native: [],
+    copy: [],
+    'copy, 2 connections': [],
+    replay: [],
+    'multi-row': [],
+  };
   let tableNo = 0;
   const fresh = async (): Promise<string> => {
     const table = `events_${tableNo++}`;
@@ -122,8 +132,13 @@ async function main(): Promise<void> {
     Number(
       (await pool.query(`SELECT count(*) AS n FROM ${pgQualified(SCHEMA_NAME, table)}`)).rows[0].n,
     );
-  const time = async (name: string, run: (table: string) => Promise<void>): Promise<void> => {
+  const time = async (
+    name: string,
+    run: (table: string) => Promise<void>,
+    prepare?: (table: string) => Promise<void>,
+  ): Promise<void> => {
     const table = await fresh();
+    await prepare?.(table);
     const started = process.hrtime.bigint();
     await run(table);
     times[name].push(Number(process.hrtime.bigint() - started) / 1e9);
@@ -151,6 +166,22 @@ async function main(): Promise<void> {
       await time('copy', async (table) => {
         await sink.writeRows(table, rows, COLUMNS);
       });
+      await time('copy, 2 connections', async (table) => {
+        const half = Math.ceil(rows.length / 2);
+        await Promise.all([
+          sink.writeRows(table, rows.slice(0, half), COLUMNS),
+          sink.writeRows(table, rows.slice(half), COLUMNS),
+        ]);
+      });
+      await time(
+        'replay',
+        async (table) => {
+          await sink.writeRows(table, rows, COLUMNS);
+        },
+        async (table) => {
+          await sink.writeRows(table, rows, COLUMNS);
+        },
+      );
       await time('multi-row', async (table) => {
         await multiRowInsert(pool, table, rows);
       });
