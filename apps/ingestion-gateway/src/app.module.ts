@@ -57,6 +57,7 @@ export class AppModule {
             serviceVersion: config.version,
             logging: config.logging,
             drainTimeoutMs: settings.drainTimeoutMs,
+            requestLogSampleRate: settings.requestLogSampleRate,
           }),
         }),
       ],

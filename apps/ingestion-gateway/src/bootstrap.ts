@@ -13,6 +13,8 @@ import { GatewayExceptionFilter } from './http/gateway-exception.filter';
 import { errorBody, GatewayError } from './http/gateway.error';
 import { registerContentDecoding } from './http/content-encoding';
 import { registerJsonParser } from './http/json-body';
+import { registerLoadShedding } from './http/load-shedding';
+import { GatewayMetrics } from './core/gateway-metrics';
 
 /** The configured gateway, initialized (Kafka, PostgreSQL connected) but not yet listening. */
 export async function createApp(options: GatewayAppOptions = {}): Promise<NestFastifyApplication> {
@@ -60,6 +62,13 @@ export async function createApp(options: GatewayAppOptions = {}): Promise<NestFa
           },
         ),
       ),
+  });
+  // After the drain check: a draining gateway says DRAINING, not OVERLOADED.
+  const metrics = app.get(GatewayMetrics);
+  registerLoadShedding(fastify, {
+    maxInFlight: settings.maxInFlight,
+    retryAfterSeconds: 1,
+    onShed: () => metrics.shed.inc(),
   });
   app.useGlobalFilters(new GatewayExceptionFilter());
   await app.init();

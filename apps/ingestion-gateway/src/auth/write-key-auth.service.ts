@@ -4,7 +4,7 @@ import type { GatewaySettings } from '../config/gateway-settings';
 import { GATEWAY_SETTINGS } from '../core/tokens';
 import { GatewayError } from '../http/gateway.error';
 import { GatewayDatabase } from '../persistence/gateway-database.service';
-import { allows, hashWriteKey, type WriteKeyRecord } from './write-keys';
+import { allows, type WriteKeyRecord } from './write-keys';
 import { KeyedRateLimiter } from './token-bucket';
 
 /** The caller's write key, from `x-write-key`, `Authorization: Bearer <key>` or Basic `<key>:`. */
@@ -52,7 +52,7 @@ export class WriteKeyAuthService {
     this.sweeper = setInterval(() => {
       this.limiter.sweep();
       const cutoff = Date.now() - this.settings.keyCacheTtlMs;
-      for (const [hash, entry] of this.cache) if (entry.at < cutoff) this.cache.delete(hash);
+      for (const [key, entry] of this.cache) if (entry.at < cutoff) this.cache.delete(key);
     }, 10_000);
     this.sweeper.unref();
   }
@@ -106,8 +106,9 @@ export class WriteKeyAuthService {
   }
 
   private async lookup(key: string): Promise<WriteKeyRecord | undefined> {
-    const hash = hashWriteKey(key);
-    const cached = this.cache.get(hash);
+    // Keyed by the key itself: a hit costs no SHA-256. The map lives only in this process,
+    // which holds the key anyway while it serves the request.
+    const cached = this.cache.get(key);
     if (cached !== undefined && Date.now() - cached.at < this.settings.keyCacheTtlMs)
       return cached.record;
     let record: WriteKeyRecord | undefined;
@@ -119,7 +120,7 @@ export class WriteKeyAuthService {
         2,
       );
     }
-    if (this.settings.keyCacheTtlMs > 0) this.cache.set(hash, { at: Date.now(), record });
+    if (this.settings.keyCacheTtlMs > 0) this.cache.set(key, { at: Date.now(), record });
     return record;
   }
 }

@@ -1,4 +1,4 @@
-import { GatewaySettingsError, loadGatewaySettings } from './gateway-settings';
+import { GatewaySettingsError, loadGatewaySettings, traceSampleRatioOf } from './gateway-settings';
 
 describe(loadGatewaySettings.name, () => {
   it('has documented defaults', () => {
@@ -33,6 +33,32 @@ describe(loadGatewaySettings.name, () => {
     expect(() =>
       loadGatewaySettings({ GATEWAY_MAX_EVENT_TIME_SKEW_MS: String(400 * 86_400_000) }),
     ).toThrow(/GATEWAY_MAX_EVENT_TIME_SKEW_MS/);
+  });
+
+  it('reads the in-flight limit and the trace and request-log sample rates, refusing ratios outside [0, 1]', () => {
+    expect(loadGatewaySettings({})).toMatchObject({
+      maxInFlight: 512,
+      traceSampleRatio: 0.01,
+      requestLogSampleRate: 0.01,
+    });
+    expect(
+      loadGatewaySettings({
+        GATEWAY_MAX_IN_FLIGHT: '64',
+        GATEWAY_TRACE_SAMPLE_RATIO: '1',
+        GATEWAY_REQUEST_LOG_SAMPLE_RATE: '0',
+      }),
+    ).toMatchObject({ maxInFlight: 64, traceSampleRatio: 1, requestLogSampleRate: 0 });
+    expect(() => loadGatewaySettings({ GATEWAY_TRACE_SAMPLE_RATIO: '1.5' })).toThrow(
+      /GATEWAY_TRACE_SAMPLE_RATIO/,
+    );
+    expect(() => loadGatewaySettings({ GATEWAY_REQUEST_LOG_SAMPLE_RATE: 'half' })).toThrow(
+      /GATEWAY_REQUEST_LOG_SAMPLE_RATE/,
+    );
+    expect(() => loadGatewaySettings({ GATEWAY_MAX_IN_FLIGHT: '0' })).toThrow(
+      /GATEWAY_MAX_IN_FLIGHT/,
+    );
+    expect(traceSampleRatioOf({ GATEWAY_TRACE_SAMPLE_RATIO: '0.25' })).toBe(0.25);
+    expect(traceSampleRatioOf({ GATEWAY_TRACE_SAMPLE_RATIO: 'nonsense' })).toBe(0.01);
   });
 
   it('refuses a headers timeout longer than the request timeout', () => {

@@ -43,12 +43,20 @@ export interface GatewaySettings {
   readonly requestTimeoutMs: number;
   /** Receiving the request headers. */
   readonly headersTimeoutMs: number;
+  /** API requests worked on at once; more are refused at once with 503 `OVERLOADED`. */
+  readonly maxInFlight: number;
+  /** Share of new traces recorded (parent-based: a caller's decision wins). */
+  readonly traceSampleRatio: number;
+  /** Share of successful requests logged at info (the rest at debug); errors always are. */
+  readonly requestLogSampleRate: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int(`must be an integer`).min(min).max(max);
+
+const ratio = z.coerce.number('must be a number').min(0).max(1);
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -112,6 +120,9 @@ const VARIABLES = {
   },
   GATEWAY_REQUEST_TIMEOUT_MS: { key: 'requestTimeoutMs', schema: int(100), default: '30000' },
   GATEWAY_HEADERS_TIMEOUT_MS: { key: 'headersTimeoutMs', schema: int(100), default: '10000' },
+  GATEWAY_MAX_IN_FLIGHT: { key: 'maxInFlight', schema: int(1, 1_000_000), default: '512' },
+  GATEWAY_TRACE_SAMPLE_RATIO: { key: 'traceSampleRatio', schema: ratio, default: '0.01' },
+  GATEWAY_REQUEST_LOG_SAMPLE_RATE: { key: 'requestLogSampleRate', schema: ratio, default: '0.01' },
 } as const satisfies Record<
   string,
   { key: keyof GatewaySettings; schema: z.ZodType; default: string }
@@ -125,6 +136,17 @@ export class GatewaySettingsError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`Invalid gateway settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
+}
+
+/**
+ * The trace sample ratio for `instrument.ts`, which starts telemetry before anything else (and
+ * before the settings are validated): a bad value falls back to the default here and fails
+ * the boot in {@link loadGatewaySettings}.
+ */
+export function traceSampleRatioOf(env: Env = process.env): number {
+  const spec = VARIABLES.GATEWAY_TRACE_SAMPLE_RATIO;
+  const parsed = spec.schema.safeParse(env['GATEWAY_TRACE_SAMPLE_RATIO']?.trim() || spec.default);
+  return parsed.success ? parsed.data : Number(spec.default);
 }
 
 /** Reads and validates every variable; throws one error listing all problems. */

@@ -10,6 +10,7 @@ export class GatewayMetrics {
   readonly duplicates: Counter<'event_type'>;
   readonly badRows: Counter<'outcome'>;
   readonly delivered: Counter<'subscription'>;
+  readonly shed: Counter;
 
   constructor(readonly platform: PlatformMetrics) {
     this.accepted = platform.counter({
@@ -36,6 +37,10 @@ export class GatewayMetrics {
       name: 'gateway_subscription_deliveries_total',
       help: 'Events delivered to subscription topics',
       labelNames: ['subscription'],
+    });
+    this.shed = platform.counter({
+      name: 'gateway_requests_shed_total',
+      help: 'Requests refused with 503 OVERLOADED at the in-flight limit (nothing of them produced)',
     });
   }
 }

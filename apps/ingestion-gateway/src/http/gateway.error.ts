@@ -19,6 +19,7 @@ export type GatewayErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'UNAVAILABLE'
   | 'DRAINING'
+  | 'OVERLOADED'
   | 'INTERNAL';
 
 /** An expected failure with its HTTP status, a stable code, a reason and per-field failures. */
