@@ -6,8 +6,16 @@
  *
  * Two more cases give every event a client `event_id`, new on every request: the gateway then
  * checks and records them in its shared idempotency window (PostgreSQL); the bare handler does not.
+ * Every case runs at 256 connections (real concurrency), then at 16 (latency-bound).
  *
- *   npx tsx tools/bench/src/gateway.bench.ts [--seconds 10] [--connections 16]
+ * Overload: an open-loop driver offers twice the rate the gateway reached at batch 1 with 256
+ * connections; rows give the rate answered 202, the p99 of those answers (from the intended
+ * send time, so queueing counts) and the share shed with 503.
+ *
+ *   npx tsx tools/bench/src/gateway.bench.ts [--seconds 10] [--only "batch 1, 256"] [--profile tmp/prof] [--skip-overload]
+ *
+ * `--profile <dir>` runs the gateway with `node --cpu-prof` and prints where its CPU time went,
+ * by stage, when it exits (use `--only` to profile one case).
  */
 import { load } from '@platform/config';
 import { createKafka, EventProducer, silentSink, TopicAdmin } from '@platform/messaging';
@@ -21,28 +29,34 @@ import {
 } from '@platform/testing';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, report, requireTool, type Row } from './harness';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '16' },
+    only: { type: 'string' },
+    profile: { type: 'string' },
+    'skip-overload': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
-const connections = Number(values.connections);
 /** Batch sizes; `clientIds`: every event carries an `event_id`, unique per request. */
-const CASES = [
-  { size: 1, clientIds: false, label: 'batch 1' },
-  { size: 100, clientIds: false, label: 'batch 100' },
-  { size: 1, clientIds: true, label: 'batch 1, client event_id' },
-  { size: 100, clientIds: true, label: 'batch 100, client event_id' },
-] as const;
+const CASES = [256, 16]
+  .flatMap((connections) =>
+    [
+      { size: 1, clientIds: false, label: 'batch 1' },
+      { size: 100, clientIds: false, label: 'batch 100' },
+      { size: 1, clientIds: true, label: 'batch 1, client event_id' },
+      { size: 100, clientIds: true, label: 'batch 100, client event_id' },
+    ].map((c) => ({ ...c, connections, label: `${c.label}, ${connections} connections` })),
+  )
+  .filter((c) => values.only === undefined || c.label.includes(values.only));
 
 /** Replaced by wrk, per request, with an id unique across its threads. */
 const ID_PLACEHOLDER = '__EVENT_ID__';
@@ -65,6 +79,7 @@ async function wrkPost(
   body: string,
   headers: Record<string, string>,
   secs: number,
+  connections: number,
 ): Promise<WrkResult> {
   const script = join(tmpdir(), `${uniqueName('wrk')}.lua`);
   const lua = [
@@ -178,12 +193,221 @@ function batchBody(size: number, clientIds: boolean): string {
   });
 }
 
+/**
+ * A `--require` script: the first SIGUSR2 starts the CPU profiler, the second writes the
+ * profile into `dir`, so it covers the measured load and not start-up or warm-up.
+ */
+function cpuProfilePreload(dir: string): string {
+  return `
+const { Session } = require('node:inspector');
+const { writeFileSync } = require('node:fs');
+const session = new Session();
+session.connect();
+let running = false;
+process.on('SIGUSR2', () => {
+  if (!running) {
+    running = true;
+    session.post('Profiler.enable');
+    session.post('Profiler.setSamplingInterval', { interval: 500 });
+    session.post('Profiler.start');
+    return;
+  }
+  running = false;
+  session.post('Profiler.stop', (error, result) => {
+    if (!error) writeFileSync(${JSON.stringify(dir)} + '/gateway-' + Date.now() + '.cpuprofile', JSON.stringify(result.profile));
+  });
+});
+`;
+}
+
+/** Stage of a profile node, from the script it runs in (builtins inherit their caller's). */
+const STAGES: readonly (readonly [RegExp, string])[] = [
+  [/kafkajs|libs\/messaging|avsc|libs\/schema-registry/, 'producer (Avro encode, kafkajs)'],
+  [/@nestjs\//, 'Nest router, pipes, filters'],
+  [/fastify|find-my-way|avvio|light-my-request|@fastify\//, 'Fastify'],
+  [/zod|libs\/contracts/, 'validation (contracts)'],
+  [/pino|sonic-boom|logging\//, 'request logs (pino)'],
+  [/@opentelemetry|telemetry\//, 'tracing (OpenTelemetry)'],
+  [/prom-client|metrics\//, 'metrics (prom-client)'],
+  [/node_modules\/pg|pg-protocol|pg-pool|persistence\/|idempotency-store/, 'PostgreSQL (pg)'],
+  [/ingestion-gateway\/src\/auth/, 'write key, rate limit'],
+  [/ingestion-gateway\/src\/http\/json-body|content-encoding/, 'body parse (JSON)'],
+  [/ingestion-gateway\/src/, 'gateway service code'],
+  [/observability\//, 'observability (in-flight, drain)'],
+  [/^node:|^internal\//, 'Node core (http, net, streams)'],
+];
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string };
+  readonly children?: readonly number[];
+}
+
+/** Self time of a `.cpuprofile` by stage, as shares of the busy (non-idle) time. */
+function profileShares(file: string): { stage: string; share: number; ms: number }[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const stageOf = new Map<number, string>();
+  const visit = (id: number, inherited: string): void => {
+    const node = byId.get(id);
+    if (node === undefined) return;
+    const { url, functionName } = node.callFrame;
+    let stage = inherited;
+    if (url.includes('cpu_prof_')) stage = 'profiler itself (excluded)';
+    else if (functionName === '(garbage collector)') stage = 'garbage collector';
+    else if (functionName === '(idle)') stage = 'idle';
+    else if (functionName === '(program)') stage = 'program (native, unattributed)';
+    else if (url !== '') stage = STAGES.find(([re]) => re.test(url))?.[1] ?? 'other JavaScript';
+    stageOf.set(id, stage);
+    for (const child of node.children ?? []) visit(child, stage);
+  };
+  visit(profile.nodes[0]?.id ?? 1, 'other JavaScript');
+  const totals = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const stage = stageOf.get(id) ?? 'other JavaScript';
+    totals.set(stage, (totals.get(stage) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  totals.delete('idle');
+  totals.delete('profiler itself (excluded)');
+  const busy = [...totals.values()].reduce((a, b) => a + b, 0);
+  return [...totals]
+    .map(([stage, us]) => ({ stage, share: us / busy, ms: us / 1000 }))
+    .sort((a, b) => b.share - a.share);
+}
+
+interface OpenLoopResult {
+  readonly offeredPerSec: number;
+  readonly answered: number;
+  readonly shed: number;
+  readonly other: number;
+  readonly notSent: number;
+  readonly answeredPerSec: number;
+  readonly p50AnsweredMs: number;
+  readonly p99AnsweredMs: number;
+  readonly p99ShedMs: number;
+}
+
+/**
+ * An open-loop driver: `rate` requests per second at fixed intervals, whether or not earlier
+ * ones were answered, over at most `connections` keep-alive sockets. Latency counts from the
+ * intended send time, so time queued behind a busy socket counts (no coordinated omission).
+ * Requests still waiting for a socket when the time is up are counted as not sent.
+ */
+async function openLoop(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  rate: number,
+  secs: number,
+  connections: number,
+): Promise<OpenLoopResult> {
+  const target = new URL(url);
+  const head =
+    `POST ${target.pathname} HTTP/1.1\r\nhost: ${target.host}\r\n` +
+    Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('') +
+    `content-length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  const request = Buffer.from(head + body);
+  const latency = { 202: [] as number[], 503: [] as number[] };
+  let other = 0;
+  const idle: Socket[] = [];
+  const waiting: number[] = [];
+  const sentAt = new Map<Socket, number>();
+  let open = 0;
+  const started = performance.now();
+  const end = started + secs * 1000;
+  const dispatch = (): void => {
+    while (waiting.length > 0 && idle.length > 0) {
+      const socket = idle.pop() as Socket;
+      sentAt.set(socket, waiting.shift() as number);
+      socket.write(request);
+    }
+    while (waiting.length > 0 && open < connections) {
+      open += 1;
+      const socket = connect(Number(target.port), target.hostname);
+      socket.setNoDelay(true);
+      let buffered = '';
+      socket.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('latin1');
+        for (;;) {
+          const headEnd = buffered.indexOf('\r\n\r\n');
+          if (headEnd === -1) return;
+          const length = /content-length: *(\d+)/i.exec(buffered.slice(0, headEnd));
+          const total = headEnd + 4 + Number(length?.[1] ?? 0);
+          if (buffered.length < total) return;
+          const status = Number(buffered.slice(9, 12));
+          buffered = buffered.slice(total);
+          const at = sentAt.get(socket);
+          sentAt.delete(socket);
+          const now = performance.now();
+          if (at !== undefined && now <= end) {
+            if (status === 202 || status === 503) latency[status].push(now - at);
+            else other += 1;
+          }
+          if (waiting.length > 0) {
+            sentAt.set(socket, waiting.shift() as number);
+            socket.write(request);
+          } else idle.push(socket);
+        }
+      });
+      socket.on('error', () => undefined);
+      socket.once('connect', () => {
+        if (waiting.length > 0) {
+          sentAt.set(socket, waiting.shift() as number);
+          socket.write(request);
+        } else idle.push(socket);
+      });
+    }
+  };
+  const interval = 1000 / rate;
+  let next = started;
+  await new Promise<void>((done) => {
+    const tick = (): void => {
+      const now = performance.now();
+      while (next <= now && next < end) {
+        waiting.push(next);
+        next += interval;
+      }
+      dispatch();
+      if (now >= end) done();
+      else setImmediate(tick);
+    };
+    tick();
+  });
+  const notSent = waiting.length;
+  waiting.length = 0;
+  await new Promise((done) => setTimeout(done, 500));
+  for (const s of [...idle, ...sentAt.keys()]) s.destroy();
+  const pct = (xs: number[], p: number): number => {
+    if (xs.length === 0) return NaN;
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+  };
+  return {
+    offeredPerSec: rate,
+    answered: latency[202].length,
+    shed: latency[503].length,
+    other,
+    notSent,
+    answeredPerSec: latency[202].length / secs,
+    p50AnsweredMs: pct(latency[202], 50),
+    p99AnsweredMs: pct(latency[202], 99),
+    p99ShedMs: pct(latency[503], 99),
+  };
+}
+
 async function main(): Promise<void> {
   const ns = uniqueName('bench_gw');
+  const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
+  // The gateway as deployed: request logs at info, tracing on (no exporter configured).
   const env: Record<string, string> = {
     ENVIRONMENT: 'test',
-    LOG_LEVEL: 'warn',
-    OTEL_SDK_DISABLED: 'true',
+    LOG_LEVEL: 'info',
     PLATFORM__topics__events: `${ns}.events`,
     PLATFORM__topics__dlq: `${ns}.dlq`,
     GATEWAY_DB_SCHEMA: ns,
@@ -199,9 +423,16 @@ async function main(): Promise<void> {
     logger: silentSink,
     logLevel: 'nothing',
   });
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+  // `--cpu-prof` is refused in NODE_OPTIONS; a preloaded inspector session does the same.
+  const preload = join(tmpdir(), `${uniqueName('cpu_prof')}.js`);
+  if (profileDir !== undefined) writeFileSync(preload, cpuProfilePreload(profileDir));
   const gateway = await startService({
     entry: 'apps/ingestion-gateway/src/main.ts',
-    env,
+    env: {
+      ...env,
+      ...(profileDir === undefined ? {} : { NODE_OPTIONS: `--require ${preload}` }),
+    },
     healthPath: '/readyz',
   });
   const producer = new EventProducer({
@@ -212,6 +443,8 @@ async function main(): Promise<void> {
     clientId: 'bench-bare',
   });
   let bare: { url: string; close(): Promise<void> } | undefined;
+  const rows: Row[] = [];
+  const context: Record<string, unknown> = { seconds, wrkThreads: 2 };
   try {
     const created = await runTs(
       'apps/ingestion-gateway/src/cli.ts',
@@ -223,41 +456,47 @@ async function main(): Promise<void> {
     await producer.start();
     bare = await startBareHandler(producer);
 
-    const rows: Row[] = [];
-    const context: Record<string, unknown> = { seconds, connections, wrkThreads: 2 };
-    for (const { size, clientIds, label } of CASES) {
+    const json = { 'content-type': 'application/json' };
+    let capacity: number | undefined;
+    for (const { size, clientIds, label, connections } of CASES) {
       const body = batchBody(size, clientIds);
-      const json = { 'content-type': 'application/json' };
       const run = async (
         url: string,
         headers: Record<string, string>,
         secs: number,
       ): Promise<WrkResult> => {
-        const result = await wrkPost(url, body, headers, secs);
+        const result = await wrkPost(url, body, headers, secs, connections);
         if (result.non2xx > 0) throw new Error(`${url}: ${result.non2xx} non-2xx answers`);
         return result;
       };
       // Warm-up: JIT, connections, schema ids cached.
       await run(`${gateway.url}/v1/events`, { ...json, 'x-write-key': key }, 2);
       await run(`${bare.url}/v1/events`, json, 2);
+      // Profiled: the first case's measured run only.
+      const profiling = profileDir !== undefined && context['profiled'] === undefined;
+      if (profiling) process.kill(gateway.pid, 'SIGUSR2');
       const ours = await run(`${gateway.url}/v1/events`, { ...json, 'x-write-key': key }, seconds);
+      if (profiling) {
+        process.kill(gateway.pid, 'SIGUSR2');
+        context['profiled'] = label;
+      }
       const native = await run(`${bare.url}/v1/events`, json, seconds);
+      if (size === 1 && !clientIds && connections === 256) capacity = ours.requestsPerSec;
       context[label] = { gateway: ours, bare: native };
-      const note = `${label}, ${connections} connections`;
       rows.push(
         {
           measure: `requests/s, ${label}`,
           ours: ours.requestsPerSec,
           native: native.requestsPerSec,
           unit: 'req/s',
-          note,
+          note: label,
         },
         {
           measure: `events/s, ${label}`,
           ours: ours.requestsPerSec * size,
           native: native.requestsPerSec * size,
           unit: 'ev/s',
-          note,
+          note: label,
         },
         {
           measure: `p50 latency, ${label}`,
@@ -275,17 +514,73 @@ async function main(): Promise<void> {
         },
       );
     }
+
+    if (!values['skip-overload'] && capacity !== undefined) {
+      // Twice what the gateway answered at batch 1 with 256 connections, over up to 1,024 sockets.
+      const offered = Math.round(2 * capacity);
+      const body = batchBody(1, false);
+      const headers = { ...json, 'x-write-key': key };
+      const ours = await openLoop(
+        `${gateway.url}/v1/events`,
+        body,
+        headers,
+        offered,
+        seconds,
+        1024,
+      );
+      const native = await openLoop(`${bare.url}/v1/events`, body, json, offered, seconds, 1024);
+      context['overload'] = { gateway: ours, bare: native };
+      const label = `batch 1, offered ${offered} req/s (2x capacity)`;
+      const shedShare = (r: OpenLoopResult): number =>
+        (100 * r.shed) / Math.max(1, r.answered + r.shed + r.other + r.notSent);
+      rows.push(
+        {
+          measure: 'overload: answered 202/s',
+          ours: ours.answeredPerSec,
+          native: native.answeredPerSec,
+          unit: 'req/s',
+          note: label,
+        },
+        {
+          measure: 'overload: p99 of answered',
+          ours: ours.p99AnsweredMs * 1000,
+          native: native.p99AnsweredMs * 1000,
+          unit: 'µs',
+          note: 'from intended send time; lower is better',
+        },
+        {
+          measure: 'overload: shed with 503',
+          ours: shedShare(ours),
+          native: shedShare(native),
+          unit: '%',
+          note: `of offered; not sent (no free socket): ${ours.notSent} / ${native.notSent}`,
+        },
+      );
+    }
     report('gateway', rows, context);
   } finally {
     await bare?.close();
     await producer.close().catch(() => undefined);
-    await gateway.stop();
+    await gateway.stop(30_000);
     await registry.stop();
     const admin = new TopicAdmin(kafka);
     await admin.connect();
     await admin.deleteTopicsWithPrefix(`${ns}.`);
     await admin.disconnect();
     await dropPgSchema(ns);
+  }
+  if (profileDir !== undefined) {
+    const file = readdirSync(profileDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(profileDir, f))
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+    if (file === undefined) throw new Error(`no .cpuprofile written to ${profileDir}`);
+    console.log(`\nGateway CPU profile ${file}: self time by stage, share of busy time`);
+    for (const { stage, share, ms } of profileShares(file)) {
+      console.log(
+        `  ${(share * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(7)} ms  ${stage}`,
+      );
+    }
   }
 }
 
