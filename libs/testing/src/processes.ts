@@ -246,3 +246,21 @@ export async function eventually(
     await new Promise((done) => setTimeout(done, intervalMs));
   }
 }
+
+/**
+ * Restarts the local stack's Kafka broker (`npm run stack:restart-broker`): SIGTERM for a
+ * clean shutdown, SIGKILL for a crash. Resolves once the broker answers again.
+ */
+export async function restartBroker(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  const result = await runTs(
+    'tools/local-stack/src/cli.ts',
+    ['restart-broker', signal],
+    {},
+    180_000,
+  );
+  if (result.code !== 0) {
+    throw new Error(
+      `restart-broker ${signal} failed (${result.code}):\n${result.stderr}${result.stdout}`,
+    );
+  }
+}

@@ -39,6 +39,7 @@ export async function runGenerator(
   prefix: string,
   count: number,
   registryUrl: string,
+  env: Record<string, string> = {},
 ): Promise<{ summary: GeneratorSummary; wallSeconds: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-gen-'));
   const file = join(dir, 'summary.json');
@@ -64,7 +65,7 @@ export async function runGenerator(
         '--summary-json',
         file,
       ],
-      topicEnv(prefix),
+      { ...topicEnv(prefix), ...env },
       600_000,
     );
     const wallSeconds = (performance.now() - started) / 1000;

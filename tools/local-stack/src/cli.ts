@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { errorMessage, StackError } from './errors';
-import { down, formatStatus, status, up } from './stack';
+import { down, formatStatus, restartBroker, status, up } from './stack';
 
 const log = (line: string): void => console.log(`[stack] ${line}`);
 
@@ -45,6 +45,19 @@ async function main(): Promise<void> {
       const all = await status();
       console.log(formatStatus(all));
       if (all.some((x) => !x.healthy)) process.exitCode = 1;
+    });
+
+  program
+    .command('restart-broker')
+    .description('stop the Kafka broker (SIGTERM, or SIGKILL for a crash) and start it again')
+    .argument('[signal]', 'SIGTERM or SIGKILL', 'SIGTERM')
+    .action(async (signal: string) => {
+      if (signal !== 'SIGTERM' && signal !== 'SIGKILL') {
+        throw new StackError(`restart-broker: signal must be SIGTERM or SIGKILL, got ${signal}`);
+      }
+      const started = Date.now();
+      await restartBroker(signal, { log });
+      log(`broker back in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
 
   await program.parseAsync(process.argv);

@@ -4,12 +4,14 @@ import { StackError } from './errors';
 import { probeBroker } from './kafka-protocol';
 import {
   cmdline,
+  isAlive,
   lastLines,
   ownedPid,
   portListener,
   portTakenError,
   run,
   runChecked,
+  sleep,
   spawnDetached,
   stopProcess,
   tailFile,
@@ -419,6 +421,31 @@ export async function stopKafka(s: StackSettings, log: Logger): Promise<void> {
   const how = await stopProcess(pid, 60_000);
   if (how === 'killed') log('Kafka did not stop within 60 s and was killed');
   fs.rmSync(p.pid, { force: true });
+}
+
+/**
+ * Stops the broker local-stack started, with SIGTERM (a clean shutdown) or SIGKILL (a crash),
+ * and starts it again on the same data: what tests of broker restarts need.
+ */
+export async function restartKafka(
+  s: StackSettings,
+  log: Logger,
+  signal: 'SIGTERM' | 'SIGKILL',
+): Promise<void> {
+  const p = paths(s);
+  const pid = ownedPid(p.pid, PROCESS_MARKER);
+  if (pid === null) {
+    throw new StackError(`kafka: no broker started by local-stack to restart (pid file ${p.pid})`);
+  }
+  log(`restarting Kafka (pid ${pid}) with ${signal}`);
+  if (signal === 'SIGKILL') {
+    process.kill(pid, 'SIGKILL');
+    while (isAlive(pid)) await sleep(100);
+  } else {
+    await stopProcess(pid, 60_000);
+  }
+  fs.rmSync(p.pid, { force: true });
+  await startKafka(s, log);
 }
 
 /** The version the running broker reported in its log at start-up (recorded in state.json). */

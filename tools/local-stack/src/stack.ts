@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { clickhouseStatus, startClickHouse, stopClickHouse } from './clickhouse';
 import { ensurePackages } from './apt';
 import { StackError } from './errors';
-import { kafkaStatus, startKafka, stopKafka } from './kafka';
+import { kafkaStatus, restartKafka, startKafka, stopKafka } from './kafka';
 import { postgresStatus, startPostgres, stopPostgres } from './postgres';
 import { isAlive, readPidFile, sleep } from './process';
 import { resolveSettings, StackSettings } from './settings';
@@ -105,6 +105,16 @@ export async function down(opts: StackOptions = {}): Promise<void> {
     await stopClickHouse(s, log);
     await stopPostgres(s, log);
   });
+}
+
+/** Restarts the Kafka broker that local-stack started (SIGTERM: clean; SIGKILL: a crash). */
+export async function restartBroker(
+  signal: 'SIGTERM' | 'SIGKILL',
+  opts: StackOptions = {},
+): Promise<void> {
+  const s = opts.settings ?? resolveSettings();
+  const log = opts.log ?? silent;
+  await withLock(s, log, () => restartKafka(s, log, signal));
 }
 
 export async function status(opts: StackOptions = {}): Promise<ServerStatus[]> {

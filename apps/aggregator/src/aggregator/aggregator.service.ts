@@ -7,6 +7,7 @@ import {
 import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
 import { nestLoggerSink } from '@platform/messaging';
 import {
+  exitWhenFlushed,
   OBSERVABILITY_LOGGER,
   PlatformMetrics,
   ReadinessRegistry,
@@ -45,6 +46,18 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
       ...(consoleOut
         ? { onCommitted: (rows) => process.stdout.write(`${formatTable(rows)}\n`) }
         : {}),
+      // An error no retry can heal: say why in one JSON line, leave the group, exit non-zero
+      // so that the orchestrator restarts the pod.
+      onFatal: (error) => {
+        logger.error(
+          { event: 'aggregator.fatal', err: error },
+          'unrecoverable error: stopping with exit code 1',
+        );
+        void this.runner
+          .stop()
+          .catch(() => undefined)
+          .finally(() => exitWhenFlushed(1));
+      },
     });
     readiness.register({
       name: 'aggregator',

@@ -35,7 +35,17 @@ describe('readSettings', () => {
       transactions: true,
       repartitionPartitions: null,
       aggregations: null,
+      idleTimeoutMs: null,
+      transactionTimeoutMs: 60_000,
     });
+  });
+
+  it('reads the idle timeout (0: off) and the transaction timeout', () => {
+    expect(readSettings({ AGGREGATOR_IDLE_TIMEOUT_MS: '5000' }).idleTimeoutMs).toBe(5_000);
+    expect(readSettings({ AGGREGATOR_IDLE_TIMEOUT_MS: '0' }).idleTimeoutMs).toBeNull();
+    expect(readSettings({ AGGREGATOR_TRANSACTION_TIMEOUT_MS: '900000' }).transactionTimeoutMs).toBe(
+      900_000,
+    );
   });
 
   it('lists every bad variable in one error', () => {

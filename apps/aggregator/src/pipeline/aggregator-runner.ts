@@ -27,6 +27,7 @@ import {
   createKafka,
   createTransactionalProducer,
   deadLetterHeaders,
+  toMessagingError,
   TopicAdmin,
   topicDefaults,
   withTransaction,
@@ -131,6 +132,8 @@ export interface AggregatorRunnerOptions {
   readonly metrics?: RunnerMetrics;
   /** Called with the rows of each committed batch (the console sink). */
   readonly onCommitted?: (rows: readonly EmittedRow[]) => void;
+  /** `run` mode: an error no retry can heal (authorization, configuration). */
+  readonly onFatal?: (error: unknown) => void;
 }
 
 interface Plan {
@@ -157,6 +160,12 @@ interface TaskBase {
   /** A failed batch left the in-memory state ahead of Kafka: re-initialize before the next. */
   dirty: boolean;
   chain: Promise<void>;
+  /** Processed, not yet committed: sent in the next transaction, with every batch since. */
+  pending: Outbox | null;
+  /** The input offset the pending work reaches (exclusive). */
+  pendingUpto: bigint | null;
+  /** The transaction in flight, if any. */
+  inflight: Promise<void> | null;
 }
 
 interface SourceTask extends TaskBase {
@@ -164,9 +173,30 @@ interface SourceTask extends TaskBase {
   readonly plans: readonly Plan[];
   /** One per plan: this batch's partials. */
   readonly combiners: readonly Combiner[];
+  /** Committed: everything before this offset has been forwarded. */
   upto: bigint;
   /** The largest event time this partition has forwarded (see `combinable`). */
   forwardedMax: number;
+  /** Events to forward whole in the next transaction, after the partials. */
+  raw: RawForward[];
+  /** Largest event time of the pending batches. */
+  batchMax: number | null;
+  /**
+   * With an idle timeout, downstream watermarks may follow the wall clock, past what this
+   * partition forwarded: events older than this floor (the wall clock when the task started
+   * or resumed after idling, plus a margin) are forwarded whole rather than combined.
+   */
+  routingFloor: number;
+  lastBatchAt: number;
+}
+
+/** An event a source task forwards whole: it may be late downstream. */
+interface RawForward {
+  readonly plan: Plan;
+  readonly key: string;
+  readonly value: Buffer;
+  /** The largest event time its partition had forwarded before it. */
+  readonly forwardedMax: number;
 }
 
 interface StatefulTask extends TaskBase {
@@ -174,6 +204,8 @@ interface StatefulTask extends TaskBase {
   readonly plan: Plan;
   engine: WindowEngine;
   clock: SourceClock;
+  /** Wall-clock time of the last record from each source partition (idleness). */
+  heardAt: number[];
 }
 
 type Task = SourceTask | StatefulTask;
@@ -194,6 +226,32 @@ interface Outbox {
 const taskKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 const DLQ_SERVICE = 'aggregator';
+
+/**
+ * How far ahead of its own wall clock a source task assumes a downstream clock may be
+ * (instances' clocks differ): see `SourceTask.routingFloor`.
+ */
+const IDLE_CLOCK_MARGIN_MS = 60_000;
+
+/** run-once gives up when its completion checks have failed for this long without a success. */
+const RUN_ONCE_GIVE_UP_MS = 120_000;
+
+/**
+ * Whether the aggregator can carry on after `error`: a transient failure heals with a retry,
+ * and being fenced is how a partition that moved to another instance (a rebalance) shows
+ * itself here, as transactional ids belong to partitions. What is left (authorization, a
+ * configuration the broker refuses) cannot heal.
+ */
+function canHeal(error: unknown): boolean {
+  const e = toMessagingError(error);
+  return e.retriable || FENCED.has(e.code);
+}
+
+const FENCED: ReadonlySet<string> = new Set([
+  'INVALID_PRODUCER_EPOCH',
+  'PRODUCER_FENCED',
+  'INVALID_PRODUCER_ID_MAPPING',
+]);
 
 function headerText(headers: IHeaders | undefined, name: string): string | undefined {
   const v = headers?.[name];
@@ -221,6 +279,8 @@ export class AggregatorRunner {
   private readonly byRepartition = new Map<string, Plan>();
   private admin: Admin | null = null;
   private consumer: Consumer | null = null;
+  /** The crashed consumer being replaced, so two failures start one restart. */
+  private restarting: Consumer | null = null;
   /** At-least-once mode only: one plain idempotent producer. */
   private plainProducer: Producer | null = null;
   private tasks = new Map<string, Task>();
@@ -298,58 +358,11 @@ export class AggregatorRunner {
       await this.plainProducer.connect();
     }
     if (this.options.mode === 'run-once') await this.captureTargets();
-
-    const consumer = this.kafka.consumer({
-      groupId: settings.appId,
-      readUncommitted: false,
-      sessionTimeout: settings.sessionTimeoutMs,
-      heartbeatInterval: Math.floor(settings.sessionTimeoutMs / 5),
-      rebalanceTimeout: Math.max(30_000, settings.sessionTimeoutMs * 3),
-      maxBytesPerPartition: settings.maxBytesPerPartition,
-      allowAutoTopicCreation: false,
-    });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      this.onAssignment(event.payload.memberAssignment);
-    });
-    consumer.on(consumer.events.CRASH, (event) => {
-      logger.error(
-        { event: 'aggregator.consumer_crash', err: message(event.payload.error) },
-        'consumer crashed',
-      );
-      if (event.payload.restart === false) this.failed?.(event.payload.error);
-    });
-    await consumer.connect();
-    await consumer.subscribe({
-      topics: [...this.bySource.keys(), ...this.byRepartition.keys()],
-      fromBeginning: true,
-    });
-
     const done = new Promise<void>((resolve, reject) => {
       this.finished = resolve;
       this.failed = reject;
     });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      // Tasks are independent (own producer, own state); in flight together they overlap
-      // their transactions' round trips.
-      partitionsConsumedConcurrently: settings.concurrency,
-      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-        await this.awaitWithHeartbeat(this.ready, heartbeat);
-        this.firstBatchAt ??= Date.now();
-        const task = this.tasks.get(taskKey(batch.topic, batch.partition));
-        if (task === undefined) {
-          throw new Error(`${batch.topic}[${batch.partition}] is not assigned to this instance`);
-        }
-        await this.serialize(task, async () => {
-          if (task.dirty) await this.initTasks([task]);
-          await this.processBatch(task, batch);
-        });
-        resolveOffset(batch.lastOffset());
-        await heartbeat();
-      },
-    });
+    await this.startConsumer();
     logger.info(
       {
         event: 'aggregator.started',
@@ -357,13 +370,132 @@ export class AggregatorRunner {
         aggregations: this.plans.map((p) => p.spec.name),
         transactions: settings.transactions,
         instance: settings.instanceId,
+        idleTimeoutMs: settings.idleTimeoutMs,
       },
       'aggregator started',
     );
     if (this.options.mode === 'run-once') {
       this.poller = setInterval(() => void this.checkRunOnce(), 200);
       await done;
+    } else if (settings.idleTimeoutMs !== null) {
+      const every = Math.max(100, Math.min(1_000, Math.floor(settings.idleTimeoutMs / 4)));
+      this.poller = setInterval(() => void this.advanceIdle(), every);
     }
+  }
+
+  /** Joins the group and starts consuming: at start, and again after a crash that can heal. */
+  private async startConsumer(): Promise<void> {
+    const { settings, logger } = this.options;
+    const consumer = this.kafka.consumer({
+      groupId: settings.appId,
+      readUncommitted: false,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(settings.sessionTimeoutMs / 5),
+      rebalanceTimeout: Math.max(30_000, settings.sessionTimeoutMs * 3),
+      maxBytesPerPartition: settings.maxBytesPerPartition,
+      // Room for every source partition's full batch in one fetch.
+      maxBytes: Math.max(10 * 1_048_576, settings.maxBytesPerPartition * 4),
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.onAssignment(event.payload.memberAssignment);
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      const fatal = !restart && !canHeal(error);
+      logger.error(
+        {
+          event: 'aggregator.consumer_crash',
+          err: message(error),
+          restart: restart ? 'by the client' : fatal ? 'none: fatal' : 'by the aggregator',
+        },
+        'consumer crashed',
+      );
+      if (restart || this.stopping) return;
+      if (fatal) this.fail(error);
+      else void this.restartConsumer(consumer);
+    });
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [...this.bySource.keys(), ...this.byRepartition.keys()],
+      fromBeginning: true,
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      // Tasks are independent (own producer, own state); in flight together they overlap
+      // their transactions' round trips.
+      partitionsConsumedConcurrently: settings.concurrency,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
+        await this.awaitWithHeartbeat(this.ready, heartbeat);
+        this.firstBatchAt ??= Date.now();
+        const task = this.tasks.get(taskKey(batch.topic, batch.partition));
+        if (task === undefined) {
+          throw new Error(`${batch.topic}[${batch.partition}] is not assigned to this instance`);
+        }
+        const processed = await this.serialize(task, async () => {
+          if (task.dirty) {
+            await this.recover(task);
+            return false;
+          }
+          // Fetched before a seek back to the last commit: it will come again.
+          if (isStale()) return false;
+          await this.processBatch(task, batch);
+          return true;
+        });
+        if (!processed) return;
+        resolveOffset(batch.lastOffset());
+        const committing = this.flush(task);
+        // One transaction in flight and one batch behind it, no more: memory stays bounded.
+        if (task.pending !== null) await committing;
+        else committing.catch(() => undefined); // a failure marks the task dirty
+        await heartbeat();
+      },
+    });
+  }
+
+  /**
+   * A consumer that kafkajs will not restart, after an error that can heal (a coordinator
+   * that moved, a broker that restarted): a new one joins, with backoff, and every task is
+   * fenced and restored as after a rebalance. Gives up only on an error that cannot heal.
+   */
+  private async restartConsumer(crashed: Consumer): Promise<void> {
+    if (this.consumer !== crashed || this.restarting === crashed) return;
+    this.restarting = crashed;
+    this.joined = false;
+    for (let attempt = 1; !this.stopping; attempt++) {
+      const delay = Math.min(30_000, 500 * 2 ** (attempt - 1));
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.stopping) return;
+      try {
+        await crashed.disconnect().catch(() => undefined);
+        const old = [...this.tasks.values()];
+        this.tasks = new Map();
+        await Promise.all(old.map((t) => this.closeTask(t)));
+        await this.startConsumer();
+        this.options.logger.info(
+          { event: 'aggregator.consumer_restarted', attempt },
+          'consumer restarted',
+        );
+        return;
+      } catch (error) {
+        if (!canHeal(error)) {
+          this.fail(error);
+          return;
+        }
+        this.options.logger.warn(
+          { event: 'aggregator.consumer_restart_failed', attempt, err: message(error) },
+          'consumer restart failed; retrying',
+        );
+      }
+    }
+  }
+
+  /** An error no retry can heal: run-once rejects; `run` hands it to `onFatal` (log, drain, exit non-zero). */
+  private fail(error: unknown): void {
+    if (this.options.mode === 'run-once') this.failed?.(error);
+    else this.options.onFatal?.(error);
   }
 
   /** Leaves the group after the batch in hand (its transaction commits or aborts), then disconnects. */
@@ -506,12 +638,16 @@ export class AggregatorRunner {
       await this.initTasks([...tasks.values()]);
       this.initializedOnce = true;
     })();
-    this.ready.catch((error: unknown) =>
+    this.ready.catch((error: unknown) => {
+      const fatal = !canHeal(error);
       this.options.logger.error(
-        { event: 'aggregator.init_failed', err: message(error) },
-        'initializing partitions failed',
-      ),
-    );
+        { event: 'aggregator.init_failed', err: message(error), fatal },
+        fatal ? 'initializing partitions failed; giving up' : 'initializing partitions failed',
+      );
+      if (this.stopping || this.consumer === null) return;
+      if (fatal) this.fail(error);
+      else void this.restartConsumer(this.consumer);
+    });
   }
 
   private newTask(topic: string, partition: number): Task | null {
@@ -523,6 +659,9 @@ export class AggregatorRunner {
       initialized: false,
       dirty: false,
       chain: Promise.resolve(),
+      pending: null,
+      pendingUpto: null,
+      inflight: null,
     };
     const plans = this.bySource.get(topic);
     if (plans !== undefined) {
@@ -533,6 +672,10 @@ export class AggregatorRunner {
         combiners: plans.map(combinerOf),
         upto: 0n,
         forwardedMax: -Infinity,
+        raw: [],
+        batchMax: null,
+        routingFloor: -Infinity,
+        lastBatchAt: 0,
       };
     }
     const plan = this.byRepartition.get(topic);
@@ -543,11 +686,17 @@ export class AggregatorRunner {
       plan,
       engine: new WindowEngine(plan.spec, { watermark: 'external' }),
       clock: new SourceClock(plan.sourcePartitions),
+      heardAt: [],
     };
   }
 
+  /**
+   * Commits what the task has processed (if it still owns the partition; a new owner has
+   * fenced it otherwise, and starts from the last commit), then drops its producer.
+   */
   private async closeTask(task: Task): Promise<void> {
     await task.chain.catch(() => undefined);
+    await this.flush(task).catch(() => undefined);
     const producer = task.producer;
     task.producer = null;
     await producer?.disconnect().catch(() => undefined);
@@ -574,6 +723,10 @@ export class AggregatorRunner {
       task.upto = offset;
       task.forwardedMax = restoredForwardedMax(offset, metadata);
       for (const combiner of task.combiners) combiner.drain();
+      task.raw = [];
+      task.batchMax = null;
+      task.lastBatchAt = Date.now();
+      task.routingFloor = this.idleFloor(task.lastBatchAt);
       if (task.forwardedMax === Infinity) {
         this.options.logger.warn(
           {
@@ -620,6 +773,7 @@ export class AggregatorRunner {
     }
     const producer = createTransactionalProducer(this.kafka, {
       transactionalId: transactionalIdOf(this.appId, task.topic, task.partition),
+      transactionTimeoutMs: this.options.settings.transactionTimeoutMs,
     });
     await producer.connect();
     task.producer = producer;
@@ -676,6 +830,7 @@ export class AggregatorRunner {
         watermark: 'external',
       });
       task.clock = clock;
+      task.heardAt = Array.from({ length: task.plan.sourcePartitions }, () => Date.now());
       this.options.logger.info(
         {
           event: 'aggregator.restored',
@@ -691,6 +846,10 @@ export class AggregatorRunner {
 
   // ---- batches -------------------------------------------------------------------------
 
+  /**
+   * Processes a batch into the task's pending work; the caller starts the transaction. A
+   * failure leaves the in-memory state ahead of Kafka: the task is re-initialized.
+   */
   private async processBatch(
     task: Task,
     batch: {
@@ -714,28 +873,89 @@ export class AggregatorRunner {
         upto = target;
         messages = messages.filter((m) => BigInt(m.offset) < target);
       }
-      if (upto <= task.upto) return;
+      if (upto <= (task.pendingUpto ?? task.upto)) return;
     }
     try {
-      if (task.kind === 'source') await this.processSource(task, messages, upto);
-      else await this.processStateful(task, messages, upto);
+      // The only await: from here on the batch is processed in one synchronous step, so a
+      // transaction starting meanwhile never takes half of it.
+      await this.serde.loadWriterSchemas(
+        task.kind === 'source'
+          ? messages.map((m) => m.value)
+          : messages.map((m) => (headerText(m.headers, HEADERS.kind) === 'event' ? m.value : null)),
+      );
+      const outbox = (task.pending ??= { messages: new Map(), rows: [] });
+      if (task.kind === 'source') this.processSource(task, messages, outbox);
+      else this.processStateful(task, messages, outbox);
+      task.pendingUpto = upto;
     } catch (error) {
       task.dirty = true;
       throw error;
     }
   }
 
-  private async processSource(
-    task: SourceTask,
-    messages: readonly InputRecord[],
-    upto: bigint,
-  ): Promise<void> {
-    const outbox: Outbox = { messages: new Map(), rows: [] };
-    const source = String(task.partition);
-    await this.serde.loadWriterSchemas(messages.map((m) => m.value));
-    const raw: { plan: Plan; key: string; value: Buffer; forwardedMax: number }[] = [];
+  /**
+   * Commits the task's pending work, and then whatever was processed meanwhile, one
+   * transaction at a time: processing overlaps the broker's round trips, and under load one
+   * transaction spans several batches. Resolves when nothing is pending; a failure marks the
+   * task dirty (re-initialized before its next batch) and rejects.
+   */
+  private flush(task: Task): Promise<void> {
+    if (task.inflight === null) {
+      // `finally` runs after this assignment, even when nothing was pending.
+      const run: Promise<void> = this.commitPending(task).finally(() => {
+        if (task.inflight === run) task.inflight = null;
+      });
+      task.inflight = run;
+    }
+    return task.inflight;
+  }
+
+  private async commitPending(task: Task): Promise<void> {
+    try {
+      while (task.pending !== null && !task.dirty) {
+        const outbox = task.pending;
+        const upto = task.pendingUpto;
+        task.pending = null;
+        task.pendingUpto = null;
+        let metadata: string | null = null;
+        if (task.kind === 'source' && upto !== null) {
+          this.sourceTail(task, outbox, upto);
+          metadata = sourceOffsetMetadata(task.forwardedMax);
+        }
+        if (task.kind === 'stateful') this.statefulTail(task, outbox);
+        await this.commit(task, outbox, upto, metadata);
+        if (task.kind === 'source' && upto !== null) task.upto = upto;
+      }
+    } catch (error) {
+      task.dirty = true;
+      task.pending = null;
+      task.pendingUpto = null;
+      throw error;
+    }
+  }
+
+  /** The changelog of a stateful task: the state as it stands when the transaction starts. */
+  private statefulTail(task: StatefulTask, outbox: Outbox): void {
+    const changelog = [...task.engine.takeChangelog(), ...task.clock.takeChangelog()];
+    for (const entry of changelog) {
+      push(outbox, task.plan.changelogTopic, {
+        key: entry.key,
+        value: entry.value === null ? null : JSON.stringify(entry.value),
+        partition: task.partition,
+      });
+    }
+  }
+
+  /** Decodes and routes a batch: into the combiners, the whole-event list, or a dead letter. */
+  private processSource(task: SourceTask, messages: readonly InputRecord[], outbox: Outbox): void {
+    const now = Date.now();
+    const idle = this.options.settings.idleTimeoutMs;
+    if (idle !== null && now - task.lastBatchAt >= idle) {
+      task.routingFloor = Math.max(task.routingFloor, this.idleFloor(now));
+    }
+    task.lastBatchAt = now;
     let forwardedMax = task.forwardedMax;
-    let batchMax: number | null = null;
+    let batchMax = task.batchMax;
     for (const m of messages) {
       const decoded = this.decodeOrDeadLetter(outbox, task, m);
       if (decoded === null) continue;
@@ -743,17 +963,30 @@ export class AggregatorRunner {
       const t = event.timestamp;
       for (let i = 0; i < task.plans.length; i++) {
         const plan = task.plans[i];
-        if (combinable(plan.spec.window, t, forwardedMax)) {
+        if (combinable(plan.spec.window, t, Math.max(forwardedMax, task.routingFloor))) {
           task.combiners[i].add(event);
         } else {
-          raw.push({ plan, key: repartitionKey(plan.spec, event), value, forwardedMax });
+          task.raw.push({ plan, key: repartitionKey(plan.spec, event), value, forwardedMax });
         }
       }
       if (t > forwardedMax) forwardedMax = t;
       if (batchMax === null || t > batchMax) batchMax = t;
     }
-    // Partials first: downstream merges them while this partition's clock still stands where
-    // the previous batch left it, below every event they hold (see `combinable`).
+    task.forwardedMax = forwardedMax;
+    task.batchMax = batchMax;
+  }
+
+  /**
+   * What a source task adds to its transaction, in this order per repartition partition:
+   * - the partials: downstream merges them while this partition's clock still stands where
+   *   the previous transaction left it, below every event they hold (see `combinable`);
+   * - the events that might be late downstream, whole, each with the largest event time its
+   *   partition had forwarded before it: downstream judges it as if every event had come;
+   * - a progress record to every repartition partition, so that its watermark moves even if
+   *   nothing else went there.
+   */
+  private sourceTail(task: SourceTask, outbox: Outbox, upto: bigint): void {
+    const source = String(task.partition);
     task.plans.forEach((plan, i) => {
       for (const partial of task.combiners[i].drain()) {
         this.counters.partials++;
@@ -765,9 +998,7 @@ export class AggregatorRunner {
         });
       }
     });
-    // Then the events that might be late downstream, whole, each with the largest event time
-    // this partition had forwarded before it: downstream judges it as if every event had come.
-    for (const r of raw) {
+    for (const r of task.raw) {
       const headers: IHeaders = { [HEADERS.kind]: 'event', [HEADERS.source]: source };
       if (Number.isFinite(r.forwardedMax)) headers[HEADERS.maxTime] = String(r.forwardedMax);
       push(outbox, r.plan.repartitionTopic, {
@@ -777,9 +1008,8 @@ export class AggregatorRunner {
         headers,
       });
     }
-    this.counters.wholeEvents += raw.length;
-    // Last, in the same transaction: every repartition partition learns how far this source
-    // partition has gone, so its watermark moves even if nothing else went there.
+    this.counters.wholeEvents += task.raw.length;
+    task.raw = [];
     for (const plan of task.plans) {
       for (let r = 0; r < plan.partitions; r++) {
         const headers: IHeaders = {
@@ -787,31 +1017,26 @@ export class AggregatorRunner {
           [HEADERS.source]: source,
           [HEADERS.upto]: upto.toString(),
         };
-        if (batchMax !== null) headers[HEADERS.maxTime] = String(batchMax);
+        if (task.batchMax !== null) headers[HEADERS.maxTime] = String(task.batchMax);
         push(outbox, plan.repartitionTopic, { key: null, value: null, partition: r, headers });
       }
     }
-    await this.commit(task, outbox, upto, sourceOffsetMetadata(forwardedMax));
-    task.upto = upto;
-    task.forwardedMax = forwardedMax;
+    task.batchMax = null;
   }
 
-  private async processStateful(
+  /** Merges partials, judges whole events, advances the watermark; outputs go to `outbox`. */
+  private processStateful(
     task: StatefulTask,
     messages: readonly InputRecord[],
-    upto: bigint,
-  ): Promise<void> {
+    outbox: Outbox,
+  ): void {
     const { spec } = task.plan;
-    const ooo = spec.window.outOfOrdernessMs;
-    const outbox: Outbox = { messages: new Map(), rows: [] };
+    const now = Date.now();
     const partials: PartialAggregate[] = [];
     const pending: WindowEvent[] = [];
     const inputs = new Map<object, InputRecord>();
     let late = 0;
     let combined = 0;
-    await this.serde.loadWriterSchemas(
-      messages.map((m) => (headerText(m.headers, HEADERS.kind) === 'event' ? m.value : null)),
-    );
     for (const m of messages) {
       const kind = headerText(m.headers, HEADERS.kind);
       const source = Number(headerText(m.headers, HEADERS.source));
@@ -819,6 +1044,7 @@ export class AggregatorRunner {
         this.deadLetter(outbox, task, m, `bad ${HEADERS.source} header`);
         continue;
       }
+      task.heardAt[source] = now;
       if (kind === 'progress') {
         const max = headerText(m.headers, HEADERS.maxTime);
         task.clock.progress(
@@ -856,7 +1082,7 @@ export class AggregatorRunner {
       // What its source partition had forwarded before it counts, as if every event had come.
       const before = headerText(m.headers, HEADERS.maxTime);
       if (before !== undefined) task.clock.observe(source, Number(before));
-      const w = task.clock.watermark(ooo);
+      const w = this.watermarkOf(task, now);
       task.clock.observe(source, t);
       if (isLate(spec.window, t, w)) {
         late++;
@@ -869,11 +1095,10 @@ export class AggregatorRunner {
     const results: ProcessResult[] = [];
     if (partials.length > 0) results.push(task.engine.mergePartials(partials));
     if (pending.length > 0) results.push(task.engine.process(pending));
-    const w = task.clock.watermark(ooo);
+    const w = this.watermarkOf(task, now);
     if (w > task.engine.watermark) results.push(task.engine.advanceWatermark(w));
     if (this.completeForRunOnce(task)) results.push(task.engine.flush());
     late += this.emit(outbox, task, results, inputs);
-    await this.commit(task, outbox, upto, null);
     this.options.metrics?.eventsProcessed(spec.name, pending.length + combined);
     if (late > 0) this.options.metrics?.lateEvents(spec.name, late);
   }
@@ -940,14 +1165,6 @@ export class AggregatorRunner {
       for (const refused of result.refused) {
         this.deadLetter(outbox, task, recordOf(refused.partial), refused.reason);
       }
-    }
-    const changelog = [...task.engine.takeChangelog(), ...task.clock.takeChangelog()];
-    for (const entry of changelog) {
-      push(outbox, plan.changelogTopic, {
-        key: entry.key,
-        value: entry.value === null ? null : JSON.stringify(entry.value),
-        partition: task.partition,
-      });
     }
     if (emitted > 0) this.options.metrics?.windowsEmitted(plan.spec.name, emitted);
     return late;
@@ -1073,6 +1290,58 @@ export class AggregatorRunner {
     if (outbox.rows.length > 0) this.options.onCommitted?.(outbox.rows);
   }
 
+  // ---- idleness (`run` mode) -------------------------------------------------------------
+
+  /**
+   * A stateful task's watermark: the minimum over its source partitions (see SourceClock).
+   * With an idle timeout, partitions silent that long are left out, and when all are, the
+   * watermark follows the wall clock minus out-of-orderness. Never moves back.
+   */
+  private watermarkOf(task: StatefulTask, now: number): number {
+    const ooo = task.plan.spec.window.outOfOrdernessMs;
+    const timeout = this.options.settings.idleTimeoutMs;
+    if (timeout === null || this.options.mode !== 'run') return task.clock.watermark(ooo);
+    const idle = Array.from(
+      { length: task.plan.sourcePartitions },
+      (_, q) => now - (task.heardAt[q] ?? 0) >= timeout,
+    );
+    const active = task.clock.activeWatermark(ooo, idle);
+    const w = active ?? Math.max(task.clock.watermark(ooo), now - ooo);
+    return Math.max(w, task.engine.watermark);
+  }
+
+  /** The routing floor of a source task that starts or resumes at `now` (see SourceTask). */
+  private idleFloor(now: number): number {
+    const { idleTimeoutMs } = this.options.settings;
+    return idleTimeoutMs === null || this.options.mode !== 'run'
+      ? -Infinity
+      : now + IDLE_CLOCK_MARGIN_MS;
+  }
+
+  private idleChecking = false;
+
+  /** Emits the windows that idleness closed, for tasks whose input went quiet. */
+  private async advanceIdle(): Promise<void> {
+    if (this.idleChecking || this.stopping || !this.joined) return;
+    this.idleChecking = true;
+    try {
+      for (const task of this.tasks.values()) {
+        if (task.kind !== 'stateful' || !task.initialized || task.dirty) continue;
+        await this.serialize(task, async () => {
+          if (task.dirty || !task.initialized) return;
+          const w = this.watermarkOf(task, Date.now());
+          if (w <= task.engine.watermark) return;
+          this.emit((task.pending ??= { messages: new Map(), rows: [] }), task, [
+            task.engine.advanceWatermark(w),
+          ]);
+        });
+        if (task.pending !== null) await this.flush(task).catch(() => undefined);
+      }
+    } finally {
+      this.idleChecking = false;
+    }
+  }
+
   // ---- run-once -------------------------------------------------------------------------
 
   private completeForRunOnce(task: StatefulTask): boolean {
@@ -1083,6 +1352,8 @@ export class AggregatorRunner {
   }
 
   private checking = false;
+  /** When the completion checks started failing (null: the last one succeeded). */
+  private failingSince: number | null = null;
 
   /** Flushes stateful tasks whose inputs are complete; resolves `start()` once all assigned tasks are done. */
   private async checkRunOnce(): Promise<void> {
@@ -1096,31 +1367,38 @@ export class AggregatorRunner {
           allDone = false;
           continue;
         }
+        await this.serialize(task, async () => {
+          if (task.dirty) await this.recover(task);
+          else if (task.kind === 'stateful' && this.completeForRunOnce(task)) {
+            this.emit((task.pending ??= { messages: new Map(), rows: [] }), task, [
+              task.engine.flush(),
+            ]);
+          }
+        });
+        await this.flush(task);
         if (task.kind === 'source') {
           const target = this.targets.get(task.topic)?.[task.partition] ?? 0n;
           if (task.upto < target) allDone = false;
-          continue;
+        } else if (task.engine.watermark !== Infinity) {
+          allDone = false;
         }
-        await this.serialize(task, async () => {
-          if (task.dirty) await this.initTasks([task]);
-          if (!this.completeForRunOnce(task)) return;
-          const outbox: Outbox = { messages: new Map(), rows: [] };
-          try {
-            this.emit(outbox, task, [task.engine.flush()]);
-            await this.commit(task, outbox, null, null);
-          } catch (error) {
-            task.dirty = true;
-            throw error;
-          }
-        });
-        if (task.engine.watermark !== Infinity) allDone = false;
       }
+      this.failingSince = null;
       if (allDone) this.finished?.();
     } catch (error) {
+      // A transient failure heals on a later check; one that persists ends the run.
+      this.failingSince ??= Date.now();
+      const fatal = !canHeal(error) || Date.now() - this.failingSince >= RUN_ONCE_GIVE_UP_MS;
       this.options.logger.warn(
-        { event: 'aggregator.run_once_check_failed', err: message(error) },
-        'run-once check failed; retrying',
+        {
+          event: 'aggregator.run_once_check_failed',
+          err: message(error),
+          failingForMs: Date.now() - this.failingSince,
+          fatal,
+        },
+        fatal ? 'run-once check failed; giving up' : 'run-once check failed; retrying',
       );
+      if (fatal) this.failed?.(error);
     } finally {
       this.checking = false;
     }
@@ -1128,10 +1406,38 @@ export class AggregatorRunner {
 
   // ---- helpers --------------------------------------------------------------------------
 
-  private serialize(task: Task, work: () => Promise<void>): Promise<void> {
+  private serialize<T>(task: Task, work: () => Promise<T>): Promise<T> {
     const next = task.chain.then(work);
-    task.chain = next.catch(() => undefined);
+    task.chain = next.then(
+      () => undefined,
+      () => undefined,
+    );
     return next;
+  }
+
+  /**
+   * After a failed batch or transaction: the state in memory is ahead of Kafka. Waits for
+   * the transaction in flight, re-initializes the task (fence, committed offset, restore),
+   * and moves the consumer back to the committed offset: batches after it were handed over
+   * already and must come again.
+   */
+  private async recover(task: Task): Promise<void> {
+    await task.inflight?.catch(() => undefined);
+    await this.initTasks([task]);
+    this.consumer?.seek({
+      topic: task.topic,
+      partition: task.partition,
+      offset: task.minOffset.toString(),
+    });
+    this.options.logger.warn(
+      {
+        event: 'aggregator.task_recovered',
+        topic: task.topic,
+        partition: task.partition,
+        offset: task.minOffset.toString(),
+      },
+      'task re-initialized after a failure; consuming again from its committed offset',
+    );
   }
 
   private async awaitWithHeartbeat(

@@ -17,6 +17,14 @@ export interface AggregatorSettings {
   readonly concurrency: number;
   /** Only these aggregations (all when null). */
   readonly aggregations: readonly string[] | null;
+  /**
+   * `run` mode: after this long without a record from any source partition, the watermark
+   * follows the wall clock (minus out-of-orderness), and a partition silent this long stops
+   * holding the others back. Null: off (the watermark moves only with events).
+   */
+  readonly idleTimeoutMs: number | null;
+  /** Broker-side timeout of an open transaction; at most the broker's `transaction.max.timeout.ms`. */
+  readonly transactionTimeoutMs: number;
 }
 
 export class SettingsError extends Error {
@@ -50,6 +58,7 @@ export function readSettings(
   const repartition = int('AGGREGATOR_REPARTITION_PARTITIONS', 0, 0);
   const sessionTimeoutMs = int('AGGREGATOR_SESSION_TIMEOUT_MS', 10_000, 6_000);
   const aggregations = env['AGGREGATOR_AGGREGATIONS'];
+  const idleTimeoutMs = int('AGGREGATOR_IDLE_TIMEOUT_MS', 0, 0);
   const settings: AggregatorSettings = {
     appId,
     instanceId: env['AGGREGATOR_INSTANCE_ID'] ?? `${hostname()}-${process.pid}`,
@@ -57,12 +66,14 @@ export function readSettings(
     sessionTimeoutMs,
     repartitionPartitions: repartition === 0 ? null : repartition,
     restoreTimeoutMs: int('AGGREGATOR_RESTORE_TIMEOUT_MS', 120_000, 1_000),
-    maxBytesPerPartition: int('AGGREGATOR_MAX_BYTES_PER_PARTITION', 1_048_576, 1_024),
-    concurrency: int('AGGREGATOR_CONCURRENCY', 4, 1),
+    maxBytesPerPartition: int('AGGREGATOR_MAX_BYTES_PER_PARTITION', 4 * 1_048_576, 1_024),
+    concurrency: int('AGGREGATOR_CONCURRENCY', 8, 1),
     aggregations:
       aggregations === undefined || aggregations === ''
         ? null
         : aggregations.split(',').map((s) => s.trim()),
+    idleTimeoutMs: idleTimeoutMs === 0 ? null : idleTimeoutMs,
+    transactionTimeoutMs: int('AGGREGATOR_TRANSACTION_TIMEOUT_MS', 60_000, 1_000),
     ...overrides,
   };
   if (problems.length > 0) {

@@ -18,6 +18,16 @@ describe('SourceClock', () => {
     expect(clock.watermark(500)).toBe(6_500);
   });
 
+  it('leaves idle partitions out, and has no watermark when all are idle', () => {
+    const clock = new SourceClock(3);
+    clock.observe(0, 100);
+    clock.observe(2, 50);
+    expect(clock.activeWatermark(10, [false, true, false])).toBe(40);
+    expect(clock.activeWatermark(10, [false, true, true])).toBe(90);
+    expect(clock.activeWatermark(10, [false, false, true])).toBe(-Infinity);
+    expect(clock.activeWatermark(10, [true, true, true])).toBeNull();
+  });
+
   it('knows when every partition reached its run-once target', () => {
     const clock = new SourceClock(2);
     clock.progress(0, null, 10n);

@@ -49,6 +49,21 @@ export class SourceClock {
     return this.maxTime.length === 0 ? -Infinity : min - outOfOrdernessMs;
   }
 
+  /**
+   * The watermark over the partitions not marked `idle` (Flink's idleness: an idle partition
+   * does not hold the others back); null when every partition is idle.
+   */
+  activeWatermark(outOfOrdernessMs: number, idle: readonly boolean[]): number | null {
+    let min = Infinity;
+    for (let q = 0; q < this.maxTime.length; q++) {
+      if (idle[q] === true) continue;
+      const t = this.maxTime[q];
+      if (t === null) return -Infinity;
+      if (t < min) min = t;
+    }
+    return min === Infinity ? null : min - outOfOrdernessMs;
+  }
+
   /** True when every source partition has been forwarded up to its target offset. */
   reached(targets: readonly bigint[]): boolean {
     return this.upto.every((u, q) => u >= (targets[q] ?? 0n));

@@ -2,6 +2,7 @@ import {
   KafkaJSAggregateError,
   KafkaJSConnectionError,
   KafkaJSError,
+  KafkaJSGroupCoordinatorNotFound,
   KafkaJSNonRetriableError,
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
@@ -72,6 +73,23 @@ describe(toMessagingError.name, () => {
     });
     expect(toMessagingError(new KafkaJSError('flaky'))).toMatchObject({
       code: 'KAFKA_ERROR',
+      retriable: true,
+    });
+  });
+
+  it('retries what a broker restart looks like, although kafkajs calls it non-retriable', () => {
+    const notFound = new (KafkaJSGroupCoordinatorNotFound as unknown as new (m: string) => Error)(
+      'Failed to find group coordinator',
+    );
+    expect(toMessagingError(notFound)).toMatchObject({
+      code: 'KAFKA_GROUP_COORDINATOR_NOT_FOUND',
+      retriable: true,
+    });
+    const wrapped = Object.assign(new KafkaJSNonRetriableError('gave up'), {
+      cause: protocolError('NOT_COORDINATOR', 16, true),
+    });
+    expect(toMessagingError(wrapped)).toMatchObject({
+      code: 'KAFKA_NON_RETRIABLE_ERROR',
       retriable: true,
     });
   });

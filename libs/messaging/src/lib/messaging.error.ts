@@ -55,6 +55,25 @@ export class MessagingError extends Error {
   }
 }
 
+/**
+ * kafkajs gives up on these (KafkaJSGroupCoordinatorNotFound is a non-retriable error), but
+ * they are what a broker restart or a moving coordinator looks like: a later attempt, after
+ * backoff, succeeds. Whoever retries must still bound it.
+ */
+const HEALS_ON_RETRY: ReadonlySet<string> = new Set([
+  'KAFKA_GROUP_COORDINATOR_NOT_FOUND',
+  'KAFKA_BROKER_NOT_FOUND',
+  'KAFKA_METADATA_NOT_LOADED',
+  'KAFKA_TOPIC_METADATA_NOT_LOADED',
+  'KAFKA_LOCK_TIMEOUT',
+]);
+
+/** A kafkajs wrapper (e.g. KafkaJSNonRetriableError around a retriable cause) is as retriable as its cause. */
+function causeRetriable(error: KafkaJSError): boolean {
+  const cause: unknown = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && toMessagingError(cause).retriable;
+}
+
 /** `KafkaJSNonRetriableError` → `KAFKA_NON_RETRIABLE_ERROR`. */
 function codeFromName(name: string): string {
   const stem = name.replace(/^KafkaJS/, '');
@@ -108,8 +127,9 @@ export function toMessagingError(error: unknown, context?: string): MessagingErr
     });
   }
   if (error instanceof KafkaJSError) {
-    return new MessagingError(codeFromName(error.name), `${prefix}${error.message}`, {
-      retriable: error.retriable,
+    const code = codeFromName(error.name);
+    return new MessagingError(code, `${prefix}${error.message}`, {
+      retriable: error.retriable || HEALS_ON_RETRY.has(code) || causeRetriable(error),
       cause: error,
     });
   }

@@ -117,12 +117,23 @@ export class TopicAdmin {
 
     const createdAll = await this.call(
       `createTopics(${missing.map((s) => s.name).join(', ')})`,
-      () =>
-        this.admin.createTopics({
-          topics: missing.map((s) => toTopicConfig(s, defaults)),
-          waitForLeaders: true,
-          timeout: this.timeoutMs,
-        }),
+      async () => {
+        try {
+          return await this.admin.createTopics({
+            topics: missing.map((s) => toTopicConfig(s, defaults)),
+            waitForLeaders: true,
+            timeout: this.timeoutMs,
+          });
+        } catch (error) {
+          // On a busy broker kafkajs' leader wait can give up on metadata that does not
+          // list the new partitions yet, although they were created: wait for them here.
+          const e = error as { type?: unknown; originalError?: { type?: unknown } };
+          const type = e.type ?? e.originalError?.type;
+          if (type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+          await this.waitForLeaders(missing.map((s) => s.name));
+          return true;
+        }
+      },
     );
     if (createdAll) return { created: missing.map((s) => s.name), existing };
 

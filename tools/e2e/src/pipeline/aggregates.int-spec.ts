@@ -57,6 +57,8 @@ const COUNT = 200_000;
 const LATE_COUNT = 20_000;
 const SEED = 20_240_101;
 const AGGREGATOR = 'apps/aggregator/src/cli.ts';
+/** Batches (and so transactions) small enough that a kill lands in the middle of the input. */
+const SMALL_BATCHES = { AGGREGATOR_MAX_BYTES_PER_PARTITION: String(256 * 1024) };
 const GENERATOR = 'apps/generator/src/cli.ts';
 
 interface Run {
@@ -316,7 +318,7 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
     // others at random points of the input, judged by the committed offsets, so that each
     // one interrupts real work whatever the machine's speed.
     for (let kill = 0; kill < 5; kill++) {
-      const child = aggregator(run);
+      const child = aggregator(run, SMALL_BATCHES);
       const exitedEarly =
         kill === 0
           ? await Promise.race([
@@ -339,7 +341,7 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
     }
     const before = await consumedFraction(run);
     expect(before > 0.5 && before < 1).toBe(true);
-    await succeeds(aggregator(run));
+    await succeeds(aggregator(run, SMALL_BATCHES));
     expect(await consumedFraction(run)).toBe(1);
     await expectTablesEqualOracle(run, expected);
   });
