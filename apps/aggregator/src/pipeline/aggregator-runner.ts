@@ -204,8 +204,10 @@ interface StatefulTask extends TaskBase {
   readonly plan: Plan;
   engine: WindowEngine;
   clock: SourceClock;
-  /** Wall-clock time of the last record from each source partition (idleness). */
-  heardAt: number[];
+  /** Wall-clock time of the last record from each source partition (idleness); null: none yet. */
+  heardAt: (number | null)[];
+  /** Wall-clock time of the first record since the task started: until then nothing is idle. */
+  firstHeardAt: number | null;
 }
 
 type Task = SourceTask | StatefulTask;
@@ -378,7 +380,7 @@ export class AggregatorRunner {
       this.poller = setInterval(() => void this.checkRunOnce(), 200);
       await done;
     } else if (settings.idleTimeoutMs !== null) {
-      const every = Math.max(100, Math.min(1_000, Math.floor(settings.idleTimeoutMs / 4)));
+      const every = Math.max(50, Math.min(1_000, Math.floor(settings.idleTimeoutMs / 10)));
       this.poller = setInterval(() => void this.advanceIdle(), every);
     }
   }
@@ -687,6 +689,7 @@ export class AggregatorRunner {
       engine: new WindowEngine(plan.spec, { watermark: 'external' }),
       clock: new SourceClock(plan.sourcePartitions),
       heardAt: [],
+      firstHeardAt: null,
     };
   }
 
@@ -830,7 +833,8 @@ export class AggregatorRunner {
         watermark: 'external',
       });
       task.clock = clock;
-      task.heardAt = Array.from({ length: task.plan.sourcePartitions }, () => Date.now());
+      task.heardAt = Array.from({ length: task.plan.sourcePartitions }, () => null);
+      task.firstHeardAt = null;
       this.options.logger.info(
         {
           event: 'aggregator.restored',
@@ -1045,6 +1049,7 @@ export class AggregatorRunner {
         continue;
       }
       task.heardAt[source] = now;
+      task.firstHeardAt ??= now;
       if (kind === 'progress') {
         const max = headerText(m.headers, HEADERS.maxTime);
         task.clock.progress(
@@ -1300,10 +1305,14 @@ export class AggregatorRunner {
   private watermarkOf(task: StatefulTask, now: number): number {
     const ooo = task.plan.spec.window.outOfOrdernessMs;
     const timeout = this.options.settings.idleTimeoutMs;
-    if (timeout === null || this.options.mode !== 'run') return task.clock.watermark(ooo);
+    const since = task.firstHeardAt;
+    if (timeout === null || this.options.mode !== 'run' || since === null) {
+      return task.clock.watermark(ooo);
+    }
+    // A partition not heard from yet counts from the first record of any partition.
     const idle = Array.from(
       { length: task.plan.sourcePartitions },
-      (_, q) => now - (task.heardAt[q] ?? 0) >= timeout,
+      (_, q) => now - (task.heardAt[q] ?? since) >= timeout,
     );
     const active = task.clock.activeWatermark(ooo, idle);
     const w = active ?? Math.max(task.clock.watermark(ooo), now - ooo);
