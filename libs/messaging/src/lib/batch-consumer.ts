@@ -219,8 +219,11 @@ export class BatchConsumer<V = unknown> {
   private readonly serde: AvroSerde;
   private stopping = false;
   private running = false;
-  /** Pipelined: per partition, the handling of its last batch handed over (true once committed). */
-  private tails = new Map<string, Promise<boolean>>();
+  /**
+   * Pipelined: per partition, the handling of its last batch handed over: null once it was
+   * committed, or the offset to fetch again from when it was abandoned uncommitted.
+   */
+  private tails = new Map<string, Promise<string | null>>();
   private crash: Error | undefined;
   private stats = { batches: 0, records: 0, deadLettered: 0, retries: 0, commits: 0 };
 
@@ -317,17 +320,26 @@ export class BatchConsumer<V = unknown> {
     // A registry outage leaves the decode to the retries of the handling.
     const decoded = await this.decode(payload).catch(() => undefined);
     const previous = this.tails.get(key);
-    // The previous batch was abandoned uncommitted (stop or restart): nothing after it may
-    // be committed; the group restarts from the committed offset.
-    if (previous !== undefined && !(await previous)) return;
+    // The previous batch was abandoned uncommitted (a stop, a rebalance, a broker that went
+    // away): nothing after it may be committed. Unless the consumer stops, fetch again from
+    // that batch's first offset, everything before it being committed.
+    const resumeFrom = previous === undefined ? null : await previous;
+    if (resumeFrom !== null) {
+      this.tails.delete(key);
+      if (!this.stopping && payload.isRunning()) {
+        this.consumer.seek({ topic, partition, offset: resumeFrom });
+      }
+      return;
+    }
     if (!this.live(payload)) return;
     const last = messages[messages.length - 1] as KafkaMessage;
     payload.resolveOffset(last.offset);
+    const firstOffset = payload.batch.firstOffset() ?? (messages[0] as KafkaMessage).offset;
     const task = this.handleWithRetries(payload, decoded)
-      .then(async (outcome) => {
-        if (outcome === undefined) return false;
+      .then(async (outcome): Promise<string | null> => {
+        if (outcome === undefined) return this.abandon(topic, partition, firstOffset);
         await this.commit(payload, outcome);
-        return true;
+        return null;
       })
       .catch((e: unknown) => {
         this.logger.warn(
@@ -339,9 +351,24 @@ export class BatchConsumer<V = unknown> {
             error: errorText(e),
           }),
         );
-        return false;
+        return this.abandon(topic, partition, firstOffset);
       });
     this.tails.set(key, task);
+  }
+
+  /**
+   * A batch given up uncommitted: unless the consumer stops, fetch the partition again from
+   * its first offset at once (kafkajs had moved past it), so no record waits for new input.
+   */
+  private abandon(topic: string, partition: number, firstOffset: string): string {
+    if (!this.stopping && this.running) {
+      try {
+        this.consumer.seek({ topic, partition, offset: firstOffset });
+      } catch {
+        // Not running any more: the next start begins at the committed offset anyway.
+      }
+    }
+    return firstOffset;
   }
 
   private live(payload: EachBatchPayload): boolean {

@@ -3,8 +3,14 @@ import { aggregateTopic } from '@platform/contracts';
 import { ensureDomainTopics, TopicAdmin } from '@platform/messaging';
 import { AvroSerde, SchemaRegistryClient } from '@platform/schema-registry';
 import {
+  clickhouse,
+  dropClickHouseDatabase,
+  dropPgSchema,
+  eventually,
   generatorDryRun,
+  restartBroker,
   runTs,
+  withPg,
   startProcess,
   startSchemaRegistry,
   startService,
@@ -19,7 +25,7 @@ import {
   type ComparableRow,
   type TypedOracleEvent,
 } from '../oracle';
-import { kafkaOf } from './aggregate-sinks';
+import { clickHouseRows, kafkaOf, orEmpty, postgresRows } from './aggregate-sinks';
 
 /**
  * The aggregator in continuous `run` mode, as deployed: an error that no retry can heal ends
@@ -139,6 +145,199 @@ describe('aggregator run mode', () => {
       });
     }
   });
+
+  it('survives broker restarts under load (SIGTERM, then SIGKILL): every accepted event stored once, aggregates equal the oracle', async () => {
+    const { env: base0, config } = await setUp('restart');
+    const store = `${base}_restart`;
+    const env: NodeJS.ProcessEnv = {
+      ...base0,
+      PLATFORM__clickhouse__database: store,
+      PLATFORM__postgres__schema: store,
+      GATEWAY_DB_SCHEMA: store,
+      SINK_WRITER_GROUP_ID: `${store}_sw`,
+      SINK_WRITER_MAX_WAIT_MS: '200',
+      SINK_WRITER_SESSION_TIMEOUT_MS: '6000',
+    };
+    try {
+      const services = await Promise.all([
+        startService({ entry: 'apps/sink-writer/src/main.ts', env }),
+        startService({
+          entry: AGGREGATOR,
+          args: ['run', '--env', 'test'],
+          env,
+          healthPath: '/readyz',
+        }),
+        startService({ entry: 'apps/ingestion-gateway/src/main.ts', env, healthPath: '/readyz' }),
+      ]);
+      children.push(...services);
+      const gateway = services[2];
+      const created = await runTs(
+        'apps/ingestion-gateway/src/cli.ts',
+        ['keys', 'create', '--source', 'e2e', '--json'],
+        env,
+      );
+      expect(created.code).toBe(0);
+      const key = (JSON.parse(created.stdout) as { key: string }).key;
+
+      // The generator's events with their ids, sent in order in batches of 50; a batch is
+      // sent again (same ids) until every event of it is accepted, before the next one, so
+      // the arrival order is the generator's, as the oracle assumes.
+      const options = ['--env', 'test', '--count', '12000', '--seed', '5', '--rate', 'max'];
+      const events = (await generatorDryRun(options)) as TypedOracleEvent[];
+      // Then, per event type, events far later on every partition: they close every window before.
+      const closeAt = Math.max(...events.map((e) => e.event.timestamp)) + 86_400_000;
+      const fields: Record<string, Record<string, unknown>> = {
+        page_view: { page_url: '/', page_title: null, referrer: null, country: 'US' },
+        add_to_cart: { price: 10, product_id: 'p', quantity: 1 },
+        purchase: { coupon_code: null, order_id: 'o', revenue: 10, currency: 'USD' },
+      };
+      const closers: TypedOracleEvent[] = Object.entries(fields).flatMap(([eventType, rest]) =>
+        Array.from({ length: 48 }, (_, i) => ({
+          eventType,
+          event: {
+            event_id: `closer-${eventType}-${i}`,
+            timestamp: closeAt,
+            user_id: `closer-${i}`,
+            device_type: 'desktop',
+            ...rest,
+          },
+        })),
+      );
+      let sent = 0;
+      let answered503 = 0;
+      const load = (async () => {
+        const all = [...events, ...closers];
+        for (let i = 0; i < all.length; i += 50) {
+          let pending = all.slice(i, i + 50);
+          const deadline = Date.now() + 180_000;
+          while (pending.length > 0) {
+            if (Date.now() > deadline) throw new Error(`batch ${i} not accepted in 180 s`);
+            const response = await fetch(`${gateway.url}/v1/events`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'x-write-key': key },
+              body: JSON.stringify({
+                events: pending.map((e) => ({ type: e.eventType, event: e.event })),
+              }),
+              signal: AbortSignal.timeout(60_000),
+            }).catch(() => null);
+            if (response === null || response.status >= 500) {
+              answered503 += response === null ? 0 : 1;
+              await response?.text();
+              await new Promise((r) => setTimeout(r, 500));
+              continue;
+            }
+            const body = (await response.json()) as {
+              results?: { index: number; status: string }[];
+            };
+            expect({ status: response.status, hasResults: Array.isArray(body.results) }).toEqual({
+              status: 202,
+              hasResults: true,
+            });
+            const ok = new Set(
+              (body.results ?? [])
+                .filter((r) => r.status === 'accepted' || r.status === 'duplicate')
+                .map((r) => r.index),
+            );
+            pending = pending.filter((_, index) => !ok.has(index));
+          }
+          sent = i + 50;
+        }
+      })();
+      const untilSent = (n: number) =>
+        eventually(async () => sent >= n, { timeoutMs: 240_000, intervalMs: 100 });
+      await untilSent(events.length * 0.25);
+      await restartBroker('SIGTERM');
+      await untilSent(events.length * 0.6);
+      await restartBroker('SIGKILL');
+      await load;
+
+      // Every service recovered by itself.
+      for (const service of services) {
+        const health = await fetch(`${service.url}/healthz`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        expect({ url: service.url, health }).toEqual({ url: service.url, health: 200 });
+      }
+
+      const accepted = events.length + closers.length;
+      const stored = async (): Promise<[number, number, number, number]> => {
+        const types = ['page_view', 'add_to_cart', 'purchase'];
+        let ch = 0;
+        let chDistinct = 0;
+        let pg = 0;
+        let pgDistinct = 0;
+        for (const type of types) {
+          const [n, d] = (
+            await clickhouse(
+              `SELECT count(), uniqExact(event_id) FROM \`${store}\`.events_${type} FORMAT TSV`,
+            ).catch(() => '0\t0')
+          )
+            .trim()
+            .split('\t')
+            .map(Number);
+          ch += n ?? 0;
+          chDistinct += d ?? 0;
+          const row = await withPg((c) =>
+            c
+              .query<{
+                n: string;
+                d: string;
+              }>(
+                `SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM "${store}".events_${type}`,
+              )
+              .then(
+                (r) => r.rows[0],
+                () => ({ n: '0', d: '0' }),
+              ),
+          );
+          pg += Number(row?.n ?? 0);
+          pgDistinct += Number(row?.d ?? 0);
+        }
+        return [ch, chDistinct, pg, pgDistinct];
+      };
+      const all = await eventually(async () => (await stored()).every((n) => n >= accepted), {
+        timeoutMs: 180_000,
+        intervalMs: 1_000,
+      });
+      expect({ all, writer: all ? '' : services[0].output().slice(-4_000) }).toEqual({
+        all: true,
+        writer: '',
+      });
+      expect(await stored()).toEqual([accepted, accepted, accepted, accepted]);
+
+      const oracle = expectedForModel(config.model, [...events, ...closers]);
+      for (const spec of config.model.aggregations) {
+        const want = (oracle.get(spec.name)?.rows ?? []).filter((r) => r.windowEnd < closeAt);
+        const inTime = (rows: ComparableRow[]) => rows.filter((r) => r.windowEnd < closeAt);
+        const settled = async (): Promise<[number, number]> => [
+          diffRows(want, inTime(await orEmpty(clickHouseRows(store, spec))), { tolerance: 1e-6 })
+            .length,
+          diffRows(want, inTime(await orEmpty(postgresRows(store, spec))), { tolerance: 1e-6 })
+            .length,
+        ];
+        await eventually(async () => (await settled()).every((n) => n === 0), {
+          timeoutMs: 120_000,
+          intervalMs: 1_000,
+        });
+        const ch = diffRows(want, inTime(await clickHouseRows(store, spec)), { tolerance: 1e-6 });
+        const pg = diffRows(want, inTime(await postgresRows(store, spec)), { tolerance: 1e-6 });
+        expect({ aggregation: spec.name, clickhouse: formatDifferences(ch, 5) }).toEqual({
+          aggregation: spec.name,
+          clickhouse: 'no differences',
+        });
+        expect({ aggregation: spec.name, postgres: formatDifferences(pg, 5) }).toEqual({
+          aggregation: spec.name,
+          postgres: 'no differences',
+        });
+      }
+      // The load met the outages: some requests were answered 503 and sent again.
+      expect(answered503).toBeGreaterThan(0);
+    } finally {
+      await dropClickHouseDatabase(store);
+      await dropPgSchema(store);
+    }
+  }, 900_000);
 });
 
 /** When the group's committed offsets reach the end of every source topic (polled every 50 ms). */
