@@ -1,6 +1,6 @@
 /**
  * The oracle: an independent, batch reference implementation of the window semantics in
- * shared/ARCHITECTURE.md ("Window semantics"). It computes the expected aggregate rows
+ * libs/windowing/README.md ("Semantics"). It computes the expected aggregate rows
  * straight from the full list of events, with no streaming state, no incremental
  * accumulators and no code shared with libs/windowing, so a bug there cannot hide itself.
  *

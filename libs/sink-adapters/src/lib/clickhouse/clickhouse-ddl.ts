@@ -3,7 +3,7 @@ import { ClickHouseFeatures } from './clickhouse-features';
 import { quoteIdentifier } from './clickhouse-literal';
 
 /**
- * Seed 002's mapping, with times at millisecond precision (ARCHITECTURE, "Stored times"):
+ * The column mapping, with times at millisecond precision:
  * DateTime64(3, 'UTC') where the server has it, epoch ms in Int64 otherwise.
  */
 export function clickHouseBaseType(type: ColumnType, features: ClickHouseFeatures): string {
