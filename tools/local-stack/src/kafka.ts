@@ -424,8 +424,10 @@ export async function stopKafka(s: StackSettings, log: Logger): Promise<void> {
 }
 
 /**
- * Stops the broker local-stack started, with SIGTERM (a clean shutdown) or SIGKILL (a crash),
- * and starts it again on the same data: what tests of broker restarts need.
+ * Stops the broker serving the stack's port, with SIGTERM (a clean shutdown) or SIGKILL (a
+ * crash), and starts it again on the same data: what tests of broker restarts need. A broker
+ * that another checkout's stack started (a CI clone beside a working copy) is started again
+ * with its own command line, directory and pid file, so that its stack still owns it.
  */
 export async function restartKafka(
   s: StackSettings,
@@ -433,10 +435,15 @@ export async function restartKafka(
   signal: 'SIGTERM' | 'SIGKILL',
 ): Promise<void> {
   const p = paths(s);
-  const pid = ownedPid(p.pid, PROCESS_MARKER);
-  if (pid === null) {
-    throw new StackError(`kafka: no broker started by local-stack to restart (pid file ${p.pid})`);
+  const owned = ownedPid(p.pid, PROCESS_MARKER);
+  const pid = owned ?? (await portListener(s.kafka.port))?.pid ?? null;
+  if (pid === null || !cmdline(pid).includes(PROCESS_MARKER)) {
+    throw new StackError(
+      `kafka: no broker started by local-stack serves ${HOST}:${s.kafka.port}; cannot restart it`,
+    );
   }
+  const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  const cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
   log(`restarting Kafka (pid ${pid}) with ${signal}`);
   if (signal === 'SIGKILL') {
     process.kill(pid, 'SIGKILL');
@@ -444,8 +451,26 @@ export async function restartKafka(
   } else {
     await stopProcess(pid, 60_000);
   }
-  fs.rmSync(p.pid, { force: true });
-  await startKafka(s, log);
+  if (owned !== null) {
+    fs.rmSync(p.pid, { force: true });
+    await startKafka(s, log);
+    return;
+  }
+  // Another checkout's broker: its pid file and log sit in its working directory.
+  const [cmd, ...args] = argv as [string, ...string[]];
+  await spawnDetached({
+    cmd,
+    args,
+    logFile: path.join(cwd, 'kafka.log'),
+    pidFile: path.join(cwd, 'kafka.pid'),
+    cwd,
+  });
+  const ok = await waitFor(() => serving(s), {
+    timeoutMs: s.kafka.readyTimeoutMs,
+    intervalMs: 500,
+  });
+  if (!ok)
+    throw new StackError(`kafka: not serving ${s.kafka.readyTimeoutMs / 1000} s after a restart`);
 }
 
 /** The version the running broker reported in its log at start-up (recorded in state.json). */
