@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
+  createLogger,
   installGracefulShutdown,
   installProcessFailureHandler,
   PlatformLogger,
@@ -20,7 +21,11 @@ export async function serve(options: {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(options),
     new FastifyAdapter(),
-    { bufferLogs: true },
+    {
+      // Start-up lines go out as they happen, as JSON, and a failure reaches the caller.
+      logger: new PlatformLogger(createLogger({ service: 'aggregator' })),
+      abortOnError: false,
+    },
   );
   app.useLogger(app.get(PlatformLogger));
   installGracefulShutdown(app);

@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { PlatformLogger } from '@platform/observability';
+import { createLogger, PlatformLogger } from '@platform/observability';
 import { AppModule, type SinkWriterAppOptions } from './app.module';
 
 /** The Nest app, not yet listening (main.ts and in-process tests share it). */
@@ -10,7 +10,12 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(options),
     new FastifyAdapter(),
-    { bufferLogs: true },
+    {
+      // Start-up lines go out as they happen, as JSON (no silence while the group joins),
+      // and a failure reaches main, which logs it and exits non-zero.
+      logger: new PlatformLogger(createLogger({ service: 'sink-writer' })),
+      abortOnError: false,
+    },
   );
   app.useLogger(app.get(PlatformLogger));
   return app;
