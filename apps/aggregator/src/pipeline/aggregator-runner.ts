@@ -215,6 +215,8 @@ type Task = SourceTask | StatefulTask;
 /** A record of an input partition, as kafkajs hands it over. */
 interface InputRecord {
   readonly offset: string;
+  /** Create time in epoch ms, as kafkajs gives it. */
+  readonly timestamp?: string;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly headers?: IHeaders;
@@ -1048,8 +1050,11 @@ export class AggregatorRunner {
         this.deadLetter(outbox, task, m, `bad ${HEADERS.source} header`);
         continue;
       }
-      task.heardAt[source] = now;
-      task.firstHeardAt ??= now;
+      // When the source sent it (its create time), so the hop to here does not count as input.
+      const sentAt = Number(m.timestamp);
+      const heard = Number.isFinite(sentAt) ? Math.min(sentAt, now) : now;
+      task.heardAt[source] = Math.max(task.heardAt[source] ?? heard, heard);
+      task.firstHeardAt ??= heard;
       if (kind === 'progress') {
         const max = headerText(m.headers, HEADERS.maxTime);
         task.clock.progress(
