@@ -1,3 +1,5 @@
+import { AVRO_PRIMITIVES } from './avro-types';
+
 /**
  * The identity of an Avro schema, as Confluent compares them: Avro's Parsing Canonical Form
  * (full names, no namespace attribute, primitives written as their name, a fixed key order,
@@ -12,16 +14,6 @@ export function avroCanonicalForm(schema: unknown): string {
   return JSON.stringify(canonical(schema, '', new Set()));
 }
 
-const PRIMITIVES = new Set([
-  'null',
-  'boolean',
-  'int',
-  'long',
-  'float',
-  'double',
-  'bytes',
-  'string',
-]);
 const NAMED = new Set(['record', 'error', 'enum', 'fixed']);
 /** Parsing Canonical Form's order; kept attributes follow, sorted by name. */
 const PCF_ORDER = ['name', 'type', 'fields', 'symbols', 'items', 'values', 'size'];
@@ -39,7 +31,7 @@ function namespaceOf(full: string): string {
 
 function canonical(schema: unknown, namespace: string, seen: Set<string>): Json {
   if (typeof schema === 'string') {
-    return PRIMITIVES.has(schema) ? schema : fullName(schema, namespace);
+    return AVRO_PRIMITIVES.has(schema) ? schema : fullName(schema, namespace);
   }
   if (Array.isArray(schema)) return schema.map((branch) => canonical(branch, namespace, seen));
   if (schema === null || typeof schema !== 'object') return schema as Json;
@@ -47,7 +39,7 @@ function canonical(schema: unknown, namespace: string, seen: Set<string>): Json 
   const type = object['type'];
   if (
     typeof type !== 'string' ||
-    !(PRIMITIVES.has(type) || NAMED.has(type) || type === 'array' || type === 'map')
+    !(AVRO_PRIMITIVES.has(type) || NAMED.has(type) || type === 'array' || type === 'map')
   ) {
     // `{"type": {...}}` or `{"type": "a.Named"}`: the wrapped schema, plus any attributes.
     const inner = canonical(type, namespace, seen);
@@ -81,7 +73,7 @@ function canonical(schema: unknown, namespace: string, seen: Set<string>): Json 
   const handled = ['name', 'namespace', 'type', 'fields', 'symbols', 'items', 'values', 'size'];
   const result = sortedAttributes(out, object, handled, scope);
   // A primitive with nothing kept beside it is written as its name.
-  return PRIMITIVES.has(type) && Object.keys(result).length === 1 ? type : result;
+  return AVRO_PRIMITIVES.has(type) && Object.keys(result).length === 1 ? type : result;
 }
 
 /** `base` plus every attribute of `source` not in `skip`, sorted by name; aliases as full names. */

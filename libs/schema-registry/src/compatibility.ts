@@ -1,5 +1,5 @@
 import * as avro from 'avsc';
-import { errorMessage, forSchema, isLongTypeName } from './avro-types';
+import { AVRO_PRIMITIVES, errorMessage, forSchema, isLongTypeName } from './avro-types';
 import { avroCanonicalForm } from './canonical-form';
 
 export const COMPATIBILITY_LEVELS = [
@@ -137,17 +137,6 @@ const PROMOTIONS: Readonly<Record<string, readonly string[]>> = {
   bytes: ['string'],
 };
 
-const PRIMITIVES = new Set([
-  'null',
-  'boolean',
-  'int',
-  'long',
-  'float',
-  'double',
-  'bytes',
-  'string',
-]);
-
 function walk(readerIn: avro.Type, writerIn: avro.Type, path: string, seen: Set<string>): string[] {
   // Logical types resolve as their underlying types.
   const reader = unwrapLogical(readerIn);
@@ -179,7 +168,9 @@ function walk(readerIn: avro.Type, writerIn: avro.Type, path: string, seen: Set<
   if (r !== w) {
     if (PROMOTIONS[w]?.includes(r)) return [];
     const rule =
-      PRIMITIVES.has(r) && PRIMITIVES.has(w) ? 'is not a legal Avro promotion' : 'types differ';
+      AVRO_PRIMITIVES.has(r) && AVRO_PRIMITIVES.has(w)
+        ? 'is not a legal Avro promotion'
+        : 'types differ';
     return [
       `${at}writer type ${show(writer)} cannot be read as reader type ${show(reader)} (${rule})`,
     ];

@@ -26,6 +26,7 @@ import {
   createIdempotentProducer,
   createKafka,
   createTransactionalProducer,
+  backoffDelay,
   deadLetterHeaders,
   toMessagingError,
   TopicAdmin,
@@ -54,7 +55,6 @@ import {
   type ProcessResult,
   type WindowEvent,
 } from '@platform/windowing';
-import type { AggregationType } from '@platform/contracts';
 import {
   changelogKeyKind,
   changelogTopic,
@@ -146,7 +146,6 @@ interface Plan {
   readonly outputTopic: string;
   readonly lateTopic: string;
   readonly schema: AvroRecordSchema;
-  readonly accumulatorTypes: readonly AggregationType[];
   schemaId: number;
 }
 
@@ -236,6 +235,9 @@ const DLQ_SERVICE = 'aggregator';
  * (instances' clocks differ): see `SourceTask.routingFloor`.
  */
 const IDLE_CLOCK_MARGIN_MS = 60_000;
+
+/** Between attempts to start a consumer again after a crash. */
+const RESTART_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 
 /** run-once gives up when its completion checks have failed for this long without a success. */
 const RUN_ONCE_GIVE_UP_MS = 120_000;
@@ -469,11 +471,11 @@ export class AggregatorRunner {
     this.restarting = crashed;
     this.joined = false;
     for (let attempt = 1; !this.stopping; attempt++) {
-      const delay = Math.min(30_000, 500 * 2 ** (attempt - 1));
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await new Promise((r) => setTimeout(r, backoffDelay(attempt, RESTART_BACKOFF)));
       if (this.stopping) return;
       try {
-        await crashed.disconnect().catch(() => undefined);
+        // The crashed consumer, or the one a failed attempt left half started.
+        await this.consumer?.disconnect().catch(() => undefined);
         const old = [...this.tasks.values()];
         this.tasks = new Map();
         await Promise.all(old.map((t) => this.closeTask(t)));
@@ -582,7 +584,6 @@ export class AggregatorRunner {
           outputTopic: aggregateTopic(config.topics, a.name),
           lateTopic: lateTopic(config.topics, a.eventType),
           schema: generateAggregateSchema(a, config.model),
-          accumulatorTypes: [a.type],
           schemaId: -1,
         };
         this.plans.push(plan);
@@ -889,7 +890,7 @@ export class AggregatorRunner {
           ? messages.map((m) => m.value)
           : messages.map((m) => (headerText(m.headers, HEADERS.kind) === 'event' ? m.value : null)),
       );
-      const outbox = (task.pending ??= { messages: new Map(), rows: [] });
+      const outbox = pendingOutbox(task);
       if (task.kind === 'source') this.processSource(task, messages, outbox);
       else this.processStateful(task, messages, outbox);
       task.pendingUpto = upto;
@@ -1068,7 +1069,7 @@ export class AggregatorRunner {
         try {
           const partial = parsePartial(
             JSON.parse(m.value?.toString() ?? 'null'),
-            task.plan.accumulatorTypes,
+            [spec.type],
             spec.groupBy.length,
           );
           partials.push(partial);
@@ -1114,8 +1115,8 @@ export class AggregatorRunner {
   }
 
   /**
-   * Turns engine results into output records and the changelog; returns the events the
-   * engine found late. `inputs` maps the events and partials given to the engine back to
+   * Turns engine results into output records, late events and dead letters (the changelog
+   * is taken when the transaction starts); returns the events the engine found late. `inputs` maps the events and partials given to the engine back to
    * the records they came from, so that late and dead letters carry the original bytes.
    */
   private emit(
@@ -1345,9 +1346,7 @@ export class AggregatorRunner {
           if (task.dirty || !task.initialized) return;
           const w = this.watermarkOf(task, Date.now());
           if (w <= task.engine.watermark) return;
-          this.emit((task.pending ??= { messages: new Map(), rows: [] }), task, [
-            task.engine.advanceWatermark(w),
-          ]);
+          this.emit(pendingOutbox(task), task, [task.engine.advanceWatermark(w)]);
         });
         if (task.pending !== null) await this.flush(task).catch(() => undefined);
       }
@@ -1384,9 +1383,7 @@ export class AggregatorRunner {
         await this.serialize(task, async () => {
           if (task.dirty) await this.recover(task);
           else if (task.kind === 'stateful' && this.completeForRunOnce(task)) {
-            this.emit((task.pending ??= { messages: new Map(), rows: [] }), task, [
-              task.engine.flush(),
-            ]);
+            this.emit(pendingOutbox(task), task, [task.engine.flush()]);
           }
         });
         await this.flush(task);
@@ -1477,6 +1474,9 @@ export class AggregatorRunner {
     return this.plainProducer;
   }
 }
+
+/** The outbox of the task's next transaction. */
+const pendingOutbox = (task: Task): Outbox => (task.pending ??= { messages: new Map(), rows: [] });
 
 const combinerOf = (plan: Plan): Combiner =>
   new Combiner(plan.spec.window, plan.spec.groupBy, [

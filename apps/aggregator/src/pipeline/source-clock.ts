@@ -41,12 +41,7 @@ export class SourceClock {
 
   /** min over source partitions of their largest event time, minus `outOfOrdernessMs`. */
   watermark(outOfOrdernessMs: number): number {
-    let min = Infinity;
-    for (const t of this.maxTime) {
-      if (t === null) return -Infinity;
-      if (t < min) min = t;
-    }
-    return this.maxTime.length === 0 ? -Infinity : min - outOfOrdernessMs;
+    return this.activeWatermark(outOfOrdernessMs, []) ?? -Infinity;
   }
 
   /**

@@ -425,11 +425,11 @@ export class WindowEngine {
   private mergeSession(partial: PartialAggregate, batch: Batch): void {
     let list = this.sessions.get(partial.groupKey);
     if (list === undefined) this.sessions.set(partial.groupKey, (list = []));
-    const oldBounds = new Map<Slot, WindowBounds>(
-      list.map((slot) => [slot, { start: slot.start, end: slot.end }]),
-    );
     const incoming = this.makeSlot(partial.start, partial.end, partial.groupKey, partial.group);
+    // The bounds an existing session had before it grew: merge runs before bounds change.
+    let before = null as WindowBounds | null;
     const { target, absorbed } = mergeInterval(list, incoming, (into, from) => {
+      before ??= { start: into.start, end: into.end };
       mergePartial(into, from);
       into.version = Math.max(into.version, from.version);
     });
@@ -439,11 +439,10 @@ export class WindowEngine {
       this.slots.delete(other.key);
       this.changed.add(other.key);
     }
-    const before = oldBounds.get(target);
-    if (before === undefined) {
+    if (target === incoming) {
       this.slots.set(target.key, target);
       this.enqueue(target);
-    } else if (before.start !== target.start || before.end !== target.end) {
+    } else if (before !== null && (before.start !== target.start || before.end !== target.end)) {
       if (before.start !== target.start) {
         this.slots.delete(target.key);
         this.changed.add(target.key);
