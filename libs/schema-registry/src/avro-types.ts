@@ -37,13 +37,7 @@ export class TimestampMillisType extends avro.types.LogicalType {
 const MAX_LONG = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_LONG = -MAX_LONG;
 
-/**
- * avsc's built-in long zigzag-encodes through floating point and silently corrupts negative
- * values below -2^52 (e.g. -(2^52 + 1) decodes as +2^52; found by the serde round-trip
- * property). This long goes through BigInt instead: every safe integer encodes exactly,
- * and a long outside the safe range fails to decode rather than losing precision.
- */
-export const EXACT_LONG: avro.Type = avro.types.LongType.__with({
+const EXACT_LONG_METHODS = {
   fromBuffer(buf: Buffer): number {
     const n = buf.readBigInt64LE(0);
     if (n > MAX_LONG || n < MIN_LONG) {
@@ -68,7 +62,75 @@ export const EXACT_LONG: avro.Type = avro.types.LongType.__with({
   compare(a: number, b: number): number {
     return a === b ? 0 : a < b ? -1 : 1;
   },
-});
+};
+
+/** avsc's reader and writer position over a buffer (not exported by its typings). */
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  readLong(): number;
+  writeLong(n: number): void;
+}
+
+/**
+ * The BigInt path allocates a buffer per long. Below 2^48 avsc's own varint code is exact
+ * (its float arithmetic only loses bits past 2^53), and timestamps, counts and ids live
+ * there: those take avsc's path, and only a larger long pays for exactness. A varint of at
+ * most 7 bytes holds at most 49 bits of zigzag, so at most 48 of magnitude.
+ */
+const FAST_VARINT_BYTES = 7;
+const FAST_LONG_LIMIT = 2 ** 48;
+
+/** avsc's abstract long (what `LongType.__with` builds), before it is frozen. */
+type AbstractLong = avro.Type & {
+  _toBuffer: unknown;
+  _fromBuffer: unknown;
+  _fromJSON: unknown;
+  _toJSON: unknown;
+  _isValid: unknown;
+  _read(tap: Tap): unknown;
+  _write(tap: Tap, value: unknown): void;
+};
+
+function exactLong(): avro.Type {
+  // `__with` freezes what it builds; the same construction, with the fast paths added first.
+  const reference = avro.types.LongType.__with(EXACT_LONG_METHODS);
+  const AbstractLongType = Object.getPrototypeOf(reference).constructor as new (
+    noUnpack: boolean,
+  ) => AbstractLong;
+  const type = new AbstractLongType(false);
+  type._toBuffer = EXACT_LONG_METHODS.toBuffer;
+  type._fromBuffer = EXACT_LONG_METHODS.fromBuffer;
+  type._fromJSON = EXACT_LONG_METHODS.fromJSON;
+  type._toJSON = EXACT_LONG_METHODS.toJSON;
+  type._isValid = EXACT_LONG_METHODS.isValid;
+  type.compare = EXACT_LONG_METHODS.compare;
+  const exactRead = AbstractLongType.prototype._read;
+  const exactWrite = AbstractLongType.prototype._write;
+  type._read = function (this: AbstractLong, tap: Tap): unknown {
+    const { buf, pos } = tap;
+    const end = Math.min(buf.length, pos + FAST_VARINT_BYTES);
+    let i = pos;
+    while (i < end && (buf[i] & 0x80) !== 0) i++;
+    return i < end ? tap.readLong() : exactRead.call(this, tap);
+  };
+  type._write = function (this: AbstractLong, tap: Tap, value: unknown): void {
+    if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < FAST_LONG_LIMIT) {
+      tap.writeLong(value);
+    } else {
+      exactWrite.call(this, tap, value);
+    }
+  };
+  return Object.freeze(type);
+}
+
+/**
+ * avsc's built-in long zigzag-encodes through floating point and silently corrupts negative
+ * values below -2^52 (e.g. -(2^52 + 1) decodes as +2^52; found by the serde round-trip
+ * property). This long goes through BigInt instead, past 2^48: every safe integer encodes
+ * exactly, and a long outside the safe range fails to decode rather than losing precision.
+ */
+export const EXACT_LONG: avro.Type = exactLong();
 
 /** The type names of a long: avsc's own, and that of a custom long such as EXACT_LONG. */
 export const isLongTypeName = (typeName: string): boolean =>

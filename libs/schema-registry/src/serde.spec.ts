@@ -118,6 +118,33 @@ describe(AvroSerde.name, () => {
     expect(lookup.calls).toEqual([1]);
   });
 
+  it('decodes only the fields of a projection, skipping the others', async () => {
+    const serde = new AvroSerde(new MapLookup(registry));
+    const frame = serde.encode(1, pageViewJson, { ...pageView, page_title: 'Home' });
+    await serde.loadWriterSchemas([frame]);
+    const project = serde.projection(['event_id', 'timestamp', 'device_type', 'not_a_field']);
+
+    expect(project(frame)).toEqual({
+      event_id: 'e-1',
+      timestamp: 1_700_000_000_123,
+      device_type: 'mobile',
+    });
+    expect(thrown(() => project(frame.subarray(0, frame.length - 3)))).toMatchObject({
+      code: 'DECODE_FAILED',
+    });
+  });
+
+  it('decodes whole what a projection cannot narrow: every field kept, or not a record', async () => {
+    const string = '"string"';
+    const serde = new AvroSerde(new MapLookup(new Map([...registry, [99, string]])));
+    const whole = serde.encode(1, pageViewJson, pageView);
+    const text = serde.encode(99, string, 'hello');
+    await serde.loadWriterSchemas([whole, text]);
+
+    expect(serde.projection(Object.keys(pageView))(whole)).toEqual(pageView);
+    expect(serde.projection(['event_id'])(text)).toBe('hello');
+  });
+
   it('remembers an id the registry does not know for decodeSync, and rejects a lookup that may heal', async () => {
     const notFound = Object.assign(new Error('Schema 7 not found'), { retriable: false });
     const unknown = new AvroSerde({ getSchemaById: () => Promise.reject(notFound) });
@@ -264,15 +291,44 @@ describe(AvroSerde.name, () => {
     );
   });
 
-  it.each([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, -(2 ** 52) - 1, 2 ** 52 + 1, -1, 0])(
-    'round-trips the long %p exactly (avsc alone corrupts negatives below -2^52)',
-    async (n) => {
-      const schema = '{"type":"record","name":"r","fields":[{"name":"n","type":"long"}]}';
-      const serde = new AvroSerde(new MapLookup(new Map([[1, schema]])));
+  it.each([
+    Number.MAX_SAFE_INTEGER,
+    Number.MIN_SAFE_INTEGER,
+    -(2 ** 52) - 1,
+    2 ** 52 + 1,
+    -1,
+    0,
+    // Either side of the fast path's limit (2^48) and of the 7-byte varint (2^48 zigzag).
+    2 ** 48 - 1,
+    2 ** 48,
+    -(2 ** 48),
+    -(2 ** 48) - 1,
+    2 ** 49 + 3,
+    1_796_245_962_731,
+  ])('round-trips the long %p exactly (avsc alone corrupts negatives below -2^52)', async (n) => {
+    const schema = '{"type":"record","name":"r","fields":[{"name":"n","type":"long"}]}';
+    const serde = new AvroSerde(new MapLookup(new Map([[1, schema]])));
 
-      await expect(serde.decode(serde.encode(1, schema, { n }))).resolves.toEqual({ n });
-    },
-  );
+    await expect(serde.decode(serde.encode(1, schema, { n }))).resolves.toEqual({ n });
+  });
+
+  it('writes longs as the Avro spec does: zigzag varints, on both sides of the fast path', () => {
+    const type = forSchema('long');
+    const zigzag = (n: bigint): Buffer => {
+      let z = n >= 0n ? n << 1n : (-n << 1n) - 1n;
+      const bytes: number[] = [];
+      while (z >= 0x80n) {
+        bytes.push(Number(z & 0x7fn) | 0x80);
+        z >>= 7n;
+      }
+      bytes.push(Number(z));
+      return Buffer.from(bytes);
+    };
+    for (const n of [0, -1, 63, -64, 2 ** 48 - 1, -(2 ** 48), 2 ** 48, Number.MIN_SAFE_INTEGER]) {
+      expect(type.toBuffer(n)).toEqual(zigzag(BigInt(n)));
+      expect(type.fromBuffer(zigzag(BigInt(n)))).toBe(n);
+    }
+  });
 
   it('fails with DECODE_FAILED on a long beyond 2^53 rather than losing precision', async () => {
     const schema = '{"type":"record","name":"r","fields":[{"name":"n","type":"long"}]}';

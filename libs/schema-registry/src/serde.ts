@@ -155,6 +155,44 @@ export class AvroSerde {
     }
   }
 
+  /**
+   * A decoder like `decodeSync` that reads only `fields` of a record and skips the others
+   * (no string is built for a skipped field), for a consumer that needs a few fields of
+   * wide events. The projection of each writer schema is built once. A writer schema that
+   * is not a record, or whose kept fields refer to a type defined in a skipped one, is
+   * decoded whole. Skipped bytes are walked, not checked: a consumer that must refuse a
+   * malformed value in any field decodes it whole.
+   */
+  projection(fields: Iterable<string>): (buf: Uint8Array) => unknown {
+    const keep = new Set(fields);
+    const projected = new Map<
+      number,
+      { type: avro.Type; resolver: ReturnType<avro.Type['createResolver']> } | null
+    >();
+    return (buf) => {
+      const { schemaId, payload } = decodeFrame(buf);
+      const writer = this.loaded.get(schemaId);
+      if (writer === undefined) return this.decodeSync(buf);
+      let projection = projected.get(schemaId);
+      if (projection === undefined) {
+        projection = projectRecord(writer.type, keep);
+        projected.set(schemaId, projection);
+      }
+      if (projection === null) return this.decodeSync(buf);
+      try {
+        return projection.type.fromBuffer(payload, projection.resolver);
+      } catch (err) {
+        throw new SerdeError(
+          'DECODE_FAILED',
+          `payload of ${payload.length} byte(s) written with schema id ${schemaId} (${describe(
+            writer.type,
+          )}) could not be decoded: ${errorMessage(err)}`,
+          { schemaId, cause: err },
+        );
+      }
+    };
+  }
+
   private writerSchema(schemaId: number): Promise<ParsedSchema> {
     let pending = this.writers.get(schemaId);
     if (!pending) {
@@ -383,4 +421,20 @@ function lookupRetriable(err: unknown): boolean {
     return (err as { retriable: unknown }).retriable !== false;
   }
   return true;
+}
+
+/** A reader of `writer` (a record) with only the fields in `keep`, or null if none can be made. */
+function projectRecord(
+  writer: avro.Type,
+  keep: ReadonlySet<string>,
+): { type: avro.Type; resolver: ReturnType<avro.Type['createResolver']> } | null {
+  if (writer.typeName !== 'record') return null;
+  const schema = writer.schema({ exportAttrs: true }) as { fields: { name: string }[] };
+  if (schema.fields.every((f) => keep.has(f.name))) return null;
+  try {
+    const type = forSchema({ ...schema, fields: schema.fields.filter((f) => keep.has(f.name)) });
+    return { type, resolver: type.createResolver(writer) };
+  } catch {
+    return null;
+  }
 }

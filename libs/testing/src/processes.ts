@@ -43,15 +43,19 @@ export interface ProcessResult {
   readonly stderr: string;
 }
 
-/** Runs a TypeScript entry point of this repo to completion (killed after `timeoutMs`). */
+/**
+ * Runs a TypeScript entry point of this repo to completion (killed after `timeoutMs`);
+ * `nodeArgs` go to node itself (`--cpu-prof`, which NODE_OPTIONS refuses).
+ */
 export function runTs(
   entry: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 300_000,
+  nodeArgs: readonly string[] = [],
 ): Promise<ProcessResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, entry, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, ...NODE_ARGS, entry, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...TS_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,7 +17,9 @@
  * - native: `kcat -C -e` (librdkafka, read_committed) reading the same input topics to the
  *   end, output discarded: the ceiling of just consuming the bytes, no decoding or state.
  *
- *   npx tsx tools/bench/src/aggregator.bench.ts [--count 1000000] [--domain ecommerce]
+ *   npx tsx tools/bench/src/aggregator.bench.ts [--count 1000000] [--domain ecommerce] [--profile DIR]
+ *
+ * `--profile DIR` writes a V8 CPU profile of the exactly-once run into DIR (`--cpu-prof`).
  */
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '1000000' },
     domain: { type: 'string', default: 'ecommerce' },
+    profile: { type: 'string' },
   },
 });
 const count = Number(values.count);
@@ -42,6 +45,7 @@ interface RunnerStats {
   readonly transactions: number;
   readonly startupMs: number;
   readonly steadyMs: number;
+  readonly steadyCpuMs: number;
   readonly totalMs: number;
   readonly peakRssBytes: number;
 }
@@ -51,6 +55,7 @@ async function runAggregator(
   registryUrl: string,
   run: string,
   extraArgs: readonly string[],
+  profileDir?: string,
 ): Promise<RunnerStats & { wallSeconds: number }> {
   const started = performance.now();
   const result = await runTs(
@@ -66,6 +71,7 @@ async function runAggregator(
       AGGREGATOR_APP_ID: `${prefix}_${run}`,
     },
     1_800_000,
+    profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
   );
   const wallSeconds = (performance.now() - started) / 1000;
   if (result.code !== 0)
@@ -96,7 +102,7 @@ async function main(): Promise<void> {
     }
     const kcatSeconds = (performance.now() - kcatStarted) / 1000;
 
-    const eos = await runAggregator(prefix, registry.url, 'eos', []);
+    const eos = await runAggregator(prefix, registry.url, 'eos', [], values.profile);
     const alo = await runAggregator(prefix, registry.url, 'alo', ['--no-transactions']);
     const rate = (r: RunnerStats): number => count / (r.steadyMs / 1000);
 
@@ -125,6 +131,13 @@ async function main(): Promise<void> {
           native: rate(alo),
           unit: 'events/s',
           note: '"native" column: the same aggregator without transactions',
+        },
+        {
+          measure: 'CPU per input event, steady state',
+          ours: (eos.steadyCpuMs * 1000) / count,
+          native: (alo.steadyCpuMs * 1000) / count,
+          unit: 'µs',
+          note: 'exactly-once / at-least-once; CPU time, which a busy machine does not stretch',
         },
         {
           measure: 'exactly-once, start-up (to the first batch)',

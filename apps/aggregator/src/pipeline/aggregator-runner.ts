@@ -107,6 +107,8 @@ export interface RunnerStats {
   /** From `start()` to the first batch handed over (topics, schemas, group join, restore). */
   readonly startupMs: number | null;
   readonly firstBatchAt: number | null;
+  /** `process.cpuUsage()` (µs) when the first batch was handed over: steady-state CPU from there. */
+  readonly firstBatchCpu: NodeJS.CpuUsage | null;
 }
 
 /** A row as printed by `--console`. */
@@ -147,7 +149,12 @@ interface Plan {
   readonly lateTopic: string;
   readonly schema: AvroRecordSchema;
   schemaId: number;
+  /** Decodes the fields this aggregation reads, for events forwarded whole. */
+  readonly decode: EventDecoder;
 }
+
+/** Decodes a framed event (its writer schema loaded); throws when it cannot. */
+type EventDecoder = (value: Buffer) => unknown;
 
 interface TaskBase {
   readonly topic: string;
@@ -170,6 +177,8 @@ interface TaskBase {
 interface SourceTask extends TaskBase {
   readonly kind: 'source';
   readonly plans: readonly Plan[];
+  /** Decodes the fields that any of `plans` reads. */
+  readonly decode: EventDecoder;
   /** One per plan: this batch's partials. */
   readonly combiners: readonly Combiner[];
   /** Committed: everything before this offset has been forwarded. */
@@ -282,6 +291,7 @@ export class AggregatorRunner {
   private readonly serde: AvroSerde;
   private readonly plans: Plan[] = [];
   private readonly bySource = new Map<string, Plan[]>();
+  private readonly sourceDecoders = new Map<string, EventDecoder>();
   private readonly byRepartition = new Map<string, Plan>();
   private admin: Admin | null = null;
   private consumer: Consumer | null = null;
@@ -303,6 +313,7 @@ export class AggregatorRunner {
   private readonly counters = { partials: 0, wholeEvents: 0, transactions: 0 };
   private startedAt = 0;
   private firstBatchAt: number | null = null;
+  private firstBatchCpu: NodeJS.CpuUsage | null = null;
 
   constructor(private readonly options: AggregatorRunnerOptions) {
     const { config } = options;
@@ -330,6 +341,7 @@ export class AggregatorRunner {
       repartitionRecords: this.counters.partials + this.counters.wholeEvents,
       startupMs: this.firstBatchAt === null ? null : this.firstBatchAt - this.startedAt,
       firstBatchAt: this.firstBatchAt,
+      firstBatchCpu: this.firstBatchCpu,
     };
   }
 
@@ -435,6 +447,7 @@ export class AggregatorRunner {
       partitionsConsumedConcurrently: settings.concurrency,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
         await this.awaitWithHeartbeat(this.ready, heartbeat);
+        this.firstBatchCpu ??= process.cpuUsage();
         this.firstBatchAt ??= Date.now();
         const task = this.tasks.get(taskKey(batch.topic, batch.partition));
         if (task === undefined) {
@@ -585,12 +598,16 @@ export class AggregatorRunner {
           lateTopic: lateTopic(config.topics, a.eventType),
           schema: generateAggregateSchema(a, config.model),
           schemaId: -1,
+          decode: this.serde.projection(fieldsRead([a])),
         };
         this.plans.push(plan);
         const list = this.bySource.get(sourceTopic) ?? [];
         list.push(plan);
         this.bySource.set(sourceTopic, list);
         this.byRepartition.set(rTopic, plan);
+      }
+      for (const [topic, plans] of this.bySource) {
+        this.sourceDecoders.set(topic, this.serde.projection(fieldsRead(plans.map((p) => p.spec))));
       }
     } finally {
       await admin.disconnect();
@@ -674,6 +691,7 @@ export class AggregatorRunner {
         ...base,
         kind: 'source',
         plans,
+        decode: this.sourceDecoders.get(topic) ?? ((value) => this.serde.decodeSync(value)),
         combiners: plans.map(combinerOf),
         upto: 0n,
         forwardedMax: -Infinity,
@@ -1214,7 +1232,7 @@ export class AggregatorRunner {
     }
     let event: unknown;
     try {
-      event = this.serde.decodeSync(m.value);
+      event = task.kind === 'source' ? task.decode(m.value) : task.plan.decode(m.value);
     } catch (error) {
       this.deadLetter(outbox, task, m, `undecodable: ${message(error)}`);
       return null;
@@ -1473,6 +1491,19 @@ export class AggregatorRunner {
     if (this.plainProducer === null) throw new Error('no at-least-once producer');
     return this.plainProducer;
   }
+}
+
+/**
+ * The event fields that aggregations read: identity and time (validity, first/last order),
+ * their group-by fields and their field. Events are decoded to these alone.
+ */
+function fieldsRead(specs: readonly AggregationSpec[]): string[] {
+  const fields = new Set(['event_id', 'timestamp']);
+  for (const spec of specs) {
+    for (const field of spec.groupBy) fields.add(field);
+    if (spec.field !== undefined) fields.add(spec.field);
+  }
+  return [...fields];
 }
 
 /** The outbox of the task's next transaction. */

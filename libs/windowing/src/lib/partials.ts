@@ -77,8 +77,15 @@ export function groupOf(
   groupBy: readonly string[],
   event: WindowEvent,
 ): { readonly key: string; readonly values: JsonValue[] } {
-  const values = groupBy.map((field) => toJsonValue(event[field]));
-  return { key: canonicalJson(values), values };
+  // Per event: the canonical JSON of the values, built without intermediate arrays.
+  const values: JsonValue[] = new Array<JsonValue>(groupBy.length);
+  let key = '[';
+  for (let i = 0; i < groupBy.length; i++) {
+    const value = toJsonValue(event[groupBy[i]]);
+    values[i] = value;
+    key += i === 0 ? canonicalJson(value) : `,${canonicalJson(value)}`;
+  }
+  return { key: `${key}]`, values };
 }
 
 /**
@@ -161,8 +168,17 @@ export class Combiner {
   private sessionFor(t: number, groupKey: string, group: JsonValue[]): PartialAggregate {
     let list = this.sessions.get(groupKey);
     if (list === undefined) this.sessions.set(groupKey, (list = []));
-    const single = this.newPartial(t, t + this.pane, groupKey, group);
-    return mergeInterval(list, single, mergePartial).target;
+    const end = t + this.pane;
+    const { first, last } = touching(list, t, end);
+    if (last - first === 1) {
+      // The usual case: the event falls in (or extends) one session. Extending it cannot make
+      // it touch a neighbour, since neighbours did not touch it or the event.
+      const target = list[first];
+      target.start = Math.min(target.start, t);
+      target.end = Math.max(target.end, end);
+      return target;
+    }
+    return mergeInterval(list, this.newPartial(t, end, groupKey, group), mergePartial).target;
   }
 }
 
@@ -188,16 +204,7 @@ export function mergeInterval<T extends { start: number; end: number }>(
   item: T,
   merge: (into: T, from: T) => void,
 ): { target: T; absorbed: T[] } {
-  // First session that ends at or after item.start (ends increase with starts).
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid].end < item.start) lo = mid + 1;
-    else hi = mid;
-  }
-  let last = lo;
-  while (last < list.length && list[last].start <= item.end) last++;
+  const { first: lo, last } = touching(list, item.start, item.end);
   if (last === lo) {
     list.splice(lo, 0, item);
     return { target: item, absorbed: [] };
@@ -210,6 +217,28 @@ export function mergeInterval<T extends { start: number; end: number }>(
   target.end = Math.max(target.end, item.end, list[last - 1].end);
   list.splice(lo, last - lo, target);
   return { target, absorbed };
+}
+
+/**
+ * The sessions of `list` (disjoint, sorted by start) that `[start, end)` touches:
+ * `list[first .. last)`; none when `first === last`.
+ */
+function touching(
+  list: readonly { start: number; end: number }[],
+  start: number,
+  end: number,
+): { first: number; last: number } {
+  // First session that ends at or after `start` (ends increase with starts).
+  let first = 0;
+  let hi = list.length;
+  while (first < hi) {
+    const mid = (first + hi) >> 1;
+    if (list[mid].end < start) first = mid + 1;
+    else hi = mid;
+  }
+  let last = first;
+  while (last < list.length && list[last].start <= end) last++;
+  return { first, last };
 }
 
 /** A partial as JSON: the window state shape, version 0. */
