@@ -10,6 +10,7 @@ describe(loadSinkWriterSettings.name, () => {
       maxBatchBytes: 16 * 1024 * 1024,
       maxWaitMs: 100,
       concurrency: 3,
+      pgCopyConnections: 2,
       fromBeginning: true,
       lagIntervalMs: 2000,
       sessionTimeoutMs: 30000,

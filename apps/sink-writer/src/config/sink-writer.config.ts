@@ -13,6 +13,8 @@ export interface SinkWriterSettings {
   readonly maxBatchBytes: number;
   /** ... or this long after the first of them arrived. */
   readonly maxWaitMs: number;
+  /** COPYs a large PostgreSQL write is split into, each on its own connection. */
+  readonly pgCopyConnections: number;
   /** Partitions handled at once; their records are written together. */
   readonly concurrency: number;
   /** Where a group without committed offsets starts. */
@@ -57,6 +59,7 @@ const envSchema = z.object({
   SINK_WRITER_MAX_BATCH_BYTES: int(1, 1 << 30).default(16 << 20),
   SINK_WRITER_MAX_WAIT_MS: int(0, 600_000).default(100),
   SINK_WRITER_CONCURRENCY: int(1, 64).default(3),
+  SINK_WRITER_PG_COPY_CONNECTIONS: int(1, 8).default(2),
   SINK_WRITER_FROM_BEGINNING: bool.default(true),
   SINK_WRITER_LAG_INTERVAL_MS: int(0, 600_000).default(2_000),
   SINK_WRITER_SESSION_TIMEOUT_MS: int(6_000, 300_000).default(30_000),
@@ -90,6 +93,7 @@ export function loadSinkWriterSettings(
     maxBatchBytes: v.SINK_WRITER_MAX_BATCH_BYTES,
     maxWaitMs: v.SINK_WRITER_MAX_WAIT_MS,
     concurrency: v.SINK_WRITER_CONCURRENCY,
+    pgCopyConnections: v.SINK_WRITER_PG_COPY_CONNECTIONS,
     fromBeginning: v.SINK_WRITER_FROM_BEGINNING,
     lagIntervalMs: v.SINK_WRITER_LAG_INTERVAL_MS,
     sessionTimeoutMs: v.SINK_WRITER_SESSION_TIMEOUT_MS,

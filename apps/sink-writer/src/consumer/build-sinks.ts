@@ -16,6 +16,7 @@ export function buildSinks(
   config: PlatformConfig,
   metrics: SinkMetrics,
   env: Readonly<Record<string, string | undefined>>,
+  options: { readonly pgCopyConnections?: number } = {},
 ): ActiveSink[] {
   const registry = createSinkRegistry();
   const deleterNames = {
@@ -29,7 +30,13 @@ export function buildSinks(
         sink = registry.create('clickhouse', { settings: config.clickhouse, metrics });
         break;
       case 'postgres':
-        sink = registry.create('postgres', { settings: config.postgres, metrics });
+        sink = registry.create('postgres', {
+          settings: config.postgres,
+          metrics,
+          ...(options.pgCopyConnections === undefined
+            ? {}
+            : { copyConnections: options.pgCopyConnections }),
+        });
         break;
       case 'csv':
         sink = registry.create('csv', {

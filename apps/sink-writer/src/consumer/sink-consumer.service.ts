@@ -107,7 +107,9 @@ export class SinkConsumerService
         this.logger.log({ event: 'sink_writer.write_conflict', sink, table, rows });
       },
     };
-    this.sinks = buildSinks(this.settings.sinks, this.config, sinkMetrics, this.env);
+    this.sinks = buildSinks(this.settings.sinks, this.config, sinkMetrics, this.env, {
+      pgCopyConnections: this.settings.pgCopyConnections,
+    });
     this.readiness.register(kafkaIndicator(this.kafka));
     for (const { sink } of this.sinks) {
       this.readiness.register(

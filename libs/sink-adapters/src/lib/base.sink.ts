@@ -26,6 +26,12 @@ export interface BaseSinkOptions {
 export abstract class BaseSink implements Sink {
   abstract readonly name: string;
   protected readonly metrics: SinkMetrics;
+  /**
+   * True when `writeRowsTo` reads each column straight from the row and coerces it (nested
+   * values included, `coerceValue`): `writeBatch` then hands source rows over as they are
+   * when the mapping is the identity, instead of building a mapped copy of every row.
+   */
+  protected readonly coercesSourceRows: boolean = false;
   private readonly schemas = new Map<string, TableSchema>();
 
   protected constructor(options: BaseSinkOptions = {}) {
@@ -73,7 +79,10 @@ export abstract class BaseSink implements Sink {
     const started = process.hrtime.bigint();
     const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     try {
-      const mapped = mapRows(rows, columnMapping);
+      const mapped =
+        this.coercesSourceRows && isIdentity(columnMapping)
+          ? (rows as readonly Row[])
+          : mapRows(rows, columnMapping);
       const written = await this.writeRows(table, mapped, Object.values(columnMapping), {
         batchId: String(batchId),
       });
@@ -132,4 +141,9 @@ export abstract class BaseSink implements Sink {
       );
     }
   }
+}
+
+function isIdentity(columnMapping: Readonly<Record<string, string>>): boolean {
+  for (const source in columnMapping) if (columnMapping[source] !== source) return false;
+  return true;
 }

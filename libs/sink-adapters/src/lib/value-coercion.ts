@@ -5,9 +5,11 @@ import { toDateString, toEpochMs } from './time';
 /**
  * A row value normalised to its column's type: epoch ms for timestamps, `YYYY-MM-DD` for
  * dates, numbers for numerics, booleans, strings. `undefined` becomes null; a null in a
- * required column is a non-retriable `TYPE` error.
+ * required column is a non-retriable `TYPE` error. A nested object or array (a decoded
+ * record's field that no mapping took apart) counts as its JSON text, as `mapRows` makes it.
  */
-export function coerceValue(column: ColumnSpec, value: SinkValue | undefined): SinkValue {
+export function coerceValue(column: ColumnSpec, input: unknown): SinkValue {
+  const value = sinkValueOf(input);
   if (value === undefined || value === null) {
     if (column.nullable) return null;
     throw new SinkError('TYPE', `column ${column.name} is not nullable but the row has no value`);
@@ -50,4 +52,11 @@ export function coerceValue(column: ColumnSpec, value: SinkValue | undefined): S
     case 'date':
       return toDateString(value, column.name);
   }
+}
+
+function sinkValueOf(value: unknown): SinkValue | undefined {
+  if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
+    return JSON.stringify(value);
+  }
+  return value as SinkValue | undefined;
 }

@@ -23,7 +23,9 @@ import { createTableSql } from './clickhouse-ddl';
 import { toClickHouseSinkError } from './clickhouse-errors';
 import { ClickHouseFeatures, clickHouseFeatures } from './clickhouse-features';
 import { bindParams, quoteIdentifier } from './clickhouse-literal';
-import { tabSeparatedChunks } from './clickhouse-tsv';
+import { tabSeparatedWriter } from './clickhouse-tsv';
+
+type TabSeparatedEncoder = ReturnType<typeof tabSeparatedWriter>;
 
 /** A prebuilt backend connection for `createClient({ connection })`, such as chDB's. */
 export type ClickHouseConnection = NonNullable<ClickHouseClientConfigOptions['connection']>;
@@ -47,10 +49,15 @@ const READS = /^\s*(select|with|show|describe|desc|exists|explain)\b/i;
  */
 export class ClickHouseSink extends BaseSink {
   readonly name = 'clickhouse';
+  protected override readonly coercesSourceRows = true;
   private client?: ClickHouseClient;
   private detected?: ClickHouseFeatures;
   private readonly database: string;
   private readonly batchSize: number;
+  private readonly encoders = new Map<
+    string,
+    { schema: TableSchema; features: ClickHouseFeatures; encode: TabSeparatedEncoder }
+  >();
 
   constructor(private readonly options: ClickHouseSinkOptions) {
     super(options);
@@ -131,16 +138,11 @@ export class ClickHouseSink extends BaseSink {
   ): Promise<void> {
     const client = this.requireClient();
     const features = this.features;
-    const specs = columns.map((name) => {
-      const spec = schema.columns.find((c) => c.name === name);
-      if (!spec)
-        throw new SinkError('INVALID_ARGUMENT', `clickhouse: ${table} has no column ${name}`);
-      return spec;
-    });
+    const encode = this.encoderFor(table, schema, columns, features);
     const quotedColumns = columns.map(quoteIdentifier);
     for (let offset = 0, part = 0; offset < rows.length; offset += this.batchSize, part++) {
       // Coerce and render the whole part first: a bad value fails before anything is sent.
-      const body = tabSeparatedChunks(rows, offset, offset + this.batchSize, specs, features);
+      const body = encode(rows, offset, offset + this.batchSize);
       const settings: ClientSettings = {};
       // We batch ourselves; a synchronous insert is also what the dedup token is defined for.
       if (features.asyncInsert) settings.async_insert = 0;
@@ -159,6 +161,27 @@ export class ClickHouseSink extends BaseSink {
         throw toClickHouseSinkError(error, `insert into ${table}`);
       }
     }
+  }
+
+  /** The TabSeparated encoder of these columns, compiled once per table and column list. */
+  private encoderFor(
+    table: string,
+    schema: TableSchema,
+    columns: readonly string[],
+    features: ClickHouseFeatures,
+  ): TabSeparatedEncoder {
+    const key = `${table}\u0000${columns.join(',')}`;
+    const cached = this.encoders.get(key);
+    if (cached?.schema === schema && cached.features === features) return cached.encode;
+    const specs = columns.map((name) => {
+      const spec = schema.columns.find((c) => c.name === name);
+      if (!spec)
+        throw new SinkError('INVALID_ARGUMENT', `clickhouse: ${table} has no column ${name}`);
+      return spec;
+    });
+    const encode = tabSeparatedWriter(specs, features);
+    this.encoders.set(key, { schema, features, encode });
+    return encode;
   }
 
   /**

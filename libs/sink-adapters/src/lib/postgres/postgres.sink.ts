@@ -8,27 +8,23 @@ import { BaseSink, BaseSinkOptions } from '../base.sink';
 import { assertIdentifier } from '../identifiers';
 import { SinkError, messageOf } from '../sink.error';
 import { QueryParams, QueryRow, Row, SinkHealth, TableSchema, WriteOptions } from '../sink.port';
-import { coerceValue } from '../value-coercion';
 import { sqlStateOf, toPostgresSinkError } from './postgres-errors';
-import {
-  copyCsvLine,
-  pgIdent,
-  pgQualified,
-  typeormColumns,
-  upsertFromStagingSql,
-} from './postgres-sql';
+import { copyBinaryWriter } from './postgres-binary';
+import { pgIdent, pgQualified, typeormColumns, upsertFromStagingSql } from './postgres-sql';
 
 export interface PostgresSinkOptions extends BaseSinkOptions {
   readonly settings: PostgresSettings;
   /** Connections of the write/query pool. Default 4. */
   readonly poolSize?: number;
-  /** Rows per COPY chunk written to the socket. Default 2,000. */
-  readonly copyChunkRows?: number;
+  /** COPYs a large write is split into, run at once on their own connections. Default 2. */
+  readonly copyConnections?: number;
 }
 
 const INT8_OID = 20;
 const DATE_OID = 1082;
 const UNIQUE_VIOLATION = '23505';
+/** A write is split over several COPYs only when each gets at least this many rows. */
+const MIN_ROWS_PER_COPY = 5_000;
 
 /**
  * Per-pool type parsers (never the global ones): bigint as a number when it is safe, a date
@@ -56,15 +52,26 @@ const typeParsers = {
  */
 export class PostgresSink extends BaseSink {
   readonly name = 'postgres';
+  protected override readonly coercesSourceRows = true;
   private pool?: Pool;
   private dataSource?: DataSource;
   private readonly pgSchema: string;
-  private readonly chunkRows: number;
+  private readonly copyConnections: number;
+  private readonly encoders = new Map<
+    string,
+    { schema: TableSchema; encode: (rows: readonly Row[]) => Buffer[] }
+  >();
 
   constructor(private readonly options: PostgresSinkOptions) {
     super(options);
     this.pgSchema = assertIdentifier(options.settings.schema, 'PostgreSQL schema');
-    this.chunkRows = options.copyChunkRows ?? 2_000;
+    this.copyConnections = options.copyConnections ?? 2;
+    if (!Number.isInteger(this.copyConnections) || this.copyConnections < 1) {
+      throw new SinkError(
+        'INVALID_ARGUMENT',
+        'postgres: copyConnections must be a positive integer',
+      );
+    }
   }
 
   /** The PostgreSQL schema that holds this sink's tables. */
@@ -159,43 +166,77 @@ export class PostgresSink extends BaseSink {
     _options: WriteOptions,
   ): Promise<void> {
     const pool = this.requirePool();
+    const encode = this.encoderFor(table, schema, columns);
+    // Coerce and encode first: a bad value fails before anything is sent.
+    const parts = split(rows, this.copyConnections, MIN_ROWS_PER_COPY);
+    const bodies = parts.map(encode);
+    const cols = columns.map(pgIdent).join(', ');
+    // Each part is its own COPY on its own connection: the server parses and indexes them on
+    // two cores. Every part settles before this returns or throws, so a retry never races a
+    // COPY still running; a part that committed before another failed is a replay next time.
+    const settled = await Promise.allSettled(
+      bodies.map((body, i) =>
+        this.copyPart(pool, table, schema, columns, cols, body, (parts[i] as Row[]).length),
+      ),
+    );
+    for (const result of settled) if (result.status === 'rejected') throw result.reason;
+  }
+
+  /** The binary COPY encoder of these columns, compiled once per table and column list. */
+  private encoderFor(
+    table: string,
+    schema: TableSchema,
+    columns: readonly string[],
+  ): (rows: readonly Row[]) => Buffer[] {
+    const key = `${table}\u0000${columns.join(',')}`;
+    const cached = this.encoders.get(key);
+    if (cached?.schema === schema) return cached.encode;
     const specs = columns.map((name) => {
       const spec = schema.columns.find((c) => c.name === name);
       if (!spec)
         throw new SinkError('INVALID_ARGUMENT', `postgres: ${table} has no column ${name}`);
       return spec;
     });
-    // Coerce first: a bad value fails before anything is sent.
-    const lines = rows.map((row) =>
-      copyCsvLine(
-        specs.map((spec) => coerceValue(spec, row[spec.name])),
-        specs,
-      ),
-    );
+    const encode = copyBinaryWriter(specs);
+    this.encoders.set(key, { schema, encode });
+    return encode;
+  }
+
+  /**
+   * Optimistic: straight into the table, one statement, no staging. A unique violation means
+   * these rows (or some) were written before, a replay after a crash, or the batch repeats a
+   * key: the COPY rolled back whole, and the same rows go through a temporary staging table
+   * and one idempotent `INSERT ... SELECT ... ON CONFLICT`.
+   */
+  private async copyPart(
+    pool: Pool,
+    table: string,
+    schema: TableSchema,
+    columns: readonly string[],
+    cols: string,
+    body: readonly Buffer[],
+    rows: number,
+  ): Promise<void> {
     const target = pgQualified(this.pgSchema, table);
-    const cols = columns.map(pgIdent).join(', ');
     let client: PoolClient | undefined;
     try {
       client = await pool.connect();
-      // Optimistic: straight into the table, one statement, no staging. A unique violation
-      // means these rows (or some) were written before, a replay after a crash, or the batch
-      // repeats a key: the COPY rolled back whole, and the upsert path below sorts it out.
       try {
-        await this.copy(client, `COPY ${target} (${cols}) FROM STDIN WITH (FORMAT csv)`, lines);
+        await copy(client, `COPY ${target} (${cols}) FROM STDIN WITH (FORMAT binary)`, body);
         return;
       } catch (error) {
         if (sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
       }
-      this.metrics.recordConflict?.(this.name, table, rows.length);
+      this.metrics.recordConflict?.(this.name, table, rows);
       const staging = `_stage_${table}`.slice(0, 63);
       await client.query('BEGIN');
       await client.query(
         `CREATE TEMP TABLE ${pgIdent(staging)} (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DROP`,
       );
-      await this.copy(
+      await copy(
         client,
-        `COPY ${pgIdent(staging)} (${cols}) FROM STDIN WITH (FORMAT csv)`,
-        lines,
+        `COPY ${pgIdent(staging)} (${cols}) FROM STDIN WITH (FORMAT binary)`,
+        body,
       );
       await client.query(upsertFromStagingSql(this.pgSchema, table, staging, schema, columns));
       await client.query('COMMIT');
@@ -205,10 +246,6 @@ export class PostgresSink extends BaseSink {
     } finally {
       client?.release();
     }
-  }
-
-  private async copy(client: PoolClient, sql: string, lines: readonly string[]): Promise<void> {
-    await pipeline(Readable.from(chunks(lines, this.chunkRows)), client.query(copyFrom(sql)));
   }
 
   /** Runs `sql` with positional `$1, $2, ...` parameters. */
@@ -246,6 +283,16 @@ export class PostgresSink extends BaseSink {
   }
 }
 
-function* chunks(lines: readonly string[], size: number): Generator<string> {
-  for (let i = 0; i < lines.length; i += size) yield lines.slice(i, i + size).join('');
+/** `rows` in up to `ways` contiguous parts of at least `min` rows each (one part if fewer). */
+function split(rows: readonly Row[], ways: number, min: number): (readonly Row[])[] {
+  const n = Math.max(1, Math.min(ways, Math.floor(rows.length / min)));
+  if (n === 1) return [rows];
+  const size = Math.ceil(rows.length / n);
+  const parts: (readonly Row[])[] = [];
+  for (let i = 0; i < rows.length; i += size) parts.push(rows.slice(i, i + size));
+  return parts;
+}
+
+function copy(client: PoolClient, sql: string, body: readonly Buffer[]): Promise<void> {
+  return pipeline(Readable.from(body, { objectMode: false }), client.query(copyFrom(sql)));
 }

@@ -1,0 +1,177 @@
+/** Bytes are gathered in buffers of about this size (a larger value gets its own). */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Appends binary and text fields straight into preallocated buffers: no string per row, no
+ * copy of a joined string into a Buffer. `finish()` hands over the filled parts, ready to be
+ * streamed as they are.
+ */
+export class ByteWriter {
+  private chunks: Buffer[] = [];
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(private readonly chunkBytes = CHUNK_BYTES) {
+    this.buf = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    let n = this.pos;
+    for (const c of this.chunks) n += c.length;
+    return n;
+  }
+
+  /** Room for `n` more bytes in the current buffer. */
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(Math.max(this.chunkBytes, n));
+    this.pos = 0;
+  }
+
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  int16BE(v: number): void {
+    this.ensure(2);
+    this.pos = this.buf.writeInt16BE(v, this.pos);
+  }
+
+  int32BE(v: number): void {
+    this.ensure(4);
+    this.pos = this.buf.writeInt32BE(v, this.pos);
+  }
+
+  /** A safe integer (|v| < 2^53) as a big-endian int64, without a BigInt. */
+  int64BE(v: number): void {
+    this.ensure(8);
+    const hi = Math.floor(v / 4294967296);
+    const lo = v - hi * 4294967296;
+    this.buf.writeInt32BE(hi, this.pos);
+    this.buf.writeUInt32BE(lo, this.pos + 4);
+    this.pos += 8;
+  }
+
+  bigInt64BE(v: bigint): void {
+    this.ensure(8);
+    this.pos = this.buf.writeBigInt64BE(v, this.pos);
+  }
+
+  /** A safe integer as a little-endian int64, without a BigInt. */
+  int64LE(v: number): void {
+    this.ensure(8);
+    const hi = Math.floor(v / 4294967296);
+    const lo = v - hi * 4294967296;
+    this.buf.writeUInt32LE(lo, this.pos);
+    this.buf.writeInt32LE(hi, this.pos + 4);
+    this.pos += 8;
+  }
+
+  bigInt64LE(v: bigint): void {
+    this.ensure(8);
+    this.pos = this.buf.writeBigInt64LE(v, this.pos);
+  }
+
+  doubleBE(v: number): void {
+    this.ensure(8);
+    this.pos = this.buf.writeDoubleBE(v, this.pos);
+  }
+
+  doubleLE(v: number): void {
+    this.ensure(8);
+    this.pos = this.buf.writeDoubleLE(v, this.pos);
+  }
+
+  uint16LE(v: number): void {
+    this.ensure(2);
+    this.pos = this.buf.writeUInt16LE(v, this.pos);
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** Unsigned LEB128, as ClickHouse's RowBinary lengths. */
+  varUInt(v: number): void {
+    this.ensure(10);
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    this.buf[this.pos++] = v;
+  }
+
+  /** ASCII text (the caller knows every char is < 0x80), one byte per char. */
+  ascii(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** UTF-8 text, unframed. */
+  utf8(s: string): void {
+    this.ensure(s.length * 3);
+    this.pos += this.writeUtf8At(s, this.pos);
+  }
+
+  /** UTF-8 text after its byte length as a big-endian int32 (a binary COPY field). */
+  int32BEPrefixedUtf8(s: string): void {
+    this.ensure(4 + s.length * 3);
+    const n = this.writeUtf8At(s, this.pos + 4);
+    this.buf.writeInt32BE(n, this.pos);
+    this.pos += 4 + n;
+  }
+
+  /** UTF-8 text after its byte length as a LEB128 varint (RowBinary `String`). */
+  varUIntPrefixedUtf8(s: string): void {
+    if (s.length < 128 && isAscii(s)) {
+      this.ensure(1 + s.length);
+      this.buf[this.pos++] = s.length;
+      this.ascii(s);
+      return;
+    }
+    const bytes = Buffer.byteLength(s, 'utf8');
+    this.varUInt(bytes);
+    this.ensure(bytes);
+    this.pos += this.buf.write(s, this.pos, bytes, 'utf8');
+  }
+
+  /** The bytes written, as buffers that can be streamed in order. */
+  finish(): Buffer[] {
+    const out = this.chunks;
+    if (this.pos > 0) out.push(this.buf.subarray(0, this.pos));
+    this.chunks = [];
+    this.buf = Buffer.allocUnsafe(0);
+    this.pos = 0;
+    return out;
+  }
+
+  /** Writes `s` at `at` (room reserved by the caller), returns its byte length. */
+  private writeUtf8At(s: string, at: number): number {
+    const n = s.length;
+    if (n < 64) {
+      const buf = this.buf;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[at + i] = c;
+      }
+      if (i === n) return n;
+    }
+    return this.buf.write(s, at, 'utf8');
+  }
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
