@@ -169,7 +169,17 @@ export class PostgresSink extends BaseSink {
     const encode = this.encoderFor(table, schema, columns);
     // Coerce and encode first: a bad value fails before anything is sent.
     const parts = split(rows, this.copyConnections, MIN_ROWS_PER_COPY);
-    const bodies = parts.map(encode);
+    let bodies: Buffer[][];
+    try {
+      bodies = parts.map(encode);
+    } catch (error) {
+      if (!(error instanceof SinkError)) throw error;
+      throw new SinkError(error.code, `postgres: write to ${table}: ${error.message}`, {
+        cause: error,
+        sink: this.name,
+        retriable: error.retriable,
+      });
+    }
     const cols = columns.map(pgIdent).join(', ');
     // Each part is its own COPY on its own connection: the server parses and indexes them on
     // two cores. Every part settles before this returns or throws, so a retry never races a
@@ -221,6 +231,10 @@ export class PostgresSink extends BaseSink {
     let client: PoolClient | undefined;
     try {
       client = await pool.connect();
+      // A connection lost mid-write fails the statement in hand (and so this write); the
+      // client's own 'error' event, which the pool listens to only while it is idle, must
+      // not end the process.
+      client.on('error', ignore);
       try {
         await copy(client, `COPY ${target} (${cols}) FROM STDIN WITH (FORMAT binary)`, body);
         return;
@@ -244,6 +258,7 @@ export class PostgresSink extends BaseSink {
       if (client) await client.query('ROLLBACK').catch(() => undefined);
       throw toPostgresSinkError(error, `write to ${table}`);
     } finally {
+      client?.removeListener('error', ignore);
       client?.release();
     }
   }
@@ -291,6 +306,10 @@ function split(rows: readonly Row[], ways: number, min: number): (readonly Row[]
   const parts: (readonly Row[])[] = [];
   for (let i = 0; i < rows.length; i += size) parts.push(rows.slice(i, i + size));
   return parts;
+}
+
+function ignore(): void {
+  // See copyPart.
 }
 
 function copy(client: PoolClient, sql: string, body: readonly Buffer[]): Promise<void> {

@@ -20,6 +20,8 @@ export interface PlannedRow<R extends SinkRecord = SinkRecord> {
   readonly record: R;
   /** The decoded value, flattened to the table's column names. */
   readonly row: Readonly<Record<string, unknown>>;
+  /** The row's identity (`rowKey`), when the planner computed it already. */
+  readonly key?: string;
 }
 
 /** What one flush does to one table: deletes first, then upserts. */
@@ -67,8 +69,15 @@ export function planWrites<R extends SinkRecord>(
 ): { readonly plans: readonly TablePlan<R>[]; readonly failures: readonly PlanFailure<R>[] } {
   const failures: PlanFailure<R>[] = [];
   const byTable = new Map<string, { binding: TableBinding; rows: PlannedRow<R>[] }>();
+  // Records come in runs of one topic: look its binding up once per run.
+  let lastTopic: string | undefined;
+  let lastBinding: TableBinding | undefined;
   for (const record of records) {
-    const binding = bindings.get(record.topic);
+    if (record.topic !== lastTopic) {
+      lastTopic = record.topic;
+      lastBinding = bindings.get(record.topic);
+    }
+    const binding = lastBinding;
     if (binding === undefined) {
       failures.push({
         record,
@@ -84,7 +93,8 @@ export function planWrites<R extends SinkRecord>(
       continue;
     }
     const row = flattenWindow(record.value as Record<string, unknown>);
-    if (rowKey(binding.schema, row) === undefined) {
+    const key = rowKey(binding.schema, row);
+    if (key === undefined) {
       failures.push({
         record,
         error: new WritePlanError(
@@ -96,7 +106,7 @@ export function planWrites<R extends SinkRecord>(
     }
     let entry = byTable.get(binding.table);
     if (entry === undefined) byTable.set(binding.table, (entry = { binding, rows: [] }));
-    entry.rows.push({ record, row });
+    entry.rows.push({ record, row, key });
   }
 
   const plans: TablePlan<R>[] = [];
@@ -116,7 +126,7 @@ function planEvents<R extends SinkRecord>(
   const upserts: PlannedRow<R>[] = [];
   const superseded: R[] = [];
   for (const r of rows) {
-    const key = rowKey(binding.schema, r.row) as string;
+    const key = r.key ?? (rowKey(binding.schema, r.row) as string);
     if (seen.has(key)) superseded.push(r.record);
     else {
       seen.add(key);
@@ -133,13 +143,15 @@ function planAggregates<R extends SinkRecord>(
   const version = binding.schema.versionColumn;
   const lastRetraction = new Map<string, number>();
   rows.forEach((r, i) => {
-    if (isRetraction(r.record)) lastRetraction.set(rowKey(binding.schema, r.row) as string, i);
+    if (isRetraction(r.record)) {
+      lastRetraction.set(r.key ?? (rowKey(binding.schema, r.row) as string), i);
+    }
   });
   const deletes: PlannedRow<R>[] = [];
   const best = new Map<string, PlannedRow<R>>();
   const superseded: R[] = [];
   rows.forEach((r, i) => {
-    const key = rowKey(binding.schema, r.row) as string;
+    const key = r.key ?? (rowKey(binding.schema, r.row) as string);
     const last = lastRetraction.get(key);
     if (last !== undefined && i < last) {
       superseded.push(r.record);
