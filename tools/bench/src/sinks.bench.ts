@@ -7,11 +7,16 @@
  *   from the moment it answers /healthz until the tables hold N rows (polled every 100 ms):
  *   consume, decode Avro, batch, write, commit;
  * - native: the rows the writer stored, exported, then loaded into empty tables of the same
- *   definition by `clickhouse-client --query 'INSERT ... FORMAT JSONEachRow'` (the format the
- *   writer sends) and by `psql -c '\copy ... FROM ... (FORMAT csv)'` (no upsert, no
- *   staging), one table after another, timed together.
+ *   definition (same columns, same key) by `clickhouse-client --query 'INSERT ... FORMAT
+ *   TabSeparated'` (the format the writer sends) and by `psql -c '\copy ... FROM ... (FORMAT
+ *   csv)'` (the writer sends binary COPY; no upsert, no staging), one table after another,
+ *   timed together. Same rows, same tables: only the source differs (a local file for the
+ *   native tools, Kafka and Avro for the writer, whose decode is included).
+ *
+ * Each row prints ours / native as a ratio, and both peak RSS.
  *
  *   npx tsx tools/bench/src/sinks.bench.ts [--count 100000] [--batch <SINK_WRITER_MAX_BATCH>]
+ *     [--pg-copy-connections <SINK_WRITER_PG_COPY_CONNECTIONS>]
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -37,11 +42,14 @@ const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '100000' },
     batch: { type: 'string' },
+    'pg-copy-connections': { type: 'string' },
   },
 });
 const count = Number(values.count);
 /** SINK_WRITER_MAX_BATCH when given; the writer's own default otherwise. */
 const batch = values.batch;
+/** SINK_WRITER_PG_COPY_CONNECTIONS when given; the writer's own default otherwise. */
+const pgCopyConnections = values['pg-copy-connections'];
 
 type Db = 'clickhouse' | 'postgres';
 
@@ -70,7 +78,7 @@ async function main(): Promise<void> {
       const nativeNote =
         db === 'clickhouse'
           ? 'native: clickhouse-client INSERT FORMAT TabSeparated'
-          : 'native: psql \\copy FROM csv';
+          : 'native: psql \\copy FROM csv; ours: binary COPY';
       rows.push(
         {
           measure: `Kafka → ${db}, ${count.toLocaleString('en-US')} events, from ready`,
@@ -90,7 +98,12 @@ async function main(): Promise<void> {
         },
       );
     }
-    report('kafka-to-sinks', rows, { count, maxBatch: batch ?? 'default', tables });
+    report('kafka-to-sinks', rows, {
+      count,
+      maxBatch: batch ?? 'default',
+      pgCopyConnections: pgCopyConnections ?? 'default',
+      tables,
+    });
   } finally {
     await registry.stop();
     for (const name of [ours, native]) {
@@ -129,6 +142,9 @@ async function timeSinkWriter(
       SINK_WRITER_STREAMS: 'events',
       SINK_WRITER_GROUP_ID: `${prefix}_${db}`,
       ...(batch === undefined ? {} : { SINK_WRITER_MAX_BATCH: batch }),
+      ...(pgCopyConnections === undefined
+        ? {}
+        : { SINK_WRITER_PG_COPY_CONNECTIONS: pgCopyConnections }),
       SINK_WRITER_LAG_INTERVAL_MS: '0',
     },
   });
