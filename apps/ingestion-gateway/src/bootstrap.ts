@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
@@ -14,6 +15,9 @@ import { errorBody, GatewayError } from './http/gateway.error';
 import { registerContentDecoding } from './http/content-encoding';
 import { registerJsonParser } from './http/json-body';
 import { registerLoadShedding } from './http/load-shedding';
+import { installEventsFastPath } from './http/events-fast-path';
+import { WriteKeyAuthService } from './auth/write-key-auth.service';
+import { EventsService } from './events/events.service';
 import { GatewayMetrics } from './core/gateway-metrics';
 
 /** The configured gateway, initialized (Kafka, PostgreSQL connected) but not yet listening. */
@@ -65,12 +69,22 @@ export async function createApp(options: GatewayAppOptions = {}): Promise<NestFa
   });
   // After the drain check: a draining gateway says DRAINING, not OVERLOADED.
   const metrics = app.get(GatewayMetrics);
-  registerLoadShedding(fastify, {
+  const shedding = registerLoadShedding(fastify, {
     maxInFlight: settings.maxInFlight,
     retryAfterSeconds: 1,
     onShed: () => metrics.shed.inc(),
   });
   app.useGlobalFilters(new GatewayExceptionFilter());
   await app.init();
+  // After init: the request logging listener is attached, and the fast path runs it too.
+  installEventsFastPath(app.getHttpServer() as Server, {
+    auth: app.get(WriteKeyAuthService),
+    events: app.get(EventsService),
+    shedding,
+    tracker: app.get(InFlightTracker),
+    metrics: app.get(PlatformMetrics),
+    maxBodyBytes: settings.maxBodyBytes,
+    maxJsonDepth: settings.maxJsonDepth,
+  });
   return app;
 }

@@ -40,6 +40,7 @@ const domain = values.domain;
 /** The `Stats:` line `aggregator run-once` prints. */
 interface RunnerStats {
   readonly partials: number;
+  readonly packs: number;
   readonly wholeEvents: number;
   readonly repartitionRecords: number;
   readonly transactions: number;
@@ -148,7 +149,7 @@ async function main(): Promise<void> {
           measure: 'records crossing the repartition topics',
           ours: eos.repartitionRecords,
           unit: 'records',
-          note: `${eos.partials} partials + ${eos.wholeEvents} whole events, for ${count} input events`,
+          note: `${eos.packs} packs holding ${eos.partials} partials + ${eos.wholeEvents} whole events, for ${count} input events`,
         },
         {
           measure: 'Kafka transactions',

@@ -74,6 +74,7 @@ import {
   type TopicMessage,
 } from './produce-requests';
 import { changelogPartitionKey, readChangelog } from './changelog-reader';
+import { MAX_PACK_BYTES, packPartials } from './partial-packs';
 import { resultToRecord, retractionToRecord, RecordMappingError } from './records';
 import type { AggregatorSettings } from './settings';
 import { SourceClock } from './source-clock';
@@ -98,9 +99,11 @@ export interface RunnerMetrics {
 export interface RunnerStats {
   /** Partial aggregates sent to the repartition topics. */
   readonly partials: number;
+  /** The records that carried them. */
+  readonly packs: number;
   /** Events forwarded whole (they may be late downstream). */
   readonly wholeEvents: number;
-  /** partials + wholeEvents (progress records not counted). */
+  /** packs + wholeEvents (progress records not counted). */
   readonly repartitionRecords: number;
   /** Kafka transactions (or, without transactions, sends + offset commits) that succeeded. */
   readonly transactions: number;
@@ -310,7 +313,7 @@ export class AggregatorRunner {
   private failed: ((error: unknown) => void) | null = null;
   private poller: NodeJS.Timeout | null = null;
   private readonly dlq: string;
-  private readonly counters = { partials: 0, wholeEvents: 0, transactions: 0 };
+  private readonly counters = { partials: 0, packs: 0, wholeEvents: 0, transactions: 0 };
   private startedAt = 0;
   private firstBatchAt: number | null = null;
   private firstBatchCpu: NodeJS.CpuUsage | null = null;
@@ -338,7 +341,7 @@ export class AggregatorRunner {
   get stats(): RunnerStats {
     return {
       ...this.counters,
-      repartitionRecords: this.counters.partials + this.counters.wholeEvents,
+      repartitionRecords: this.counters.packs + this.counters.wholeEvents,
       startupMs: this.firstBatchAt === null ? null : this.firstBatchAt - this.startedAt,
       firstBatchAt: this.firstBatchAt,
       firstBatchCpu: this.firstBatchCpu,
@@ -1013,14 +1016,26 @@ export class AggregatorRunner {
   private sourceTail(task: SourceTask, outbox: Outbox, upto: bigint): void {
     const source = String(task.partition);
     task.plans.forEach((plan, i) => {
+      // The partials bound for one repartition partition travel in a few records (packs):
+      // fewer records to encode, send, fetch and decode than one per partial.
+      const byPartition = new Map<number, string[]>();
       for (const partial of task.combiners[i].drain()) {
         this.counters.partials++;
-        push(outbox, plan.repartitionTopic, {
-          key: partial.groupKey,
-          value: JSON.stringify(serializePartial(partial)),
-          partition: partitionFor(partial.groupKey, plan.partitions),
-          headers: { [HEADERS.kind]: 'partial', [HEADERS.source]: source },
-        });
+        const r = partitionFor(partial.groupKey, plan.partitions);
+        let list = byPartition.get(r);
+        if (list === undefined) byPartition.set(r, (list = []));
+        list.push(JSON.stringify(serializePartial(partial)));
+      }
+      for (const [partition, partials] of byPartition) {
+        for (const value of packPartials(partials, MAX_PACK_BYTES)) {
+          this.counters.packs++;
+          push(outbox, plan.repartitionTopic, {
+            key: null,
+            value,
+            partition,
+            headers: { [HEADERS.kind]: 'partial', [HEADERS.source]: source },
+          });
+        }
       }
     });
     for (const r of task.raw) {
@@ -1085,14 +1100,16 @@ export class AggregatorRunner {
       }
       if (kind === 'partial') {
         try {
-          const partial = parsePartial(
-            JSON.parse(m.value?.toString() ?? 'null'),
-            [spec.type],
-            spec.groupBy.length,
+          // A pack of partials (a JSON array), or one partial.
+          const parsed: unknown = JSON.parse(m.value?.toString() ?? 'null');
+          const pack = (Array.isArray(parsed) ? parsed : [parsed]).map((p) =>
+            parsePartial(p, [spec.type], spec.groupBy.length),
           );
-          partials.push(partial);
-          inputs.set(partial, m);
-          combined += partial.eventCount;
+          for (const partial of pack) {
+            partials.push(partial);
+            inputs.set(partial, m);
+            combined += partial.eventCount;
+          }
         } catch (error) {
           this.deadLetter(outbox, task, m, `malformed partial: ${message(error)}`);
         }
@@ -1192,7 +1209,13 @@ export class AggregatorRunner {
       for (const bad of result.invalid)
         this.deadLetter(outbox, task, recordOf(bad.event), bad.reason);
       for (const refused of result.refused) {
-        this.deadLetter(outbox, task, recordOf(refused.partial), refused.reason);
+        // The record is the pack that held it: its other partials were merged.
+        this.deadLetter(
+          outbox,
+          task,
+          recordOf(refused.partial),
+          `${refused.reason}; partial ${partialJson(refused.partial)}`,
+        );
       }
     }
     if (emitted > 0) this.options.metrics?.windowsEmitted(plan.spec.name, emitted);
@@ -1505,6 +1528,9 @@ function fieldsRead(specs: readonly AggregationSpec[]): string[] {
   }
   return [...fields];
 }
+
+const partialJson = (partial: PartialAggregate): string =>
+  JSON.stringify(serializePartial(partial));
 
 /** The outbox of the task's next transaction. */
 const pendingOutbox = (task: Task): Outbox => (task.pending ??= { messages: new Map(), rows: [] });

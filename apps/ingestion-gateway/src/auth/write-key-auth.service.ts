@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewaySettings } from '../config/gateway-settings';
 import { GATEWAY_SETTINGS } from '../core/tokens';
 import { GatewayError } from '../http/gateway.error';
@@ -8,7 +8,7 @@ import { allows, type WriteKeyRecord } from './write-keys';
 import { KeyedRateLimiter } from './token-bucket';
 
 /** The caller's write key, from `x-write-key`, `Authorization: Bearer <key>` or Basic `<key>:`. */
-export function writeKeyOf(headers: FastifyRequest['headers']): string | undefined {
+export function writeKeyOf(headers: IncomingHttpHeaders): string | undefined {
   const header = headers['x-write-key'];
   if (typeof header === 'string' && header.trim() !== '') return header.trim();
   const authorization = headers.authorization;
@@ -58,7 +58,7 @@ export class WriteKeyAuthService {
   }
 
   /** The active key of the request; throws 401 or 403. */
-  async authenticate(request: FastifyRequest): Promise<WriteKeyRecord> {
+  async authenticate(request: { readonly headers: IncomingHttpHeaders }): Promise<WriteKeyRecord> {
     const key = writeKeyOf(request.headers);
     if (key === undefined) {
       throw new GatewayError(

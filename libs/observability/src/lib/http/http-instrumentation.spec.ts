@@ -1,4 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { PlatformMetrics } from '../metrics/platform-metrics';
 import { InFlightTracker } from '../shutdown/in-flight-tracker';
@@ -21,6 +23,7 @@ describe('installHttpInstrumentation', () => {
     });
     app.get('/things/:id', async () => ({ ok: true }));
     app.get('/slow', () => new Promise((resolve) => (release = () => resolve({ slow: true }))));
+    app.post('/slow', () => new Promise((resolve) => (release = () => resolve({ slow: true }))));
     app.get('/healthz', async () => ({ status: 'ok' }));
     await app.ready();
   });
@@ -64,5 +67,22 @@ describe('installHttpInstrumentation', () => {
     expect(refused.headers['connection']).toBe('close');
     expect(refused.json()).toEqual({ error: { code: 'DRAINING' } });
     expect((await app.inject('/healthz')).statusCode).toBe(200);
+  });
+
+  it('counts a request out when its client hangs up after sending it whole, before the answer', async () => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((done) => socket.once('connect', done));
+    // A body read to its end: a request cut before that would be marked aborted.
+    socket.write(
+      'POST /slow HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}',
+    );
+    while (tracker.inFlight === 0) await new Promise((done) => setTimeout(done, 5));
+    socket.destroy();
+    // Node does not mark a complete request aborted: only the response's close tells.
+    expect(await tracker.waitForIdle(2_000)).toBe(true);
+    expect(await metric('http_requests_in_flight')).toContain('platform_http_requests_in_flight 0');
+    release();
   });
 });

@@ -67,6 +67,11 @@ export function installHttpInstrumentation(
     void tracker.run(() => settled);
     inFlightGauge.inc();
     inFlight.set(request, { started: process.hrtime.bigint(), finish });
+    // `onResponse` and `onRequestAbort` both miss a client that hung up after sending its
+    // whole body (Node does not mark that request aborted): the response's `close` does not.
+    reply.raw.once('close', () =>
+      end(request, reply.raw.writableFinished ? reply.raw.statusCode : 499),
+    );
     done();
   });
   const end = (request: FastifyRequest, status: number): void => {

@@ -9,6 +9,11 @@ export interface TelemetryOptions {
   readonly serviceVersion?: string;
   /** Incoming paths never traced (probes and scrapes). Default {@link UNTRACED_PATHS}. */
   readonly untracedPaths?: readonly string[];
+  /**
+   * More incoming paths the HTTP instrumentation leaves alone, e.g. routes whose handler
+   * starts its own server span (a hot path that skips the instrumentation's per-request cost).
+   */
+  readonly untraced?: (path: string) => boolean;
   /** Environment to read the `OTEL_*` variables from (tests). Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
   /**
@@ -103,7 +108,10 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
     }),
     instrumentations: [
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request) => untraced.has(pathOf(request)),
+        ignoreIncomingRequestHook: (request) => {
+          const path = pathOf(request);
+          return untraced.has(path) || options.untraced?.(path) === true;
+        },
       }),
     ],
   };

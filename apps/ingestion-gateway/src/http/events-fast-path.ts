@@ -1,0 +1,216 @@
+import { Logger } from '@nestjs/common';
+import {
+  context as contextApi,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+} from '@opentelemetry/api';
+import type { InFlightTracker, PlatformMetrics } from '@platform/observability';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { WriteKeyAuthService } from '../auth/write-key-auth.service';
+import type { EventsService } from '../events/events.service';
+import { toGatewayError } from './gateway-exception.filter';
+import { errorBody } from './gateway.error';
+import { EVENTS_PATH, eventsRouteOf } from './events-routes';
+import { parseJsonBody } from './json-body';
+import type { LoadShedding } from './load-shedding';
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+export interface EventsFastPathOptions {
+  readonly auth: WriteKeyAuthService;
+  readonly events: EventsService;
+  readonly shedding: LoadShedding;
+  readonly tracker: InFlightTracker;
+  readonly metrics: PlatformMetrics;
+  readonly maxBodyBytes: number;
+  readonly maxJsonDepth: number;
+}
+
+/**
+ * Whether the request takes the fast path: a plain JSON body of a declared length within the
+ * limit, nothing to decode. Anything else (gzip, chunked, a missing or odd content type, too
+ * large) goes through the Fastify stack, whose hooks answer it exactly as before.
+ */
+export function fastPathEligible(request: IncomingMessage, maxBodyBytes: number): boolean {
+  const h = request.headers;
+  if (h['transfer-encoding'] !== undefined) return false;
+  const encoding = h['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return false;
+  const length = h['content-length'];
+  if (length === undefined || !/^\d+$/.test(length) || Number(length) > maxBodyBytes) return false;
+  const type = h['content-type']?.toLowerCase();
+  if (type === undefined) return false;
+  return (
+    type === 'application/json' ||
+    type.startsWith('application/json;') ||
+    type === 'text/plain' ||
+    type.startsWith('text/plain;')
+  );
+}
+
+/**
+ * The events routes served straight from Node's `request` event: the same write-key check,
+ * rate limit, contract validation, produce and answers as the Nest controller (which still
+ * serves every request this path does not take), without the per-request cost of the router,
+ * the hook chain, the content-type parser and the HTTP instrumentation, which was most of the
+ * gateway's CPU time per single-event request (ADR 0014).
+ *
+ * What every request keeps: the in-flight limit (503 OVERLOADED before the body is read), the
+ * drain (in-flight work is waited for; a draining gateway leaves requests to the Fastify
+ * stack, which answers DRAINING), `platform_http_requests_*`, a server span (recorded when
+ * sampled, parent-based) whose context carries trace ids into logs and Kafka headers, and
+ * the request log line (the other `request` listeners run inside that context).
+ */
+export function installEventsFastPath(server: Server, options: EventsFastPathOptions): void {
+  const logger = new Logger('EventsFastPath');
+  const { tracker, shedding, auth, events, metrics } = options;
+  const requests = metrics.counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests, by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+  });
+  const latency = metrics.histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency in seconds, by method and route',
+    labelNames: ['method', 'route'],
+  });
+  const inFlightGauge = metrics.gauge({
+    name: 'http_requests_in_flight',
+    help: 'HTTP requests received and not yet answered (what a drain waits for)',
+  });
+  const tracer = trace.getTracer('ingestion-gateway');
+
+  const listeners = server.listeners('request') as ((
+    request: IncomingMessage,
+    response: ServerResponse,
+  ) => void)[];
+  server.removeAllListeners('request');
+
+  const send = (response: ServerResponse, status: number, body: unknown, retryAfter?: number) => {
+    if (response.headersSent || response.destroyed) return;
+    const text = JSON.stringify(body);
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    };
+    if (retryAfter !== undefined)
+      headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
+    response.writeHead(status, headers);
+    response.end(text);
+  };
+
+  const fail = (request: IncomingMessage, response: ServerResponse, exception: unknown): void => {
+    const { error, unexpected } = toGatewayError(exception);
+    if (unexpected) {
+      logger.error(
+        {
+          event: 'request_failed',
+          method: request.method,
+          url: pathOf(request.url ?? ''),
+          status: error.status,
+        },
+        exception instanceof Error ? exception.stack : String(exception),
+      );
+    }
+    send(response, error.status, errorBody(error), error.extra.retryAfterSeconds);
+  };
+
+  const handle = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    route: string,
+    path: string,
+    text: string,
+  ): Promise<void> => {
+    const parsed = parseJsonBody(text, options.maxJsonDepth);
+    if (!parsed.ok) throw parsed.error;
+    const key = await auth.authenticate(request);
+    if (route === EVENTS_PATH) {
+      const result = await events.ingestBatch(key, parsed.value, (cost) => auth.limit(key, cost));
+      send(response, result.status, result.body, result.retryAfterSeconds);
+      return;
+    }
+    auth.limit(key, 1);
+    const type = path.slice(EVENTS_PATH.length + 1);
+    send(response, 202, await events.ingestOne(key, type, parsed.value));
+  };
+
+  const fast = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    route: string,
+    path: string,
+  ): void => {
+    const started = process.hrtime.bigint();
+    const parent: Context =
+      request.headers.traceparent === undefined
+        ? ROOT_CONTEXT
+        : propagation.extract(ROOT_CONTEXT, request.headers);
+    const span = tracer.startSpan(
+      `POST ${route}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': 'POST', 'http.route': route, 'url.path': path },
+      },
+      parent,
+    );
+    const ctx = trace.setSpan(parent, span);
+    let finish: () => void = () => undefined;
+    const settled = new Promise<void>((resolve) => (finish = resolve));
+    void tracker.run(() => settled);
+    inFlightGauge.inc();
+    response.once('close', () => {
+      finish();
+      inFlightGauge.dec();
+      const status = response.writableFinished ? response.statusCode : 499;
+      requests.inc({ method: 'POST', route, status: String(status) });
+      latency.observe({ method: 'POST', route }, Number(process.hrtime.bigint() - started) / 1e9);
+      if (span.isRecording()) {
+        span.setAttribute('http.response.status_code', status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      }
+    });
+    contextApi.with(ctx, () => {
+      // The request log line (and any other listener) runs in the request's trace context.
+      for (const listener of listeners)
+        if (listener !== fastifyHandler) listener(request, response);
+      if (!shedding.admit(response)) {
+        send(response, 503, shedding.refusal, shedding.retryAfterSeconds);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.once('end', () => {
+        const text =
+          chunks.length === 1
+            ? (chunks[0] as Buffer).toString('utf8')
+            : Buffer.concat(chunks).toString('utf8');
+        handle(request, response, route, path, text).catch((error: unknown) =>
+          fail(request, response, error),
+        );
+      });
+    });
+  };
+
+  // Fastify's own listener: the last one Nest's adapter registered before anything else.
+  const fastifyHandler = listeners[0];
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (request.method === 'POST' && !tracker.isDraining) {
+      const path = pathOf(request.url ?? '');
+      const route = eventsRouteOf(path);
+      if (route !== undefined && fastPathEligible(request, options.maxBodyBytes)) {
+        fast(request, response, route, path);
+        return;
+      }
+    }
+    for (const listener of listeners) listener(request, response);
+  });
+}
