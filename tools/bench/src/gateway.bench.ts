@@ -257,7 +257,9 @@ function profileShares(file: string): { stage: string; share: number; ms: number
     if (node === undefined) return;
     const { url, functionName } = node.callFrame;
     let stage = inherited;
-    if (url.includes('cpu_prof_')) stage = 'profiler itself (excluded)';
+    // The preload's script and the inspector calls it makes (stopping the profiler serialises
+    // the profile while it still samples): the profiler's own time, not the gateway's.
+    if (url.includes('cpu_prof_') || url === 'node:inspector') stage = 'profiler itself (excluded)';
     else if (functionName === '(garbage collector)') stage = 'garbage collector';
     else if (functionName === '(idle)') stage = 'idle';
     else if (functionName === '(program)') stage = 'program (native, unattributed)';

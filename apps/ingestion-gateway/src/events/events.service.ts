@@ -58,6 +58,25 @@ export const batchItemSchema = z.strictObject({
   event: z.unknown(),
 });
 
+/** The envelope in its common shape, `{ "events": [...] }`, checked without zod (which names failures). */
+function isPlainEnvelope(body: unknown): body is { events: unknown[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  for (const key in body) if (key !== 'events') return false;
+  return Array.isArray((body as { events?: unknown }).events);
+}
+
+/** A batch item in its common shape: exactly `type` (a short string) and `event`. */
+function isPlainItem(item: unknown): item is { type: string; event: unknown } {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return false;
+  let keys = 0;
+  for (const key in item) {
+    if (key !== 'type' && key !== 'event') return false;
+    keys += 1;
+  }
+  const { type } = item as { type?: unknown };
+  return keys === 2 && 'event' in item && typeof type === 'string' && type.length <= 64;
+}
+
 type Outcome =
   | { readonly ok: true; readonly duplicate: boolean }
   | { readonly ok: false; readonly error: unknown };
@@ -167,14 +186,19 @@ export class EventsService {
     chargeTokens: (cost: number) => void,
   ): Promise<BatchResponse> {
     const receivedAt = new Date();
-    const envelope = batchEnvelopeSchema.safeParse(body);
-    if (!envelope.success) {
-      throw GatewayError.invalid(
-        'expected { "events": [ { "type": "<event type>", "event": { ... } } ] }',
-        envelope.error.issues.flatMap((i) => failuresOf(i, body)),
-      );
+    let items: readonly unknown[];
+    if (isPlainEnvelope(body)) {
+      items = body.events;
+    } else {
+      const envelope = batchEnvelopeSchema.safeParse(body);
+      if (!envelope.success) {
+        throw GatewayError.invalid(
+          'expected { "events": [ { "type": "<event type>", "event": { ... } } ] }',
+          envelope.error.issues.flatMap((i) => failuresOf(i, body)),
+        );
+      }
+      items = envelope.data.events;
     }
-    const items = envelope.data.events;
     if (items.length === 0)
       throw GatewayError.invalid('the batch is empty', [
         { field: 'events', reason: 'must hold at least one event' },
@@ -196,7 +220,9 @@ export class EventsService {
     }[] = [];
     const prepared: Prepared[] = [];
     items.forEach((item, index) => {
-      const parsed = batchItemSchema.safeParse(item);
+      const parsed = isPlainItem(item)
+        ? { success: true as const, data: item }
+        : batchItemSchema.safeParse(item);
       if (!parsed.success) {
         const failures = parsed.error.issues.flatMap((i) => failuresOf(i, item));
         results[index] = {
