@@ -101,6 +101,8 @@ export interface RunnerStats {
   readonly partials: number;
   /** The records that carried them. */
   readonly packs: number;
+  /** Partials by aggregation: which source work this instance did. */
+  readonly partialsByAggregation: Readonly<Record<string, number>>;
   /** Events forwarded whole (they may be late downstream). */
   readonly wholeEvents: number;
   /** packs + wholeEvents (progress records not counted). */
@@ -236,6 +238,8 @@ interface InputRecord {
 interface Outbox {
   readonly messages: Map<string, TopicMessage[]>;
   readonly rows: EmittedRow[];
+  /** Holds a run-once final flush. */
+  final: boolean;
 }
 
 const taskKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -314,6 +318,7 @@ export class AggregatorRunner {
   private poller: NodeJS.Timeout | null = null;
   private readonly dlq: string;
   private readonly counters = { partials: 0, packs: 0, wholeEvents: 0, transactions: 0 };
+  private readonly partialsByAggregation: Record<string, number> = {};
   private startedAt = 0;
   private firstBatchAt: number | null = null;
   private firstBatchCpu: NodeJS.CpuUsage | null = null;
@@ -341,6 +346,7 @@ export class AggregatorRunner {
   get stats(): RunnerStats {
     return {
       ...this.counters,
+      partialsByAggregation: { ...this.partialsByAggregation },
       repartitionRecords: this.counters.packs + this.counters.wholeEvents,
       startupMs: this.firstBatchAt === null ? null : this.firstBatchAt - this.startedAt,
       firstBatchAt: this.firstBatchAt,
@@ -1019,8 +1025,11 @@ export class AggregatorRunner {
       // The partials bound for one repartition partition travel in a few records (packs):
       // fewer records to encode, send, fetch and decode than one per partial.
       const byPartition = new Map<number, string[]>();
-      for (const partial of task.combiners[i].drain()) {
-        this.counters.partials++;
+      const drained = task.combiners[i].drain();
+      this.counters.partials += drained.length;
+      this.partialsByAggregation[plan.spec.name] =
+        (this.partialsByAggregation[plan.spec.name] ?? 0) + drained.length;
+      for (const partial of drained) {
         const r = partitionFor(partial.groupKey, plan.partitions);
         let list = byPartition.get(r);
         if (list === undefined) byPartition.set(r, (list = []));
@@ -1143,7 +1152,10 @@ export class AggregatorRunner {
     if (pending.length > 0) results.push(task.engine.process(pending));
     const w = this.watermarkOf(task, now);
     if (w > task.engine.watermark) results.push(task.engine.advanceWatermark(w));
-    if (this.completeForRunOnce(task)) results.push(task.engine.flush());
+    if (this.completeForRunOnce(task)) {
+      results.push(task.engine.flush());
+      outbox.final = true;
+    }
     late += this.emit(outbox, task, results, inputs);
     this.options.metrics?.eventsProcessed(spec.name, pending.length + combined);
     if (late > 0) this.options.metrics?.lateEvents(spec.name, late);
@@ -1314,7 +1326,10 @@ export class AggregatorRunner {
         const producer = task.producer;
         if (producer === null) throw new Error(`${task.topic}[${task.partition}] has no producer`);
         await withTransaction(producer, async (tx) => {
-          for (const topicMessages of requests) await tx.sendBatch({ topicMessages, compression });
+          for (const topicMessages of requests) {
+            await tx.sendBatch({ topicMessages, compression });
+            if (outbox.final && this.options.settings.crashInFinalFlush) this.crashNow(task);
+          }
           if (offsets !== null) {
             await tx.sendOffsets({ consumerGroupId: this.appId, topics: [offsets] });
           }
@@ -1340,6 +1355,16 @@ export class AggregatorRunner {
       this.options.metrics?.transaction(Number(process.hrtime.bigint() - started) / 1e9, ok);
     }
     if (outbox.rows.length > 0) this.options.onCommitted?.(outbox.rows);
+  }
+
+  /** Fault injection (`AGGREGATOR_CRASH_IN_FINAL_FLUSH`): dies as a crash would, mid-transaction. */
+  private crashNow(task: Task): never {
+    this.options.logger.warn(
+      { event: 'aggregator.crash_injected', topic: task.topic, partition: task.partition },
+      'fault injection: SIGKILL in the middle of a final flush',
+    );
+    process.kill(process.pid, 'SIGKILL');
+    throw new Error('unreachable: SIGKILL was sent');
   }
 
   // ---- idleness (`run` mode) -------------------------------------------------------------
@@ -1424,7 +1449,9 @@ export class AggregatorRunner {
         await this.serialize(task, async () => {
           if (task.dirty) await this.recover(task);
           else if (task.kind === 'stateful' && this.completeForRunOnce(task)) {
-            this.emit(pendingOutbox(task), task, [task.engine.flush()]);
+            const outbox = pendingOutbox(task);
+            this.emit(outbox, task, [task.engine.flush()]);
+            outbox.final = true;
           }
         });
         await this.flush(task);
@@ -1533,7 +1560,8 @@ const partialJson = (partial: PartialAggregate): string =>
   JSON.stringify(serializePartial(partial));
 
 /** The outbox of the task's next transaction. */
-const pendingOutbox = (task: Task): Outbox => (task.pending ??= { messages: new Map(), rows: [] });
+const pendingOutbox = (task: Task): Outbox =>
+  (task.pending ??= { messages: new Map(), rows: [], final: false });
 
 const combinerOf = (plan: Plan): Combiner =>
   new Combiner(plan.spec.window, plan.spec.groupBy, [

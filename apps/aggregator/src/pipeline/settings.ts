@@ -25,6 +25,11 @@ export interface AggregatorSettings {
   readonly idleTimeoutMs: number | null;
   /** Broker-side timeout of an open transaction; at most the broker's `transaction.max.timeout.ms`. */
   readonly transactionTimeoutMs: number;
+  /**
+   * Fault injection for crash tests: SIGKILL this process in the middle of the transaction
+   * that writes a final flush (run-once), after part of its output was sent.
+   */
+  readonly crashInFinalFlush: boolean;
 }
 
 export class SettingsError extends Error {
@@ -74,6 +79,7 @@ export function readSettings(
         : aggregations.split(',').map((s) => s.trim()),
     idleTimeoutMs: idleTimeoutMs === 0 ? null : idleTimeoutMs,
     transactionTimeoutMs: int('AGGREGATOR_TRANSACTION_TIMEOUT_MS', 60_000, 1_000),
+    crashInFinalFlush: env['AGGREGATOR_CRASH_IN_FINAL_FLUSH'] === 'true',
     ...overrides,
   };
   if (problems.length > 0) {

@@ -87,28 +87,31 @@ export async function endOffsetSum(config: PlatformConfig, topic: string): Promi
   }
 }
 
-export interface LateRecord {
+export interface EventRecord {
   readonly aggregation: string;
   readonly eventId: string;
   readonly reason: string;
+  /** The record's value, as the aggregator wrote it. */
+  readonly value: Buffer;
 }
 
 /**
- * The committed records of a `late.<type>` topic: read until at least `expected` came and then
- * nothing new for `idleMs` (so extras show too), or `timeoutMs` passed.
+ * The committed records of a topic of framed events (`late.<type>`, `events.<type>`): read
+ * until at least `expected` came and then nothing new for `idleMs` (so extras show too), or
+ * `timeoutMs` passed.
  */
-export async function readLateTopic(
+export async function readEventRecords(
   config: PlatformConfig,
   topic: string,
   expected: number,
   { idleMs = 2_000, timeoutMs = 60_000 }: { idleMs?: number; timeoutMs?: number } = {},
-): Promise<LateRecord[]> {
+): Promise<EventRecord[]> {
   const serde = new AvroSerde(new SchemaRegistryClient({ url: config.schema_registry.url }));
   const consumer = kafkaOf(config).consumer({
     groupId: `${topic}.e2e-reader.${Date.now()}`,
     readUncommitted: false,
   });
-  const out: LateRecord[] = [];
+  const out: EventRecord[] = [];
   let last = 0;
   consumer.on(consumer.events.GROUP_JOIN, () => (last = Date.now()));
   await consumer.connect();
@@ -125,6 +128,7 @@ export async function readLateTopic(
           aggregation: header('aggregator.aggregation'),
           eventId: String(event.event_id),
           reason: header('aggregator.reason'),
+          value: message.value,
         });
       },
     });
