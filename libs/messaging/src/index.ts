@@ -52,6 +52,10 @@ export type {
   ProducerStats,
   SchemaRegistrar,
 } from './lib/event-producer';
+export { PRODUCER_CLIENTS, kafkajsRecordProducer } from './lib/record-producer';
+export type { ProducerClient, ProducerRecord, RecordProducer } from './lib/record-producer';
+export { RdkafkaRecordProducer, loadRdkafka, toRdkafkaConfig } from './lib/rdkafka-producer';
+export type { RdkafkaProducerOptions } from './lib/rdkafka-producer';
 export { BatchConsumer, RecordFailuresError, decodeBatch, headerText } from './lib/batch-consumer';
 export type {
   BatchConsumerOptions,

@@ -1,35 +1,137 @@
 /**
- * generator → Kafka, beside kcat producing the same bytes.
+ * generator → Kafka and EventProducer alone, beside kcat producing the same bytes.
  *
- * - ours: `generator run --count N --rate max --target kafka` (seeded sessions, Avro through
- *   the schema registry, idempotent EventProducer, acks=all), rate from its own summary
- *   (sending only) and over the whole process (start-up included);
+ * - generator: `generator run --count N --rate max --target kafka --kafka-client <client>`
+ *   (seeded sessions, Avro through the schema registry, idempotent EventProducer, acks=all),
+ *   rate from its own summary (sending only) and over the whole process (start-up included);
+ * - EventProducer alone: the same events (the generator's `--dry-run` output, same seed), held
+ *   in memory, sent by an `EventProducer` on `<client>` in this process the way the generator
+ *   sends them (`sendMany` of 500 events, at most 20,000 unacknowledged on kafkajs, 5,000 on librdkafka), into fresh topics;
+ *   timed from the first send to the last acknowledgement (encoding included);
  * - native: the generator's records (keys and Avro values, byte for byte) read back with
  *   `kcat -C`, then produced again by `kcat -P` (librdkafka, idempotent, acks=all,
  *   linger.ms=5) into fresh topics with the same partitions; timed per topic, summed.
  *
- * libs/messaging/bench/produce.bench.ts measures EventProducer alone on hand-made events
- * (and kcat on JSON text); this one is the generator app end to end on its real output.
- *
- *   npx tsx tools/bench/src/generator.bench.ts [--count 100000]
+ *   npx tsx tools/bench/src/generator.bench.ts [--count 100000] [--clients kafkajs,librdkafka]
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startSchemaRegistry, uniqueName } from '@platform/testing';
-import { report, requireTool, spawnMeasured } from './harness';
+import type { PlatformConfig } from '@platform/config';
+import {
+  createKafka,
+  ensureTopicsExist,
+  EventProducer,
+  PRODUCER_CLIENTS,
+  RdkafkaRecordProducer,
+  silentSink,
+  type ProducerClient,
+} from '@platform/messaging';
+import { SchemaRegistryClient } from '@platform/schema-registry';
+import {
+  generatorDryRun,
+  startSchemaRegistry,
+  uniqueName,
+  type GeneratedEvent,
+} from '@platform/testing';
+import { report, requireTool, spawnMeasured, type Row } from './harness';
 import {
   deleteTopicsWithPrefix,
   runGenerator,
+  type GeneratorSummary,
   testConfig,
   topicSize,
   withTopicAdmin,
 } from './pipeline-fixture';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '100000' } } });
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '100000' },
+    clients: { type: 'string', default: PRODUCER_CLIENTS.join(',') },
+  },
+});
 const count = Number(values.count);
+const clients = values.clients.split(',').map((c) => {
+  if (!(PRODUCER_CLIENTS as readonly string[]).includes(c)) throw new Error(`unknown client ${c}`);
+  return c as ProducerClient;
+});
+
+/** The generator's chunk and in-flight bounds (apps/generator generation-loop, KafkaSink). */
+const CHUNK = 500;
+const MAX_IN_FLIGHT: Record<ProducerClient, number> = { kafkajs: 20_000, librdkafka: 5_000 };
+
+/**
+ * EventProducer alone: `events` sent the way the generator sends them, into `<prefix>_events.*`.
+ * Returns events/s from the first send to the last acknowledgement.
+ */
+async function eventProducerAlone(
+  config: PlatformConfig,
+  client: ProducerClient,
+  prefix: string,
+  registryUrl: string,
+  events: readonly GeneratedEvent[],
+): Promise<number> {
+  const kafka = createKafka(config.kafka, { clientId: 'bench-producer', logger: silentSink });
+  const prefixes = { ...config.topics, events: `${prefix}_events` };
+  await ensureTopicsExist(
+    kafka,
+    config.model.eventTypes.map((t) => ({
+      name: `${prefixes.events}.${t.name}`,
+      purpose: 'events' as const,
+      cleanupPolicy: 'delete' as const,
+    })),
+    config.kafka,
+  );
+  const producer = new EventProducer({
+    kafka,
+    model: config.model,
+    prefixes,
+    registry: new SchemaRegistryClient({ url: registryUrl }),
+    ...(client === 'librdkafka'
+      ? { recordProducer: new RdkafkaRecordProducer(config.kafka, { clientId: 'bench-producer' }) }
+      : {}),
+  });
+  await producer.start();
+  try {
+    let inFlight = 0;
+    let wake: (() => void) | undefined;
+    let failure: unknown;
+    const pending: Promise<void>[] = [];
+    const started = performance.now();
+    for (let i = 0; i < events.length; i += CHUNK) {
+      while (inFlight > MAX_IN_FLIGHT[client])
+        await new Promise<void>((resolve) => (wake = resolve));
+      const chunk = events.slice(i, i + CHUNK);
+      inFlight += chunk.length;
+      pending.push(
+        producer
+          .sendMany(chunk)
+          .then(
+            () => undefined,
+            (e: unknown) => {
+              failure ??= e;
+            },
+          )
+          .finally(() => {
+            inFlight -= chunk.length;
+            const w = wake;
+            wake = undefined;
+            w?.();
+          }),
+      );
+    }
+    await Promise.all(pending);
+    const seconds = (performance.now() - started) / 1000;
+    if (failure !== undefined) throw failure;
+    if (producer.getStats().sent !== events.length)
+      throw new Error('EventProducer did not send all');
+    return events.length / seconds;
+  } finally {
+    await producer.close();
+  }
+}
 
 // Binary Avro may hold any byte: long delimiters that the data cannot plausibly contain
 // (the record count read back checks it).
@@ -43,8 +145,39 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-gen-'));
   const registry = await startSchemaRegistry();
   try {
-    const { summary, wallSeconds } = await runGenerator(prefix, count, registry.url);
-    if (!summary.ok || summary.sent !== count) throw new Error('the generator did not send all');
+    const config = await testConfig();
+    const runs: { client: ProducerClient; summary: GeneratorSummary; wallSeconds: number }[] = [];
+    for (const client of clients) {
+      const run = await runGenerator(`${prefix}_${client}`, count, registry.url, {
+        GENERATOR_KAFKA_CLIENT: client,
+      });
+      if (!run.summary.ok || run.summary.sent !== count) {
+        throw new Error(`the generator (${client}) did not send all`);
+      }
+      runs.push({ client, ...run });
+    }
+    const summary = (runs[0] as (typeof runs)[number]).summary;
+    const events = await generatorDryRun([
+      '--env',
+      'test',
+      '--count',
+      String(count),
+      '--seed',
+      '7',
+      '--rate',
+      'max',
+    ]);
+    const producerRates = new Map<ProducerClient, { rate: number; rss: number }>();
+    for (const client of clients) {
+      const rate = await eventProducerAlone(
+        config,
+        client,
+        `${prefix}_ep_${client}`,
+        registry.url,
+        events,
+      );
+      producerRates.set(client, { rate, rss: process.resourceUsage().maxRSS * 1024 });
+    }
 
     let kcatSeconds = 0;
     let kcatRecords = 0;
@@ -111,31 +244,49 @@ async function main(): Promise<void> {
       throw new Error(`kcat produced ${kcatRecords} records, expected ${count}: delimiter clash?`);
     }
 
-    // Written by the generator into its summary file (not part of the printed summary).
-    const generatorRss = (summary as { peakRssBytes?: number }).peakRssBytes;
-    const peakRss = { ours: generatorRss, native: kcatRss };
-    report(
-      'generator-to-kafka',
-      [
+    const nativeRate = count / kcatSeconds;
+    const rows: Row[] = [];
+    for (const run of runs) {
+      // Written by the generator into its summary file (not part of the printed summary).
+      const generatorRss = (run.summary as { peakRssBytes?: number }).peakRssBytes;
+      const peakRss = { ours: generatorRss, native: kcatRss };
+      rows.push(
         {
-          measure: `produce ${count.toLocaleString('en-US')} events (sending only)`,
-          ours: summary.ratePerSec,
-          native: count / kcatSeconds,
+          measure: `generator (${run.client}), ${count.toLocaleString('en-US')} events, sending only`,
+          ours: run.summary.ratePerSec,
+          native: nativeRate,
           unit: 'events/s',
           note: 'ours: generator summary; native: kcat -P of the same bytes',
           peakRss,
         },
         {
-          measure: 'whole run, process start-up included',
-          ours: count / wallSeconds,
-          native: count / kcatSeconds,
+          measure: `generator (${run.client}), whole run, start-up included`,
+          ours: count / run.wallSeconds,
+          native: nativeRate,
           unit: 'events/s',
           note: 'ours runs under ts-node (compiles at start)',
           peakRss,
         },
-      ],
-      { count, broker, generatorSeconds: summary.elapsedMs / 1000, wallSeconds, kcatSeconds },
-    );
+      );
+    }
+    for (const [client, { rate, rss }] of producerRates) {
+      rows.push({
+        measure: `EventProducer alone (${client}), sendMany of ${CHUNK}`,
+        ours: rate,
+        native: nativeRate,
+        unit: 'events/s',
+        note: 'ours: the same events in memory, encoding included; RSS: the bench process',
+        peakRss: { ours: rss, native: kcatRss },
+      });
+    }
+    report('generator-to-kafka', rows, {
+      count,
+      broker,
+      generatorSeconds: Object.fromEntries(runs.map((r) => [r.client, r.summary.elapsedMs / 1000])),
+      wallSeconds: Object.fromEntries(runs.map((r) => [r.client, r.wallSeconds])),
+      eventProducerRates: Object.fromEntries(producerRates),
+      kcatSeconds,
+    });
   } finally {
     await registry.stop();
     await deleteTopicsWithPrefix(prefix);

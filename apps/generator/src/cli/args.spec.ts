@@ -47,6 +47,19 @@ describe(parseArgs.name, () => {
     });
   });
 
+  it('takes the Kafka client of the producer: kafkajs by default, or librdkafka', () => {
+    expect(parseArgs(['run', '--count', '10'])).toMatchObject({
+      args: { kafkaClient: 'kafkajs' },
+    });
+    expect(parseArgs(['run', '--count', '10', '--kafka-client', 'librdkafka'])).toMatchObject({
+      args: { kafkaClient: 'librdkafka' },
+    });
+    expect(parseArgs(['run', '--count', '10', '--kafka-client', 'java'])).toMatchObject({
+      kind: 'exit',
+      code: 2,
+    });
+  });
+
   it('parses the gateway target with its URL, write key and batch size', () => {
     const result = parseArgs([
       'run',

@@ -4,6 +4,9 @@ import type { FieldMapping } from '@platform/contracts';
 
 export type Target = 'kafka' | 'gateway';
 
+/** The Kafka client the producer runs on (`--kafka-client`). */
+export type KafkaClientName = 'kafkajs' | 'librdkafka';
+
 /** A validated `generator run` invocation. */
 export interface RunArgs {
   readonly domain: string | undefined;
@@ -34,6 +37,8 @@ export interface RunArgs {
   readonly maxAttempts: number;
   readonly seed: number;
   readonly target: Target;
+  /** `--target kafka`: kafkajs (default) or librdkafka. */
+  readonly kafkaClient: KafkaClientName;
   readonly outOfOrder: number | undefined;
   readonly outOfOrderMaxDelayMs: number;
   readonly late: number | undefined;
@@ -200,6 +205,7 @@ interface RawRunOptions {
   maxAttempts: number;
   seed: number;
   target: Target;
+  kafkaClient: KafkaClientName;
   outOfOrder?: number;
   outOfOrderMaxDelay: number;
   late?: number;
@@ -304,6 +310,12 @@ export function buildProgram(
         .choices(['kafka', 'gateway'])
         .default('kafka'),
     )
+    .addOption(
+      new Option('--kafka-client <client>', 'Kafka client of the producer (--target kafka)')
+        .choices(['kafkajs', 'librdkafka'])
+        .env('GENERATOR_KAFKA_CLIENT')
+        .default('kafkajs'),
+    )
     .option(
       '--out-of-order <fraction>',
       'fraction of events emitted late (within a lateness bound)',
@@ -398,6 +410,7 @@ export function buildProgram(
         maxAttempts: raw.maxAttempts,
         seed: raw.seed,
         target: raw.target,
+        kafkaClient: raw.kafkaClient,
         outOfOrder: raw.outOfOrder,
         outOfOrderMaxDelayMs: raw.outOfOrderMaxDelay,
         late: raw.late,

@@ -116,6 +116,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
     try {
       const kafka = await KafkaSink.open({
         config,
+        client: args.kafkaClient,
         ...(args.registry === undefined ? {} : { registryUrl: args.registry }),
       });
       sink = kafka;

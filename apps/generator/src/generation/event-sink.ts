@@ -3,6 +3,11 @@ import type { StreamedEvent } from '@platform/synthetic';
 /** Where generated events go: Kafka, stdout (dry run), or a fake in tests. */
 export interface EventSink {
   readonly name: string;
+  /**
+   * Unacknowledged events the sink needs to run at full speed, no more (more only costs
+   * memory and garbage collection). The generation loop's default when it is not told.
+   */
+  readonly maxInFlight?: number;
   /** Resolves when the event is durably handed over (acknowledged by Kafka, written). */
   send(event: StreamedEvent): Promise<void>;
   /**

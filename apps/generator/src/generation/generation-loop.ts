@@ -54,7 +54,7 @@ export interface GenerationOptions {
   /** Stop after this long (ms); otherwise when the source ends. */
   readonly durationMs?: number;
   readonly clock?: Clock;
-  /** Sends awaiting acknowledgement before generation pauses. Default 20 000. */
+  /** Sends awaiting acknowledgement before generation pauses. Default the sink's, else 20 000. */
   readonly maxInFlight?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: Progress) => void;
@@ -71,7 +71,7 @@ export interface GenerationOptions {
  */
 export async function runGeneration(options: GenerationOptions): Promise<GenerationResult> {
   const clock = options.clock ?? systemClock;
-  const maxInFlight = options.maxInFlight ?? 20_000;
+  const maxInFlight = options.maxInFlight ?? options.sink.maxInFlight ?? 20_000;
   const every = options.progressEveryMs ?? 200;
   const bucket =
     options.ratePerSec === undefined ? undefined : new TokenBucket(options.ratePerSec, clock.now);

@@ -43,6 +43,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     const metrics = this.metrics;
     this.sink = await KafkaSink.open({
       config: this.config,
+      client: this.settings.kafkaClient,
       metrics: {
         success: (type, seconds) => metrics.produceSuccess(type, seconds),
         error: (type, seconds) => metrics.produceError(type, seconds),

@@ -4,6 +4,7 @@ describe(readGeneratorSettings.name, () => {
   it('has defaults for every setting', () => {
     expect(readGeneratorSettings({})).toEqual({
       ratePerSec: 100,
+      kafkaClient: 'kafkajs',
       seed: 42,
       users: 100,
       startTime: 'now',
@@ -21,6 +22,15 @@ describe(readGeneratorSettings.name, () => {
     });
     expect(s.outOfOrder).toEqual({ fraction: 0.1, maxDelayMs: 10_000 });
     expect(s.lateBeyond).toEqual({ fraction: 0.01, delayMs: 300_000 });
+  });
+
+  it('reads the Kafka client of the producer', () => {
+    expect(readGeneratorSettings({ GENERATOR_KAFKA_CLIENT: 'librdkafka' }).kafkaClient).toBe(
+      'librdkafka',
+    );
+    expect(() => readGeneratorSettings({ GENERATOR_KAFKA_CLIENT: 'java' })).toThrow(
+      /GENERATOR_KAFKA_CLIENT="java": expected kafkajs or librdkafka/,
+    );
   });
 
   it('lists every bad variable in one error', () => {

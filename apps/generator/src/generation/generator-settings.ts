@@ -6,6 +6,7 @@ import {
   parseRate,
   parseSeed,
   parseStartTime,
+  type KafkaClientName,
 } from '../cli/args';
 
 /** The service's generation settings, from `GENERATOR_*` environment variables. */
@@ -19,6 +20,8 @@ export interface GeneratorSettings {
   readonly lateBeyond: { readonly fraction: number; readonly delayMs: number } | undefined;
   /** Start producing at boot. Default true. */
   readonly autostart: boolean;
+  /** `GENERATOR_KAFKA_CLIENT`: the producer's Kafka client, kafkajs (default) or librdkafka. */
+  readonly kafkaClient: KafkaClientName;
 }
 
 export class GeneratorSettingsError extends Error {
@@ -66,11 +69,18 @@ export function readGeneratorSettings(env: NodeJS.ProcessEnv): GeneratorSettings
         ? { fraction: late, delayMs: read('GENERATOR_LATE_DELAY', 300_000, parseDuration) }
         : undefined,
     autostart: read('GENERATOR_AUTOSTART', true, parseBoolean),
+    kafkaClient: read<KafkaClientName>('GENERATOR_KAFKA_CLIENT', 'kafkajs', parseKafkaClient),
   };
   if (problems.length > 0) {
     throw new GeneratorSettingsError(`invalid generator settings: ${problems.join('; ')}`);
   }
   return settings;
+}
+
+function parseKafkaClient(value: string): KafkaClientName {
+  const v = value.trim();
+  if (v === 'kafkajs' || v === 'librdkafka') return v;
+  throw new InvalidArgumentError('expected kafkajs or librdkafka.');
 }
 
 function parseBoolean(value: string): boolean {

@@ -17,11 +17,11 @@ import {
   type SchemaLookup,
   type SerdeIssue,
 } from '@platform/schema-registry';
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { type CompressionTypes, type Kafka } from 'kafkajs';
 import { kafkaHealth, type KafkaHealth } from './kafka-health';
 import { MessagingError, toMessagingError } from './messaging.error';
+import { kafkajsRecordProducer, type ProducerRecord, type RecordProducer } from './record-producer';
 import { SendBuffer, type TopicBatches } from './send-buffer';
-import { createIdempotentProducer } from './transaction';
 
 /** The registry the producer needs: register schemas, and look them up by id (for the serde). */
 export type SchemaRegistrar = {
@@ -41,6 +41,11 @@ export type HeadersHook = (headers: Record<string, string>) => void;
 
 export interface EventProducerOptions {
   readonly kafka: Pick<Kafka, 'producer'> & Partial<Pick<Kafka, 'admin'>>;
+  /**
+   * The producer port to write through; default kafkajs on `kafka` (`kafkajsRecordProducer`).
+   * `RdkafkaRecordProducer` runs on librdkafka. `kafka` still serves the health check.
+   */
+  readonly recordProducer?: RecordProducer;
   readonly model: DomainModel;
   readonly prefixes: TopicPrefixes;
   readonly registry: SchemaRegistrar;
@@ -48,13 +53,13 @@ export interface EventProducerOptions {
   readonly headersHook?: HeadersHook;
   /** Only for logs and errors; the client id itself is the Kafka client's. */
   readonly clientId?: string;
-  /** Default 5 ms. */
+  /** How long a send waits for others to batch with; default the producer's (kafkajs 5 ms, librdkafka 0). */
   readonly lingerMs?: number;
-  /** Default 2000 messages per topic per request. */
+  /** Messages per topic per dispatch; default the producer's (kafkajs 2,000, librdkafka 5,000). */
   readonly maxBatchSize?: number;
   /** Default 30 s: how long `close()` waits for pending sends. */
   readonly closeTimeoutMs?: number;
-  /** Record-batch compression: pass `compressionCodec(config.kafka)`. Default none. */
+  /** Record-batch compression of the kafkajs producer: pass `compressionCodec(config.kafka)`. Default none. */
   readonly compression?: CompressionTypes;
 }
 
@@ -96,10 +101,10 @@ interface TypeBinding {
   readonly primaryKey: string;
 }
 
-interface Outgoing {
+/** A record ready to send, with what metrics need: one object per event. */
+interface Outgoing extends ProducerRecord {
   readonly eventType: string;
   readonly startedAt: number;
-  readonly message: Message;
 }
 
 type EventRecord = Readonly<Record<string, unknown>>;
@@ -130,14 +135,15 @@ export function defaultKey(event: unknown, primaryKey: string): string | undefin
  * Sends domain events to `<prefixes.events>.<type>`, Avro in the Confluent wire format.
  *
  * `start()` registers each event type's generated schema under `<topic>-value` and connects
- * an idempotent producer (acks=all, one request in flight). `send` validates and encodes at
+ * an idempotent producer (acks=all) through the producer port: kafkajs by default, librdkafka
+ * when `recordProducer` says so. `send` validates and encodes at
  * once, so an unknown type or an invalid event rejects before anything is queued; valid
  * events are batched (see `SendBuffer`) and each `send` resolves when Kafka acknowledged it,
  * or rejects with the produce error of its batch.
  */
 export class EventProducer {
   private readonly options: EventProducerOptions;
-  private readonly producer: Producer;
+  private readonly producer: RecordProducer;
   private readonly serde: AvroSerde;
   private readonly buffer: SendBuffer<Outgoing>;
   private readonly bindings = new Map<string, TypeBinding>();
@@ -149,10 +155,12 @@ export class EventProducer {
   constructor(options: EventProducerOptions) {
     this.options = options;
     this.serde = new AvroSerde(options.registry);
-    this.producer = createIdempotentProducer(options.kafka);
+    this.producer =
+      options.recordProducer ?? kafkajsRecordProducer(options.kafka, options.compression);
     this.buffer = new SendBuffer<Outgoing>({
-      lingerMs: options.lingerMs ?? 5,
-      maxBatchSize: options.maxBatchSize ?? 2000,
+      lingerMs: options.lingerMs ?? this.producer.preferredLingerMs,
+      maxBatchSize: options.maxBatchSize ?? this.producer.preferredBatchSize,
+      maxConcurrentDispatches: this.producer.maxConcurrentSends,
       dispatch: (batches) => this.dispatch(batches),
       onSettled: (batches, error) => this.settled(batches, error),
     });
@@ -237,18 +245,18 @@ export class EventProducer {
    * `[3].revenue`), and nothing is sent.
    */
   sendMany(events: readonly OutgoingEvent[]): Promise<void> {
-    const prepared: { topic: string; message: Outgoing }[] = [];
+    const prepared: Outgoing[] = [];
+    const topics: string[] = [];
     const issues: SerdeIssue[] = [];
     let firstCause: unknown;
     let invalidType: string | undefined;
+    const startedAt = performance.now();
     try {
       events.forEach((e, i) => {
         const binding = this.binding(e.eventType);
         try {
-          prepared.push({
-            topic: binding.topic,
-            message: this.prepare(binding, e.event, e.key, e.headers, false),
-          });
+          prepared.push(this.prepare(binding, e.event, e.key, e.headers, false, startedAt));
+          topics.push(binding.topic);
         } catch (error) {
           if (!(error instanceof InvalidEventError)) throw error;
           firstCause ??= error;
@@ -268,7 +276,7 @@ export class EventProducer {
       this.rejected += events.length;
       return Promise.reject(new InvalidEventError(invalidType ?? '', issues, firstCause));
     }
-    return this.buffer.addAll(prepared);
+    return this.buffer.addEach(prepared, topics);
   }
 
   /** Waits until everything sent so far has settled; rejects with `FLUSH_TIMEOUT` (how many pending). */
@@ -335,23 +343,27 @@ export class EventProducer {
     key: string | undefined,
     headers: Readonly<Record<string, string>> | undefined,
     countRejection = true,
+    startedAt = performance.now(),
   ): Outgoing {
     // One pass: encoding rejects what does not fit. Only an invalid event pays for the serde's
     // per-field diagnosis, which names the fields.
     const value =
       encodeFramed(binding.type, binding.schemaId, event) ??
       this.invalid(binding, event, countRejection);
-    const message: Message = {
-      key: key ?? defaultKey(event, binding.primaryKey) ?? null,
-      value,
-    };
+    let all: Record<string, string> | undefined;
     const hook = this.options.headersHook;
     if (headers !== undefined || hook !== undefined) {
-      const all: Record<string, string> = { ...headers };
+      all = { ...headers };
       hook?.(all);
-      if (Object.keys(all).length > 0) message.headers = all;
+      if (Object.keys(all).length === 0) all = undefined;
     }
-    return { eventType: binding.spec.name, startedAt: performance.now(), message };
+    return {
+      key: key ?? defaultKey(event, binding.primaryKey) ?? null,
+      value,
+      headers: all,
+      eventType: binding.spec.name,
+      startedAt,
+    };
   }
 
   private invalid(binding: TypeBinding, event: unknown, countRejection: boolean): never {
@@ -373,16 +385,9 @@ export class EventProducer {
     ]);
   }
 
-  private async dispatch(batches: TopicBatches<Outgoing>): Promise<void> {
-    const topicMessages = [...batches].map(([topic, out]) => ({
-      topic,
-      messages: out.map((o) => o.message),
-    }));
-    await this.producer.sendBatch({
-      topicMessages,
-      acks: -1,
-      compression: this.options.compression ?? CompressionTypes.None,
-    });
+  private dispatch(batches: TopicBatches<Outgoing>): Promise<void> {
+    // An Outgoing is a ProducerRecord: the batches go as they are.
+    return this.producer.send(batches);
   }
 
   private settled(batches: TopicBatches<Outgoing>, error: MessagingError | undefined): void {

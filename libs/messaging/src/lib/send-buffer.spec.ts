@@ -193,4 +193,66 @@ describe(SendBuffer.name, () => {
       MessagingError,
     );
   });
+
+  it('keeps up to maxConcurrentDispatches in flight, in order, settling each on its own', async () => {
+    const { calls, dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({
+      dispatch,
+      lingerMs: 0,
+      maxBatchSize: 2,
+      maxConcurrentDispatches: 2,
+    });
+    const settled: number[] = [];
+    const first = buffer.addEach([1, 2, 3], ['a', 'a', 'a']).then(() => settled.push(1));
+    const second = buffer.addEach([4], ['b']).then(() => settled.push(2));
+    await tick();
+    // Two dispatches at once ([1, 2], then the leftover [3]); [4] waits for a free slot.
+    expect(calls.map((c) => Object.fromEntries(c.batches))).toEqual([{ a: [1, 2] }, { a: [3] }]);
+    expect(buffer.pending).toBe(4);
+    calls[1]?.resolve();
+    await tick();
+    expect(calls.map((c) => Object.fromEntries(c.batches))[2]).toEqual({ b: [4] });
+    // The first call's messages are not all acknowledged yet.
+    expect(settled).toEqual([]);
+    calls[2]?.resolve();
+    await tick();
+    expect(settled).toEqual([2]);
+    calls[0]?.resolve();
+    await Promise.all([first, second]);
+    expect(settled).toEqual([2, 1]);
+    expect(buffer.pending).toBe(0);
+  });
+
+  it('addEach rejects once all its messages settled when one dispatch of them failed', async () => {
+    const { calls, dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({
+      dispatch,
+      lingerMs: 0,
+      maxBatchSize: 1,
+      maxConcurrentDispatches: 3,
+    });
+    let outcome: unknown;
+    const all = buffer.addEach([1, 2, 3], ['a', 'a', 'a']).catch((e: unknown) => (outcome = e));
+    await tick();
+    expect(calls).toHaveLength(3);
+    calls[0]?.resolve();
+    calls[1]?.reject(new MessagingError('PRODUCE_FAILED', 'boom', { retriable: true }));
+    await tick();
+    expect(outcome).toBeUndefined();
+    calls[2]?.resolve();
+    await all;
+    expect(outcome).toMatchObject({ code: 'PRODUCE_FAILED' });
+  });
+
+  it('refuses maxConcurrentDispatches below 1', () => {
+    expect(
+      () =>
+        new SendBuffer<number>({
+          dispatch: () => Promise.resolve(),
+          lingerMs: 0,
+          maxBatchSize: 1,
+          maxConcurrentDispatches: 0,
+        }),
+    ).toThrow(MessagingError);
+  });
 });

@@ -15,22 +15,26 @@ export interface SendBufferOptions<M> {
   readonly lingerMs: number;
   /** At most this many messages per topic in one dispatch; a full topic dispatches at once. */
   readonly maxBatchSize: number;
+  /**
+   * Dispatches in flight at once. Default 1: required where a retried dispatch could overtake
+   * a later one (kafkajs). More only when `dispatch` hands its messages over in call order
+   * before its first await and the client keeps that order through its retries (librdkafka's
+   * idempotent producer).
+   */
+  readonly maxConcurrentDispatches?: number;
   readonly onSettled?: SettledFn<M>;
 }
 
-/** Told once per message when its dispatch settled. */
+/** Told when `count` of its messages (of one dispatch) settled. */
 interface Waiter {
-  settle(error: MessagingError | undefined): void;
+  settle(error: MessagingError | undefined, count: number): void;
 }
 
-interface Entry<M> {
-  readonly message: M;
-  readonly waiter: Waiter;
-}
-
+/** Messages and their waiters side by side: no object per queued message. */
 interface TopicQueue<M> {
-  entries: Entry<M>[];
-  /** Index of the first entry not yet taken (a cursor, so taking is O(batch), not O(queue)). */
+  messages: M[];
+  waiters: Waiter[];
+  /** Index of the first message not yet taken (a cursor, so taking is O(batch), not O(queue)). */
   head: number;
   enqueued: number;
   settled: number;
@@ -47,17 +51,19 @@ interface FlushWaiter {
  * topic has `maxBatchSize` queued, when the oldest queued message has waited `lingerMs`,
  * or at once during `flush()`.
  *
- * Only one dispatch is in flight at a time. kafkajs serializes an idempotent producer's
- * requests per broker anyway, and a second dispatch could overtake a first one that
- * kafkajs is retrying, which would reorder a key's messages. While a dispatch is in
- * flight the next one fills up, so under load every dispatch is full.
+ * By default only one dispatch is in flight at a time. kafkajs serializes an idempotent
+ * producer's requests per broker anyway, and a second dispatch could overtake a first one
+ * that kafkajs is retrying, which would reorder a key's messages. While a dispatch is in
+ * flight the next one fills up, so under load every dispatch is full. A client that orders
+ * and retries by itself (librdkafka) takes `maxConcurrentDispatches` > 1.
  */
 export class SendBuffer<M> {
   private readonly queues = new Map<string, TopicQueue<M>>();
   private readonly options: SendBufferOptions<M>;
   private queued = 0;
   private inFlightCount = 0;
-  private inFlight = false;
+  private dispatches = 0;
+  private readonly maxDispatches: number;
   private timer: NodeJS.Timeout | undefined;
   /** When the oldest queued message arrived (ms, performance clock); undefined when nothing is queued. */
   private oldestAt: number | undefined;
@@ -65,14 +71,16 @@ export class SendBuffer<M> {
   private waiters: FlushWaiter[] = [];
 
   constructor(options: SendBufferOptions<M>) {
-    if (!(options.maxBatchSize >= 1) || !(options.lingerMs >= 0)) {
+    const maxDispatches = options.maxConcurrentDispatches ?? 1;
+    if (!(options.maxBatchSize >= 1) || !(options.lingerMs >= 0) || !(maxDispatches >= 1)) {
       throw new MessagingError(
         'CONFIG_INVALID',
-        `maxBatchSize must be >= 1 and lingerMs >= 0 (got ${options.maxBatchSize}, ${options.lingerMs})`,
+        `maxBatchSize and maxConcurrentDispatches must be >= 1 and lingerMs >= 0 (got ${options.maxBatchSize}, ${maxDispatches}, ${options.lingerMs})`,
         { retriable: false },
       );
     }
     this.options = options;
+    this.maxDispatches = maxDispatches;
   }
 
   /** Messages queued or in flight. */
@@ -86,6 +94,7 @@ export class SendBuffer<M> {
       this.enqueue(topic, message, {
         settle: (error) => (error === undefined ? resolve() : reject(error)),
       });
+      if (this.oldestAt === undefined) this.oldestAt = performance.now();
       this.schedule(false);
     });
   }
@@ -95,30 +104,56 @@ export class SendBuffer<M> {
    * was acknowledged, or rejects with the first error once every one has settled.
    */
   addAll(messages: readonly { readonly topic: string; readonly message: M }[]): Promise<void> {
+    return this.addEach(
+      messages.map((m) => m.message),
+      messages.map((m) => m.topic),
+    );
+  }
+
+  /**
+   * `addAll` without an object per message: `messages[i]` goes to `topics[i]` (the two have
+   * the same length).
+   */
+  addEach(messages: readonly M[], topics: readonly string[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       let left = messages.length;
       let failure: MessagingError | undefined;
       const waiter: Waiter = {
-        settle: (error) => {
+        settle: (error, count) => {
           failure ??= error;
-          if (--left === 0) {
+          left -= count;
+          if (left === 0) {
             if (failure === undefined) resolve();
             else reject(failure);
           }
         },
       };
-      for (const { topic, message } of messages) this.enqueue(topic, message, waiter);
+      let queue: TopicQueue<M> | undefined;
+      let queueTopic: string | undefined;
+      for (let i = 0; i < messages.length; i++) {
+        const topic = topics[i] as string;
+        if (topic !== queueTopic) {
+          queue = this.queueOf(topic);
+          queueTopic = topic;
+        }
+        const q = queue as TopicQueue<M>;
+        q.messages.push(messages[i] as M);
+        q.waiters.push(waiter);
+        q.enqueued += 1;
+      }
+      this.queued += messages.length;
+      if (this.oldestAt === undefined) this.oldestAt = performance.now();
       this.schedule(false);
     });
   }
 
   private enqueue(topic: string, message: M, waiter: Waiter): void {
     const queue = this.queueOf(topic);
-    queue.entries.push({ message, waiter });
+    queue.messages.push(message);
+    queue.waiters.push(waiter);
     queue.enqueued += 1;
     this.queued += 1;
-    if (this.oldestAt === undefined) this.oldestAt = performance.now();
   }
 
   /**
@@ -171,14 +206,14 @@ export class SendBuffer<M> {
   private queueOf(topic: string): TopicQueue<M> {
     let queue = this.queues.get(topic);
     if (queue === undefined) {
-      queue = { entries: [], head: 0, enqueued: 0, settled: 0 };
+      queue = { messages: [], waiters: [], head: 0, enqueued: 0, settled: 0 };
       this.queues.set(topic, queue);
     }
     return queue;
   }
 
   private schedule(now: boolean): void {
-    if (this.inFlight || this.queued === 0) return;
+    if (this.dispatches >= this.maxDispatches || this.queued === 0) return;
     const waited = this.oldestAt === undefined ? 0 : performance.now() - this.oldestAt;
     if (now || this.flushing > 0 || waited >= this.options.lingerMs || this.anyFull()) {
       this.clearTimer();
@@ -198,7 +233,7 @@ export class SendBuffer<M> {
 
   private anyFull(): boolean {
     for (const q of this.queues.values()) {
-      if (q.entries.length - q.head >= this.options.maxBatchSize) return true;
+      if (q.messages.length - q.head >= this.options.maxBatchSize) return true;
     }
     return false;
   }
@@ -209,28 +244,38 @@ export class SendBuffer<M> {
   }
 
   private async dispatchNext(): Promise<void> {
-    this.inFlight = true;
-    const taken = new Map<string, Entry<M>[]>();
+    this.dispatches += 1;
+    const taken = new Map<string, Waiter[]>();
     const batches = new Map<string, M[]>();
     let count = 0;
     for (const [topic, q] of this.queues) {
-      const available = q.entries.length - q.head;
+      const available = q.messages.length - q.head;
       if (available === 0) continue;
       const n = Math.min(available, this.options.maxBatchSize);
-      const entries = q.entries.slice(q.head, q.head + n);
-      q.head += n;
-      if (q.head === q.entries.length) {
-        q.entries = [];
-        q.head = 0;
-      } else if (q.head > 50_000) {
-        q.entries = q.entries.slice(q.head);
-        q.head = 0;
+      let messages: M[];
+      let waiters: Waiter[];
+      if (q.head === 0 && n === q.messages.length) {
+        // The usual case under load: take the whole queue, no copy.
+        messages = q.messages;
+        waiters = q.waiters;
+        q.messages = [];
+        q.waiters = [];
+      } else {
+        messages = q.messages.slice(q.head, q.head + n);
+        waiters = q.waiters.slice(q.head, q.head + n);
+        q.head += n;
+        if (q.head === q.messages.length) {
+          q.messages = [];
+          q.waiters = [];
+          q.head = 0;
+        } else if (q.head > 50_000) {
+          q.messages = q.messages.slice(q.head);
+          q.waiters = q.waiters.slice(q.head);
+          q.head = 0;
+        }
       }
-      taken.set(topic, entries);
-      batches.set(
-        topic,
-        entries.map((e) => e.message),
-      );
+      taken.set(topic, waiters);
+      batches.set(topic, messages);
       count += n;
     }
     this.queued -= count;
@@ -240,17 +285,30 @@ export class SendBuffer<M> {
 
     let error: MessagingError | undefined;
     try {
-      await this.options.dispatch(batches);
+      const sent = this.options.dispatch(batches);
+      // Leftovers may go at once when more dispatches may be in flight (after this one has
+      // handed its messages over: `dispatch` runs synchronously up to its first await).
+      if (this.queued > 0) this.schedule(false);
+      await sent;
     } catch (e) {
       error = toMessagingError(e, 'produce');
     }
 
-    for (const [topic, entries] of taken) {
-      for (const entry of entries) entry.waiter.settle(error);
-      this.queueOf(topic).settled += entries.length;
+    for (const [topic, waiters] of taken) {
+      // Runs of one waiter (a sendMany) settle with one call.
+      let run = 0;
+      for (let i = 0; i < waiters.length; i++) {
+        run += 1;
+        const waiter = waiters[i] as Waiter;
+        if (waiters[i + 1] !== waiter) {
+          waiter.settle(error, run);
+          run = 0;
+        }
+      }
+      this.queueOf(topic).settled += waiters.length;
     }
     this.inFlightCount -= count;
-    this.inFlight = false;
+    this.dispatches -= 1;
     try {
       this.options.onSettled?.(batches, error);
     } finally {
