@@ -16,7 +16,7 @@
  * Each row prints ours / native as a ratio, and both peak RSS.
  *
  *   npx tsx tools/bench/src/sinks.bench.ts [--count 100000] [--batch <SINK_WRITER_MAX_BATCH>]
- *     [--pg-copy-connections <SINK_WRITER_PG_COPY_CONNECTIONS>]
+ *     [--pg-copy-connections <SINK_WRITER_PG_COPY_CONNECTIONS>] [--db clickhouse,postgres]
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -43,6 +43,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '100000' },
     batch: { type: 'string' },
     'pg-copy-connections': { type: 'string' },
+    db: { type: 'string', default: 'clickhouse,postgres' },
   },
 });
 const count = Number(values.count);
@@ -52,6 +53,8 @@ const batch = values.batch;
 const pgCopyConnections = values['pg-copy-connections'];
 
 type Db = 'clickhouse' | 'postgres';
+/** The hops to measure (`--db postgres` runs that one only). */
+const dbs = values.db.split(',').filter((d): d is Db => d === 'clickhouse' || d === 'postgres');
 
 async function main(): Promise<void> {
   const clickhouseClient = requireTool('clickhouse-client', 'clickhouse-client');
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
     if (!summary.ok || summary.sent !== count) throw new Error('the generator did not send all');
 
     const rows: Row[] = [];
-    for (const db of ['clickhouse', 'postgres'] as const) {
+    for (const db of dbs) {
       const timing = await timeSinkWriter(db, registry.url, prefix, ours, tables);
       const loaded =
         db === 'clickhouse'
