@@ -217,10 +217,18 @@ interface StatefulTask extends TaskBase {
   readonly plan: Plan;
   engine: WindowEngine;
   clock: SourceClock;
-  /** Wall-clock time of the last record from each source partition (idleness); null: none yet. */
+  /** When each source partition last sent a record here (its create time); null: none yet. */
   heardAt: (number | null)[];
-  /** Wall-clock time of the first record since the task started: until then nothing is idle. */
+  /** When the first record since the task started was sent: until then nothing is idle. */
   firstHeardAt: number | null;
+  /** The latest of `heardAt`: the sources' own clock, which a backlog does not stretch. */
+  lastHeardAt: number | null;
+  /** The last batch reached the end of the partition (no backlog behind it). */
+  caughtUp: boolean;
+  /** Wall-clock time of the last batch. */
+  lastBatchAt: number;
+  /** Wall-clock time the task was restored: every source gets the timeout from there. */
+  restoredAt: number;
 }
 
 type Task = SourceTask | StatefulTask;
@@ -720,6 +728,10 @@ export class AggregatorRunner {
       clock: new SourceClock(plan.sourcePartitions),
       heardAt: [],
       firstHeardAt: null,
+      lastHeardAt: null,
+      caughtUp: false,
+      lastBatchAt: Date.now(),
+      restoredAt: Date.now(),
     };
   }
 
@@ -865,6 +877,10 @@ export class AggregatorRunner {
       task.clock = clock;
       task.heardAt = Array.from({ length: task.plan.sourcePartitions }, () => null);
       task.firstHeardAt = null;
+      task.lastHeardAt = null;
+      task.caughtUp = false;
+      task.lastBatchAt = Date.now();
+      task.restoredAt = Date.now();
       this.options.logger.info(
         {
           event: 'aggregator.restored',
@@ -891,8 +907,13 @@ export class AggregatorRunner {
       readonly partition: number;
       readonly messages: readonly InputRecord[];
       lastOffset(): string;
+      offsetLag(): string;
     },
   ): Promise<void> {
+    if (task.kind === 'stateful') {
+      task.caughtUp = batch.offsetLag() === '0';
+      task.lastBatchAt = Date.now();
+    }
     let upto = BigInt(batch.lastOffset()) + 1n;
     if (upto <= task.minOffset) return; // all of it was committed by a previous owner
     const first = batch.messages[0];
@@ -1098,6 +1119,7 @@ export class AggregatorRunner {
       const heard = Number.isFinite(sentAt) ? Math.min(sentAt, now) : now;
       task.heardAt[source] = Math.max(task.heardAt[source] ?? heard, heard);
       task.firstHeardAt ??= heard;
+      task.lastHeardAt = Math.max(task.lastHeardAt ?? heard, heard);
       if (kind === 'progress') {
         const max = headerText(m.headers, HEADERS.maxTime);
         task.clock.progress(
@@ -1371,23 +1393,35 @@ export class AggregatorRunner {
 
   /**
    * A stateful task's watermark: the minimum over its source partitions (see SourceClock).
-   * With an idle timeout, partitions silent that long are left out, and when all are, the
-   * watermark follows the wall clock minus out-of-orderness. Never moves back.
+   * With an idle timeout:
+   * - a partition that sent nothing for that long while another sent is left out; both are
+   *   judged by when the sources sent (create times), so a backlog here (after a restart, or
+   *   when this task lags) makes no source look idle;
+   * - when none has sent for that long by the wall clock and this task has read everything
+   *   there is, the watermark follows the wall clock minus out-of-orderness.
+   * Never moves back.
    */
   private watermarkOf(task: StatefulTask, now: number): number {
     const ooo = task.plan.spec.window.outOfOrdernessMs;
     const timeout = this.options.settings.idleTimeoutMs;
     const since = task.firstHeardAt;
-    if (timeout === null || this.options.mode !== 'run' || since === null) {
+    const last = task.lastHeardAt;
+    if (timeout === null || this.options.mode !== 'run' || since === null || last === null) {
       return task.clock.watermark(ooo);
     }
-    // A partition not heard from yet counts from the first record of any partition.
+    // Nothing fetched for a while: no backlog either, even if an aborted transaction left
+    // the last batch short of the end.
+    const drained = task.caughtUp || now - task.lastBatchAt >= timeout;
+    if (drained && now - Math.max(last, task.restoredAt) >= timeout) {
+      return Math.max(task.clock.watermark(ooo), now - ooo, task.engine.watermark);
+    }
+    // A partition not heard from yet counts from the first record of any partition, and none
+    // counts from before the task was restored: sources resume with it after a restart.
     const idle = Array.from(
       { length: task.plan.sourcePartitions },
-      (_, q) => now - (task.heardAt[q] ?? since) >= timeout,
+      (_, q) => last - Math.max(task.heardAt[q] ?? since, task.restoredAt) >= timeout,
     );
-    const active = task.clock.activeWatermark(ooo, idle);
-    const w = active ?? Math.max(task.clock.watermark(ooo), now - ooo);
+    const w = task.clock.activeWatermark(ooo, idle) ?? task.clock.watermark(ooo);
     return Math.max(w, task.engine.watermark);
   }
 

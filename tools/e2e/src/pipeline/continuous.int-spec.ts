@@ -29,8 +29,9 @@ import { clickHouseRows, kafkaOf, orEmpty, postgresRows } from './aggregate-sink
 
 /**
  * The aggregator in continuous `run` mode, as deployed: an error that no retry can heal ends
- * it with a JSON line and a non-zero exit, and input that goes quiet still closes its last
- * windows (idle timeout), with the oracle's values.
+ * it with a JSON line and a non-zero exit, input that goes quiet still closes its last
+ * windows (idle timeout), with the oracle's values, and a SIGKILL in the middle of a live
+ * input loses and doubles nothing.
  */
 jest.setTimeout(300_000);
 
@@ -142,6 +143,63 @@ describe('aggregator run mode', () => {
         aggregation: spec.name,
         delayMs,
         late: false,
+      });
+    }
+  });
+
+  it('SIGKILLed in the middle of a live input and started again, its aggregates equal the oracle', async () => {
+    const { env: base0, config } = await setUp('crash');
+    // Small batches, so the kill lands between many transactions; the idle timeout closes
+    // the last windows once the input ends. The events' times are historical, so a stall
+    // longer than the timeout would close every window by the wall clock (as documented):
+    // the timeout is far above what a busy machine stalls for.
+    const env: NodeJS.ProcessEnv = {
+      ...base0,
+      AGGREGATOR_IDLE_TIMEOUT_MS: '15000',
+      AGGREGATOR_MAX_BYTES_PER_PARTITION: String(64 * 1024),
+    };
+    const start = (): Promise<ChildService> =>
+      startService({
+        entry: AGGREGATOR,
+        args: ['run', '--env', 'test'],
+        env,
+        healthPath: '/readyz',
+      });
+    const first = await start();
+    children.push(first);
+    // About 8 s of input, so the kill lands while events are still arriving.
+    const options = ['--env', 'test', '--count', '16000', '--seed', '17', '--rate', '2000'];
+    const sending = runTs(
+      GENERATOR,
+      ['run', ...options, '--target', 'kafka', '--registry', registry.url, '--no-progress'],
+      env,
+    );
+    const appId = String(env['AGGREGATOR_APP_ID']);
+    await eventually(async () => (await committedOffsetSum(config, appId)) > 2_000, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+    });
+    await first.crash();
+    const second = await start();
+    children.push(second);
+    const sent = await sending;
+    expect({ code: sent.code, stderr: sent.code === 0 ? '' : sent.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    await consumedAll(config, appId);
+
+    const oracle = expectedForModel(
+      config.model,
+      (await generatorDryRun(options)) as TypedOracleEvent[],
+    );
+    for (const spec of config.model.aggregations) {
+      const want = oracle.get(spec.name)?.rows ?? [];
+      const got = await readAggregates(config, spec.name, spec.groupBy, want.length, 60_000);
+      const differences = diffRows(want, [...got.rows.values()], { tolerance: 1e-6 });
+      expect({ aggregation: spec.name, differences: formatDifferences(differences) }).toEqual({
+        aggregation: spec.name,
+        differences: 'no differences',
       });
     }
   });
@@ -385,6 +443,24 @@ async function committedEventIds(config: PlatformConfig): Promise<string[]> {
     await consumer.disconnect();
   }
   return ids;
+}
+
+/** The sum of the group's committed offsets over the source topics. */
+async function committedOffsetSum(config: PlatformConfig, groupId: string): Promise<number> {
+  const admin = kafkaOf(config).admin();
+  await admin.connect();
+  try {
+    const topics = [...new Set(config.model.aggregations.map((a) => a.eventType))].map(
+      (type) => `${config.topics.events}.${type}`,
+    );
+    let done = 0;
+    for (const t of await admin.fetchOffsets({ groupId, topics })) {
+      for (const p of t.partitions) done += Math.max(0, Number(p.offset));
+    }
+    return done;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** When the group's committed offsets reach the end of every source topic (polled every 50 ms). */
