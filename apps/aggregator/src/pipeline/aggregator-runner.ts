@@ -1590,8 +1590,9 @@ function fieldsRead(specs: readonly AggregationSpec[]): string[] {
   return [...fields];
 }
 
+/** Names a partial in a reason header: its bounds and group (its state may be large). */
 const partialJson = (partial: PartialAggregate): string =>
-  JSON.stringify(serializePartial(partial));
+  JSON.stringify({ start: partial.start, end: partial.end, group: partial.group });
 
 /** The outbox of the task's next transaction. */
 const pendingOutbox = (task: Task): Outbox =>
