@@ -77,7 +77,7 @@ export { HealthController } from './lib/health/health.controller';
 
 // Shutdown
 export { InFlightTracker } from './lib/shutdown/in-flight-tracker';
-export { installHttpInstrumentation } from './lib/http/http-instrumentation';
+export { httpMetrics, installHttpInstrumentation } from './lib/http/http-instrumentation';
 export type { HttpInstrumentationOptions } from './lib/http/http-instrumentation';
 export { DrainService, DEFAULT_DRAIN_TIMEOUT_MS } from './lib/shutdown/drain.service';
 export { installGracefulShutdown } from './lib/shutdown/graceful-shutdown';

@@ -8,7 +8,7 @@ import {
   trace,
   type Context,
 } from '@opentelemetry/api';
-import type { InFlightTracker, PlatformMetrics } from '@platform/observability';
+import { httpMetrics, type InFlightTracker, type PlatformMetrics } from '@platform/observability';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { WriteKeyAuthService } from '../auth/write-key-auth.service';
 import type { EventsService } from '../events/events.service';
@@ -71,20 +71,7 @@ export function fastPathEligible(request: IncomingMessage, maxBodyBytes: number)
 export function installEventsFastPath(server: Server, options: EventsFastPathOptions): void {
   const logger = new Logger('EventsFastPath');
   const { tracker, shedding, auth, events, metrics } = options;
-  const requests = metrics.counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests, by method, route and status',
-    labelNames: ['method', 'route', 'status'],
-  });
-  const latency = metrics.histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request latency in seconds, by method and route',
-    labelNames: ['method', 'route'],
-  });
-  const inFlightGauge = metrics.gauge({
-    name: 'http_requests_in_flight',
-    help: 'HTTP requests received and not yet answered (what a drain waits for)',
-  });
+  const { requests, latency, inFlightGauge } = httpMetrics(metrics);
   const tracer = trace.getTracer('ingestion-gateway');
 
   const listeners = server.listeners('request') as ((

@@ -33,20 +33,7 @@ export function installHttpInstrumentation(
   options: HttpInstrumentationOptions,
 ): void {
   const { tracker, metrics } = options;
-  const requests = metrics.counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests, by method, route and status',
-    labelNames: ['method', 'route', 'status'],
-  });
-  const latency = metrics.histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request latency in seconds, by method and route',
-    labelNames: ['method', 'route'],
-  });
-  const inFlightGauge = metrics.gauge({
-    name: 'http_requests_in_flight',
-    help: 'HTTP requests received and not yet answered (what a drain waits for)',
-  });
+  const { requests, latency, inFlightGauge } = httpMetrics(metrics);
   const inFlight = new WeakMap<FastifyRequest, InFlight>();
   const path = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '';
 
@@ -93,4 +80,24 @@ export function installHttpInstrumentation(
     end(request, 499);
     done();
   });
+}
+
+/** The `platform_http_*` metrics, for any server path that answers requests outside Fastify's hooks too. */
+export function httpMetrics(metrics: HttpInstrumentationOptions['metrics']) {
+  return {
+    requests: metrics.counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests, by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+    }),
+    latency: metrics.histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency in seconds, by method and route',
+      labelNames: ['method', 'route'],
+    }),
+    inFlightGauge: metrics.gauge({
+      name: 'http_requests_in_flight',
+      help: 'HTTP requests received and not yet answered (what a drain waits for)',
+    }),
+  };
 }
