@@ -7,6 +7,14 @@ import { exitWhenFlushed, installProcessFailureHandler } from '@platform/observa
 import { Command } from 'commander';
 import type { DataSource } from 'typeorm';
 import { WriteKeyStore, type WriteKeyRecord } from './auth/write-keys';
+import {
+  listDeadLetters,
+  replayDeadLetters,
+  showDeadLetter,
+  type DlqOptions,
+  type ReplayOptions,
+  UsageError,
+} from './dead-letters/dlq-commands';
 import { loadGatewaySettings } from './config/gateway-settings';
 import { openDatabase } from './persistence/database';
 
@@ -118,14 +126,89 @@ export function buildProgram(): Command {
         throw new Error(`no active write key with id or prefix ${idOrPrefix}`);
       console.log(options.json ? JSON.stringify(revoked.map(row)) : table(revoked.map(row)));
     });
+
+  addDlqCommands(program, common);
   return program;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function addDlqCommands(program: Command, common: (cmd: Command) => Command): void {
+  const dlq = program
+    .command('dlq')
+    .description('Dead letters (<topics.dlq>.*): list by reason, show one, replay after a fix');
+  const topics = (cmd: Command): Command =>
+    common(cmd).option(
+      '--topic <topic>',
+      'a dead-letter topic to read (repeatable; default: every <topics.dlq>.* topic)',
+      collect,
+    );
+
+  topics(dlq.command('list'))
+    .description('Dead letters grouped by service, error code and reason, the largest group first')
+    .action(async (options: Common & DlqOptions) => {
+      const groups = await listDeadLetters(options);
+      if (options.json) {
+        console.log(JSON.stringify(groups));
+        return;
+      }
+      console.log(
+        groups.length === 0
+          ? '(no dead letters)'
+          : table(
+              groups.map((g) => ({
+                count: String(g.count),
+                service: g.service,
+                code: g.code,
+                reason: g.reason.length > 100 ? `${g.reason.slice(0, 99)}…` : g.reason,
+                last_failed_at: g.last_failed_at,
+                first_record: g.records[0] ?? '',
+              })),
+            ),
+      );
+    });
+
+  topics(dlq.command('show'))
+    .description('One dead letter: source coordinates, error, headers and its value, readable')
+    .argument('<record>', 'the dead letter as topic:partition:offset (see list)')
+    .action(async (record: string, options: Common & DlqOptions) => {
+      console.log(JSON.stringify(await showDeadLetter(record, options), null, 2));
+    });
+
+  topics(dlq.command('replay'))
+    .description(
+      'Replays the selected dead letters to their source topic, once per event_id, under the current contract; every outcome goes to the audit log (dlq_replays)',
+    )
+    .option('--record <record>', 'a dead letter as topic:partition:offset (repeatable)', collect)
+    .option('--service <service>', 'letters of this service (ingestion-gateway, sink-writer, …)')
+    .option('--code <code>', 'letters with this error code')
+    .option('--reason <text>', 'letters whose reason contains this text')
+    .option('--all', 'every dead letter')
+    .option('--dry-run', 'show what would be replayed; send and record nothing')
+    .action(async (options: Common & ReplayOptions) => {
+      const outcomes = await replayDeadLetters(options);
+      if (options.json) console.log(JSON.stringify(outcomes));
+      else {
+        for (const o of outcomes)
+          console.log(
+            [o.outcome, o.dead_letter, o.replay_id, o.target_topic ?? '', o.reason ?? '']
+              .join('  ')
+              .trimEnd(),
+          );
+        const count = (k: string): number => outcomes.filter((o) => o.outcome === k).length;
+        console.log(
+          `${outcomes.length} selected: ${count('replayed')} replayed, ${count('already_replayed')} already replayed, ${count('failed')} still failing${options.dryRun ? `, ${count('would_replay')} would be replayed` : ''}`,
+        );
+      }
+      if (outcomes.some((o) => o.outcome === 'failed')) process.exitCode = 1;
+    });
 }
 
 if (require.main === module) {
   installProcessFailureHandler({ app: 'ingestion-gateway-cli' });
   buildProgram()
     .parseAsync(process.argv)
-    .then(() => exitWhenFlushed(0))
+    .then(() => exitWhenFlushed(process.exitCode === 1 ? 1 : 0))
     .catch((err: unknown) => {
       const code = (err as { code?: string }).code;
       if (code === 'commander.helpDisplayed' || code === 'commander.version') {
@@ -133,6 +216,6 @@ if (require.main === module) {
         return;
       }
       console.error(`gateway: ${err instanceof Error ? err.message : String(err)}`);
-      exitWhenFlushed(1);
+      exitWhenFlushed(err instanceof UsageError ? 2 : 1);
     });
 }

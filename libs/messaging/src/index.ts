@@ -88,6 +88,16 @@ export type { AccumulatorOptions } from './lib/batch-accumulator';
 export { writeIsolatingFailures } from './lib/isolate-failures';
 export type { IsolatedFailure } from './lib/isolate-failures';
 
+export { readTopicsToEnd } from './lib/topic-reader';
+export type { ReadRecord } from './lib/topic-reader';
+export {
+  formatCoordinates,
+  groupByReason,
+  parseCoordinates,
+  storedDeadLetter,
+} from './lib/dead-letter-view';
+export type { Coordinates, ReasonGroup, StoredDeadLetter } from './lib/dead-letter-view';
+
 // kafkajs types that callers of this lib need in signatures, so they never import kafkajs.
 export { CompressionTypes } from 'kafkajs';
 export type {
