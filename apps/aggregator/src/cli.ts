@@ -1,7 +1,7 @@
 // `aggregator run|run-once …` (see aggregator/args.ts and README.md).
 import './instrument';
 import 'reflect-metadata';
-import { load } from '@platform/config';
+import { load, takeRunFlags } from '@platform/config';
 import { silentSink } from '@platform/messaging';
 import {
   createLogger,
@@ -18,7 +18,7 @@ import { AggregatorRunner } from './pipeline/aggregator-runner';
 import { readSettings } from './pipeline/settings';
 
 async function runOnce(argv: readonly string[]): Promise<number> {
-  const parsed = parseArgs(argv);
+  const parsed = parseArgs(takeRunFlags(argv)); // --namespace, --domain-file, --domain
   if (parsed.kind === 'exit') {
     (parsed.code === 0 ? process.stdout : process.stderr).write(parsed.output);
     return parsed.code;

@@ -1,4 +1,5 @@
 // `generator run …`: synthetic events to Kafka (or stdout with --dry-run). See README.md.
+import { takeRunFlags } from '@platform/config';
 import { exitWhenFlushed, installProcessFailureHandler } from '@platform/observability';
 import { parseArgs } from './cli/args';
 import { runCommand } from './cli/run-command';
@@ -26,7 +27,8 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 installProcessFailureHandler({ app: 'generator' });
-main(process.argv.slice(2)).then(
+// --namespace and --domain-file (DOMAIN_FILE) apply to the config the run loads.
+main(takeRunFlags(process.argv.slice(2), process.env, { keepDomain: true })).then(
   (code) => exitWhenFlushed(code),
   (error: unknown) => {
     console.error(

@@ -1,6 +1,7 @@
 import './instrument';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { takeRunFlags } from '@platform/config';
 import {
   exitOnStartupFailure,
   installGracefulShutdown,
@@ -13,6 +14,7 @@ const APP = 'ingestion-gateway';
 const failures = installProcessFailureHandler({ app: APP });
 
 async function main(): Promise<void> {
+  takeRunFlags(process.argv.slice(2)); // --namespace, --domain-file, --domain
   const settings = loadGatewaySettings(process.env);
   const app = await createApp();
   failures.drainWith(() => app.close());

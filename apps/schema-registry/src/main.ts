@@ -1,5 +1,6 @@
 import './instrument';
 import 'reflect-metadata';
+import { takeRunFlags } from '@platform/config';
 import {
   exitOnStartupFailure,
   installGracefulShutdown,
@@ -11,6 +12,7 @@ import { createApp } from './bootstrap';
 const failures = installProcessFailureHandler({ app: 'schema-registry' });
 
 async function main(): Promise<void> {
+  takeRunFlags(process.argv.slice(2)); // --namespace, --domain-file, --domain
   const app = await createApp();
   failures.drainWith(() => app.close());
   installGracefulShutdown(app);

@@ -8,7 +8,11 @@ import {
 import { ObservabilityModule } from '@platform/observability';
 import type { Registry } from 'prom-client';
 import { sinkWriterSettingsProvider } from './config/sink-writer-settings.provider';
-import { SINK_WRITER_ENV, SinkConsumerService } from './consumer/sink-consumer.service';
+import {
+  SINK_WRITER_ENV,
+  SINK_WRITER_RUN_ONCE,
+  SinkConsumerService,
+} from './consumer/sink-consumer.service';
 
 export interface SinkWriterAppOptions {
   /** How the platform config is loaded. Default: `CONFIG_DIR`/`ENVIRONMENT`/`DOMAIN`. */
@@ -17,6 +21,8 @@ export interface SinkWriterAppOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** A metrics registry of its own (tests running several apps in one process). */
   readonly registry?: Registry;
+  /** `run-once`: capture the end offsets at start (see `SinkConsumerService.untilEnd`). */
+  readonly runOnce?: boolean;
 }
 
 @Module({})
@@ -41,6 +47,7 @@ export class AppModule {
       providers: [
         sinkWriterSettingsProvider(env),
         { provide: SINK_WRITER_ENV, useValue: env },
+        { provide: SINK_WRITER_RUN_ONCE, useValue: options.runOnce === true },
         SinkConsumerService,
       ],
     };

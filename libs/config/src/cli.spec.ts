@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { makeConfigTree, type ConfigTree } from './lib/testing/config-tree';
 import { runCli } from './cli';
 
@@ -35,11 +36,41 @@ describe(runCli.name, () => {
     expect(text).toMatch(/^kafka\.brokers +\[127\.0\.0\.1:9092\] +platform\.yaml$/m);
     expect(text).toMatch(/^kafka\.compression +none +default$/m);
     expect(text).toMatch(/^event_types\[0\]\.name +page_view +domains\/shop\.yaml$/m);
-    const columns = text
+    const table = text.split('\n\n')[0] ?? '';
+    const columns = table
       .split('\n')
       .slice(1)
       .map((line) => line.search(/ {2}\S/));
     expect(new Set(columns).size).toBe(1);
+    expect(text).toMatch(/^# names the run owns \(namespace none\)$/m);
+    expect(text).toMatch(/^sink_writer\.group_id +sink-writer$/m);
+  });
+
+  it('derives every name of a run from --namespace, the service names too', async () => {
+    expect(
+      await run(['explain', '--domain', 'shop', '--env', 'dev', '--namespace', 'run_a'], {
+        SINK_WRITER_GROUP_ID: 'writers',
+      }),
+    ).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/^topics\.events +run_a\.events +namespace:run_a$/m);
+    expect(text).toMatch(/^clickhouse\.database +run_a_platform +namespace:run_a$/m);
+    expect(text).toMatch(/^postgres\.schema +run_a_platform +namespace:run_a$/m);
+    expect(text).toMatch(/^aggregator\.app_id .* run_a\.aggregator$/m);
+    expect(text).toMatch(/^sink_writer\.group_id +run_a\.writers$/m);
+    expect(text).toMatch(/^schema_registry\.db_schema +run_a_schema_registry$/m);
+  });
+
+  it('loads a domain from --domain-file, named by its domain key', async () => {
+    const file = `${tree.configDir}/../elsewhere.yaml`;
+    writeFileSync(file, readFileSync(`${tree.configDir}/domains/shop.yaml`, 'utf8'));
+    expect(await run(['validate', '--env', 'dev', '--domain-file', file])).toBe(0);
+    expect(out[0]).toMatch(/^config valid: domain shop, environment dev \(.*elsewhere\.yaml\)$/);
+  });
+
+  it('refuses a namespace that is not a plain lower-case name', async () => {
+    expect(await run(['validate', '--domain', 'shop'], { NAMESPACE: 'Run-A' })).toBe(1);
+    expect(err[0]).toMatch(/CONFIG_BAD_NAME: Invalid namespace "Run-A" \(env:NAMESPACE\)/);
   });
 
   it('prints the explanation as JSON with --json', async () => {

@@ -14,6 +14,8 @@ interface CommonFlags {
   readonly domain?: string;
   readonly env?: string;
   readonly configDir?: string;
+  readonly domainFile?: string;
+  readonly namespace?: string;
 }
 
 /** Run the CLI and return its exit code; no `process.exit` so tests can drive it. */
@@ -37,14 +39,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .option(
         '-c, --config-dir <dir>',
         'config directory (default: CONFIG_DIR, then the nearest config/)',
-      );
+      )
+      .option('--domain-file <path>', 'a domain file anywhere (default: DOMAIN_FILE)')
+      .option('--namespace <name>', 'prefix of every name the run owns (default: NAMESPACE)');
 
   withCommon(program.command('explain'))
     .description('print every effective key, its value (secrets masked) and where it came from')
     .option('--json', 'machine-readable output')
     .action(async (flags: CommonFlags & { json?: boolean }) => {
       const loaded = await loadWithProvenance(loadOptions(flags, io));
-      const explanation = explain(loaded);
+      const explanation = explain(loaded, io.env);
       io.out(flags.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
     });
 
@@ -53,7 +57,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (flags: CommonFlags) => {
       const loaded = await loadWithProvenance(loadOptions(flags, io));
       io.out(
-        `config valid: domain ${loaded.domain}, environment ${loaded.environment} (${loaded.files.join(' < ')})`,
+        `config valid: domain ${loaded.domain}, environment ${loaded.environment}${loaded.namespace === '' ? '' : `, namespace ${loaded.namespace}`} (${loaded.files.join(' < ')})`,
       );
     });
 
@@ -79,6 +83,8 @@ function loadOptions(flags: CommonFlags, io: CliIo): LoadOptions {
     domain: flags.domain,
     environment: flags.env,
     configDir: flags.configDir,
+    domainFile: flags.domainFile,
+    namespace: flags.namespace,
     env: io.env,
     cwd: io.cwd,
   };

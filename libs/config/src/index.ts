@@ -4,6 +4,16 @@ export type { LoadOptions, LoadedConfig } from './lib/loader';
 export { deepMerge, deepMergeAll } from './lib/deep-merge';
 export { redact, MASK } from './lib/redact';
 export { explain, formatExplanation } from './lib/explain';
+export {
+  DOMAIN_FILE_ENV,
+  NAMESPACE_ENV,
+  kafkaName,
+  namespaceOf,
+  serviceNames,
+  sqlName,
+  takeRunFlags,
+} from './lib/namespace';
+export type { ServiceNames } from './lib/namespace';
 export type { Explanation, ExplainEntry } from './lib/explain';
 export { ConfigError, isConfigError } from './lib/config.error';
 export type { ConfigErrorCode, ConfigIssue } from './lib/config.error';

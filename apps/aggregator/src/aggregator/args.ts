@@ -22,6 +22,9 @@ Options:
   --no-transactions     AT-LEAST-ONCE: plain producer, offsets committed by the consumer
                         (benchmark baseline only; results may double count after a crash)
   --env <name>          config environment (default: ENVIRONMENT or platform.yaml)
+  --domain <name>       domain of config/domains/<name>.yaml (default: DOMAIN)
+  --domain-file <path>  a domain file anywhere (default: DOMAIN_FILE)
+  --namespace <name>    prefix of every name the run owns (default: NAMESPACE)
   -h, --help            this text
 `;
 

@@ -1,5 +1,6 @@
 // The aggregator's own settings (the platform config gives Kafka, topics and the registry).
 import { hostname } from 'node:os';
+import { serviceNames } from '@platform/config';
 
 export interface AggregatorSettings {
   /** Consumer group id and prefix of internal topics and transactional ids. */
@@ -56,7 +57,8 @@ export function readSettings(
     }
     return n;
   };
-  const appId = env['AGGREGATOR_APP_ID'] ?? 'aggregator';
+  // AGGREGATOR_APP_ID (default `aggregator`), prefixed by the run's namespace.
+  const appId = serviceNames(env).aggregatorAppId;
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(appId)) {
     problems.push(`AGGREGATOR_APP_ID: ${JSON.stringify(appId)} is not a valid topic-name prefix`);
   }

@@ -128,4 +128,36 @@ describe(formatSummary.name, () => {
     );
     expect(text).toContain('  rejected                   3 (reasons above)');
   });
+
+  it('reports a replay of a domain without revenue with no seed, revenue or delivery', () => {
+    const replay = toSummaryJson(
+      {
+        ...result,
+        summary: {
+          ...result.summary,
+          countsByType: { reading: 2_000 },
+          countsByDelivery: { in_order: 2_000, out_of_order: 0, beyond_lateness: 0 },
+          revenueCents: 0,
+          revenueSum: 0,
+        },
+      },
+      {
+        source: 'csv',
+        target: 'kafka',
+        domain: 'telemetry',
+        environment: 'dev',
+        seed: 42,
+        revenue: false,
+      },
+    );
+    expect(replay).toMatchObject({
+      seed: null,
+      revenueSum: null,
+      revenueCents: null,
+      countsByDelivery: {},
+    });
+    const text = formatSummary(replay);
+    expect(text).not.toMatch(/revenue|seed|in_order/);
+    expect(text).toMatch(/from csv to kafka \[telemetry\/dev\]/);
+  });
 });

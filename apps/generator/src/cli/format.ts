@@ -76,7 +76,8 @@ export interface SummaryJson {
   readonly target: string;
   readonly domain: string;
   readonly environment: string;
-  readonly seed: number;
+  /** The synthetic source's seed; null for a source that has none (a CSV replay). */
+  readonly seed: number | null;
   readonly generated: number;
   readonly sent: number;
   /** Events not acknowledged plus records the source rejected. */
@@ -88,9 +89,11 @@ export interface SummaryJson {
   readonly stoppedBy: string;
   readonly error: string | null;
   readonly countsByType: Readonly<Record<string, number>>;
+  /** How the synthetic source delivered events (in order, out of order, too late); `{}` for other sources, which do not know. */
   readonly countsByDelivery: Readonly<Record<string, number>>;
-  readonly revenueSum: number;
-  readonly revenueCents: number;
+  /** Sum of the domain's revenue field; null when its model has none. */
+  readonly revenueSum: number | null;
+  readonly revenueCents: number | null;
   readonly firstTimestamp: number | null;
   readonly lastTimestamp: number | null;
   /** Event type → topic, for a Kafka run. */
@@ -109,17 +112,21 @@ export function toSummaryJson(
     readonly environment: string;
     readonly seed: number;
     readonly topics?: Readonly<Record<string, string>>;
+    /** Whether the domain's model has the revenue field the summary adds up. Default true. */
+    readonly revenue?: boolean;
   },
 ): SummaryJson {
   const { summary } = result;
   const rejected = run.rejected ?? 0;
+  const synthetic = (run.source ?? 'synthetic') === 'synthetic';
+  const revenue = run.revenue ?? true;
   return {
     ok: result.errors === 0 && result.firstError === undefined && rejected === 0,
     source: run.source ?? 'synthetic',
     target: run.target,
     domain: run.domain,
     environment: run.environment,
-    seed: run.seed,
+    seed: synthetic ? run.seed : null,
     generated: result.generated,
     sent: result.sent,
     errors: result.errors + rejected,
@@ -129,9 +136,9 @@ export function toSummaryJson(
     stoppedBy: result.stoppedBy,
     error: result.firstError ?? null,
     countsByType: summary.countsByType,
-    countsByDelivery: summary.countsByDelivery,
-    revenueSum: summary.revenueSum,
-    revenueCents: summary.revenueCents,
+    countsByDelivery: synthetic ? summary.countsByDelivery : {},
+    revenueSum: revenue ? summary.revenueSum : null,
+    revenueCents: revenue ? summary.revenueCents : null,
     firstTimestamp: summary.firstTimestamp,
     lastTimestamp: summary.lastTimestamp,
     topics: run.topics ?? {},
@@ -146,7 +153,7 @@ export function formatSummary(s: SummaryJson): string {
     `${s.ok ? 'Done' : 'FAILED'}: ${int.format(s.sent)} sent, ${int.format(s.errors)} errors, ` +
       `${int.format(s.generated)} generated in ${(s.elapsedMs / 1000).toFixed(1)}s ` +
       `(${int.format(s.ratePerSec)} ev/s) ` +
-      (s.source === 'synthetic'
+      (s.seed !== null
         ? `to ${s.target} [${s.domain}/${s.environment}, seed ${s.seed}]`
         : `from ${s.source} to ${s.target} [${s.domain}/${s.environment}]`),
     ...types.map(([type, n]) => `  ${type.padEnd(pad)} ${int.format(n).padStart(12)}`),
@@ -158,7 +165,9 @@ export function formatSummary(s: SummaryJson): string {
       lines.push(`  ${kind.padEnd(pad)} ${int.format(s.countsByDelivery[kind] ?? 0).padStart(12)}`);
     }
   }
-  lines.push(`  ${'revenue'.padEnd(pad)} ${money.format(s.revenueSum).padStart(12)}`);
+  if (s.revenueSum !== null) {
+    lines.push(`  ${'revenue'.padEnd(pad)} ${money.format(s.revenueSum).padStart(12)}`);
+  }
   if (s.firstTimestamp !== null && s.lastTimestamp !== null) {
     lines.push(
       `  event time ${new Date(s.firstTimestamp).toISOString()} .. ${new Date(s.lastTimestamp).toISOString()}`,

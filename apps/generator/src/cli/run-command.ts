@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { load, type PlatformConfig } from '@platform/config';
 import { EventContracts } from '@platform/contracts';
+import { resolveRevenueField } from '@platform/synthetic';
 import type { EventSink } from '../generation/event-sink';
 import { JsonLinesSink } from '../generation/event-sink';
 import {
@@ -169,6 +170,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
       environment: config.environment,
       seed: args.seed,
       topics,
+      revenue: resolveRevenueField(config.model, undefined) !== undefined,
     });
     io.stderr(`${formatSummary(summary)}\n`);
     if (args.summaryJson !== undefined) {

@@ -1,3 +1,4 @@
+import { serviceNames } from '@platform/config';
 import { z } from 'zod';
 
 /**
@@ -184,5 +185,9 @@ export function loadGatewaySettings(env: Env = process.env): GatewaySettings {
     );
   }
   if (problems.length > 0) throw new GatewaySettingsError(problems);
+  // The names the run owns, prefixed by its namespace (NAMESPACE).
+  const names = serviceNames(env);
+  out['dbSchema'] = names.gatewayDbSchema;
+  out['subscriptionsGroupId'] = names.gatewaySubscriptionsGroupId;
   return out as unknown as GatewaySettings;
 }

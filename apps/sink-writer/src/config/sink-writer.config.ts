@@ -1,3 +1,4 @@
+import { serviceNames } from '@platform/config';
 import { SINK_STREAMS, type SinkStream } from '@platform/sink-adapters';
 import { z } from 'zod';
 
@@ -88,7 +89,8 @@ export function loadSinkWriterSettings(
   return {
     sinks: v.SINK_WRITER_SINKS,
     streams: v.SINK_WRITER_STREAMS,
-    groupId: v.SINK_WRITER_GROUP_ID,
+    // SINK_WRITER_GROUP_ID, prefixed by the run's namespace.
+    groupId: serviceNames(present).sinkWriterGroupId,
     maxBatch: v.SINK_WRITER_MAX_BATCH,
     maxBatchBytes: v.SINK_WRITER_MAX_BATCH_BYTES,
     maxWaitMs: v.SINK_WRITER_MAX_WAIT_MS,

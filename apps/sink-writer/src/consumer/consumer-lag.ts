@@ -22,3 +22,42 @@ export async function consumerLag(
   }
   return Number(lag);
 }
+
+/** Topic → partition → high watermark: where `run-once` stops. */
+export type EndOffsets = ReadonlyMap<string, ReadonlyMap<number, string>>;
+
+/** The high watermark of every partition of `topics` that holds records now. */
+export async function endOffsets(
+  admin: Pick<Admin, 'fetchTopicOffsets'>,
+  topics: readonly string[],
+): Promise<EndOffsets> {
+  const ends = new Map<string, Map<number, string>>();
+  for (const topic of topics) {
+    const partitions = await admin.fetchTopicOffsets(topic);
+    const holding = partitions.filter((p) => BigInt(p.high) > BigInt(p.low));
+    ends.set(topic, new Map(holding.map((p) => [p.partition, p.high])));
+  }
+  return ends;
+}
+
+/** Partitions whose committed offset is still below the end captured at start, as `topic[p]`. */
+export async function partitionsBehind(
+  admin: Pick<Admin, 'fetchOffsets'>,
+  groupId: string,
+  ends: EndOffsets,
+): Promise<string[]> {
+  const committed = await admin.fetchOffsets({ groupId, topics: [...ends.keys()] });
+  const byTopic = new Map(
+    committed.map((t) => [t.topic, new Map(t.partitions.map((p) => [p.partition, p.offset]))]),
+  );
+  const behind: string[] = [];
+  for (const [topic, partitions] of ends) {
+    for (const [partition, end] of partitions) {
+      const done = byTopic.get(topic)?.get(partition);
+      if (done === undefined || done === '-1' || BigInt(done) < BigInt(end)) {
+        behind.push(`${topic}[${partition}]`);
+      }
+    }
+  }
+  return behind;
+}

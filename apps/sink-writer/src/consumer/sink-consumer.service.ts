@@ -33,10 +33,20 @@ import { SINK_WRITER_SETTINGS } from '../config/sink-writer-settings.provider';
 import type { SinkWriterSettings } from '../config/sink-writer.config';
 import { SinkWriter, type ActiveSink, type WriteFailure } from '../writer/sink-writer';
 import { buildSinks } from './build-sinks';
-import { consumerLag } from './consumer-lag';
+import { consumerLag, endOffsets, partitionsBehind, type EndOffsets } from './consumer-lag';
 
 export const SINK_WRITER_SERVICE = 'sink-writer';
 export const SINK_WRITER_ENV = Symbol('SINK_WRITER_ENV');
+/** `run-once`: capture the end offsets before consuming, for {@link SinkConsumerService.untilEnd}. */
+export const SINK_WRITER_RUN_ONCE = Symbol('SINK_WRITER_RUN_ONCE');
+
+/** What a run handled: records read, those dead-lettered, rows written per sink and table. */
+export interface SinkWriterTotals {
+  readonly records: number;
+  readonly deadLettered: number;
+  /** `clickhouse` → `events_page_view` → rows written. */
+  readonly rows: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
 
 /**
  * Kafka → sinks. One consumer group over every bound topic (`<events>.<type>` and
@@ -63,6 +73,8 @@ export class SinkConsumerService
   private readonly conflictCounter: Counter<'sink' | 'table'>;
   private consuming = false;
   private stopped: Promise<void> | undefined;
+  private ends: EndOffsets | undefined;
+  private readonly rows: Record<string, Record<string, number>> = {};
 
   constructor(
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
@@ -71,6 +83,7 @@ export class SinkConsumerService
     private readonly metrics: PlatformMetrics,
     private readonly tracker: InFlightTracker,
     private readonly readiness: ReadinessRegistry,
+    @Inject(SINK_WRITER_RUN_ONCE) private readonly runOnce: boolean,
   ) {
     this.kafka = createKafka(config.kafka, {
       clientId: `${config.kafka.client_id}-sink-writer`,
@@ -100,8 +113,12 @@ export class SinkConsumerService
 
   async onApplicationBootstrap(): Promise<void> {
     const sinkMetrics: SinkMetrics = {
-      recordWrite: (sink, table, rows, latencySeconds, success) =>
-        this.metrics.sinkWrite({ sink, table, rows, latencySeconds, success }),
+      recordWrite: (sink, table, rows, latencySeconds, success) => {
+        this.metrics.sinkWrite({ sink, table, rows, latencySeconds, success });
+        if (!success) return;
+        const tables = (this.rows[sink] ??= {});
+        tables[table] = (tables[table] ?? 0) + rows;
+      },
       recordConflict: (sink, table, rows) => {
         this.conflictCounter.inc({ sink, table });
         this.logger.log({ event: 'sink_writer.write_conflict', sink, table, rows });
@@ -134,6 +151,7 @@ export class SinkConsumerService
       topicDefaults: { partitions: 1, replicationFactor: this.config.kafka.replication_factor },
     });
     await this.deadLetters.start();
+    if (this.runOnce) this.ends = await endOffsets(await this.admin(), this.topics);
 
     const writer = new SinkWriter({
       sinks: this.sinks,
@@ -196,6 +214,34 @@ export class SinkConsumerService
     this.tracker.onDrain(() => void this.stopConsuming());
   }
 
+  /**
+   * `run-once`: resolves once the group has committed every partition up to the end offsets
+   * captured at start (records produced later are left for the next run).
+   */
+  async untilEnd(pollMs = 250): Promise<void> {
+    const ends = this.ends;
+    if (ends === undefined) throw new Error('untilEnd needs the app created with runOnce');
+    for (;;) {
+      if ((await partitionsBehind(await this.admin(), this.settings.groupId, ends)).length === 0)
+        return;
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  /** Records written and dead-lettered so far, and rows per sink and table. */
+  totals(): SinkWriterTotals {
+    const stats = this.consumer?.getStats() ?? { records: 0, deadLettered: 0 };
+    return { records: stats.records, deadLettered: stats.deadLettered, rows: this.rows };
+  }
+
+  private async admin(): Promise<Admin> {
+    if (!this.lagAdmin) {
+      this.lagAdmin = this.kafka.admin();
+      await this.lagAdmin.connect();
+    }
+    return this.lagAdmin;
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.stopConsuming();
   }
@@ -234,11 +280,7 @@ export class SinkConsumerService
     if (this.settings.lagIntervalMs <= 0) return;
     const tick = async (): Promise<void> => {
       try {
-        if (!this.lagAdmin) {
-          this.lagAdmin = this.kafka.admin();
-          await this.lagAdmin.connect();
-        }
-        const lag = await consumerLag(this.lagAdmin, this.settings.groupId, this.topics);
+        const lag = await consumerLag(await this.admin(), this.settings.groupId, this.topics);
         this.lagGauge.set(lag);
         if (lag === 0 && this.lastLag !== 0) {
           this.logger.log({

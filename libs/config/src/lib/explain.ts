@@ -1,7 +1,9 @@
 import { deepMerge } from './deep-merge';
+import type { Env } from './env-overrides';
 import type { LoadedConfig } from './loader';
 import { formatPath, isPlainObject, leaves } from './path';
 import { MASK } from './validate';
+import { NAMESPACE_ENV, SERVICE_NAME_LABELS, serviceNames, type ServiceNames } from './namespace';
 
 export interface ExplainEntry {
   /** `kafka.client_id`, `event_types[0].name` */
@@ -18,13 +20,20 @@ export interface Explanation {
   readonly configDir: string;
   readonly files: readonly string[];
   readonly entries: readonly ExplainEntry[];
+  /** `''` when the run has none. */
+  readonly namespace: string;
+  /**
+   * Every name the run owns: the config's (topic prefixes, ClickHouse database, PostgreSQL
+   * schema) and the services' own (groups, app id, registry and gateway schemas).
+   */
+  readonly names: readonly { readonly name: string; readonly value: string }[];
 }
 
 /**
  * Every effective leaf with its source: the validated platform sections (so schema
  * defaults show up as `default`) over the domain sections as written. Secrets are masked.
  */
-export function explain(loaded: LoadedConfig): Explanation {
+export function explain(loaded: LoadedConfig, env: Env = process.env): Explanation {
   // `model` is the contracts library's derived view; explain what was written instead.
   const { model: _model, ...platform } = loaded.config;
   const effective = deepMerge(loaded.raw, platform);
@@ -36,12 +45,25 @@ export function explain(loaded: LoadedConfig): Explanation {
       source: loaded.provenance.get(path) ?? 'default',
     };
   });
+  const { topics, clickhouse, postgres } = loaded.config;
+  const services = serviceNames({ ...env, [NAMESPACE_ENV]: loaded.namespace });
+  const names = [
+    ...Object.entries(topics).map(([key, value]) => ({ name: `topics.${key}`, value })),
+    { name: 'clickhouse.database', value: clickhouse.database },
+    { name: 'postgres.schema', value: postgres.schema },
+    ...(Object.keys(SERVICE_NAME_LABELS) as (keyof ServiceNames)[]).map((key) => ({
+      name: SERVICE_NAME_LABELS[key],
+      value: services[key],
+    })),
+  ];
   return {
     domain: loaded.domain,
     environment: loaded.environment,
     configDir: loaded.configDir,
     files: loaded.files,
     entries,
+    namespace: loaded.namespace,
+    names,
   };
 }
 
@@ -62,7 +84,12 @@ export function formatExplanation(explanation: Explanation): string {
   const lines = rows.map(([path = '', value = '', source = '']) =>
     `${path.padEnd(widths[0] ?? 0)}  ${value.padEnd(widths[1] ?? 0)}  ${source}`.trimEnd(),
   );
-  return [header, ...lines].join('\n');
+  const nameWidth = Math.max(...explanation.names.map((entry) => entry.name.length), 0);
+  const names = [
+    `# names the run owns (namespace ${explanation.namespace === '' ? 'none' : explanation.namespace})`,
+    ...explanation.names.map((entry) => `${entry.name.padEnd(nameWidth)}  ${entry.value}`),
+  ];
+  return [header, ...lines, '', ...names].join('\n');
 }
 
 function formatValue(value: unknown): string {

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError } from './config.error';
 import { deepMerge } from './deep-merge';
 import { envLayers, type ConfigLayer, type Env } from './env-overrides';
@@ -8,6 +8,7 @@ import { recordLayer, type Provenance } from './provenance';
 import { secretsSchema, type PlatformConfig, type SecretsSettings } from './platform-config.schema';
 import { createSecretBackend } from './secrets/secret-backend.factory';
 import { findSecretReferences, resolveSecrets } from './secrets/secret-resolver';
+import { checkNamespace, DOMAIN_FILE_ENV, NAMESPACE_ENV, namespaceLayer } from './namespace';
 import { validateConfig } from './validate';
 import { readYamlFile } from './yaml-file';
 
@@ -22,6 +23,16 @@ export interface LoadOptions {
   readonly env?: Env;
   /** Where the upward search for `config/` starts. Default: `process.cwd()`. */
   readonly cwd?: string;
+  /**
+   * A domain file anywhere on disk, in place of `domains/<domain>.yaml` (relative to the
+   * cwd). Default: `DOMAIN_FILE`. The domain is then the file's `domain`, else its name.
+   */
+  readonly domainFile?: string;
+  /**
+   * Prefixes every name the run owns: topic prefixes, `clickhouse.database`,
+   * `postgres.schema`. Default: `NAMESPACE`, else none.
+   */
+  readonly namespace?: string;
 }
 
 export interface LoadedConfig {
@@ -35,6 +46,8 @@ export interface LoadedConfig {
   readonly configDir: string;
   readonly domain: string;
   readonly environment: string;
+  /** `''` when the run has none. */
+  readonly namespace: string;
   /** Layer files read, relative to `configDir`, in merge order. */
   readonly files: readonly string[];
 }
@@ -56,14 +69,25 @@ export async function loadWithProvenance(options: LoadOptions = {}): Promise<Loa
 
   const platform = readLayerFile(configDir, PLATFORM_FILE);
   const environment = pick('environment', options.environment, env['ENVIRONMENT'], platform);
-  const domain = pick('domain', options.domain, env['DOMAIN'], platform);
   const environmentFile = layerFileName(configDir, 'environments', environment);
-  const domainFile = layerFileName(configDir, 'domains', domain);
+  const domainPath = options.domainFile ?? nonEmpty(env[DOMAIN_FILE_ENV]);
+  const cwd = options.cwd ?? process.cwd();
+  const domainLayer =
+    domainPath === undefined ? undefined : readDomainFile(resolve(cwd, domainPath));
+  const domain =
+    domainLayer === undefined
+      ? pick('domain', options.domain, env['DOMAIN'], platform)
+      : pick('domain', options.domain, env['DOMAIN'], { domain: domainLayer.name });
+  const domainFile = domainLayer?.path ?? layerFileName(configDir, 'domains', domain);
+  const namespace = checkNamespace(
+    options.namespace ?? env[NAMESPACE_ENV],
+    options.namespace === undefined ? `env:${NAMESPACE_ENV}` : 'argument:namespace',
+  );
 
   const layers: ConfigLayer[] = [
     { source: PLATFORM_FILE, data: platform },
     { source: environmentFile, data: readLayerFile(configDir, environmentFile) },
-    { source: domainFile, data: readLayerFile(configDir, domainFile) },
+    { source: domainFile, data: domainLayer?.data ?? readLayerFile(configDir, domainFile) },
   ];
   // An explicit argument beats the variable: the files it picked and the value must agree.
   const skip = new Set<string>();
@@ -79,11 +103,16 @@ export async function loadWithProvenance(options: LoadOptions = {}): Promise<Loa
     recordLayer(provenance, layer.data, layer.source);
   };
   layers.forEach(apply);
-  if (options.domain !== undefined && merged['domain'] !== domain) {
+  if (merged['domain'] !== domain) {
     apply({ source: 'argument:domain', data: { domain } });
   }
   if (options.environment !== undefined && merged['environment'] !== environment) {
     apply({ source: 'argument:environment', data: { environment } });
+  }
+  if (namespace !== '') {
+    const source = options.namespace === undefined ? `env:${NAMESPACE_ENV}` : 'argument:namespace';
+    apply({ source, data: { namespace } });
+    apply({ source: `namespace:${namespace}`, data: namespaceLayer(merged, namespace) });
   }
 
   const secretsSection = secretsSchema.safeParse(merged['secrets'] ?? {});
@@ -110,6 +139,7 @@ export async function loadWithProvenance(options: LoadOptions = {}): Promise<Loa
     configDir,
     domain,
     environment,
+    namespace,
     files: layers.filter((layer) => !layer.source.includes(':')).map((layer) => layer.source),
   };
 }
@@ -180,6 +210,17 @@ function layerFileName(configDir: string, folder: string, name: string): string 
     );
   }
   return file;
+}
+
+/** A domain file outside the config directory; the domain is its `domain`, else its name. */
+function readDomainFile(path: string): { path: string; name: string; data: PlainObject } {
+  if (!existsSync(path)) {
+    throw new ConfigError('CONFIG_FILE_NOT_FOUND', `Domain file ${path} not found`);
+  }
+  const data = readYamlFile(path, path);
+  const declared = data['domain'];
+  const name = typeof declared === 'string' ? declared : basename(path).replace(/\.ya?ml$/i, '');
+  return { path, name, data };
 }
 
 function readLayerFile(configDir: string, file: string): PlainObject {

@@ -106,6 +106,8 @@ export const platformSectionsSchema = z.strictObject({
   domain: text,
   version: text,
   environment: text,
+  /** Set by the loader from `--namespace` / `NAMESPACE`; `''` for none. */
+  namespace: z.string().default(''),
   kafka: kafkaSchema,
   topics: topicsSchema.prefault({}),
   schema_registry: schemaRegistrySchema,

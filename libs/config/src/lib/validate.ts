@@ -67,6 +67,7 @@ export function validateConfig(raw: PlainObject, context: ValidationContext): Pl
     domain: parsed.data.domain,
     version: parsed.data.version,
     environment: parsed.data.environment,
+    namespace: parsed.data.namespace,
     kafka: parsed.data.kafka,
     topics: parsed.data.topics,
     schema_registry: parsed.data.schema_registry,
