@@ -60,7 +60,7 @@ const pollArgs = (url: string, extra: readonly string[]): string[] => [
   'data.orders',
   '--map',
   MAP,
-  '--interval',
+  '--every',
   '100ms',
   '--dry-run',
   '--no-progress',

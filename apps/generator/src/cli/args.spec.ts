@@ -106,6 +106,27 @@ describe(parseArgs.name, () => {
     });
   });
 
+  it('takes a cron trigger and a trigger lock, and refuses a bad cron or both triggers', () => {
+    const base = ['run', '--source', 'http-poll', '--url', 'http://api.local/x'];
+    expect(parseArgs([...base, '--cron', '*/5 * * * *', '--trigger-lock', 'orders'])).toMatchObject(
+      {
+        kind: 'run',
+        args: { trigger: { kind: 'cron', expression: '*/5 * * * *' }, triggerLock: 'orders' },
+      },
+    );
+    expect(parseArgs(base)).toMatchObject({
+      kind: 'run',
+      args: { trigger: { kind: 'every', everyMs: 5_000 } },
+    });
+    const bad = parseArgs([...base, '--cron', '*/5 * *']);
+    expect(bad).toMatchObject({ kind: 'exit', code: 2 });
+    expect(bad.kind === 'exit' && bad.output).toMatch(/--cron.*exactly five, six, or seven/s);
+    expect(parseArgs([...base, '--cron', '* * * * *', '--every', '10s'])).toMatchObject({
+      kind: 'exit',
+      code: 2,
+    });
+  });
+
   it('parses an HTTP poll with its mapping, plugins and plugin options', () => {
     const result = parseArgs([
       'run',
@@ -115,7 +136,7 @@ describe(parseArgs.name, () => {
       'http://api.local/orders/?page=1',
       '--event-type',
       'purchase',
-      '--interval',
+      '--every',
       '30s',
       '--json-path',
       '$.data.orders',
@@ -138,7 +159,8 @@ describe(parseArgs.name, () => {
         source: 'http-poll',
         url: 'http://api.local/orders/?page=1',
         eventType: 'purchase',
-        intervalMs: 30_000,
+        trigger: { kind: 'every', everyMs: 30_000 },
+        triggerLock: undefined,
         jsonPath: '$.data.orders',
         fieldMap: [
           { field: 'user_id', path: 'customer.id' },

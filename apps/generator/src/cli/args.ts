@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import ms from 'ms';
 import type { FieldMapping } from '@platform/contracts';
+import { scheduleOf, TriggerSpecError, type TriggerSpec } from '@platform/triggers';
 
 export type Target = 'kafka' | 'gateway';
 
@@ -29,7 +30,10 @@ export interface RunArgs {
   readonly replaySpeed: number;
   /** `--source http-poll`. */
   readonly url: string | undefined;
-  readonly intervalMs: number;
+  /** When a triggered source (http-poll) fires: `--every <d>` (default 5s) or `--cron <expr>`. */
+  readonly trigger: TriggerSpec;
+  /** Replicas naming the same lock fire each tick once between them (PostgreSQL advisory lock). */
+  readonly triggerLock: string | undefined;
   readonly jsonPath: string;
   readonly fieldMap: readonly FieldMapping[];
   readonly idField: string;
@@ -197,7 +201,9 @@ interface RawRunOptions {
   typeColumn?: string;
   replaySpeed: number;
   url?: string;
-  interval: number;
+  every: number;
+  cron?: string;
+  triggerLock?: string;
   jsonPath: string;
   map?: FieldMapping[];
   idField: string;
@@ -277,9 +283,18 @@ export function buildProgram(
     )
     .option('--url <url>', 'JSON API to poll (--source http-poll)', parsePollUrl)
     .addOption(
-      new Option('--interval <d>', 'time between polls (http-poll)')
+      new Option('--every <d>', 'fire a triggered source (http-poll) at this rate: 30s, 5m')
         .argParser(parseDuration)
         .default(5_000, '5s'),
+    )
+    .addOption(
+      new Option('--cron <expr>', "fire a triggered source on a cron schedule, UTC: '*/5 * * * *'")
+        .argParser(parseCron)
+        .conflicts('every'),
+    )
+    .option(
+      '--trigger-lock <name>',
+      'replicas with the same lock name fire each tick once between them (PostgreSQL advisory lock)',
     )
     .addOption(
       new Option(
@@ -402,7 +417,11 @@ export function buildProgram(
         typeColumn: raw.typeColumn,
         replaySpeed: raw.replaySpeed,
         url: raw.url,
-        intervalMs: raw.interval,
+        trigger:
+          raw.cron === undefined
+            ? { kind: 'every', everyMs: raw.every }
+            : { kind: 'cron', expression: raw.cron },
+        triggerLock: raw.triggerLock,
         jsonPath: raw.jsonPath,
         fieldMap: raw.map ?? [],
         idField: raw.idField,
@@ -427,6 +446,16 @@ export function buildProgram(
       });
     });
   return program;
+}
+
+function parseCron(value: string): string {
+  try {
+    scheduleOf({ kind: 'cron', expression: value });
+  } catch (error) {
+    if (error instanceof TriggerSpecError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+  return value;
 }
 
 /** Parses argv (without node and script); usage errors become exit code 2 with the message. */

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { load } from '@platform/config';
 import { eventFromJsonRecord, valueAtPath } from '@platform/contracts';
 import { backoffDelay } from '@platform/messaging';
+import { scheduleOf, systemClock, ticks } from '@platform/triggers';
+import { AdvisoryLockGate } from './advisory-lock-gate';
 import {
   SourceOptionError,
   type EventSource,
@@ -71,8 +74,13 @@ export function eventIdFor(url: string, recordId: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** Progress notes of a triggered source (missed ticks, lock hand-overs), on stderr. */
+function note(message: string): void {
+  process.stderr.write(`http-poll: ${message}\n`);
+}
+
 /**
- * Polls a JSON API: every `--interval`, GET `--url`, take the array at `--json-path`, map each
+ * Polls a JSON API: at each tick of its trigger (`--every`, `--cron`), GET `--url`, take the array at `--json-path`, map each
  * record to an event of `--event-type` (`--map field=path`, else same-named keys), and send
  * records whose `--id-field` was not seen before. Timeouts, 5xx, 429 and network errors are
  * retried with backoff up to `--max-attempts`; then, or on any other bad answer, the run fails.
@@ -80,7 +88,7 @@ export function eventIdFor(url: string, recordId: string): string {
 export const httpPollSource: SourcePlugin = {
   name: 'http-poll',
   description: 'polls a JSON HTTP API for new records',
-  open(context: SourceContext): EventSource {
+  async open(context: SourceContext): Promise<EventSource> {
     const { args, contracts } = context;
     const url = args.url;
     if (url === undefined) throw new SourceOptionError('--source http-poll needs --url <url>');
@@ -99,6 +107,22 @@ export const httpPollSource: SourcePlugin = {
     }
     const mapping = args.fieldMap.length > 0 ? args.fieldMap : undefined;
     const { signal } = context;
+    const schedule = scheduleOf(args.trigger);
+    let gate: AdvisoryLockGate | undefined;
+    if (args.triggerLock !== undefined) {
+      const config = await load({
+        ...(args.domain === undefined ? {} : { domain: args.domain }),
+        ...(args.env === undefined ? {} : { environment: args.env }),
+      });
+      const lock = args.triggerLock;
+      gate = new AdvisoryLockGate(config.postgres, lock, (held, reason) =>
+        note(
+          held
+            ? `holds trigger lock ${lock}: this replica polls`
+            : `standing by: trigger lock ${lock} is held by another replica${reason === undefined ? '' : ` (${reason})`}`,
+        ),
+      );
+    }
 
     async function fetchRecords(poll: number): Promise<readonly unknown[] | undefined> {
       for (let attempt = 1; ; attempt++) {
@@ -148,47 +172,58 @@ export const httpPollSource: SourcePlugin = {
 
     async function* polls(): AsyncGenerator<SourceEvent> {
       const seen = new SeenIds();
-      for (let poll = 1; !signal.aborted; poll++) {
-        const records = await fetchRecords(poll);
-        if (records === undefined) return;
-        for (const [index, record] of records.entries()) {
-          const rawId = valueAtPath(record, args.idField);
-          const at = `poll ${poll} record ${index + 1}`;
-          if (typeof rawId !== 'string' && typeof rawId !== 'number') {
-            context.reject({
-              at,
-              failures: [
-                { field: args.idField, reason: 'no id: cannot tell a new record from a seen one' },
-              ],
-            });
-            continue;
+      try {
+        for await (const tick of ticks(schedule, {
+          clock: systemClock,
+          signal,
+          ...(gate === undefined ? {} : { gate }),
+          onMissed: (m) =>
+            note(
+              `${m.count} tick(s) from ${new Date(m.first).toISOString()} to ${new Date(m.last).toISOString()} passed while a poll ran; not run`,
+            ),
+        })) {
+          const poll = tick.number;
+          const records = await fetchRecords(poll);
+          if (records === undefined) return;
+          for (const [index, record] of records.entries()) {
+            const rawId = valueAtPath(record, args.idField);
+            const at = `poll ${poll} record ${index + 1}`;
+            if (typeof rawId !== 'string' && typeof rawId !== 'number') {
+              context.reject({
+                at,
+                failures: [
+                  {
+                    field: args.idField,
+                    reason: 'no id: cannot tell a new record from a seen one',
+                  },
+                ],
+              });
+              continue;
+            }
+            const id = String(rawId);
+            if (!seen.add(id)) continue;
+            const result = eventFromJsonRecord(
+              contracts,
+              eventType as string,
+              record,
+              { now: context.wallClock, newId: () => eventIdFor(url as string, id) },
+              mapping,
+            );
+            if (!result.ok) {
+              context.reject({ at: `${at} (id ${id})`, failures: result.failures });
+              continue;
+            }
+            yield { eventType: eventType as string, event: result.event };
           }
-          const id = String(rawId);
-          if (!seen.add(id)) continue;
-          const result = eventFromJsonRecord(
-            contracts,
-            eventType as string,
-            record,
-            { now: context.wallClock, newId: () => eventIdFor(url as string, id) },
-            mapping,
-          );
-          if (!result.ok) {
-            context.reject({ at: `${at} (id ${id})`, failures: result.failures });
-            continue;
-          }
-          yield { eventType: eventType as string, event: result.event };
         }
-        try {
-          await sleep(args.intervalMs, undefined, { signal });
-        } catch {
-          return;
-        }
+      } finally {
+        await gate?.close();
       }
     }
 
     return {
       name: this.name,
-      description: `${url} every ${args.intervalMs / 1000}s as ${eventType}`,
+      description: `${url} ${schedule.description} as ${eventType}${gate === undefined ? '' : ` (trigger lock ${gate.name})`}`,
       [Symbol.asyncIterator]: polls,
     };
   },
