@@ -78,4 +78,22 @@ export {
   toOutputRows,
 } from './lib/query/query-sql';
 export type { BuiltQuery, SqlDialect, ClickHouseDialectOptions } from './lib/query/query-sql';
+export {
+  BUCKET_START,
+  buildSeriesQuery,
+  FILLS,
+  isSeriesRequest,
+  planSeries,
+  seriesRequestSchema,
+  SERIES_FUNCTIONS,
+  toSeriesRows,
+} from './lib/query/series-query';
+export type {
+  Fill,
+  SeriesFunction,
+  SeriesMode,
+  SeriesPlan,
+  SeriesPlanResult,
+  SeriesRequest,
+} from './lib/query/series-query';
 export { INJECTION_CORPUS } from './lib/query/injection-corpus';

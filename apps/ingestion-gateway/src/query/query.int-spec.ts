@@ -241,6 +241,54 @@ describe.each(BACKENDS)('ingestion gateway: POST /v1/query against $name', (back
     expect(res.body.error.message).toContain(backend.name);
   });
 
+  it('answers time series through the same endpoint: buckets equal the windows they cover, latest N, and a 400 per field', async () => {
+    const range = { from: T0, to: T0 + 30 * MINUTE };
+    const windows = await query({
+      aggregation: 'page_views_per_minute',
+      time_range: range,
+      group_by: ['device_type', 'window_start'],
+      order_by: [
+        { field: 'device_type', direction: 'asc' },
+        { field: 'window_start', direction: 'asc' },
+      ],
+      limit: 1000,
+    });
+    const buckets = await query({
+      aggregation: 'page_views_per_minute',
+      time_range: range,
+      bucket: { width: '1 minute', fill: 'zero' },
+      group_by: ['device_type'],
+    });
+    expect(buckets.status).toBe(200);
+    expect(buckets.body).toMatchObject({ aggregation: 'page_views_per_minute', truncated: false });
+    expect(
+      buckets.body.rows.map((r: any) => [r.device_type, r.bucket_start, r.value, r.event_count]),
+    ).toEqual(
+      windows.body.rows.map((r: any) => [r.device_type, r.window_start, r.value, r.event_count]),
+    );
+    const latest = await query({
+      aggregation: 'revenue_per_5_minutes',
+      latest: { n: 1, per: ['currency'] },
+    });
+    expect(latest.status).toBe(200);
+    expect(latest.body.rows.map((r: any) => [r.currency, r.window_start])).toEqual([
+      ['EUR', T0 + 55 * MINUTE],
+      ['GBP', T0 + 55 * MINUTE],
+      ['USD', T0 + 55 * MINUTE],
+    ]);
+    const bad = await query({
+      event_type: 'purchase',
+      time_range: range,
+      bucket: { width: '1 minute', fill: 'sideways' },
+      value: { fn: 'sum', field: 'currency' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.failures.map((f: any) => f.field)).toEqual(['bucket.fill']);
+    const noTable = await query({ event_type: 'purchase', time_range: range });
+    expect(noTable.status).toBe(404);
+    expect(noTable.body.error.message).toContain('events_purchase');
+  });
+
   it('refuses text/plain with 415: it is read as JSON only on the events routes', async () => {
     const res = await http(`${gateway.url}/v1/query`, {
       key,

@@ -10,13 +10,17 @@ import { aggregateTable } from '@platform/contracts';
 import { PlatformMetrics } from '@platform/observability';
 import {
   buildQuery,
+  buildSeriesQuery,
   ClickHouseSink,
   clickHouseDialect,
   createSinkRegistry,
+  isSeriesRequest,
   isSinkError,
   planQuery,
+  planSeries,
   postgresDialect,
   toOutputRows,
+  toSeriesRows,
   type OutputColumn,
   type QueryPlan,
   type Sink,
@@ -27,10 +31,14 @@ import { GATEWAY_SETTINGS } from '../core/tokens';
 import { GatewayError } from '../http/gateway.error';
 
 export interface QueryResponse {
-  readonly aggregation: string;
+  /** What was read: an aggregation, or (time series) an event type. */
+  readonly aggregation?: string;
+  readonly event_type?: string;
   readonly columns: readonly OutputColumn[];
   readonly rows: readonly Record<string, string | number | boolean | null>[];
   readonly row_count: number;
+  /** Time series: there were more rows than `limit`. */
+  readonly truncated?: boolean;
   readonly backend: string;
 }
 
@@ -83,18 +91,52 @@ export class QueryService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async run(body: unknown, authorize: (eventType: string) => void): Promise<QueryResponse> {
+    if (isSeriesRequest(body)) {
+      const planned = planSeries(this.config.model, body);
+      if (!planned.ok) throw GatewayError.invalid('invalid query', planned.failures);
+      const plan = planned.plan;
+      authorize(plan.eventType);
+      const rows = await this.read(
+        `${plan.source === 'events' ? 'event type' : 'aggregation'} ${plan.name}`,
+        plan.table,
+        () => buildSeriesQuery(plan, this.dialect()),
+      );
+      const out = toSeriesRows(plan, rows);
+      return {
+        ...(plan.source === 'events' ? { event_type: plan.name } : { aggregation: plan.name }),
+        columns: plan.columns,
+        rows: out.rows,
+        row_count: out.rows.length,
+        truncated: out.truncated,
+        backend: this.sink.name,
+      };
+    }
     const planned = planQuery(this.config.model, body);
     if (!planned.ok) throw GatewayError.invalid('invalid query', planned.failures);
     authorize(planned.plan.aggregation.eventType);
+    const plan = planned.plan;
+    const rows = await this.read(
+      `aggregation ${plan.aggregation.name}`,
+      aggregateTable(plan.aggregation.name),
+      () => buildQuery(plan, this.dialect()),
+    );
+    return this.response(plan, rows);
+  }
+
+  /** Runs a built query; a missing table is 404, a backend failure 503 or 502. */
+  private async read(
+    name: string,
+    table: string,
+    build: () => { sql: string; params: Parameters<Sink['query']>[1] },
+  ): Promise<Record<string, unknown>[]> {
     try {
       await this.connect();
     } catch {
       throw GatewayError.unavailable(`the query backend (${this.sink.name}) is unavailable`, 5);
     }
-    const built = buildQuery(planned.plan, this.dialect());
-    let rows: Record<string, unknown>[];
+    const built = build();
     try {
-      rows = await this.sink.query(built.sql, built.params);
+      return await this.sink.query(built.sql, built.params);
     } catch (e) {
       if (
         isSinkError(e) &&
@@ -104,7 +146,7 @@ export class QueryService implements OnModuleInit, OnApplicationShutdown {
         throw new GatewayError(
           404,
           'TABLE_NOT_FOUND',
-          `aggregation ${planned.plan.aggregation.name} has no table yet (${aggregateTable(planned.plan.aggregation.name)} in ${this.sink.name}): the sink writer creates it when it writes the aggregation's first results`,
+          `${name} has no table yet (${table} in ${this.sink.name}): the sink writer creates it when it writes the first rows`,
         );
       }
       this.logger.error({
@@ -116,7 +158,6 @@ export class QueryService implements OnModuleInit, OnApplicationShutdown {
         throw GatewayError.unavailable('the query backend failed; retry later', 2);
       throw new GatewayError(502, 'UNAVAILABLE', 'the query backend could not run the query');
     }
-    return this.response(planned.plan, rows);
   }
 
   private response(plan: QueryPlan, rows: readonly Record<string, unknown>[]): QueryResponse {

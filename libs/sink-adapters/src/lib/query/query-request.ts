@@ -35,8 +35,8 @@ export const MAX_FILTER_STRING = 256;
 const SAFE_STRING = /^[\p{L}\p{N} _.:@/+-]*$/u;
 const COMMENT = /--|\/\*|\*\//;
 
-const scalar = z.union([z.string().max(MAX_FILTER_STRING), z.number(), z.boolean()]);
-const time = z.union([z.number().int().min(0), z.iso.datetime({ offset: true })]);
+export const scalar = z.union([z.string().max(MAX_FILTER_STRING), z.number(), z.boolean()]);
+export const time = z.union([z.number().int().min(0), z.iso.datetime({ offset: true })]);
 
 export const filterSchema = z.strictObject({
   field: z.string().max(64).describe('A group-by dimension of the aggregation.'),
@@ -108,13 +108,14 @@ export type PlanResult =
   | { readonly ok: false; readonly failures: readonly FieldFailure[] };
 
 /** Aggregations whose per-window values cannot be combined across windows. */
-const PER_WINDOW_ONLY = new Set(['count_distinct', 'first', 'last']);
+export const PER_WINDOW_ONLY = new Set(['count_distinct', 'first', 'last']);
 
-function toMs(value: string | number): number {
+export function toMs(value: string | number): number {
   return typeof value === 'number' ? value : Date.parse(value);
 }
 
-function checkValue(
+/** Why `value` does not fit a filter on `field` of `type` (allowed enum values), or undefined. */
+export function checkValue(
   field: string,
   type: FieldType,
   allowed: readonly (string | number)[] | undefined,

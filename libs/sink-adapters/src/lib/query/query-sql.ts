@@ -146,7 +146,7 @@ export const OUTPUT_ALIASES: Readonly<Record<string, string>> = {
   event_count: 'out_event_count',
 };
 
-const aliasOf = (column: string): string => OUTPUT_ALIASES[column] ?? `out_${column}`;
+export const aliasOf = (column: string): string => OUTPUT_ALIASES[column] ?? `out_${column}`;
 
 /** Pure: the SQL and parameters of a plan in a dialect. */
 export function buildQuery(plan: QueryPlan, dialect: SqlDialect): BuiltQuery {
