@@ -13,12 +13,17 @@ import { buildSeriesQuery, planSeries, toSeriesRows } from './series-query';
  * process (chDB, DateTime64) and PostgreSQL 15, over the same rows: buckets with each fill,
  * latest N per key, and a bounded time range. Each backend must give the same answer.
  */
+function required<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('missing from the ecommerce domain');
+  return value;
+}
+
 const NAME = `series_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 const model = ecommerceModel();
 const T0 = Date.UTC(2024, 0, 1, 0, 0);
 const MIN = 60_000;
-const purchaseType = model.eventTypes.find((e) => e.name === 'purchase')!;
-const revenue = model.aggregations.find((a) => a.name === 'revenue_per_5_minutes')!;
+const purchaseType = required(model.eventTypes.find((e) => e.name === 'purchase'));
+const revenue = required(model.aggregations.find((a) => a.name === 'revenue_per_5_minutes'));
 
 // Purchases in minutes 0, 1 and 4 of [0, 5): minutes 2 and 3 are empty.
 const purchases = [
