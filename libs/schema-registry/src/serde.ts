@@ -170,7 +170,9 @@ export class AvroSerde {
       { type: avro.Type; resolver: ReturnType<avro.Type['createResolver']> } | null
     >();
     return (buf) => {
-      const { schemaId, payload } = decodeFrame(buf);
+      // The frame is read in place: no payload slice per record on this hot path.
+      if (buf.length < FRAME_HEADER_LENGTH || buf[0] !== MAGIC_BYTE) return this.decodeSync(buf);
+      const schemaId = ((buf[1] << 24) >>> 0) + (buf[2] << 16) + (buf[3] << 8) + buf[4];
       const writer = this.loaded.get(schemaId);
       if (writer === undefined) return this.decodeSync(buf);
       let projection = projected.get(schemaId);
@@ -179,17 +181,28 @@ export class AvroSerde {
         projected.set(schemaId, projection);
       }
       if (projection === null) return this.decodeSync(buf);
+      let problem: string;
       try {
-        return projection.type.fromBuffer(payload, projection.resolver);
-      } catch (err) {
-        throw new SerdeError(
-          'DECODE_FAILED',
-          `payload of ${payload.length} byte(s) written with schema id ${schemaId} (${describe(
-            writer.type,
-          )}) could not be decoded: ${errorMessage(err)}`,
-          { schemaId, cause: err },
+        const bytes = Buffer.isBuffer(buf)
+          ? buf
+          : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+        const { value, offset } = projection.type.decode(
+          bytes,
+          FRAME_HEADER_LENGTH,
+          projection.resolver,
         );
+        if (offset === buf.length) return value;
+        problem = offset === -1 ? 'truncated buffer' : 'trailing data';
+      } catch (err) {
+        problem = errorMessage(err);
       }
+      throw new SerdeError(
+        'DECODE_FAILED',
+        `payload of ${buf.length - FRAME_HEADER_LENGTH} byte(s) written with schema id ${schemaId} (${describe(
+          writer.type,
+        )}) could not be decoded: ${problem}`,
+        { schemaId },
+      );
     };
   }
 

@@ -39,8 +39,10 @@ import {
   type KafkaLogSink,
   type Producer,
 } from '@platform/messaging';
+import type * as avro from 'avsc';
 import {
   AvroSerde,
+  forSchema,
   generateAggregateSchema,
   toJson,
   type AvroRecordSchema,
@@ -153,6 +155,8 @@ interface Plan {
   readonly outputTopic: string;
   readonly lateTopic: string;
   readonly schema: AvroRecordSchema;
+  /** `schema` parsed once: encoding with it skips a parse (or a JSON key) per row. */
+  readonly schemaType: avro.Type;
   schemaId: number;
   /** Decodes the fields this aggregation reads, for events forwarded whole. */
   readonly decode: EventDecoder;
@@ -171,6 +175,8 @@ interface TaskBase {
   /** A failed batch left the in-memory state ahead of Kafka: re-initialize before the next. */
   dirty: boolean;
   chain: Promise<void>;
+  /** Batches handed over by the consumer and not processed yet. */
+  queued: number;
   /** Processed, not yet committed: sent in the next transaction, with every batch since. */
   pending: Outbox | null;
   /** The input offset the pending work reaches (exclusive). */
@@ -241,6 +247,15 @@ interface InputRecord {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly headers?: IHeaders;
+}
+
+/** A fetched batch of one partition, as kafkajs hands it over. */
+interface InputBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: readonly InputRecord[];
+  lastOffset(): string;
+  offsetLag(): string;
 }
 
 interface Outbox {
@@ -470,24 +485,68 @@ export class AggregatorRunner {
         if (task === undefined) {
           throw new Error(`${batch.topic}[${batch.partition}] is not assigned to this instance`);
         }
-        const processed = await this.serialize(task, async () => {
-          if (task.dirty) {
-            await this.recover(task);
-            return false;
-          }
-          // Fetched before a seek back to the last commit: it will come again.
-          if (isStale()) return false;
-          await this.processBatch(task, batch);
-          return true;
-        });
-        if (!processed) return;
+        // The batch is processed in a later macrotask, after kafkajs has sent its next fetch,
+        // so the broker's round trip overlaps our CPU instead of following it. kafkajs moves
+        // on from the resolved offset; what counts is the offset our transaction commits, and
+        // a failure seeks back to it (`recover`).
+        const previous = task.chain;
+        task.queued++;
+        void this.serialize(task, () => this.handleBatch(task, batch, isStale));
         resolveOffset(batch.lastOffset());
-        const committing = this.flush(task);
-        // One transaction in flight and one batch behind it, no more: memory stays bounded.
-        if (task.pending !== null) await committing;
-        else committing.catch(() => undefined); // a failure marks the task dirty
+        // One batch waiting behind the one in hand, no more: memory stays bounded.
+        if (task.queued > 1) await this.awaitWithHeartbeat(previous, heartbeat);
         await heartbeat();
       },
+    });
+  }
+
+  /**
+   * Processes a batch and starts its transaction. Waits for the transaction in flight when
+   * work is already pending behind it: one in flight and one batch behind it, no more. A
+   * failure leaves the task dirty: it is re-initialized at once, which seeks the consumer
+   * back to the committed offset.
+   */
+  private async handleBatch(task: Task, batch: InputBatch, isStale: () => boolean): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      if (task.dirty) return await this.recover(task);
+      // Fetched before a seek back to the last commit: it will come again.
+      if (isStale()) return;
+      await this.processBatch(task, batch);
+    } catch (error) {
+      return this.afterFailure(task, error);
+    } finally {
+      task.queued--;
+    }
+    const committing = this.flush(task).catch((e: unknown) => this.afterFailure(task, e));
+    if (task.pending !== null) await committing;
+  }
+
+  /** Not awaited by the task's chain: the recovery is queued on that chain, behind it. */
+  private afterFailure(task: Task, error: unknown): void {
+    if (this.stopping) return;
+    this.options.logger.warn(
+      {
+        event: 'aggregator.task_failed',
+        topic: task.topic,
+        partition: task.partition,
+        err: message(error),
+      },
+      'batch or transaction failed; re-initializing the task',
+    );
+    void this.serialize(task, async () => {
+      if (task.dirty) await this.recover(task);
+    }).catch((e: unknown) => {
+      // Still dirty: the next batch, or run-once's completion check, tries again.
+      this.options.logger.warn(
+        {
+          event: 'aggregator.recover_failed',
+          topic: task.topic,
+          partition: task.partition,
+          err: message(e),
+        },
+        're-initializing the task failed; retrying with the next batch',
+      );
     });
   }
 
@@ -604,6 +663,7 @@ export class AggregatorRunner {
         const sourceTopic = eventTopic(config.topics, a.eventType);
         const rTopic = repartitionTopic(settings.appId, a.name);
         const [rDesc] = await admin.describeTopics([rTopic]);
+        const schema = generateAggregateSchema(a, config.model);
         const plan: Plan = {
           spec: a,
           sourceTopic,
@@ -613,7 +673,8 @@ export class AggregatorRunner {
           changelogTopic: changelogTopic(settings.appId, a.name),
           outputTopic: aggregateTopic(config.topics, a.name),
           lateTopic: lateTopic(config.topics, a.eventType),
-          schema: generateAggregateSchema(a, config.model),
+          schema,
+          schemaType: forSchema(schema),
           schemaId: -1,
           decode: this.serde.projection(fieldsRead([a])),
         };
@@ -698,6 +759,7 @@ export class AggregatorRunner {
       initialized: false,
       dirty: false,
       chain: Promise.resolve(),
+      queued: 0,
       pending: null,
       pendingUpto: null,
       inflight: null,
@@ -900,16 +962,7 @@ export class AggregatorRunner {
    * Processes a batch into the task's pending work; the caller starts the transaction. A
    * failure leaves the in-memory state ahead of Kafka: the task is re-initialized.
    */
-  private async processBatch(
-    task: Task,
-    batch: {
-      readonly topic: string;
-      readonly partition: number;
-      readonly messages: readonly InputRecord[];
-      lastOffset(): string;
-      offsetLag(): string;
-    },
-  ): Promise<void> {
+  private async processBatch(task: Task, batch: InputBatch): Promise<void> {
     if (task.kind === 'stateful') {
       task.caughtUp = batch.offsetLag() === '0';
       task.lastBatchAt = Date.now();
@@ -1208,7 +1261,7 @@ export class AggregatorRunner {
         const key = outputKey(plan.spec, gone.windowStart, gone.group);
         push(outbox, plan.outputTopic, {
           key,
-          value: this.serde.encode(plan.schemaId, plan.schema, record),
+          value: this.serde.encode(plan.schemaId, plan.schemaType, record),
           headers: { [HEADERS.retracted]: 'true', [HEADERS.aggregation]: plan.spec.name },
         });
         outbox.rows.push({ aggregation: plan.spec.name, key, record, retracted: true });
@@ -1230,7 +1283,7 @@ export class AggregatorRunner {
         }
         push(outbox, plan.outputTopic, {
           key,
-          value: this.serde.encode(plan.schemaId, plan.schema, record),
+          value: this.serde.encode(plan.schemaId, plan.schemaType, record),
           headers: { [HEADERS.aggregation]: plan.spec.name },
         });
         outbox.rows.push({ aggregation: plan.spec.name, key, record, retracted: false });

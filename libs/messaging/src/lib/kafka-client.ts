@@ -17,6 +17,8 @@ import {
 import type { KafkaSettings } from '@platform/config';
 import { MessagingError } from './messaging.error';
 import { installReadCommittedFilter } from './read-committed';
+import { installProduceRequestEncoder } from './produce-request-encoder';
+import { installRecordBatchDecoder } from './record-batch-decoder';
 
 /**
  * Client-wide retry policy: exponential backoff from 300 ms, doubling, capped at 30 s per
@@ -159,6 +161,8 @@ export function kafkaConfigOf(kafka: Kafka): KafkaConfig | undefined {
 /** A kafkajs client built from the `kafka` config section. */
 export function createKafka(settings: KafkaSettings, options: CreateKafkaOptions = {}): Kafka {
   installReadCommittedFilter();
+  installRecordBatchDecoder();
+  installProduceRequestEncoder();
   const config = toKafkaConfig(settings, options);
   const kafka = new Kafka(config);
   configs.set(kafka, config);
