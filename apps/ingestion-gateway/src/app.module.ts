@@ -11,6 +11,8 @@ import { ObservabilityModule } from '@platform/observability';
 import { WriteKeyAuthService } from './auth/write-key-auth.service';
 import { loadGatewaySettings, type GatewaySettings } from './config/gateway-settings';
 import { ContractsController } from './contracts/contracts.controller';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { StatsService } from './dashboard/stats.service';
 import { GatewayMetrics } from './core/gateway-metrics';
 import { KafkaGatewayService } from './core/kafka-gateway.service';
 import {
@@ -66,8 +68,10 @@ export class AppModule {
         QueryController,
         SubscriptionsController,
         ContractsController,
+        DashboardController,
       ],
       providers: [
+        StatsService,
         { provide: GATEWAY_SETTINGS, useValue: settings },
         {
           provide: GATEWAY_KAFKA,
