@@ -22,6 +22,7 @@ async function main(argv: readonly string[]): Promise<void> {
       100,
     )
     .option('--seed <n>', 'seed of the synthetic events', int, 42)
+    .option('--history <n>', 'events sent first, as fast as the gateway takes them', int, 20_000)
     .option('--gateway-port <n>', 'port of the gateway (0: a free one)', int, 8080)
     .option('--registry-port <n>', 'port of the schema registry', int, 8081)
     .option('--sink-writer-port <n>', 'port of the sink writer', int, 8083)
@@ -33,6 +34,7 @@ async function main(argv: readonly string[]): Promise<void> {
       domainFile?: string;
       rate: number;
       seed: number;
+      history: number;
       gatewayPort: number;
       registryPort: number;
       sinkWriterPort: number;
@@ -46,6 +48,7 @@ async function main(argv: readonly string[]): Promise<void> {
     ...(options.domainFile === undefined ? {} : { domainFile: options.domainFile }),
     rate: options.rate,
     seed: options.seed,
+    history: options.history,
     ports: {
       gateway: options.gatewayPort,
       registry: options.registryPort,
