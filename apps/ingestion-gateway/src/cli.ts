@@ -2,7 +2,7 @@
 // Manages write keys in the gateway's PostgreSQL schema (same config and GATEWAY_DB_SCHEMA
 // as the service). The secret is printed once, at creation; only its hash is stored.
 import 'reflect-metadata';
-import { load } from '@platform/config';
+import { load, takeRunFlags } from '@platform/config';
 import { exitWhenFlushed, installProcessFailureHandler } from '@platform/observability';
 import { Command } from 'commander';
 import type { DataSource } from 'typeorm';
@@ -206,8 +206,14 @@ function addDlqCommands(program: Command, common: (cmd: Command) => Command): vo
 
 if (require.main === module) {
   installProcessFailureHandler({ app: 'ingestion-gateway-cli' });
-  buildProgram()
-    .parseAsync(process.argv)
+  // --namespace and --domain-file (as NAMESPACE and DOMAIN_FILE) reach the config and settings.
+  Promise.resolve()
+    .then(() =>
+      buildProgram().parseAsync([
+        ...process.argv.slice(0, 2),
+        ...takeRunFlags(process.argv.slice(2), process.env, { keepDomain: true }),
+      ]),
+    )
     .then(() => exitWhenFlushed(process.exitCode === 1 ? 1 : 0))
     .catch((err: unknown) => {
       const code = (err as { code?: string }).code;
