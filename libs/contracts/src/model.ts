@@ -62,6 +62,8 @@ export interface EventTypeSpec {
   readonly attributes: readonly FieldSpec[];
   /** Required fields: every event carries them. */
   readonly dimensions: readonly FieldSpec[];
+  /** How long stored events are kept (`retention` in the domain YAML); absent: for good. */
+  readonly retentionMs?: number;
 }
 
 interface WindowTiming {

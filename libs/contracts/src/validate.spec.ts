@@ -278,6 +278,19 @@ describe(validateDomainModel.name, () => {
   });
 });
 
+describe('event type retention', () => {
+  it('reads a retention duration, and refuses one shorter than a day or unreadable', () => {
+    const d = baseDomain() as Record<string, any>;
+    d['event_types'][0].retention = '30 days';
+    expect(modelOf(d).eventTypes[0]?.retentionMs).toBe(30 * 86_400_000);
+    expect(modelOf(baseDomain()).eventTypes[0]?.retentionMs).toBeUndefined();
+    expect(
+      issuesOf((x) => (x['event_types'][0].retention = 'soon')).map((i) => i.path.join('.')),
+    ).toEqual(['event_types.0.retention']);
+    expect(issuesOf((x) => (x['event_types'][0].retention = '1h'))).toHaveLength(1);
+  });
+});
+
 describe(parseDuration.name, () => {
   it.each([
     ['30 seconds', 30_000],

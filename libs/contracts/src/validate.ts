@@ -87,6 +87,7 @@ const rawDomain = z.strictObject({
         description: z.string().optional(),
         attributes: z.array(rawField).default([]),
         dimensions: z.array(rawField).default([]),
+        retention: z.union([z.string(), z.number()]).optional(),
       }),
     )
     .min(1, 'must declare at least one event type'),
@@ -212,14 +213,26 @@ function buildEventType(
       checkFieldHints(field, fieldPath, report);
     });
   }
+  let retentionMs: number | undefined;
+  if (raw.retention !== undefined) {
+    retentionMs = parseDuration(raw.retention);
+    if (retentionMs === undefined || retentionMs < DAY_MS)
+      report(
+        [...path, 'retention'],
+        `retention must be a duration of at least one day ("90 days"), got ${JSON.stringify(raw.retention)}`,
+      );
+  }
   return {
     name: raw.name,
     entity: raw.entity,
     ...(raw.description === undefined ? {} : { description: raw.description }),
     attributes,
     dimensions,
+    ...(retentionMs === undefined ? {} : { retentionMs }),
   };
 }
+
+const DAY_MS = 86_400_000;
 
 function toField(raw: z.infer<typeof rawField>): FieldSpec {
   const { description, values, min, max } = raw;

@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       const nativeNote =
         db === 'clickhouse'
           ? 'native: clickhouse-client INSERT FORMAT TabSeparated'
-          : 'native: psql \\copy FROM csv; ours: binary COPY';
+          : 'native: psql \\copy FROM csv; ours: binary COPY; event tables partitioned by day on both sides';
       rows.push(
         {
           measure: `Kafka → ${db}, ${count.toLocaleString('en-US')} events, from ready`,
@@ -290,12 +290,30 @@ async function timePsqlCopy(
   await withPg(async (pg) => {
     await pg.query(`CREATE SCHEMA IF NOT EXISTS "${to}"`);
     for (const table of tables) {
-      await pg.query(`CREATE TABLE "${to}"."${table}" (LIKE "${from}"."${table}" INCLUDING ALL)`);
+      // The writer's event tables are partitioned by day on their time: so are the native ones
+      // (one partition takes every row, as one day of the writer's does).
+      const partitioned = await pg.query(
+        `SELECT 1 FROM pg_partitioned_table pt JOIN pg_class c ON c.oid = pt.partrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+        [from, table],
+      );
+      const partitionBy = partitioned.rows.length > 0 ? ' PARTITION BY RANGE ("timestamp")' : '';
+      await pg.query(
+        `CREATE TABLE "${to}"."${table}" (LIKE "${from}"."${table}" INCLUDING ALL)${partitionBy}`,
+      );
+      if (partitionBy !== '')
+        await pg.query(
+          `CREATE TABLE "${to}"."${table}_all" PARTITION OF "${to}"."${table}" DEFAULT`,
+        );
     }
   });
   for (const table of tables) {
     const file = join(dir, `${table}.csv`);
-    run(bin, [...connection, '-c', `\\copy "${from}"."${table}" TO '${file}' WITH (FORMAT csv)`]);
+    run(bin, [
+      ...connection,
+      '-c',
+      `\\copy (SELECT * FROM "${from}"."${table}") TO '${file}' WITH (FORMAT csv)`,
+    ]);
   }
   const result = load(
     bin,

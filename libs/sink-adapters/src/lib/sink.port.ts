@@ -38,6 +38,12 @@ export interface TableSchema {
   readonly key: readonly string[];
   /** When set, the row with the higher version wins; an equal or older version changes nothing. */
   readonly versionColumn?: string;
+  /**
+   * A time series: stored by `column` (a key-determined time), in daily PostgreSQL partitions
+   * (or TimescaleDB chunks), and kept for `retentionMs` when set (ClickHouse TTL, dropped
+   * partitions). See README, "Time series".
+   */
+  readonly timeSeries?: { readonly column: string; readonly retentionMs?: number };
 }
 
 export interface SinkHealth {

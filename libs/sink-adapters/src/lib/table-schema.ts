@@ -61,7 +61,15 @@ export function eventTableSchema(eventType: EventTypeSpec, model: DomainModel): 
     type: fieldColumnType(type),
     nullable: optional.has(name),
   }));
-  return { columns, orderBy: ['timestamp'], key: ['event_id'] };
+  return {
+    columns,
+    orderBy: ['timestamp'],
+    key: ['event_id'],
+    timeSeries: {
+      column: 'timestamp',
+      ...(eventType.retentionMs === undefined ? {} : { retentionMs: eventType.retentionMs }),
+    },
+  };
 }
 
 /** Type of an aggregation's `value`: the result table's column and the query's output. */

@@ -52,8 +52,45 @@ export function createTableSql(
   const settings = features.insertDeduplicationToken
     ? ' SETTINGS non_replicated_deduplication_window = 1000'
     : '';
+  const ttl = retentionTtl(schema, features);
   return (
     `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(database)}.${quoteIdentifier(table)} ` +
-    `(${columns}) ENGINE = ${engine} ORDER BY (${sortingKey})${settings}`
+    `(${columns}) ENGINE = ${engine} ORDER BY (${sortingKey})${ttl === undefined ? '' : ` ${ttl}`}${settings}`
+  );
+}
+
+/** A time series' time column as a DateTime (epoch ms in Int64 on servers before 20.1). */
+function timeAsDateTime(column: string, features: ClickHouseFeatures): string {
+  return features.dateTime64
+    ? `toDateTime(${quoteIdentifier(column)})`
+    : `toDateTime(intDiv(${quoteIdentifier(column)}, 1000))`;
+}
+
+/** `TTL <time> + INTERVAL <retention> SECOND` of a time series with a retention (server ≥ 19.6). */
+export function retentionTtl(
+  schema: TableSchema,
+  features: ClickHouseFeatures,
+): string | undefined {
+  const series = schema.timeSeries;
+  if (series?.retentionMs === undefined || !features.ttl) return undefined;
+  return `TTL ${timeAsDateTime(series.column, features)} + INTERVAL ${Math.round(series.retentionMs / 1000)} SECOND`;
+}
+
+/**
+ * Retention on a server without TTL: a mutation deleting the rows older than the retention
+ * at `nowMs` (applied in the background, like any ClickHouse delete).
+ */
+export function retentionDeleteSql(
+  database: string,
+  table: string,
+  schema: TableSchema,
+  nowMs: number,
+): string | undefined {
+  const series = schema.timeSeries;
+  if (series?.retentionMs === undefined) return undefined;
+  const cutoff = Math.trunc(nowMs - series.retentionMs);
+  return (
+    `ALTER TABLE ${quoteIdentifier(database)}.${quoteIdentifier(table)} ` +
+    `DELETE WHERE ${quoteIdentifier(series.column)} < ${cutoff}`
   );
 }

@@ -17,11 +17,17 @@ describe(clickHouseFeatures.name, () => {
   ])('%s: params %s, DateTime64 %s, async_insert %s, dedup token %s', (v, qp, dt, ai, dd) => {
     expect(clickHouseFeatures(v)).toEqual({
       version: v,
+      ttl: v !== '18.16.1',
       queryParams: qp,
       dateTime64: dt,
       asyncInsert: ai,
       insertDeduplicationToken: dd,
     });
+  });
+
+  it('has TTL from 19.6', () => {
+    expect(clickHouseFeatures('19.5.4').ttl).toBe(false);
+    expect(clickHouseFeatures('19.6.2.11').ttl).toBe(true);
   });
 
   it('assumes nothing of a version it cannot read', () => {

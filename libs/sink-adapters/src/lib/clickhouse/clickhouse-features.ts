@@ -1,6 +1,7 @@
 /**
  * What a ClickHouse server can do, derived from its version alone (a pure function, so it is
  * unit-tested without a server). Thresholds, from the ClickHouse changelogs:
+ * - table `TTL`: 19.6;
  * - `{name:Type}` query parameters: 19.11 ("Added support for prepared statements", #5331);
  * - `DateTime64`: 20.1;
  * - `async_insert`: 21.11;
@@ -9,6 +10,7 @@
  */
 export interface ClickHouseFeatures {
   readonly version: string;
+  readonly ttl: boolean;
   readonly queryParams: boolean;
   readonly dateTime64: boolean;
   readonly asyncInsert: boolean;
@@ -18,6 +20,7 @@ export interface ClickHouseFeatures {
 type Version = readonly [number, number];
 
 export const FEATURE_THRESHOLDS = {
+  ttl: [19, 6],
   queryParams: [19, 11],
   dateTime64: [20, 1],
   asyncInsert: [21, 11],
@@ -39,6 +42,7 @@ export function clickHouseFeatures(version: string): ClickHouseFeatures {
   const has = (min: Version): boolean => v !== undefined && atLeast(v, min);
   return {
     version,
+    ttl: has(FEATURE_THRESHOLDS.ttl),
     queryParams: has(FEATURE_THRESHOLDS.queryParams),
     dateTime64: has(FEATURE_THRESHOLDS.dateTime64),
     asyncInsert: has(FEATURE_THRESHOLDS.asyncInsert),

@@ -19,7 +19,7 @@ import {
   TableSchema,
   WriteOptions,
 } from '../sink.port';
-import { createTableSql } from './clickhouse-ddl';
+import { createTableSql, retentionDeleteSql } from './clickhouse-ddl';
 import { toClickHouseSinkError } from './clickhouse-errors';
 import { ClickHouseFeatures, clickHouseFeatures } from './clickhouse-features';
 import { bindParams, quoteIdentifier } from './clickhouse-literal';
@@ -126,6 +126,22 @@ export class ClickHouseSink extends BaseSink {
       await client.command({ query: sql });
     } catch (error) {
       throw toClickHouseSinkError(error, `create table ${table}`);
+    }
+    if (!this.features.ttl) await this.applyRetention(table, schema);
+  }
+
+  /**
+   * Retention where the server has no TTL (before 19.6): deletes the rows of a time series
+   * older than its retention (a mutation). Runs when the table is declared; a server with TTL
+   * expires rows itself.
+   */
+  async applyRetention(table: string, schema: TableSchema, nowMs = Date.now()): Promise<void> {
+    const sql = retentionDeleteSql(this.database, table, schema, nowMs);
+    if (sql === undefined || this.features.ttl) return;
+    try {
+      await this.requireClient().command({ query: sql });
+    } catch (error) {
+      throw toClickHouseSinkError(error, `retention of ${table}`);
     }
   }
 

@@ -10,6 +10,18 @@ import { SinkError, messageOf } from '../sink.error';
 import { QueryParams, QueryRow, Row, SinkHealth, TableSchema, WriteOptions } from '../sink.port';
 import { sqlStateOf, toPostgresSinkError } from './postgres-errors';
 import { copyBinaryWriter } from './postgres-binary';
+import {
+  createPartitionSql,
+  dayOf,
+  hypertableSql,
+  partitionDay,
+  partitionedTableSql,
+  partitionName,
+  planPartitions,
+  postgresFeatures,
+  timeSeriesKey,
+  type PostgresFeatures,
+} from './postgres-partitions';
 import { pgIdent, pgQualified, typeormColumns, upsertFromStagingSql } from './postgres-sql';
 
 export interface PostgresSinkOptions extends BaseSinkOptions {
@@ -18,6 +30,10 @@ export interface PostgresSinkOptions extends BaseSinkOptions {
   readonly poolSize?: number;
   /** COPYs a large write is split into, run at once on their own connections. Default 2. */
   readonly copyConnections?: number;
+  /** Daily partitions of a time-series table made ahead of today. Default 7. */
+  readonly partitionsAheadDays?: number;
+  /** `false` keeps time series in plain partitions even where TimescaleDB is available. */
+  readonly timescaledb?: boolean;
 }
 
 const INT8_OID = 20;
@@ -57,6 +73,12 @@ export class PostgresSink extends BaseSink {
   private dataSource?: DataSource;
   private readonly pgSchema: string;
   private readonly copyConnections: number;
+  private pgFeatures: PostgresFeatures = postgresFeatures('', []);
+  /** Time-series tables by how they are stored; days whose partition is known to exist. */
+  private readonly timeSeries = new Map<
+    string,
+    { kind: 'partitions' | 'hypertable' | 'legacy'; days: Set<number>; schema: TableSchema }
+  >();
   private readonly encoders = new Map<
     string,
     { schema: TableSchema; encode: (rows: readonly Row[]) => Buffer[] }
@@ -72,6 +94,11 @@ export class PostgresSink extends BaseSink {
         'postgres: copyConnections must be a positive integer',
       );
     }
+  }
+
+  /** The server version and whether TimescaleDB is available (read at connect). */
+  get features(): PostgresFeatures {
+    return this.pgFeatures;
   }
 
   /** The PostgreSQL schema that holds this sink's tables. */
@@ -114,7 +141,14 @@ export class PostgresSink extends BaseSink {
       } finally {
         await runner.release();
       }
-      await pool.query('SELECT 1');
+      const version = await pool.query<{ server_version: string }>('SHOW server_version');
+      const extensions = await pool.query<{ name: string }>(
+        "SELECT name FROM pg_available_extensions WHERE name = 'timescaledb'",
+      );
+      this.pgFeatures = postgresFeatures(
+        version.rows[0]?.server_version ?? '',
+        extensions.rows.map((r) => r.name),
+      );
     } catch (error) {
       await pool.end().catch(() => undefined);
       if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
@@ -144,6 +178,10 @@ export class PostgresSink extends BaseSink {
   }
 
   protected async createTableIn(table: string, schema: TableSchema): Promise<void> {
+    if (schema.timeSeries !== undefined) {
+      await this.createTimeSeries(table, schema);
+      return;
+    }
     const dataSource = this.requireDataSource();
     const runner = dataSource.createQueryRunner();
     try {
@@ -158,6 +196,138 @@ export class PostgresSink extends BaseSink {
     }
   }
 
+  /**
+   * A time-series table: a TimescaleDB hypertable when the extension is available (and not
+   * turned off), else a table partitioned by day with partitions made ahead. A table that
+   * exists already unpartitioned is kept as it is.
+   */
+  private async createTimeSeries(table: string, schema: TableSchema): Promise<void> {
+    const pool = this.requirePool();
+    const target = pgQualified(this.pgSchema, table);
+    try {
+      const existing = await pool.query<{ relkind: string }>(
+        `SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = $2`,
+        [this.pgSchema, table],
+      );
+      const relkind = existing.rows[0]?.relkind;
+      let kind: 'partitions' | 'hypertable' | 'legacy';
+      if (relkind === 'p') kind = 'partitions';
+      else if (relkind !== undefined)
+        kind = (await this.isHypertable(table)) ? 'hypertable' : 'legacy';
+      else if (this.pgFeatures.timescaledb && this.options.timescaledb !== false) {
+        await pool.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
+        for (const sql of hypertableSql(this.pgSchema, table, schema)) await pool.query(sql);
+        kind = 'hypertable';
+      } else {
+        await pool.query(partitionedTableSql(this.pgSchema, table, schema));
+        kind = 'partitions';
+      }
+      this.timeSeries.set(table, { kind, days: new Set(), schema });
+      if (kind === 'partitions') await this.maintainPartitions(table);
+    } catch (error) {
+      throw toPostgresSinkError(error, `create table ${target}`);
+    }
+  }
+
+  private async isHypertable(table: string): Promise<boolean> {
+    if (!this.pgFeatures.timescaledb) return false;
+    const rows = await this.requirePool()
+      .query(
+        'SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_schema = $1 AND hypertable_name = $2',
+        [this.pgSchema, table],
+      )
+      .catch(() => ({ rows: [] }));
+    return rows.rows.length > 0;
+  }
+
+  /**
+   * The retention job of a partitioned time-series table: makes the partitions of today and
+   * the next `partitionsAheadDays` days, and drops every partition older than the table's
+   * retention. Runs when the table is declared and whenever a write reaches a day without a
+   * partition; safe to run from several writers at once (one advisory lock per table).
+   */
+  async maintainPartitions(
+    table: string,
+    nowMs: number = Date.now(),
+  ): Promise<{ created: readonly number[]; dropped: readonly number[] }> {
+    const state = this.timeSeries.get(table);
+    if (state?.kind !== 'partitions') return { created: [], dropped: [] };
+    const existing = await this.partitionDays(table);
+    const plan = planPartitions(
+      existing,
+      nowMs,
+      this.options.partitionsAheadDays ?? 7,
+      state.schema.timeSeries?.retentionMs,
+    );
+    await this.withTableLock(table, async (client) => {
+      for (const day of plan.create)
+        await client.query(createPartitionSql(this.pgSchema, table, day));
+      for (const day of plan.drop)
+        await client.query(
+          `DROP TABLE IF EXISTS ${pgQualified(this.pgSchema, partitionName(table, day))}`,
+        );
+    });
+    state.days = new Set([...existing, ...plan.create].filter((d) => !plan.drop.includes(d)));
+    return { created: plan.create, dropped: plan.drop };
+  }
+
+  /** The days of a partitioned table's partitions, from the catalog. */
+  async partitionDays(table: string): Promise<number[]> {
+    const { rows } = await this.requirePool().query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i
+         JOIN pg_class c ON c.oid = i.inhrelid
+         JOIN pg_class p ON p.oid = i.inhparent
+         JOIN pg_namespace n ON n.oid = p.relnamespace
+        WHERE n.nspname = $1 AND p.relname = $2`,
+      [this.pgSchema, table],
+    );
+    return rows
+      .map((r) => partitionDay(table, r.name))
+      .filter((d): d is number => d !== undefined)
+      .sort((a, b) => a - b);
+  }
+
+  /** Makes the partitions the rows' days need (rows of a day the table lacks, e.g. a backfill). */
+  private async ensurePartitions(table: string, column: string, rows: readonly Row[]) {
+    const state = this.timeSeries.get(table);
+    if (state?.kind !== 'partitions') return;
+    const missing = new Set<number>();
+    for (const row of rows) {
+      const value = row[column];
+      const ms = value instanceof Date ? value.getTime() : Number(value);
+      if (!Number.isFinite(ms)) continue;
+      const day = dayOf(ms);
+      if (!state.days.has(day)) missing.add(day);
+    }
+    if (missing.size === 0) return;
+    await this.withTableLock(table, async (client) => {
+      for (const day of missing) await client.query(createPartitionSql(this.pgSchema, table, day));
+    });
+    for (const day of missing) state.days.add(day);
+    if ([...missing].some((d) => d >= dayOf(Date.now()))) await this.maintainPartitions(table);
+  }
+
+  private async withTableLock(
+    table: string,
+    fn: (client: PoolClient) => Promise<void>,
+  ): Promise<void> {
+    const client = await this.requirePool().connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `${this.pgSchema}.${table}:partitions`,
+      ]);
+      await fn(client);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw toPostgresSinkError(error, `partitions of ${table}`);
+    } finally {
+      client.release();
+    }
+  }
+
   protected async writeRowsTo(
     table: string,
     schema: TableSchema,
@@ -166,6 +336,12 @@ export class PostgresSink extends BaseSink {
     _options: WriteOptions,
   ): Promise<void> {
     const pool = this.requirePool();
+    const series = this.timeSeries.get(table);
+    if (series !== undefined && schema.timeSeries !== undefined) {
+      await this.ensurePartitions(table, schema.timeSeries.column, rows);
+      // The primary key holds the time column: the upsert's conflict target must name it.
+      if (series.kind !== 'legacy') schema = { ...schema, key: timeSeriesKey(schema) };
+    }
     const encode = this.encoderFor(table, schema, columns);
     // Coerce and encode first: a bad value fails before anything is sent.
     const parts = split(rows, this.copyConnections, MIN_ROWS_PER_COPY);
@@ -200,7 +376,7 @@ export class PostgresSink extends BaseSink {
   ): (rows: readonly Row[]) => Buffer[] {
     const key = `${table}\u0000${columns.join(',')}`;
     const cached = this.encoders.get(key);
-    if (cached?.schema === schema) return cached.encode;
+    if (cached !== undefined && cached.schema.columns === schema.columns) return cached.encode;
     const specs = columns.map((name) => {
       const spec = schema.columns.find((c) => c.name === name);
       if (!spec)

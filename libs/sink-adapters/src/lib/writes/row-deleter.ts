@@ -43,6 +43,7 @@ export function clickHouseDeleteStatement(
   let n = 0;
   const features = {
     version: '',
+    ttl: false,
     queryParams: false,
     dateTime64,
     asyncInsert: false,
