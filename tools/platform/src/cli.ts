@@ -22,7 +22,7 @@ async function main(argv: readonly string[]): Promise<void> {
       100,
     )
     .option('--seed <n>', 'seed of the synthetic events', int, 42)
-    .option('--history <n>', 'events sent first, as fast as the gateway takes them', int, 20_000)
+    .option('--history <n>', 'events sent first, as fast as the gateway takes them', int, 12_000)
     .option('--gateway-port <n>', 'port of the gateway (0: a free one)', int, 8080)
     .option('--registry-port <n>', 'port of the schema registry', int, 8081)
     .option('--sink-writer-port <n>', 'port of the sink writer', int, 8083)

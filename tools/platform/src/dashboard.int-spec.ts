@@ -27,7 +27,7 @@ describe('dashboard in a browser', () => {
       namespace,
       ports: { registry: 0, gateway: 0, aggregator: 0, 'sink-writer': 0 },
       rate: 20,
-      history: 12_000,
+      history: 12_000, // the default of npm start
       log: () => undefined,
     });
     browser = await chromium.launch({

@@ -23,7 +23,7 @@ export interface PlatformOptions {
   readonly rate?: number;
   /** Seed of the synthetic events. */
   readonly seed?: number;
-  /** Events sent first, as fast as the gateway takes them. Default 20,000 (an hour of event time). */
+  /** Events sent first, as fast as the gateway takes them. Default 12,000 (about 40 minutes of event time). */
   readonly history?: number;
   /** Where logs and the dev key go. Default `tmp/platform/<namespace or default>`. */
   readonly dir?: string;
@@ -159,12 +159,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
           dir,
           name,
         );
-      // First an hour of history as fast as the gateway takes it, so every window type
+      // First some 40 minutes of history as fast as the gateway takes it, so every window type
       // (sessions end after 30 quiet minutes) has closed windows at once; then live events
       // at the rate, their event time going on from the end of the history.
       const seed = options.seed ?? 42;
       const summary = join(dir, 'history.json');
-      const historyEvents = options.history ?? 20_000;
+      const historyEvents = options.history ?? 12_000;
       let next = Date.now() - 24 * 3_600_000;
       if (historyEvents > 0) {
         const history = generate(
