@@ -14,6 +14,7 @@ import { ContractsController } from './contracts/contracts.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { StatsService } from './dashboard/stats.service';
 import { GatewayMetrics } from './core/gateway-metrics';
+import { McpController } from './mcp/mcp.controller';
 import { KafkaGatewayService } from './core/kafka-gateway.service';
 import {
   GATEWAY_DATABASE,
@@ -69,6 +70,7 @@ export class AppModule {
         SubscriptionsController,
         ContractsController,
         DashboardController,
+        McpController,
       ],
       providers: [
         StatsService,

@@ -16,6 +16,7 @@ import {
   UsageError,
 } from './dead-letters/dlq-commands';
 import { loadGatewaySettings } from './config/gateway-settings';
+import { serveStdio } from './mcp/stdio-bridge';
 import { openDatabase } from './persistence/database';
 
 interface Common {
@@ -128,6 +129,27 @@ export function buildProgram(): Command {
     });
 
   addDlqCommands(program, common);
+
+  program
+    .command('mcp')
+    .description(
+      "The platform's MCP server on stdio (for agents that start local servers): relays to a gateway's /mcp with a write key",
+    )
+    .option('--url <url>', 'the gateway (default GATEWAY_URL, then http://127.0.0.1:8080)')
+    .option('--write-key <key>', 'the write key (default GATEWAY_WRITE_KEY; prefer the variable)')
+    .action(async (options: { url?: string; writeKey?: string }) => {
+      const key = options.writeKey ?? process.env['GATEWAY_WRITE_KEY'] ?? '';
+      if (key === '')
+        throw new UsageError('mcp needs a write key: GATEWAY_WRITE_KEY or --write-key');
+      const base = options.url ?? process.env['GATEWAY_URL'] ?? 'http://127.0.0.1:8080';
+      let url: URL;
+      try {
+        url = new URL('/mcp', base);
+      } catch {
+        throw new UsageError(`--url ${base}: not a URL`);
+      }
+      await serveStdio(url, key);
+    });
   return program;
 }
 

@@ -7,6 +7,22 @@ import { batchEnvelopeSchema, batchItemSchema } from '../events/events.service';
 import { GatewayError } from '../http/gateway.error';
 import { subscriptionRequestSchema } from '../subscriptions/subscription-request';
 
+/** The data contract and the OpenAPI document the gateway serves (HTTP and MCP). */
+export function contractDocuments(
+  config: PlatformConfig,
+  contracts: EventContracts,
+): { contract: Record<string, unknown>; openapi: Record<string, unknown> } {
+  return {
+    contract: dataContract(config, contracts, generateAllSchemas(config.model)),
+    openapi: openApiDocument(config.model, contracts, {
+      batchItem: batchItemSchema,
+      batch: batchEnvelopeSchema,
+      query: queryRequestSchema,
+      subscription: subscriptionRequestSchema,
+    }),
+  };
+}
+
 @Controller()
 export class ContractsController {
   private readonly contract: Record<string, unknown>;
@@ -16,13 +32,7 @@ export class ContractsController {
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     contracts: EventContracts,
   ) {
-    this.contract = dataContract(config, contracts, generateAllSchemas(config.model));
-    this.openapi = openApiDocument(config.model, contracts, {
-      batchItem: batchItemSchema,
-      batch: batchEnvelopeSchema,
-      query: queryRequestSchema,
-      subscription: subscriptionRequestSchema,
-    });
+    ({ contract: this.contract, openapi: this.openapi } = contractDocuments(config, contracts));
   }
 
   @Get('v1/contract')
