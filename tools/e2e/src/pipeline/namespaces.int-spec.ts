@@ -22,7 +22,9 @@ import { clickHouseRows, kafkaOf, orEmpty, postgresRows } from './aggregate-sink
 /**
  * Two runs of the platform at once, each given only a namespace and a domain (ecommerce by
  * name, telemetry from a file outside config/): generator → aggregator run-once →
- * sink-writer run-once. They share nothing, and each run's tables equal its own oracle.
+ * sink-writer run-once. They share nothing (each one's names carry its namespace, its groups
+ * read only its topics, its registry holds only its subjects), and each run's tables equal
+ * its own oracle.
  */
 describe('two namespaces, two domains, at once', () => {
   const dir = mkdtempSync(join(tmpdir(), 'e2e-ns-'));
@@ -34,12 +36,6 @@ describe('two namespaces, two domains, at once', () => {
     { namespace: uniqueName('it_ns_b'), domain: ['--domain-file', domainFile], seed: 12 },
   ];
   const registries: ServiceProcess[] = [];
-  let before: Footprint;
-
-  beforeAll(async () => {
-    before = await footprint();
-  });
-
   afterAll(async () => {
     for (const registry of registries) await registry.stop();
     const after = await footprint();
@@ -115,36 +111,50 @@ describe('two namespaces, two domains, at once', () => {
       }),
     );
 
-    // Nothing was created outside the two namespaces, and each holds its own names.
+    // Each run holds its own names, and touches nothing of the other's: its groups committed
+    // offsets on its own topics only, its registry holds subjects of its own topics only.
+    // (Other suites may share the stack meanwhile, so only the runs' own names are judged.)
     const after = await footprint();
-    const created = {
-      topics: after.topics.filter((t) => !before.topics.includes(t)),
-      groups: after.groups.filter((g) => !before.groups.includes(g)),
-      databases: after.databases.filter((d) => !before.databases.includes(d)),
-      schemas: after.schemas.filter((s) => !before.schemas.includes(s)),
-    };
-    const [a, b] = runs.map((r) => r.namespace) as [string, string];
-    const owner = (name: string, separator: string): string =>
-      name.startsWith(`${a}${separator}`) ? 'a' : name.startsWith(`${b}${separator}`) ? 'b' : '?';
-    expect(created.topics.filter((t) => owner(t, '.') === '?')).toEqual([]);
-    expect(created.groups.filter((g) => owner(g, '.') === '?')).toEqual([]);
-    expect(created.databases.filter((d) => owner(d, '_') === '?')).toEqual([]);
-    expect(created.schemas.filter((s) => owner(s, '_') === '?')).toEqual([]);
-    for (const [ns, tag] of [
-      [a, 'a'],
-      [b, 'b'],
-    ] as const) {
-      expect(created.databases.filter((d) => owner(d, '_') === tag)).toEqual([`${ns}_platform`]);
-      expect(created.schemas.filter((s) => owner(s, '_') === tag).sort()).toEqual([
-        `${ns}_platform`,
-        `${ns}_schema_registry`,
-      ]);
-      expect(created.groups.filter((g) => owner(g, '.') === tag).sort()).toEqual(
-        expect.arrayContaining([`${ns}.aggregator`, `${ns}.sink-writer`]),
-      );
-      // The aggregator's internal topics hang on its app id, inside the namespace.
-      expect(created.topics.some((t) => t.startsWith(`${ns}.aggregator.`))).toBe(true);
-      expect(created.topics.some((t) => t.startsWith(`${ns}.events.`))).toBe(true);
+    const admin = kafkaOf(results[0]?.config as PlatformConfig).admin();
+    await admin.connect();
+    try {
+      for (const { run, config } of results) {
+        const ns = run.namespace;
+        const mine = (name: string): boolean => name.startsWith(`${ns}.`);
+        const topics = after.topics.filter(mine);
+        const domainTopics = [
+          ...config.model.eventTypes.map((e) => `${config.topics.events}.${e.name}`),
+          ...config.model.aggregations.map((a) => `${config.topics.aggregates}.${a.name}`),
+        ];
+        expect(topics).toEqual(expect.arrayContaining(domainTopics));
+        // The aggregator's internal topics hang on its app id, inside the namespace.
+        expect(topics.some((t) => t.startsWith(`${ns}.aggregator.`))).toBe(true);
+        const groups = after.groups.filter(mine).sort();
+        expect(groups).toEqual(expect.arrayContaining([`${ns}.aggregator`, `${ns}.sink-writer`]));
+        for (const group of groups) {
+          const committed = (await admin.fetchOffsets({ groupId: group })).map((t) => t.topic);
+          expect({ group, foreign: committed.filter((t) => !mine(t)) }).toEqual({
+            group,
+            foreign: [],
+          });
+        }
+        expect(after.databases.filter((d) => d.startsWith(`${ns}_`))).toEqual([`${ns}_platform`]);
+        expect(after.schemas.filter((x) => x.startsWith(`${ns}_`)).sort()).toEqual([
+          `${ns}_platform`,
+          `${ns}_schema_registry`,
+        ]);
+        const subjects = await withPg(async (pg) =>
+          (
+            await pg.query<{ subject: string }>(
+              `SELECT DISTINCT subject FROM "${ns}_schema_registry".subject_versions`,
+            )
+          ).rows.map((r) => r.subject),
+        );
+        expect(subjects.length).toBeGreaterThan(0);
+        expect(subjects.filter((subject) => !mine(subject))).toEqual([]);
+      }
+    } finally {
+      await admin.disconnect();
     }
 
     for (const { config, summary, events, emitted } of results) {
