@@ -72,6 +72,10 @@ async function main(argv: readonly string[]): Promise<void> {
   out(
     `  names            npm run config -- explain${namespace === '' ? '' : ` --namespace ${namespace}`}`,
   );
+  if (platform.started.length === 0 && !platform.generating) {
+    out('Everything was running already; this command started nothing and leaves it running.');
+    return;
+  }
   out('Ctrl-C stops what this command started.');
 
   let stopping = false;

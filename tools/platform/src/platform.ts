@@ -54,6 +54,8 @@ export interface RunningPlatform {
   readonly dir: string;
   /** Services this call started (the others were running already and are left alone). */
   readonly started: readonly ServiceName[];
+  /** Whether this call runs a generator. */
+  readonly generating: boolean;
   /** Stops the generator, if any; the services keep running. */
   stopGenerator(): Promise<void>;
   /** Stops what this call started, the generator first; each drains and exits. */
@@ -220,6 +222,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       key,
       dir,
       started,
+      generating: children.some((c) => c.name === 'generator'),
       stopGenerator: async () => {
         const index = children.findIndex((c) => c.name === 'generator');
         const generator = children[index];
