@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { clickhouse, uniqueName } from '@platform/testing';
@@ -39,6 +39,7 @@ describe('dashboard in a browser', () => {
     await browser?.close();
     await platform?.stop();
     await dropRun(namespace);
+    if (platform !== undefined) rmSync(platform.dir, { recursive: true, force: true });
   }, 90_000);
 
   it('charts every aggregation, shows what ClickHouse holds and counts a posted event', async () => {
