@@ -89,13 +89,28 @@ export function partitionDay(table: string, name: string): number | undefined {
   return m === null ? undefined : Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
 }
 
-export function createPartitionSql(pgSchema: string, table: string, dayMs: number): string {
+/**
+ * The statements that make a day's partition: the table, then its attachment. Attaching
+ * takes a SHARE UPDATE EXCLUSIVE lock on the parent, which readers and writers of the table do
+ * not wait for (`CREATE TABLE ... PARTITION OF` takes ACCESS EXCLUSIVE, which would queue
+ * every reader behind it); the primary key index is made on the partition as it attaches.
+ * Run `attach` only when the partition is not attached yet (see `partitionDays`).
+ */
+export function createPartitionSql(
+  pgSchema: string,
+  table: string,
+  dayMs: number,
+): { readonly create: string; readonly attach: string } {
   const from = new Date(dayMs).toISOString();
   const to = new Date(dayMs + DAY_MS).toISOString();
-  return (
-    `CREATE TABLE IF NOT EXISTS ${pgQualified(pgSchema, partitionName(table, dayMs))} ` +
-    `PARTITION OF ${pgQualified(pgSchema, table)} FOR VALUES FROM ('${from}') TO ('${to}')`
-  );
+  const partition = pgQualified(pgSchema, partitionName(table, dayMs));
+  const parent = pgQualified(pgSchema, table);
+  return {
+    create:
+      `CREATE TABLE IF NOT EXISTS ${partition} ` +
+      `(LIKE ${parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
+    attach: `ALTER TABLE ${parent} ATTACH PARTITION ${partition} FOR VALUES FROM ('${from}') TO ('${to}')`,
+  };
 }
 
 export interface PartitionPlan {

@@ -39,6 +39,8 @@ export interface PostgresSinkOptions extends BaseSinkOptions {
 const INT8_OID = 20;
 const DATE_OID = 1082;
 const UNIQUE_VIOLATION = '23505';
+const MIN_PARTITION_MS = new Date('0001-01-01T00:00:00Z').getTime();
+const MAX_PARTITION_MS = new Date('9999-12-30T00:00:00Z').getTime();
 /** A write is split over several COPYs only when each gets at least this many rows. */
 const MIN_ROWS_PER_COPY = 5_000;
 
@@ -261,8 +263,7 @@ export class PostgresSink extends BaseSink {
       state.schema.timeSeries?.retentionMs,
     );
     await this.withTableLock(table, async (client) => {
-      for (const day of plan.create)
-        await client.query(createPartitionSql(this.pgSchema, table, day));
+      for (const day of plan.create) await this.createPartition(client, table, day);
       for (const day of plan.drop)
         await client.query(
           `DROP TABLE IF EXISTS ${pgQualified(this.pgSchema, partitionName(table, day))}`,
@@ -296,16 +297,30 @@ export class PostgresSink extends BaseSink {
     for (const row of rows) {
       const value = row[column];
       const ms = value instanceof Date ? value.getTime() : Number(value);
-      if (!Number.isFinite(ms)) continue;
+      // A time no partition can be named for (before year 1, after 9999) is left to the COPY,
+      // which refuses the row with PostgreSQL's reason.
+      if (!Number.isFinite(ms) || ms < MIN_PARTITION_MS || ms > MAX_PARTITION_MS) continue;
       const day = dayOf(ms);
       if (!state.days.has(day)) missing.add(day);
     }
     if (missing.size === 0) return;
     await this.withTableLock(table, async (client) => {
-      for (const day of missing) await client.query(createPartitionSql(this.pgSchema, table, day));
+      for (const day of missing) await this.createPartition(client, table, day);
     });
     for (const day of missing) state.days.add(day);
     if ([...missing].some((d) => d >= dayOf(Date.now()))) await this.maintainPartitions(table);
+  }
+
+  /** Makes and attaches a day's partition, unless another writer did (under the table lock). */
+  private async createPartition(client: PoolClient, table: string, day: number): Promise<void> {
+    const sql = createPartitionSql(this.pgSchema, table, day);
+    await client.query(sql.create);
+    const attached = await client.query(
+      `SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+      [this.pgSchema, partitionName(table, day)],
+    );
+    if (attached.rows.length === 0) await client.query(sql.attach);
   }
 
   private async withTableLock(
