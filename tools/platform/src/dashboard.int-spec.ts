@@ -40,7 +40,7 @@ describe('dashboard in a browser', () => {
     await platform?.stop();
     await dropRun(namespace);
     if (platform !== undefined) rmSync(platform.dir, { recursive: true, force: true });
-  }, 90_000);
+  }, 120_000);
 
   it('charts every aggregation, shows what ClickHouse holds and counts a posted event', async () => {
     const run = platform as RunningPlatform;

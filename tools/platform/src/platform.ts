@@ -105,8 +105,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   }[] = [];
   const started: ServiceName[] = [];
   const stopAll = async (): Promise<void> => {
-    // The generator first, then the reverse of the start order, so nothing loses its peer.
-    for (const entry of [...children].reverse()) await terminate(entry.child, entry.exited);
+    // The generator first, so nothing is sent to a draining gateway; then the services at once.
+    const generators = children.filter((c) => c.name === 'generator');
+    for (const entry of generators) await terminate(entry.child, entry.exited);
+    const services = children.filter((c) => c.name !== 'generator');
+    await Promise.all(services.map((entry) => terminate(entry.child, entry.exited)));
     children.length = 0;
   };
   try {
