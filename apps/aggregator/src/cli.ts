@@ -72,12 +72,14 @@ async function runOnce(argv: readonly string[]): Promise<number> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   await runner.start();
+  // Everything is committed here; leaving the group (which waits for a fetch in flight) is shutdown.
+  const completed = Date.now();
+  const { stats } = runner;
+  const steadyCpu = stats.firstBatchCpu === null ? null : process.cpuUsage(stats.firstBatchCpu);
   await runner.stop();
   if (args.console) process.stdout.write(`${formatTable(latest.list())}\n`);
   const finished = Date.now();
   const seconds = (finished - started) / 1000;
-  const { stats } = runner;
-  const steadyCpu = stats.firstBatchCpu === null ? null : process.cpuUsage(stats.firstBatchCpu);
   process.stderr.write(
     `Done: ${events.toLocaleString('en-US')} event(s) aggregated (per aggregation, this instance) in ${seconds.toFixed(1)} s; ${latest.list().length} row(s) emitted by this instance; transactions ${settings.transactions ? 'on (exactly-once)' : 'OFF (at-least-once)'}\n`,
   );
@@ -89,7 +91,8 @@ async function runOnce(argv: readonly string[]): Promise<number> {
       // CPU time of this process in the steady state: a busy machine stretches the wall time.
       steadyCpuMs: steadyCpu === null ? null : (steadyCpu.user + steadyCpu.system) / 1000,
       totalMs: finished - started,
-      steadyMs: stats.firstBatchAt === null ? null : finished - stats.firstBatchAt,
+      steadyMs: stats.firstBatchAt === null ? null : completed - stats.firstBatchAt,
+      shutdownMs: finished - completed,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
     })}\n`,
   );

@@ -11,7 +11,8 @@
  *   - exactly-once: Kafka transactions (outputs, changelog, offsets);
  *   - `--no-transactions`: at-least-once, the same work without transactions;
  *   the runner reports its start-up (topics, schemas, group join, restore: up to the first
- *   batch) apart from its steady state (first batch to the last flush); the rate is input
+ *   batch) apart from its steady state (first batch to the last flush, when every input
+ *   record is committed) and its shutdown (leaving the group); the rate is input
  *   events / steady-state time; it also reports the records that crossed the repartition
  *   topics and its peak RSS;
  * - native: `kcat -C -e` (librdkafka, read_committed) reading the same input topics to the
@@ -46,6 +47,7 @@ interface RunnerStats {
   readonly transactions: number;
   readonly startupMs: number;
   readonly steadyMs: number;
+  readonly shutdownMs: number;
   readonly steadyCpuMs: number;
   readonly totalMs: number;
   readonly peakRssBytes: number;
@@ -143,6 +145,11 @@ async function main(): Promise<void> {
         {
           measure: 'exactly-once, start-up (to the first batch)',
           ours: eos.startupMs,
+          unit: 'ms',
+        },
+        {
+          measure: 'exactly-once, shutdown (leaving the group)',
+          ours: eos.shutdownMs,
           unit: 'ms',
         },
         {

@@ -39,6 +39,7 @@ import {
 import { report, requireTool, spawnMeasured, type Row } from './harness';
 import {
   deleteTopicsWithPrefix,
+  generatorArgs,
   runGenerator,
   type GeneratorSummary,
   testConfig,
@@ -157,16 +158,7 @@ async function main(): Promise<void> {
       runs.push({ client, ...run });
     }
     const summary = (runs[0] as (typeof runs)[number]).summary;
-    const events = await generatorDryRun([
-      '--env',
-      'test',
-      '--count',
-      String(count),
-      '--seed',
-      '7',
-      '--rate',
-      'max',
-    ]);
+    const events = await generatorDryRun(generatorArgs(count));
     const producerRates = new Map<ProducerClient, { rate: number; rss: number }>();
     for (const client of clients) {
       const rate = await eventProducerAlone(

@@ -30,6 +30,11 @@ export function testConfig(): Promise<PlatformConfig> {
   return load({ environment: 'test' });
 }
 
+/** The generator options every bench input is made with: `count` events, seed 7, no rate limit. */
+export function generatorArgs(count: number): string[] {
+  return ['--env', 'test', '--count', String(count), '--seed', '7', '--rate', 'max'];
+}
+
 /**
  * `generator run --count N --rate max --target kafka` into the run's topics, as a child
  * process. Returns its summary (its own timing covers the sending only) and the wall time
@@ -49,14 +54,7 @@ export async function runGenerator(
       'apps/generator/src/cli.ts',
       [
         'run',
-        '--env',
-        'test',
-        '--count',
-        String(count),
-        '--seed',
-        '7',
-        '--rate',
-        'max',
+        ...generatorArgs(count),
         '--target',
         'kafka',
         '--registry',

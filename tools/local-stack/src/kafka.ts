@@ -451,6 +451,12 @@ export async function restartKafka(
   } else {
     await stopProcess(pid, 60_000);
   }
+  // The kernel can take a moment to release the listening sockets of a killed process.
+  await waitFor(
+    async () =>
+      !(await tcpOpen(HOST, s.kafka.port)) && !(await tcpOpen(HOST, s.kafka.controllerPort)),
+    { timeoutMs: 15_000, intervalMs: 200 },
+  );
   if (owned !== null) {
     fs.rmSync(p.pid, { force: true });
     await startKafka(s, log);

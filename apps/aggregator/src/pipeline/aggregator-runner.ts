@@ -177,6 +177,12 @@ interface TaskBase {
   chain: Promise<void>;
   /** Batches handed over by the consumer and not processed yet. */
   queued: number;
+  /** Moves at every seek back to the committed offset: batches fetched before are stale. */
+  generation: number;
+  /** A recovery after a failure is running (`afterFailure`). */
+  recovering: boolean;
+  /** Input records processed into `pending`. */
+  pendingRecords: number;
   /** Processed, not yet committed: sent in the next transaction, with every batch since. */
   pending: Outbox | null;
   /** The input offset the pending work reaches (exclusive). */
@@ -264,6 +270,13 @@ interface Outbox {
   /** Holds a run-once final flush. */
   final: boolean;
 }
+
+/**
+ * While a task's transaction is in flight, the batches processed meanwhile join the next
+ * one, up to this many input records; then processing waits. Source tasks hold partials
+ * (merged, so small) and the rare whole events; stateful ones their emitted rows.
+ */
+const MAX_PENDING_RECORDS = 200_000;
 
 const taskKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
@@ -445,6 +458,9 @@ export class AggregatorRunner {
       maxBytesPerPartition: settings.maxBytesPerPartition,
       // Room for every source partition's full batch in one fetch.
       maxBytes: Math.max(10 * 1_048_576, settings.maxBytesPerPartition * 4),
+      // run-once waits on fetches near its end (the last progress records), and leaving the
+      // group waits for the fetch in flight: a short long-poll ends both sooner.
+      ...(this.options.mode === 'run-once' ? { maxWaitTimeInMs: 500 } : {}),
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
@@ -485,13 +501,20 @@ export class AggregatorRunner {
         if (task === undefined) {
           throw new Error(`${batch.topic}[${batch.partition}] is not assigned to this instance`);
         }
+        // Fetched before a seek back to the last commit: it will come again.
+        if (isStale()) return;
         // The batch is processed in a later macrotask, after kafkajs has sent its next fetch,
         // so the broker's round trip overlaps our CPU instead of following it. kafkajs moves
         // on from the resolved offset; what counts is the offset our transaction commits, and
-        // a failure seeks back to it (`recover`).
+        // a failure seeks back to it (`recover`). A seek made between now and then makes this
+        // batch stale: kafkajs' `isStale` only says so until the next fetch, so the task's
+        // generation, which every seek moves, says it after that.
+        const generation = task.generation;
         const previous = task.chain;
         task.queued++;
-        void this.serialize(task, () => this.handleBatch(task, batch, isStale));
+        void this.serialize(task, () =>
+          this.handleBatch(task, batch, () => isStale() || generation !== task.generation),
+        );
         resolveOffset(batch.lastOffset());
         // One batch waiting behind the one in hand, no more: memory stays bounded.
         if (task.queued > 1) await this.awaitWithHeartbeat(previous, heartbeat);
@@ -510,7 +533,7 @@ export class AggregatorRunner {
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       if (task.dirty) return await this.recover(task);
-      // Fetched before a seek back to the last commit: it will come again.
+      // Fetched before a seek back to the last commit: it comes again.
       if (isStale()) return;
       await this.processBatch(task, batch);
     } catch (error) {
@@ -519,10 +542,14 @@ export class AggregatorRunner {
       task.queued--;
     }
     const committing = this.flush(task).catch((e: unknown) => this.afterFailure(task, e));
-    if (task.pending !== null) await committing;
+    if (task.pending !== null && task.pendingRecords >= MAX_PENDING_RECORDS) await committing;
   }
 
-  /** Not awaited by the task's chain: the recovery is queued on that chain, behind it. */
+  /**
+   * Not awaited by the task's chain: the recovery is queued on that chain, behind it, and
+   * retried with backoff until it succeeds. The consumer has moved past the failed batch,
+   * so no later batch may come to trigger it (an idle partition, a broker restart).
+   */
   private afterFailure(task: Task, error: unknown): void {
     if (this.stopping) return;
     this.options.logger.warn(
@@ -534,20 +561,33 @@ export class AggregatorRunner {
       },
       'batch or transaction failed; re-initializing the task',
     );
-    void this.serialize(task, async () => {
-      if (task.dirty) await this.recover(task);
-    }).catch((e: unknown) => {
-      // Still dirty: the next batch, or run-once's completion check, tries again.
-      this.options.logger.warn(
-        {
-          event: 'aggregator.recover_failed',
-          topic: task.topic,
-          partition: task.partition,
-          err: message(e),
-        },
-        're-initializing the task failed; retrying with the next batch',
-      );
-    });
+    if (task.recovering) return;
+    task.recovering = true;
+    void this.recoverWithBackoff(task).finally(() => (task.recovering = false));
+  }
+
+  private async recoverWithBackoff(task: Task): Promise<void> {
+    const current = (): boolean =>
+      !this.stopping && this.tasks.get(taskKey(task.topic, task.partition)) === task;
+    for (let attempt = 1; task.dirty && current(); attempt++) {
+      try {
+        await this.serialize(task, async () => {
+          if (task.dirty && current()) await this.recover(task);
+        });
+      } catch (e) {
+        this.options.logger.warn(
+          {
+            event: 'aggregator.recover_failed',
+            topic: task.topic,
+            partition: task.partition,
+            attempt,
+            err: message(e),
+          },
+          're-initializing the task failed; retrying',
+        );
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt, RESTART_BACKOFF)));
+      }
+    }
   }
 
   /**
@@ -760,8 +800,11 @@ export class AggregatorRunner {
       dirty: false,
       chain: Promise.resolve(),
       queued: 0,
+      generation: 0,
+      recovering: false,
       pending: null,
       pendingUpto: null,
+      pendingRecords: 0,
       inflight: null,
     };
     const plans = this.bySource.get(topic);
@@ -995,6 +1038,7 @@ export class AggregatorRunner {
       if (task.kind === 'source') this.processSource(task, messages, outbox);
       else this.processStateful(task, messages, outbox);
       task.pendingUpto = upto;
+      task.pendingRecords += messages.length;
     } catch (error) {
       task.dirty = true;
       throw error;
@@ -1025,6 +1069,7 @@ export class AggregatorRunner {
         const upto = task.pendingUpto;
         task.pending = null;
         task.pendingUpto = null;
+        task.pendingRecords = 0;
         let metadata: string | null = null;
         if (task.kind === 'source' && upto !== null) {
           this.sourceTail(task, outbox, upto);
@@ -1038,6 +1083,7 @@ export class AggregatorRunner {
       task.dirty = true;
       task.pending = null;
       task.pendingUpto = null;
+      task.pendingRecords = 0;
       throw error;
     }
   }
@@ -1065,9 +1111,9 @@ export class AggregatorRunner {
     let forwardedMax = task.forwardedMax;
     let batchMax = task.batchMax;
     for (const m of messages) {
-      const decoded = this.decodeOrDeadLetter(outbox, task, m);
-      if (decoded === null) continue;
-      const { event, value } = decoded;
+      const event = this.decodeOrDeadLetter(outbox, task, m);
+      if (event === null) continue;
+      const value = m.value as Buffer; // not null: decoded
       const t = event.timestamp;
       for (let i = 0; i < task.plans.length; i++) {
         const plan = task.plans[i];
@@ -1199,9 +1245,9 @@ export class AggregatorRunner {
         }
         continue;
       }
-      const decoded = this.decodeOrDeadLetter(outbox, task, m);
-      if (decoded === null) continue;
-      const { event, value } = decoded;
+      const event = this.decodeOrDeadLetter(outbox, task, m);
+      if (event === null) continue;
+      const value = m.value as Buffer; // not null: decoded
       const t = event.timestamp;
       if (task.engine.watermark === Infinity) {
         // After a run-once flush the windows are final: anything new is late.
@@ -1331,11 +1377,7 @@ export class AggregatorRunner {
    * The event a record holds (and its bytes), or null once it went to the dead-letter topic.
    * The writer schemas of the batch must have been loaded (`loadWriterSchemas`).
    */
-  private decodeOrDeadLetter(
-    outbox: Outbox,
-    task: Task,
-    m: InputRecord,
-  ): { event: WindowEvent; value: Buffer } | null {
+  private decodeOrDeadLetter(outbox: Outbox, task: Task, m: InputRecord): WindowEvent | null {
     if (m.value === null) {
       this.deadLetter(outbox, task, m, 'null value');
       return null;
@@ -1352,7 +1394,7 @@ export class AggregatorRunner {
       this.deadLetter(outbox, task, m, problem);
       return null;
     }
-    return { event: event as WindowEvent, value: m.value };
+    return event as WindowEvent;
   }
 
   /** The platform's `dlq.*` headers (as DeadLetterPublisher writes them) plus our reason. */
@@ -1457,8 +1499,11 @@ export class AggregatorRunner {
   private watermarkOf(task: StatefulTask, now: number): number {
     const ooo = task.plan.spec.window.outOfOrdernessMs;
     const timeout = this.options.settings.idleTimeoutMs;
-    const since = task.firstHeardAt;
-    const last = task.lastHeardAt;
+    // Restored with sources already heard from: they count as heard at the restore, or an
+    // input that ended before a restart would never close its last windows.
+    const restored = task.clock.heardAny ? task.restoredAt : null;
+    const since = task.firstHeardAt ?? restored;
+    const last = task.lastHeardAt ?? restored;
     if (timeout === null || this.options.mode !== 'run' || since === null || last === null) {
       return task.clock.watermark(ooo);
     }
@@ -1501,7 +1546,9 @@ export class AggregatorRunner {
           if (w <= task.engine.watermark) return;
           this.emit(pendingOutbox(task), task, [task.engine.advanceWatermark(w)]);
         });
-        if (task.pending !== null) await this.flush(task).catch(() => undefined);
+        if (task.pending !== null) {
+          await this.flush(task).catch((e: unknown) => this.afterFailure(task, e));
+        }
       }
     } finally {
       this.idleChecking = false;
@@ -1590,6 +1637,7 @@ export class AggregatorRunner {
   private async recover(task: Task): Promise<void> {
     await task.inflight?.catch(() => undefined);
     await this.initTasks([task]);
+    task.generation++;
     this.consumer?.seek({
       topic: task.topic,
       partition: task.partition,

@@ -49,7 +49,9 @@ describe('SourceClock', () => {
     expect(clock.takeChangelog()).toEqual([]);
 
     const restored = new SourceClock(2);
+    expect(restored.heardAny).toBe(false);
     for (const e of entries) restored.restore(Number(e.key.slice(4)), e.value);
+    expect(restored.heardAny).toBe(true);
     expect(restored.watermark(0)).toBe(7);
     expect(restored.uptoOf(0)).toBe(3n);
   });

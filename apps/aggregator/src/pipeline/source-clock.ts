@@ -39,6 +39,11 @@ export class SourceClock {
     }
   }
 
+  /** Whether any source partition has sent an event time (restored state included). */
+  get heardAny(): boolean {
+    return this.maxTime.some((t) => t !== null);
+  }
+
   /** min over source partitions of their largest event time, minus `outOfOrdernessMs`. */
   watermark(outOfOrdernessMs: number): number {
     return this.activeWatermark(outOfOrdernessMs, []) ?? -Infinity;

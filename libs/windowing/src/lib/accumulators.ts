@@ -93,7 +93,9 @@ export function addEvent(
       return;
     case 'count_distinct':
       // SQL's COUNT(DISTINCT x) ignores NULL.
-      if (raw !== null && raw !== undefined) acc.values.add(canonicalJson(toJsonValue(raw)));
+      if (typeof raw === 'string')
+        acc.values.add(JSON.stringify(raw)); // its canonical JSON
+      else if (raw !== null && raw !== undefined) acc.values.add(canonicalJson(toJsonValue(raw)));
       return;
     case 'sum':
     case 'avg':

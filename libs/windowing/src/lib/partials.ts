@@ -88,6 +88,9 @@ export function groupOf(
   return { key: `${key}]`, values };
 }
 
+/** Bounds the memory of `Combiner`'s group keys for high-cardinality fields. */
+const MAX_REMEMBERED_GROUPS = 4_096;
+
 /**
  * Folds events into partials, one per (group, pane) or per (group, session). The caller
  * decides which events may be combined (not late, valid); `drain` hands the partials over
@@ -100,6 +103,10 @@ export class Combiner {
   /** Sessions: by group key, disjoint and sorted by start. */
   private readonly sessions = new Map<string, PartialAggregate[]>();
   private events = 0;
+  private readonly groups = new Map<
+    unknown,
+    { readonly key: string; readonly values: JsonValue[] }
+  >();
 
   constructor(
     private readonly window: WindowSpec,
@@ -116,7 +123,7 @@ export class Combiner {
 
   add(event: WindowEvent): void {
     this.events++;
-    const group = groupOf(this.groupBy, event);
+    const group = this.groupOfEvent(event);
     const partial =
       this.window.type === 'session'
         ? this.sessionFor(event.timestamp, group.key, group.values)
@@ -135,6 +142,25 @@ export class Combiner {
     this.sessions.clear();
     this.events = 0;
     return out;
+  }
+
+  /**
+   * `groupOf`, remembered by raw value for a single scalar group-by field: such fields
+   * mostly repeat a few values, and the key is built once per value instead of per event.
+   */
+  private groupOfEvent(event: WindowEvent): { readonly key: string; readonly values: JsonValue[] } {
+    if (this.groupBy.length !== 1) return groupOf(this.groupBy, event);
+    const raw = event[this.groupBy[0]];
+    if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+      return groupOf(this.groupBy, event);
+    }
+    let group = this.groups.get(raw);
+    if (group === undefined) {
+      if (this.groups.size >= MAX_REMEMBERED_GROUPS) this.groups.clear();
+      group = groupOf(this.groupBy, event);
+      this.groups.set(raw, group);
+    }
+    return group;
   }
 
   private newPartial(

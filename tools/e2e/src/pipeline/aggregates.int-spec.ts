@@ -363,8 +363,10 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
 
   it('two instances sharing the partitions end with the same tables', async () => {
     const run = await startRun('two', `${base}_ev`);
-    const a = aggregator(run, { AGGREGATOR_INSTANCE_ID: 'a' });
-    const b = aggregator(run, { AGGREGATOR_INSTANCE_ID: 'b' });
+    // Tiny fetches keep either instance from finishing the input before the other has joined.
+    const tiny = { AGGREGATOR_MAX_BYTES_PER_PARTITION: String(16 * 1024) };
+    const a = aggregator(run, { ...tiny, AGGREGATOR_INSTANCE_ID: 'a' });
+    const b = aggregator(run, { ...tiny, AGGREGATOR_INSTANCE_ID: 'b' });
     await Promise.all([succeeds(a), succeeds(b)]);
     // Both did a share of the work (each reports the events it aggregated).
     const aggregated = (p: ChildService): number =>
