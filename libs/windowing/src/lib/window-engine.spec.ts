@@ -337,6 +337,28 @@ describe(WindowEngine.name, () => {
   });
 
   describe('state', () => {
+    it('holds the windows still open, however many events went through', () => {
+      const sliding: WindowSpec = { type: 'sliding', sizeMs: 60, slideMs: 10, ...timing(20, 5) };
+      const engines = [
+        new WindowEngine(agg(tumbling(10, 20, 5))),
+        new WindowEngine(agg(sliding, { type: 'count_distinct', field: 'u' })),
+        new WindowEngine(agg(session(15, 20, 5))),
+      ];
+      for (const engine of engines) {
+        let largest = 0;
+        for (let batch = 0; batch < 200; batch++) {
+          const events = Array.from({ length: 100 }, (_, i) =>
+            ev(batch * 100 + i, { g: `k${i % 3}`, u: `user${i % 7}` }),
+          );
+          engine.process(events);
+          largest = Math.max(largest, engine.snapshot().windows.length);
+        }
+        // 20,000 events over 20,000 ms; open at any time: the windows within the lateness
+        // and out-of-orderness of the watermark (a few per group), not one per event.
+        expect(largest).toBeLessThan(60);
+      }
+    });
+
     it('writes the changed windows and the clock to the changelog, and tombstones purged windows', () => {
       const engine = new WindowEngine(agg(tumbling(10)));
       engine.process([ev(1), ev(5)]);
