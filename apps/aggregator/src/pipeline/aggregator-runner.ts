@@ -524,10 +524,10 @@ export class AggregatorRunner {
   }
 
   /**
-   * Processes a batch and starts its transaction. Waits for the transaction in flight when
-   * work is already pending behind it: one in flight and one batch behind it, no more. A
-   * failure leaves the task dirty: it is re-initialized at once, which seeks the consumer
-   * back to the committed offset.
+   * Processes a batch and starts its transaction, or leaves the work pending for the next
+   * one while a transaction is in flight; waits for that transaction only when the pending
+   * work holds `MAX_PENDING_RECORDS` input records. A failure leaves the task dirty: it is
+   * re-initialized (with backoff), which seeks the consumer back to the committed offset.
    */
   private async handleBatch(task: Task, batch: InputBatch, isStale: () => boolean): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -1374,7 +1374,7 @@ export class AggregatorRunner {
   }
 
   /**
-   * The event a record holds (and its bytes), or null once it went to the dead-letter topic.
+   * The event a record holds, or null once it went to the dead-letter topic.
    * The writer schemas of the batch must have been loaded (`loadWriterSchemas`).
    */
   private decodeOrDeadLetter(outbox: Outbox, task: Task, m: InputRecord): WindowEvent | null {
