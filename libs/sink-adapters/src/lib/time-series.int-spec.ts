@@ -5,6 +5,7 @@ import { DAY_MS, partitionName } from './postgres/postgres-partitions';
 import { PostgresSink } from './postgres/postgres.sink';
 import { eventTableSchema } from './table-schema';
 import { ecommerceModel } from './testing/ecommerce-model';
+import { localPostgresSettings } from './testing/fixtures';
 
 /**
  * Time-series storage on the real servers: PostgreSQL event tables partitioned by day (this
@@ -36,14 +37,7 @@ const view = (id: string, at: number) => ({
 describe('time-series tables', () => {
   const conflicts: number[] = [];
   const pg = new PostgresSink({
-    settings: {
-      host: '127.0.0.1',
-      port: 5432,
-      database: 'postgres',
-      username: 'postgres',
-      password: '',
-      schema: NAME,
-    },
+    settings: localPostgresSettings(NAME),
     partitionsAheadDays: 3,
     metrics: {
       recordWrite: () => undefined,

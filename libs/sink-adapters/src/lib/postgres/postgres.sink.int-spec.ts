@@ -1,19 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { SinkError } from '../sink.error';
-import { AGG_SCHEMA, EVENTS_SCHEMA } from '../testing/fixtures';
+import { AGG_SCHEMA, EVENTS_SCHEMA, localPostgresSettings } from '../testing/fixtures';
 import { createTwice, hostileEventRows } from '../testing/sink-contract';
 import { PostgresSink } from './postgres.sink';
 
 // PostgreSQL 15 from tools/local-stack. Each run uses its own schema and drops it.
 const SCHEMA = `sink_it_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-const SETTINGS = {
-  host: '127.0.0.1',
-  port: 5432,
-  database: 'postgres',
-  username: 'postgres',
-  password: '',
-  schema: SCHEMA,
-};
+const SETTINGS = localPostgresSettings(SCHEMA);
 const AGG_COLUMNS = AGG_SCHEMA.columns.map((c) => c.name);
 const EVENT_COLUMNS = EVENTS_SCHEMA.columns.map((c) => c.name);
 

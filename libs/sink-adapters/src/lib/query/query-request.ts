@@ -114,6 +114,72 @@ export function toMs(value: string | number): number {
   return typeof value === 'number' ? value : Date.parse(value);
 }
 
+/** What the filters of one request may name and hold. */
+export interface FilterRules {
+  readonly dimensions: readonly string[];
+  /** Why a field outside `dimensions` is refused (the allowed ones are appended). */
+  readonly notADimension: string;
+  readonly types: ReadonlyMap<string, FieldType>;
+  /** The enum values a filter on `field` may hold; undefined: any value of its type. */
+  allowedValues(field: string): readonly (string | number)[] | undefined;
+}
+
+/**
+ * Pure: the requested filters checked against `rules`, each problem added to `failures`
+ * with its path; the filters that passed, with their types and values as a list.
+ */
+export function planFilters(
+  requested: readonly z.infer<typeof filterSchema>[] | undefined,
+  failures: FieldFailure[],
+  rules: FilterRules,
+): PlannedFilter[] {
+  const filters: PlannedFilter[] = [];
+  (requested ?? []).forEach((filter, i) => {
+    const path = `filters.${i}`;
+    if (!rules.dimensions.includes(filter.field)) {
+      failures.push({
+        field: `${path}.field`,
+        reason: `${rules.notADimension}; allowed: ${rules.dimensions.join(', ') || '(none)'}`,
+      });
+      return;
+    }
+    const type = rules.types.get(filter.field) ?? 'string';
+    const many = filter.op === 'in' || filter.op === 'not_in';
+    const values = Array.isArray(filter.value) ? filter.value : [filter.value];
+    if (many !== Array.isArray(filter.value)) {
+      failures.push({
+        field: `${path}.value`,
+        reason: many
+          ? `operator ${filter.op} takes an array of values`
+          : `operator ${filter.op} takes one value`,
+      });
+      return;
+    }
+    if (
+      (filter.op === 'gt' || filter.op === 'gte' || filter.op === 'lt' || filter.op === 'lte') &&
+      (type === 'string' || type === 'boolean')
+    ) {
+      failures.push({
+        field: `${path}.op`,
+        reason: `operator ${filter.op} needs a numeric dimension; ${filter.field} is ${type}`,
+      });
+      return;
+    }
+    const allowed = rules.allowedValues(filter.field);
+    values.forEach((value, j) => {
+      const problem = checkValue(filter.field, type, allowed, value);
+      if (problem !== undefined) {
+        failures.push({
+          field: Array.isArray(filter.value) ? `${path}.value.${j}` : `${path}.value`,
+          reason: problem,
+        });
+      }
+    });
+    filters.push({ field: filter.field, type, op: filter.op, values });
+  });
+  return filters;
+}
+
 /** Why `value` does not fit a filter on `field` of `type` (allowed enum values), or undefined. */
 export function checkValue(
   field: string,
@@ -188,52 +254,12 @@ export function planQuery(model: DomainModel, body: unknown): PlanResult {
     failures.push({ field: 'time_range', reason: '`from` must be before `to`' });
   }
 
-  const filters: PlannedFilter[] = [];
-  (request.filters ?? []).forEach((filter, i) => {
-    const path = `filters.${i}`;
-    if (!dimensions.has(filter.field)) {
-      failures.push({
-        field: `${path}.field`,
-        reason: `not a group-by dimension of ${aggregation.name}; allowed: ${aggregation.groupBy.join(', ') || '(none)'}`,
-      });
-      return;
-    }
-    const type = types.get(filter.field) ?? 'string';
-    const many = filter.op === 'in' || filter.op === 'not_in';
-    const values = Array.isArray(filter.value) ? filter.value : [filter.value];
-    if (many !== Array.isArray(filter.value)) {
-      failures.push({
-        field: `${path}.value`,
-        reason: many
-          ? `operator ${filter.op} takes an array of values`
-          : `operator ${filter.op} takes one value`,
-      });
-      return;
-    }
-    if (
-      (filter.op === 'gt' || filter.op === 'gte' || filter.op === 'lt' || filter.op === 'lte') &&
-      (type === 'string' || type === 'boolean')
-    ) {
-      failures.push({
-        field: `${path}.op`,
-        reason: `operator ${filter.op} needs a numeric dimension; ${filter.field} is ${type}`,
-      });
-      return;
-    }
-    const allowed =
-      filter.field === entityOf(model, eventType).primaryKey
-        ? undefined
-        : specOf(filter.field)?.values;
-    values.forEach((value, j) => {
-      const problem = checkValue(filter.field, type, allowed, value);
-      if (problem !== undefined) {
-        failures.push({
-          field: Array.isArray(filter.value) ? `${path}.value.${j}` : `${path}.value`,
-          reason: problem,
-        });
-      }
-    });
-    filters.push({ field: filter.field, type, op: filter.op, values });
+  const primaryKey = entityOf(model, eventType).primaryKey;
+  const filters = planFilters(request.filters, failures, {
+    dimensions: aggregation.groupBy,
+    notADimension: `not a group-by dimension of ${aggregation.name}`,
+    types,
+    allowedValues: (field) => (field === primaryKey ? undefined : specOf(field)?.values),
   });
 
   const requested = request.group_by ?? aggregation.groupBy;

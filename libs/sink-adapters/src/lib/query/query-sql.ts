@@ -1,7 +1,7 @@
 import { WINDOW_END, WINDOW_START, type FieldType, type FilterOperator } from '@platform/contracts';
 import { assertIdentifier } from '../identifiers';
 import type { SinkValue } from '../sink.port';
-import type { QueryPlan } from './query-request';
+import type { OutputColumn, PlannedFilter, QueryPlan } from './query-request';
 
 /**
  * SQL for a validated {@link QueryPlan}. Identifiers come from the contract (and pass the
@@ -134,6 +134,16 @@ const OPERATORS: Readonly<Record<FilterOperator, string>> = {
   not_in: 'NOT IN',
 };
 
+/** Pure: a validated filter as a SQL condition, its values bound parameters. */
+export function filterSql(f: PlannedFilter, dialect: SqlDialect): string {
+  const column = dialect.ident(f.field);
+  if (f.op === 'in' || f.op === 'not_in') {
+    const list = f.values.map((v) => dialect.param(v, f.type)).join(', ');
+    return `${column} ${OPERATORS[f.op]} (${list})`;
+  }
+  return `${column} ${OPERATORS[f.op]} ${dialect.param(f.values[0] ?? null, f.type)}`;
+}
+
 /**
  * Output aliases differ from column names: ClickHouse substitutes an alias wherever its name
  * appears (WHERE, inside aggregates), so `sum(value) AS value` or a converted
@@ -171,15 +181,7 @@ export function buildQuery(plan: QueryPlan, dialect: SqlDialect): BuiltQuery {
     `${dialect.ident(WINDOW_START)} >= ${dialect.timeParam(plan.fromMs)}`,
     `${dialect.ident(WINDOW_START)} < ${dialect.timeParam(plan.toMs)}`,
   ];
-  for (const f of plan.filters) {
-    const column = dialect.ident(f.field);
-    if (f.op === 'in' || f.op === 'not_in') {
-      const list = f.values.map((v) => dialect.param(v, f.type)).join(', ');
-      where.push(`${column} ${OPERATORS[f.op]} (${list})`);
-    } else {
-      where.push(`${column} ${OPERATORS[f.op]} ${dialect.param(f.values[0] ?? null, f.type)}`);
-    }
-  }
+  for (const f of plan.filters) where.push(filterSql(f, dialect));
 
   const order =
     plan.orderBy.length > 0
@@ -200,22 +202,31 @@ export function buildQuery(plan: QueryPlan, dialect: SqlDialect): BuiltQuery {
 
 const NUMERIC: ReadonlySet<string> = new Set(['int', 'long', 'float', 'double', 'timestamp']);
 
+/** An output row: column name to value, numbers as numbers. */
+export type OutputRow = Record<string, string | number | boolean | null>;
+
+/** Pure: one database row (aliased) as an output row in column order, numbers as numbers. */
+export function toOutputRow(
+  columns: readonly OutputColumn[],
+  row: Readonly<Record<string, unknown>>,
+): OutputRow {
+  const out: OutputRow = {};
+  for (const column of columns) {
+    const raw = row[aliasOf(column.name)];
+    if (raw === null || raw === undefined) out[column.name] = null;
+    else if (NUMERIC.has(column.type))
+      out[column.name] = raw instanceof Date ? raw.getTime() : Number(raw);
+    else if (column.type === 'boolean')
+      out[column.name] = raw === true || raw === 1 || raw === '1' || raw === 'true';
+    else out[column.name] = String(raw);
+  }
+  return out;
+}
+
 /** Pure: database rows (aliased) as output rows in column order, numbers as numbers. */
 export function toOutputRows(
   plan: QueryPlan,
   rows: readonly Record<string, unknown>[],
-): Record<string, string | number | boolean | null>[] {
-  return rows.map((row) => {
-    const out: Record<string, string | number | boolean | null> = {};
-    for (const column of plan.columns) {
-      const raw = row[aliasOf(column.name)];
-      if (raw === null || raw === undefined) out[column.name] = null;
-      else if (NUMERIC.has(column.type))
-        out[column.name] = raw instanceof Date ? raw.getTime() : Number(raw);
-      else if (column.type === 'boolean')
-        out[column.name] = raw === true || raw === 1 || raw === '1' || raw === 'true';
-      else out[column.name] = String(raw);
-    }
-    return out;
-  });
+): OutputRow[] {
+  return rows.map((row) => toOutputRow(plan.columns, row));
 }

@@ -5,6 +5,7 @@ import { ClickHouseSink, type ClickHouseConnection } from '../clickhouse/clickho
 import { PostgresSink } from '../postgres/postgres.sink';
 import type { Sink } from '../sink.port';
 import { ecommerceModel } from '../testing/ecommerce-model';
+import { localPostgresSettings } from '../testing/fixtures';
 import { clickHouseDialect, postgresDialect, type SqlDialect } from './query-sql';
 import { buildSeriesQuery, planSeries, toSeriesRows } from './series-query';
 
@@ -66,16 +67,7 @@ const chdb = new ClickHouseSink({
   settings: { url: 'http://chdb.invalid', database: NAME, username: 'default', password: '' },
   connection: createChdbConnection({ path: ':memory:' }) as unknown as ClickHouseConnection,
 });
-const pg = new PostgresSink({
-  settings: {
-    host: '127.0.0.1',
-    port: 5432,
-    database: 'postgres',
-    username: 'postgres',
-    password: '',
-    schema: NAME,
-  },
-});
+const pg = new PostgresSink({ settings: localPostgresSettings(NAME) });
 const backends: Backend[] = [
   {
     label: 'ClickHouse 18.16',

@@ -17,7 +17,7 @@ import {
 import { z } from 'zod';
 import { aggregateValueType } from '../table-schema';
 import {
-  checkValue,
+  planFilters,
   DEFAULT_QUERY_LIMIT,
   filterSchema,
   MAX_QUERY_LIMIT,
@@ -27,7 +27,14 @@ import {
   type OutputColumn,
   type PlannedFilter,
 } from './query-request';
-import { aliasOf, type BuiltQuery, type SqlDialect } from './query-sql';
+import {
+  aliasOf,
+  filterSql,
+  toOutputRow,
+  type BuiltQuery,
+  type OutputRow,
+  type SqlDialect,
+} from './query-sql';
 
 /**
  * Time-series queries over an event table (`events_<type>`) or an aggregate table
@@ -188,41 +195,12 @@ export function planSeries(model: DomainModel, body: unknown): SeriesPlanResult 
     failures.push({ field: 'time_range', reason: 'required, except for latest' });
   }
 
-  const filters: PlannedFilter[] = [];
-  (r.filters ?? []).forEach((filter, i) => {
-    const path = `filters.${i}`;
-    if (!dimensions.includes(filter.field)) {
-      failures.push({
-        field: `${path}.field`,
-        reason: `not a dimension; allowed: ${dimensions.join(', ') || '(none)'}`,
-      });
-      return;
-    }
-    const type = types.get(filter.field) ?? 'string';
-    const many = filter.op === 'in' || filter.op === 'not_in';
-    if (many !== Array.isArray(filter.value)) {
-      failures.push({
-        field: `${path}.value`,
-        reason: many
-          ? `operator ${filter.op} takes an array`
-          : `operator ${filter.op} takes one value`,
-      });
-      return;
-    }
-    const values = Array.isArray(filter.value) ? filter.value : [filter.value];
-    const allowed =
-      filter.field === key
-        ? undefined
-        : eventType?.dimensions.find((d) => d.name === filter.field)?.values;
-    values.forEach((value, j) => {
-      const problem = checkValue(filter.field, type, allowed, value);
-      if (problem !== undefined)
-        failures.push({
-          field: Array.isArray(filter.value) ? `${path}.value.${j}` : `${path}.value`,
-          reason: problem,
-        });
-    });
-    filters.push({ field: filter.field, type, op: filter.op, values });
+  const filters = planFilters(r.filters, failures, {
+    dimensions,
+    notADimension: 'not a dimension',
+    types,
+    allowedValues: (field) =>
+      field === key ? undefined : eventType?.dimensions.find((d) => d.name === field)?.values,
   });
 
   const modes = [r.bucket, r.latest].filter((m) => m !== undefined).length;
@@ -345,17 +323,6 @@ export function planSeries(model: DomainModel, body: unknown): SeriesPlanResult 
   };
 }
 
-const OPS: Readonly<Record<string, string>> = {
-  eq: '=',
-  neq: '!=',
-  gt: '>',
-  gte: '>=',
-  lt: '<',
-  lte: '<=',
-  in: 'IN',
-  not_in: 'NOT IN',
-};
-
 /** Pure: the SQL of a series plan in a dialect. */
 export function buildSeriesQuery(plan: SeriesPlan, dialect: SqlDialect): BuiltQuery {
   const id = (name: string): string => dialect.ident(name);
@@ -364,13 +331,7 @@ export function buildSeriesQuery(plan: SeriesPlan, dialect: SqlDialect): BuiltQu
     where.push(`${id(plan.timeColumn)} >= ${dialect.timeParam(plan.fromMs)}`);
   if (plan.toMs !== undefined)
     where.push(`${id(plan.timeColumn)} < ${dialect.timeParam(plan.toMs)}`);
-  for (const f of plan.filters) {
-    if (f.op === 'in' || f.op === 'not_in')
-      where.push(
-        `${id(f.field)} ${OPS[f.op]} (${f.values.map((v) => dialect.param(v, f.type)).join(', ')})`,
-      );
-    else where.push(`${id(f.field)} ${OPS[f.op]} ${dialect.param(f.values[0] ?? null, f.type)}`);
-  }
+  for (const f of plan.filters) where.push(filterSql(f, dialect));
   const from = `FROM ${dialect.table(plan.table)}${dialect.final}`;
   const whereSql = where.length > 0 ? [`WHERE ${where.join(' AND ')}`] : [];
   const ch = dialect.name === 'clickhouse';
@@ -452,25 +413,6 @@ export function buildSeriesQuery(plan: SeriesPlan, dialect: SqlDialect): BuiltQu
   return { sql, params: dialect.params() };
 }
 
-type OutValue = string | number | boolean | null;
-type OutRow = Record<string, OutValue>;
-
-const NUMERIC_OUT = new Set(['int', 'long', 'float', 'double', 'timestamp']);
-
-function convert(columns: readonly OutputColumn[], row: Record<string, unknown>): OutRow {
-  const out: OutRow = {};
-  for (const column of columns) {
-    const raw = row[aliasOf(column.name)];
-    if (raw === null || raw === undefined) out[column.name] = null;
-    else if (NUMERIC_OUT.has(column.type))
-      out[column.name] = raw instanceof Date ? raw.getTime() : Number(raw);
-    else if (column.type === 'boolean')
-      out[column.name] = raw === true || raw === 1 || raw === '1' || raw === 'true';
-    else out[column.name] = String(raw);
-  }
-  return out;
-}
-
 /**
  * Pure: database rows as output rows, buckets filled as asked, at most `limit`; `truncated`
  * when there were more (or more buckets) than that.
@@ -478,8 +420,8 @@ function convert(columns: readonly OutputColumn[], row: Record<string, unknown>)
 export function toSeriesRows(
   plan: SeriesPlan,
   rows: readonly Record<string, unknown>[],
-): { readonly rows: OutRow[]; readonly truncated: boolean } {
-  const converted = rows.map((r) => convert(plan.columns, r));
+): { readonly rows: OutputRow[]; readonly truncated: boolean } {
+  const converted = rows.map((r) => toOutputRow(plan.columns, r));
   const mode = plan.mode;
   if (
     mode.kind !== 'buckets' ||
@@ -491,18 +433,18 @@ export function toSeriesRows(
   }
   const width = mode.widthMs;
   const first = Math.floor(plan.fromMs / width) * width;
-  const groupKey = (r: OutRow): string => JSON.stringify(mode.groupBy.map((g) => r[g.name]));
-  const byGroup = new Map<string, Map<number, OutRow>>();
+  const groupKey = (r: OutputRow): string => JSON.stringify(mode.groupBy.map((g) => r[g.name]));
+  const byGroup = new Map<string, Map<number, OutputRow>>();
   for (const r of converted) {
     const k = groupKey(r);
     let buckets = byGroup.get(k);
     if (buckets === undefined) byGroup.set(k, (buckets = new Map()));
     buckets.set(Number(r[BUCKET_START]), r);
   }
-  const out: OutRow[] = [];
+  const out: OutputRow[] = [];
   for (const buckets of byGroup.values()) {
-    const sample = buckets.values().next().value as OutRow;
-    let previous: OutRow | undefined;
+    const sample = buckets.values().next().value as OutputRow;
+    let previous: OutputRow | undefined;
     for (let t = first; t < plan.toMs; t += width) {
       const row = buckets.get(t);
       if (row !== undefined) {
@@ -510,7 +452,7 @@ export function toSeriesRows(
         previous = row;
         continue;
       }
-      const filled: OutRow = { [BUCKET_START]: t };
+      const filled: OutputRow = { [BUCKET_START]: t };
       for (const g of mode.groupBy) filled[g.name] = sample[g.name] ?? null;
       filled['value'] = mode.fill === 'zero' ? 0 : (previous?.['value'] ?? null);
       filled['event_count'] = 0;

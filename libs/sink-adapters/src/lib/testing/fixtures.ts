@@ -84,3 +84,15 @@ export const HOSTILE_STRINGS: readonly string[] = [
   "'; DROP TABLE x; --",
   '{x:String} looks like a placeholder',
 ];
+
+/** PostgreSQL 15 of tools/local-stack (trust auth), in `schema`. */
+export function localPostgresSettings(schema: string) {
+  return {
+    host: '127.0.0.1',
+    port: 5432,
+    database: 'postgres',
+    username: 'postgres',
+    password: '',
+    schema,
+  };
+}
