@@ -5,6 +5,7 @@ import {
   decodeFrame,
   encodeFrame,
   FRAME_HEADER_LENGTH,
+  frameSchemaId,
   isValidSchemaId,
   MAGIC_BYTE,
 } from './wire-format';
@@ -102,10 +103,8 @@ export class AvroSerde {
   async loadWriterSchemas(buffers: Iterable<Uint8Array | null | undefined>): Promise<void> {
     const missing = new Set<number>();
     for (const buf of buffers) {
-      if (buf === null || buf === undefined || buf.length < FRAME_HEADER_LENGTH) continue;
-      if (buf[0] !== MAGIC_BYTE) continue;
-      const id = ((buf[1] << 24) >>> 0) + (buf[2] << 16) + (buf[3] << 8) + buf[4];
-      if (!this.loaded.has(id) && !this.unknown.has(id)) missing.add(id);
+      const id = buf === null || buf === undefined ? null : frameSchemaId(buf);
+      if (id !== null && !this.loaded.has(id) && !this.unknown.has(id)) missing.add(id);
     }
     await Promise.all(
       [...missing].map((id) =>
@@ -171,10 +170,9 @@ export class AvroSerde {
     >();
     return (buf) => {
       // The frame is read in place: no payload slice per record on this hot path.
-      if (buf.length < FRAME_HEADER_LENGTH || buf[0] !== MAGIC_BYTE) return this.decodeSync(buf);
-      const schemaId = ((buf[1] << 24) >>> 0) + (buf[2] << 16) + (buf[3] << 8) + buf[4];
-      const writer = this.loaded.get(schemaId);
-      if (writer === undefined) return this.decodeSync(buf);
+      const schemaId = frameSchemaId(buf);
+      const writer = schemaId === null ? undefined : this.loaded.get(schemaId);
+      if (schemaId === null || writer === undefined) return this.decodeSync(buf);
       let projection = projected.get(schemaId);
       if (projection === undefined) {
         projection = projectRecord(writer.type, keep);

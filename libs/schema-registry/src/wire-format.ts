@@ -31,6 +31,12 @@ export function encodeFrame(schemaId: number, payload: Uint8Array): Buffer {
   return frame;
 }
 
+/** The schema id of a framed message, read in place; null when `buf` is not framed. */
+export function frameSchemaId(buf: Uint8Array): number | null {
+  if (buf.length < FRAME_HEADER_LENGTH || buf[0] !== MAGIC_BYTE) return null;
+  return ((buf[1] << 24) >>> 0) + (buf[2] << 16) + (buf[3] << 8) + buf[4];
+}
+
 /** Splits a framed message. The payload shares memory with `buf`. */
 export function decodeFrame(buf: Uint8Array): Frame {
   const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);

@@ -532,9 +532,9 @@ export class AggregatorRunner {
   private async handleBatch(task: Task, batch: InputBatch, isStale: () => boolean): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      if (task.dirty) return await this.recover(task);
-      // Fetched before a seek back to the last commit: it comes again.
-      if (isStale()) return;
+      // A failed task has its recovery queued (`afterFailure`), which seeks back to the last
+      // commit; a batch fetched before that seek comes again.
+      if (task.dirty || isStale()) return;
       await this.processBatch(task, batch);
     } catch (error) {
       return this.afterFailure(task, error);

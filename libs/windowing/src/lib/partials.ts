@@ -72,11 +72,14 @@ export function windowsOfPane(
   return out;
 }
 
-/** The group key of an event: canonical JSON of its group-by values (absent → null). */
-export function groupOf(
-  groupBy: readonly string[],
-  event: WindowEvent,
-): { readonly key: string; readonly values: JsonValue[] } {
+/** An event's group: its key (canonical JSON of its group-by values) and those values. */
+export interface Group {
+  readonly key: string;
+  readonly values: JsonValue[];
+}
+
+/** The group of an event: canonical JSON of its group-by values (absent → null). */
+export function groupOf(groupBy: readonly string[], event: WindowEvent): Group {
   // Per event: the canonical JSON of the values, built without intermediate arrays.
   const values: JsonValue[] = new Array<JsonValue>(groupBy.length);
   let key = '[';
@@ -103,10 +106,7 @@ export class Combiner {
   /** Sessions: by group key, disjoint and sorted by start. */
   private readonly sessions = new Map<string, PartialAggregate[]>();
   private events = 0;
-  private readonly groups = new Map<
-    unknown,
-    { readonly key: string; readonly values: JsonValue[] }
-  >();
+  private readonly groups = new Map<unknown, Group>();
 
   constructor(
     private readonly window: WindowSpec,
@@ -148,7 +148,7 @@ export class Combiner {
    * `groupOf`, remembered by raw value for a single scalar group-by field: such fields
    * mostly repeat a few values, and the key is built once per value instead of per event.
    */
-  private groupOfEvent(event: WindowEvent): { readonly key: string; readonly values: JsonValue[] } {
+  private groupOfEvent(event: WindowEvent): Group {
     if (this.groupBy.length !== 1) return groupOf(this.groupBy, event);
     const raw = event[this.groupBy[0]];
     if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
