@@ -5,7 +5,7 @@ import type { Config } from 'jest';
 const config: Config = {
   preset: './jest.preset.js',
   rootDir: '.',
-  testMatch: ['<rootDir>/{apps,libs,tools}/**/*.int-spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs,tools,examples}/**/*.int-spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/.stack/', '/dist/'],
   globalSetup: '<rootDir>/tools/local-stack/src/jest-global-setup.ts',
   maxWorkers: 1,
