@@ -42,6 +42,25 @@ export default [
     },
   },
   {
+    // Observability is the bottom lib: every other lib logs, measures and retries through it,
+    // so it imports none of them (tests may load the config to reach the local stack).
+    files: ['libs/observability/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@platform/*'],
+              message: '@platform/observability depends on no other platform lib.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests reshape loose fixtures on purpose.
     files: ['**/*.spec.ts', '**/*.int-spec.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -37,7 +37,7 @@ export type {
 } from './lib/topic-admin';
 export { ensureDomainTopics, ensureTopicsExist, topicDefaults } from './lib/domain-topics';
 export type { DomainTopicsConfig } from './lib/domain-topics';
-export { kafkaHealth } from './lib/kafka-health';
+export { kafkaHealth, kafkaIndicator } from './lib/kafka-health';
 export type { KafkaHealth } from './lib/kafka-health';
 
 export { InMemorySchemaRegistrar } from './lib/in-memory-registrar';
@@ -81,7 +81,7 @@ export {
   withTransaction,
 } from './lib/transaction';
 export type { TransactionScope, TransactionalProducerOptions } from './lib/transaction';
-export { DEFAULT_BACKOFF, backoffDelay, errorCode, isRetriable } from './lib/backoff';
+export { errorCode, isRetriable } from './lib/backoff';
 export type { BackoffOptions } from './lib/backoff';
 export { BatchAccumulator } from './lib/batch-accumulator';
 export type { AccumulatorOptions } from './lib/batch-accumulator';

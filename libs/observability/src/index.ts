@@ -35,8 +35,10 @@ export type { RequestLoggingOptions } from './lib/logging/request-logging';
 // Helpers (seed 002's timed / retry / logged)
 export { timed, stopwatch } from './lib/helpers/timed';
 export type { TimedOptions } from './lib/helpers/timed';
-export { retry, backoffDelay, isRetriableError } from './lib/helpers/retry';
-export type { BackoffOptions, RetryInfo, RetryOptions } from './lib/helpers/retry';
+export { retry } from './lib/helpers/retry';
+export type { RetryInfo, RetryOptions } from './lib/helpers/retry';
+export { DEFAULT_BACKOFF, backoffDelay, isRetriableError } from './lib/helpers/backoff';
+export type { BackoffOptions } from './lib/helpers/backoff';
 export { logged } from './lib/helpers/logged';
 export type { LoggedOptions } from './lib/helpers/logged';
 export { Timed, Logged, Retry } from './lib/helpers/decorators';
@@ -55,7 +57,6 @@ export { MetricsController } from './lib/metrics/metrics.controller';
 
 // Health
 export {
-  kafkaIndicator,
   postgresIndicator,
   clickhouseIndicator,
   indicator,

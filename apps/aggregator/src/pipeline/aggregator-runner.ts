@@ -21,12 +21,12 @@ import {
   type TopicSpec,
 } from '@platform/contracts';
 import type { PlatformConfig } from '@platform/config';
+import { backoffDelay } from '@platform/observability';
 import {
   compressionCodec,
   createIdempotentProducer,
   createKafka,
   createTransactionalProducer,
-  backoffDelay,
   deadLetterHeaders,
   toMessagingError,
   TopicAdmin,

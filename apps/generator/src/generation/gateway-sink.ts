@@ -1,4 +1,4 @@
-import { backoffDelay } from '@platform/messaging';
+import { backoffDelay } from '@platform/observability';
 import type { StreamedEvent } from '@platform/synthetic';
 import type { EventSink } from './event-sink';
 

@@ -6,7 +6,8 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { InjectPlatformConfig, type PlatformConfig } from '@platform/config';
-import { kafkaIndicator, PlatformMetrics, ReadinessRegistry } from '@platform/observability';
+import { kafkaIndicator } from '@platform/messaging';
+import { PlatformMetrics, ReadinessRegistry } from '@platform/observability';
 import { SyntheticGenerator } from '@platform/synthetic';
 import { runGeneration, type GenerationResult, type Progress } from './generation-loop';
 import { sessionGapForRate, type GeneratorSettings } from './generator-settings';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { load } from '@platform/config';
 import { eventFromJsonRecord, valueAtPath } from '@platform/contracts';
-import { backoffDelay } from '@platform/messaging';
+import { backoffDelay } from '@platform/observability';
 import { scheduleOf, systemClock, ticks } from '@platform/triggers';
 import { AdvisoryLockGate } from './advisory-lock-gate';
 import {

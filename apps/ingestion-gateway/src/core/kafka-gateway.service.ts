@@ -12,13 +12,13 @@ import {
   DeadLetterPublisher,
   ensureTopicsExist,
   EventProducer,
+  kafkaIndicator,
   topicDefaults,
   type Kafka,
 } from '@platform/messaging';
 import {
   assertReachable,
   injectTraceContext,
-  kafkaIndicator,
   PlatformMetrics,
   ReadinessRegistry,
 } from '@platform/observability';

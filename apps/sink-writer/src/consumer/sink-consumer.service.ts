@@ -14,6 +14,7 @@ import {
   createKafka,
   DeadLetterPublisher,
   ensureTopicsExist,
+  kafkaIndicator,
   nestLoggerSink,
   type Admin,
   type DecodedRecord,
@@ -24,7 +25,6 @@ import {
   PlatformMetrics,
   ReadinessRegistry,
   indicator,
-  kafkaIndicator,
 } from '@platform/observability';
 import { SchemaRegistryClient } from '@platform/schema-registry';
 import { tableBindings, type SinkMetrics, type TableBinding } from '@platform/sink-adapters';

@@ -1,12 +1,5 @@
-import { backoffDelay, errorCode, isRetriable } from './backoff';
+import { errorCode, isRetriable } from './backoff';
 import { MessagingError } from './messaging.error';
-
-describe(backoffDelay.name, () => {
-  it('doubles from the initial delay and stops at the cap', () => {
-    const delays = [1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, { initialMs: 100, maxMs: 1_000 }));
-    expect(delays).toEqual([100, 200, 400, 800, 1_000, 1_000]);
-  });
-});
 
 describe(isRetriable.name, () => {
   it('trusts the retriable flag of platform errors and treats anything else as final', () => {

@@ -1,6 +1,8 @@
+import { createServer } from 'node:net';
+import { runIndicator } from '@platform/observability';
 import type { Admin, Kafka } from 'kafkajs';
 import { intKafka, intKafkaSettings, uniqueName } from '../testing/kafka-int.helpers';
-import { kafkaHealth } from './kafka-health';
+import { kafkaHealth, kafkaIndicator } from './kafka-health';
 
 describe(`${kafkaHealth.name} against the real broker`, () => {
   let kafka: Kafka;
@@ -28,5 +30,28 @@ describe(`${kafkaHealth.name} against the real broker`, () => {
     await admin.connect();
     const health = await kafkaHealth(admin, 10_000);
     expect(health).toMatchObject({ ok: true, brokers: 1 });
+  });
+});
+
+describe(`${kafkaIndicator.name} against the real broker`, () => {
+  it('is up with the broker count', async () => {
+    const kafka = intKafka(await intKafkaSettings(), uniqueName('it-indicator'));
+    const status = await runIndicator(kafkaIndicator(kafka, { timeoutMs: 5_000 }));
+    expect(status).toMatchObject({ status: 'up', brokers: 1 });
+  });
+
+  it('is down within its timeout when the broker address is a closed port', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    await new Promise((resolve) => server.close(resolve));
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    const settings = { ...(await intKafkaSettings()), brokers: [`127.0.0.1:${address.port}`] };
+    const started = Date.now();
+    const status = await runIndicator(
+      kafkaIndicator(intKafka(settings, uniqueName('it-indicator-down')), { timeoutMs: 1_500 }),
+    );
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(status).toMatchObject({ status: 'down', error: expect.any(String) });
   });
 });

@@ -1,3 +1,8 @@
+import {
+  DEFAULT_INDICATOR_TIMEOUT_MS,
+  type HealthIndicatorPort,
+  type IndicatorOptions,
+} from '@platform/observability';
 import { Kafka, type Admin } from 'kafkajs';
 import { kafkaConfigOf } from './kafka-client';
 import { toMessagingError } from './messaging.error';
@@ -92,4 +97,22 @@ export async function kafkaHealth(
       .then(() => owned?.disconnect())
       .catch(() => undefined);
   }
+}
+
+/** The readiness check of a Kafka client: {@link kafkaHealth} as a `/readyz` indicator. */
+export function kafkaIndicator(
+  kafka: Kafka | Admin,
+  options: IndicatorOptions = {},
+): HealthIndicatorPort {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_INDICATOR_TIMEOUT_MS;
+  return {
+    name: options.name ?? 'kafka',
+    // kafkaHealth bounds itself; the outer timeout is a little longer so its message wins.
+    timeoutMs: timeoutMs + 250,
+    check: async () => {
+      const health = await kafkaHealth(kafka, timeoutMs);
+      if (!health.ok) throw new Error(health.error ?? 'Kafka is not reachable');
+      return health.brokers === undefined ? {} : { brokers: health.brokers };
+    },
+  };
 }

@@ -3,12 +3,10 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { load, type PlatformConfig } from '@platform/config';
-import { createKafka, silentSink } from '@platform/messaging';
 import { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import {
   clickhouseIndicator,
-  kafkaIndicator,
   postgresIndicator,
   type HealthIndicatorPort,
 } from './health/health-indicator';
@@ -89,10 +87,9 @@ describe(`${ObservabilityModule.name} against the real stack`, () => {
     return { app, url: await app.getUrl() };
   }
 
-  it('serves /metrics, /healthz and a ready /readyz with real Kafka, PostgreSQL and ClickHouse', async () => {
-    const kafka = createKafka(config.kafka, { clientId: 'observability-int', logger: silentSink });
+  // The Kafka indicator lives in @platform/messaging and is tested there.
+  it('serves /metrics, /healthz and a ready /readyz with real PostgreSQL and ClickHouse', async () => {
     const { app, url } = await start([
-      kafkaIndicator(kafka, { timeoutMs: 5_000 }),
       postgresIndicator(pool(config.postgres.port)),
       clickhouseIndicator(clickhouse(config.clickhouse.url)),
     ]);
@@ -116,12 +113,11 @@ describe(`${ObservabilityModule.name} against the real stack`, () => {
       };
       expect(ready.status).toBe(200);
       expect(body.status).toBe('ok');
-      for (const name of ['kafka', 'postgres', 'clickhouse']) {
+      for (const name of ['postgres', 'clickhouse']) {
         expect(body.details[name]).toMatchObject({ status: 'up' });
         expect(body.details[name]['latency_ms']).toEqual(expect.any(Number));
         expect(body.details[name]['latency_ms']).toBeGreaterThan(0);
       }
-      expect(body.details['kafka']['brokers']).toBe(1);
     } finally {
       await app.close();
     }
@@ -129,12 +125,7 @@ describe(`${ObservabilityModule.name} against the real stack`, () => {
 
   it('answers /readyz 503 within the timeout when dependencies point at a closed port', async () => {
     const port = await closedPort();
-    const kafka = createKafka(
-      { ...config.kafka, brokers: [`127.0.0.1:${port}`] },
-      { clientId: 'observability-int-down', logger: silentSink },
-    );
     const { app, url } = await start([
-      kafkaIndicator(kafka, { timeoutMs: 1_500 }),
       postgresIndicator(pool(port)),
       clickhouseIndicator(clickhouse(`http://127.0.0.1:${port}`)),
       postgresIndicator(pool(config.postgres.port), { name: 'postgres-up' }),
@@ -151,7 +142,7 @@ describe(`${ObservabilityModule.name} against the real stack`, () => {
       expect(ready.status).toBe(503);
       expect(elapsed).toBeLessThan(3_000);
       expect(body.status).toBe('error');
-      for (const name of ['kafka', 'postgres', 'clickhouse']) {
+      for (const name of ['postgres', 'clickhouse']) {
         expect(body.details[name]).toMatchObject({ status: 'down', error: expect.any(String) });
         expect(body.details[name]['latency_ms']).toEqual(expect.any(Number));
       }

@@ -1,5 +1,3 @@
-import { kafkaHealth, type Admin, type Kafka } from '@platform/messaging';
-
 /** Default bound on one readiness check, so `/readyz` answers before the probe gives up. */
 export const DEFAULT_INDICATOR_TIMEOUT_MS = 2_000;
 
@@ -95,24 +93,6 @@ export async function runReadiness(
 export interface IndicatorOptions {
   readonly name?: string;
   readonly timeoutMs?: number;
-}
-
-/** Kafka through `kafkaHealth` (DescribeCluster on a retry-free twin of the client). */
-export function kafkaIndicator(
-  kafka: Kafka | Admin,
-  options: IndicatorOptions = {},
-): HealthIndicatorPort {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_INDICATOR_TIMEOUT_MS;
-  return {
-    name: options.name ?? 'kafka',
-    // kafkaHealth bounds itself; the outer timeout is a little longer so its message wins.
-    timeoutMs: timeoutMs + 250,
-    check: async () => {
-      const health = await kafkaHealth(kafka, timeoutMs);
-      if (!health.ok) throw new Error(health.error ?? 'Kafka is not reachable');
-      return health.brokers === undefined ? {} : { brokers: health.brokers };
-    },
-  };
 }
 
 /** Anything with `query(sql)`: a pg `Pool` or `Client`, a TypeORM `DataSource`. */

@@ -1,5 +1,6 @@
 import { capturingLogger } from '../testing/log-capture';
-import { backoffDelay, isRetriableError, retry } from './retry';
+import { backoffDelay, isRetriableError } from './backoff';
+import { retry } from './retry';
 
 class FlakyError extends Error {
   constructor(
@@ -21,7 +22,7 @@ describe(retry.name, () => {
       .mockRejectedValueOnce(new FlakyError('broker busy', true))
       .mockResolvedValue('ok');
 
-    await expect(retry(fn, { maxAttempts: 5, initialDelayMs: 1, jitter: 0, logger })).resolves.toBe(
+    await expect(retry(fn, { maxAttempts: 5, initialMs: 1, jitter: 0, logger })).resolves.toBe(
       'ok',
     );
     expect(fn).toHaveBeenCalledTimes(3);
@@ -33,15 +34,15 @@ describe(retry.name, () => {
     const fatal = new FlakyError('schema mismatch', false);
     const fn = jest.fn().mockRejectedValue(fatal);
 
-    await expect(retry(fn, { maxAttempts: 5, initialDelayMs: 1, logger })).rejects.toBe(fatal);
+    await expect(retry(fn, { maxAttempts: 5, initialMs: 1, logger })).rejects.toBe(fatal);
     expect(fn).toHaveBeenCalledTimes(1);
   });
 
   it('treats errors without retriable: true as non-retriable by default', async () => {
     const fn = jest.fn().mockRejectedValue(new Error('plain'));
-    await expect(
-      retry(fn, { initialDelayMs: 1, logger: capturingLogger().logger }),
-    ).rejects.toThrow('plain');
+    await expect(retry(fn, { initialMs: 1, logger: capturingLogger().logger })).rejects.toThrow(
+      'plain',
+    );
     expect(fn).toHaveBeenCalledTimes(1);
     expect(isRetriableError({ retriable: true })).toBe(true);
     expect(isRetriableError({ retriable: 'yes' })).toBe(false);
@@ -55,7 +56,7 @@ describe(retry.name, () => {
       throw errors[attempt - 1];
     });
 
-    await expect(retry(fn, { maxAttempts: 3, initialDelayMs: 1, jitter: 0, logger })).rejects.toBe(
+    await expect(retry(fn, { maxAttempts: 3, initialMs: 1, jitter: 0, logger })).rejects.toBe(
       errors[2],
     );
     expect(fn).toHaveBeenCalledTimes(3);
@@ -66,7 +67,7 @@ describe(retry.name, () => {
     await expect(
       retry(fn, {
         isRetriable: (error) => error instanceof Error && error.message === 'ECONNRESET',
-        initialDelayMs: 1,
+        initialMs: 1,
         logger: capturingLogger().logger,
       }),
     ).resolves.toBe(7);
@@ -82,9 +83,9 @@ describe(retry.name, () => {
 
     const outcome = retry(fn, {
       maxAttempts: 6,
-      initialDelayMs: 100,
-      factor: 2,
-      maxDelayMs: 500,
+      initialMs: 100,
+      multiplier: 2,
+      maxMs: 500,
       jitter: 0,
       logger,
       onRetry: ({ delayMs }) => delays.push(delayMs),
@@ -112,7 +113,7 @@ describe(retry.name, () => {
       .mockRejectedValueOnce(new FlakyError('broker busy', true))
       .mockResolvedValue(1);
 
-    await retry(fn, { name: 'send batch', initialDelayMs: 3, jitter: 0, logger });
+    await retry(fn, { name: 'send batch', initialMs: 3, jitter: 0, logger });
 
     const lines = capture.records().filter((line) => line['event'] === 'retry');
     expect(lines).toEqual([
@@ -133,7 +134,7 @@ describe(retry.name, () => {
     const error = new FlakyError('busy', true);
     const fn = jest.fn().mockRejectedValue(error);
     const outcome = retry(fn, {
-      initialDelayMs: 60_000,
+      initialMs: 60_000,
       signal: controller.signal,
       logger: capturingLogger().logger,
     });
@@ -144,15 +145,19 @@ describe(retry.name, () => {
 });
 
 describe(backoffDelay.name, () => {
-  it('grows by the factor from the initial delay and stops at the cap', () => {
-    const options = { initialDelayMs: 50, factor: 3, maxDelayMs: 1_000, jitter: 0 };
+  it('doubles from 200 ms up to 10 s without jitter by default', () => {
+    expect([1, 2, 3, 7, 8].map((n) => backoffDelay(n))).toEqual([200, 400, 800, 10_000, 10_000]);
+  });
+
+  it('grows by the multiplier from the initial delay and stops at the cap', () => {
+    const options = { initialMs: 50, multiplier: 3, maxMs: 1_000, jitter: 0 };
     expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, options))).toEqual([
       50, 150, 450, 1_000, 1_000,
     ]);
   });
 
   it('takes off at most the jitter share of the delay and never exceeds the cap', () => {
-    const options = { initialDelayMs: 1_000, maxDelayMs: 1_000, jitter: 0.5 };
+    const options = { initialMs: 1_000, maxMs: 1_000, jitter: 0.5 };
     expect(backoffDelay(1, options, () => 0)).toBe(1_000);
     expect(backoffDelay(1, options, () => 0.999_999)).toBe(500);
     for (let i = 0; i < 100; i += 1) {

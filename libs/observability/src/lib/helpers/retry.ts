@@ -1,19 +1,8 @@
+import { backoffDelay, isRetriableError, type BackoffOptions } from './backoff';
 import { errorFields, helperLogger, type HelperLogger } from './helper-logger';
 
-export interface BackoffOptions {
-  /** Delay before the first retry. Default 100 ms. */
-  readonly initialDelayMs?: number;
-  /** Cap on any single delay. Default 10 s. */
-  readonly maxDelayMs?: number;
-  /** Growth per retry. Default 2. */
-  readonly factor?: number;
-  /**
-   * Share of each delay that is random, in [0, 1]: the delay is drawn from
-   * `[base * (1 - jitter), base]`, so instances that failed together do not retry together
-   * and the cap is never exceeded. Default 0.2; 0 gives the exact exponential sequence.
-   */
-  readonly jitter?: number;
-}
+/** Jittered by default, so instances that failed together do not retry together. */
+const RETRY_BACKOFF: BackoffOptions = { initialMs: 100, jitter: 0.2 };
 
 export interface RetryOptions extends BackoffOptions {
   /** Attempts in all, the first one included. Default 3. */
@@ -37,32 +26,6 @@ export interface RetryInfo {
   readonly maxAttempts: number;
   readonly delayMs: number;
   readonly error: unknown;
-}
-
-/** The platform's error convention: errors say whether a retry can help with `retriable: true`. */
-export function isRetriableError(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { retriable?: unknown }).retriable === true
-  );
-}
-
-/**
- * Delay before retry number `retry` (1 for the first retry):
- * `min(maxDelayMs, initialDelayMs * factor^(retry - 1))`, minus up to `jitter` of it.
- */
-export function backoffDelay(
-  retry: number,
-  options: BackoffOptions = {},
-  random: () => number = Math.random,
-): number {
-  const initial = options.initialDelayMs ?? 100;
-  const max = options.maxDelayMs ?? 10_000;
-  const factor = options.factor ?? 2;
-  const jitter = Math.min(1, Math.max(0, options.jitter ?? 0.2));
-  const base = Math.min(max, initial * factor ** Math.max(0, retry - 1));
-  return Math.round(base * (1 - jitter * random()));
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
@@ -100,7 +63,7 @@ export async function retry<T>(
       return await fn(attempt);
     } catch (error) {
       if (attempt >= maxAttempts || !isRetriable(error) || options.signal?.aborted) throw error;
-      const delayMs = backoffDelay(attempt, options, options.random);
+      const delayMs = backoffDelay(attempt, { ...RETRY_BACKOFF, ...options }, options.random);
       options.onRetry?.({ attempt, maxAttempts, delayMs, error });
       logger.warn(
         {

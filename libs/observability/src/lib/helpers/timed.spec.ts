@@ -78,7 +78,7 @@ describe('method decorators', () => {
       return 'written';
     }
 
-    @Retry({ maxAttempts: 3, initialDelayMs: 1, jitter: 0, logger })
+    @Retry({ maxAttempts: 3, initialMs: 1, jitter: 0, logger })
     async connect(): Promise<number> {
       this.calls += 1;
       if (this.calls < 3) throw Object.assign(new Error('refused'), { retriable: true });
