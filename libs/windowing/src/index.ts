@@ -12,6 +12,7 @@ export {
   tumblingWindow,
 } from './lib/assigners';
 export { canonicalJson, toJsonValue } from './lib/canonical';
+export { MinHeap } from './lib/min-heap';
 export {
   Combiner,
   groupOf,

@@ -15,7 +15,7 @@ import {
   type FieldGenerator,
   type SessionState,
 } from './field-values';
-import { MinHeap } from './min-heap';
+import { MinHeap } from '@platform/windowing';
 import { Prng } from './prng';
 import { resolveRevenueField, SummaryBuilder } from './summary';
 import { SyntheticError } from './synthetic.error';
