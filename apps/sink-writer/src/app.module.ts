@@ -6,13 +6,16 @@ import {
   type PlatformConfigModuleOptions,
 } from '@platform/config';
 import { ObservabilityModule } from '@platform/observability';
+import { SinkModule } from '@platform/sink-adapters';
 import type { Registry } from 'prom-client';
-import { sinkWriterSettingsProvider } from './config/sink-writer-settings.provider';
 import {
-  SINK_WRITER_ENV,
-  SINK_WRITER_RUN_ONCE,
-  SinkConsumerService,
-} from './consumer/sink-consumer.service';
+  SINK_WRITER_SETTINGS,
+  sinkWriterSettingsProvider,
+} from './config/sink-writer-settings.provider';
+import type { SinkWriterSettings } from './config/sink-writer.config';
+import { sinkOptionsFor, sinkPlugins } from './consumer/build-sinks';
+import { SINK_WRITER_RUN_ONCE, SinkConsumerService } from './consumer/sink-consumer.service';
+import { SinkWriteTally } from './consumer/sink-write-tally';
 
 export interface SinkWriterAppOptions {
   /** How the platform config is loaded. Default: `CONFIG_DIR`/`ENVIRONMENT`/`DOMAIN`. */
@@ -23,6 +26,19 @@ export interface SinkWriterAppOptions {
   readonly registry?: Registry;
   /** `run-once`: capture the end offsets at start (see `SinkConsumerService.untilEnd`). */
   readonly runOnce?: boolean;
+}
+
+/** The settings and the sinks' metrics, global so that SinkModule's factory sees them. */
+@Module({})
+class SinkWriterCoreModule {
+  static forRoot(env: Readonly<Record<string, string | undefined>>): DynamicModule {
+    return {
+      module: SinkWriterCoreModule,
+      global: true,
+      providers: [sinkWriterSettingsProvider(env), SinkWriteTally],
+      exports: [SINK_WRITER_SETTINGS, SinkWriteTally],
+    };
+  }
 }
 
 @Module({})
@@ -43,10 +59,23 @@ export class AppModule {
             ...(options.registry ? { registry: options.registry } : {}),
           }),
         }),
+        SinkWriterCoreModule.forRoot(env),
+        SinkModule.registerAsync({
+          inject: [PLATFORM_CONFIG, SINK_WRITER_SETTINGS, SinkWriteTally],
+          useFactory: (
+            config: PlatformConfig,
+            settings: SinkWriterSettings,
+            tally: SinkWriteTally,
+          ) => ({
+            sinks: settings.sinks,
+            plugins: sinkPlugins(env),
+            optionsFor: sinkOptionsFor(config, tally, env, {
+              pgCopyConnections: settings.pgCopyConnections,
+            }),
+          }),
+        }),
       ],
       providers: [
-        sinkWriterSettingsProvider(env),
-        { provide: SINK_WRITER_ENV, useValue: env },
         { provide: SINK_WRITER_RUN_ONCE, useValue: options.runOnce === true },
         SinkConsumerService,
       ],

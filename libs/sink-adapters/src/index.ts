@@ -40,6 +40,16 @@ export { MemorySink } from './lib/memory/memory.sink';
 export type { MemorySinkOptions } from './lib/memory/memory.sink';
 export { SinkRegistry, createSinkRegistry } from './lib/registry/sink-registry';
 export type { SinkFactory, BuiltInSinkOptions } from './lib/registry/sink-registry';
+export { loadSinkPlugins } from './lib/registry/sink-plugins';
+export type { SinkPlugin } from './lib/registry/sink-plugins';
+export {
+  SinkModule,
+  SINKS,
+  SINK_REGISTRY,
+  SINK_MODULE_OPTIONS,
+  buildSinkRegistry,
+} from './lib/nest/sink.module';
+export type { SinkModuleOptions } from './lib/nest/sink.module';
 export {
   SINK_STREAMS,
   tableBindings,
@@ -55,12 +65,8 @@ export {
   planWrites,
 } from './lib/writes/write-plan';
 export type { PlanFailure, PlannedRow, SinkRecord, TablePlan } from './lib/writes/write-plan';
-export {
-  clickHouseDeleteStatement,
-  postgresDeleteStatement,
-  rowDeleterFor,
-} from './lib/writes/row-deleter';
-export type { RowDeleter, Statement } from './lib/writes/row-deleter';
+export { clickHouseDeleteStatement, postgresDeleteStatement } from './lib/writes/row-deleter';
+export type { Statement } from './lib/writes/row-deleter';
 export { planQuery, queryRequestSchema } from './lib/query/query-request';
 export type {
   QueryRequest,
@@ -77,7 +83,13 @@ export {
   postgresDialect,
   toOutputRows,
 } from './lib/query/query-sql';
-export type { BuiltQuery, SqlDialect, ClickHouseDialectOptions } from './lib/query/query-sql';
+export type {
+  BuiltQuery,
+  SqlDialect,
+  ClickHouseDialectOptions,
+  OutputRow,
+} from './lib/query/query-sql';
+export { evaluateAggregates, evaluateSeries } from './lib/query/in-process-query';
 export {
   BUCKET_START,
   buildSeriesQuery,
@@ -95,5 +107,6 @@ export type {
   SeriesPlan,
   SeriesPlanResult,
   SeriesRequest,
+  SeriesRows,
 } from './lib/query/series-query';
 export { INJECTION_CORPUS } from './lib/query/injection-corpus';

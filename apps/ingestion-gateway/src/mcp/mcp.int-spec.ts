@@ -4,7 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { PlatformConfig } from '@platform/config';
 import { aggregateTable, eventTopic, findAggregation } from '@platform/contracts';
-import { aggregateTableSchema, createSinkRegistry, type Sink } from '@platform/sink-adapters';
+import { aggregateTableSchema, PostgresSink } from '@platform/sink-adapters';
 import {
   REPO_ROOT,
   startSchemaRegistry,
@@ -40,7 +40,7 @@ describe('MCP server', () => {
   let t: TestEnv;
   let config: PlatformConfig;
   let gateway: RunningGateway;
-  let sink: Sink;
+  let sink: PostgresSink;
   let key: string;
   const namespace = uniqueName('gwmcp');
   const queryBody = {
@@ -57,7 +57,7 @@ describe('MCP server', () => {
       PLATFORM__postgres__schema: namespace,
     });
     config = await configOf(t);
-    sink = createSinkRegistry().create('postgres', { settings: config.postgres });
+    sink = new PostgresSink({ settings: config.postgres });
     await sink.connect();
     const views = findAggregation(config.model, 'page_views_per_minute');
     if (views === undefined) throw new Error('page_views_per_minute missing');

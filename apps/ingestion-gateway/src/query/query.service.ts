@@ -9,22 +9,13 @@ import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
 import { aggregateTable } from '@platform/contracts';
 import { PlatformMetrics } from '@platform/observability';
 import {
-  buildQuery,
-  buildSeriesQuery,
-  ClickHouseSink,
-  clickHouseDialect,
   createSinkRegistry,
   isSeriesRequest,
   isSinkError,
   planQuery,
   planSeries,
-  postgresDialect,
-  toOutputRows,
-  toSeriesRows,
   type OutputColumn,
-  type QueryPlan,
   type Sink,
-  type SqlDialect,
 } from '@platform/sink-adapters';
 import type { GatewaySettings } from '../config/gateway-settings';
 import { GATEWAY_SETTINGS } from '../core/tokens';
@@ -42,7 +33,7 @@ export interface QueryResponse {
   readonly backend: string;
 }
 
-/** `POST /v1/query`: plan (contract checks), build parameterized SQL, run through the sink adapter. */
+/** `POST /v1/query`: plan (contract checks), then the sink answers the plan in its own dialect. */
 @Injectable()
 export class QueryService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(QueryService.name);
@@ -96,12 +87,11 @@ export class QueryService implements OnModuleInit, OnApplicationShutdown {
       if (!planned.ok) throw GatewayError.invalid('invalid query', planned.failures);
       const plan = planned.plan;
       authorize(plan.eventType);
-      const rows = await this.read(
+      const out = await this.read(
         `${plan.source === 'events' ? 'event type' : 'aggregation'} ${plan.name}`,
         plan.table,
-        () => buildSeriesQuery(plan, this.dialect()),
+        () => this.sink.querySeries(plan),
       );
-      const out = toSeriesRows(plan, rows);
       return {
         ...(plan.source === 'events' ? { event_type: plan.name } : { aggregation: plan.name }),
         columns: plan.columns,
@@ -118,30 +108,28 @@ export class QueryService implements OnModuleInit, OnApplicationShutdown {
     const rows = await this.read(
       `aggregation ${plan.aggregation.name}`,
       aggregateTable(plan.aggregation.name),
-      () => buildQuery(plan, this.dialect()),
+      () => this.sink.queryAggregates(plan),
     );
-    return this.response(plan, rows);
+    return {
+      aggregation: plan.aggregation.name,
+      columns: plan.columns,
+      rows,
+      row_count: rows.length,
+      backend: this.sink.name,
+    };
   }
 
-  /** Runs a built query; a missing table is 404, a backend failure 503 or 502. */
-  private async read(
-    name: string,
-    table: string,
-    build: () => { sql: string; params: Parameters<Sink['query']>[1] },
-  ): Promise<Record<string, unknown>[]> {
+  /** Runs a query on the sink; a missing table is 404, a backend failure 503 or 502. */
+  private async read<T>(name: string, table: string, query: () => Promise<T>): Promise<T> {
     try {
       await this.connect();
     } catch {
       throw GatewayError.unavailable(`the query backend (${this.sink.name}) is unavailable`, 5);
     }
-    const built = build();
     try {
-      return await this.sink.query(built.sql, built.params);
+      return await query();
     } catch (e) {
-      if (
-        isSinkError(e) &&
-        /UNKNOWN_TABLE|doesn't exist|does not exist/i.test(`${e.code} ${e.message}`)
-      ) {
+      if (isSinkError(e) && e.code === 'UNKNOWN_TABLE') {
         // "No table" is not "no data": the sink writer creates the table with the first rows.
         throw new GatewayError(
           404,
@@ -158,27 +146,6 @@ export class QueryService implements OnModuleInit, OnApplicationShutdown {
         throw GatewayError.unavailable('the query backend failed; retry later', 2);
       throw new GatewayError(502, 'UNAVAILABLE', 'the query backend could not run the query');
     }
-  }
-
-  private response(plan: QueryPlan, rows: readonly Record<string, unknown>[]): QueryResponse {
-    const out = toOutputRows(plan, rows);
-    return {
-      aggregation: plan.aggregation.name,
-      columns: plan.columns,
-      rows: out,
-      row_count: out.length,
-      backend: this.sink.name,
-    };
-  }
-
-  private dialect(): SqlDialect {
-    if (this.sink instanceof ClickHouseSink) {
-      return clickHouseDialect({
-        database: this.config.clickhouse.database,
-        dateTime64: this.sink.features.dateTime64,
-      });
-    }
-    return postgresDialect({ schema: this.config.postgres.schema });
   }
 
   private connect(): Promise<void> {

@@ -1,52 +1,37 @@
 import type { PlatformConfig } from '@platform/config';
-import {
-  createSinkRegistry,
-  rowDeleterFor,
-  type Sink,
-  type SinkMetrics,
-} from '@platform/sink-adapters';
-import type { ActiveSink } from '../writer/sink-writer';
+import type { BuiltInSinkOptions, SinkMetrics } from '@platform/sink-adapters';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Sink plugin modules (paths or package names), comma-separated in `SINK_WRITER_SINK_PLUGINS`. */
+export function sinkPlugins(env: Env): string[] {
+  return (env['SINK_WRITER_SINK_PLUGINS'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
 
 /**
- * The configured sinks by name, through the sink registry: an unknown name fails here, at
- * boot, with the list of known sinks. Built-in drivers get their config section.
+ * The options each sink is built with: built-in drivers get their config section; a plugin's
+ * driver gets the metrics and the environment, where it reads its own settings.
  */
-export function buildSinks(
-  names: readonly string[],
+export function sinkOptionsFor(
   config: PlatformConfig,
   metrics: SinkMetrics,
-  env: Readonly<Record<string, string | undefined>>,
+  env: Env,
   options: { readonly pgCopyConnections?: number } = {},
-): ActiveSink[] {
-  const registry = createSinkRegistry();
-  const deleterNames = {
-    clickhouseDatabase: config.clickhouse.database,
-    postgresSchema: config.postgres.schema,
+): (name: string) => unknown {
+  const builtIn: BuiltInSinkOptions = {
+    clickhouse: { settings: config.clickhouse, metrics },
+    postgres: {
+      settings: config.postgres,
+      metrics,
+      ...(options.pgCopyConnections === undefined
+        ? {}
+        : { copyConnections: options.pgCopyConnections }),
+    },
+    csv: { directory: env['SINK_WRITER_CSV_DIR'] ?? 'tmp/sink-writer-csv', metrics },
+    memory: { metrics },
   };
-  return names.map((name) => {
-    let sink: Sink;
-    switch (name) {
-      case 'clickhouse':
-        sink = registry.create('clickhouse', { settings: config.clickhouse, metrics });
-        break;
-      case 'postgres':
-        sink = registry.create('postgres', {
-          settings: config.postgres,
-          metrics,
-          ...(options.pgCopyConnections === undefined
-            ? {}
-            : { copyConnections: options.pgCopyConnections }),
-        });
-        break;
-      case 'csv':
-        sink = registry.create('csv', {
-          directory: env['SINK_WRITER_CSV_DIR'] ?? 'tmp/sink-writer-csv',
-          metrics,
-        });
-        break;
-      default:
-        sink = registry.create(name, { metrics });
-    }
-    return { sink, deleteRows: rowDeleterFor(sink, deleterNames) };
-  });
+  return (name) => (name in builtIn ? builtIn[name as keyof BuiltInSinkOptions] : { metrics, env });
 }

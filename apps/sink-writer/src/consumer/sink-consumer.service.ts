@@ -27,16 +27,15 @@ import {
   indicator,
 } from '@platform/observability';
 import { SchemaRegistryClient } from '@platform/schema-registry';
-import { tableBindings, type SinkMetrics, type TableBinding } from '@platform/sink-adapters';
+import { SINKS, tableBindings, type Sink, type TableBinding } from '@platform/sink-adapters';
 import type { Gauge, Counter } from 'prom-client';
 import { SINK_WRITER_SETTINGS } from '../config/sink-writer-settings.provider';
 import type { SinkWriterSettings } from '../config/sink-writer.config';
-import { SinkWriter, type ActiveSink, type WriteFailure } from '../writer/sink-writer';
-import { buildSinks } from './build-sinks';
+import { SinkWriter, type WriteFailure } from '../writer/sink-writer';
 import { consumerLag, endOffsets, partitionsBehind, type EndOffsets } from './consumer-lag';
+import { SinkWriteTally } from './sink-write-tally';
 
 export const SINK_WRITER_SERVICE = 'sink-writer';
-export const SINK_WRITER_ENV = Symbol('SINK_WRITER_ENV');
 /** `run-once`: capture the end offsets before consuming, for {@link SinkConsumerService.untilEnd}. */
 export const SINK_WRITER_RUN_ONCE = Symbol('SINK_WRITER_RUN_ONCE');
 
@@ -61,7 +60,6 @@ export class SinkConsumerService
   private readonly logger = new Logger(SinkConsumerService.name);
   private readonly kafka: Kafka;
   private readonly bindings: ReadonlyMap<string, TableBinding>;
-  private sinks: ActiveSink[] = [];
   private consumer: BatchConsumer | undefined;
   private deadLetters: DeadLetterPublisher | undefined;
   private accumulator: BatchAccumulator<DecodedRecord, WriteFailure<DecodedRecord>> | undefined;
@@ -70,17 +68,16 @@ export class SinkConsumerService
   private lastLag: number | undefined;
   private readonly lagGauge: Gauge;
   private readonly recordsCounter: Counter<'outcome'>;
-  private readonly conflictCounter: Counter<'sink' | 'table'>;
   private consuming = false;
   private stopped: Promise<void> | undefined;
   private ends: EndOffsets | undefined;
-  private readonly rows: Record<string, Record<string, number>> = {};
 
   constructor(
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     @Inject(SINK_WRITER_SETTINGS) private readonly settings: SinkWriterSettings,
-    @Inject(SINK_WRITER_ENV) private readonly env: Readonly<Record<string, string | undefined>>,
-    private readonly metrics: PlatformMetrics,
+    @Inject(SINKS) private readonly sinks: readonly Sink[],
+    private readonly tally: SinkWriteTally,
+    metrics: PlatformMetrics,
     private readonly tracker: InFlightTracker,
     private readonly readiness: ReadinessRegistry,
     @Inject(SINK_WRITER_RUN_ONCE) private readonly runOnce: boolean,
@@ -100,11 +97,6 @@ export class SinkConsumerService
       help: 'Records handled, by outcome (written, dead_lettered)',
       labelNames: ['outcome'],
     });
-    this.conflictCounter = metrics.counter({
-      name: 'sink_writer_write_conflicts_total',
-      help: 'Writes that found rows stored already (a replay) and took the upsert path',
-      labelNames: ['sink', 'table'],
-    });
   }
 
   get topics(): string[] {
@@ -112,23 +104,8 @@ export class SinkConsumerService
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const sinkMetrics: SinkMetrics = {
-      recordWrite: (sink, table, rows, latencySeconds, success) => {
-        this.metrics.sinkWrite({ sink, table, rows, latencySeconds, success });
-        if (!success) return;
-        const tables = (this.rows[sink] ??= {});
-        tables[table] = (tables[table] ?? 0) + rows;
-      },
-      recordConflict: (sink, table, rows) => {
-        this.conflictCounter.inc({ sink, table });
-        this.logger.log({ event: 'sink_writer.write_conflict', sink, table, rows });
-      },
-    };
-    this.sinks = buildSinks(this.settings.sinks, this.config, sinkMetrics, this.env, {
-      pgCopyConnections: this.settings.pgCopyConnections,
-    });
     this.readiness.register(kafkaIndicator(this.kafka));
-    for (const { sink } of this.sinks) {
+    for (const sink of this.sinks) {
       this.readiness.register(
         indicator(sink.name, async () => {
           const health = await sink.healthCheck();
@@ -138,9 +115,9 @@ export class SinkConsumerService
       );
     }
 
-    for (const { sink } of this.sinks) await sink.connect();
+    for (const sink of this.sinks) await sink.connect();
     for (const binding of this.bindings.values()) {
-      for (const { sink } of this.sinks) await sink.createTable(binding.table, binding.schema);
+      for (const sink of this.sinks) await sink.createTable(binding.table, binding.schema);
     }
     await this.ensureTopics();
 
@@ -204,7 +181,7 @@ export class SinkConsumerService
       event: 'sink_writer.started',
       groupId: this.settings.groupId,
       topics: this.topics,
-      sinks: this.sinks.map((s) => s.sink.name),
+      sinks: this.sinks.map((s) => s.name),
       maxBatch: this.settings.maxBatch,
       maxBatchBytes: this.settings.maxBatchBytes,
       maxWaitMs: this.settings.maxWaitMs,
@@ -231,7 +208,7 @@ export class SinkConsumerService
   /** Records written and dead-lettered so far, and rows per sink and table. */
   totals(): SinkWriterTotals {
     const stats = this.consumer?.getStats() ?? { records: 0, deadLettered: 0 };
-    return { records: stats.records, deadLettered: stats.deadLettered, rows: this.rows };
+    return { records: stats.records, deadLettered: stats.deadLettered, rows: this.tally.rows };
   }
 
   private async admin(): Promise<Admin> {
@@ -263,7 +240,7 @@ export class SinkConsumerService
     await this.accumulator?.close();
     await this.deadLetters?.close().catch(() => undefined);
     await this.lagAdmin?.disconnect().catch(() => undefined);
-    for (const { sink } of this.sinks) await sink.close().catch(() => undefined);
+    for (const sink of this.sinks) await sink.close().catch(() => undefined);
   }
 
   /** The bound topics must exist for the subscription; create missing ones (never alters). */

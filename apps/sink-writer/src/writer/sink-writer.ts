@@ -4,7 +4,6 @@ import { isRetriable, writeIsolatingFailures } from '@platform/messaging';
 import {
   planWrites,
   type PlannedRow,
-  type RowDeleter,
   type Sink,
   type SinkRecord,
   type TableBinding,
@@ -16,13 +15,8 @@ export interface WriteFailure<R extends SinkRecord = SinkRecord> {
   readonly error: unknown;
 }
 
-export interface ActiveSink {
-  readonly sink: Sink;
-  readonly deleteRows: RowDeleter;
-}
-
 export interface SinkWriterOptions {
-  readonly sinks: readonly ActiveSink[];
+  readonly sinks: readonly Sink[];
   readonly bindings: ReadonlyMap<string, TableBinding>;
   /** Rows per write call (a flush may hold more). */
   readonly maxRowsPerWrite: number;
@@ -43,7 +37,7 @@ export class SinkWriter {
   async write<R extends SinkRecord>(records: readonly R[]): Promise<WriteFailure<R>[]> {
     const { plans, failures } = planWrites(records, this.options.bindings);
     const perSink = await Promise.allSettled(
-      this.options.sinks.map((active) => this.writeToSink(active, plans)),
+      this.options.sinks.map((sink) => this.writeToSink(sink, plans)),
     );
     const rejected = perSink.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected.length > 0) {
@@ -72,17 +66,16 @@ export class SinkWriter {
   }
 
   private async writeToSink<R extends SinkRecord>(
-    active: ActiveSink,
+    sink: Sink,
     plans: readonly TablePlan<R>[],
   ): Promise<WriteFailure<R>[]> {
     const failures: WriteFailure<R>[] = [];
     for (const plan of plans) {
-      const { table, schema, columnMapping } = plan.binding;
+      const { table, columnMapping } = plan.binding;
       if (plan.deletes.length > 0) {
         const bad = await writeIsolatingFailures(plan.deletes, (group) =>
-          active.deleteRows(
+          sink.deleteWindows(
             table,
-            schema,
             group.map((g) => g.row),
           ),
         );
@@ -90,7 +83,7 @@ export class SinkWriter {
       }
       for (const chunk of chunks(plan.upserts, this.options.maxRowsPerWrite)) {
         const bad = await writeIsolatingFailures(chunk, async (group) => {
-          await active.sink.writeBatch(
+          await sink.writeBatch(
             group.map((g) => g.row),
             batchIdOf(table, group),
             table,

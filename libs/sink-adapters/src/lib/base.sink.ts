@@ -3,8 +3,6 @@ import { assertIdentifier } from './identifiers';
 import { SinkError } from './sink.error';
 import {
   NOOP_SINK_METRICS,
-  QueryParams,
-  QueryRow,
   Row,
   Sink,
   SinkHealth,
@@ -14,6 +12,9 @@ import {
   WriteOptions,
 } from './sink.port';
 import { validateTableSchema } from './table-schema';
+import type { QueryPlan } from './query/query-request';
+import type { OutputRow } from './query/query-sql';
+import type { SeriesPlan, SeriesRows } from './query/series-query';
 
 export interface BaseSinkOptions {
   readonly metrics?: SinkMetrics;
@@ -39,7 +40,8 @@ export abstract class BaseSink implements Sink {
   }
 
   abstract connect(): Promise<void>;
-  abstract query(sql: string, params?: QueryParams): Promise<QueryRow[]>;
+  abstract queryAggregates(plan: QueryPlan): Promise<OutputRow[]>;
+  abstract querySeries(plan: SeriesPlan): Promise<SeriesRows>;
   abstract healthCheck(): Promise<SinkHealth>;
   abstract close(): Promise<void>;
   protected abstract createTableIn(table: string, schema: TableSchema): Promise<void>;
@@ -49,6 +51,12 @@ export abstract class BaseSink implements Sink {
     rows: readonly Row[],
     columns: readonly string[],
     options: WriteOptions,
+  ): Promise<void>;
+  /** Deletes the rows matching `rows` by key whose version is not newer (see `deleteWindows`). */
+  protected abstract deleteRowsFrom(
+    table: string,
+    schema: TableSchema,
+    rows: readonly SourceRow[],
   ): Promise<void>;
 
   async createTable(table: string, schema: TableSchema): Promise<void> {
@@ -68,6 +76,11 @@ export abstract class BaseSink implements Sink {
     if (rows.length === 0) return 0;
     await this.writeRowsTo(table, schema, rows, columns, options);
     return rows.length;
+  }
+
+  async deleteWindows(table: string, rows: readonly SourceRow[]): Promise<void> {
+    const schema = this.schemaOf(table);
+    if (rows.length > 0) await this.deleteRowsFrom(table, schema, rows);
   }
 
   async writeBatch(

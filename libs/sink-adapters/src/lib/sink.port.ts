@@ -1,3 +1,7 @@
+import type { QueryPlan } from './query/query-request';
+import type { OutputRow } from './query/query-sql';
+import type { SeriesPlan, SeriesRows } from './query/series-query';
+
 /** A value a sink stores. Timestamps are epoch milliseconds (or a Date); dates are `YYYY-MM-DD`. */
 export type SinkValue = string | number | bigint | boolean | Date | null;
 
@@ -53,7 +57,10 @@ export interface SinkHealth {
   readonly error?: string;
 }
 
-/** Named (`{name:Type}` in ClickHouse) or positional (`$1` in PostgreSQL) query parameters. */
+/**
+ * Parameters of the SQL drivers' own `query` (not part of the port): named (`{name:Type}`,
+ * ClickHouse) or positional (`$1`, PostgreSQL).
+ */
 export type QueryParams = Readonly<Record<string, SinkValue>> | readonly SinkValue[];
 
 export type QueryRow = Record<string, unknown>;
@@ -90,7 +97,18 @@ export interface Sink {
     table: string,
     columnMapping: Readonly<Record<string, string>>,
   ): Promise<number>;
-  query(sql: string, params?: QueryParams): Promise<QueryRow[]>;
+  /**
+   * Deletes rows by key (retracted windows), keeping any row whose version is newer than the
+   * row given: a retraction replayed after a re-emission changes nothing.
+   */
+  deleteWindows(table: string, rows: readonly SourceRow[]): Promise<void>;
+  /**
+   * Answers a validated aggregate query (`planQuery`). The driver renders its own SQL or
+   * evaluates the plan itself; a table it does not have is a `SinkError` `UNKNOWN_TABLE`.
+   */
+  queryAggregates(plan: QueryPlan): Promise<OutputRow[]>;
+  /** Answers a validated time-series query (`planSeries`), as `queryAggregates` does. */
+  querySeries(plan: SeriesPlan): Promise<SeriesRows>;
   healthCheck(): Promise<SinkHealth>;
   close(): Promise<void>;
 }

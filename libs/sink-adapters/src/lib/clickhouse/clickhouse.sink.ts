@@ -16,6 +16,7 @@ import {
   Row,
   SinkHealth,
   SinkValue,
+  SourceRow,
   TableSchema,
   WriteOptions,
 } from '../sink.port';
@@ -24,6 +25,15 @@ import { toClickHouseSinkError } from './clickhouse-errors';
 import { ClickHouseFeatures, clickHouseFeatures } from './clickhouse-features';
 import { bindParams, quoteIdentifier } from './clickhouse-literal';
 import { tabSeparatedWriter } from './clickhouse-tsv';
+import { clickHouseDialect, buildQuery, toOutputRows, type OutputRow } from '../query/query-sql';
+import type { QueryPlan } from '../query/query-request';
+import {
+  buildSeriesQuery,
+  toSeriesRows,
+  type SeriesPlan,
+  type SeriesRows,
+} from '../query/series-query';
+import { clickHouseDeleteStatement } from '../writes/row-deleter';
 
 type TabSeparatedEncoder = ReturnType<typeof tabSeparatedWriter>;
 
@@ -162,8 +172,13 @@ export class ClickHouseSink extends BaseSink {
       const settings: ClientSettings = {};
       // We batch ourselves; a synchronous insert is also what the dedup token is defined for.
       if (features.asyncInsert) settings.async_insert = 0;
-      if (features.insertDeduplicationToken && options.batchId !== undefined) {
-        settings.insert_deduplication_token = `${this.database}.${table}:${options.batchId}:${part}`;
+      if (features.insertDeduplicationToken) {
+        // Always set, empty without a batch: chDB applies settings as a session-wide SET, so
+        // a token left over from an earlier insert would drop this one as a duplicate.
+        settings.insert_deduplication_token =
+          options.batchId === undefined
+            ? ''
+            : `${this.database}.${table}:${options.batchId}:${part}`;
       }
       try {
         await client.insert({
@@ -200,8 +215,39 @@ export class ClickHouseSink extends BaseSink {
     return encode;
   }
 
+  /** A mutation that ClickHouse applies to the parts existing when it is issued. */
+  protected async deleteRowsFrom(
+    table: string,
+    schema: TableSchema,
+    rows: readonly SourceRow[],
+  ): Promise<void> {
+    const s = clickHouseDeleteStatement(
+      this.database,
+      table,
+      schema,
+      rows,
+      this.features.dateTime64,
+    );
+    await this.query(s.sql, s.params);
+  }
+
+  async queryAggregates(plan: QueryPlan): Promise<OutputRow[]> {
+    const built = buildQuery(plan, this.dialect());
+    return toOutputRows(plan, await this.query(built.sql, built.params));
+  }
+
+  async querySeries(plan: SeriesPlan): Promise<SeriesRows> {
+    const built = buildSeriesQuery(plan, this.dialect());
+    return toSeriesRows(plan, await this.query(built.sql, built.params));
+  }
+
+  private dialect(): ReturnType<typeof clickHouseDialect> {
+    return clickHouseDialect({ database: this.database, dateTime64: this.features.dateTime64 });
+  }
+
   /**
-   * Runs `sql`. Values go in `{name:Type}` placeholders: bound by the server where it has
+   * Runs `sql` (the driver's own door for DDL, deletes and tests; not part of the port).
+   * Values go in `{name:Type}` placeholders: bound by the server where it has
    * query parameters, rendered as typed, escaped literals where it has not.
    */
   async query(sql: string, params?: QueryParams): Promise<QueryRow[]> {

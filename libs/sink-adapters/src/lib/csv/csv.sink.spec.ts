@@ -55,14 +55,14 @@ describe(CsvSink.name, () => {
     }));
     rows.push({ event_id: 'null-label', ts: 99, label: null as unknown as string, n: null });
     await sink.writeRows('events', rows, ['event_id', 'ts', 'label', 'n']);
-    const read = await sink.query('SELECT * FROM events');
+    const read = await sink.rows('events');
     expect(read).toEqual(rows);
   });
 
   it('keeps timestamps at millisecond precision', async () => {
     const ts = Date.UTC(2024, 1, 29, 23, 59, 59, 999);
     await sink.writeRows('events', [{ event_id: 'a', ts }], ['event_id', 'ts']);
-    expect((await sink.query('SELECT * FROM events'))[0].ts).toBe(ts);
+    expect((await sink.rows('events'))[0].ts).toBe(ts);
   });
 
   it('reads the rows collapsed by key, the highest version winning', async () => {
@@ -76,7 +76,7 @@ describe(CsvSink.name, () => {
     });
     await sink.writeRows('agg', [row(1, 1), row(3, 3)], AGG_COLUMNS);
     await sink.writeRows('agg', [row(2, 2)], AGG_COLUMNS);
-    expect(await sink.query('SELECT * FROM agg')).toEqual([row(3, 3)]);
+    expect(await sink.rows('agg')).toEqual([row(3, 3)]);
   });
 
   it('fails with IO when the directory disappears', async () => {

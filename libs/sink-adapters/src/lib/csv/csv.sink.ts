@@ -4,18 +4,21 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BaseSink, BaseSinkOptions } from '../base.sink';
 import { SinkError, messageOf } from '../sink.error';
+import { evaluateAggregates, evaluateSeries } from '../query/in-process-query';
+import type { QueryPlan } from '../query/query-request';
+import type { OutputRow } from '../query/query-sql';
+import type { SeriesPlan, SeriesRows } from '../query/series-query';
 import {
   ColumnSpec,
-  QueryParams,
-  QueryRow,
   Row,
   SinkHealth,
   SinkValue,
+  SourceRow,
   TableSchema,
   WriteOptions,
 } from '../sink.port';
 import { coerceValue } from '../value-coercion';
-import { READ_ALL, keyOf, replaces } from '../memory/memory.sink';
+import { keyOf, replaces, retractedBy } from '../memory/memory.sink';
 
 export interface CsvSinkOptions extends BaseSinkOptions {
   /** Directory of the CSV files: one `<table>.csv` per table, backups in `backup/`. */
@@ -60,8 +63,8 @@ function fromCell(spec: ColumnSpec, text: string | null): SinkValue {
  * A directory of CSV files (seed 004's CSV saver): one file per table with a header row;
  * writes append. Before each write the current file is copied to `backup/<table>.csv`.
  * NULL is an empty unquoted field and an empty string is `""`, so both survive a round trip.
- * `query` understands `SELECT * FROM <table>`, which returns the rows collapsed by key with
- * the same rules as the database sinks.
+ * Reads (`rows`, and the query plans, evaluated in process) collapse rows by key with the
+ * same rules as the database sinks; a retraction rewrites the file without its rows.
  */
 export class CsvSink extends BaseSink {
   readonly name = 'csv';
@@ -152,15 +155,37 @@ export class CsvSink extends BaseSink {
     }
   }
 
-  async query(sql: string, _params?: QueryParams): Promise<QueryRow[]> {
-    this.ensureOpen();
-    const match = READ_ALL.exec(sql);
-    if (!match) {
-      throw new SinkError('SYNTAX', `csv: only "SELECT * FROM <table>" is supported, got: ${sql}`, {
-        sink: this.name,
-      });
+  protected async deleteRowsFrom(
+    table: string,
+    schema: TableSchema,
+    rows: readonly SourceRow[],
+  ): Promise<void> {
+    const retracted = retractedBy(schema, rows);
+    const kept = (await this.rows(table)).filter((row) => !retracted(row));
+    const header = schema.columns.map((c) => c.name);
+    const records = kept.map((row) =>
+      schema.columns.map((spec) => toCell(spec, row[spec.name] ?? null)),
+    );
+    const file = this.fileOf(table);
+    try {
+      await fs.copyFile(file, this.backupOf(table));
+      await fs.writeFile(file, stringify([header]) + stringify(records, { quoted_string: true }));
+    } catch (error) {
+      throw ioError(`delete from ${table}`, error);
     }
-    const table = match[1];
+  }
+
+  async queryAggregates(plan: QueryPlan): Promise<OutputRow[]> {
+    return evaluateAggregates(plan, await this.rows(plan.table));
+  }
+
+  async querySeries(plan: SeriesPlan): Promise<SeriesRows> {
+    return evaluateSeries(plan, await this.rows(plan.table));
+  }
+
+  /** The rows of `table`, collapsed by key (times in epoch ms). */
+  async rows(table: string): Promise<Record<string, SinkValue>[]> {
+    this.ensureOpen();
     const schema = this.schemaOf(table);
     let text: string;
     try {

@@ -27,16 +27,16 @@ describe(MemorySink.name, () => {
     const rows = [agg('ios', 1, 1), agg('web', 1, 2)];
     await sink.writeRows('agg', rows, AGG_COLUMNS);
     await sink.writeRows('agg', rows, AGG_COLUMNS);
-    expect(await sink.query('SELECT * FROM agg FINAL')).toHaveLength(2);
+    expect(await sink.rows('agg')).toHaveLength(2);
   });
 
   it('lets the highest version win and ignores older ones', async () => {
     const sink = await newSut();
     await sink.writeRows('agg', [agg('ios', 2, 20)], AGG_COLUMNS);
     await sink.writeRows('agg', [agg('ios', 1, 10)], AGG_COLUMNS);
-    expect((await sink.query('SELECT * FROM agg'))[0]).toMatchObject({ version: 2, value: 20 });
+    expect((await sink.rows('agg'))[0]).toMatchObject({ version: 2, value: 20 });
     await sink.writeRows('agg', [agg('ios', 3, 30), agg('ios', 2, 99)], AGG_COLUMNS);
-    expect((await sink.query('SELECT * FROM agg'))[0]).toMatchObject({ version: 3, value: 30 });
+    expect((await sink.rows('agg'))[0]).toMatchObject({ version: 3, value: 30 });
   });
 
   it('keeps the first copy of an unversioned (event) row', async () => {
@@ -51,15 +51,13 @@ describe(MemorySink.name, () => {
       [{ event_id: 'e1', ts: 1, label: 'again' }],
       ['event_id', 'ts', 'label'],
     );
-    expect(await sink.query('SELECT * FROM events')).toEqual([
-      { event_id: 'e1', ts: 1, label: 'first', n: null },
-    ]);
+    expect(await sink.rows('events')).toEqual([{ event_id: 'e1', ts: 1, label: 'first', n: null }]);
   });
 
   it('normalises timestamps to epoch milliseconds', async () => {
     const sink = await newSut();
     await sink.writeRows('events', [{ event_id: 'e1', ts: new Date(1234) }], ['event_id', 'ts']);
-    expect((await sink.query('SELECT * FROM events'))[0].ts).toBe(1234);
+    expect((await sink.rows('events'))[0].ts).toBe(1234);
   });
 
   it('maps nested source rows in writeBatch and records the write', async () => {
@@ -79,7 +77,7 @@ describe(MemorySink.name, () => {
       },
     );
     expect(written).toBe(1);
-    expect(await sink.query('SELECT * FROM agg')).toEqual(
+    expect(await sink.rows('agg')).toEqual(
       [agg('ios', 1, 1.5)].map((r) => ({ ...r, event_count: 3 })),
     );
     expect(recordWrite).toHaveBeenCalledWith('memory', 'agg', 1, expect.any(Number), true);
@@ -106,7 +104,7 @@ describe(MemorySink.name, () => {
         ['event_id', 'ts'],
       ),
     ).rejects.toBeInstanceOf(SinkError);
-    expect(await sink.query('SELECT * FROM events')).toEqual([]);
+    expect(await sink.rows('events')).toEqual([]);
   });
 
   it('refuses a table without a declared schema, a missing key column and an unknown column', async () => {
@@ -148,8 +146,11 @@ describe(MemorySink.name, () => {
     expect(await sink.healthCheck()).toEqual({ ok: true, latencyMs: 0, version: 'memory' });
   });
 
-  it('understands only SELECT * FROM <table>', async () => {
+  it('deletes retracted windows by key, keeping a newer version', async () => {
     const sink = await newSut();
-    await expect(sink.query('DELETE FROM events')).rejects.toMatchObject({ code: 'SYNTAX' });
+    await sink.writeRows('agg', [agg('mobile', 2, 20), agg('desktop', 1, 10)], AGG_COLUMNS);
+    await sink.deleteWindows('agg', [agg('mobile', 1, 0), agg('desktop', 1, 0)]);
+    expect(await sink.rows('agg')).toEqual([expect.objectContaining({ device_type: 'mobile' })]);
+    await expect(sink.deleteWindows('nope', [])).rejects.toMatchObject({ code: 'UNKNOWN_TABLE' });
   });
 });

@@ -1,21 +1,13 @@
 import { BaseSink, BaseSinkOptions } from '../base.sink';
 import { SinkError } from '../sink.error';
-import {
-  QueryParams,
-  QueryRow,
-  Row,
-  SinkHealth,
-  SinkValue,
-  TableSchema,
-  WriteOptions,
-} from '../sink.port';
+import { evaluateAggregates, evaluateSeries } from '../query/in-process-query';
+import type { QueryPlan } from '../query/query-request';
+import type { OutputRow } from '../query/query-sql';
+import type { SeriesPlan, SeriesRows } from '../query/series-query';
+import { Row, SinkHealth, SinkValue, SourceRow, TableSchema, WriteOptions } from '../sink.port';
 import { coerceValue } from '../value-coercion';
 
 export type MemorySinkOptions = BaseSinkOptions;
-
-/** `SELECT * FROM <table> [FINAL]`: the one query the in-process drivers understand. */
-export const READ_ALL =
-  /^\s*select\s+\*\s+from\s+[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?(\s+final)?\s*;?\s*$/i;
 
 export function keyOf(schema: TableSchema, row: Readonly<Record<string, SinkValue>>): string {
   return JSON.stringify(schema.key.map((k) => String(row[k])));
@@ -34,6 +26,31 @@ export function replaces(
   if (stored === undefined) return true;
   if (schema.versionColumn === undefined) return false;
   return Number(incoming[schema.versionColumn]) > Number(stored[schema.versionColumn]);
+}
+
+/**
+ * Whether a retraction in `rows` removes `stored`: the same key, and no newer version
+ * (the SQL drivers' `version <= $n` guard).
+ */
+export function retractedBy(
+  schema: TableSchema,
+  rows: readonly SourceRow[],
+): (stored: Readonly<Record<string, SinkValue>>) => boolean {
+  const keyColumns = schema.key.map((k) => schema.columns.find((c) => c.name === k));
+  const versions = new Map<string, number>();
+  for (const row of rows) {
+    const key: Record<string, SinkValue> = {};
+    for (const spec of keyColumns) if (spec) key[spec.name] = coerceValue(spec, row[spec.name]);
+    const version =
+      schema.versionColumn === undefined ? Infinity : Number(row[schema.versionColumn]);
+    const k = keyOf(schema, key);
+    versions.set(k, Math.max(version, versions.get(k) ?? -Infinity));
+  }
+  return (stored) => {
+    const version = versions.get(keyOf(schema, stored));
+    if (version === undefined) return false;
+    return schema.versionColumn === undefined || Number(stored[schema.versionColumn]) <= version;
+  };
 }
 
 /**
@@ -97,22 +114,35 @@ export class MemorySink extends BaseSink {
     this.tables.set(table, stored);
   }
 
-  async query(sql: string, _params?: QueryParams): Promise<QueryRow[]> {
+  protected async deleteRowsFrom(
+    table: string,
+    schema: TableSchema,
+    rows: readonly SourceRow[],
+  ): Promise<void> {
+    const stored = this.storedIn(table);
+    const retracted = retractedBy(schema, rows);
+    for (const [key, row] of stored) if (retracted(row)) stored.delete(key);
+  }
+
+  async queryAggregates(plan: QueryPlan): Promise<OutputRow[]> {
+    return evaluateAggregates(plan, [...this.storedIn(plan.table).values()]);
+  }
+
+  async querySeries(plan: SeriesPlan): Promise<SeriesRows> {
+    return evaluateSeries(plan, [...this.storedIn(plan.table).values()]);
+  }
+
+  /** The rows of `table`, one per key, as stored (times in epoch ms). */
+  rows(table: string): Record<string, SinkValue>[] {
+    return [...this.storedIn(table).values()].map((row) => ({ ...row }));
+  }
+
+  private storedIn(table: string): Map<string, Record<string, SinkValue>> {
     this.ensureOpen();
-    const match = READ_ALL.exec(sql);
-    if (!match) {
-      throw new SinkError(
-        'SYNTAX',
-        `memory: only "SELECT * FROM <table>" is supported, got: ${sql}`,
-        {
-          sink: this.name,
-        },
-      );
-    }
-    const table = this.tables.get(match[1]);
-    if (!table)
-      throw new SinkError('UNKNOWN_TABLE', `memory: no table ${match[1]}`, { sink: this.name });
-    return [...table.values()].map((row) => ({ ...row }));
+    const stored = this.tables.get(table);
+    if (!stored)
+      throw new SinkError('UNKNOWN_TABLE', `memory: no table ${table}`, { sink: this.name });
+    return stored;
   }
 
   private ensureOpen(): void {

@@ -7,7 +7,24 @@ import { DataSource, Table } from 'typeorm';
 import { BaseSink, BaseSinkOptions } from '../base.sink';
 import { assertIdentifier } from '../identifiers';
 import { SinkError, messageOf } from '../sink.error';
-import { QueryParams, QueryRow, Row, SinkHealth, TableSchema, WriteOptions } from '../sink.port';
+import {
+  QueryParams,
+  QueryRow,
+  Row,
+  SinkHealth,
+  SourceRow,
+  TableSchema,
+  WriteOptions,
+} from '../sink.port';
+import { buildQuery, postgresDialect, toOutputRows, type OutputRow } from '../query/query-sql';
+import type { QueryPlan } from '../query/query-request';
+import {
+  buildSeriesQuery,
+  toSeriesRows,
+  type SeriesPlan,
+  type SeriesRows,
+} from '../query/series-query';
+import { postgresDeleteStatement } from '../writes/row-deleter';
 import { sqlStateOf, toPostgresSinkError } from './postgres-errors';
 import { copyBinaryWriter } from './postgres-binary';
 import {
@@ -455,6 +472,26 @@ export class PostgresSink extends BaseSink {
   }
 
   /** Runs `sql` with positional `$1, $2, ...` parameters. */
+  protected async deleteRowsFrom(
+    table: string,
+    schema: TableSchema,
+    rows: readonly SourceRow[],
+  ): Promise<void> {
+    const s = postgresDeleteStatement(this.pgSchema, table, schema, rows);
+    await this.query(s.sql, s.params);
+  }
+
+  async queryAggregates(plan: QueryPlan): Promise<OutputRow[]> {
+    const built = buildQuery(plan, postgresDialect({ schema: this.pgSchema }));
+    return toOutputRows(plan, await this.query(built.sql, built.params));
+  }
+
+  async querySeries(plan: SeriesPlan): Promise<SeriesRows> {
+    const built = buildSeriesQuery(plan, postgresDialect({ schema: this.pgSchema }));
+    return toSeriesRows(plan, await this.query(built.sql, built.params));
+  }
+
+  /** Runs `sql` with positional parameters (the driver's own door, not part of the port). */
   async query(sql: string, params?: QueryParams): Promise<QueryRow[]> {
     const pool = this.requirePool();
     if (params !== undefined && !Array.isArray(params)) {

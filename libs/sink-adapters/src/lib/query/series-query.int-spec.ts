@@ -2,16 +2,17 @@ import { createChdbConnection } from 'chdb/connection';
 import { randomUUID } from 'node:crypto';
 import { aggregateTableSchema, eventTableSchema } from '../table-schema';
 import { ClickHouseSink, type ClickHouseConnection } from '../clickhouse/clickhouse.sink';
+import { MemorySink } from '../memory/memory.sink';
 import { PostgresSink } from '../postgres/postgres.sink';
 import type { Sink } from '../sink.port';
 import { ecommerceModel } from '../testing/ecommerce-model';
 import { localPostgresSettings } from '../testing/fixtures';
-import { clickHouseDialect, postgresDialect, type SqlDialect } from './query-sql';
-import { buildSeriesQuery, planSeries, toSeriesRows } from './series-query';
+import { planSeries } from './series-query';
 
 /**
  * Time-series queries on every sink: ClickHouse 18.16 (times as epoch ms), ClickHouse 26 in
- * process (chDB, DateTime64) and PostgreSQL 15, over the same rows: buckets with each fill,
+ * process (chDB, DateTime64), PostgreSQL 15 and the in-process evaluation of the memory
+ * driver, over the same rows: buckets with each fill,
  * latest N per key, and a bounded time range. Each backend must give the same answer.
  */
 function required<T>(value: T | undefined): T {
@@ -56,7 +57,6 @@ const windows = [0, 5, 15].map((m, i) => ({
 interface Backend {
   readonly label: string;
   readonly sink: Sink;
-  dialect(): SqlDialect;
   drop(): Promise<void>;
 }
 
@@ -72,28 +72,25 @@ const backends: Backend[] = [
   {
     label: 'ClickHouse 18.16',
     sink: ch,
-    dialect: () => clickHouseDialect({ database: NAME, dateTime64: ch.features.dateTime64 }),
     drop: async () => void (await ch.query(`DROP DATABASE IF EXISTS \`${NAME}\``)),
   },
   {
     label: 'ClickHouse 26 (chDB)',
     sink: chdb,
-    dialect: () => clickHouseDialect({ database: NAME, dateTime64: chdb.features.dateTime64 }),
     drop: async () => void (await chdb.query(`DROP DATABASE IF EXISTS ${NAME}`)),
   },
   {
     label: 'PostgreSQL 15',
     sink: pg,
-    dialect: () => postgresDialect({ schema: NAME }),
     drop: async () => void (await pg.query(`DROP SCHEMA IF EXISTS "${NAME}" CASCADE`)),
   },
+  { label: 'memory', sink: new MemorySink(), drop: async () => undefined },
 ];
 
 async function run(b: Backend, body: unknown) {
   const planned = planSeries(model, body);
   if (!planned.ok) throw new Error(JSON.stringify(planned.failures));
-  const built = buildSeriesQuery(planned.plan, b.dialect());
-  return toSeriesRows(planned.plan, await b.sink.query(built.sql, built.params));
+  return b.sink.querySeries(planned.plan);
 }
 
 const range = { from: T0, to: T0 + 5 * MIN };

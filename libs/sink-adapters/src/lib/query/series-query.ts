@@ -413,6 +413,12 @@ export function buildSeriesQuery(plan: SeriesPlan, dialect: SqlDialect): BuiltQu
   return { sql, params: dialect.params() };
 }
 
+/** A series answer: at most `limit` rows; `truncated` when there were more. */
+export interface SeriesRows {
+  readonly rows: OutputRow[];
+  readonly truncated: boolean;
+}
+
 /**
  * Pure: database rows as output rows, buckets filled as asked, at most `limit`; `truncated`
  * when there were more (or more buckets) than that.
@@ -420,7 +426,7 @@ export function buildSeriesQuery(plan: SeriesPlan, dialect: SqlDialect): BuiltQu
 export function toSeriesRows(
   plan: SeriesPlan,
   rows: readonly Record<string, unknown>[],
-): { readonly rows: OutputRow[]; readonly truncated: boolean } {
+): SeriesRows {
   const converted = rows.map((r) => toOutputRow(plan.columns, r));
   const mode = plan.mode;
   if (

@@ -1,17 +1,11 @@
 import { clickHouseType } from '../clickhouse/clickhouse-ddl';
 import { quoteIdentifier } from '../clickhouse/clickhouse-literal';
-import { ClickHouseSink } from '../clickhouse/clickhouse.sink';
-import { PostgresSink } from '../postgres/postgres.sink';
+import { pgIdent } from '../postgres/postgres-sql';
 import { SinkError } from '../sink.error';
-import type { ColumnSpec, Sink, SinkValue, TableSchema } from '../sink.port';
+import type { ColumnSpec, SinkValue, TableSchema } from '../sink.port';
 import { keyValue } from './table-bindings';
 
-/** Deletes rows by key, keeping any row whose version is newer than the given one. */
-export type RowDeleter = (
-  table: string,
-  schema: TableSchema,
-  rows: readonly Readonly<Record<string, unknown>>[],
-) => Promise<void>;
+/** The retraction deletes of the SQL drivers (`Sink.deleteWindows`), as pure statements. */
 
 export interface Statement<P> {
   readonly sql: string;
@@ -68,8 +62,6 @@ export function clickHouseDeleteStatement(
   };
 }
 
-const pgIdent = (name: string): string => `"${name}"`;
-
 /** `DELETE FROM schema.t WHERE (key = $1 AND version <= $2) OR …`. */
 export function postgresDeleteStatement(
   dbSchema: string,
@@ -99,36 +91,4 @@ export function postgresDeleteStatement(
     sql: `DELETE FROM ${pgIdent(dbSchema)}.${pgIdent(table)} WHERE ${clauses.join(' OR ')}`,
     params,
   };
-}
-
-/** The deleter of a sink, by driver; sinks without one refuse retractions (non-retriable). */
-export function rowDeleterFor(
-  sink: Sink,
-  names: { readonly clickhouseDatabase: string; readonly postgresSchema: string },
-): RowDeleter {
-  if (sink instanceof ClickHouseSink) {
-    return async (table, schema, rows) => {
-      const s = clickHouseDeleteStatement(
-        names.clickhouseDatabase,
-        table,
-        schema,
-        rows,
-        sink.features.dateTime64,
-      );
-      await sink.query(s.sql, s.params);
-    };
-  }
-  if (sink instanceof PostgresSink) {
-    return async (table, schema, rows) => {
-      const s = postgresDeleteStatement(names.postgresSchema, table, schema, rows);
-      await sink.query(s.sql, s.params);
-    };
-  }
-  return () =>
-    Promise.reject(
-      new SinkError('INVALID_ARGUMENT', `sink ${sink.name} cannot delete retracted windows`, {
-        retriable: false,
-        sink: sink.name,
-      }),
-    );
 }
