@@ -109,6 +109,18 @@ export interface DomainModel {
   readonly entities: readonly EntitySpec[];
   readonly eventTypes: readonly EventTypeSpec[];
   readonly aggregations: readonly AggregationSpec[];
+  /** The ingestion processors, in the order they run. */
+  readonly processors?: readonly ProcessorSpec[];
+}
+
+/** An ingestion processor enabled for this domain (see `@platform/processors`). */
+export interface ProcessorSpec {
+  /** A processor registered under this name: built in, or from a plugin module. */
+  readonly name: string;
+  /** The event types it applies to; every type when absent. */
+  readonly eventTypes?: readonly string[];
+  /** Its own options, checked by the processor when the chain is built. */
+  readonly options: Readonly<Record<string, unknown>>;
 }
 
 /** Fields every event carries, whatever its type. */

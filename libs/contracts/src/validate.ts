@@ -104,6 +104,17 @@ const rawDomain = z.strictObject({
       }),
     )
     .default([]),
+  processors: z
+    .array(
+      z.strictObject({
+        name: z
+          .string()
+          .regex(/^[a-z][a-z0-9_-]*$/, 'must be lower case letters, digits, "-" or "_"'),
+        event_types: z.array(name).min(1).optional(),
+        options: z.record(z.string(), z.unknown()).default({}),
+      }),
+    )
+    .default([]),
 });
 
 type RawDomain = z.infer<typeof rawDomain>;
@@ -111,7 +122,7 @@ type Path = readonly (string | number)[];
 
 /**
  * Parses and checks a domain description (the `domain`, `version`, `contract`, `entities`,
- * `event_types` and `aggregations` keys of the merged config). Returns every problem at once,
+ * `event_types`, `aggregations` and `processors` keys of the merged config). Returns every problem at once,
  * each with the key path it concerns, rather than stopping at the first.
  */
 export function validateDomainModel(raw: unknown): DomainValidation {
@@ -159,6 +170,19 @@ function buildModel(raw: RawDomain, report: Report): DomainModel {
     report,
   );
 
+  const known = new Set(eventTypes.map((e) => e.name));
+  const processors = raw.processors.map((p, i) => {
+    p.event_types?.forEach((type, j) => {
+      if (!known.has(type))
+        report(['processors', i, 'event_types', j], `unknown event type ${JSON.stringify(type)}`);
+    });
+    return {
+      name: p.name,
+      ...(p.event_types === undefined ? {} : { eventTypes: p.event_types }),
+      options: p.options,
+    };
+  });
+
   return {
     domain: raw.domain,
     version: raw.version,
@@ -174,6 +198,7 @@ function buildModel(raw: RawDomain, report: Report): DomainModel {
     entities,
     eventTypes,
     aggregations,
+    ...(processors.length === 0 ? {} : { processors }),
   };
 }
 

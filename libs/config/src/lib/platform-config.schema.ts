@@ -118,7 +118,13 @@ export const platformSectionsSchema = z.strictObject({
 });
 
 /** Top-level keys validated by `validateDomainModel` rather than here. */
-export const DOMAIN_KEYS = ['contract', 'entities', 'event_types', 'aggregations'] as const;
+export const DOMAIN_KEYS = [
+  'contract',
+  'entities',
+  'event_types',
+  'aggregations',
+  'processors',
+] as const;
 
 /** Every key allowed at the top level: anything else is a typo and an error. */
 export const configFileSchema = platformSectionsSchema.extend({
@@ -126,6 +132,7 @@ export const configFileSchema = platformSectionsSchema.extend({
   entities: z.unknown(),
   event_types: z.unknown(),
   aggregations: z.unknown(),
+  processors: z.unknown(),
 });
 
 export type PlatformSettings = z.output<typeof platformSectionsSchema>;
