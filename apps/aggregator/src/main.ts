@@ -2,6 +2,7 @@ import './instrument';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadAppSettings, aggregatorListenSection } from '@platform/config';
 import {
   createLogger,
   installGracefulShutdown,
@@ -18,6 +19,8 @@ export async function serve(options: {
   readonly console: boolean;
   readonly environment?: string;
 }): Promise<void> {
+  // A bad PORT or HOST fails the start before anything connects.
+  const { port, host } = loadAppSettings(aggregatorListenSection, process.env);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(options),
     new FastifyAdapter(),
@@ -29,8 +32,7 @@ export async function serve(options: {
   );
   app.useLogger(app.get(PlatformLogger));
   installGracefulShutdown(app);
-  const port = Number(process.env['PORT'] ?? 8092);
-  await app.listen(port, process.env['HOST'] ?? '0.0.0.0');
+  await app.listen(port, host);
   rootLogger().info({ event: 'listening', url: await app.getUrl() }, 'Aggregator listening');
 }
 

@@ -2,6 +2,7 @@ import './instrument';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadAppSettings, generatorListenSection } from '@platform/config';
 import {
   installGracefulShutdown,
   installProcessFailureHandler,
@@ -13,14 +14,15 @@ import { AppModule } from './app.module';
 const failures = installProcessFailureHandler({ app: 'generator' });
 
 async function main(): Promise<void> {
+  // A bad PORT or HOST fails the start before anything connects.
+  const { port, host } = loadAppSettings(generatorListenSection, process.env);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
     bufferLogs: true,
   });
   app.useLogger(app.get(PlatformLogger));
   failures.drainWith(() => app.close());
   installGracefulShutdown(app);
-  const port = Number(process.env['PORT'] ?? 8090);
-  await app.listen(port, process.env['HOST'] ?? '0.0.0.0');
+  await app.listen(port, host);
   rootLogger().info({ event: 'listening', url: await app.getUrl() }, 'Generator listening');
 }
 

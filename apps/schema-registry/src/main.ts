@@ -1,6 +1,6 @@
 import './instrument';
 import 'reflect-metadata';
-import { takeRunFlags } from '@platform/config';
+import { loadAppSettings, registryListenSection, takeRunFlags } from '@platform/config';
 import {
   exitOnStartupFailure,
   installGracefulShutdown,
@@ -13,11 +13,11 @@ const failures = installProcessFailureHandler({ app: 'schema-registry' });
 
 async function main(): Promise<void> {
   takeRunFlags(process.argv.slice(2)); // --namespace, --domain-file, --domain
+  // A bad PORT or HOST fails the start before anything connects.
+  const { port, host } = loadAppSettings(registryListenSection, process.env);
   const app = await createApp();
   failures.drainWith(() => app.close());
   installGracefulShutdown(app);
-  const port = Number(process.env['PORT'] ?? 8081);
-  const host = process.env['HOST'] ?? '0.0.0.0';
   await app.listen(port, host);
   rootLogger().info({ event: 'listening', url: await app.getUrl() }, 'Schema registry listening');
 }

@@ -46,6 +46,22 @@ describe(runCli.name, () => {
     expect(text).toMatch(/^sink_writer\.group_id +sink-writer$/m);
   });
 
+  it("explains the services' own sections with the variable or default behind each value", async () => {
+    expect(
+      await run(['explain', '--domain', 'shop'], { PORT: '9000', SINK_WRITER_SINKS: 'postgres' }),
+    ).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/^gateway\.port +9000 +env:PORT$/m);
+    expect(text).toMatch(/^gateway\.max_batch_events +500 +default$/m);
+    expect(text).toMatch(/^sink_writer\.sinks +\[postgres\] +env:SINK_WRITER_SINKS$/m);
+    expect(text).toMatch(/^registry\.port +9000 +env:PORT$/m);
+  });
+
+  it('refuses a bad port in validate, naming the variable', async () => {
+    expect(await run(['validate', '--domain', 'shop'], { PORT: '65536' })).toBe(1);
+    expect(err.join('\n')).toContain('PORT="65536": must be at most 65535');
+  });
+
   it('derives every name of a run from --namespace, the service names too', async () => {
     expect(
       await run(['explain', '--domain', 'shop', '--env', 'dev', '--namespace', 'run_a'], {

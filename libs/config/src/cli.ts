@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { APP_SECTIONS, readAppSection } from './lib/app-settings';
 import { isConfigError } from './lib/config.error';
 import { explain, formatExplanation } from './lib/explain';
 import { loadWithProvenance, type LoadOptions } from './lib/loader';
@@ -53,9 +54,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
 
   withCommon(program.command('validate'))
-    .description('load and validate; exit 0 when valid, 1 with every problem otherwise')
+    .description(
+      "load and validate (services' sections too); exit 0 when valid, 1 with every problem otherwise",
+    )
     .action(async (flags: CommonFlags) => {
       const loaded = await loadWithProvenance(loadOptions(flags, io));
+      for (const section of APP_SECTIONS) readAppSection(section, io.env);
       io.out(
         `config valid: domain ${loaded.domain}, environment ${loaded.environment}${loaded.namespace === '' ? '' : `, namespace ${loaded.namespace}`} (${loaded.files.join(' < ')})`,
       );

@@ -24,6 +24,25 @@ export type { Provenance } from './lib/provenance';
 export { parseBootstrapUri, parseEnvValue } from './lib/env-overrides';
 export type { Env } from './lib/env-overrides';
 export { isHostPort, platformSectionsSchema } from './lib/platform-config.schema';
+export {
+  APP_SECTIONS,
+  SINK_WRITER_STREAMS,
+  aggregatorListenSection,
+  gatewaySection,
+  generatorListenSection,
+  loadAppSettings,
+  readAppSection,
+  registryListenSection,
+  sinkWriterSection,
+  traceSampleRatioSchema,
+} from './lib/app-settings';
+export type {
+  AppSection,
+  GatewaySettings,
+  ListenSettings,
+  ReadSection,
+  SinkWriterSettings,
+} from './lib/app-settings';
 export type {
   PlatformConfig,
   PlatformSettings,

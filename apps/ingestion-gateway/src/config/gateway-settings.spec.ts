@@ -1,4 +1,5 @@
-import { GatewaySettingsError, loadGatewaySettings, traceSampleRatioOf } from './gateway-settings';
+import { ConfigError } from '@platform/config';
+import { loadGatewaySettings, traceSampleRatioOf } from './gateway-settings';
 
 describe(loadGatewaySettings.name, () => {
   it('has documented defaults', () => {
@@ -67,7 +68,9 @@ describe(loadGatewaySettings.name, () => {
         GATEWAY_REQUEST_TIMEOUT_MS: '1000',
         GATEWAY_HEADERS_TIMEOUT_MS: '2000',
       }),
-    ).toThrow(/GATEWAY_HEADERS_TIMEOUT_MS \(2000\) must not be longer/);
+    ).toThrow(
+      /GATEWAY_HEADERS_TIMEOUT_MS="2000": must not be longer than GATEWAY_REQUEST_TIMEOUT_MS \(1000\)/,
+    );
   });
 
   it('lists every bad variable in one error', () => {
@@ -77,7 +80,7 @@ describe(loadGatewaySettings.name, () => {
         GATEWAY_QUERY_BACKEND: 'mysql',
         GATEWAY_DB_SCHEMA: 'Bad-Name',
       }),
-    ).toThrow(GatewaySettingsError);
+    ).toThrow(ConfigError);
     try {
       loadGatewaySettings({
         PORT: 'eighty',
@@ -85,12 +88,20 @@ describe(loadGatewaySettings.name, () => {
         GATEWAY_DB_SCHEMA: 'Bad-Name',
       });
     } catch (e) {
-      expect((e as GatewaySettingsError).problems.map((p) => p.split('=')[0])).toEqual([
+      expect((e as ConfigError).issues.map((issue) => issue.message.split('=')[0])).toEqual([
         'PORT',
         'GATEWAY_DB_SCHEMA',
         'GATEWAY_QUERY_BACKEND',
       ]);
     }
+  });
+
+  it('refuses a port that is not an integer from 0 to 65535, naming the variable', () => {
+    expect(() => loadGatewaySettings({ PORT: '70000' })).toThrow(
+      /PORT="70000": must be at most 65535/,
+    );
+    expect(() => loadGatewaySettings({ PORT: '80.5' })).toThrow(/PORT="80.5": must be an integer/);
+    expect(loadGatewaySettings({ PORT: '0' }).port).toBe(0);
   });
 
   it('refuses a burst smaller than a full batch', () => {

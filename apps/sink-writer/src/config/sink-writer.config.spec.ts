@@ -1,4 +1,6 @@
-import { loadSinkWriterSettings, SinkWriterConfigError } from './sink-writer.config';
+import { ConfigError, SINK_WRITER_STREAMS } from '@platform/config';
+import { SINK_STREAMS } from '@platform/sink-adapters';
+import { loadSinkWriterSettings } from './sink-writer.config';
 
 describe(loadSinkWriterSettings.name, () => {
   it('uses the documented defaults when nothing is set', () => {
@@ -43,10 +45,14 @@ describe(loadSinkWriterSettings.name, () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(SinkWriterConfigError);
+    expect(error).toBeInstanceOf(ConfigError);
     const message = (error as Error).message;
     expect(message).toContain('SINK_WRITER_MAX_BATCH');
     expect(message).toContain('SINK_WRITER_STREAMS');
     expect(message).toContain('sink postgres is listed twice');
+  });
+
+  it('knows the streams the sink adapters bind', () => {
+    expect([...SINK_WRITER_STREAMS]).toEqual([...SINK_STREAMS]);
   });
 });

@@ -1,3 +1,4 @@
+import { APP_SECTIONS, readAppSection } from './app-settings';
 import { deepMerge } from './deep-merge';
 import type { Env } from './env-overrides';
 import type { LoadedConfig } from './loader';
@@ -31,7 +32,8 @@ export interface Explanation {
 
 /**
  * Every effective leaf with its source: the validated platform sections (so schema
- * defaults show up as `default`) over the domain sections as written. Secrets are masked.
+ * defaults show up as `default`) over the domain sections as written, then the services'
+ * own sections (`gateway.port`, from `env:PORT` or `default`). Secrets are masked.
  */
 export function explain(loaded: LoadedConfig, env: Env = process.env): Explanation {
   // `model` is the contracts library's derived view; explain what was written instead.
@@ -44,6 +46,14 @@ export function explain(loaded: LoadedConfig, env: Env = process.env): Explanati
       value: loaded.secretPaths.has(path) ? MASK : leaf.value,
       source: loaded.provenance.get(path) ?? 'default',
     };
+  });
+  const appEntries = APP_SECTIONS.flatMap((section) => {
+    const { value, sources } = readAppSection(section, env);
+    return Object.entries(value).map(([key, setting]) => ({
+      path: `${section.name}.${snakeCase(key)}`,
+      value: setting,
+      source: sources[key] ?? 'default',
+    }));
   });
   const { topics, clickhouse, postgres } = loaded.config;
   const services = serviceNames({ ...env, [NAMESPACE_ENV]: loaded.namespace });
@@ -61,7 +71,7 @@ export function explain(loaded: LoadedConfig, env: Env = process.env): Explanati
     environment: loaded.environment,
     configDir: loaded.configDir,
     files: loaded.files,
-    entries,
+    entries: [...entries, ...appEntries],
     namespace: loaded.namespace,
     names,
   };
@@ -102,4 +112,9 @@ function formatValue(value: unknown): string {
 function truncate(text: string): string {
   const oneLine = text.replace(/\s*\n\s*/g, ' ');
   return oneLine.length <= MAX_VALUE_WIDTH ? oneLine : `${oneLine.slice(0, MAX_VALUE_WIDTH - 1)}…`;
+}
+
+/** `maxBatchEvents` → `max_batch_events`: explain spells every key as the YAML files do. */
+function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }

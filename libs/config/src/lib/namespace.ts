@@ -100,13 +100,19 @@ export const SERVICE_NAME_LABELS: { readonly [K in keyof ServiceNames]: string }
 /** The service-owned names of the process's namespace (`NAMESPACE`), overrides applied. */
 export function serviceNames(env: Env = process.env): ServiceNames {
   const namespace = namespaceOf(env);
-  const out: Record<string, string> = {};
-  for (const [key, spec] of Object.entries(SERVICE_NAMES)) {
+  const nameOf = (key: keyof ServiceNames): string => {
+    const spec = SERVICE_NAMES[key];
     const raw = env[spec.variable]?.trim();
     const name = raw === undefined || raw === '' ? spec.fallback : raw;
-    out[key] = spec.kind === 'kafka' ? kafkaName(namespace, name) : sqlName(namespace, name);
-  }
-  return out as unknown as ServiceNames;
+    return spec.kind === 'kafka' ? kafkaName(namespace, name) : sqlName(namespace, name);
+  };
+  return {
+    aggregatorAppId: nameOf('aggregatorAppId'),
+    sinkWriterGroupId: nameOf('sinkWriterGroupId'),
+    gatewaySubscriptionsGroupId: nameOf('gatewaySubscriptionsGroupId'),
+    gatewayDbSchema: nameOf('gatewayDbSchema'),
+    registryDbSchema: nameOf('registryDbSchema'),
+  };
 }
 
 /** Flags every service and CLI takes, each the same as its variable. */

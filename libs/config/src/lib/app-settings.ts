@@ -1,0 +1,279 @@
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from './config.error';
+import type { Env } from './env-overrides';
+
+/**
+ * A service's own settings: one section of the platform config, set by the environment
+ * variables deployments already use (k8s/, docker/, tools/platform), validated by one schema
+ * that also holds the defaults. `config explain` lists every key with where it came from.
+ */
+export interface AppSection<S extends z.ZodObject = z.ZodObject> {
+  /** `gateway`, `sink_writer`: the section's name in `config explain`. */
+  readonly name: string;
+  readonly schema: S;
+  /** Each key of the section → the environment variable that sets it. */
+  readonly variables: { readonly [K in keyof S['shape']]: string };
+}
+
+export interface ReadSection<T> {
+  readonly value: T;
+  /** Key → `env:NAME` or `default`. */
+  readonly sources: Readonly<Record<string, string>>;
+}
+
+/** The section's settings with where each came from; one {@link ConfigError} lists every bad variable. */
+export function readAppSection<S extends z.ZodObject>(
+  section: AppSection<S>,
+  env: Env,
+): ReadSection<z.output<S>> {
+  const input: Record<string, string> = {};
+  const sources: Record<string, string> = {};
+  for (const [key, variable] of Object.entries<string>(section.variables)) {
+    const raw = env[variable]?.trim();
+    const given = raw !== undefined && raw !== '';
+    if (given) input[key] = raw;
+    sources[key] = given ? `env:${variable}` : 'default';
+  }
+  const parsed = section.schema.safeParse(input);
+  if (parsed.success) return { value: parsed.data, sources };
+  const issues: ConfigIssue[] = parsed.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? '');
+    const variable = (section.variables as Record<string, string>)[key] ?? key;
+    const raw = input[key];
+    return {
+      path: [section.name, key],
+      source: sources[key] ?? 'default',
+      message: `${variable}${raw === undefined ? ' (default)' : `=${JSON.stringify(raw)}`}: ${issue.message}`,
+    };
+  });
+  throw new ConfigError(
+    'CONFIG_INVALID',
+    `Invalid ${section.name} settings:\n${issues.map((issue) => `  - ${issue.message}`).join('\n')}`,
+    issues,
+  );
+}
+
+/** Just the settings of {@link readAppSection}. */
+export function loadAppSettings<S extends z.ZodObject>(
+  section: AppSection<S>,
+  env: Env,
+): z.output<S> {
+  return readAppSection(section, env).value;
+}
+
+// Field rules. Environment values are text: numbers and booleans are parsed here.
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number('must be a number')
+    .int('must be an integer')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+/** A TCP port to listen on; 0 picks a free one. */
+const port = int(0, 65_535);
+const host = z.string().min(1);
+const ratio = z.coerce.number('must be a number').min(0).max(1);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const identifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier of at most 63 characters');
+/** `a, b,c` → `['a', 'b', 'c']`. */
+const csv = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== ''),
+);
+
+const GATEWAY_VARIABLES = {
+  port: 'PORT',
+  host: 'HOST',
+  maxBatchEvents: 'GATEWAY_MAX_BATCH_EVENTS',
+  maxBodyBytes: 'GATEWAY_MAX_BODY_BYTES',
+  maxJsonDepth: 'GATEWAY_MAX_JSON_DEPTH',
+  maxStringLength: 'GATEWAY_MAX_STRING_LENGTH',
+  rateLimitPerSecond: 'GATEWAY_RATE_LIMIT_PER_SECOND',
+  rateLimitBurst: 'GATEWAY_RATE_LIMIT_BURST',
+  idempotencyWindowMs: 'GATEWAY_IDEMPOTENCY_WINDOW_MS',
+  produceTimeoutMs: 'GATEWAY_PRODUCE_TIMEOUT_MS',
+  keyCacheTtlMs: 'GATEWAY_KEY_CACHE_TTL_MS',
+  dbSchema: 'GATEWAY_DB_SCHEMA',
+  queryBackend: 'GATEWAY_QUERY_BACKEND',
+  queryTimeoutMs: 'GATEWAY_QUERY_TIMEOUT_MS',
+  subscriptionsEnabled: 'GATEWAY_SUBSCRIPTIONS_ENABLED',
+  subscriptionsGroupId: 'GATEWAY_SUBSCRIPTIONS_GROUP_ID',
+  subscriptionsRefreshMs: 'GATEWAY_SUBSCRIPTIONS_REFRESH_MS',
+  drainTimeoutMs: 'GATEWAY_DRAIN_TIMEOUT_MS',
+  minEventTimeMs: 'GATEWAY_MIN_EVENT_TIME',
+  maxEventTimeSkewMs: 'GATEWAY_MAX_EVENT_TIME_SKEW_MS',
+  requestTimeoutMs: 'GATEWAY_REQUEST_TIMEOUT_MS',
+  headersTimeoutMs: 'GATEWAY_HEADERS_TIMEOUT_MS',
+  maxInFlight: 'GATEWAY_MAX_IN_FLIGHT',
+  traceSampleRatio: 'GATEWAY_TRACE_SAMPLE_RATIO',
+  requestLogSampleRate: 'GATEWAY_REQUEST_LOG_SAMPLE_RATE',
+} as const;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The trace sample ratio on its own: telemetry starts before the settings are validated. */
+export const traceSampleRatioSchema = ratio.default(0.01);
+
+const gatewaySchema = z
+  .object({
+    port: port.default(8080),
+    host: host.default('0.0.0.0'),
+    /** Events in one `POST /v1/events` batch. */
+    maxBatchEvents: int(1, 100_000).default(500),
+    /** Request body size; larger bodies get 413 before they are parsed. */
+    maxBodyBytes: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
+    /** Nesting depth of a JSON body; deeper bodies get 400 before they are parsed. */
+    maxJsonDepth: int(2, 1000).default(32),
+    /** Longest string accepted in any event field. */
+    maxStringLength: int(1).default(8192),
+    /** Token bucket per write key: events (or requests) per second, and burst capacity. */
+    rateLimitPerSecond: int(1).default(5000),
+    rateLimitBurst: int(1).default(10_000),
+    /** A repeated event_id within this window is acknowledged, not produced again. */
+    idempotencyWindowMs: int(0).default(10 * 60_000),
+    /** How long a request waits for Kafka's acknowledgement before answering 503. */
+    produceTimeoutMs: int(100).default(10_000),
+    /** How long a write-key lookup is cached (a revocation takes effect within it). */
+    keyCacheTtlMs: int(0).default(5000),
+    /** PostgreSQL schema of the gateway's tables (write keys, subscriptions). */
+    dbSchema: identifier.default('ingestion_gateway'),
+    /** Where `/v1/query` reads aggregate tables. */
+    queryBackend: z.enum(['clickhouse', 'postgres']).default('clickhouse'),
+    queryTimeoutMs: int(100).default(15_000),
+    /** Subscription delivery consumer on/off, its group id, and how often it reloads them. */
+    subscriptionsEnabled: bool.default(true),
+    subscriptionsGroupId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be a Kafka group id')
+      .default('ingestion-gateway-subscriptions'),
+    subscriptionsRefreshMs: int(100).default(2000),
+    /** Drain timeout on SIGTERM. */
+    drainTimeoutMs: int(0).default(25_000),
+    /** Earliest event time accepted, epoch ms (at least 1970-01-01), given as ISO-8601. */
+    minEventTimeMs: z.iso
+      .datetime({ offset: true, message: 'must be an ISO-8601 date-time with offset' })
+      .transform((v) => Date.parse(v))
+      .refine((ms) => ms >= 0, 'must be at or after 1970-01-01T00:00:00Z')
+      .default(0),
+    /** How far after receipt an event time may be; a year at most, so sinks can store it. */
+    maxEventTimeSkewMs: int(0, 366 * DAY_MS).default(DAY_MS),
+    /** Whole request, body included: a client that trickles its body is cut off (408). */
+    requestTimeoutMs: int(100).default(30_000),
+    /** Receiving the request headers. */
+    headersTimeoutMs: int(100).default(10_000),
+    /** API requests worked on at once; more are refused at once with 503 `OVERLOADED`. */
+    maxInFlight: int(1, 1_000_000).default(512),
+    /** Share of new traces recorded (parent-based: a caller's decision wins). */
+    traceSampleRatio: traceSampleRatioSchema,
+    /** Share of successful requests logged at info (the rest at debug); errors always are. */
+    requestLogSampleRate: ratio.default(0.01),
+  })
+  .superRefine((s, ctx) => {
+    if (s.maxBatchEvents > s.rateLimitBurst) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rateLimitBurst'],
+        message: `must be at least ${GATEWAY_VARIABLES.maxBatchEvents} (${s.maxBatchEvents}), or a full batch could never pass`,
+      });
+    }
+    if (s.headersTimeoutMs > s.requestTimeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['headersTimeoutMs'],
+        message: `must not be longer than ${GATEWAY_VARIABLES.requestTimeoutMs} (${s.requestTimeoutMs})`,
+      });
+    }
+  });
+
+export const gatewaySection = {
+  name: 'gateway',
+  schema: gatewaySchema,
+  variables: GATEWAY_VARIABLES,
+} satisfies AppSection<typeof gatewaySchema>;
+
+export type GatewaySettings = Readonly<z.output<typeof gatewaySchema>>;
+
+/** The sink adapters' `SINK_STREAMS` (config cannot import them; a sink-writer spec checks both agree). */
+export const SINK_WRITER_STREAMS = ['events', 'aggregates'] as const;
+
+const sinkWriterSchema = z.object({
+  /** Sink driver names, resolved by the sink registry (unknown names fail at boot). */
+  sinks: csv
+    .pipe(z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected lower-case names')).min(1))
+    .superRefine((sinks, ctx) => {
+      const dup = sinks.find((s, i) => sinks.indexOf(s) !== i);
+      if (dup !== undefined)
+        ctx.addIssue({ code: 'custom', message: `sink ${dup} is listed twice` });
+    })
+    .default(['clickhouse', 'postgres']),
+  streams: csv.pipe(z.array(z.enum(SINK_WRITER_STREAMS)).min(1)).default(['events', 'aggregates']),
+  groupId: z.string().min(1).default('sink-writer'),
+  /** A flush starts once this many records wait... */
+  maxBatch: int(1, 1_000_000).default(50_000),
+  /** ... or once their values add up to this many bytes... */
+  maxBatchBytes: int(1, 1 << 30).default(16 << 20),
+  /** ... or this long after the first of them arrived. */
+  maxWaitMs: int(0, 600_000).default(100),
+  /** Partitions handled at once; their records are written together. */
+  concurrency: int(1, 64).default(3),
+  /** COPYs a large PostgreSQL write is split into, each on its own connection. */
+  pgCopyConnections: int(1, 8).default(2),
+  /** Where a group without committed offsets starts. */
+  fromBeginning: bool.default(true),
+  /** How often consumer lag is measured (0 turns it off). */
+  lagIntervalMs: int(0, 600_000).default(2_000),
+  /** How long the group waits for a silent member before its partitions go to the others. */
+  sessionTimeoutMs: int(6_000, 300_000).default(30_000),
+  port: port.default(8083),
+  host: host.default('0.0.0.0'),
+});
+
+export const sinkWriterSection = {
+  name: 'sink_writer',
+  schema: sinkWriterSchema,
+  variables: {
+    sinks: 'SINK_WRITER_SINKS',
+    streams: 'SINK_WRITER_STREAMS',
+    groupId: 'SINK_WRITER_GROUP_ID',
+    maxBatch: 'SINK_WRITER_MAX_BATCH',
+    maxBatchBytes: 'SINK_WRITER_MAX_BATCH_BYTES',
+    maxWaitMs: 'SINK_WRITER_MAX_WAIT_MS',
+    concurrency: 'SINK_WRITER_CONCURRENCY',
+    pgCopyConnections: 'SINK_WRITER_PG_COPY_CONNECTIONS',
+    fromBeginning: 'SINK_WRITER_FROM_BEGINNING',
+    lagIntervalMs: 'SINK_WRITER_LAG_INTERVAL_MS',
+    sessionTimeoutMs: 'SINK_WRITER_SESSION_TIMEOUT_MS',
+    port: 'PORT',
+    host: 'HOST',
+  },
+} satisfies AppSection<typeof sinkWriterSchema>;
+
+export type SinkWriterSettings = Readonly<z.output<typeof sinkWriterSchema>>;
+
+/** Where a service without settings of its own listens. */
+function listenSection(name: string, defaultPort: number) {
+  const schema = z.object({ port: port.default(defaultPort), host: host.default('0.0.0.0') });
+  return { name, schema, variables: { port: 'PORT', host: 'HOST' } } satisfies AppSection<
+    typeof schema
+  >;
+}
+
+export const aggregatorListenSection = listenSection('aggregator', 8092);
+export const generatorListenSection = listenSection('generator', 8090);
+export const registryListenSection = listenSection('registry', 8081);
+
+export type ListenSettings = Readonly<z.output<typeof aggregatorListenSection.schema>>;
+
+/** Every service section, in the order `config explain` lists them. */
+export const APP_SECTIONS: readonly AppSection[] = [
+  gatewaySection,
+  sinkWriterSection,
+  aggregatorListenSection,
+  generatorListenSection,
+  registryListenSection,
+];
