@@ -14,8 +14,6 @@ export {
   jsonLineSink,
   nestLoggerSink,
   silentSink,
-  redact,
-  REDACTED,
 } from './lib/kafka-logger';
 export type {
   KafkaLogLevel,

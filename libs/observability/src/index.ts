@@ -25,8 +25,8 @@ export {
   rootLogger,
   setRootLogger,
   REDACT_PATHS,
-  REDACTED,
 } from './lib/logging/logger';
+export { REDACTED, redactSecrets, scrubSecrets } from './lib/logging/redact';
 export type { CreateLoggerOptions, LogLevel, PinoLogger } from './lib/logging/logger';
 export { PlatformLogger } from './lib/logging/platform-logger.service';
 export { attachRequestLogging } from './lib/logging/request-logging';

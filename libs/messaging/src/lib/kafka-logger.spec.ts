@@ -3,7 +3,6 @@ import {
   createKafkaLogCreator,
   jsonLineSink,
   nestLoggerSink,
-  redact,
   type KafkaLogRecord,
 } from './kafka-logger';
 
@@ -83,22 +82,5 @@ describe(nestLoggerSink.name, () => {
       sink({ time: 't', level, event: 'kafkajs.log', namespace: 'n', message: 'm', fields: {} });
     }
     expect(calls).toEqual(['error', 'warn', 'log', 'debug']);
-  });
-});
-
-describe(redact.name, () => {
-  it('redacts secret-named keys at any depth and leaves the rest', () => {
-    expect(redact({ a: 1, ssl: { key: 'k' }, deep: [{ password: 'p', ok: 'yes' }] })).toEqual({
-      a: 1,
-      ssl: '[REDACTED]',
-      deep: [{ password: '[REDACTED]', ok: 'yes' }],
-    });
-  });
-
-  it('reduces errors and buffers to safe summaries', () => {
-    expect(redact({ e: new Error('boom pw1'), b: Buffer.from('abc') }, ['pw1'])).toEqual({
-      e: { name: 'Error', message: 'boom [REDACTED]' },
-      b: '<Buffer 3 bytes>',
-    });
   });
 });

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { redactSecrets, scrubSecrets } from '@platform/observability';
 import { logLevel, type LogEntry, type logCreator } from 'kafkajs';
 
 export type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -20,12 +21,6 @@ export interface KafkaLogRecord {
 /** Where records go. Pluggable so services can route them into their own logger. */
 export type KafkaLogSink = (record: KafkaLogRecord) => void;
 
-export const REDACTED = '[REDACTED]';
-
-// Keys whose values never reach a log, whatever their content.
-const SECRET_KEY =
-  /^(password|passwd|secret|token|sasl|ssl|key|cert|ca|credentials?|authorization|accesskeyid|secretaccesskey|sessiontoken)$/i;
-
 const LEVEL_NAMES: Readonly<Record<number, KafkaLogLevel>> = {
   [logLevel.ERROR]: 'error',
   [logLevel.WARN]: 'warn',
@@ -45,29 +40,6 @@ export function toKafkajsLogLevel(level: KafkaLogLevel | 'nothing'): logLevel {
   return KAFKAJS_LEVELS[level];
 }
 
-function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join(REDACTED);
-  return out;
-}
-
-/** Deep copy of `value` with secret-named keys and known secret strings replaced. */
-export function redact(value: unknown, secrets: readonly string[] = [], depth = 0): unknown {
-  if (typeof value === 'string') return scrub(value, secrets);
-  if (value === null || typeof value !== 'object') return value;
-  if (depth > 6) return '[Truncated]';
-  if (Array.isArray(value)) return value.map((v) => redact(v, secrets, depth + 1));
-  if (Buffer.isBuffer(value)) return `<Buffer ${value.length} bytes>`;
-  if (value instanceof Error) {
-    return { name: value.name, message: scrub(value.message, secrets) };
-  }
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = SECRET_KEY.test(k) ? REDACTED : redact(v, secrets, depth + 1);
-  }
-  return out;
-}
-
 export interface KafkaLogCreatorOptions {
   readonly sink?: KafkaLogSink;
   readonly clientId?: string;
@@ -78,8 +50,7 @@ export interface KafkaLogCreatorOptions {
 /** Builds a kafkajs `logCreator` that turns entries into `KafkaLogRecord`s for `sink`. */
 export function createKafkaLogCreator(options: KafkaLogCreatorOptions = {}): logCreator {
   const sink = options.sink ?? jsonLineSink();
-  // An empty string would "match" everywhere and blank out every message.
-  const secrets = (options.secrets ?? []).filter((s) => s.length > 0);
+  const secrets = options.secrets ?? [];
   return () => (entry: LogEntry) => {
     const { timestamp, message, logger: _logger, ...rest } = entry.log;
     const record: KafkaLogRecord = {
@@ -87,9 +58,9 @@ export function createKafkaLogCreator(options: KafkaLogCreatorOptions = {}): log
       level: LEVEL_NAMES[entry.level] ?? 'info',
       event: 'kafkajs.log',
       namespace: entry.namespace,
-      message: scrub(String(message), secrets),
+      message: scrubSecrets(String(message), secrets),
       ...(options.clientId === undefined ? {} : { clientId: options.clientId }),
-      fields: redact(rest, secrets) as Record<string, unknown>,
+      fields: redactSecrets(rest, secrets) as Record<string, unknown>,
     };
     try {
       sink(record);

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { activeTraceFields } from '../telemetry/trace-context';
+import { REDACTED } from './redact';
 
 export type { Logger as PinoLogger } from 'pino';
 
@@ -55,8 +56,6 @@ export const REDACT_PATHS: readonly string[] = [
   '*.headers.authorization',
   '*.headers["x-write-key"]',
 ];
-
-export const REDACTED = '[REDACTED]';
 
 export interface CreateLoggerOptions {
   /** Written as `service` on every line. */
