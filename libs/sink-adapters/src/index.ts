@@ -36,7 +36,8 @@ export type { PostgresSinkOptions } from './lib/postgres/postgres.sink';
 export { postgresType } from './lib/postgres/postgres-sql';
 export { CsvSink } from './lib/csv/csv.sink';
 export type { CsvSinkOptions } from './lib/csv/csv.sink';
-export { MemorySink } from './lib/memory/memory.sink';
+export { MemorySink, collapseByKey, retractedBy } from './lib/memory/memory.sink';
+export { coerceValue } from './lib/value-coercion';
 export type { MemorySinkOptions } from './lib/memory/memory.sink';
 export { SinkRegistry, createSinkRegistry } from './lib/registry/sink-registry';
 export type { SinkFactory, BuiltInSinkOptions } from './lib/registry/sink-registry';
@@ -110,3 +111,6 @@ export type {
   SeriesRows,
 } from './lib/query/series-query';
 export { INJECTION_CORPUS } from './lib/query/injection-corpus';
+// The shared contract every driver passes, as a Jest suite to run from a driver's spec.
+export { describeSinkContract } from './lib/testing/sink-contract';
+export type { SinkContractOptions } from './lib/testing/sink-contract';

@@ -18,7 +18,7 @@ import {
   WriteOptions,
 } from '../sink.port';
 import { coerceValue } from '../value-coercion';
-import { keyOf, replaces, retractedBy } from '../memory/memory.sink';
+import { collapseByKey, retractedBy } from '../memory/memory.sink';
 
 export interface CsvSinkOptions extends BaseSinkOptions {
   /** Directory of the CSV files: one `<table>.csv` per table, backups in `backup/`. */
@@ -199,16 +199,16 @@ export class CsvSink extends BaseSink {
       cast: (value: string, context: { quoting: boolean }) =>
         value === '' && !context.quoting ? null : value,
     }) as (string | null)[][];
-    const collapsed = new Map<string, Record<string, SinkValue>>();
-    for (const record of records) {
-      const row: Record<string, SinkValue> = {};
-      schema.columns.forEach((spec, i) => {
-        row[spec.name] = fromCell(spec, record[i] ?? null);
-      });
-      const key = keyOf(schema, row);
-      if (replaces(schema, collapsed.get(key), row)) collapsed.set(key, row);
-    }
-    return [...collapsed.values()];
+    return collapseByKey(
+      schema,
+      records.map((record) => {
+        const row: Record<string, SinkValue> = {};
+        schema.columns.forEach((spec, i) => {
+          row[spec.name] = fromCell(spec, record[i] ?? null);
+        });
+        return row;
+      }),
+    );
   }
 
   private ensureOpen(): void {

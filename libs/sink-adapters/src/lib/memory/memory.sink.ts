@@ -28,6 +28,19 @@ export function replaces(
   return Number(incoming[schema.versionColumn]) > Number(stored[schema.versionColumn]);
 }
 
+/** Rows as a keyed table holds them: one per key, by the same rule as `replaces`. */
+export function collapseByKey(
+  schema: TableSchema,
+  rows: Iterable<Record<string, SinkValue>>,
+): Record<string, SinkValue>[] {
+  const collapsed = new Map<string, Record<string, SinkValue>>();
+  for (const row of rows) {
+    const key = keyOf(schema, row);
+    if (replaces(schema, collapsed.get(key), row)) collapsed.set(key, row);
+  }
+  return [...collapsed.values()];
+}
+
 /**
  * Whether a retraction in `rows` removes `stored`: the same key, and no newer version
  * (the SQL drivers' `version <= $n` guard).
