@@ -27,6 +27,7 @@ import { EventsService } from './events/events.service';
 import { openDatabase } from './persistence/database';
 import { GatewayDatabase } from './persistence/gateway-database.service';
 import { QueryController } from './query/query.controller';
+import { querySinkModule } from './query/query-sink.module';
 import { QueryService } from './query/query.service';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
@@ -53,6 +54,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         PlatformConfigModule.forRoot({ ...options.config, isGlobal: true }),
+        querySinkModule(settings),
         ObservabilityModule.forRootAsync({
           inject: [PLATFORM_CONFIG],
           useFactory: (config: PlatformConfig) => ({

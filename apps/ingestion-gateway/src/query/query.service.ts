@@ -7,18 +7,15 @@ import {
 } from '@nestjs/common';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
 import { aggregateTable } from '@platform/contracts';
-import { PlatformMetrics } from '@platform/observability';
 import {
-  createSinkRegistry,
   isSeriesRequest,
+  SINKS,
   isSinkError,
   planQuery,
   planSeries,
   type OutputColumn,
   type Sink,
 } from '@platform/sink-adapters';
-import type { GatewaySettings } from '../config/gateway-settings';
-import { GATEWAY_SETTINGS } from '../core/tokens';
 import { GatewayError } from '../http/gateway.error';
 
 export interface QueryResponse {
@@ -42,31 +39,11 @@ export class QueryService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
-    @Inject(GATEWAY_SETTINGS) settings: GatewaySettings,
-    metrics: PlatformMetrics,
+    @Inject(SINKS) sinks: readonly Sink[],
   ) {
-    const sinkMetrics = {
-      recordWrite: (
-        sink: string,
-        table: string,
-        rows: number,
-        latencySeconds: number,
-        success: boolean,
-      ) => metrics.sinkWrite({ sink, table, rows, latencySeconds, success }),
-    };
-    const registry = createSinkRegistry();
-    this.sink =
-      settings.queryBackend === 'clickhouse'
-        ? registry.create('clickhouse', {
-            settings: config.clickhouse,
-            metrics: sinkMetrics,
-            requestTimeoutMs: settings.queryTimeoutMs,
-          })
-        : registry.create('postgres', {
-            settings: config.postgres,
-            metrics: sinkMetrics,
-            poolSize: 4,
-          });
+    const [sink] = sinks;
+    if (sink === undefined) throw new Error('no query backend configured');
+    this.sink = sink;
   }
 
   onModuleInit(): void {
