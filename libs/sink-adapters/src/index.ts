@@ -18,6 +18,7 @@ export { SinkError, isSinkError } from './lib/sink.error';
 export type { SinkErrorCode, SinkErrorOptions } from './lib/sink.error';
 export { BaseSink } from './lib/base.sink';
 export type { BaseSinkOptions } from './lib/base.sink';
+export { SqlSink } from './lib/sql.sink';
 export { mapRows, readPath } from './lib/column-mapping';
 export { isIdentifier, assertIdentifier } from './lib/identifiers';
 export { eventTableSchema, aggregateTableSchema, validateTableSchema } from './lib/table-schema';

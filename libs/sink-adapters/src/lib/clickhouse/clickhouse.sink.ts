@@ -7,7 +7,8 @@ import {
 } from '@clickhouse/client';
 import type { ClickHouseSettings } from '@platform/config';
 import { Readable } from 'node:stream';
-import { BaseSink, BaseSinkOptions } from '../base.sink';
+import type { BaseSinkOptions } from '../base.sink';
+import { SqlSink } from '../sql.sink';
 import { assertIdentifier } from '../identifiers';
 import { SinkError, messageOf } from '../sink.error';
 import {
@@ -25,14 +26,7 @@ import { toClickHouseSinkError } from './clickhouse-errors';
 import { ClickHouseFeatures, clickHouseFeatures } from './clickhouse-features';
 import { bindParams, quoteIdentifier } from './clickhouse-literal';
 import { tabSeparatedWriter } from './clickhouse-tsv';
-import { clickHouseDialect, buildQuery, toOutputRows, type OutputRow } from '../query/query-sql';
-import type { QueryPlan } from '../query/query-request';
-import {
-  buildSeriesQuery,
-  toSeriesRows,
-  type SeriesPlan,
-  type SeriesRows,
-} from '../query/series-query';
+import { clickHouseDialect, type SqlDialect } from '../query/query-sql';
 import { clickHouseDeleteStatement } from '../writes/row-deleter';
 
 type TabSeparatedEncoder = ReturnType<typeof tabSeparatedWriter>;
@@ -57,7 +51,7 @@ const READS = /^\s*(select|with|show|describe|desc|exists|explain)\b/i;
  * so a replayed row collapses into the stored one (read with FINAL). Optional server
  * features are used only where `SELECT version()` says they exist.
  */
-export class ClickHouseSink extends BaseSink {
+export class ClickHouseSink extends SqlSink {
   readonly name = 'clickhouse';
   protected override readonly coercesSourceRows = true;
   private client?: ClickHouseClient;
@@ -231,17 +225,7 @@ export class ClickHouseSink extends BaseSink {
     await this.query(s.sql, s.params);
   }
 
-  async queryAggregates(plan: QueryPlan): Promise<OutputRow[]> {
-    const built = buildQuery(plan, this.dialect());
-    return toOutputRows(plan, await this.query(built.sql, built.params));
-  }
-
-  async querySeries(plan: SeriesPlan): Promise<SeriesRows> {
-    const built = buildSeriesQuery(plan, this.dialect());
-    return toSeriesRows(plan, await this.query(built.sql, built.params));
-  }
-
-  private dialect(): ReturnType<typeof clickHouseDialect> {
+  protected dialect(): SqlDialect {
     return clickHouseDialect({ database: this.database, dateTime64: this.features.dateTime64 });
   }
 

@@ -4,7 +4,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataSource, Table } from 'typeorm';
-import { BaseSink, BaseSinkOptions } from '../base.sink';
+import type { BaseSinkOptions } from '../base.sink';
+import { SqlSink } from '../sql.sink';
 import { assertIdentifier } from '../identifiers';
 import { SinkError, messageOf } from '../sink.error';
 import {
@@ -16,14 +17,7 @@ import {
   TableSchema,
   WriteOptions,
 } from '../sink.port';
-import { buildQuery, postgresDialect, toOutputRows, type OutputRow } from '../query/query-sql';
-import type { QueryPlan } from '../query/query-request';
-import {
-  buildSeriesQuery,
-  toSeriesRows,
-  type SeriesPlan,
-  type SeriesRows,
-} from '../query/series-query';
+import { postgresDialect, type SqlDialect } from '../query/query-sql';
 import { postgresDeleteStatement } from '../writes/row-deleter';
 import { sqlStateOf, toPostgresSinkError } from './postgres-errors';
 import { copyBinaryWriter } from './postgres-binary';
@@ -85,7 +79,7 @@ const typeParsers = {
  * temporary staging table and one `INSERT ... SELECT ... ON CONFLICT`, which is idempotent
  * (README, "Writes").
  */
-export class PostgresSink extends BaseSink {
+export class PostgresSink extends SqlSink {
   readonly name = 'postgres';
   protected override readonly coercesSourceRows = true;
   private pool?: Pool;
@@ -481,14 +475,8 @@ export class PostgresSink extends BaseSink {
     await this.query(s.sql, s.params);
   }
 
-  async queryAggregates(plan: QueryPlan): Promise<OutputRow[]> {
-    const built = buildQuery(plan, postgresDialect({ schema: this.pgSchema }));
-    return toOutputRows(plan, await this.query(built.sql, built.params));
-  }
-
-  async querySeries(plan: SeriesPlan): Promise<SeriesRows> {
-    const built = buildSeriesQuery(plan, postgresDialect({ schema: this.pgSchema }));
-    return toSeriesRows(plan, await this.query(built.sql, built.params));
+  protected dialect(): SqlDialect {
+    return postgresDialect({ schema: this.pgSchema });
   }
 
   /** Runs `sql` with positional parameters (the driver's own door, not part of the port). */
