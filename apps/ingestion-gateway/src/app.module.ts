@@ -8,6 +8,7 @@ import {
 import { EventContracts } from '@platform/contracts';
 import { createKafka, nestLoggerSink } from '@platform/messaging';
 import { ObservabilityModule } from '@platform/observability';
+import { builtInProcessors } from '@platform/processors';
 import { WriteKeyAuthService } from './auth/write-key-auth.service';
 import { loadGatewaySettings, type GatewaySettings } from './config/gateway-settings';
 import { ContractsController } from './contracts/contracts.controller';
@@ -17,6 +18,7 @@ import { GatewayMetrics } from './core/gateway-metrics';
 import { McpController } from './mcp/mcp.controller';
 import { KafkaGatewayService } from './core/kafka-gateway.service';
 import {
+  EVENT_PROCESSORS,
   GATEWAY_DATABASE,
   GATEWAY_KAFKA,
   GATEWAY_SETTINGS,
@@ -98,6 +100,13 @@ export class AppModule {
                 maxFutureSkewMs: settings.maxEventTimeSkewMs,
               },
             }),
+        },
+        {
+          provide: EVENT_PROCESSORS,
+          inject: [PLATFORM_CONFIG],
+          // Unknown processors or bad options fail the boot, every problem listed.
+          useFactory: (config: PlatformConfig) =>
+            builtInProcessors().chains(config.model, options.env ?? process.env),
         },
         GatewayDatabase,
         GatewayMetrics,

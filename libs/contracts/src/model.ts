@@ -115,8 +115,10 @@ export interface DomainModel {
 
 /** An ingestion processor enabled for this domain (see `@platform/processors`). */
 export interface ProcessorSpec {
-  /** A processor registered under this name: built in, or from a plugin module. */
+  /** A processor registered under this name: built in, or the one `module` exports. */
   readonly name: string;
+  /** A module (path or package) whose export builds this processor, for one of your own. */
+  readonly module?: string;
   /** The event types it applies to; every type when absent. */
   readonly eventTypes?: readonly string[];
   /** Its own options, checked by the processor when the chain is built. */

@@ -124,12 +124,17 @@ export function openApiDocument(
         responses: {
           '202': {
             description:
-              'Acknowledged by Kafka (or a duplicate event_id within the idempotency window)',
+              "Acknowledged by Kafka (or a duplicate event_id within the idempotency window), or stopped on purpose by one of the domain's processors: dropped, or dead-lettered (kept in the dead-letter topic with the reason)",
             content: json({
               type: 'object',
+              required: ['status'],
               properties: {
                 event_id: { type: 'string' },
-                status: { enum: ['accepted', 'duplicate'] },
+                status: { enum: ['accepted', 'duplicate', 'dropped', 'dead_lettered'] },
+                reason: {
+                  type: 'string',
+                  description: 'Why a processor dropped or dead-lettered it',
+                },
               },
             }),
           },
@@ -177,8 +182,11 @@ export function openApiDocument(
         }),
       },
       responses: {
-        '202': { description: 'Every accepted event acknowledged by Kafka; per-event results' },
-        '400': { description: 'No event accepted; per-event results' },
+        '202': {
+          description:
+            'Every accepted event acknowledged by Kafka; per-event results (accepted, duplicate, dropped or dead_lettered by a processor, rejected with field reasons)',
+        },
+        '400': { description: 'No event accepted, dropped or dead-lettered; per-event results' },
         '503': { description: 'Some events not acknowledged (status failed): retry those' },
         ...errors(401, 408, 413, 415, 429),
       },

@@ -110,6 +110,7 @@ const rawDomain = z.strictObject({
         name: z
           .string()
           .regex(/^[a-z][a-z0-9_-]*$/, 'must be lower case letters, digits, "-" or "_"'),
+        module: z.string().min(1).optional(),
         event_types: z.array(name).min(1).optional(),
         options: z.record(z.string(), z.unknown()).default({}),
       }),
@@ -178,6 +179,7 @@ function buildModel(raw: RawDomain, report: Report): DomainModel {
     });
     return {
       name: p.name,
+      ...(p.module === undefined ? {} : { module: p.module }),
       ...(p.event_types === undefined ? {} : { eventTypes: p.event_types }),
       options: p.options,
     };

@@ -9,6 +9,7 @@ export class GatewayMetrics {
   readonly rejected: Counter<'event_type' | 'reason'>;
   readonly duplicates: Counter<'event_type'>;
   readonly badRows: Counter<'outcome'>;
+  readonly processed: Counter<'event_type' | 'processor' | 'outcome'>;
   readonly delivered: Counter<'subscription'>;
   readonly shed: Counter;
 
@@ -32,6 +33,11 @@ export class GatewayMetrics {
       name: 'gateway_bad_rows_total',
       help: 'Bad rows written to the dead-letter topic, by outcome',
       labelNames: ['outcome'],
+    });
+    this.processed = platform.counter({
+      name: 'gateway_events_stopped_by_processor_total',
+      help: 'Events a processor dropped or dead-lettered, by event type, processor and outcome',
+      labelNames: ['event_type', 'processor', 'outcome'],
     });
     this.delivered = platform.counter({
       name: 'gateway_subscription_deliveries_total',

@@ -4,6 +4,8 @@ import type { Kafka } from '@platform/messaging';
 export const GATEWAY_SETTINGS = Symbol('GATEWAY_SETTINGS');
 export const GATEWAY_KAFKA = Symbol('GATEWAY_KAFKA');
 export const GATEWAY_DATABASE = Symbol('GATEWAY_DATABASE');
+/** The event types' processor chains, built from the domain's `processors` list. */
+export const EVENT_PROCESSORS = Symbol('EVENT_PROCESSORS');
 
 /** Builds the Kafka client (tests route it through a proxy). Default: `createKafka`. */
 export type KafkaFactory = (settings: KafkaSettings, clientId: string) => Kafka;

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { WriteKeyAuthService } from '../auth/write-key-auth.service';
-import { EventsService, type BatchResponse } from './events.service';
+import { EventsService, type BatchResponse, type SingleEventAnswer } from './events.service';
 
 @Controller('v1/events')
 export class EventsController {
@@ -16,10 +16,14 @@ export class EventsController {
     @Req() request: FastifyRequest,
     @Param('type') type: string,
     @Body() body: unknown,
-  ): Promise<{ event_id: string; status: 'accepted' | 'duplicate' }> {
+  ): Promise<SingleEventAnswer> {
     const key = await this.auth.authenticate(request);
     this.auth.limit(key, 1);
-    return this.events.ingestOne(key, type, body);
+    return this.events.ingestOne(key, type, body, {
+      headers: request.headers,
+      userAgent: request.headers['user-agent'] || undefined,
+      ip: request.ip,
+    });
   }
 
   @Post()
@@ -29,7 +33,11 @@ export class EventsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<BatchResponse['body']> {
     const key = await this.auth.authenticate(request);
-    const result = await this.events.ingestBatch(key, body, (cost) => this.auth.limit(key, cost));
+    const result = await this.events.ingestBatch(key, body, (cost) => this.auth.limit(key, cost), {
+      headers: request.headers,
+      userAgent: request.headers['user-agent'] || undefined,
+      ip: request.ip,
+    });
     void reply.status(result.status);
     if (result.retryAfterSeconds !== undefined)
       void reply.header('retry-after', String(result.retryAfterSeconds));

@@ -6,6 +6,7 @@ import {
   type ValidEvent,
 } from '@platform/contracts';
 import { InvalidEventError, MessagingError } from '@platform/messaging';
+import { runChain, type EventProcessor, type RequestFacts } from '@platform/processors';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -13,19 +14,41 @@ import { allows, type WriteKeyRecord } from '../auth/write-keys';
 import type { GatewaySettings } from '../config/gateway-settings';
 import { GatewayMetrics } from '../core/gateway-metrics';
 import { KafkaGatewayService } from '../core/kafka-gateway.service';
-import { GATEWAY_SETTINGS } from '../core/tokens';
+import { EVENT_PROCESSORS, GATEWAY_SETTINGS } from '../core/tokens';
 import { boundedFailures, GatewayError } from '../http/gateway.error';
 import { buildBadRow, type BadRow } from './bad-row';
 import { GatewayDatabase } from '../persistence/gateway-database.service';
 import { idempotencyKey, type ClaimState } from './idempotency-store';
 
-export type EventStatus = 'accepted' | 'duplicate' | 'rejected' | 'failed';
+export type EventStatus =
+  | 'accepted'
+  | 'duplicate'
+  | 'dropped'
+  | 'dead_lettered'
+  | 'rejected'
+  | 'failed';
+
+/** What a single event's 202 says: sent, a repeat, or stopped on purpose by a processor. */
+export interface SingleEventAnswer {
+  readonly event_id?: string;
+  readonly status: 'accepted' | 'duplicate' | 'dropped' | 'dead_lettered';
+  /** Why a processor dropped or dead-lettered it. */
+  readonly reason?: string;
+}
+
+/** The event types' processor chains (`processors:` in the domain file). */
+export type ProcessorChains = ReadonlyMap<string, readonly EventProcessor[]>;
+
+/** A request without facts to tell (no client address or headers), e.g. an MCP tool call. */
+export const NO_REQUEST_FACTS: RequestFacts = { headers: {} };
 
 export interface EventResult {
   readonly index: number;
   readonly type: string | null;
   readonly event_id?: string;
   readonly status: EventStatus;
+  /** Why a processor dropped or dead-lettered it. */
+  readonly reason?: string;
   /** Why it was rejected (per field) or failed: at most 100, `failures_omitted` counts the rest. */
   readonly failures?: readonly FieldFailure[];
   readonly failures_omitted?: number;
@@ -39,6 +62,8 @@ export interface BatchResponse {
   readonly body: {
     readonly accepted: number;
     readonly duplicates: number;
+    readonly dropped: number;
+    readonly dead_lettered: number;
     readonly rejected: number;
     readonly failed: number;
     readonly results: readonly EventResult[];
@@ -111,14 +136,64 @@ export class EventsService {
     private readonly metrics: GatewayMetrics,
     private readonly database: GatewayDatabase,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+    @Inject(EVENT_PROCESSORS) private readonly processors: ProcessorChains,
   ) {}
+
+  /**
+   * Runs the type's processors on a copy of the event, before it is validated: what they
+   * hand on is what gets checked, sent and, when refused, dead-lettered (so hashed fields
+   * never reach a topic in clear).
+   */
+  private process(
+    type: string,
+    event: unknown,
+    key: WriteKeyRecord,
+    receivedAt: Date,
+    request: RequestFacts,
+  ):
+    | { readonly ok: true; readonly event: unknown }
+    | {
+        readonly ok: false;
+        readonly status: 'dropped' | 'dead_lettered';
+        readonly reason: string;
+        /** The event as the processors left it: what a dead letter keeps. */
+        readonly event: unknown;
+      } {
+    const chain = this.processors.get(type);
+    if (chain === undefined || chain.length === 0) return { ok: true, event };
+    // Not an object: nothing to process, and validation refuses it with its reason.
+    if (typeof event !== 'object' || event === null || Array.isArray(event))
+      return { ok: true, event };
+    const context = {
+      eventType: type,
+      event: { ...event },
+      receivedAt,
+      source: key.source,
+      request,
+    };
+    let processed: unknown = event;
+    const outcome = runChain(chain, context, (final) => (processed = final.event));
+    if (outcome.kind === 'dispatched') return { ok: true, event: processed };
+    this.metrics.processed.inc({
+      event_type: type,
+      processor: outcome.processor,
+      outcome: outcome.kind,
+    });
+    return {
+      ok: false,
+      status: outcome.kind === 'dropped' ? 'dropped' : 'dead_lettered',
+      reason: outcome.reason,
+      event: context.event,
+    };
+  }
 
   /** One event of `type`: 202 after Kafka's ack, 400 with per-field reasons, 503 when Kafka is unavailable. */
   async ingestOne(
     key: WriteKeyRecord,
     type: string,
     body: unknown,
-  ): Promise<{ event_id: string; status: 'accepted' | 'duplicate' }> {
+    request: RequestFacts = NO_REQUEST_FACTS,
+  ): Promise<SingleEventAnswer> {
     const receivedAt = new Date();
     if (!this.contracts.has(type)) {
       const failures = [
@@ -144,6 +219,22 @@ export class EventsService {
         `this write key (source ${key.source}) may not send ${type} events`,
       );
     }
+    const processed = this.process(type, body, key, receivedAt, request);
+    if (!processed.ok) {
+      const eventId = clientEventId(body);
+      if (processed.status === 'dead_lettered')
+        await this.deadLetter(
+          [{ payload: processed.event, type, reason: processed.reason }],
+          key,
+          receivedAt,
+        );
+      return {
+        ...(eventId === undefined ? {} : { event_id: eventId }),
+        status: processed.status,
+        reason: processed.reason,
+      };
+    }
+    body = processed.event;
     const validation = this.contracts.validate(type, body, {
       now: () => receivedAt.getTime(),
       newId: randomUUID,
@@ -184,6 +275,7 @@ export class EventsService {
     key: WriteKeyRecord,
     body: unknown,
     chargeTokens: (cost: number) => void,
+    request: RequestFacts = NO_REQUEST_FACTS,
   ): Promise<BatchResponse> {
     const receivedAt = new Date();
     let items: readonly unknown[];
@@ -219,6 +311,7 @@ export class EventsService {
       failures: readonly FieldFailure[];
     }[] = [];
     const prepared: Prepared[] = [];
+    const deadLettered: { payload: unknown; type: string; reason: string }[] = [];
     items.forEach((item, index) => {
       const parsed = isPlainItem(item)
         ? { success: true as const, data: item }
@@ -236,7 +329,8 @@ export class EventsService {
         this.metrics.rejected.inc({ event_type: 'unknown', reason: 'invalid_envelope' });
         return;
       }
-      const { type, event } = parsed.data;
+      const { type } = parsed.data;
+      let { event } = parsed.data;
       if (!this.contracts.has(type)) {
         const failures = [
           {
@@ -260,6 +354,21 @@ export class EventsService {
         this.metrics.rejected.inc({ event_type: type, reason: 'forbidden' });
         return;
       }
+      const processed = this.process(type, event, key, receivedAt, request);
+      if (!processed.ok) {
+        const eventId = clientEventId(event);
+        results[index] = {
+          index,
+          type,
+          ...(eventId === undefined ? {} : { event_id: eventId }),
+          status: processed.status,
+          reason: processed.reason,
+        };
+        if (processed.status === 'dead_lettered')
+          deadLettered.push({ payload: processed.event, type, reason: processed.reason });
+        return;
+      }
+      event = processed.event;
       const validation = this.contracts.validate(type, event, {
         now: () => receivedAt.getTime(),
         newId: randomUUID,
@@ -286,6 +395,8 @@ export class EventsService {
       });
     });
 
+    // Before anything is sent: when the DLQ fails, the 503 covers the whole batch.
+    await this.deadLetter(deadLettered, key, receivedAt);
     const [outcomes] = await Promise.all([
       this.produceAll(prepared, key, receivedAt),
       this.badRows(rejectedRows, key, receivedAt),
@@ -337,12 +448,15 @@ export class EventsService {
     const body2 = {
       accepted: count('accepted'),
       duplicates: count('duplicate'),
+      dropped: count('dropped'),
+      dead_lettered: count('dead_lettered'),
       rejected: count('rejected'),
       failed: count('failed'),
       results: final,
     };
     if (body2.failed > 0) return { status: 503, retryAfterSeconds: 2, body: body2 };
-    if (body2.accepted + body2.duplicates === 0) return { status: 400, body: body2 };
+    if (body2.accepted + body2.duplicates + body2.dropped + body2.dead_lettered === 0)
+      return { status: 400, body: body2 };
     return { status: 202, body: body2 };
   }
 
@@ -565,6 +679,38 @@ export class EventsService {
   }
 
   /** Writes refused events to the DLQ; a DLQ failure is logged and counted, never hides the 4xx. */
+  /**
+   * Events a processor dead-lettered: to the DLQ as bad rows with the processor's reason. The
+   * answer promises they are kept, so a DLQ that does not acknowledge fails the request (503).
+   */
+  private async deadLetter(
+    events: readonly { payload: unknown; type: string; reason: string }[],
+    key: WriteKeyRecord,
+    now: Date,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    const rows = events.map((e) =>
+      buildBadRow({
+        payload: e.payload,
+        eventType: e.type,
+        failures: [{ field: '$', reason: e.reason }],
+        source: key.source,
+        now,
+      }),
+    );
+    const written = await this.withTimeout(this.kafka.publishBadRows(rows)).catch(
+      (error: unknown) => {
+        throw GatewayError.unavailable(
+          `the dead-letter topic did not take the events: ${messageOf(error)}`,
+          2,
+        );
+      },
+    );
+    if (written === 'timeout')
+      throw GatewayError.unavailable('the dead-letter topic did not acknowledge in time', 2);
+    this.metrics.badRows.inc({ outcome: 'written' }, rows.length);
+  }
+
   private async badRows(
     rejected: readonly {
       payload: unknown;
@@ -605,6 +751,12 @@ class IdempotencyUnavailableError extends Error {
   constructor() {
     super('the idempotency store (PostgreSQL) did not answer; retry it with the same event_id');
   }
+}
+
+/** The event_id a client put in its event, if any. */
+function clientEventId(event: unknown): string | undefined {
+  const id = (event as { event_id?: unknown } | null)?.event_id;
+  return typeof id === 'string' ? id : undefined;
 }
 
 function messageOf(error: unknown): string {

@@ -119,14 +119,25 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     const parsed = parseJsonBody(text, options.maxJsonDepth);
     if (!parsed.ok) throw parsed.error;
     const key = await auth.authenticate(request);
+    const facts = {
+      headers: request.headers,
+      // An empty User-Agent tells nothing: as if there were none.
+      userAgent: request.headers['user-agent'] || undefined,
+      ip: request.socket.remoteAddress,
+    };
     if (route === EVENTS_PATH) {
-      const result = await events.ingestBatch(key, parsed.value, (cost) => auth.limit(key, cost));
+      const result = await events.ingestBatch(
+        key,
+        parsed.value,
+        (cost) => auth.limit(key, cost),
+        facts,
+      );
       send(response, result.status, result.body, result.retryAfterSeconds);
       return;
     }
     auth.limit(key, 1);
     const type = path.slice(EVENTS_PATH.length + 1);
-    send(response, 202, await events.ingestOne(key, type, parsed.value));
+    send(response, 202, await events.ingestOne(key, type, parsed.value, facts));
   };
 
   const fast = (

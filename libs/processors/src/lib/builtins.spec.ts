@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { builtInProcessors } from '../index';
 import { runChain, type EventContext } from './chain';
-import { HASH_KEY, webModel } from './testing-model';
+import { HASH_KEY, webModel } from './testing/web-model';
 
 const env = { PII_HASH_KEY: HASH_KEY };
 const IPHONE =
@@ -127,6 +127,39 @@ describe('ProcessorRegistry', () => {
     );
     expect(chains.get('visit')?.map((p) => p.name)).toEqual(['geo-ua', 'pii-hash']);
     expect(chains.get('signup')?.map((p) => p.name)).toEqual(['pii-hash']);
+  });
+
+  it('loads a processor of your own from the module the domain names', () => {
+    const chains = builtInProcessors().chains(
+      webModel([{ name: 'drop-bots', module: './testing/drop-bots.processor.js' }]),
+      {},
+      __dirname,
+    );
+    const visit = (userAgent?: string): EventContext => ({
+      eventType: 'visit',
+      event: {},
+      receivedAt: new Date(0),
+      source: 'web',
+      request: { headers: {}, ...(userAgent === undefined ? {} : { userAgent }) },
+    });
+    const chain = chains.get('visit') ?? [];
+    expect(runChain(chain, visit('Googlebot/2.1'))).toEqual({
+      kind: 'dropped',
+      processor: 'drop-bots',
+      reason: 'bot: Googlebot/2.1',
+    });
+    expect(runChain(chain, visit())).toMatchObject({
+      kind: 'dead-letter',
+      reason: 'no User-Agent',
+    });
+    expect(runChain(chain, visit(LINUX_FIREFOX))).toEqual({ kind: 'dispatched' });
+    expect(() =>
+      builtInProcessors().chains(
+        webModel([{ name: 'mine', module: './testing/missing.js' }]),
+        {},
+        __dirname,
+      ),
+    ).toThrow(/processors\[0\]\.module: cannot load \.\/testing\/missing\.js: Cannot find module/);
   });
 
   it('reports every unknown processor name at once, with the names it knows', () => {

@@ -3,7 +3,7 @@ export interface RequestFacts {
   readonly userAgent?: string;
   readonly ip?: string;
   /** Request headers, lower-cased names. */
-  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** One event on its way in: processors may change `event` (enrich, hash, remove fields). */

@@ -61,7 +61,8 @@ export function geoUa(setup: ProcessorSetup): EventProcessor {
         // ua-parser-js names no device type for desktop browsers.
         fill(event, targets.device_type, ua.device.type ?? 'desktop');
       }
-      const country = request.headers[countryHeader]?.trim().toUpperCase();
+      const header = request.headers[countryHeader];
+      const country = typeof header === 'string' ? header.trim().toUpperCase() : undefined;
       // Cloudflare's XX (unknown) and T1 (Tor) are not countries.
       if (country !== undefined && /^[A-Z]{2}$/.test(country) && country !== 'XX') {
         fill(event, targets.country, country);

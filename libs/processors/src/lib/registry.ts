@@ -5,6 +5,8 @@ import {
   type FieldSpec,
   type FieldType,
 } from '@platform/contracts';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { EventProcessor } from './chain';
 
 /** What a factory gets to build a processor for one event type. */
@@ -47,10 +49,19 @@ export class ProcessorRegistry {
   chains(
     model: DomainModel,
     env: Readonly<Record<string, string | undefined>> = {},
+    cwd: string = process.cwd(),
   ): Map<string, EventProcessor[]> {
     const chains = new Map<string, EventProcessor[]>(model.eventTypes.map((t) => [t.name, []]));
     const problems: string[] = [];
     (model.processors ?? []).forEach((spec, i) => {
+      if (spec.module !== undefined && !this.factories.has(spec.name)) {
+        try {
+          this.register(spec.name, loadFactory(spec.module, cwd));
+        } catch (error) {
+          problems.push(`processors[${i}].module: ${(error as Error).message}`);
+          return;
+        }
+      }
       const factory = this.factories.get(spec.name);
       if (factory === undefined) {
         problems.push(
@@ -82,4 +93,23 @@ export class ProcessorRegistry {
     }
     return chains;
   }
+}
+
+/**
+ * The factory a processor module exports: `processor`, or its default export. A path is
+ * resolved from `cwd`; a package name as Node resolves it from there.
+ */
+function loadFactory(specifier: string, cwd: string): ProcessorFactory {
+  let exported: { processor?: unknown; default?: unknown };
+  try {
+    exported = createRequire(join(cwd, 'noop.js'))(specifier) as typeof exported;
+  } catch (error) {
+    throw new Error(`cannot load ${specifier}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const factory = exported.processor ?? exported.default;
+  if (typeof factory !== 'function')
+    throw new Error(
+      `${specifier} exports no processor factory (export \`processor\` or a default)`,
+    );
+  return factory as ProcessorFactory;
 }
