@@ -33,5 +33,6 @@ export function sinkOptionsFor(
     csv: { directory: env['SINK_WRITER_CSV_DIR'] ?? 'tmp/sink-writer-csv', metrics },
     memory: { metrics },
   };
-  return (name) => (name in builtIn ? builtIn[name as keyof BuiltInSinkOptions] : { metrics, env });
+  return (name) =>
+    Object.hasOwn(builtIn, name) ? builtIn[name as keyof BuiltInSinkOptions] : { metrics, env };
 }
