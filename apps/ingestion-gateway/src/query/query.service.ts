@@ -6,7 +6,6 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
-import { aggregateTable } from '@platform/contracts';
 import {
   isSeriesRequest,
   SINKS,
@@ -82,10 +81,8 @@ export class QueryService implements OnModuleInit, OnApplicationShutdown {
     if (!planned.ok) throw GatewayError.invalid('invalid query', planned.failures);
     authorize(planned.plan.aggregation.eventType);
     const plan = planned.plan;
-    const rows = await this.read(
-      `aggregation ${plan.aggregation.name}`,
-      aggregateTable(plan.aggregation.name),
-      () => this.sink.queryAggregates(plan),
+    const rows = await this.read(`aggregation ${plan.aggregation.name}`, plan.table, () =>
+      this.sink.queryAggregates(plan),
     );
     return {
       aggregation: plan.aggregation.name,
