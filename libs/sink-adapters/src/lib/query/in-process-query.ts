@@ -95,6 +95,21 @@ function combine(type: string, rows: readonly StoredRow[]): SinkValue {
   }
 }
 
+/** A comparator by columns in turn, each ascending unless `desc`. */
+function ordered(
+  keys: readonly { readonly column: string; readonly direction?: 'asc' | 'desc' }[],
+): (a: Readonly<Record<string, SinkValue>>, b: Readonly<Record<string, SinkValue>>) => number {
+  return (a, b) => {
+    for (const k of keys) {
+      const c = compare(a[k.column] ?? null, b[k.column] ?? null);
+      if (c !== 0) return k.direction === 'desc' ? -c : c;
+    }
+    return 0;
+  };
+}
+
+const ascending = (columns: readonly string[]) => ordered(columns.map((column) => ({ column })));
+
 function groupRows(
   rows: readonly StoredRow[],
   keyOf: (row: StoredRow) => readonly SinkValue[],
@@ -116,9 +131,10 @@ export function evaluateAggregates(plan: QueryPlan, rows: readonly StoredRow[]):
       inRange(r[WINDOW_START] ?? null, plan.fromMs, plan.toMs) &&
       plan.filters.every((f) => matches(r, f)),
   );
-  const groupColumns = [...(plan.byWindow ? [WINDOW_START, WINDOW_END] : [])].concat(
-    plan.groupBy.map((g) => g.name),
-  );
+  const groupColumns = [
+    ...(plan.byWindow ? [WINDOW_START, WINDOW_END] : []),
+    ...plan.groupBy.map((g) => g.name),
+  ];
   const groups = groupRows(selected, (r) => groupColumns.map((c) => r[c] ?? null));
   // Without GROUP BY, SQL answers one row even when nothing matched.
   if (groupColumns.length === 0 && groups.size === 0) groups.set('[]', []);
@@ -129,17 +145,11 @@ export function evaluateAggregates(plan: QueryPlan, rows: readonly StoredRow[]):
     out[aliasOf('event_count')] = group.length === 0 ? null : reduce('sum', group, 'event_count');
     return out;
   });
-  const order =
+  aliased.sort(
     plan.orderBy.length > 0
-      ? plan.orderBy
-      : groupColumns.map((column) => ({ column, direction: 'asc' as const }));
-  aliased.sort((a, b) => {
-    for (const o of order) {
-      const c = compare(a[aliasOf(o.column)] ?? null, b[aliasOf(o.column)] ?? null);
-      if (c !== 0) return o.direction === 'desc' ? -c : c;
-    }
-    return 0;
-  });
+      ? ordered(plan.orderBy.map((o) => ({ ...o, column: aliasOf(o.column) })))
+      : ascending(groupColumns.map(aliasOf)),
+  );
   return toOutputRows(plan, aliased.slice(0, plan.limit));
 }
 
@@ -147,19 +157,10 @@ export function evaluateAggregates(plan: QueryPlan, rows: readonly StoredRow[]):
 export function evaluateSeries(plan: SeriesPlan, rows: readonly StoredRow[]): SeriesRows {
   const selected = rows.filter(
     (r) =>
-      (plan.fromMs === undefined && plan.toMs === undefined
-        ? true
-        : inRange(r[plan.timeColumn] ?? null, plan.fromMs, plan.toMs)) &&
+      inRange(r[plan.timeColumn] ?? null, plan.fromMs, plan.toMs) &&
       plan.filters.every((f) => matches(r, f)),
   );
   const time = (r: StoredRow): number => Number(r[plan.timeColumn]);
-  const byColumns = (columns: readonly string[]) => (a: StoredRow, b: StoredRow) => {
-    for (const c of columns) {
-      const d = compare(a[c] ?? null, b[c] ?? null);
-      if (d !== 0) return d;
-    }
-    return 0;
-  };
   const project = (r: StoredRow): Aliased => {
     const out: Aliased = {};
     for (const c of plan.columns) out[aliasOf(c.name)] = r[c.name] ?? null;
@@ -187,7 +188,7 @@ export function evaluateSeries(plan: SeriesPlan, rows: readonly StoredRow[]): Se
       }
       return row;
     });
-    out.sort(byColumns([...mode.groupBy.map((g) => aliasOf(g.name)), aliasOf(BUCKET_START)]));
+    out.sort(ascending([...mode.groupBy.map((g) => aliasOf(g.name)), aliasOf(BUCKET_START)]));
     return toSeriesRows(plan, out.slice(0, MAX_QUERY_LIMIT + 1));
   }
 
@@ -195,12 +196,12 @@ export function evaluateSeries(plan: SeriesPlan, rows: readonly StoredRow[]): Se
     const newestFirst = [...selected].sort((a, b) => time(b) - time(a));
     const taken = [...groupRows(newestFirst, (r) => mode.per.map((p) => r[p] ?? null)).values()]
       .flatMap((group) => group.slice(0, mode.n))
-      .sort((a, b) => byColumns(mode.per)(a, b) || time(b) - time(a));
+      .sort((a, b) => ascending(mode.per)(a, b) || time(b) - time(a));
     return toSeriesRows(plan, taken.slice(0, plan.limit + 1).map(project));
   }
 
   const ordered = [...selected].sort(
-    (a, b) => time(a) - time(b) || (plan.source === 'events' ? byColumns(['event_id'])(a, b) : 0),
+    (a, b) => time(a) - time(b) || (plan.source === 'events' ? ascending(['event_id'])(a, b) : 0),
   );
   return toSeriesRows(plan, ordered.slice(0, plan.limit + 1).map(project));
 }
