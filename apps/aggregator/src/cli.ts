@@ -24,10 +24,12 @@ async function runOnce(argv: readonly string[]): Promise<number> {
     return parsed.code;
   }
   const { args } = parsed;
-  const settings = readSettings(process.env, {
-    transactions: args.transactions && process.env['AGGREGATOR_TRANSACTIONS'] !== 'false',
+  const fromEnv = readSettings(process.env);
+  const settings = {
+    ...fromEnv,
+    transactions: args.transactions && fromEnv.transactions,
     ...(args.aggregations.length > 0 ? { aggregations: args.aggregations } : {}),
-  });
+  };
   if (args.mode === 'run') {
     await serve({
       settings,

@@ -2,7 +2,6 @@ import './instrument';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadAppSettings, aggregatorListenSection } from '@platform/config';
 import {
   createLogger,
   installGracefulShutdown,
@@ -19,8 +18,8 @@ export async function serve(options: {
   readonly console: boolean;
   readonly environment?: string;
 }): Promise<void> {
-  // A bad PORT or HOST fails the start before anything connects.
-  const { port, host } = loadAppSettings(aggregatorListenSection, process.env);
+  // PORT and HOST, validated with the other settings before anything connects.
+  const { port, host } = options.settings;
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(options),
     new FastifyAdapter(),

@@ -2,7 +2,7 @@ import './instrument';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadAppSettings, generatorListenSection } from '@platform/config';
+import { loadAppSettings, generatorSection } from '@platform/config';
 import {
   installGracefulShutdown,
   installProcessFailureHandler,
@@ -15,7 +15,7 @@ const failures = installProcessFailureHandler({ app: 'generator' });
 
 async function main(): Promise<void> {
   // A bad PORT or HOST fails the start before anything connects.
-  const { port, host } = loadAppSettings(generatorListenSection, process.env);
+  const { port, host } = loadAppSettings(generatorSection, process.env);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
     bufferLogs: true,
   });

@@ -1,6 +1,6 @@
 import './instrument';
 import 'reflect-metadata';
-import { loadAppSettings, registryListenSection, takeRunFlags } from '@platform/config';
+import { loadAppSettings, registrySection, takeRunFlags } from '@platform/config';
 import {
   exitOnStartupFailure,
   installGracefulShutdown,
@@ -14,7 +14,7 @@ const failures = installProcessFailureHandler({ app: 'schema-registry' });
 async function main(): Promise<void> {
   takeRunFlags(process.argv.slice(2)); // --namespace, --domain-file, --domain
   // A bad PORT or HOST fails the start before anything connects.
-  const { port, host } = loadAppSettings(registryListenSection, process.env);
+  const { port, host } = loadAppSettings(registrySection, process.env);
   const app = await createApp();
   failures.drainWith(() => app.close());
   installGracefulShutdown(app);

@@ -27,20 +27,22 @@ export { isHostPort, platformSectionsSchema } from './lib/platform-config.schema
 export {
   APP_SECTIONS,
   SINK_WRITER_STREAMS,
-  aggregatorListenSection,
+  aggregatorSection,
   gatewaySection,
-  generatorListenSection,
+  generatorSection,
   loadAppSettings,
   readAppSection,
-  registryListenSection,
+  registrySection,
   sinkWriterSection,
   traceSampleRatioSchema,
 } from './lib/app-settings';
 export type {
+  AggregatorSectionSettings,
   AppSection,
   GatewaySettings,
-  ListenSettings,
+  GeneratorSectionSettings,
   ReadSection,
+  RegistrySettings,
   SinkWriterSettings,
 } from './lib/app-settings';
 export type {

@@ -1,4 +1,5 @@
-import { readSettings, SettingsError } from '../pipeline/settings';
+import { ConfigError } from '@platform/config';
+import { readSettings } from '../pipeline/settings';
 import { parseArgs } from './args';
 
 describe('parseArgs', () => {
@@ -37,6 +38,25 @@ describe('readSettings', () => {
       aggregations: null,
       idleTimeoutMs: null,
       transactionTimeoutMs: 60_000,
+      crashInFinalFlush: false,
+      port: 8092,
+    });
+  });
+
+  it('prefixes the app id with the namespace and reads lists and flags', () => {
+    const s = readSettings({
+      NAMESPACE: 'run1',
+      AGGREGATOR_AGGREGATIONS: 'a, b',
+      AGGREGATOR_TRANSACTIONS: 'false',
+      AGGREGATOR_REPARTITION_PARTITIONS: '6',
+      AGGREGATOR_INSTANCE_ID: 'i-1',
+    });
+    expect(s).toMatchObject({
+      appId: 'run1.aggregator',
+      aggregations: ['a', 'b'],
+      transactions: false,
+      repartitionPartitions: 6,
+      instanceId: 'i-1',
     });
   });
 
@@ -51,7 +71,7 @@ describe('readSettings', () => {
   it('lists every bad variable in one error', () => {
     const read = (): unknown =>
       readSettings({ AGGREGATOR_APP_ID: 'bad id', AGGREGATOR_SESSION_TIMEOUT_MS: '10' });
-    expect(read).toThrow(SettingsError);
+    expect(read).toThrow(ConfigError);
     expect(read).toThrow(/AGGREGATOR_APP_ID[\s\S]*AGGREGATOR_SESSION_TIMEOUT_MS/);
   });
 });

@@ -1,3 +1,12 @@
+import { ConfigError, generatorSection, readAppSection } from '@platform/config';
+import {
+  parseCount,
+  parseDuration,
+  parseFraction,
+  parseRate,
+  parseSeed,
+  parseStartTime,
+} from '../cli/args';
 import { readGeneratorSettings, sessionGapForRate } from './generator-settings';
 
 describe(readGeneratorSettings.name, () => {
@@ -34,13 +43,55 @@ describe(readGeneratorSettings.name, () => {
   });
 
   it('lists every bad variable in one error', () => {
-    expect(() =>
+    const read = (): unknown =>
       readGeneratorSettings({
         GENERATOR_RATE: 'abc',
         GENERATOR_SEED: 'x',
         GENERATOR_AUTOSTART: 'maybe',
-      }),
-    ).toThrow(/GENERATOR_RATE="abc".*GENERATOR_SEED="x".*GENERATOR_AUTOSTART="maybe"/);
+      });
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(
+      /GENERATOR_RATE="abc"[\s\S]*GENERATOR_SEED="x"[\s\S]*GENERATOR_AUTOSTART="maybe"/,
+    );
+  });
+
+  it('refuses an unlimited rate and fractions adding up to more than 1', () => {
+    expect(() => readGeneratorSettings({ GENERATOR_RATE: 'max' })).toThrow(/GENERATOR_RATE="max"/);
+    expect(() =>
+      readGeneratorSettings({ GENERATOR_OUT_OF_ORDER: '0.6', GENERATOR_LATE: '0.5' }),
+    ).toThrow(/GENERATOR_LATE="0.5": must not exceed 1 together with GENERATOR_OUT_OF_ORDER/);
+  });
+
+  it('reads each variable as the CLI reads its flag', () => {
+    const cases: readonly [string, string, (text: string) => unknown][] = [
+      ['GENERATOR_RATE', '300/m', parseRate],
+      ['GENERATOR_RATE', '2/ms', parseRate],
+      ['GENERATOR_SEED', '-7', parseSeed],
+      ['GENERATOR_USERS', '1_000', parseCount],
+      ['GENERATOR_START_TIME', '2026-01-01T00:00:00Z', parseStartTime],
+      ['GENERATOR_START_TIME', '1700000000000', parseStartTime],
+      ['GENERATOR_OUT_OF_ORDER', '0.25', parseFraction],
+      ['GENERATOR_OUT_OF_ORDER_MAX_DELAY', '1.5s', parseDuration],
+      ['GENERATOR_LATE_DELAY', '2500', parseDuration],
+    ];
+    const keyOf = Object.fromEntries(
+      Object.entries(generatorSection.variables).map(([key, variable]) => [variable, key]),
+    );
+    for (const [variable, text, parse] of cases) {
+      const { value } = readAppSection(generatorSection, { [variable]: text });
+      expect([variable, value[keyOf[variable] as keyof typeof value]]).toEqual([
+        variable,
+        parse(text),
+      ]);
+    }
+    for (const [variable, text, parse] of [
+      ['GENERATOR_USERS', '0', parseCount],
+      ['GENERATOR_OUT_OF_ORDER', '1.5', parseFraction],
+      ['GENERATOR_LATE_DELAY', '-5s', parseDuration],
+    ] as const) {
+      expect(() => parse(text)).toThrow();
+      expect(() => readAppSection(generatorSection, { [variable]: text })).toThrow(ConfigError);
+    }
   });
 });
 

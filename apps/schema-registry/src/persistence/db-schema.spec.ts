@@ -1,3 +1,4 @@
+import { ConfigError } from '@platform/config';
 import { DEFAULT_DB_SCHEMA, resolveDbSchema } from './db-schema';
 
 describe(resolveDbSchema.name, () => {
@@ -6,6 +7,14 @@ describe(resolveDbSchema.name, () => {
     expect(resolveDbSchema(undefined, { SCHEMA_REGISTRY_DB_SCHEMA: 'from_env' })).toBe('from_env');
     expect(resolveDbSchema(undefined, { SCHEMA_REGISTRY_DB_SCHEMA: ' ' })).toBe(DEFAULT_DB_SCHEMA);
     expect(resolveDbSchema(undefined, {})).toBe('schema_registry');
+    expect(resolveDbSchema(undefined, { NAMESPACE: 'run1' })).toBe('run1_schema_registry');
+  });
+
+  it('refuses a bad SCHEMA_REGISTRY_DB_SCHEMA as a config error naming the variable', () => {
+    const read = (): unknown =>
+      resolveDbSchema(undefined, { SCHEMA_REGISTRY_DB_SCHEMA: 'Bad-Name' });
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(/registry settings[\s\S]*SCHEMA_REGISTRY_DB_SCHEMA="Bad-Name"/);
   });
 
   it.each([

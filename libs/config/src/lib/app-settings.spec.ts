@@ -3,7 +3,7 @@ import {
   gatewaySection,
   loadAppSettings,
   readAppSection,
-  registryListenSection,
+  registrySection,
 } from './app-settings';
 import { ConfigError } from './config.error';
 
@@ -25,7 +25,7 @@ describe(readAppSection.name, () => {
   it('fails with one ConfigError whose issues name the section, key, variable and source', () => {
     let error: unknown;
     try {
-      readAppSection(registryListenSection, { PORT: '-1' });
+      readAppSection(registrySection, { PORT: '-1' });
     } catch (e) {
       error = e;
     }

@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+import ms from 'ms';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './config.error';
 import type { Env } from './env-overrides';
@@ -255,25 +257,220 @@ export const sinkWriterSection = {
 
 export type SinkWriterSettings = Readonly<z.output<typeof sinkWriterSchema>>;
 
-/** Where a service without settings of its own listens. */
-function listenSection(name: string, defaultPort: number) {
-  const schema = z.object({ port: port.default(defaultPort), host: host.default('0.0.0.0') });
-  return { name, schema, variables: { port: 'PORT', host: 'HOST' } } satisfies AppSection<
-    typeof schema
-  >;
-}
+// The aggregator's `AGGREGATOR_*` settings (the platform config gives Kafka, topics and the
+// registry). A `0` turns the partition count and the idle timeout off (`null`).
 
-export const aggregatorListenSection = listenSection('aggregator', 8092);
-export const generatorListenSection = listenSection('generator', 8090);
-export const registryListenSection = listenSection('registry', 8081);
+/** `AGGREGATOR_APP_ID` is a topic-name prefix (before the namespace is added). */
+const kafkaPrefix = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'is not a valid topic-name prefix');
+const zeroIsOff = (min: number) =>
+  int(min)
+    .transform((n) => (n === 0 ? null : n))
+    .nullable()
+    .default(null);
 
-export type ListenSettings = Readonly<z.output<typeof aggregatorListenSection.schema>>;
+const aggregatorSchema = z.object({
+  port: port.default(8092),
+  host: host.default('0.0.0.0'),
+  /** Consumer group id and prefix of internal topics and transactional ids (namespace added by the app). */
+  appId: kafkaPrefix.default('aggregator'),
+  /** Names this process in logs and the Kafka client id. */
+  instanceId: z
+    .string()
+    .min(1)
+    .default(() => `${hostname()}-${process.pid}`),
+  /** Exactly-once (default). `false`: at-least-once, for the benchmark only. */
+  transactions: bool.default(true),
+  /** Only these aggregations (all when null). */
+  aggregations: csv
+    .pipe(z.array(z.string()).min(1, 'must name at least one aggregation'))
+    .transform((names): readonly string[] => names)
+    .nullable()
+    .default(null),
+  /** Partitions of the repartition and changelog topics; null: those of `events.<type>`. */
+  repartitionPartitions: zeroIsOff(0),
+  sessionTimeoutMs: int(6_000).default(10_000),
+  maxBytesPerPartition: int(1_024).default(4 * 1_048_576),
+  /** Partitions (tasks) processed at once by one instance. */
+  concurrency: int(1).default(8),
+  /**
+   * `run` mode: after this long without a record from any source partition, the watermark
+   * follows the wall clock (minus out-of-orderness), and a partition silent this long stops
+   * holding the others back. Null: off (the watermark moves only with events).
+   */
+  idleTimeoutMs: zeroIsOff(0),
+  /** Broker-side timeout of an open transaction; at most the broker's `transaction.max.timeout.ms`. */
+  transactionTimeoutMs: int(1_000).default(60_000),
+  restoreTimeoutMs: int(1_000).default(120_000),
+  /**
+   * Fault injection for crash tests: SIGKILL the process in the middle of the transaction
+   * that writes a final flush (run-once), after part of its output was sent.
+   */
+  crashInFinalFlush: bool.default(false),
+});
+
+export const aggregatorSection = {
+  name: 'aggregator',
+  schema: aggregatorSchema,
+  variables: {
+    port: 'PORT',
+    host: 'HOST',
+    appId: 'AGGREGATOR_APP_ID',
+    instanceId: 'AGGREGATOR_INSTANCE_ID',
+    transactions: 'AGGREGATOR_TRANSACTIONS',
+    aggregations: 'AGGREGATOR_AGGREGATIONS',
+    repartitionPartitions: 'AGGREGATOR_REPARTITION_PARTITIONS',
+    sessionTimeoutMs: 'AGGREGATOR_SESSION_TIMEOUT_MS',
+    maxBytesPerPartition: 'AGGREGATOR_MAX_BYTES_PER_PARTITION',
+    concurrency: 'AGGREGATOR_CONCURRENCY',
+    idleTimeoutMs: 'AGGREGATOR_IDLE_TIMEOUT_MS',
+    transactionTimeoutMs: 'AGGREGATOR_TRANSACTION_TIMEOUT_MS',
+    restoreTimeoutMs: 'AGGREGATOR_RESTORE_TIMEOUT_MS',
+    crashInFinalFlush: 'AGGREGATOR_CRASH_IN_FINAL_FLUSH',
+  },
+} satisfies AppSection<typeof aggregatorSchema>;
+
+export type AggregatorSectionSettings = Readonly<z.output<typeof aggregatorSchema>>;
+
+// The generator service's `GENERATOR_*` settings, in the forms its CLI flags take
+// (`apps/generator/src/cli/args.ts`; a generator spec checks both read values alike).
+
+/** Builds a rule from a parser that returns the value or `undefined` with `expected`. */
+const parsed = <T>(parse: (text: string) => T | undefined, expected: string) =>
+  z.string().transform((text, ctx): T => {
+    const value = parse(text.trim());
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected ${expected}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+const PER_SECOND: Readonly<Record<string, number>> = {
+  ms: 1000,
+  s: 1,
+  sec: 1,
+  m: 1 / 60,
+  min: 1 / 60,
+  h: 1 / 3600,
+};
+/** `5000/s`, `5000` (per second), `300/m`, `2/ms`; a service needs a finite rate (no `max`). */
+const rate = parsed((text) => {
+  const m = /^(\d+(?:\.\d+)?)\s*(?:\/\s*(ms|s|sec|m|min|h))?$/i.exec(text);
+  const perSecond =
+    m === null ? NaN : Number(m[1]) * (PER_SECOND[(m[2] ?? 's').toLowerCase()] ?? NaN);
+  return perSecond > 0 && Number.isFinite(perSecond) ? perSecond : undefined;
+}, 'a positive finite rate such as 5000/s or 300/m (a service cannot run at max)');
+/** `60s`, `5m`, `1h`, `1500ms`, or a bare number of milliseconds. */
+const duration = parsed((text) => {
+  const n = /^\d+$/.test(text) ? Number(text) : ms(text as ms.StringValue);
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : undefined;
+}, 'a positive duration such as 60s, 5m or 1500ms');
+/** A positive integer; `_` separates thousands. */
+const count = parsed((text) => {
+  const v = text.replace(/_/g, '');
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
+}, 'a positive integer');
+const seed = parsed((text) => {
+  const n = /^-?\d+$/.test(text) ? Number(text) : NaN;
+  return Number.isSafeInteger(n) ? n : undefined;
+}, 'an integer');
+const fraction = parsed((text) => {
+  const n = Number(text);
+  return text !== '' && n >= 0 && n <= 1 ? n : undefined;
+}, 'a fraction between 0 and 1, such as 0.05');
+/** `now`, epoch milliseconds, or an ISO-8601 date. */
+const startTime = parsed<number | 'now'>((text) => {
+  if (text === 'now') return 'now';
+  const n = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  return Number.isSafeInteger(n) ? n : undefined;
+}, 'now, epoch milliseconds or an ISO-8601 date');
+/** `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, any case. */
+const onOff = parsed((text) => {
+  if (/^(1|true|yes|on)$/i.test(text)) return true;
+  if (/^(0|false|no|off)$/i.test(text)) return false;
+  return undefined;
+}, 'true or false');
+
+const GENERATOR_VARIABLES = {
+  port: 'PORT',
+  host: 'HOST',
+  ratePerSec: 'GENERATOR_RATE',
+  seed: 'GENERATOR_SEED',
+  users: 'GENERATOR_USERS',
+  startTime: 'GENERATOR_START_TIME',
+  outOfOrder: 'GENERATOR_OUT_OF_ORDER',
+  outOfOrderMaxDelayMs: 'GENERATOR_OUT_OF_ORDER_MAX_DELAY',
+  late: 'GENERATOR_LATE',
+  lateDelayMs: 'GENERATOR_LATE_DELAY',
+  autostart: 'GENERATOR_AUTOSTART',
+  kafkaClient: 'GENERATOR_KAFKA_CLIENT',
+} as const;
+
+const generatorSchema = z
+  .object({
+    port: port.default(8090),
+    host: host.default('0.0.0.0'),
+    /** Events per second. */
+    ratePerSec: rate.default(100),
+    seed: seed.default(42),
+    /** User pool size. */
+    users: count.default(100),
+    /** Event time of the first event. */
+    startTime: startTime.default('now'),
+    /** Share of events delivered out of order, and their largest delay. */
+    outOfOrder: fraction.default(0),
+    outOfOrderMaxDelayMs: duration.default(30_000),
+    /** Share of events delivered beyond the allowed lateness, and their delay. */
+    late: fraction.default(0),
+    lateDelayMs: duration.default(300_000),
+    /** Start producing at boot; `false` serves health and metrics only. */
+    autostart: onOff.default(true),
+    /** The producer's Kafka client. */
+    kafkaClient: z
+      .enum(['kafkajs', 'librdkafka'], 'expected kafkajs or librdkafka')
+      .default('kafkajs'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.outOfOrder + s.late > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['late'],
+        message: `must not exceed 1 together with ${GENERATOR_VARIABLES.outOfOrder} (${s.outOfOrder})`,
+      });
+    }
+  });
+
+export const generatorSection = {
+  name: 'generator',
+  schema: generatorSchema,
+  variables: GENERATOR_VARIABLES,
+} satisfies AppSection<typeof generatorSchema>;
+
+export type GeneratorSectionSettings = Readonly<z.output<typeof generatorSchema>>;
+
+const registrySchema = z.object({
+  port: port.default(8081),
+  host: host.default('0.0.0.0'),
+  /** PostgreSQL schema of the registry's tables (the namespace prefix is added by the app). */
+  dbSchema: identifier.default('schema_registry'),
+});
+
+export const registrySection = {
+  name: 'registry',
+  schema: registrySchema,
+  variables: { port: 'PORT', host: 'HOST', dbSchema: 'SCHEMA_REGISTRY_DB_SCHEMA' },
+} satisfies AppSection<typeof registrySchema>;
+
+export type RegistrySettings = Readonly<z.output<typeof registrySchema>>;
 
 /** Every service section, in the order `config explain` lists them. */
 export const APP_SECTIONS: readonly AppSection[] = [
   gatewaySection,
   sinkWriterSection,
-  aggregatorListenSection,
-  generatorListenSection,
-  registryListenSection,
+  aggregatorSection,
+  generatorSection,
+  registrySection,
 ];
