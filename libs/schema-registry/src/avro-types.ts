@@ -1,4 +1,5 @@
 import * as avro from 'avsc';
+import { canonicalJson } from '@platform/windowing';
 
 /** Whatever `avro.Type.forSchema` accepts (avsc does not export the name). */
 export type AvscSchema = Parameters<typeof avro.Type.forSchema>[0];
@@ -165,23 +166,10 @@ export function forSchema(schema: unknown): avro.Type {
 /**
  * JSON with object keys sorted and no whitespace: two texts that differ only in formatting
  * or key order give the same string. Arrays (fields, symbols, union branches) keep their
- * order because it is meaningful.
+ * order because it is meaningful. The one copy lives in `@platform/windowing` (pure, below
+ * this lib).
  */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
-    }
-    return sorted;
-  }
-  return value;
-}
+export { canonicalJson };
 
 /** The full schema of a parsed type, defaults, aliases and docs included, as canonical JSON. */
 export function canonicalOfType(type: avro.Type): string {

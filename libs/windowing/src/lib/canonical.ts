@@ -34,14 +34,25 @@ export function toJsonValue(value: unknown): JsonValue {
   return record;
 }
 
-/** JSON with object keys sorted: equal values give equal strings. */
-export function canonicalJson(value: JsonValue): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+/**
+ * JSON with object keys sorted and no whitespace: equal values give equal strings, and two
+ * texts that differ only in formatting or key order give the same string. Arrays keep their
+ * order. Anything else is written as `JSON.stringify` writes it (`toJSON` is called, keys
+ * whose value is `undefined` are left out, `undefined` in an array or alone is `null`). The
+ * one copy: the engine's group keys and the schema registry's canonical schemas use it.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const record = value as { readonly [key: string]: JsonValue };
-  const body = Object.keys(record)
-    .sort()
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return canonicalJson(toJSON.call(value));
+  const record = value as { readonly [key: string]: unknown };
+  const body: string[] = [];
+  for (const key of Object.keys(record).sort()) {
+    const field = record[key];
+    if (field === undefined || typeof field === 'function' || typeof field === 'symbol') continue;
+    body.push(`${JSON.stringify(key)}:${canonicalJson(field)}`);
+  }
   return `{${body.join(',')}}`;
 }
 
