@@ -204,8 +204,12 @@ describe('EventProducer → BatchConsumer against Kafka', () => {
     }
     for (const t of eventTopics) await committedEqualsEnd(groupId, t);
 
-    // A second member of the same group finds nothing left to read.
-    let again = 0;
+    // A second member of the same group finds nothing left to read: a marker sent to every
+    // partition after the commit is the first record it gets there, so once all markers
+    // arrived, anything left unread would have arrived before them.
+    const markers = await sendMarkers(registry, eventTopics);
+    const again: string[] = [];
+    const allMarkers = deferred<void>();
     const second = new BatchConsumer({
       kafka,
       groupId,
@@ -213,13 +217,54 @@ describe('EventProducer → BatchConsumer against Kafka', () => {
       fromBeginning: true,
       registry,
       deadLetters: { publish: async () => undefined },
-      handleBatch: async (records) => void (again += records.length),
+      handleBatch: async (records) => {
+        for (const r of records) again.push((r.value as Event)['event_id'] as string);
+        if (markers.every((m) => again.includes(m))) allMarkers.resolve();
+      },
     });
     await second.start();
-    await new Promise((r) => setTimeout(r, 4_000));
+    await within(allMarkers.promise, 60_000, `markers ${again.length}/${markers.length}`);
     await second.stop();
-    expect(again).toBe(0);
+    expect(again.sort()).toEqual([...markers].sort());
   });
+
+  /**
+   * One event per partition of each topic (`marker-<topic>-<partition>`), encoded as the
+   * producer encodes, sent to that partition; resolves with their ids once acknowledged.
+   */
+  async function sendMarkers(
+    registry: InMemorySchemaRegistrar,
+    names: string[],
+  ): Promise<string[]> {
+    const serde = new AvroSerde(registry);
+    const schemas = generateAllSchemas(model);
+    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const rawAdmin = kafka.admin();
+    await Promise.all([raw.connect(), rawAdmin.connect()]);
+    const ids: string[] = [];
+    try {
+      for (const type of model.eventTypes.map((t) => t.name)) {
+        const topic = eventTopic(prefixes, type);
+        if (!names.includes(topic)) continue;
+        const schema = schemas[type] as AvroRecordSchema;
+        const id = await registry.register(`${topic}-value`, toJson(schema));
+        const avro = forSchema(schema);
+        for (const { partition } of await rawAdmin.fetchTopicOffsets(topic)) {
+          const eventId = `marker-${topic}-${partition}`;
+          const event = { ...ecommerceEvent(type, partition), event_id: eventId };
+          await raw.send({
+            topic,
+            acks: -1,
+            messages: [{ partition, key: 'marker', value: serde.encode(id, avro, event) }],
+          });
+          ids.push(eventId);
+        }
+      }
+    } finally {
+      await Promise.all([raw.disconnect(), rawAdmin.disconnect()]);
+    }
+    return ids;
+  }
 
   it('puts a poison record on the dead-letter topic with its headers and continues past it', async () => {
     const topic = `${prefixes.events}.poison`;
