@@ -186,15 +186,20 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
       }
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.once('end', () => {
-        const text =
-          chunks.length === 1
-            ? (chunks[0] as Buffer).toString('utf8')
-            : Buffer.concat(chunks).toString('utf8');
-        handle(request, response, route, path, text).catch((error: unknown) =>
-          fail(request, response, error),
-        );
-      });
+      // Bound: an emitter's callbacks run in the parser's async context, not in this one, and
+      // the produce must carry this request's trace context into the Kafka headers.
+      request.once(
+        'end',
+        contextApi.bind(ctx, () => {
+          const text =
+            chunks.length === 1
+              ? (chunks[0] as Buffer).toString('utf8')
+              : Buffer.concat(chunks).toString('utf8');
+          handle(request, response, route, path, text).catch((error: unknown) =>
+            fail(request, response, error),
+          );
+        }),
+      );
     });
   };
 

@@ -1,4 +1,6 @@
 import { Logger } from '@nestjs/common';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { extractTraceContext } from '@platform/observability';
 import {
   AvroSerde,
   isSerdeError,
@@ -162,6 +164,30 @@ export async function decodeBatch(
     }
   }
   return { records, deadLetters };
+}
+
+const tracer = trace.getTracer('@platform/messaging');
+
+/** True for a W3C `traceparent` whose flags say sampled. */
+function sampled(traceparent: string | undefined): boolean {
+  return traceparent !== undefined && (Number.parseInt(traceparent.slice(-2), 16) & 1) === 1;
+}
+
+/** Ends the records' spans: an error for the dead-lettered ones, or for all on `retry`. */
+function endSpans(
+  spans: Map<DecodedRecord, Span> | undefined,
+  failures: readonly RecordFailure[],
+  retry?: unknown,
+): void {
+  if (spans === undefined) return;
+  for (const { record, error } of failures) {
+    spans.get(record)?.setStatus({ code: SpanStatusCode.ERROR, message: errorText(error) });
+  }
+  for (const span of spans.values()) {
+    if (retry !== undefined)
+      span.setStatus({ code: SpanStatusCode.ERROR, message: `retried: ${errorText(retry)}` });
+    span.end();
+  }
 }
 
 export function headerText(headers: IHeaders | undefined): Record<string, string> {
@@ -475,14 +501,18 @@ export class BatchConsumer<V = unknown> {
       isStale: () => payload.isStale(),
     };
     let failures: readonly RecordFailure[] = [];
+    const spans = this.startSpans(records, attempt);
     try {
       const result = await this.options.handleBatch(records as DecodedRecord<V>[], context);
       failures = result?.failures ?? [];
     } catch (e) {
       if (e instanceof RecordFailuresError) failures = e.failures;
-      else if (isRetriable(e)) throw e;
-      else failures = records.map((record) => ({ record, error: e }));
+      else if (isRetriable(e)) {
+        endSpans(spans, [], e);
+        throw e;
+      } else failures = records.map((record) => ({ record, error: e }));
     }
+    endSpans(spans, failures);
     for (const f of failures) {
       deadLetters.push(
         toDeadLetter(
@@ -495,6 +525,42 @@ export class BatchConsumer<V = unknown> {
     // Keep the dead-letter topic in source order.
     deadLetters.sort((a, b) => compareOffsets(a.source.offset, b.source.offset));
     return { records, deadLetters };
+  }
+
+  /**
+   * A consumer span per record of a sampled trace, child of the context its producer put in
+   * the headers, so the trace runs on through this handler. Records of unsampled traces (most,
+   * with a ratio sampler at the edge) cost one header lookup.
+   */
+  private startSpans(
+    records: readonly DecodedRecord[],
+    attempt: number,
+  ): Map<DecodedRecord, Span> | undefined {
+    let spans: Map<DecodedRecord, Span> | undefined;
+    for (const record of records) {
+      if (!sampled(record.headers['traceparent'])) continue;
+      spans ??= new Map();
+      spans.set(
+        record,
+        tracer.startSpan(
+          `process ${record.topic}`,
+          {
+            kind: SpanKind.CONSUMER,
+            attributes: {
+              'messaging.system': 'kafka',
+              'messaging.operation.type': 'process',
+              'messaging.destination.name': record.topic,
+              'messaging.destination.partition.id': String(record.partition),
+              'messaging.kafka.offset': Number(record.offset),
+              'messaging.consumer.group.name': this.options.groupId,
+              ...(attempt > 1 ? { 'messaging.batch.attempt': attempt } : {}),
+            },
+          },
+          extractTraceContext(record.raw.headers, ROOT_CONTEXT),
+        ),
+      );
+    }
+    return spans;
   }
 
   private async publishDeadLetters(
