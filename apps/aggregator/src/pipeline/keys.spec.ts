@@ -21,7 +21,14 @@ describe('keys', () => {
   });
 
   it('partitions by a stable hash: the same on every instance, within range', () => {
-    expect(partitionFor('["mobile",null]', 3)).toBe(partitionFor('["mobile",null]', 3));
+    // FNV-1a (32 bit) of the UTF-8 bytes: the published test vectors, whole with 2^32
+    // partitions, so any instance or version computing another hash would disagree.
+    expect(partitionFor('', 2 ** 32)).toBe(0x811c9dc5);
+    expect(partitionFor('a', 2 ** 32)).toBe(0xe40c292c);
+    expect(partitionFor('foobar', 2 ** 32)).toBe(0xbf9cf968);
+    expect(partitionFor('["München",null]', 2 ** 32)).toBe(0xd5fed970); // bytes, not UTF-16
+    expect(partitionFor('["mobile",null]', 3)).toBe(0x033e8944 % 3);
+    expect(partitionFor('["mobile",null]', 12)).toBe(0x033e8944 % 12);
     const seen = new Set(Array.from({ length: 200 }, (_, i) => partitionFor(`k${i}`, 3)));
     expect([...seen].sort()).toEqual([0, 1, 2]);
     expect(() => partitionFor('x', 0)).toThrow(RangeError);
