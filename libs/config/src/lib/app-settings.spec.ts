@@ -1,6 +1,8 @@
 import {
   APP_SECTIONS,
+  aggregatorSection,
   gatewaySection,
+  generatorSection,
   loadAppSettings,
   readAppSection,
   registrySection,
@@ -44,5 +46,33 @@ describe(readAppSection.name, () => {
       );
       expect(() => loadAppSettings(section, {})).not.toThrow();
     }
+  });
+
+  it('reads the aggregator, generator and registry variables, with their rules', () => {
+    const aggregator = readAppSection(aggregatorSection, {
+      AGGREGATOR_IDLE_TIMEOUT_MS: '0',
+      AGGREGATOR_REPARTITION_PARTITIONS: '12',
+      AGGREGATOR_AGGREGATIONS: 'a,b',
+    });
+    expect(aggregator.value).toMatchObject({
+      idleTimeoutMs: null,
+      repartitionPartitions: 12,
+      aggregations: ['a', 'b'],
+    });
+    expect(aggregator.sources).toMatchObject({
+      idleTimeoutMs: 'env:AGGREGATOR_IDLE_TIMEOUT_MS',
+      concurrency: 'default',
+    });
+    expect(() =>
+      loadAppSettings(aggregatorSection, { AGGREGATOR_SESSION_TIMEOUT_MS: '5999' }),
+    ).toThrow('AGGREGATOR_SESSION_TIMEOUT_MS="5999": must be at least 6000');
+    expect(loadAppSettings(generatorSection, { GENERATOR_RATE: '300/m' }).ratePerSec).toBe(5);
+    expect(() =>
+      loadAppSettings(generatorSection, { GENERATOR_OUT_OF_ORDER: '0.7', GENERATOR_LATE: '0.7' }),
+    ).toThrow(/GENERATOR_LATE="0.7": must not exceed 1/);
+    expect(loadAppSettings(registrySection, {}).dbSchema).toBe('schema_registry');
+    expect(() => loadAppSettings(registrySection, { SCHEMA_REGISTRY_DB_SCHEMA: 'A-b' })).toThrow(
+      /SCHEMA_REGISTRY_DB_SCHEMA="A-b"/,
+    );
   });
 });
