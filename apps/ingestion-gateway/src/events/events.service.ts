@@ -5,7 +5,7 @@ import {
   type FieldFailure,
   type ValidEvent,
 } from '@platform/contracts';
-import { InvalidEventError, MessagingError } from '@platform/messaging';
+import { InvalidEventError, MessagingError, type EventProducer } from '@platform/messaging';
 import { runChain, type EventProcessor, type RequestFacts } from '@platform/processors';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,7 +18,7 @@ import { EVENT_PROCESSORS, GATEWAY_SETTINGS } from '../core/tokens';
 import { boundedFailures, GatewayError } from '../http/gateway.error';
 import { buildBadRow, type BadRow } from './bad-row';
 import { GatewayDatabase } from '../persistence/gateway-database.service';
-import { idempotencyKey, type ClaimState } from './idempotency-store';
+import { idempotencyKey, type ClaimState, type IdempotencyStore } from './idempotency-store';
 
 export type EventStatus =
   | 'accepted'
@@ -38,6 +38,17 @@ export interface SingleEventAnswer {
 
 /** The event types' processor chains (`processors:` in the domain file). */
 export type ProcessorChains = ReadonlyMap<string, readonly EventProcessor[]>;
+
+/** What the events service needs of Kafka: the producer, and the dead-letter topic. */
+export interface EventsKafka {
+  readonly producer: Pick<EventProducer, 'send'>;
+  publishBadRows(rows: readonly BadRow[]): Promise<void>;
+}
+
+/** What it needs of PostgreSQL: the idempotency store of client event ids. */
+export interface EventsDatabase {
+  readonly idempotency: Pick<IdempotencyStore, 'claim' | 'ack' | 'release'>;
+}
 
 /** A request without facts to tell (no client address or headers), e.g. an MCP tool call. */
 export const NO_REQUEST_FACTS: RequestFacts = { headers: {} };
@@ -132,9 +143,9 @@ export class EventsService {
 
   constructor(
     private readonly contracts: EventContracts,
-    private readonly kafka: KafkaGatewayService,
+    @Inject(KafkaGatewayService) private readonly kafka: EventsKafka,
     private readonly metrics: GatewayMetrics,
-    private readonly database: GatewayDatabase,
+    @Inject(GatewayDatabase) private readonly database: EventsDatabase,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
     @Inject(EVENT_PROCESSORS) private readonly processors: ProcessorChains,
   ) {}

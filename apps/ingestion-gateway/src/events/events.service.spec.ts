@@ -1,0 +1,237 @@
+import { EventContracts } from '@platform/contracts';
+import { PlatformMetrics } from '@platform/observability';
+import { deadLetter, drop, type EventProcessor } from '@platform/processors';
+import { Registry } from 'prom-client';
+import type { WriteKeyRecord } from '../auth/write-keys';
+import { loadGatewaySettings, type GatewaySettings } from '../config/gateway-settings';
+import { GatewayMetrics } from '../core/gateway-metrics';
+import { GatewayError } from '../http/gateway.error';
+import { ecommerceModel } from '../testing/ecommerce-model';
+import type { BadRow } from './bad-row';
+import type { ClaimState } from './idempotency-store';
+import {
+  EventsService,
+  type EventsDatabase,
+  type EventsKafka,
+  type ProcessorChains,
+} from './events.service';
+
+const KEY: WriteKeyRecord = {
+  id: 'k1',
+  source: 'web',
+  keyPrefix: 'gwk_test',
+  eventTypes: null,
+  createdAt: new Date(0),
+  revokedAt: null,
+};
+
+/** The service with typed fakes of its ports: what it sent, dead-lettered and claimed. */
+function newEventsService(
+  options: {
+    settings?: Partial<GatewaySettings>;
+    processors?: Record<string, EventProcessor[]>;
+    send?: () => Promise<void>;
+    publishBadRows?: () => Promise<void>;
+    claims?: Record<string, ClaimState>;
+  } = {},
+) {
+  const sent: { type: string; event: Record<string, unknown>; headers: unknown }[] = [];
+  const badRows: BadRow[] = [];
+  const kafka: EventsKafka = {
+    producer: {
+      send: async (type, event, _key, headers) => {
+        await options.send?.();
+        sent.push({ type, event: event as Record<string, unknown>, headers });
+      },
+    },
+    publishBadRows: async (rows) => {
+      await options.publishBadRows?.();
+      badRows.push(...rows);
+    },
+  };
+  const claimed: string[] = [];
+  const database: EventsDatabase = {
+    idempotency: {
+      claim: async (ids) => {
+        claimed.push(...ids);
+        return new Map(ids.map((id) => [id, options.claims?.[id] ?? 'claimed']));
+      },
+      ack: async () => undefined,
+      release: async () => undefined,
+    },
+  };
+  const settings = { ...loadGatewaySettings({}), ...options.settings };
+  const processors: ProcessorChains = new Map(Object.entries(options.processors ?? {}));
+  const sut = new EventsService(
+    new EventContracts(ecommerceModel(), {
+      maxStringLength: settings.maxStringLength,
+      eventTime: { minMs: settings.minEventTimeMs, maxFutureSkewMs: settings.maxEventTimeSkewMs },
+    }),
+    kafka,
+    new GatewayMetrics(new PlatformMetrics(new Registry())),
+    database,
+    settings,
+    processors,
+  );
+  return { sut, sent, badRows, claimed };
+}
+
+const view = { user_id: 'u1', device_type: 'mobile', country: 'DE' };
+
+describe(EventsService.name, () => {
+  it('sends a valid event with its generated id and time, and the source and receipt headers', async () => {
+    const { sut, sent } = newEventsService();
+    const answer = await sut.ingestOne(KEY, 'page_view', view);
+    expect(answer).toEqual({ event_id: expect.any(String), status: 'accepted' });
+    expect(sent).toEqual([
+      {
+        type: 'page_view',
+        event: expect.objectContaining({
+          ...view,
+          event_id: answer.event_id,
+          timestamp: expect.any(Number),
+        }),
+        headers: { received_at: expect.any(String), source: 'web' },
+      },
+    ]);
+  });
+
+  it('refuses an invalid event with 400 naming the field, sends nothing and keeps a bad row', async () => {
+    const { sut, sent, badRows } = newEventsService();
+    const refused = sut.ingestOne(KEY, 'page_view', { ...view, device_type: 'fridge' });
+    await expect(refused).rejects.toMatchObject({
+      status: 400,
+      code: 'INVALID_EVENT',
+      extra: { failures: [expect.objectContaining({ field: 'device_type' })] },
+    });
+    expect(sent).toEqual([]);
+    expect(badRows.map((r) => r.data.failures[0]?.field)).toEqual(['device_type']);
+  });
+
+  it('answers a client event_id already acknowledged as a duplicate without sending it again', async () => {
+    const window = { idempotencyWindowMs: 60_000 };
+    const first = newEventsService({ settings: window });
+    await first.sut.ingestOne(KEY, 'page_view', { ...view, event_id: 'e-1' });
+    expect(first.sent).toHaveLength(1);
+    // The store knows the id as acknowledged (by this instance or another).
+    const [id] = first.claimed;
+    const again = newEventsService({ settings: window, claims: { [id as string]: 'acked' } });
+    expect(await again.sut.ingestOne(KEY, 'page_view', { ...view, event_id: 'e-1' })).toEqual({
+      event_id: 'e-1',
+      status: 'duplicate',
+    });
+    expect(again.sent).toEqual([]);
+  });
+
+  it('answers 503 with the event id when Kafka does not acknowledge within the produce timeout', async () => {
+    const { sut } = newEventsService({
+      settings: { produceTimeoutMs: 20 },
+      send: () => new Promise(() => undefined),
+    });
+    const error = await sut.ingestOne(KEY, 'page_view', view).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect(error).toMatchObject({
+      status: 503,
+      extra: { retryAfterSeconds: 2, details: { event_id: expect.any(String) } },
+    });
+  });
+
+  describe('with processors', () => {
+    const hashUser: EventProcessor = {
+      name: 'hash-user',
+      process(context, next) {
+        context.event['user_id'] = `h(${String(context.event['user_id'])})`;
+        return next(context);
+      },
+    };
+    const stop = (outcome: ReturnType<typeof drop>): EventProcessor => ({
+      name: 'gate',
+      process: () => outcome,
+    });
+
+    it('validates and sends what the processors handed on', async () => {
+      const { sut, sent } = newEventsService({ processors: { page_view: [hashUser] } });
+      await sut.ingestOne(KEY, 'page_view', view);
+      expect(sent[0]?.event['user_id']).toBe('h(u1)');
+    });
+
+    it('answers a dropped event 202 with the reason and sends nothing', async () => {
+      const { sut, sent, badRows } = newEventsService({
+        processors: { page_view: [stop(drop('gate', 'bot'))] },
+      });
+      expect(await sut.ingestOne(KEY, 'page_view', { ...view, event_id: 'e-2' })).toEqual({
+        event_id: 'e-2',
+        status: 'dropped',
+        reason: 'bot',
+      });
+      expect(sent).toEqual([]);
+      expect(badRows).toEqual([]);
+    });
+
+    it('dead-letters the event as the processors left it, and counts it in a batch', async () => {
+      const { sut, sent, badRows } = newEventsService({
+        processors: { page_view: [hashUser, stop(deadLetter('gate', 'no consent'))] },
+      });
+      const response = await sut.ingestBatch(
+        KEY,
+        {
+          events: [
+            { type: 'page_view', event: view },
+            {
+              type: 'purchase',
+              event: {
+                user_id: 'u2',
+                order_id: 'o',
+                revenue: 9,
+                currency: 'EUR',
+                device_type: 'mobile',
+              },
+            },
+          ],
+        },
+        () => undefined,
+      );
+      expect(response.status).toBe(202);
+      expect(response.body).toMatchObject({ accepted: 1, dead_lettered: 1, dropped: 0 });
+      expect(response.body.results[0]).toEqual({
+        index: 0,
+        type: 'page_view',
+        status: 'dead_lettered',
+        reason: 'no consent',
+      });
+      expect(badRows[0]?.data).toMatchObject({
+        payload: { ...view, user_id: 'h(u1)' },
+        failures: [{ field: '$', reason: 'no consent' }],
+      });
+      expect(sent.map((s) => s.type)).toEqual(['purchase']);
+    });
+
+    it('answers 503 and sends nothing of the batch when the dead-letter topic fails', async () => {
+      const { sut, sent } = newEventsService({
+        processors: { page_view: [stop(deadLetter('gate', 'no consent'))] },
+        publishBadRows: () => Promise.reject(new Error('broker gone')),
+      });
+      const batch = sut.ingestBatch(
+        KEY,
+        {
+          events: [
+            { type: 'page_view', event: view },
+            {
+              type: 'purchase',
+              event: {
+                user_id: 'u2',
+                order_id: 'o',
+                revenue: 9,
+                currency: 'EUR',
+                device_type: 'mobile',
+              },
+            },
+          ],
+        },
+        () => undefined,
+      );
+      await expect(batch).rejects.toMatchObject({ status: 503 });
+      expect(sent).toEqual([]);
+    });
+  });
+});
