@@ -26,6 +26,7 @@ export type { Env } from './lib/env-overrides';
 export { isHostPort, platformSectionsSchema } from './lib/platform-config.schema';
 export {
   APP_SECTIONS,
+  GENERATOR_TEXT,
   SINK_WRITER_STREAMS,
   aggregatorSection,
   gatewaySection,
@@ -44,6 +45,7 @@ export type {
   ReadSection,
   RegistrySettings,
   SinkWriterSettings,
+  TextReader,
 } from './lib/app-settings';
 export type {
   PlatformConfig,

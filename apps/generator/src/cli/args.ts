@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import ms from 'ms';
+import { GENERATOR_TEXT, type TextReader } from '@platform/config';
 import type { FieldMapping } from '@platform/contracts';
 import { scheduleOf, TriggerSpecError, type TriggerSpec } from '@platform/triggers';
 
@@ -66,70 +66,27 @@ export type ParseResult =
   | { readonly kind: 'run'; readonly args: RunArgs }
   | { readonly kind: 'exit'; readonly code: number; readonly output: string };
 
-const RATE = /^(\d+(?:\.\d+)?)\s*(?:\/\s*(ms|s|sec|m|min|h))?$/i;
-const PER_SECOND: Record<string, number> = {
-  ms: 1000,
-  s: 1,
-  sec: 1,
-  m: 1 / 60,
-  min: 1 / 60,
-  h: 1 / 3600,
-};
+/** A flag's value through a reader of libs/config, or the reader's `expected` as the error. */
+function readFlag<T>(reader: TextReader<T>, value: string, expected = reader.expected): T {
+  const read = reader.read(value);
+  if (read === undefined) throw new InvalidArgumentError(`expected ${expected}.`);
+  return read;
+}
 
 /** `5000/s`, `5000` (per second), `300/m`, `2/ms`; `max` or `unlimited` (Infinity) for no limit. */
 export function parseRate(value: string): number {
-  const v = value.trim();
-  if (/^(max|unlimited)$/i.test(v)) return Infinity;
-  const m = RATE.exec(v);
-  const rate = m === null ? NaN : Number(m[1]) * (PER_SECOND[(m[2] ?? 's').toLowerCase()] ?? NaN);
-  if (!(rate > 0) || !Number.isFinite(rate)) {
-    throw new InvalidArgumentError('expected a positive rate such as 5000/s, 300/m or max.');
-  }
-  return rate;
+  if (/^(max|unlimited)$/i.test(value.trim())) return Infinity;
+  return readFlag(GENERATOR_TEXT.rate, value, 'a positive rate such as 5000/s, 300/m or max');
 }
 
 /** `60s`, `5m`, `1h`, `1500ms`, or a bare number of milliseconds. */
-export function parseDuration(value: string): number {
-  const v = value.trim();
-  const n = /^\d+$/.test(v) ? Number(v) : ms(v as ms.StringValue);
-  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
-    throw new InvalidArgumentError('expected a positive duration such as 60s, 5m or 1500ms.');
-  }
-  return Math.round(n);
-}
-
-export function parseCount(value: string): number {
-  const v = value.trim().replace(/_/g, '');
-  const n = /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new InvalidArgumentError('expected a positive integer.');
-  return n;
-}
-
-export function parseSeed(value: string): number {
-  const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer.');
-  return n;
-}
-
-export function parseFraction(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !(n >= 0 && n <= 1)) {
-    throw new InvalidArgumentError('expected a fraction between 0 and 1, such as 0.05.');
-  }
-  return n;
-}
-
+export const parseDuration = (value: string): number => readFlag(GENERATOR_TEXT.duration, value);
+export const parseCount = (value: string): number => readFlag(GENERATOR_TEXT.count, value);
+export const parseSeed = (value: string): number => readFlag(GENERATOR_TEXT.seed, value);
+export const parseFraction = (value: string): number => readFlag(GENERATOR_TEXT.fraction, value);
 /** `now`, epoch milliseconds, or an ISO-8601 date. */
-export function parseStartTime(value: string): number | 'now' {
-  const v = value.trim();
-  if (v === 'now') return 'now';
-  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isSafeInteger(n)) {
-    throw new InvalidArgumentError('expected now, epoch milliseconds or an ISO-8601 date.');
-  }
-  return n;
-}
+export const parseStartTime = (value: string): number | 'now' =>
+  readFlag(GENERATOR_TEXT.startTime, value);
 
 /** `1x`, `10x`, `0.5x` or a bare multiple; `max` for as fast as possible. */
 export function parseReplaySpeed(value: string): number {

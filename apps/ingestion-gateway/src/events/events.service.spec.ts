@@ -77,6 +77,20 @@ function newEventsService(
 }
 
 const view = { user_id: 'u1', device_type: 'mobile', country: 'DE' };
+const purchase = {
+  user_id: 'u2',
+  order_id: 'o',
+  revenue: 9,
+  currency: 'EUR',
+  device_type: 'mobile',
+};
+/** A page view, which the processors of a test stop, and a purchase, which has none. */
+const mixedBatch = {
+  events: [
+    { type: 'page_view', event: view },
+    { type: 'purchase', event: purchase },
+  ],
+};
 
 describe(EventsService.name, () => {
   it('sends a valid event with its generated id and time, and the source and receipt headers', async () => {
@@ -172,25 +186,7 @@ describe(EventsService.name, () => {
       const { sut, sent, badRows } = newEventsService({
         processors: { page_view: [hashUser, stop(deadLetter('gate', 'no consent'))] },
       });
-      const response = await sut.ingestBatch(
-        KEY,
-        {
-          events: [
-            { type: 'page_view', event: view },
-            {
-              type: 'purchase',
-              event: {
-                user_id: 'u2',
-                order_id: 'o',
-                revenue: 9,
-                currency: 'EUR',
-                device_type: 'mobile',
-              },
-            },
-          ],
-        },
-        () => undefined,
-      );
+      const response = await sut.ingestBatch(KEY, mixedBatch, () => undefined);
       expect(response.status).toBe(202);
       expect(response.body).toMatchObject({ accepted: 1, dead_lettered: 1, dropped: 0 });
       expect(response.body.results[0]).toEqual({
@@ -211,25 +207,7 @@ describe(EventsService.name, () => {
         processors: { page_view: [stop(deadLetter('gate', 'no consent'))] },
         publishBadRows: () => Promise.reject(new Error('broker gone')),
       });
-      const batch = sut.ingestBatch(
-        KEY,
-        {
-          events: [
-            { type: 'page_view', event: view },
-            {
-              type: 'purchase',
-              event: {
-                user_id: 'u2',
-                order_id: 'o',
-                revenue: 9,
-                currency: 'EUR',
-                device_type: 'mobile',
-              },
-            },
-          ],
-        },
-        () => undefined,
-      );
+      const batch = sut.ingestBatch(KEY, mixedBatch, () => undefined);
       await expect(batch).rejects.toMatchObject({ status: 503 });
       expect(sent).toEqual([]);
     });

@@ -1,24 +1,15 @@
-import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
-import type { Kafka } from '@platform/messaging';
-import { startSchemaRegistry, type RegistryProcess } from '@platform/testing';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   avroDecoder,
-  configOf,
   countRecords,
-  createWriteKey,
   http,
   readTopic,
-  removeTestEnv,
-  startGateway,
-  testEnv,
-  testKafka,
-  type RunningGateway,
-  type TestEnv,
+  startGatewayRun,
+  type GatewayRun,
 } from '../testing/gateway-harness';
 
 const HASH_KEY = 'gateway-test-hash-key-0123456789';
@@ -50,43 +41,31 @@ processors:
 }
 
 describe('ingestion gateway: the domain’s processors run on every event before it is checked', () => {
-  let registry: RegistryProcess;
-  let t: TestEnv;
-  let config: PlatformConfig;
-  let gateway: RunningGateway;
-  let kafka: Kafka;
-  let key: string;
+  let run: GatewayRun;
   let dir: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gw-processors-'));
-    registry = await startSchemaRegistry();
-    t = testEnv(registry.url, { DOMAIN_FILE: domainWithProcessors(dir), PII_HASH_KEY: HASH_KEY });
-    config = await configOf(t);
-    kafka = testKafka(config);
-    gateway = await startGateway(t);
-    key = (await createWriteKey(t, config, 'web')).key;
+    run = await startGatewayRun({ DOMAIN_FILE: domainWithProcessors(dir), PII_HASH_KEY: HASH_KEY });
   });
 
   afterAll(async () => {
-    await gateway?.close();
-    await registry?.stop();
-    await removeTestEnv(t, kafka);
+    await run?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const pageViews = (): string => eventTopic(config.topics, 'page_view');
+  const pageViews = (): string => eventTopic(run.config.topics, 'page_view');
 
   it('hashes the user, fills device type and country from the request, and keys the record by the hash', async () => {
-    const res = await http(`${gateway.url}/v1/events/page_view`, {
-      key,
+    const res = await http(`${run.gateway.url}/v1/events/page_view`, {
+      key: run.key,
       headers: { 'user-agent': IPHONE, 'cf-ipcountry': 'fr' },
       body: { user_id: 'alice@example.com' },
     });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ event_id: expect.any(String), status: 'accepted' });
-    const decode = avroDecoder(registry.url);
-    const records = await readTopic(kafka, pageViews());
+    const decode = avroDecoder(run.registry.url);
+    const records = await readTopic(run.kafka, pageViews());
     const values = await Promise.all(records.map(async (r) => ({ r, v: await decode(r.value) })));
     const found = values.find((x) => x.v['event_id'] === res.body.event_id);
     expect(found?.v).toMatchObject({
@@ -99,9 +78,9 @@ describe('ingestion gateway: the domain’s processors run on every event before
   });
 
   it('answers 202 "dropped" with the reason for an event a processor drops, and sends nothing', async () => {
-    const before = await countRecords(kafka, pageViews());
-    const res = await http(`${gateway.url}/v1/events/page_view`, {
-      key,
+    const before = await countRecords(run.kafka, pageViews());
+    const res = await http(`${run.gateway.url}/v1/events/page_view`, {
+      key: run.key,
       headers: { 'user-agent': 'Googlebot/2.1', 'cf-ipcountry': 'US' },
       body: { event_id: 'crawler-1', user_id: 'bob', device_type: 'desktop' },
     });
@@ -111,8 +90,8 @@ describe('ingestion gateway: the domain’s processors run on every event before
       status: 'dropped',
       reason: 'bot: Googlebot/2.1',
     });
-    const batch = await http(`${gateway.url}/v1/events`, {
-      key,
+    const batch = await http(`${run.gateway.url}/v1/events`, {
+      key: run.key,
       headers: { 'user-agent': 'Googlebot/2.1' },
       body: {
         events: [
@@ -131,18 +110,18 @@ describe('ingestion gateway: the domain’s processors run on every event before
       reason: 'bot: Googlebot/2.1',
     });
     expect(batch.body.results[1]).toMatchObject({ status: 'rejected', retriable: false });
-    expect(await countRecords(kafka, pageViews())).toBe(before);
+    expect(await countRecords(run.kafka, pageViews())).toBe(before);
   });
 
   it('dead-letters what a processor refuses, with its reason, after the personal data was hashed', async () => {
-    const res = await http(`${gateway.url}/v1/events/page_view`, {
-      key,
+    const res = await http(`${run.gateway.url}/v1/events/page_view`, {
+      key: run.key,
       headers: { 'user-agent': '' },
       body: { user_id: 'carol@example.com', device_type: 'tablet', country: 'GB' },
     });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ status: 'dead_lettered', reason: 'no User-Agent' });
-    const letters = (await readTopic(kafka, `${t.id}.dlq.ingestion-gateway`)).map(
+    const letters = (await readTopic(run.kafka, `${run.t.id}.dlq.ingestion-gateway`)).map(
       (r) => JSON.parse(r.value.toString('utf8')) as { data: Record<string, unknown> },
     );
     const letter = letters.find((l) =>

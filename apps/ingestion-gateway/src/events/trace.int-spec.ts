@@ -1,21 +1,10 @@
-import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
-import { BatchConsumer, type DecodedRecord, type Kafka } from '@platform/messaging';
+import { BatchConsumer, type DecodedRecord } from '@platform/messaging';
 import { node, tracing } from '@opentelemetry/sdk-node';
 import { SchemaRegistryClient } from '@platform/schema-registry';
-import { startSchemaRegistry, uniqueName, type RegistryProcess } from '@platform/testing';
+import { uniqueName } from '@platform/testing';
 import { randomBytes } from 'node:crypto';
-import {
-  configOf,
-  createWriteKey,
-  http,
-  removeTestEnv,
-  startGateway,
-  testEnv,
-  testKafka,
-  type RunningGateway,
-  type TestEnv,
-} from '../testing/gateway-harness';
+import { http, startGatewayRun, type GatewayRun } from '../testing/gateway-harness';
 
 // One trace, as a caller sees it: its request's span → the gateway's server span → the record
 // in Kafka → the consumer span of the service that handles the record (the sink writer and the
@@ -25,48 +14,36 @@ describe('trace context: HTTP → gateway → Kafka → consumer', () => {
   const provider = new node.NodeTracerProvider({
     spanProcessors: [new tracing.SimpleSpanProcessor(exporter)],
   });
-  let registry: RegistryProcess;
-  let t: TestEnv;
-  let config: PlatformConfig;
-  let gateway: RunningGateway;
-  let kafka: Kafka;
-  let key: string;
+  let run: GatewayRun;
 
   beforeAll(async () => {
     // The global provider, context manager and W3C propagator, as startTelemetry sets them.
     provider.register();
-    registry = await startSchemaRegistry();
-    t = testEnv(registry.url);
-    config = await configOf(t);
-    kafka = testKafka(config);
-    gateway = await startGateway(t);
-    key = (await createWriteKey(t, config, 'web')).key;
+    run = await startGatewayRun();
   });
 
   afterAll(async () => {
-    await gateway?.close();
-    await registry?.stop();
-    await removeTestEnv(t, kafka);
+    await run?.close();
     await provider.shutdown();
   });
 
   it('continues the caller’s trace through the gateway and into the consumer of the record', async () => {
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
-    const res = await http(`${gateway.url}/v1/events/page_view`, {
-      key,
+    const res = await http(`${run.gateway.url}/v1/events/page_view`, {
+      key: run.key,
       headers: { traceparent: `00-${traceId}-${callerSpanId}-01` },
       body: { user_id: 'traced', device_type: 'mobile', country: 'JP' },
     });
     expect(res.status).toBe(202);
 
-    const topic = eventTopic(config.topics, 'page_view');
+    const topic = eventTopic(run.config.topics, 'page_view');
     let handled: DecodedRecord | undefined;
     const consumer = new BatchConsumer({
-      kafka,
+      kafka: run.kafka,
       groupId: uniqueName('gw-trace-reader'),
       topics: [topic],
-      registry: new SchemaRegistryClient({ url: registry.url }),
+      registry: new SchemaRegistryClient({ url: run.registry.url }),
       deadLetters: { publish: async () => undefined },
       fromBeginning: true,
       handleBatch: async (records) => {

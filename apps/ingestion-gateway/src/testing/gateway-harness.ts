@@ -5,7 +5,13 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { load, type PlatformConfig } from '@platform/config';
 import { createKafka, silentSink, TopicAdmin, type Kafka } from '@platform/messaging';
 import { AvroSerde, SchemaRegistryClient } from '@platform/schema-registry';
-import { dropPgSchema, uniqueName, type TcpProxy } from '@platform/testing';
+import {
+  dropPgSchema,
+  startSchemaRegistry,
+  uniqueName,
+  type RegistryProcess,
+  type TcpProxy,
+} from '@platform/testing';
 import type { GatewayAppOptions } from '../app.module';
 import { WriteKeyStore } from '../auth/write-keys';
 import { createApp } from '../bootstrap';
@@ -69,6 +75,40 @@ export async function startGateway(
   await app.listen(options.port ?? 0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
   return { app, url, close: () => app.close() };
+}
+
+/** A schema registry, a gateway on names of its own, and a write key of source `web`. */
+export interface GatewayRun {
+  readonly registry: RegistryProcess;
+  readonly t: TestEnv;
+  readonly config: PlatformConfig;
+  readonly kafka: Kafka;
+  readonly gateway: RunningGateway;
+  readonly key: string;
+  /** Stops the gateway and the registry, and drops the run's topics and schema. */
+  close(): Promise<void>;
+}
+
+export async function startGatewayRun(extraEnv: Record<string, string> = {}): Promise<GatewayRun> {
+  const registry = await startSchemaRegistry();
+  const t = testEnv(registry.url, extraEnv);
+  const config = await configOf(t);
+  const kafka = testKafka(config);
+  const gateway = await startGateway(t);
+  const key = (await createWriteKey(t, config, 'web')).key;
+  return {
+    registry,
+    t,
+    config,
+    kafka,
+    gateway,
+    key,
+    close: async () => {
+      await gateway.close();
+      await registry.stop();
+      await removeTestEnv(t, kafka);
+    },
+  };
 }
 
 /** Creates a write key directly in the gateway's schema (what the CLI does). */

@@ -336,16 +336,11 @@ export type AggregatorSectionSettings = Readonly<z.output<typeof aggregatorSchem
 // The generator service's `GENERATOR_*` settings, in the forms its CLI flags take
 // (`apps/generator/src/cli/args.ts`; a generator spec checks both read values alike).
 
-/** Builds a rule from a parser that returns the value or `undefined` with `expected`. */
-const parsed = <T>(parse: (text: string) => T | undefined, expected: string) =>
-  z.string().transform((text, ctx): T => {
-    const value = parse(text.trim());
-    if (value === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected ${expected}` });
-      return z.NEVER;
-    }
-    return value;
-  });
+/** Reads a value from text, or `undefined` when the text is not one; `expected` says what is. */
+export interface TextReader<T> {
+  read(text: string): T | undefined;
+  readonly expected: string;
+}
 
 const PER_SECOND: Readonly<Record<string, number>> = {
   ms: 1000,
@@ -355,44 +350,102 @@ const PER_SECOND: Readonly<Record<string, number>> = {
   min: 1 / 60,
   h: 1 / 3600,
 };
-/** `5000/s`, `5000` (per second), `300/m`, `2/ms`; a service needs a finite rate (no `max`). */
-const rate = parsed((text) => {
-  const m = /^(\d+(?:\.\d+)?)\s*(?:\/\s*(ms|s|sec|m|min|h))?$/i.exec(text);
-  const perSecond =
-    m === null ? NaN : Number(m[1]) * (PER_SECOND[(m[2] ?? 's').toLowerCase()] ?? NaN);
-  return perSecond > 0 && Number.isFinite(perSecond) ? perSecond : undefined;
-}, 'a positive finite rate such as 5000/s or 300/m (a service cannot run at max)');
-/** `60s`, `5m`, `1h`, `1500ms`, or a bare number of milliseconds. */
-const duration = parsed((text) => {
-  const n = /^\d+$/.test(text) ? Number(text) : ms(text as ms.StringValue);
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : undefined;
-}, 'a positive duration such as 60s, 5m or 1500ms');
-/** A positive integer; `_` separates thousands. */
-const count = parsed((text) => {
-  const v = text.replace(/_/g, '');
-  const n = /^\d+$/.test(v) ? Number(v) : NaN;
-  return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
-}, 'a positive integer');
-const seed = parsed((text) => {
-  const n = /^-?\d+$/.test(text) ? Number(text) : NaN;
-  return Number.isSafeInteger(n) ? n : undefined;
-}, 'an integer');
-const fraction = parsed((text) => {
-  const n = Number(text);
-  return text !== '' && n >= 0 && n <= 1 ? n : undefined;
-}, 'a fraction between 0 and 1, such as 0.05');
-/** `now`, epoch milliseconds, or an ISO-8601 date. */
-const startTime = parsed<number | 'now'>((text) => {
-  if (text === 'now') return 'now';
-  const n = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  return Number.isSafeInteger(n) ? n : undefined;
-}, 'now, epoch milliseconds or an ISO-8601 date');
+
+/**
+ * The generator's value forms, shared by its environment variables and its command-line
+ * flags (which add `max` where a CLI run may go unbounded). Text is read trimmed.
+ */
+export const GENERATOR_TEXT: {
+  readonly rate: TextReader<number>;
+  readonly duration: TextReader<number>;
+  readonly count: TextReader<number>;
+  readonly seed: TextReader<number>;
+  readonly fraction: TextReader<number>;
+  readonly startTime: TextReader<number | 'now'>;
+} = {
+  /** `5000/s`, `5000` (per second), `300/m`, `2/ms`: a positive finite rate. */
+  rate: {
+    read: (text) => {
+      const m = /^(\d+(?:\.\d+)?)\s*(?:\/\s*(ms|s|sec|m|min|h))?$/i.exec(text.trim());
+      const perSecond =
+        m === null ? NaN : Number(m[1]) * (PER_SECOND[(m[2] ?? 's').toLowerCase()] ?? NaN);
+      return perSecond > 0 && Number.isFinite(perSecond) ? perSecond : undefined;
+    },
+    expected: 'a positive rate such as 5000/s or 300/m',
+  },
+  /** `60s`, `5m`, `1h`, `1500ms`, or a bare number of milliseconds. */
+  duration: {
+    read: (text) => {
+      const v = text.trim();
+      const n = /^\d+$/.test(v) ? Number(v) : ms(v as ms.StringValue);
+      return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : undefined;
+    },
+    expected: 'a positive duration such as 60s, 5m or 1500ms',
+  },
+  /** A positive integer; `_` separates thousands. */
+  count: {
+    read: (text) => {
+      const v = text.trim().replace(/_/g, '');
+      const n = /^\d+$/.test(v) ? Number(v) : NaN;
+      return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
+    },
+    expected: 'a positive integer',
+  },
+  seed: {
+    read: (text) => {
+      const n = /^-?\d+$/.test(text.trim()) ? Number(text) : NaN;
+      return Number.isSafeInteger(n) ? n : undefined;
+    },
+    expected: 'an integer',
+  },
+  fraction: {
+    read: (text) => {
+      const n = Number(text);
+      return text.trim() !== '' && n >= 0 && n <= 1 ? n : undefined;
+    },
+    expected: 'a fraction between 0 and 1, such as 0.05',
+  },
+  /** `now`, epoch milliseconds, or an ISO-8601 date. */
+  startTime: {
+    read: (text) => {
+      const v = text.trim();
+      if (v === 'now') return 'now';
+      const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+      return Number.isSafeInteger(n) ? n : undefined;
+    },
+    expected: 'now, epoch milliseconds or an ISO-8601 date',
+  },
+};
+
+/** A rule of a string variable read by `reader`. */
+const parsed = <T>(reader: TextReader<T>, expected = reader.expected) =>
+  z.string().transform((text, ctx): T => {
+    const value = reader.read(text.trim());
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected ${expected}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+const rate = parsed(
+  GENERATOR_TEXT.rate,
+  `${GENERATOR_TEXT.rate.expected} (a service cannot run at max)`,
+);
+const duration = parsed(GENERATOR_TEXT.duration);
+const count = parsed(GENERATOR_TEXT.count);
+const seed = parsed(GENERATOR_TEXT.seed);
+const fraction = parsed(GENERATOR_TEXT.fraction);
+const startTime = parsed(GENERATOR_TEXT.startTime);
 /** `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, any case. */
-const onOff = parsed((text) => {
-  if (/^(1|true|yes|on)$/i.test(text)) return true;
-  if (/^(0|false|no|off)$/i.test(text)) return false;
-  return undefined;
-}, 'true or false');
+const onOff = parsed({
+  read: (text) => {
+    if (/^(1|true|yes|on)$/i.test(text)) return true;
+    if (/^(0|false|no|off)$/i.test(text)) return false;
+    return undefined;
+  },
+  expected: 'true or false',
+});
 
 const GENERATOR_VARIABLES = {
   port: 'PORT',
