@@ -1,5 +1,4 @@
-import type { INestMicroservice } from '@nestjs/common';
-import { Logger } from '@nestjs/common';
+import { Logger, type INestMicroservice, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { load, type PlatformConfig } from '@platform/config';
 import { KafkaEventTransport, KeepHandlerErrors } from '@platform/messaging';
@@ -11,6 +10,8 @@ export interface RevenueServiceOptions {
   /** Default: the registry client at `schema_registry.url`. */
   readonly registry?: SchemaLookup;
   readonly fromBeginning?: boolean;
+  /** Nest's log levels; default all. */
+  readonly logLevels?: LogLevel[];
 }
 
 /** The example service: the platform's config, the Kafka event transport, one module. */
@@ -19,6 +20,7 @@ export async function startRevenueService(
   options: RevenueServiceOptions = {},
 ): Promise<INestMicroservice> {
   const app = await NestFactory.createMicroservice(RevenueModule, {
+    ...(options.logLevels === undefined ? {} : { logger: options.logLevels }),
     strategy: new KafkaEventTransport({
       kafka: config.kafka,
       registry: options.registry ?? new SchemaRegistryClient({ url: config.schema_registry.url }),

@@ -79,7 +79,7 @@ describe('the revenue example service', () => {
     await producer.close();
 
     const groupId = `${run}.revenue`;
-    app = await startRevenueService(config, { groupId, registry });
+    app = await startRevenueService(config, { groupId, registry, logLevels: ['warn', 'error'] });
     const tally = app.get(RevenueTally);
     const deadline = Date.now() + 60_000;
     while (JSON.stringify(tally.snapshot()) !== JSON.stringify(expected) && Date.now() < deadline)
