@@ -35,3 +35,5 @@ export {
   valueAtPath,
 } from './record-mapping';
 export type { Coercion, FieldMapping } from './record-mapping';
+export { loadPluginModule } from './plugin-module';
+export type { PluginKind } from './plugin-module';

@@ -1,6 +1,9 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import type { DomainModel, EventContracts, FieldFailure } from '@platform/contracts';
+import {
+  loadPluginModule,
+  type DomainModel,
+  type EventContracts,
+  type FieldFailure,
+} from '@platform/contracts';
 import type { GeneratedEvent, StreamedEvent } from '@platform/synthetic';
 import type { RunArgs } from '../cli/args';
 
@@ -47,6 +50,8 @@ export interface SourcePlugin {
 }
 
 /** A missing or bad source option: the run ends with exit code 2, like other usage errors. */
+const SOURCE_PLUGINS = { label: 'source plugin', exportName: 'sources', noun: 'sources' };
+
 export class SourceOptionError extends Error {
   override readonly name = 'SourceOptionError';
 }
@@ -90,20 +95,11 @@ export class SourceRegistry {
    * resolved against `cwd`; a bare name is a package installed there.
    */
   load(specifier: string, cwd: string): void {
-    let exported: { sources?: unknown; default?: unknown };
+    let plugins: unknown[];
     try {
-      exported = createRequire(join(cwd, 'noop.js'))(specifier) as typeof exported;
+      plugins = loadPluginModule(specifier, cwd, SOURCE_PLUGINS);
     } catch (error) {
-      throw new SourceOptionError(
-        `cannot load source plugin ${specifier}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-    const found = exported.sources ?? exported.default;
-    const plugins = (Array.isArray(found) ? found : [found]).filter((p) => p !== undefined);
-    if (plugins.length === 0) {
-      throw new SourceOptionError(
-        `source plugin ${specifier} exports no sources (export \`sources\` or a default)`,
-      );
+      throw new SourceOptionError((error as Error).message);
     }
     for (const plugin of plugins) this.register(plugin as SourcePlugin);
   }

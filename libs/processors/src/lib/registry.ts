@@ -1,12 +1,11 @@
 import {
   fieldsOf,
+  loadPluginModule,
   type DomainModel,
   type EventTypeSpec,
   type FieldSpec,
   type FieldType,
 } from '@platform/contracts';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { EventProcessor } from './chain';
 
 /** What a factory gets to build a processor for one event type. */
@@ -95,21 +94,14 @@ export class ProcessorRegistry {
   }
 }
 
-/**
- * The factory a processor module exports: `processor`, or its default export. A path is
- * resolved from `cwd`; a package name as Node resolves it from there.
- */
+/** The factory a processor module exports: `processor`, or its default export. */
 function loadFactory(specifier: string, cwd: string): ProcessorFactory {
-  let exported: { processor?: unknown; default?: unknown };
-  try {
-    exported = createRequire(join(cwd, 'noop.js'))(specifier) as typeof exported;
-  } catch (error) {
-    throw new Error(`cannot load ${specifier}: ${(error as Error).message.split('\n')[0]}`);
-  }
-  const factory = exported.processor ?? exported.default;
+  const [factory] = loadPluginModule(specifier, cwd, {
+    label: '',
+    exportName: 'processor',
+    noun: 'processor factory',
+  });
   if (typeof factory !== 'function')
-    throw new Error(
-      `${specifier} exports no processor factory (export \`processor\` or a default)`,
-    );
+    throw new Error(`${specifier} exports no processor factory (a function)`);
   return factory as ProcessorFactory;
 }

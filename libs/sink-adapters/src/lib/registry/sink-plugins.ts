@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { loadPluginModule } from '@platform/contracts';
 import { SinkError } from '../sink.error';
 import type { Sink } from '../sink.port';
 import type { SinkRegistry } from './sink-registry';
@@ -10,30 +9,19 @@ export interface SinkPlugin<O = unknown> {
   create(options: O): Sink;
 }
 
+const SINK_PLUGINS = { label: 'sink plugin', exportName: 'sinks', noun: 'sinks' };
+
 /**
  * Registers the sinks a module exports: `sinks` (an array) or a default export (one plugin or
  * an array). CommonJS, or TypeScript where ts-node or Jest compiles it. A relative path is
  * resolved against `cwd`; a bare name is a package installed there.
  */
 export function loadSinkPlugins(registry: SinkRegistry, specifier: string, cwd: string): void {
-  let exported: { sinks?: unknown; default?: unknown };
+  let plugins: unknown[];
   try {
-    exported = createRequire(join(cwd, 'noop.js'))(specifier) as typeof exported;
+    plugins = loadPluginModule(specifier, cwd, SINK_PLUGINS);
   } catch (error) {
-    throw new SinkError(
-      'UNKNOWN_SINK',
-      `cannot load sink plugin ${specifier}: ${error instanceof Error ? error.message : String(error)}`,
-      { retriable: false },
-    );
-  }
-  const found = exported.sinks ?? exported.default;
-  const plugins = (Array.isArray(found) ? found : [found]).filter((p) => p !== undefined);
-  if (plugins.length === 0) {
-    throw new SinkError(
-      'UNKNOWN_SINK',
-      `sink plugin ${specifier} exports no sinks (export \`sinks\` or a default)`,
-      { retriable: false },
-    );
+    throw new SinkError('UNKNOWN_SINK', (error as Error).message, { retriable: false });
   }
   for (const plugin of plugins as SinkPlugin[]) {
     if (typeof plugin.name !== 'string' || typeof plugin.create !== 'function') {
