@@ -316,11 +316,7 @@ export class EventsService {
     chargeTokens(items.length);
 
     const results: (EventResult | undefined)[] = new Array(items.length).fill(undefined);
-    const rejectedRows: {
-      payload: unknown;
-      type: string | null;
-      failures: readonly FieldFailure[];
-    }[] = [];
+    const rejectedRows: Rejected[] = [];
     const prepared: Prepared[] = [];
     const deadLettered: { payload: unknown; type: string; reason: string }[] = [];
     items.forEach((item, index) => {
@@ -385,11 +381,11 @@ export class EventsService {
         newId: randomUUID,
       });
       if (!validation.ok) {
-        const eventId = (event as { event_id?: unknown } | null)?.event_id;
+        const eventId = clientEventId(event);
         results[index] = {
           index,
           type,
-          ...(typeof eventId === 'string' ? { event_id: eventId } : {}),
+          ...(eventId === undefined ? {} : { event_id: eventId }),
           status: 'rejected',
           ...boundedFailures(validation.failures),
           retriable: false,
@@ -699,35 +695,37 @@ export class EventsService {
     key: WriteKeyRecord,
     now: Date,
   ): Promise<void> {
-    if (events.length === 0) return;
-    const rows = events.map((e) =>
-      buildBadRow({
-        payload: e.payload,
-        eventType: e.type,
-        failures: [{ field: '$', reason: e.reason }],
-        source: key.source,
-        now,
-      }),
-    );
-    const written = await this.withTimeout(this.kafka.publishBadRows(rows)).catch(
-      (error: unknown) => {
-        throw GatewayError.unavailable(
-          `the dead-letter topic did not take the events: ${messageOf(error)}`,
-          2,
-        );
-      },
-    );
-    if (written === 'timeout')
-      throw GatewayError.unavailable('the dead-letter topic did not acknowledge in time', 2);
-    this.metrics.badRows.inc({ outcome: 'written' }, rows.length);
+    const rejected = events.map((e) => ({
+      payload: e.payload,
+      type: e.type,
+      failures: [{ field: '$', reason: e.reason }],
+    }));
+    await this.writeBadRows(rejected, key, now).catch((error: unknown) => {
+      throw GatewayError.unavailable(
+        `the dead-letter topic did not take the events: ${messageOf(error)}`,
+        2,
+      );
+    });
   }
 
+  /** Refused events to the DLQ, best effort: their client has its 4xx with the reasons. */
   private async badRows(
-    rejected: readonly {
-      payload: unknown;
-      type: string | null;
-      failures: readonly FieldFailure[];
-    }[],
+    rejected: readonly Rejected[],
+    key: WriteKeyRecord,
+    now: Date,
+  ): Promise<void> {
+    await this.writeBadRows(rejected, key, now).catch((error: unknown) =>
+      this.logger.error({
+        event: 'bad_rows_not_written',
+        count: rejected.length,
+        error: messageOf(error),
+      }),
+    );
+  }
+
+  /** Writes bad rows; rejects when Kafka did not acknowledge them within the produce timeout. */
+  private async writeBadRows(
+    rejected: readonly Rejected[],
     key: WriteKeyRecord,
     now: Date,
   ): Promise<void> {
@@ -742,18 +740,13 @@ export class EventsService {
       }),
     );
     try {
-      await this.withTimeout(this.kafka.publishBadRows(rows)).then((r) => {
-        if (r === 'timeout') throw timeoutError();
-      });
-      this.metrics.badRows.inc({ outcome: 'written' }, rows.length);
+      if ((await this.withTimeout(this.kafka.publishBadRows(rows))) === 'timeout')
+        throw timeoutError();
     } catch (error) {
       this.metrics.badRows.inc({ outcome: 'failed' }, rows.length);
-      this.logger.error({
-        event: 'bad_rows_not_written',
-        count: rows.length,
-        error: messageOf(error),
-      });
+      throw error;
     }
+    this.metrics.badRows.inc({ outcome: 'written' }, rows.length);
   }
 }
 
@@ -763,6 +756,13 @@ class IdempotencyUnavailableError extends Error {
     super('the idempotency store (PostgreSQL) did not answer; retry it with the same event_id');
   }
 }
+
+/** An event refused (or dead-lettered), as its bad row records it. */
+type Rejected = {
+  readonly payload: unknown;
+  readonly type: string | null;
+  readonly failures: readonly FieldFailure[];
+};
 
 /** The event_id a client put in its event, if any. */
 function clientEventId(event: unknown): string | undefined {
