@@ -16,6 +16,8 @@ type PageView = { event_id: string; user_id: string };
 
 /** What the handler saw, in order: event id and the try of its batch. */
 const seen: Array<{ id: string; attempt: number }> = [];
+/** The event type each context named (the topic carries the run's prefix). */
+const types = new Set<string>();
 const allHandled = deferred<void>();
 let flakyFailures = 0;
 
@@ -24,6 +26,7 @@ class PageViewHandler {
   @EventPattern('page_view')
   onPageView(@Payload() view: PageView, @Ctx() context: KafkaEventContext): void {
     seen.push({ id: view.event_id, attempt: context.getAttempt() });
+    types.add(context.getEventType());
     if (view.user_id === 'flaky' && flakyFailures++ === 0) {
       throw Object.assign(new Error('downstream busy'), { retriable: true });
     }
@@ -138,6 +141,7 @@ describe('KafkaEventTransport: @EventPattern handlers on the batch consumer, aga
     const ids = Array.from({ length: 50 }, (_, i) => `${run}-${i}`);
     expect(seen.map((s) => s.id)).toEqual([...ids.slice(0, 21), ...ids.slice(20)]);
     expect(seen[21]).toEqual({ id: `${run}-20`, attempt: 2 });
+    expect([...types]).toEqual(['page_view']);
 
     const reasons = letters.map((m) => m.headers?.[DLQ_HEADERS.errorMessage]?.toString());
     expect(reasons[0]).toBe(`refused by the handler: ${run}-30`);

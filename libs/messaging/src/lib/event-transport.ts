@@ -41,13 +41,13 @@ export interface KafkaEventTransportOptions {
 }
 
 /** What a handler gets with `@Ctx()`: the record as read, and which try of its batch this is. */
-export class KafkaEventContext extends BaseRpcContext<[DecodedRecord, number]> {
+export class KafkaEventContext extends BaseRpcContext<[DecodedRecord, number, string]> {
   getRecord(): DecodedRecord {
     return this.args[0];
   }
   /** The event type, as in the pattern. */
   getEventType(): string {
-    return this.args[0].topic.slice(this.args[0].topic.indexOf('.') + 1);
+    return this.args[2];
   }
   /** 1 on the first try, then 2, 3, ... when a retriable error made the batch run again. */
   getAttempt(): number {
@@ -136,9 +136,9 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       topicDefaults: { partitions: 1, replicationFactor: options.kafka.replication_factor },
     });
     await this.deadLetters.start();
-    const handlers = new Map<string, MessageHandler>();
-    for (const [pattern, handler] of this.messageHandlers) {
-      handlers.set(eventTopic(options.topics, pattern), handler);
+    const handlers = new Map<string, TopicHandler>();
+    for (const [eventType, handler] of this.messageHandlers) {
+      handlers.set(eventTopic(options.topics, eventType), { eventType, handler });
     }
     this.consumer = new BatchConsumer({
       kafka,
@@ -155,7 +155,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   }
 
   private async handleBatch(
-    handlers: ReadonlyMap<string, MessageHandler>,
+    handlers: ReadonlyMap<string, TopicHandler>,
     records: readonly DecodedRecord[],
     context: BatchContext,
   ): Promise<BatchResult> {
@@ -169,11 +169,9 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     for (const record of records) {
       if (BigInt(record.offset) <= progress.upTo) continue;
       try {
+        const { eventType, handler } = handlers.get(record.topic) as TopicHandler;
         await settle(
-          (handlers.get(record.topic) as MessageHandler)(
-            record.value,
-            new KafkaEventContext([record, context.attempt]),
-          ),
+          handler(record.value, new KafkaEventContext([record, context.attempt, eventType])),
         );
       } catch (error) {
         if (isRetriable(error)) throw error;
@@ -184,6 +182,12 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     this.retrying.delete(partition);
     return { failures: progress.failures };
   }
+}
+
+/** The handler of an event topic, and the event type its pattern named. */
+interface TopicHandler {
+  readonly eventType: string;
+  readonly handler: MessageHandler;
 }
 
 /** A handler's result, awaited through whatever shape Nest's proxy gave it. */
