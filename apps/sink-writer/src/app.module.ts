@@ -13,7 +13,7 @@ import {
   sinkWriterSettingsProvider,
 } from './config/sink-writer-settings.provider';
 import type { SinkWriterSettings } from './config/sink-writer.config';
-import { sinkOptionsFor, sinkPlugins } from './consumer/build-sinks';
+import { sinkOptionsFor } from './consumer/build-sinks';
 import { SINK_WRITER_RUN_ONCE, SinkConsumerService } from './consumer/sink-consumer.service';
 import { SinkWriteTally } from './consumer/sink-write-tally';
 
@@ -68,7 +68,7 @@ export class AppModule {
             tally: SinkWriteTally,
           ) => ({
             sinks: settings.sinks,
-            plugins: sinkPlugins(env),
+            plugins: settings.sinkPlugins,
             optionsFor: sinkOptionsFor(config, tally, env, {
               pgCopyConnections: settings.pgCopyConnections,
             }),

@@ -6,6 +6,7 @@ describe(loadSinkWriterSettings.name, () => {
   it('uses the documented defaults when nothing is set', () => {
     expect(loadSinkWriterSettings({})).toEqual({
       sinks: ['clickhouse', 'postgres'],
+      sinkPlugins: [],
       streams: ['events', 'aggregates'],
       groupId: 'sink-writer',
       maxBatch: 50000,

@@ -1,6 +1,9 @@
-import type { PlatformConfig } from '@platform/config';
+import { loadAppSettings, sinkWriterSection, type PlatformConfig } from '@platform/config';
 import { NOOP_SINK_METRICS } from '@platform/sink-adapters';
-import { sinkOptionsFor, sinkPlugins } from './build-sinks';
+import { sinkOptionsFor } from './build-sinks';
+
+const sinkPlugins = (env: Record<string, string>): readonly string[] =>
+  loadAppSettings(sinkWriterSection, env).sinkPlugins;
 
 describe('sink writer sinks', () => {
   it('reads plugin modules from SINK_WRITER_SINK_PLUGINS', () => {

@@ -3,14 +3,6 @@ import type { BuiltInSinkOptions, SinkMetrics } from '@platform/sink-adapters';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Sink plugin modules (paths or package names), comma-separated in `SINK_WRITER_SINK_PLUGINS`. */
-export function sinkPlugins(env: Env): string[] {
-  return (env['SINK_WRITER_SINK_PLUGINS'] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
-
 /**
  * The options each sink is built with: built-in drivers get their config section; a plugin's
  * driver gets the metrics and the environment, where it reads its own settings.

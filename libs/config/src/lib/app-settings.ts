@@ -213,6 +213,8 @@ const sinkWriterSchema = z.object({
         ctx.addIssue({ code: 'custom', message: `sink ${dup} is listed twice` });
     })
     .default(['clickhouse', 'postgres']),
+  /** Modules (paths or package names) whose sink drivers are registered before `sinks` are built. */
+  sinkPlugins: csv.default([]),
   streams: csv.pipe(z.array(z.enum(SINK_WRITER_STREAMS)).min(1)).default(['events', 'aggregates']),
   groupId: z.string().min(1).default('sink-writer'),
   /** A flush starts once this many records wait... */
@@ -240,6 +242,7 @@ export const sinkWriterSection = {
   schema: sinkWriterSchema,
   variables: {
     sinks: 'SINK_WRITER_SINKS',
+    sinkPlugins: 'SINK_WRITER_SINK_PLUGINS',
     streams: 'SINK_WRITER_STREAMS',
     groupId: 'SINK_WRITER_GROUP_ID',
     maxBatch: 'SINK_WRITER_MAX_BATCH',
