@@ -28,7 +28,6 @@ import {
   createKafka,
   createTransactionalProducer,
   deadLetterHeaders,
-  toMessagingError,
   TopicAdmin,
   topicDefaults,
   withTransaction,
@@ -76,6 +75,7 @@ import {
   type TopicMessage,
 } from './produce-requests';
 import { changelogPartitionKey, readChangelog } from './changelog-reader';
+import { canHeal } from './healing';
 import { MAX_PACK_BYTES, packPartials } from './partial-packs';
 import { resultToRecord, retractionToRecord, RecordMappingError } from './records';
 import type { AggregatorSettings } from './settings';
@@ -294,23 +294,6 @@ const RESTART_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 /** run-once gives up when its completion checks have failed for this long without a success. */
 const RUN_ONCE_GIVE_UP_MS = 120_000;
 
-/**
- * Whether the aggregator can carry on after `error`: a transient failure heals with a retry,
- * and being fenced is how a partition that moved to another instance (a rebalance) shows
- * itself here, as transactional ids belong to partitions. What is left (authorization, a
- * configuration the broker refuses) cannot heal.
- */
-function canHeal(error: unknown): boolean {
-  const e = toMessagingError(error);
-  return e.retriable || FENCED.has(e.code);
-}
-
-const FENCED: ReadonlySet<string> = new Set([
-  'INVALID_PRODUCER_EPOCH',
-  'PRODUCER_FENCED',
-  'INVALID_PRODUCER_ID_MAPPING',
-]);
-
 function headerText(headers: IHeaders | undefined, name: string): string | undefined {
   const v = headers?.[name];
   if (v === undefined) return undefined;
@@ -494,15 +477,20 @@ export class AggregatorRunner {
       // their transactions' round trips.
       partitionsConsumedConcurrently: settings.concurrency,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
-        await this.awaitWithHeartbeat(this.ready, heartbeat);
+        // A failed initialization is handled where `ready` is made (a consumer restart): thrown
+        // from here it would crash this consumer with an error of kafkajs' wrapping instead.
+        const ready = await this.awaitWithHeartbeat(this.ready, heartbeat).then(
+          () => true,
+          () => false,
+        );
+        // Unresolved, the batch is fetched again by whoever holds the partition next.
+        if (!ready || isStale()) return;
         this.firstBatchCpu ??= process.cpuUsage();
         this.firstBatchAt ??= Date.now();
         const task = this.tasks.get(taskKey(batch.topic, batch.partition));
         if (task === undefined) {
           throw new Error(`${batch.topic}[${batch.partition}] is not assigned to this instance`);
         }
-        // Fetched before a seek back to the last commit: it will come again.
-        if (isStale()) return;
         // The batch is processed in a later macrotask, after kafkajs has sent its next fetch,
         // so the broker's round trip overlaps our CPU instead of following it. kafkajs moves
         // on from the resolved offset; what counts is the offset our transaction commits, and
