@@ -413,7 +413,12 @@ describe('aggregator run mode', () => {
   }, 900_000);
 });
 
-/** The event id of every committed record of the event topics (a repeated id once per copy). */
+/**
+ * The event id of every committed record of the event topics (a repeated id once per copy),
+ * read up to the end offsets taken first: nothing produces to them any more, and the
+ * gateway's producer is not transactional, so the last record of a partition sits at its
+ * end offset minus one.
+ */
 async function committedEventIds(config: PlatformConfig): Promise<string[]> {
   const topics = ['page_view', 'add_to_cart', 'purchase'].map(
     (t) => `${config.topics.events}.${t}`,
@@ -424,21 +429,48 @@ async function committedEventIds(config: PlatformConfig): Promise<string[]> {
     readUncommitted: false,
   });
   const ids: string[] = [];
+  // `topic/partition` → its end offset, for every partition that holds records.
+  const left = new Map<string, bigint>();
+  const admin = kafkaOf(config).admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        if (BigInt(p.high) > BigInt(p.low)) left.set(`${topic}/${p.partition}`, BigInt(p.high));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  let atEnd = (): void => undefined;
+  const allRead = new Promise<void>((resolve) => (atEnd = resolve));
+  if (left.size === 0) atEnd();
   await consumer.connect();
   try {
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) => {
-        if (message.value === null) return;
-        ids.push(String(((await serde.decode(message.value)) as { event_id: unknown }).event_id));
+      eachMessage: async ({ topic, partition, message }) => {
+        if (message.value !== null) {
+          const event = (await serde.decode(message.value)) as { event_id: unknown };
+          ids.push(String(event.event_id));
+        }
+        // A partition's records come in order: its last one means all of it was read.
+        const where = `${topic}/${partition}`;
+        const end = left.get(where);
+        if (end !== undefined && BigInt(message.offset) + 1n >= end) {
+          left.delete(where);
+          if (left.size === 0) atEnd();
+        }
       },
     });
-    // Read until nothing new comes for 3 s.
-    let last = -1;
-    while (ids.length !== last) {
-      last = ids.length;
-      await new Promise((r) => setTimeout(r, 3_000));
-    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), 120_000);
+    });
+    const outcome = await Promise.race([allRead, timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout')
+      throw new Error(`event topics not read to their end offsets: ${[...left.keys()].join(', ')}`);
   } finally {
     await consumer.disconnect();
   }
