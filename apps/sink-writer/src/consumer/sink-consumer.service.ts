@@ -9,9 +9,9 @@ import {
 import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
 import type { TopicSpec } from '@platform/contracts';
 import {
-  BatchAccumulator,
-  BatchConsumer,
   createKafka,
+  type BatchAccumulator,
+  type BatchConsumer,
   DeadLetterPublisher,
   ensureTopicsExist,
   kafkaIndicator,
@@ -31,8 +31,9 @@ import { SINKS, tableBindings, type Sink, type TableBinding } from '@platform/si
 import type { Gauge, Counter } from 'prom-client';
 import { SINK_WRITER_SETTINGS } from '../config/sink-writer-settings.provider';
 import type { SinkWriterSettings } from '../config/sink-writer.config';
-import { SinkWriter, type WriteFailure } from '../writer/sink-writer';
+import type { WriteFailure } from '../writer/sink-writer';
 import { consumerLag, endOffsets, partitionsBehind, type EndOffsets } from './consumer-lag';
+import { sinkBatches } from './sink-batches';
 import { SinkWriteTally } from './sink-write-tally';
 
 export const SINK_WRITER_SERVICE = 'sink-writer';
@@ -130,44 +131,23 @@ export class SinkConsumerService
     await this.deadLetters.start();
     if (this.runOnce) this.ends = await endOffsets(await this.admin(), this.topics);
 
-    const writer = new SinkWriter({
-      sinks: this.sinks,
-      bindings: this.bindings,
-      maxRowsPerWrite: this.settings.maxBatch,
-    });
-    this.accumulator = new BatchAccumulator({
-      maxBatch: this.settings.maxBatch,
-      maxWeight: this.settings.maxBatchBytes,
-      weightOf: (record) => record.raw.value?.length ?? 0,
-      maxWaitMs: this.settings.maxWaitMs,
-      maxSubmissions: this.settings.concurrency,
-      flush: (records) => writer.write(records),
-      itemOf: (f) => f.record,
-    });
-    const accumulator = this.accumulator;
-
-    this.consumer = new BatchConsumer({
-      kafka: this.kafka,
-      groupId: this.settings.groupId,
-      topics: this.topics,
-      registry: new SchemaRegistryClient({ url: this.config.schema_registry.url }),
-      deadLetters: this.deadLetters,
-      fromBeginning: this.settings.fromBeginning,
-      readCommitted: true,
-      partitionsConsumedConcurrently: this.settings.concurrency,
-      // The next batches are fetched and decoded while the flush in hand is written.
-      pipelined: true,
-      retry: { initialMs: 200, multiplier: 2, maxMs: 5_000 },
-      consumerConfig: { sessionTimeout: this.settings.sessionTimeoutMs },
-      handleBatch: (records) =>
-        this.tracker.run(async () => {
-          const failures = await accumulator.submit(records);
-          this.recordsCounter.inc({ outcome: 'written' }, records.length - failures.length);
-          if (failures.length > 0)
-            this.recordsCounter.inc({ outcome: 'dead_lettered' }, failures.length);
-          return { failures };
-        }),
-    });
+    const batches = sinkBatches(
+      {
+        kafka: this.kafka,
+        registry: new SchemaRegistryClient({ url: this.config.schema_registry.url }),
+        deadLetters: this.deadLetters,
+      },
+      {
+        settings: this.settings,
+        topics: this.topics,
+        sinks: this.sinks,
+        bindings: this.bindings,
+        tracker: this.tracker,
+        records: this.recordsCounter,
+      },
+    );
+    this.accumulator = batches.accumulator;
+    this.consumer = batches.consumer;
     await this.consumer.start();
     this.consuming = true;
     this.readiness.register(

@@ -15,8 +15,11 @@ export interface WriteFailure<R extends SinkRecord = SinkRecord> {
   readonly error: unknown;
 }
 
+/** What the writer needs of a sink: its upserts and its deletes of retracted windows. */
+export type WriterSink = Pick<Sink, 'writeBatch' | 'deleteWindows'>;
+
 export interface SinkWriterOptions {
-  readonly sinks: readonly Sink[];
+  readonly sinks: readonly WriterSink[];
   readonly bindings: ReadonlyMap<string, TableBinding>;
   /** Rows per write call (a flush may hold more). */
   readonly maxRowsPerWrite: number;
@@ -66,7 +69,7 @@ export class SinkWriter {
   }
 
   private async writeToSink<R extends SinkRecord>(
-    sink: Sink,
+    sink: WriterSink,
     plans: readonly TablePlan<R>[],
   ): Promise<WriteFailure<R>[]> {
     const failures: WriteFailure<R>[] = [];
