@@ -9,6 +9,7 @@ import {
   installProcessFailureHandler,
   resolveLogLevel,
   rootLogger,
+  shutdownTelemetry,
 } from '@platform/observability';
 import { SchemaRegistryClient } from '@platform/schema-registry';
 import { parseArgs } from './aggregator/args';
@@ -79,6 +80,9 @@ async function runOnce(argv: readonly string[]): Promise<number> {
   const { stats } = runner;
   const steadyCpu = stats.firstBatchCpu === null ? null : process.cpuUsage(stats.firstBatchCpu);
   await runner.stop();
+  // The spans of the last windows are still in the exporter's batch; a collector that does
+  // not answer holds the exit back by at most this long.
+  await Promise.race([shutdownTelemetry(), new Promise((r) => setTimeout(r, 5_000).unref())]);
   if (args.console) process.stdout.write(`${formatTable(latest.list())}\n`);
   const finished = Date.now();
   const seconds = (finished - started) / 1000;

@@ -14,6 +14,7 @@ export {
   extractTraceContext,
   withTraceContext,
   activeTraceFields,
+  isSampledTraceparent,
 } from './lib/telemetry/trace-context';
 export type { KafkaHeadersIn, KafkaHeadersOut } from './lib/telemetry/trace-context';
 

@@ -21,7 +21,13 @@ import {
   type TopicSpec,
 } from '@platform/contracts';
 import type { PlatformConfig } from '@platform/config';
-import { backoffDelay } from '@platform/observability';
+import {
+  backoffDelay,
+  extractTraceContext,
+  injectTraceContext,
+  isSampledTraceparent,
+} from '@platform/observability';
+import { ROOT_CONTEXT, SpanKind, trace, type Link } from '@opentelemetry/api';
 import {
   compressionCodec,
   createIdempotentProducer,
@@ -54,6 +60,7 @@ import {
   WindowEngine,
   type PartialAggregate,
   type ProcessResult,
+  type WindowResult,
   type WindowEvent,
 } from '@platform/windowing';
 import {
@@ -80,6 +87,13 @@ import { MAX_PACK_BYTES, packPartials } from './partial-packs';
 import { resultToRecord, retractionToRecord, RecordMappingError } from './records';
 import type { AggregatorSettings } from './settings';
 import { SourceClock } from './source-clock';
+import {
+  encodeTraceLinks,
+  linkHorizonMs,
+  parseTraceLinks,
+  TraceLinks,
+  type TraceLink,
+} from './trace-links';
 import { combinable, eventProblem, restoredForwardedMax, sourceOffsetMetadata } from './routing';
 
 export type RunMode = 'run' | 'run-once';
@@ -204,6 +218,8 @@ interface SourceTask extends TaskBase {
   forwardedMax: number;
   /** Events to forward whole in the next transaction, after the partials. */
   raw: RawForward[];
+  /** Sampled events combined since the last transaction: their traces ride on the packs. */
+  traced: CombinedTrace[];
   /** Largest event time of the pending batches. */
   batchMax: number | null;
   /**
@@ -222,6 +238,15 @@ interface RawForward {
   readonly value: Buffer;
   /** The largest event time its partition had forwarded before it. */
   readonly forwardedMax: number;
+  /** `traceparent` of the source span, for an event of a sampled trace. */
+  readonly traceparent?: string;
+}
+
+/** A sampled event a source task combined, bound for one repartition partition of one plan. */
+interface CombinedTrace {
+  readonly plan: Plan;
+  readonly partition: number;
+  readonly link: TraceLink;
 }
 
 interface StatefulTask extends TaskBase {
@@ -241,6 +266,8 @@ interface StatefulTask extends TaskBase {
   lastBatchAt: number;
   /** Wall-clock time the task was restored: every source gets the timeout from there. */
   restoredAt: number;
+  /** Sampled inputs of windows not emitted yet: an emitted window's span links them. */
+  traces: TraceLinks;
 }
 
 type Task = SourceTask | StatefulTask;
@@ -293,6 +320,9 @@ const RESTART_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 
 /** run-once gives up when its completion checks have failed for this long without a success. */
 const RUN_ONCE_GIVE_UP_MS = 120_000;
+
+const tracer = trace.getTracer('@platform/aggregator');
+const TRACEPARENT = 'traceparent';
 
 function headerText(headers: IHeaders | undefined, name: string): string | undefined {
   const v = headers?.[name];
@@ -806,6 +836,7 @@ export class AggregatorRunner {
         upto: 0n,
         forwardedMax: -Infinity,
         raw: [],
+        traced: [],
         batchMax: null,
         routingFloor: -Infinity,
         lastBatchAt: 0,
@@ -825,6 +856,7 @@ export class AggregatorRunner {
       caughtUp: false,
       lastBatchAt: Date.now(),
       restoredAt: Date.now(),
+      traces: new TraceLinks(),
     };
   }
 
@@ -1103,12 +1135,19 @@ export class AggregatorRunner {
       if (event === null) continue;
       const value = m.value as Buffer; // not null: decoded
       const t = event.timestamp;
+      const traceparent = this.sourceSpan(task, m);
       for (let i = 0; i < task.plans.length; i++) {
         const plan = task.plans[i];
         if (combinable(plan.spec.window, t, Math.max(forwardedMax, task.routingFloor))) {
           task.combiners[i].add(event);
+          if (traceparent !== undefined) {
+            const group = repartitionKey(plan.spec, event);
+            const partition = partitionFor(group, plan.partitions);
+            task.traced.push({ plan, partition, link: { group, time: t, traceparent } });
+          }
         } else {
-          task.raw.push({ plan, key: repartitionKey(plan.spec, event), value, forwardedMax });
+          const key = repartitionKey(plan.spec, event);
+          task.raw.push({ plan, key, value, forwardedMax, traceparent });
         }
       }
       if (t > forwardedMax) forwardedMax = t;
@@ -1144,20 +1183,24 @@ export class AggregatorRunner {
         list.push(JSON.stringify(serializePartial(partial)));
       }
       for (const [partition, partials] of byPartition) {
+        // On the first pack only: the stateful stage keeps them by group and time, not by pack.
+        let links = task.traced.filter((c) => c.plan === plan && c.partition === partition);
         for (const value of packPartials(partials, MAX_PACK_BYTES)) {
           this.counters.packs++;
-          push(outbox, plan.repartitionTopic, {
-            key: null,
-            value,
-            partition,
-            headers: { [HEADERS.kind]: 'partial', [HEADERS.source]: source },
-          });
+          const headers: IHeaders = { [HEADERS.kind]: 'partial', [HEADERS.source]: source };
+          if (links.length > 0) {
+            headers[HEADERS.trace] = encodeTraceLinks(links.map((c) => c.link));
+            links = [];
+          }
+          push(outbox, plan.repartitionTopic, { key: null, value, partition, headers });
         }
       }
     });
+    task.traced = [];
     for (const r of task.raw) {
       const headers: IHeaders = { [HEADERS.kind]: 'event', [HEADERS.source]: source };
       if (Number.isFinite(r.forwardedMax)) headers[HEADERS.maxTime] = String(r.forwardedMax);
+      if (r.traceparent !== undefined) headers[TRACEPARENT] = r.traceparent;
       push(outbox, r.plan.repartitionTopic, {
         key: r.key,
         value: r.value,
@@ -1228,6 +1271,8 @@ export class AggregatorRunner {
             inputs.set(partial, m);
             combined += partial.eventCount;
           }
+          const links = headerText(m.headers, HEADERS.trace);
+          if (links !== undefined) for (const l of parseTraceLinks(links)) task.traces.add(l);
         } catch (error) {
           this.deadLetter(outbox, task, m, `malformed partial: ${message(error)}`);
         }
@@ -1255,6 +1300,10 @@ export class AggregatorRunner {
       }
       pending.push(event);
       inputs.set(event, m);
+      const traceparent = headerText(m.headers, TRACEPARENT);
+      if (isSampledTraceparent(traceparent) && m.key !== null) {
+        task.traces.add({ group: m.key.toString(), time: t, traceparent: traceparent as string });
+      }
     }
     const results: ProcessResult[] = [];
     if (partials.length > 0) results.push(task.engine.mergePartials(partials));
@@ -1315,10 +1364,12 @@ export class AggregatorRunner {
           );
           continue;
         }
+        const headers: IHeaders = { [HEADERS.aggregation]: plan.spec.name };
+        if (task.traces.size > 0) this.windowSpan(task, row, headers);
         push(outbox, plan.outputTopic, {
           key,
           value: this.serde.encode(plan.schemaId, plan.schemaType, record),
-          headers: { [HEADERS.aggregation]: plan.spec.name },
+          headers,
         });
         outbox.rows.push({ aggregation: plan.spec.name, key, record, retracted: false });
         emitted++;
@@ -1340,7 +1391,73 @@ export class AggregatorRunner {
       }
     }
     if (emitted > 0) this.options.metrics?.windowsEmitted(plan.spec.name, emitted);
+    if (task.traces.size > 0) {
+      task.traces.forgetBefore(task.engine.watermark - linkHorizonMs(plan.spec.window));
+    }
     return late;
+  }
+
+  /**
+   * The source task's span for an event of a sampled trace: a child of the producer's
+   * context in its headers. Returns the `traceparent` that carries the trace on, through the
+   * repartition topic, to the window that emits the event. Others cost a header lookup.
+   */
+  private sourceSpan(task: SourceTask, m: InputRecord): string | undefined {
+    if (!isSampledTraceparent(headerText(m.headers, TRACEPARENT))) return undefined;
+    const span = tracer.startSpan(
+      `aggregate ${task.topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': task.topic,
+          'messaging.destination.partition.id': String(task.partition),
+          'messaging.kafka.offset': Number(m.offset),
+        },
+      },
+      extractTraceContext(m.headers, ROOT_CONTEXT),
+    );
+    span.end();
+    const headers: Record<string, string> = {};
+    return injectTraceContext(headers, trace.setSpan(ROOT_CONTEXT, span))[TRACEPARENT];
+  }
+
+  /**
+   * A window emitted with sampled inputs: its span links every one of them (a window has many
+   * parents, a span one), and continues the first one's trace, so that a traced event's trace
+   * runs on to the sinks. The output record carries this span's context.
+   */
+  private windowSpan(task: StatefulTask, row: WindowResult, headers: IHeaders): void {
+    const { spec } = task.plan;
+    const inputs = task.traces.within(
+      repartitionKey(spec, row.group),
+      row.windowStart,
+      row.windowEnd,
+    );
+    if (inputs.length === 0) return;
+    const links: Link[] = [];
+    for (const traceparent of inputs) {
+      const context = trace.getSpanContext(extractTraceContext({ traceparent }, ROOT_CONTEXT));
+      if (context !== undefined) links.push({ context });
+    }
+    const span = tracer.startSpan(
+      `emit ${spec.name}`,
+      {
+        kind: SpanKind.PRODUCER,
+        links,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': task.plan.outputTopic,
+          'aggregator.window.start': row.windowStart,
+          'aggregator.window.end': row.windowEnd,
+          'aggregator.window.events': row.eventCount,
+        },
+      },
+      extractTraceContext({ traceparent: inputs[0] }, ROOT_CONTEXT),
+    );
+    span.end();
+    injectTraceContext(headers as Record<string, string>, trace.setSpan(ROOT_CONTEXT, span));
   }
 
   private lateEvent(

@@ -17,6 +17,8 @@ export const HEADERS = {
   /** On `late.*` and `dlq.aggregator`: why. */
   reason: 'aggregator.reason',
   aggregation: 'aggregator.aggregation',
+  /** On a pack of partials: the traces of its sampled events (see trace-links.ts). */
+  trace: 'aggregator.trace',
   watermark: 'aggregator.watermark',
 } as const;
 

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { extractTraceContext } from '@platform/observability';
+import { extractTraceContext, isSampledTraceparent } from '@platform/observability';
 import {
   AvroSerde,
   isSerdeError,
@@ -167,11 +167,6 @@ export async function decodeBatch(
 }
 
 const tracer = trace.getTracer('@platform/messaging');
-
-/** True for a W3C `traceparent` whose flags say sampled. */
-function sampled(traceparent: string | undefined): boolean {
-  return traceparent !== undefined && (Number.parseInt(traceparent.slice(-2), 16) & 1) === 1;
-}
 
 /** Ends the records' spans: an error for the dead-lettered ones, or for all on `retry`. */
 function endSpans(
@@ -538,7 +533,7 @@ export class BatchConsumer<V = unknown> {
   ): Map<DecodedRecord, Span> | undefined {
     let spans: Map<DecodedRecord, Span> | undefined;
     for (const record of records) {
-      if (!sampled(record.headers['traceparent'])) continue;
+      if (!isSampledTraceparent(record.headers['traceparent'])) continue;
       spans ??= new Map();
       spans.set(
         record,

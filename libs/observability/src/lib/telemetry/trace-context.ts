@@ -65,6 +65,11 @@ export function extractTraceContext(
   return propagation.extract(parent, headers, getter);
 }
 
+/** True for a W3C `traceparent` whose flags say sampled: the cheap test before any span work. */
+export function isSampledTraceparent(traceparent: string | undefined): boolean {
+  return traceparent !== undefined && (Number.parseInt(traceparent.slice(-2), 16) & 1) === 1;
+}
+
 /** Runs `fn` inside the trace context carried by `headers`, so its spans and logs join that trace. */
 export function withTraceContext<T>(headers: KafkaHeadersIn | undefined, fn: () => T): T {
   return contextApi.with(extractTraceContext(headers), fn);
