@@ -139,11 +139,28 @@ describe('docker/Dockerfile', () => {
 
   it('builds any app from the APP argument, through tools/deploy, to dist/service/main.js', () => {
     expect(dockerfile).toMatch(/^ARG APP$/m);
-    expect(dockerfile).toContain('tools/deploy/src/build-service.ts "$APP" dist');
+    expect(dockerfile).toContain('tools/deploy/src/build-service.ts "$APP" /build/tsc');
+    expect(dockerfile).toContain('tools/deploy/src/bundle-service.ts /build/tsc dist');
     expect(dockerfile).toContain('CMD ["dist/service/main.js"]');
-    expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     expect(dockerfile).not.toMatch(/^HEALTHCHECK/m);
+  });
+
+  it("installs the npm of package.json's packageManager before npm ci", () => {
+    const pkg = JSON.parse(read('package.json')) as { packageManager?: string };
+    const version = pkg.packageManager?.match(/^npm@(\d+\.\d+\.\d+)$/)?.[1];
+    expect(version).toBeDefined();
+    expect(dockerfile).toContain(`ARG NPM_VERSION=${version}`);
+    const install = dockerfile.indexOf('npm install -g "npm@${NPM_VERSION}"');
+    expect(install).toBeGreaterThan(0);
+    expect(install).toBeLessThan(dockerfile.indexOf('RUN npm ci'));
+  });
+
+  it('ships no node_modules, compiler or test tooling in the runtime stage', () => {
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).not.toMatch(/node_modules \.\/node_modules|npm ci|npm install/);
+    expect(runtime).toContain('COPY --from=build /build/dist ./dist');
+    expect(runtime).toMatch(/rm -rf \/usr\/local\/lib\/node_modules/);
   });
 
   it.each(APPS)('%s has a main.ts entry point to build', (app) => {

@@ -18,6 +18,8 @@ const NAMED_VARIABLES: readonly { name: string; path: readonly string[] }[] = [
   { name: 'VERSION', path: ['version'] },
   { name: 'ENVIRONMENT', path: ['environment'] },
   { name: 'KAFKA_BOOTSTRAP_URI', path: ['kafka', 'brokers'] },
+  { name: 'KAFKA_CREATE_TOPICS', path: ['kafka', 'create_topics'] },
+  { name: 'CLICKHOUSE_CLUSTER', path: ['clickhouse', 'cluster'] },
 ];
 
 /**
@@ -29,7 +31,12 @@ export function envLayers(env: Env, skip: ReadonlySet<string> = new Set()): Conf
   for (const { name, path } of NAMED_VARIABLES) {
     const raw = env[name];
     if (raw === undefined || raw.trim() === '' || skip.has(name)) continue;
-    const value = name === 'KAFKA_BOOTSTRAP_URI' ? parseBootstrapUri(raw) : raw.trim();
+    const value =
+      name === 'KAFKA_BOOTSTRAP_URI'
+        ? parseBootstrapUri(raw)
+        : name === 'KAFKA_CREATE_TOPICS'
+          ? parseEnvValue(raw)
+          : raw.trim();
     layers.push(layerOf(`env:${name}`, path, value));
   }
   const generic = Object.keys(env)
@@ -72,6 +79,8 @@ export function parseBootstrapUri(uri: string): string[] {
  */
 export function parseEnvValue(raw: string): unknown {
   if (raw.trim() === '') return '';
+  // PEM contents (a certificate from a Kubernetes Secret): YAML would fold its lines.
+  if (raw.trimStart().startsWith('-----BEGIN ')) return raw;
   try {
     const value: unknown = parse(raw);
     return value === undefined ? raw : value;

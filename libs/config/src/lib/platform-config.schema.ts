@@ -54,6 +54,11 @@ const kafkaSchema = z.strictObject({
   request_timeout_ms: positiveInt.default(DEFAULT_REQUEST_TIMEOUT_MS),
   default_partitions: positiveInt.default(3),
   replication_factor: positiveInt.default(1),
+  /**
+   * `false` where an operator owns the topics (Strimzi `KafkaTopic`s): the services then only
+   * check that every topic they need exists, and fail naming the missing ones. Unset: true.
+   */
+  create_topics: z.boolean().optional(),
 });
 
 const topicsSchema = z.strictObject({
@@ -72,6 +77,14 @@ const clickhouseSchema = z.strictObject({
   username: text.default('default'),
   // Credentials have no defaults: an empty password must be written down on purpose.
   password: z.string(),
+  /**
+   * A cluster of the server's `remote_servers` (the ClickHouse operator's cluster name):
+   * tables are created `ON CLUSTER` with replicated engines. Unset: one server.
+   */
+  cluster: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a cluster name (letters, digits, _ and -)')
+    .optional(),
 });
 
 const postgresSchema = z.strictObject({

@@ -8,7 +8,8 @@ import {
 import type { Kafka } from 'kafkajs';
 import { TopicAdmin, type EnsureTopicsResult, type TopicDefaults } from './topic-admin';
 
-type TopicSettings = Pick<KafkaSettings, 'default_partitions' | 'replication_factor'>;
+type TopicSettings = Pick<KafkaSettings, 'default_partitions' | 'replication_factor'> &
+  Partial<Pick<KafkaSettings, 'create_topics'>>;
 
 export interface DomainTopicsConfig {
   readonly model: DomainModel;
@@ -16,11 +17,15 @@ export interface DomainTopicsConfig {
   readonly kafka: TopicSettings;
 }
 
-/** Partitions and replication of a new topic, from `kafka.default_partitions` and `replication_factor`. */
+/**
+ * Partitions and replication of a new topic, from `kafka.default_partitions` and
+ * `replication_factor`; whether to create missing topics at all, from `kafka.create_topics`.
+ */
 export function topicDefaults(settings: TopicSettings): TopicDefaults {
   return {
     partitions: settings.default_partitions,
     replicationFactor: settings.replication_factor,
+    create: settings.create_topics ?? true,
   };
 }
 

@@ -133,7 +133,11 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       kafka,
       service: options.service,
       prefixes: options.topics,
-      topicDefaults: { partitions: 1, replicationFactor: options.kafka.replication_factor },
+      topicDefaults: {
+        partitions: 1,
+        replicationFactor: options.kafka.replication_factor,
+        create: options.kafka.create_topics,
+      },
     });
     await this.deadLetters.start();
     const handlers = new Map<string, TopicHandler>();

@@ -5,6 +5,22 @@ import { MessagingError, toMessagingError } from './messaging.error';
 export interface TopicDefaults {
   readonly partitions: number;
   readonly replicationFactor: number;
+  /**
+   * `false` (`kafka.create_topics`, `KAFKA_CREATE_TOPICS=false`): an operator owns the topics;
+   * {@link TopicAdmin.ensureTopics} creates none and fails naming those missing. Default true.
+   */
+  readonly create?: boolean;
+}
+
+/** The error of a missing topic that the service may not create itself. */
+export function missingTopicsError(names: readonly string[]): MessagingError {
+  return new MessagingError(
+    'CONFIG_INVALID',
+    `kafka.create_topics is false (KAFKA_CREATE_TOPICS) and ${names.length === 1 ? 'topic' : 'topics'} ` +
+      `${names.join(', ')} ${names.length === 1 ? 'does' : 'do'} not exist: declare ${names.length === 1 ? 'it' : 'them'} ` +
+      `(KafkaTopic resources: npm run deploy:topics) or let the service create topics`,
+    { retriable: false },
+  );
 }
 
 export interface EnsureTopicsResult {
@@ -94,6 +110,9 @@ export class TopicAdmin {
    * If another client creates one of them between our listing and our create, kafkajs
    * only tells us that some topic already existed, not which; then the whole batch is
    * reported as `existing`, so `created` never claims a topic someone else made.
+   *
+   * With `defaults.create` false nothing is created: a missing topic is a `CONFIG_INVALID`
+   * error naming every one missing.
    */
   async ensureTopics(
     specs: readonly TopicSpec[],
@@ -114,6 +133,7 @@ export class TopicAdmin {
     const missing = specs.filter((s) => !present.has(s.name));
     const existing = specs.filter((s) => present.has(s.name)).map((s) => s.name);
     if (missing.length === 0) return { created: [], existing };
+    if (defaults.create === false) throw missingTopicsError(missing.map((s) => s.name));
 
     const createdAll = await this.call(
       `createTopics(${missing.map((s) => s.name).join(', ')})`,

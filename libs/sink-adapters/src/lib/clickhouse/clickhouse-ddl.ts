@@ -1,6 +1,8 @@
 import { ColumnSpec, ColumnType, TableSchema } from '../sink.port';
 import { ClickHouseFeatures } from './clickhouse-features';
-import { quoteIdentifier } from './clickhouse-literal';
+import { escapeString, quoteIdentifier } from './clickhouse-literal';
+
+const quoteString = (value: string): string => `'${escapeString(value)}'`;
 
 /**
  * The column mapping, with times at millisecond precision:
@@ -31,12 +33,32 @@ export function clickHouseType(column: ColumnSpec, features: ClickHouseFeatures)
   return column.nullable ? `Nullable(${base})` : base;
 }
 
-/** ReplacingMergeTree keyed by the schema's key: a replayed row collapses into the stored one. */
+/** `ON CLUSTER '<cluster>'` for DDL that every replica runs, or nothing on one server. */
+export function onCluster(cluster: string | undefined): string {
+  return cluster === undefined ? '' : ` ON CLUSTER ${quoteString(cluster)}`;
+}
+
+/** Where a replicated table keeps its parts' metadata in Keeper: one path per shard and table. */
+export function keeperPath(database: string, table: string): string {
+  return `/clickhouse/tables/{shard}/${database}/${table}`;
+}
+
+export function createDatabaseSql(database: string, cluster?: string): string {
+  return `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}${onCluster(cluster)}`;
+}
+
+/**
+ * ReplacingMergeTree keyed by the schema's key: a replayed row collapses into the stored one.
+ * With a `cluster` (`clickhouse.cluster`, the operator's cluster name), the table is created
+ * `ON CLUSTER` as ReplicatedReplacingMergeTree, its Keeper path and replica name taken from
+ * the `{shard}` and `{replica}` macros every server of the cluster defines.
+ */
 export function createTableSql(
   database: string,
   table: string,
   schema: TableSchema,
   features: ClickHouseFeatures,
+  cluster?: string,
 ): string {
   const columns = schema.columns
     .map((c) => `${quoteIdentifier(c.name)} ${clickHouseType(c, features)}`)
@@ -44,17 +66,24 @@ export function createTableSql(
   const sortingKey = [...new Set([...(schema.orderBy ?? []), ...schema.key])]
     .map(quoteIdentifier)
     .join(', ');
+  const version = schema.versionColumn === undefined ? [] : [quoteIdentifier(schema.versionColumn)];
   const engine =
-    schema.versionColumn === undefined
-      ? 'ReplacingMergeTree()'
-      : `ReplacingMergeTree(${quoteIdentifier(schema.versionColumn)})`;
-  // Block-level deduplication of retried inserts needs a window on non-replicated tables.
-  const settings = features.insertDeduplicationToken
-    ? ' SETTINGS non_replicated_deduplication_window = 1000'
-    : '';
+    cluster === undefined
+      ? `ReplacingMergeTree(${version.join(', ')})`
+      : `ReplicatedReplacingMergeTree(${[
+          quoteString(keeperPath(database, table)),
+          quoteString('{replica}'),
+          ...version,
+        ].join(', ')})`;
+  // Block-level deduplication of retried inserts needs a window on non-replicated tables;
+  // replicated tables deduplicate through Keeper.
+  const settings =
+    features.insertDeduplicationToken && cluster === undefined
+      ? ' SETTINGS non_replicated_deduplication_window = 1000'
+      : '';
   const ttl = retentionTtl(schema, features);
   return (
-    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(database)}.${quoteIdentifier(table)} ` +
+    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(database)}.${quoteIdentifier(table)}${onCluster(cluster)} ` +
     `(${columns}) ENGINE = ${engine} ORDER BY (${sortingKey})${ttl === undefined ? '' : ` ${ttl}`}${settings}`
   );
 }

@@ -21,7 +21,7 @@ import {
   TableSchema,
   WriteOptions,
 } from '../sink.port';
-import { createTableSql, retentionDeleteSql } from './clickhouse-ddl';
+import { createDatabaseSql, createTableSql, retentionDeleteSql } from './clickhouse-ddl';
 import { toClickHouseSinkError } from './clickhouse-errors';
 import { ClickHouseFeatures, clickHouseFeatures } from './clickhouse-features';
 import { bindParams, quoteIdentifier } from './clickhouse-literal';
@@ -86,7 +86,7 @@ export class ClickHouseSink extends SqlSink {
       const version = await this.readVersion(bootstrap);
       this.detected = clickHouseFeatures(version);
       await bootstrap.command({
-        query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(this.database)}`,
+        query: createDatabaseSql(this.database, this.options.settings.cluster),
       });
     } catch (error) {
       await bootstrap.close().catch(() => undefined);
@@ -125,7 +125,13 @@ export class ClickHouseSink extends SqlSink {
 
   protected async createTableIn(table: string, schema: TableSchema): Promise<void> {
     const client = this.requireClient();
-    const sql = createTableSql(this.database, table, schema, this.features);
+    const sql = createTableSql(
+      this.database,
+      table,
+      schema,
+      this.features,
+      this.options.settings.cluster,
+    );
     try {
       await client.command({ query: sql });
     } catch (error) {
