@@ -12,11 +12,13 @@ import {
   createIdempotentProducer,
   ensureTopicsExist,
   MessagingError,
+  type DeadLetterSink,
   type DecodedRecord,
+  type Kafka,
   type Producer,
 } from '@platform/messaging';
 import { indicator, ReadinessRegistry } from '@platform/observability';
-import { generateAllSchemas } from '@platform/schema-registry';
+import { generateAllSchemas, type SchemaLookup } from '@platform/schema-registry';
 import { randomBytes } from 'node:crypto';
 import type { GatewaySettings } from '../config/gateway-settings';
 import { GatewayMetrics } from '../core/gateway-metrics';
@@ -25,7 +27,23 @@ import { GATEWAY_SETTINGS } from '../core/tokens';
 import { GatewayError } from '../http/gateway.error';
 import { GatewayDatabase } from '../persistence/gateway-database.service';
 import { matchesFilters, type SubscriptionSpec } from './subscription-request';
-import type { SubscriptionRecord } from './subscription.store';
+import type { SubscriptionRecord, SubscriptionStore } from './subscription.store';
+
+/**
+ * What the subscriptions need of Kafka: the client (their topics, the consumer group over the
+ * event topics, the producer that delivers), the registry records are decoded with, and the
+ * dead-letter topic.
+ */
+export interface SubscriptionsKafka {
+  readonly kafka: Pick<Kafka, 'admin' | 'consumer' | 'producer'>;
+  readonly registry: SchemaLookup;
+  readonly deadLetters: DeadLetterSink;
+}
+
+/** What they need of PostgreSQL: the subscription store. */
+export interface SubscriptionsDatabase {
+  readonly subscriptions: Pick<SubscriptionStore, 'create' | 'get' | 'active' | 'delete'>;
+}
 
 export interface CreatedSubscription {
   readonly subscription_id: string;
@@ -52,18 +70,19 @@ export class SubscriptionsService implements OnApplicationBootstrap, OnApplicati
   private active = new Map<string, SubscriptionRecord>();
   private asOfMs = 0;
   private consumer: BatchConsumer | undefined;
-  private producer: Producer | undefined;
+  private producer: Pick<Producer, 'connect' | 'sendBatch' | 'disconnect'> | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private readonly topicToType = new Map<string, string>();
 
   constructor(
-    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    @Inject(PLATFORM_CONFIG)
+    private readonly config: Pick<PlatformConfig, 'model' | 'topics' | 'kafka'>,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
-    private readonly database: GatewayDatabase,
-    private readonly kafka: KafkaGatewayService,
+    @Inject(GatewayDatabase) private readonly database: SubscriptionsDatabase,
+    @Inject(KafkaGatewayService) private readonly kafka: SubscriptionsKafka,
     private readonly metrics: GatewayMetrics,
-    private readonly readiness: ReadinessRegistry,
+    @Inject(ReadinessRegistry) private readonly readiness: Pick<ReadinessRegistry, 'register'>,
   ) {
     for (const e of config.model.eventTypes)
       this.topicToType.set(eventTopic(config.topics, e.name), e.name);
