@@ -1,4 +1,5 @@
 import { validateDomainModel } from '@platform/contracts';
+import { scrubSecrets } from '@platform/secret-scrub';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './config.error';
 import { formatPath, isPlainObject, type ConfigPath, type PlainObject } from './path';
@@ -86,22 +87,14 @@ export function invalidConfig(
 ): ConfigError {
   const scrubbed = issues.map((issue) => ({
     ...issue,
-    message: scrub(issue.message, secretValues),
+    // Short values would mangle ordinary words.
+    message: scrubSecrets(issue.message, secretValues, { mask: MASK, minLength: 4 }),
   }));
   const lines = scrubbed.map((issue) => {
     const where = formatPath(issue.path) || '(top level)';
     return `  - ${where}${issue.source ? ` (${issue.source})` : ''}: ${issue.message}`;
   });
   return new ConfigError('CONFIG_INVALID', `Invalid configuration:\n${lines.join('\n')}`, scrubbed);
-}
-
-/** Replace every occurrence of a secret value; short values would mangle ordinary words. */
-export function scrub(text: string, secretValues: readonly string[]): string {
-  let out = text;
-  for (const value of secretValues) {
-    if (value.length >= 4) out = out.split(value).join(MASK);
-  }
-  return out;
 }
 
 /** Rules that span keys. Run on the raw tree so they are reported alongside type errors. */

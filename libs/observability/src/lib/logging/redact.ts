@@ -1,16 +1,10 @@
-/** What a secret is replaced with in logs. */
-export const REDACTED = '[REDACTED]';
+import { REDACTED, scrubSecrets } from '@platform/secret-scrub';
+
+export { REDACTED, scrubSecrets };
 
 /** Keys whose values never reach a log, whatever their content. */
 const SECRET_KEY =
   /^(password|passwd|secret|token|sasl|ssl|key|cert|ca|credentials?|authorization|cookie|api_?key|accesskeyid|secretaccesskey|sessiontoken)$/i;
-
-/** `text` with every occurrence of each secret replaced; empty secrets are skipped. */
-export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret !== '') out = out.split(secret).join(REDACTED);
-  return out;
-}
 
 /**
  * A deep copy of `value`, safe to log: secret-named keys and known secret strings replaced,
