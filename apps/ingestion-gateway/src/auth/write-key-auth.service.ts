@@ -4,7 +4,7 @@ import type { GatewaySettings } from '../config/gateway-settings';
 import { GATEWAY_SETTINGS } from '../core/tokens';
 import { GatewayError } from '../http/gateway.error';
 import { GatewayDatabase } from '../persistence/gateway-database.service';
-import { allows, type WriteKeyRecord } from './write-keys';
+import { allows, type WriteKeyRecord, type WriteKeyStore } from './write-keys';
 import { KeyedRateLimiter } from './token-bucket';
 
 /** The caller's write key, from `x-write-key`, `Authorization: Bearer <key>` or Basic `<key>:`. */
@@ -25,6 +25,11 @@ export function writeKeyOf(headers: IncomingHttpHeaders): string | undefined {
   return undefined;
 }
 
+/** What authentication needs of the database: the lookup of a key. */
+export interface WriteKeyLookup {
+  readonly writeKeys: Pick<WriteKeyStore, 'findByKey'>;
+}
+
 interface CacheEntry {
   readonly at: number;
   readonly record: WriteKeyRecord | undefined;
@@ -38,11 +43,13 @@ interface CacheEntry {
 @Injectable()
 export class WriteKeyAuthService {
   private readonly cache = new Map<string, CacheEntry>();
+  /** Lookups on their way from PostgreSQL: the requests that find an entry expired share one. */
+  private readonly loading = new Map<string, Promise<WriteKeyRecord | undefined>>();
   private readonly limiter: KeyedRateLimiter;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly database: GatewayDatabase,
+    @Inject(GatewayDatabase) private readonly database: WriteKeyLookup,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {
     this.limiter = new KeyedRateLimiter({
@@ -111,6 +118,15 @@ export class WriteKeyAuthService {
     const cached = this.cache.get(key);
     if (cached !== undefined && Date.now() - cached.at < this.settings.keyCacheTtlMs)
       return cached.record;
+    let loading = this.loading.get(key);
+    if (loading === undefined) {
+      loading = this.load(key).finally(() => this.loading.delete(key));
+      this.loading.set(key, loading);
+    }
+    return loading;
+  }
+
+  private async load(key: string): Promise<WriteKeyRecord | undefined> {
     let record: WriteKeyRecord | undefined;
     try {
       record = await this.database.writeKeys.findByKey(key);

@@ -205,15 +205,25 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
 
   // Fastify's own listener: the last one Nest's adapter registered before anything else.
   const fastifyHandler = listeners[0];
+  const takeFast = (request: IncomingMessage, response: ServerResponse): boolean => {
+    if (request.method !== 'POST' || tracker.isDraining) return false;
+    const path = pathOf(request.url ?? '');
+    const route = eventsRouteOf(path);
+    if (route === undefined || !fastPathEligible(request, options.maxBodyBytes)) return false;
+    fast(request, response, route, path);
+    return true;
+  };
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    if (request.method === 'POST' && !tracker.isDraining) {
-      const path = pathOf(request.url ?? '');
-      const route = eventsRouteOf(path);
-      if (route !== undefined && fastPathEligible(request, options.maxBodyBytes)) {
-        fast(request, response, route, path);
-        return;
-      }
-    }
     for (const listener of listeners) listener(request, response);
   });
+  // Taken before the server's `emit`, which the HTTP instrumentation wraps: for a request it
+  // leaves untraced it still binds the request's and the response's emitters to a context,
+  // patching their listener methods, which cost more CPU than this path's own work.
+  const instrumentedEmit = server.emit;
+  server.emit = function emit(this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'request' && takeFast(args[0] as IncomingMessage, args[1] as ServerResponse)) {
+      return true;
+    }
+    return instrumentedEmit.apply(this, [event, ...args] as Parameters<Server['emit']>);
+  } as Server['emit'];
 }
