@@ -18,7 +18,7 @@
  *
  *   npx tsx tools/deploy/src/bundle-service.ts <dist-dir> <out-dir>
  */
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
@@ -26,11 +26,14 @@ import { build, type Plugin } from 'esbuild';
 export const EXCLUDED_PACKAGES = ['@confluentinc/kafka-javascript'] as const;
 
 /**
- * Packages that read their own files at run time (the gateway serves chart.js' UMD build
- * to the dashboard): copied beside the bundle, only the files named.
+ * Packages kept as files beside the bundle, only the files named: chart.js (the gateway
+ * serves its UMD build to the dashboard) and kafkajs, whose internal modules
+ * @platform/messaging replaces through `require.cache` (kafkajs-modules.ts), which needs
+ * them to stay modules of their own. kafkajs has no dependencies.
  */
 export const COPIED_FILES: Readonly<Record<string, readonly string[]>> = {
   'chart.js': ['package.json', 'dist/chart.umd.js', 'dist/chart.cjs'],
+  kafkajs: ['package.json', 'index.js', 'types', 'src'],
 };
 
 /** The entry points of a build-service output that exist, relative to it. */
@@ -101,7 +104,7 @@ export async function bundleService(
     for (const file of files) {
       const target = join(out, 'node_modules', pkg, file);
       mkdirSync(dirname(target), { recursive: true });
-      copyFileSync(join(nodeModules, pkg, file), target);
+      cpSync(join(nodeModules, pkg, file), target, { recursive: true });
     }
   }
   writeFileSync(
