@@ -125,6 +125,9 @@ type Claim =
 /** How often a repeat polls for the outcome of the same event being produced elsewhere. */
 const PENDING_POLL_MS = 50;
 
+/** Events without a client event_id claim nothing. */
+const NO_CLAIMS: ReadonlyMap<string, Claim> = new Map();
+
 interface Prepared {
   readonly index: number;
   readonly type: string;
@@ -403,11 +406,17 @@ export class EventsService {
     });
 
     // Before anything is sent: when the DLQ fails, the 503 covers the whole batch.
-    await this.deadLetter(deadLettered, key, receivedAt);
-    const [outcomes] = await Promise.all([
-      this.produceAll(prepared, key, receivedAt),
-      this.badRows(rejectedRows, key, receivedAt),
-    ]);
+    if (deadLettered.length > 0) await this.deadLetter(deadLettered, key, receivedAt);
+    // Most requests have nothing to write but their events: no await (and no promises) more.
+    const outcomes =
+      rejectedRows.length === 0
+        ? await this.produceAll(prepared, key, receivedAt)
+        : (
+            await Promise.all([
+              this.produceAll(prepared, key, receivedAt),
+              this.badRows(rejectedRows, key, receivedAt),
+            ])
+          )[0];
     const lateRejections: typeof rejectedRows = [];
     prepared.forEach((p, i) => {
       const outcome = outcomes[i];
@@ -448,7 +457,7 @@ export class EventsService {
         ],
       };
     });
-    await this.badRows(lateRejections, key, receivedAt);
+    if (lateRejections.length > 0) await this.badRows(lateRejections, key, receivedAt);
 
     const final = results as EventResult[];
     const count = (status: EventStatus): number => final.filter((r) => r.status === status).length;
@@ -490,11 +499,9 @@ export class EventsService {
     // One timer for the request, not one per event: every wait ends at the same deadline.
     const deadline = this.deadline();
     try {
-      const claims = await this.claim(
-        ids.filter((id) => id !== null),
-        owner,
-        deadline.expired,
-      );
+      const claimed = ids.filter((id) => id !== null);
+      const claims =
+        claimed.length === 0 ? NO_CLAIMS : await this.claim(claimed, owner, deadline.expired);
       // Generated ids whose produce outlived the deadline (answered 503 with the id).
       const late: { readonly id: string; readonly acked: Promise<boolean> }[] = [];
       // The first event of each claimed id in this request, and whether Kafka acked it.
@@ -532,8 +539,8 @@ export class EventsService {
           }
         }),
       );
-      await this.settleClaims(sends, outcomes, owner);
-      await this.claimLate(late, owner);
+      if (sends.size > 0) await this.settleClaims(sends, outcomes, owner);
+      if (late.length > 0) await this.claimLate(late, owner);
       return outcomes;
     } finally {
       deadline.clear();
@@ -617,7 +624,6 @@ export class EventsService {
     late: readonly { readonly id: string; readonly acked: Promise<boolean> }[],
     owner: string,
   ): Promise<void> {
-    if (late.length === 0) return;
     const store = this.database.idempotency;
     try {
       await store.claim(
