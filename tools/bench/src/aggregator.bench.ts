@@ -22,10 +22,9 @@
  *
  * `--profile DIR` writes a V8 CPU profile of the exactly-once run into DIR (`--cpu-prof`).
  */
-import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { runTs, startSchemaRegistry, uniqueName } from '@platform/testing';
-import { report, requireTool } from './harness';
+import { report, requireTool, timeKcatRead } from './harness';
 import { deleteTopicsWithPrefix, runGenerator, testConfig, topicEnv } from './pipeline-fixture';
 
 const { values } = parseArgs({
@@ -94,16 +93,7 @@ async function main(): Promise<void> {
     if (!summary.ok || summary.sent !== count) throw new Error('the generator did not send all');
     const inputTopics = Object.values(summary.topics);
 
-    const kcatStarted = performance.now();
-    for (const topic of inputTopics) {
-      const read = spawnSync(
-        kcat,
-        ['-C', '-b', broker, '-t', topic, '-e', '-q', '-X', 'isolation.level=read_committed'],
-        { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024 },
-      );
-      if (read.status !== 0) throw new Error(`kcat -C failed: ${read.stderr.toString()}`);
-    }
-    const kcatSeconds = (performance.now() - kcatStarted) / 1000;
+    const kcatSeconds = timeKcatRead(kcat, broker, inputTopics);
 
     const eos = await runAggregator(prefix, registry.url, 'eos', [], values.profile);
     const alo = await runAggregator(prefix, registry.url, 'alo', ['--no-transactions']);

@@ -111,6 +111,23 @@ export function requireTool(bin: string, debianPackage: string): string {
   return bin;
 }
 
+/**
+ * Seconds `kcat -C` (librdkafka, read_committed) takes to read `topics` to their end, one after
+ * another, start-up included: the rate at which anything can read that input here.
+ */
+export function timeKcatRead(kcat: string, broker: string, topics: readonly string[]): number {
+  const started = performance.now();
+  for (const topic of topics) {
+    const read = spawnSync(
+      kcat,
+      ['-C', '-b', broker, '-t', topic, '-e', '-q', '-X', 'isolation.level=read_committed'],
+      { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024 },
+    );
+    if (read.status !== 0) throw new Error(`kcat -C failed: ${read.stderr.toString()}`);
+  }
+  return (performance.now() - started) / 1000;
+}
+
 /** Peak resident set size (VmHWM) of a live process, bytes; undefined when unreadable. */
 export function peakRssOf(pid: number): number | undefined {
   try {

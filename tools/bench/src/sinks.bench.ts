@@ -13,7 +13,9 @@
  *   timed together. Same rows, same tables: only the source differs (a local file for the
  *   native tools, Kafka and Avro for the writer, whose decode is included).
  *
- * Each row prints ours / native as a ratio, and both peak RSS.
+ * Each row prints ours / native as a ratio, and both peak RSS. A last row per database sets the
+ * writer beside `kcat -C` reading the same topics: the rate at which anything reads this input
+ * here, which a loader reading a local file does not pay.
  *
  *   npx tsx tools/bench/src/sinks.bench.ts [--count 100000] [--batch <SINK_WRITER_MAX_BATCH>]
  *     [--pg-copy-connections <SINK_WRITER_PG_COPY_CONNECTIONS>] [--db clickhouse,postgres]
@@ -35,7 +37,7 @@ import {
   uniqueName,
   withPg,
 } from '@platform/testing';
-import { peakRssOf, report, requireTool, spawnMeasured, type Row } from './harness';
+import { peakRssOf, report, requireTool, spawnMeasured, timeKcatRead, type Row } from './harness';
 import { deleteTopicsWithPrefix, runGenerator, testConfig, topicEnv } from './pipeline-fixture';
 
 const { values } = parseArgs({
@@ -59,6 +61,8 @@ const dbs = values.db.split(',').filter((d): d is Db => d === 'clickhouse' || d 
 async function main(): Promise<void> {
   const clickhouseClient = requireTool('clickhouse-client', 'clickhouse-client');
   const psql = requireTool('psql', 'postgresql-client');
+  const kcat = requireTool('kcat', 'kcat');
+  const broker = (await testConfig()).kafka.brokers[0] as string;
   const tables = (await testConfig()).model.eventTypes.map((t) => eventTable(t.name));
   const prefix = uniqueName('bench_sink');
   const dir = mkdtempSync(join(tmpdir(), 'bench-sink-'));
@@ -68,6 +72,8 @@ async function main(): Promise<void> {
   try {
     const { summary } = await runGenerator(prefix, count, registry.url);
     if (!summary.ok || summary.sent !== count) throw new Error('the generator did not send all');
+    // The ceiling of any Kafka → database hop here: reading the input, and nothing else.
+    const kcatSeconds = timeKcatRead(kcat, broker, Object.values(summary.topics));
 
     const rows: Row[] = [];
     for (const db of dbs) {
@@ -98,6 +104,14 @@ async function main(): Promise<void> {
           unit: 'rows/s',
           note: 'steady state: consume, decode, batch, write, commit',
           peakRss,
+        },
+        {
+          measure: `Kafka → ${db}, steady state, beside reading the input alone`,
+          ours: timing.afterFirst.rows / timing.afterFirst.seconds,
+          native: count / kcatSeconds,
+          unit: 'rows/s',
+          note: 'native: kcat -C reading the same topics (read_committed, start-up included)',
+          peakRss: { ours: timing.peakRss, native: undefined },
         },
       );
     }
