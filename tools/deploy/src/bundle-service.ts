@@ -94,6 +94,10 @@ export async function bundleService(
       keepNames: true,
       legalComments: 'none',
       logLevel: 'error',
+      // Only the compiled JavaScript: a tsconfig.json above the output (the repository's,
+      // with its @platform/* paths to the TypeScript sources) must not redirect imports to
+      // sources esbuild would compile without Nest's decorator metadata.
+      tsconfigRaw: {},
       // @platform/* stubs written by build-service, then the repository's packages.
       nodePaths: [join(dist, 'node_modules'), nodeModules],
       external: [...EXCLUDED_PACKAGES, ...copied],

@@ -202,6 +202,47 @@ describe('docker/compose.yaml', () => {
   });
 });
 
+describe('docker/compose.yaml: restarts, stops and health checks', () => {
+  const compose = parse(read('docker/compose.yaml'), { merge: true }) as {
+    services: Record<string, Doc>;
+  };
+  const seconds = (value: unknown): number => {
+    const m = String(value).match(/^(\d+)s$/);
+    if (m === null) throw new Error(`not a duration in seconds: ${String(value)}`);
+    return Number(m[1]);
+  };
+
+  it.each(Object.keys(compose.services))('%s restarts unless stopped', (name) => {
+    expect(compose.services[name]?.['restart']).toBe('unless-stopped');
+  });
+
+  it.each(APPS)('%s: the stop grace period covers the drain and the forced exit', (app) => {
+    const grace = seconds(compose.services[app]?.['stop_grace_period']) * 1000;
+    expect(grace).toBeGreaterThan(DEFAULT_DRAIN_MS + FORCED_EXIT_MARGIN_MS - 1);
+  });
+
+  it.each(APPS)(
+    '%s: the health check runs with node, which the image has (no curl, no wget)',
+    (app) => {
+      const test = (compose.services[app]?.['healthcheck'] as Doc)['test'] as string[];
+      expect(test.slice(0, 2)).toEqual(['CMD', 'node']);
+      expect(test.join(' ')).not.toMatch(/curl|wget/);
+    },
+  );
+
+  it('infrastructure health checks use the tools of their own images', () => {
+    const tests = Object.fromEntries(
+      ['kafka', 'clickhouse', 'postgres'].map((s) => [
+        s,
+        ((compose.services[s]?.['healthcheck'] as Doc)['test'] as string[]).join(' '),
+      ]),
+    );
+    expect(tests['kafka']).toContain('/opt/kafka/bin/kafka-broker-api-versions.sh');
+    expect(tests['clickhouse']).toMatch(/^CMD clickhouse client/);
+    expect(tests['postgres']).toMatch(/^CMD pg_isready/);
+  });
+});
+
 describe('k8s/base', () => {
   const docs = resourcesOf('k8s/base');
   const base = kustomization('k8s/base');
