@@ -29,12 +29,13 @@ import {
 } from '@platform/testing';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
 import { freePort, report, requireTool, type Row } from './harness';
 
 const { values } = parseArgs({
@@ -193,35 +194,8 @@ function batchBody(size: number, clientIds: boolean): string {
   });
 }
 
-/**
- * A `--require` script: the first SIGUSR2 starts the CPU profiler, the second writes the
- * profile into `dir`, so it covers the measured load and not start-up or warm-up.
- */
-function cpuProfilePreload(dir: string): string {
-  return `
-const { Session } = require('node:inspector');
-const { writeFileSync } = require('node:fs');
-const session = new Session();
-session.connect();
-let running = false;
-process.on('SIGUSR2', () => {
-  if (!running) {
-    running = true;
-    session.post('Profiler.enable');
-    session.post('Profiler.setSamplingInterval', { interval: 500 });
-    session.post('Profiler.start');
-    return;
-  }
-  running = false;
-  session.post('Profiler.stop', (error, result) => {
-    if (!error) writeFileSync(${JSON.stringify(dir)} + '/gateway-' + Date.now() + '.cpuprofile', JSON.stringify(result.profile));
-  });
-});
-`;
-}
-
-/** Stage of a profile node, from the script it runs in (builtins inherit their caller's). */
-const STAGES: readonly (readonly [RegExp, string])[] = [
+/** Where a gateway request's time goes. */
+const GATEWAY_STAGES: Stages = [
   [/kafkajs|libs\/messaging|avsc|libs\/schema-registry/, 'producer (Avro encode, kafkajs)'],
   [/@nestjs\//, 'Nest router, pipes, filters'],
   [/fastify|find-my-way|avvio|light-my-request|@fastify\//, 'Fastify'],
@@ -234,52 +208,7 @@ const STAGES: readonly (readonly [RegExp, string])[] = [
   [/ingestion-gateway\/src\/http\/json-body|content-encoding/, 'body parse (JSON)'],
   [/ingestion-gateway\/src/, 'gateway service code'],
   [/observability\//, 'observability (in-flight, drain)'],
-  [/^node:|^internal\//, 'Node core (http, net, streams)'],
 ];
-
-interface ProfileNode {
-  readonly id: number;
-  readonly callFrame: { readonly functionName: string; readonly url: string };
-  readonly children?: readonly number[];
-}
-
-/** Self time of a `.cpuprofile` by stage, as shares of the busy (non-idle) time. */
-function profileShares(file: string): { stage: string; share: number; ms: number }[] {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
-    nodes: ProfileNode[];
-    samples: number[];
-    timeDeltas: number[];
-  };
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const stageOf = new Map<number, string>();
-  const visit = (id: number, inherited: string): void => {
-    const node = byId.get(id);
-    if (node === undefined) return;
-    const { url, functionName } = node.callFrame;
-    let stage = inherited;
-    // The preload's script and the inspector calls it makes (stopping the profiler serialises
-    // the profile while it still samples): the profiler's own time, not the gateway's.
-    if (url.includes('cpu_prof_') || url === 'node:inspector') stage = 'profiler itself (excluded)';
-    else if (functionName === '(garbage collector)') stage = 'garbage collector';
-    else if (functionName === '(idle)') stage = 'idle';
-    else if (functionName === '(program)') stage = 'program (native, unattributed)';
-    else if (url !== '') stage = STAGES.find(([re]) => re.test(url))?.[1] ?? 'other JavaScript';
-    stageOf.set(id, stage);
-    for (const child of node.children ?? []) visit(child, stage);
-  };
-  visit(profile.nodes[0]?.id ?? 1, 'other JavaScript');
-  const totals = new Map<string, number>();
-  profile.samples.forEach((id, i) => {
-    const stage = stageOf.get(id) ?? 'other JavaScript';
-    totals.set(stage, (totals.get(stage) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  });
-  totals.delete('idle');
-  totals.delete('profiler itself (excluded)');
-  const busy = [...totals.values()].reduce((a, b) => a + b, 0);
-  return [...totals]
-    .map(([stage, us]) => ({ stage, share: us / busy, ms: us / 1000 }))
-    .sort((a, b) => b.share - a.share);
-}
 
 interface OpenLoopResult {
   readonly offeredPerSec: number;
@@ -571,19 +500,7 @@ async function main(): Promise<void> {
     await admin.disconnect();
     await dropPgSchema(ns);
   }
-  if (profileDir !== undefined) {
-    const file = readdirSync(profileDir)
-      .filter((f) => f.endsWith('.cpuprofile'))
-      .map((f) => join(profileDir, f))
-      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-    if (file === undefined) throw new Error(`no .cpuprofile written to ${profileDir}`);
-    console.log(`\nGateway CPU profile ${file}: self time by stage, share of busy time`);
-    for (const { stage, share, ms } of profileShares(file)) {
-      console.log(
-        `  ${(share * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(7)} ms  ${stage}`,
-      );
-    }
-  }
+  if (profileDir !== undefined) printProfile('Gateway', profileDir, GATEWAY_STAGES);
 }
 
 main().then(

@@ -19,11 +19,23 @@
  *
  *   npx tsx tools/bench/src/sinks.bench.ts [--count 100000] [--batch <SINK_WRITER_MAX_BATCH>]
  *     [--pg-copy-connections <SINK_WRITER_PG_COPY_CONNECTIONS>] [--db clickhouse,postgres]
+ *     [--profile DIR]
+ *
+ * `--profile DIR` profiles the writer's CPU while it loads (the group join and start-up left
+ * out) and prints where the time went, by stage, per database.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { eventTable } from '@platform/contracts';
 import {
@@ -37,6 +49,7 @@ import {
   uniqueName,
   withPg,
 } from '@platform/testing';
+import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
 import { peakRssOf, report, requireTool, spawnMeasured, timeKcatRead, type Row } from './harness';
 import { deleteTopicsWithPrefix, runGenerator, testConfig, topicEnv } from './pipeline-fixture';
 
@@ -45,6 +58,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '100000' },
     batch: { type: 'string' },
     'pg-copy-connections': { type: 'string' },
+    profile: { type: 'string' },
     db: { type: 'string', default: 'clickhouse,postgres' },
   },
 });
@@ -55,6 +69,23 @@ const batch = values.batch;
 const pgCopyConnections = values['pg-copy-connections'];
 
 type Db = 'clickhouse' | 'postgres';
+const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
+
+/** Where the sink writer's time goes. */
+const SINK_STAGES: Stages = [
+  [/record-batch-decoder|kafkajs/, 'Kafka fetch (kafkajs, record-batch decoder)'],
+  [/avsc|libs\/schema-registry/, 'Avro decode'],
+  [
+    /libs\/sink-adapters\/src\/lib\/(encoding|postgres\/postgres-binary|clickhouse\/clickhouse-tsv)/,
+    'row encoding (binary COPY, TabSeparated)',
+  ],
+  [/node_modules\/(pg|pg-protocol|pg-pool|pg-copy-streams)\//, 'PostgreSQL client'],
+  [/@clickhouse\/client/, 'ClickHouse client'],
+  [/libs\/sink-adapters/, 'sink adapters (plan, bindings, writes)'],
+  [/libs\/messaging/, 'batch consumer'],
+  [/apps\/sink-writer/, 'sink writer'],
+  [/pino|prom-client|@opentelemetry|libs\/observability/, 'logs, metrics, traces'],
+];
 /** The hops to measure (`--db postgres` runs that one only). */
 const dbs = values.db.split(',').filter((d): d is Db => d === 'clickhouse' || d === 'postgres');
 
@@ -148,9 +179,14 @@ async function timeSinkWriter(
   target: string,
   tables: readonly string[],
 ): Promise<WriterTiming> {
+  const profiling = profileDir === undefined ? undefined : join(profileDir, db);
+  if (profiling !== undefined) mkdirSync(profiling, { recursive: true });
+  const preload = join(tmpdir(), `${uniqueName('cpu_prof')}.js`);
+  if (profiling !== undefined) writeFileSync(preload, cpuProfilePreload(profiling));
   const writer = await startService({
     entry: 'apps/sink-writer/src/main.ts',
     env: {
+      ...(profiling === undefined ? {} : { NODE_OPTIONS: `--require ${preload}` }),
       ...topicEnv(prefix),
       PLATFORM__clickhouse__database: target,
       PLATFORM__postgres__schema: target,
@@ -167,6 +203,7 @@ async function timeSinkWriter(
   });
   try {
     const started = performance.now();
+    if (profiling !== undefined) process.kill(writer.pid, 'SIGUSR2');
     const stored = db === 'clickhouse' ? clickHouseRows : postgresRows;
     let first: { rows: number; at: number } | undefined;
     const done = await eventually(
@@ -179,6 +216,11 @@ async function timeSinkWriter(
     );
     const ended = performance.now();
     const peakRss = peakRssOf(writer.pid);
+    if (profiling !== undefined) {
+      process.kill(writer.pid, 'SIGUSR2');
+      await eventually(async () => readdirSync(profiling).length > 0, { timeoutMs: 30_000 });
+      printProfile(`Sink writer (${db})`, profiling, SINK_STAGES);
+    }
     if (!done || first === undefined) {
       throw new Error(`the sink writer did not store all rows\n${writer.output()}`);
     }
