@@ -277,6 +277,37 @@ describe('k8s/overlays/strimzi', () => {
   const docs = rendered.strimzi;
   const env = (ofKind(docs, 'ConfigMap')[0] as K8sObject)['data'] as Record<string, string>;
 
+  it('every variable it adds is a documented config variable or key (libs/config/README.md)', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'libs/config/README.md'), 'utf8');
+    const names = [
+      ...Object.keys(env),
+      ...ofKind(docs, 'Deployment').flatMap((d) =>
+        podOf(d).containers.flatMap((c) => (c.env ?? []).map((e) => e.name)),
+      ),
+    ];
+    const undocumented = names.filter((name) => {
+      if (name.startsWith('PLATFORM__')) {
+        const path = name.slice('PLATFORM__'.length).split('__');
+        // `kafka.sasl`, `kafka.ssl`, `clickhouse.url`…: the key or the map that holds it,
+        // or a row of the section listing it (`clickhouse.database` / `username`).
+        const keyed = [2, path.length].some((n) =>
+          readme.includes(`\`${path.slice(0, n).join('.')}\``),
+        );
+        const listed = readme
+          .split('\n')
+          .some((l) => l.includes(`\`${path[0]}.`) && l.includes(`\`${path[path.length - 1]}\``));
+        return !keyed && !listed;
+      }
+      return !readme.includes(`\`${name}\``) && !['PORT', 'HOST'].includes(name);
+    });
+    expect(
+      undocumented.filter(
+        (n) => !/^[A-Z_]+_PASSWORD$|^GATEWAY_|^AGGREGATOR_|^SINK_WRITER_|^GENERATOR_/.test(n),
+      ),
+    ).toEqual([]);
+    expect(names).toEqual(expect.arrayContaining(['KAFKA_CREATE_TOPICS', 'CLICKHOUSE_CLUSTER']));
+  });
+
   it('its KafkaTopics and KafkaUsers are the generator output (npm run deploy:topics)', async () => {
     for (const [file, objects] of Object.entries(await strimziResources())) {
       const committed = parseAllDocuments(readFileSync(join(REPO_ROOT, file), 'utf8'))
