@@ -42,6 +42,9 @@ type PodSpec = {
   containers: Container[];
 };
 
+// Each strictness case type-checks against the models (a TypeScript program, about a second).
+jest.setTimeout(60_000);
+
 const OVERLAYS = ['dev', 'prod', 'strimzi'] as const;
 const APPS = appNames();
 const rendered = Object.fromEntries(
