@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { appNames, REPO_ROOT } from './build-service';
@@ -89,6 +89,30 @@ describe.each(OVERLAYS)('k8s/overlays/%s against the schemas', (overlay) => {
       );
       expect(against['TriggerAuthentication']).toBe('models');
     }
+  });
+});
+
+describe('k8s/examples', () => {
+  it.each(readdirSync(join(REPO_ROOT, 'k8s/examples')))(
+    '%s validates against its schema',
+    (file) => {
+      const objects = parseAllDocuments(readFileSync(join(REPO_ROOT, 'k8s/examples', file), 'utf8'))
+        .map((d) => d.toJS() as K8sObject)
+        .filter((d) => d !== null);
+      expect(objects.length).toBeGreaterThan(0);
+      const results = validateObjects(objects);
+      expect(results.map((r) => [describeObject(r.object), r.against, r.errors])).toEqual(
+        objects.map((o) => [describeObject(o), 'models', []]),
+      );
+    },
+  );
+
+  it('the Vault store is the one the prod ExternalSecret reads', () => {
+    const [external] = ofKind(rendered.prod, 'ExternalSecret');
+    expect((external?.['spec'] as Doc)['secretStoreRef']).toEqual({
+      kind: 'ClusterSecretStore',
+      name: 'platform-secrets',
+    });
   });
 });
 
