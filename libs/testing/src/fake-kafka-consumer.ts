@@ -1,6 +1,17 @@
 // A kafkajs consumer for unit tests of code built on BatchConsumer (@platform/messaging):
 // the test hands it batches and sees the offsets committed, with no broker.
-import type { Consumer, IHeaders } from 'kafkajs';
+import { KafkaJSProtocolError, type Consumer, type IHeaders } from 'kafkajs';
+
+/** A broker's error answer as kafkajs builds it from a decoded response (e.g. `INVALID_PRODUCER_EPOCH`, 47). */
+export function kafkaProtocolError(
+  type: string,
+  code: number,
+  retriable: boolean,
+): KafkaJSProtocolError {
+  return new KafkaJSProtocolError(
+    Object.assign(new Error(`${type} from broker`), { type, code, retriable }),
+  );
+}
 
 /** A kafkajs batch payload, as a consumer's `eachBatch` gets it. */
 type EachBatchPayload = Parameters<

@@ -1,16 +1,7 @@
-import {
-  KafkaJSNonRetriableError,
-  KafkaJSNumberOfRetriesExceeded,
-  KafkaJSProtocolError,
-} from 'kafkajs';
+import { KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
 import { toMessagingError } from '@platform/messaging';
+import { kafkaProtocolError as protocolError } from '@platform/testing';
 import { canHeal } from './healing';
-
-// kafkajs builds protocol errors from decoded broker responses; this is that shape.
-const protocolError = (type: string, code: number, retriable: boolean): KafkaJSProtocolError =>
-  new KafkaJSProtocolError(
-    Object.assign(new Error(`${type} from broker`), { type, code, retriable }),
-  );
 
 /** What the broker answers a producer whose transactional id another instance took over. */
 const oldEpoch = () => protocolError('INVALID_PRODUCER_EPOCH', 47, false);

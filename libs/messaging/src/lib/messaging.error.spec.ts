@@ -7,13 +7,8 @@ import {
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
 } from 'kafkajs';
+import { kafkaProtocolError as protocolError } from '@platform/testing';
 import { MessagingError, toMessagingError } from './messaging.error';
-
-// kafkajs builds protocol errors from decoded broker responses; this is that shape.
-const protocolError = (type: string, code: number, retriable: boolean): KafkaJSProtocolError =>
-  new KafkaJSProtocolError(
-    Object.assign(new Error(`${type} from broker`), { type, code, retriable }),
-  );
 
 describe(toMessagingError.name, () => {
   it('keeps the broker error type as code and its retriability', () => {

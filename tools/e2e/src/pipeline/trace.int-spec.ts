@@ -135,37 +135,22 @@ describe('trace: HTTP → gateway → Kafka → aggregator → sink writer', () 
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
     const at = Date.now() - 10 * 60_000;
-    const res = await fetch(`${gateway.url}/v1/events/page_view`, {
-      method: 'POST',
-      headers: {
-        'x-write-key': key,
-        'content-type': 'application/json',
-        traceparent: `00-${traceId}-${callerSpanId}-01`,
-      },
-      body: JSON.stringify({
-        user_id: 'traced',
-        device_type: 'tablet',
-        country: 'JP',
-        timestamp: new Date(at).toISOString(),
-      }),
-    });
-    expect(res.status).toBe(202);
+    // A page view in the window of `at`, sent within the trace `traceparent` names.
+    const send = (userId: string, traceparent: string) =>
+      fetch(`${gateway.url}/v1/events/page_view`, {
+        method: 'POST',
+        headers: { 'x-write-key': key, 'content-type': 'application/json', traceparent },
+        body: JSON.stringify({
+          user_id: userId,
+          device_type: 'tablet',
+          country: 'JP',
+          timestamp: new Date(at).toISOString(),
+        }),
+      });
+    expect((await send('traced', `00-${traceId}-${callerSpanId}-01`)).status).toBe(202);
     // An event of an unsampled trace, in the same window: counted, not linked.
-    const untraced = await fetch(`${gateway.url}/v1/events/page_view`, {
-      method: 'POST',
-      headers: {
-        'x-write-key': key,
-        'content-type': 'application/json',
-        traceparent: `00-${randomBytes(16).toString('hex')}-${callerSpanId}-00`,
-      },
-      body: JSON.stringify({
-        user_id: 'untraced',
-        device_type: 'tablet',
-        country: 'JP',
-        timestamp: new Date(at).toISOString(),
-      }),
-    });
-    expect(untraced.status).toBe(202);
+    const unsampled = `00-${randomBytes(16).toString('hex')}-${callerSpanId}-00`;
+    expect((await send('untraced', unsampled)).status).toBe(202);
 
     // run-once: up to the end offsets, every window flushed, spans exported before it exits.
     const aggregated = await runTs('apps/aggregator/src/cli.ts', ['run-once'], env);
