@@ -107,13 +107,17 @@ export interface ChildService {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Starts a TypeScript entry point of this repo and returns at once (a CLI to crash mid-run). */
+/**
+ * Starts an entry point of this repo and returns at once (a CLI to crash mid-run): TypeScript
+ * through ts-node, or a `.js` file (a built bundle, as an image runs it) with plain node.
+ */
 export function startProcess(
   entry: string,
   args: readonly string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): ChildService {
-  const child = spawn(process.execPath, [...NODE_ARGS, entry, ...args], {
+  const nodeArgs = entry.endsWith('.js') ? [] : NODE_ARGS;
+  const child = spawn(process.execPath, [...nodeArgs, entry, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...TS_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

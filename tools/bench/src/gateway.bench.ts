@@ -13,6 +13,11 @@
  * send time, so queueing counts) and the share shed with 503.
  *
  *   npx tsx tools/bench/src/gateway.bench.ts [--seconds 10] [--only "batch 1, 256"] [--profile tmp/prof] [--skip-overload]
+ *     [--from-sources]
+ *
+ * The gateway runs as its image runs it: compiled and bundled (tools/deploy), with plain node.
+ * `--from-sources` runs the TypeScript sources under ts-node instead, as the tests do (ts-node
+ * loads Node's REPL, and with it the `domain` module, which slows every event emitter).
  *
  * `--profile <dir>` runs the gateway with `node --cpu-prof` and prints where its CPU time went,
  * by stage, when it exits (use `--only` to profile one case).
@@ -29,7 +34,7 @@ import {
 } from '@platform/testing';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -44,6 +49,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'string' },
     'skip-overload': { type: 'boolean', default: false },
+    'from-sources': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -332,6 +338,22 @@ async function openLoop(
   };
 }
 
+/** Compiles and bundles the gateway as docker/Dockerfile does; returns its entry point. */
+async function bundledGateway(): Promise<string> {
+  const work = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
+  const compiled = join(work, 'compiled');
+  const bundle = join(work, 'bundle');
+  for (const [script, args] of [
+    ['tools/deploy/src/build-service.ts', ['ingestion-gateway', compiled]],
+    ['tools/deploy/src/bundle-service.ts', [compiled, bundle]],
+  ] as const) {
+    const step = await runTs(script, args, {}, 600_000);
+    if (step.code !== 0) throw new Error(`${script} failed: ${step.stderr}`);
+  }
+  process.once('exit', () => rmSync(work, { recursive: true, force: true }));
+  return join(bundle, 'service', 'main.js');
+}
+
 async function main(): Promise<void> {
   const ns = uniqueName('bench_gw');
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
@@ -359,7 +381,7 @@ async function main(): Promise<void> {
   const preload = join(tmpdir(), `${uniqueName('cpu_prof')}.js`);
   if (profileDir !== undefined) writeFileSync(preload, cpuProfilePreload(profileDir));
   const gateway = await startService({
-    entry: 'apps/ingestion-gateway/src/main.ts',
+    entry: values['from-sources'] ? 'apps/ingestion-gateway/src/main.ts' : await bundledGateway(),
     env: {
       ...env,
       ...(profileDir === undefined ? {} : { NODE_OPTIONS: `--require ${preload}` }),
