@@ -894,6 +894,7 @@ export class AggregatorRunner {
       task.forwardedMax = restoredForwardedMax(offset, metadata);
       for (const combiner of task.combiners) combiner.drain();
       task.raw = [];
+      task.traced = [];
       task.batchMax = null;
       task.lastBatchAt = Date.now();
       task.routingFloor = this.idleFloor(task.lastBatchAt);
