@@ -23,7 +23,7 @@ export type {
 } from './lib/kafka-logger';
 export { MessagingError, toMessagingError } from './lib/messaging.error';
 export type { MessagingErrorCode, MessagingErrorOptions } from './lib/messaging.error';
-export { missingTopicsError, TopicAdmin, toTopicConfig } from './lib/topic-admin';
+export { TopicAdmin, toTopicConfig } from './lib/topic-admin';
 export type {
   EnsureTopicsResult,
   PartitionDescription,

@@ -74,11 +74,11 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
   const { requests, latency, inFlightGauge } = httpMetrics(metrics);
   const tracer = trace.getTracer('ingestion-gateway');
 
+  // The `request` listeners installed so far: the fast path runs all but Fastify's.
   const listeners = server.listeners('request') as ((
     request: IncomingMessage,
     response: ServerResponse,
   ) => void)[];
-  server.removeAllListeners('request');
 
   const send = (response: ServerResponse, status: number, body: unknown, retryAfter?: number) => {
     if (response.headersSent || response.destroyed) return;
@@ -213,9 +213,6 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     fast(request, response, route, path);
     return true;
   };
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    for (const listener of listeners) listener(request, response);
-  });
   // Taken before the server's `emit`, which the HTTP instrumentation wraps: for a request it
   // leaves untraced it still binds the request's and the response's emitters to a context,
   // patching their listener methods, which cost more CPU than this path's own work.

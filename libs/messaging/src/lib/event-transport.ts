@@ -19,6 +19,7 @@ import {
   type RecordFailure,
 } from './batch-consumer';
 import { DeadLetterPublisher } from './dead-letter';
+import { topicDefaults } from './domain-topics';
 import { createKafka } from './kafka-client';
 import { nestLoggerSink, type KafkaLogLevel } from './kafka-logger';
 
@@ -133,11 +134,8 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       kafka,
       service: options.service,
       prefixes: options.topics,
-      topicDefaults: {
-        partitions: 1,
-        replicationFactor: options.kafka.replication_factor,
-        create: options.kafka.create_topics,
-      },
+      // One partition: dead letters are few.
+      topicDefaults: { ...topicDefaults(options.kafka), partitions: 1 },
     });
     await this.deadLetters.start();
     const handlers = new Map<string, TopicHandler>();

@@ -13,7 +13,7 @@ export interface TopicDefaults {
 }
 
 /** The error of a missing topic that the service may not create itself. */
-export function missingTopicsError(names: readonly string[]): MessagingError {
+function missingTopicsError(names: readonly string[]): MessagingError {
   return new MessagingError(
     'CONFIG_INVALID',
     `kafka.create_topics is false (KAFKA_CREATE_TOPICS) and ${names.length === 1 ? 'topic' : 'topics'} ` +
