@@ -20,11 +20,7 @@ import { stringify } from 'yaml';
 // The aggregator's own naming (internal topics, transactional ids), so the declared topics
 // and ACLs cannot drift from what it uses; an app exports no package, hence the path.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import {
-  changelogTopic,
-  repartitionTopic,
-  transactionalIdOf,
-} from '../../../apps/aggregator/src/pipeline/keys';
+import { internalTopics, transactionalIdOf } from '../../../apps/aggregator/src/pipeline/keys';
 import { REPO_ROOT } from './build-service';
 
 /** The Strimzi `Kafka` resource the topics and users belong to (`strimzi.io/cluster`). */
@@ -104,26 +100,9 @@ export function plannedTopics(
   for (const a of config.model.aggregations) {
     const partitions =
       ids.repartitionPartitions > 0 ? ids.repartitionPartitions : defaults.partitions;
-    add(
-      {
-        name: repartitionTopic(ids.aggregatorAppId, a.name),
-        purpose: 'events',
-        cleanupPolicy: 'delete',
-        partitions,
-      },
-      defaults,
-      SERVICES.aggregator,
-    );
-    add(
-      {
-        name: changelogTopic(ids.aggregatorAppId, a.name),
-        purpose: 'changelog',
-        cleanupPolicy: 'compact',
-        partitions,
-      },
-      defaults,
-      SERVICES.aggregator,
-    );
+    for (const spec of internalTopics(ids.aggregatorAppId, a.name, partitions)) {
+      add(spec, defaults, SERVICES.aggregator);
+    }
   }
   return entries.map(({ spec, defaults: d, by }) => {
     const request = toTopicConfig(spec, d);
@@ -203,10 +182,9 @@ export function serviceAcls(
   const late = named('late');
   const aggregates = named('aggregates');
   const app = ids.aggregatorAppId;
-  const internal = model.aggregations.flatMap((a) => [
-    repartitionTopic(app, a.name),
-    changelogTopic(app, a.name),
-  ]);
+  const internal = model.aggregations.flatMap((a) =>
+    internalTopics(app, a.name, 1).map((t) => t.name),
+  );
   // `<appId>-<topic>-<partition>`: one transactional id per input partition.
   const sample = transactionalIdOf(app, 'topic', 0);
   const transactionalPrefix = sample.slice(0, sample.indexOf('topic'));

@@ -67,6 +67,7 @@ import {
   changelogKeyKind,
   changelogTopic,
   HEADERS,
+  internalTopics,
   outputKey,
   partitionFor,
   repartitionKey,
@@ -700,20 +701,8 @@ export class AggregatorRunner {
       const internal: TopicSpec[] = [];
       for (const a of selected) {
         const q = sourcePartitions.get(eventTopic(config.topics, a.eventType)) ?? 1;
-        const partitions = settings.repartitionPartitions ?? q;
         internal.push(
-          {
-            name: repartitionTopic(settings.appId, a.name),
-            purpose: 'events',
-            cleanupPolicy: 'delete',
-            partitions,
-          },
-          {
-            name: changelogTopic(settings.appId, a.name),
-            purpose: 'changelog',
-            cleanupPolicy: 'compact',
-            partitions,
-          },
+          ...internalTopics(settings.appId, a.name, settings.repartitionPartitions ?? q),
         );
       }
       await admin.ensureTopics(internal, defaults);

@@ -1,5 +1,5 @@
 // Keys and partitions: pure, so every instance computes the same ones.
-import type { AggregationSpec } from '@platform/contracts';
+import type { AggregationSpec, TopicSpec } from '@platform/contracts';
 import { canonicalJson, toJsonValue, type JsonValue } from '@platform/windowing';
 
 /** Headers of the internal repartition records. */
@@ -93,6 +93,31 @@ export const repartitionTopic = (appId: string, aggregation: string): string =>
   `${appId}.${aggregation}.repartition`;
 export const changelogTopic = (appId: string, aggregation: string): string =>
   `${appId}.${aggregation}.changelog`;
+
+/**
+ * The internal topics of one aggregation: its repartition topic (deleted by time) and its
+ * changelog (compacted), both with `partitions` partitions.
+ */
+export function internalTopics(
+  appId: string,
+  aggregation: string,
+  partitions: number,
+): TopicSpec[] {
+  return [
+    {
+      name: repartitionTopic(appId, aggregation),
+      purpose: 'events',
+      cleanupPolicy: 'delete',
+      partitions,
+    },
+    {
+      name: changelogTopic(appId, aggregation),
+      purpose: 'changelog',
+      cleanupPolicy: 'compact',
+      partitions,
+    },
+  ];
+}
 
 /** The transactional id of one input partition: the same on every instance, so a new owner fences the old. */
 export const transactionalIdOf = (appId: string, topic: string, partition: number): string =>
