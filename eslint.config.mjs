@@ -1,6 +1,15 @@
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 
+// kafkajs stays behind @platform/messaging (docs/adr/0003): everything else uses its Kafka
+// client port (KafkaClient, KafkaConsumer, ...). Blocks that set no-restricted-imports again
+// must repeat it, since the last block's options replace earlier ones.
+const kafkajsBehindMessaging = {
+  name: 'kafkajs',
+  message:
+    'Only @platform/messaging imports kafkajs: use its Kafka client port (KafkaClient, KafkaConsumer, KafkaProducer, KafkaAdmin, ...).',
+};
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -42,6 +51,15 @@ export default [
     },
   },
   {
+    files: ['**/*.ts'],
+    ignores: [
+      'libs/messaging/**',
+      // Temporary, until the aggregator pipeline is ported to the Kafka client port.
+      'apps/aggregator/src/pipeline/**',
+    ],
+    rules: { 'no-restricted-imports': ['error', { paths: [kafkajsBehindMessaging] }] },
+  },
+  {
     // Observability is the bottom lib: every other lib logs, measures and retries through it,
     // so it imports none of them (tests may load the config to reach the local stack), but
     // for the pure secret-scrub beneath it.
@@ -51,6 +69,7 @@ export default [
       'no-restricted-imports': [
         'error',
         {
+          paths: [kafkajsBehindMessaging],
           patterns: [
             {
               group: ['@platform/*', '!@platform/secret-scrub'],

@@ -1,14 +1,37 @@
 // Public door of @platform/messaging. kafkajs stays behind this lib: other projects use
-// these wrappers and the kafkajs types re-exported below, never `kafkajs` itself.
-export {
-  createKafka,
-  toKafkaConfig,
-  toSslOptions,
-  toSaslOptions,
-  compressionCodec,
-  DEFAULT_RETRY,
-} from './lib/kafka-client';
+// these wrappers and the Kafka client port (kafka-port.ts), never `kafkajs` itself.
+export { createKafka, toSslOptions, compressionCodec, DEFAULT_RETRY } from './lib/kafka-client';
 export type { CreateKafkaOptions } from './lib/kafka-client';
+export { Compression, TOPIC_RESOURCE } from './lib/kafka-port';
+export type {
+  BatchPayload,
+  ConsumedBatch,
+  ConsumedMessage,
+  ConsumerCrashEvent,
+  ConsumerEventNames,
+  ConsumerOptions,
+  ConsumerRunOptions,
+  GroupJoinEvent,
+  KafkaAdmin,
+  KafkaClient,
+  KafkaConsumer,
+  KafkaProducer,
+  KafkaTransaction,
+  MessagePayload,
+  NewTopic,
+  OutgoingMessage,
+  PartitionerFactory,
+  PartitionInfo,
+  PartitionOffset,
+  ProducerOptions,
+  RecordHeaders,
+  RecordMetadata,
+  RetryPolicy,
+  SendBatchRequest,
+  SendRequest,
+  TopicConfigsResponse,
+  TransactionOffsets,
+} from './lib/kafka-port';
 export {
   createKafkaLogCreator,
   jsonLineSink,
@@ -21,7 +44,7 @@ export type {
   KafkaLogSink,
   KafkaLogCreatorOptions,
 } from './lib/kafka-logger';
-export { MessagingError, toMessagingError } from './lib/messaging.error';
+export { MessagingError, brokerProtocolError, toMessagingError } from './lib/messaging.error';
 export type { MessagingErrorCode, MessagingErrorOptions } from './lib/messaging.error';
 export { TopicAdmin, toTopicConfig } from './lib/topic-admin';
 export type {
@@ -39,6 +62,8 @@ export { kafkaHealth, kafkaIndicator } from './lib/kafka-health';
 export type { KafkaHealth } from './lib/kafka-health';
 
 export { InMemorySchemaRegistrar } from './lib/in-memory-registrar';
+export { fakeKafkaConsumer } from './testing/fake-kafka-consumer';
+export type { FakeKafkaConsumer, FakeKafkaMessage } from './testing/fake-kafka-consumer';
 export { SendBuffer } from './lib/send-buffer';
 export type { DispatchFn, SendBufferOptions, SettledFn, TopicBatches } from './lib/send-buffer';
 export { EventProducer, InvalidEventError, defaultKey } from './lib/event-producer';
@@ -98,7 +123,7 @@ export {
 } from './lib/dead-letter-view';
 export type { Coordinates, ReasonGroup, StoredDeadLetter } from './lib/dead-letter-view';
 
-// kafkajs types that callers of this lib need in signatures, so they never import kafkajs.
+// kafkajs types still used by the aggregator pipeline: removed once it is ported.
 export { CompressionTypes } from 'kafkajs';
 export type {
   Admin,

@@ -1,3 +1,2 @@
 export * from './processes';
 export * from './tcp-proxy';
-export * from './fake-kafka-consumer';

@@ -9,7 +9,7 @@ import {
   silentSink,
   TopicAdmin,
   topicDefaults,
-  type Kafka,
+  type KafkaClient,
 } from '@platform/messaging';
 import { REPO_ROOT } from './build-service';
 import { DEFAULT_IDS, kafkaTopics, plannedTopics, SERVICES, type ServiceIds } from './kafka-topics';
@@ -27,7 +27,7 @@ type KafkaTopicDoc = {
 describe('KafkaTopics match the topics the services create', () => {
   const namespace = `kt${randomUUID().replace(/-/g, '').slice(0, 8)}`;
   let config: PlatformConfig;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let admin: TopicAdmin;
   let ids: ServiceIds;
 

@@ -7,7 +7,7 @@ import {
   ensureDomainTopics,
   EventProducer,
   silentSink,
-  type Kafka,
+  type KafkaClient,
 } from '@platform/messaging';
 import { AvroSerde, SchemaRegistryClient } from '@platform/schema-registry';
 import { generatorDryRun } from '@platform/testing';
@@ -67,7 +67,7 @@ export async function generatedEvents(
   return events as { eventType: string; event: WindowEvent }[];
 }
 
-export function kafkaFor(config: PlatformConfig): Kafka {
+export function kafkaFor(config: PlatformConfig): KafkaClient {
   return createKafka(config.kafka, { logLevel: 'nothing', logger: silentSink });
 }
 

@@ -7,7 +7,7 @@ import {
   EventProducer,
   RdkafkaRecordProducer,
   silentSink,
-  type Kafka,
+  type KafkaClient,
   type KafkaLogSink,
   type ProduceMetrics,
   type ProducerClient,
@@ -48,7 +48,7 @@ export class KafkaSink implements EventSink {
   readonly maxInFlight: number | undefined;
 
   private constructor(
-    readonly kafka: Kafka,
+    readonly kafka: KafkaClient,
     private readonly producer: EventProducer,
     /** Event type → topic. */
     readonly topics: Readonly<Record<string, string>>,

@@ -14,7 +14,7 @@ import {
   EventProducer,
   kafkaIndicator,
   topicDefaults,
-  type Kafka,
+  type KafkaClient,
 } from '@platform/messaging';
 import {
   assertReachable,
@@ -45,7 +45,7 @@ export class KafkaGatewayService implements OnModuleInit, OnApplicationShutdown 
 
   constructor(
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
-    @Inject(GATEWAY_KAFKA) readonly kafka: Kafka,
+    @Inject(GATEWAY_KAFKA) readonly kafka: KafkaClient,
     metrics: PlatformMetrics,
     private readonly readiness: ReadinessRegistry,
   ) {

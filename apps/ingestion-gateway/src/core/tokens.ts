@@ -1,5 +1,5 @@
 import type { KafkaSettings } from '@platform/config';
-import type { Kafka } from '@platform/messaging';
+import type { KafkaClient } from '@platform/messaging';
 
 export const GATEWAY_SETTINGS = Symbol('GATEWAY_SETTINGS');
 export const GATEWAY_KAFKA = Symbol('GATEWAY_KAFKA');
@@ -8,4 +8,4 @@ export const GATEWAY_DATABASE = Symbol('GATEWAY_DATABASE');
 export const EVENT_PROCESSORS = Symbol('EVENT_PROCESSORS');
 
 /** Builds the Kafka client (tests route it through a proxy). Default: `createKafka`. */
-export type KafkaFactory = (settings: KafkaSettings, clientId: string) => Kafka;
+export type KafkaFactory = (settings: KafkaSettings, clientId: string) => KafkaClient;

@@ -1,17 +1,17 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PLATFORM_CONFIG, serviceNames, type PlatformConfig } from '@platform/config';
-import type { Admin, Kafka } from '@platform/messaging';
+import type { KafkaAdmin, KafkaClient } from '@platform/messaging';
 import { GATEWAY_KAFKA } from '../core/tokens';
 import { readPipelineStats, type OffsetReader, type PipelineStats } from './pipeline-stats';
 
 /** `GET /v1/stats`: the run's pipeline figures, read from Kafka offsets on each call. */
 @Injectable()
 export class StatsService implements OnModuleDestroy {
-  private admin: Promise<Admin> | undefined;
+  private admin: Promise<KafkaAdmin> | undefined;
 
   constructor(
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
-    @Inject(GATEWAY_KAFKA) private readonly kafka: Kafka,
+    @Inject(GATEWAY_KAFKA) private readonly kafka: KafkaClient,
   ) {}
 
   async read(): Promise<PipelineStats> {
@@ -62,7 +62,7 @@ export class StatsService implements OnModuleDestroy {
     if (admin !== undefined) await (await admin).disconnect().catch(() => undefined);
   }
 
-  private connected(): Promise<Admin> {
+  private connected(): Promise<KafkaAdmin> {
     this.admin ??= (async () => {
       const admin = this.kafka.admin();
       await admin.connect();

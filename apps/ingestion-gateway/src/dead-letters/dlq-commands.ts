@@ -14,7 +14,7 @@ import {
   silentSink,
   storedDeadLetter,
   TopicAdmin,
-  type Kafka,
+  type KafkaClient,
   type StoredDeadLetter,
 } from '@platform/messaging';
 import { AvroSerde, SchemaRegistryClient } from '@platform/schema-registry';
@@ -33,7 +33,7 @@ export interface DlqOptions {
 interface Context {
   readonly config: PlatformConfig;
   readonly settings: GatewaySettings;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
 }
 
 async function context(options: DlqOptions): Promise<Context> {

@@ -1,6 +1,6 @@
 import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
-import type { Kafka } from '@platform/messaging';
+import type { KafkaClient } from '@platform/messaging';
 import {
   startSchemaRegistry,
   startTcpProxy,
@@ -33,7 +33,7 @@ describe('ingestion gateway: broker down', () => {
   let gateway: RunningGateway;
   let proxy: TcpProxy;
   let key: string;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
 
   beforeAll(async () => {
     registry = await startSchemaRegistry();

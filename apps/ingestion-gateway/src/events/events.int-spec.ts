@@ -1,6 +1,6 @@
 import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
-import type { Kafka } from '@platform/messaging';
+import type { KafkaClient } from '@platform/messaging';
 import { createHash, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { startSchemaRegistry, type RegistryProcess } from '@platform/testing';
@@ -76,7 +76,7 @@ describe('ingestion gateway: events in', () => {
   let t: TestEnv;
   let config: PlatformConfig;
   let gateway: RunningGateway;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let key: string;
 
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
-import type { Kafka } from '@platform/messaging';
+import type { KafkaClient } from '@platform/messaging';
 import {
   eventually,
   startSchemaRegistry,
@@ -25,7 +25,7 @@ describe('ingestion gateway: SIGTERM', () => {
   let registry: RegistryProcess;
   let t: TestEnv;
   let config: PlatformConfig;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let gateway: ServiceProcess | undefined;
 
   beforeAll(async () => {

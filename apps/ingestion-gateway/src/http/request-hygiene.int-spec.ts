@@ -1,6 +1,6 @@
 import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
-import type { Kafka } from '@platform/messaging';
+import type { KafkaClient } from '@platform/messaging';
 import { startSchemaRegistry, type RegistryProcess } from '@platform/testing';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
@@ -43,7 +43,7 @@ describe('ingestion gateway: encodings and slow clients', () => {
   let t: TestEnv;
   let config: PlatformConfig;
   let gateway: RunningGateway;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let key: string;
 
   beforeAll(async () => {

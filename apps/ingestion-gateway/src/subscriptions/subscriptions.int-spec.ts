@@ -1,5 +1,5 @@
 import type { PlatformConfig } from '@platform/config';
-import type { Kafka } from '@platform/messaging';
+import type { KafkaClient } from '@platform/messaging';
 import { randomUUID } from 'node:crypto';
 import { eventually, startSchemaRegistry, type RegistryProcess } from '@platform/testing';
 import {
@@ -22,7 +22,7 @@ describe('ingestion gateway: subscriptions', () => {
   let t: TestEnv;
   let config: PlatformConfig;
   let gateway: RunningGateway;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let key: string;
 
   beforeAll(async () => {

@@ -1,9 +1,13 @@
 import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
-import { InMemorySchemaRegistrar, type DeadLetter, type Producer } from '@platform/messaging';
+import {
+  InMemorySchemaRegistrar,
+  fakeKafkaConsumer,
+  type DeadLetter,
+  type KafkaProducer,
+} from '@platform/messaging';
 import { PlatformMetrics } from '@platform/observability';
 import { AvroSerde, generateAllSchemas, toJson } from '@platform/schema-registry';
-import { fakeKafkaConsumer } from '@platform/testing';
 import { Registry } from 'prom-client';
 import { loadGatewaySettings } from '../config/gateway-settings';
 import { GatewayMetrics } from '../core/gateway-metrics';
@@ -60,7 +64,7 @@ async function newSubscriptions(
   const log: string[] = [];
   const consumer = fakeKafkaConsumer((line) => log.push(line));
   const sent: Sent[] = [];
-  const producer: Pick<Producer, 'connect' | 'sendBatch' | 'disconnect'> = {
+  const producer: Pick<KafkaProducer, 'connect' | 'sendBatch' | 'disconnect'> = {
     connect: async () => undefined,
     disconnect: async () => undefined,
     sendBatch: async ({ topicMessages }) => {
@@ -84,7 +88,7 @@ async function newSubscriptions(
     kafka: {
       consumer: consumer.consumer,
       // The service makes one producer, with the options of an idempotent one.
-      producer: () => producer as Producer,
+      producer: () => producer as KafkaProducer,
       // A subscription topic is never created here: the admin fails on connect.
       admin: () => {
         throw new Error('no broker in a unit test');

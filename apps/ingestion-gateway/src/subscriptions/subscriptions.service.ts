@@ -14,8 +14,8 @@ import {
   MessagingError,
   type DeadLetterSink,
   type DecodedRecord,
-  type Kafka,
-  type Producer,
+  type KafkaClient,
+  type KafkaProducer,
 } from '@platform/messaging';
 import { indicator, ReadinessRegistry } from '@platform/observability';
 import { generateAllSchemas, type SchemaLookup } from '@platform/schema-registry';
@@ -35,7 +35,7 @@ import type { SubscriptionRecord, SubscriptionStore } from './subscription.store
  * dead-letter topic.
  */
 export interface SubscriptionsKafka {
-  readonly kafka: Pick<Kafka, 'admin' | 'consumer' | 'producer'>;
+  readonly kafka: Pick<KafkaClient, 'admin' | 'consumer' | 'producer'>;
   readonly registry: SchemaLookup;
   readonly deadLetters: DeadLetterSink;
 }
@@ -70,7 +70,7 @@ export class SubscriptionsService implements OnApplicationBootstrap, OnApplicati
   private active = new Map<string, SubscriptionRecord>();
   private asOfMs = 0;
   private consumer: BatchConsumer | undefined;
-  private producer: Pick<Producer, 'connect' | 'sendBatch' | 'disconnect'> | undefined;
+  private producer: Pick<KafkaProducer, 'connect' | 'sendBatch' | 'disconnect'> | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private readonly topicToType = new Map<string, string>();

@@ -3,7 +3,7 @@
 // Processes, names and databases come from @platform/testing.
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { load, type PlatformConfig } from '@platform/config';
-import { createKafka, silentSink, TopicAdmin, type Kafka } from '@platform/messaging';
+import { createKafka, silentSink, TopicAdmin, type KafkaClient } from '@platform/messaging';
 import { AvroSerde, SchemaRegistryClient } from '@platform/schema-registry';
 import {
   dropPgSchema,
@@ -82,7 +82,7 @@ export interface GatewayRun {
   readonly registry: RegistryProcess;
   readonly t: TestEnv;
   readonly config: PlatformConfig;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   readonly gateway: RunningGateway;
   readonly key: string;
   /** Stops the gateway and the registry, and drops the run's topics and schema. */
@@ -191,7 +191,7 @@ export function kafkaThrough(proxy: TcpProxy): KafkaFactory {
     );
 }
 
-export function testKafka(config: PlatformConfig): Kafka {
+export function testKafka(config: PlatformConfig): KafkaClient {
   return createKafka(config.kafka, {
     clientId: 'gateway-test',
     logger: silentSink,
@@ -200,7 +200,7 @@ export function testKafka(config: PlatformConfig): Kafka {
 }
 
 /** Records in a topic now (sum over partitions of high - low watermarks). */
-export async function countRecords(kafka: Kafka, topic: string): Promise<number> {
+export async function countRecords(kafka: KafkaClient, topic: string): Promise<number> {
   const admin = new TopicAdmin(kafka);
   await admin.connect();
   try {
@@ -220,7 +220,7 @@ export interface ReadRecord {
 
 /** Every record of `topic` from the beginning up to the current end offsets. */
 export async function readTopic(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   timeoutMs = 30_000,
 ): Promise<ReadRecord[]> {
@@ -272,7 +272,7 @@ export function avroDecoder(
   return async (value) => (await serde.decode(value)) as Record<string, unknown>;
 }
 
-export async function deleteTopicsWithPrefix(kafka: Kafka, prefix: string): Promise<void> {
+export async function deleteTopicsWithPrefix(kafka: KafkaClient, prefix: string): Promise<void> {
   const admin = new TopicAdmin(kafka);
   await admin.connect();
   try {
@@ -283,7 +283,7 @@ export async function deleteTopicsWithPrefix(kafka: Kafka, prefix: string): Prom
 }
 
 /** Removes what a test file created under its environment: its topics and PostgreSQL schema. */
-export async function removeTestEnv(t: TestEnv | undefined, kafka?: Kafka): Promise<void> {
+export async function removeTestEnv(t: TestEnv | undefined, kafka?: KafkaClient): Promise<void> {
   if (t === undefined) return;
   await deleteTopicsWithPrefix(kafka ?? testKafka(await configOf(t)), `${t.id}.`);
   await dropPgSchema(t.dbSchema);

@@ -1,8 +1,8 @@
-import type { Admin } from '@platform/messaging';
+import type { KafkaAdmin } from '@platform/messaging';
 
 /** Records not yet committed by `groupId` across `topics` (high watermark − committed offset). */
 export async function consumerLag(
-  admin: Pick<Admin, 'fetchTopicOffsets' | 'fetchOffsets'>,
+  admin: Pick<KafkaAdmin, 'fetchTopicOffsets' | 'fetchOffsets'>,
   groupId: string,
   topics: readonly string[],
 ): Promise<number> {
@@ -28,7 +28,7 @@ export type EndOffsets = ReadonlyMap<string, ReadonlyMap<number, string>>;
 
 /** The high watermark of every partition of `topics` that holds records now. */
 export async function endOffsets(
-  admin: Pick<Admin, 'fetchTopicOffsets'>,
+  admin: Pick<KafkaAdmin, 'fetchTopicOffsets'>,
   topics: readonly string[],
 ): Promise<EndOffsets> {
   const ends = new Map<string, Map<number, string>>();
@@ -42,7 +42,7 @@ export async function endOffsets(
 
 /** Partitions whose committed offset is still below the end captured at start, as `topic[p]`. */
 export async function partitionsBehind(
-  admin: Pick<Admin, 'fetchOffsets'>,
+  admin: Pick<KafkaAdmin, 'fetchOffsets'>,
   groupId: string,
   ends: EndOffsets,
 ): Promise<string[]> {

@@ -1,5 +1,5 @@
 import { aggregateTopic, eventTopic, validateDomainModel } from '@platform/contracts';
-import { InMemorySchemaRegistrar, type DeadLetter } from '@platform/messaging';
+import { InMemorySchemaRegistrar, fakeKafkaConsumer, type DeadLetter } from '@platform/messaging';
 import {
   AvroSerde,
   generateAggregateSchema,
@@ -7,7 +7,6 @@ import {
   toJson,
   type AvroRecordSchema,
 } from '@platform/schema-registry';
-import { fakeKafkaConsumer } from '@platform/testing';
 import { RETRACTED_HEADER, SinkError, tableBindings } from '@platform/sink-adapters';
 import { sinkBatches, type SinkBatchSettings } from './sink-batches';
 import type { WriterSink } from '../writer/sink-writer';

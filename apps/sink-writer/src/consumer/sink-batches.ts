@@ -3,7 +3,7 @@ import {
   BatchConsumer,
   type DeadLetterSink,
   type DecodedRecord,
-  type Kafka,
+  type KafkaClient,
 } from '@platform/messaging';
 import type { InFlightTracker } from '@platform/observability';
 import type { SchemaLookup } from '@platform/schema-registry';
@@ -16,7 +16,7 @@ import { SinkWriter, type WriteFailure, type WriterSink } from '../writer/sink-w
  * records are decoded with, and where the records that cannot be written go.
  */
 export interface SinkConsumerKafka {
-  readonly kafka: Pick<Kafka, 'consumer'>;
+  readonly kafka: Pick<KafkaClient, 'consumer'>;
   readonly registry: SchemaLookup;
   readonly deadLetters: DeadLetterSink;
 }

@@ -16,9 +16,9 @@ import {
   ensureTopicsExist,
   kafkaIndicator,
   nestLoggerSink,
-  type Admin,
+  type KafkaAdmin,
   type DecodedRecord,
-  type Kafka,
+  type KafkaClient,
 } from '@platform/messaging';
 import {
   InFlightTracker,
@@ -59,12 +59,12 @@ export class SinkConsumerService
   implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
 {
   private readonly logger = new Logger(SinkConsumerService.name);
-  private readonly kafka: Kafka;
+  private readonly kafka: KafkaClient;
   private readonly bindings: ReadonlyMap<string, TableBinding>;
   private consumer: BatchConsumer | undefined;
   private deadLetters: DeadLetterPublisher | undefined;
   private accumulator: BatchAccumulator<DecodedRecord, WriteFailure<DecodedRecord>> | undefined;
-  private lagAdmin: Admin | undefined;
+  private lagAdmin: KafkaAdmin | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
   private lastLag: number | undefined;
   private readonly lagGauge: Gauge;
@@ -191,7 +191,7 @@ export class SinkConsumerService
     return { records: stats.records, deadLettered: stats.deadLettered, rows: this.tally.rows };
   }
 
-  private async admin(): Promise<Admin> {
+  private async admin(): Promise<KafkaAdmin> {
     if (!this.lagAdmin) {
       this.lagAdmin = this.kafka.admin();
       await this.lagAdmin.connect();

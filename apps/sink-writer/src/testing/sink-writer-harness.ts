@@ -8,8 +8,8 @@ import {
   ensureDomainTopics,
   createKafka,
   silentSink,
-  type Kafka,
-  type Producer,
+  type KafkaClient,
+  type KafkaProducer,
 } from '@platform/messaging';
 import {
   AvroSerde,
@@ -28,7 +28,7 @@ export interface Harness {
   readonly id: string;
   readonly env: Record<string, string>;
   readonly config: PlatformConfig;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   readonly ch: ClickHouseSink;
   readonly pg: PostgresSink;
   readonly registry: SchemaRegistryClient;
@@ -113,7 +113,7 @@ export async function startEventProducer(h: Harness): Promise<EventProducer> {
 
 /** Produces aggregate records (Avro, registered) straight to `<aggregates>.<name>`. */
 export class AggregateProducer {
-  private readonly producer: Producer;
+  private readonly producer: KafkaProducer;
   private readonly serde: AvroSerde;
   private schemaId = 0;
   readonly topic: string;

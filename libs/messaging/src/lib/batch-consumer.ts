@@ -7,16 +7,16 @@ import {
   type SchemaInput,
   type SchemaLookup,
 } from '@platform/schema-registry';
-import type {
-  Consumer,
-  ConsumerConfig,
-  EachBatchPayload,
-  IHeaders,
-  Kafka,
-  KafkaMessage,
-} from 'kafkajs';
 import { backoffDelay, errorCode, errorText, isRetriable, type BackoffOptions } from './backoff';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
+import type {
+  BatchPayload,
+  ConsumedMessage,
+  ConsumerOptions,
+  KafkaClient,
+  KafkaConsumer,
+  RecordHeaders,
+} from './kafka-port';
 import { MessagingError, toMessagingError } from './messaging.error';
 
 /** A Kafka record with its value decoded from Avro (Confluent wire format). */
@@ -37,7 +37,7 @@ export interface DecodedRecord<V = unknown> {
   readonly raw: {
     readonly key: Buffer | null;
     readonly value: Buffer | null;
-    readonly headers: IHeaders;
+    readonly headers: RecordHeaders;
   };
 }
 
@@ -85,7 +85,7 @@ export type HeadersExtractor = (
 ) => void;
 
 export interface BatchConsumerOptions<V = unknown> {
-  readonly kafka: Pick<Kafka, 'consumer'>;
+  readonly kafka: Pick<KafkaClient, 'consumer'>;
   readonly groupId: string;
   /** Topic names, or a pattern such as `/^events\./` (matched against topics existing at start). */
   readonly topics: readonly string[] | RegExp;
@@ -104,8 +104,8 @@ export interface BatchConsumerOptions<V = unknown> {
   readonly retry?: BackoffOptions;
   /** Background heartbeat while a batch is handled or waits for a retry. Default 3 s. */
   readonly heartbeatEveryMs?: number;
-  /** Passed to the kafkajs consumer (sessionTimeout, maxBytesPerPartition, ...). */
-  readonly consumerConfig?: Omit<ConsumerConfig, 'groupId' | 'readUncommitted'>;
+  /** Passed to the Kafka consumer (sessionTimeout, maxBytesPerPartition, ...). */
+  readonly consumerConfig?: Omit<ConsumerOptions, 'groupId' | 'readUncommitted'>;
   /** Default 1: partitions are handled one at a time. */
   readonly partitionsConsumedConcurrently?: number;
   /**
@@ -135,7 +135,7 @@ export async function decodeBatch(
   serde: Pick<AvroSerde, 'loadWriterSchemas' | 'decodeSync'>,
   topic: string,
   partition: number,
-  messages: readonly KafkaMessage[],
+  messages: readonly ConsumedMessage[],
   readerSchema?: SchemaInput,
 ): Promise<{ records: DecodedRecord[]; deadLetters: DeadLetter[] }> {
   // A registry outage can heal: this rejects and the caller retries the batch.
@@ -185,7 +185,7 @@ function endSpans(
   }
 }
 
-export function headerText(headers: IHeaders | undefined): Record<string, string> {
+export function headerText(headers: RecordHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (headers === undefined) return out;
   for (const [name, value] of Object.entries(headers)) {
@@ -236,7 +236,7 @@ function toDeadLetter(
 export class BatchConsumer<V = unknown> {
   private readonly logger = new Logger(BatchConsumer.name);
   private readonly options: BatchConsumerOptions<V>;
-  private readonly consumer: Consumer;
+  private readonly consumer: KafkaConsumer;
   private readonly serde: AvroSerde;
   private stopping = false;
   private running = false;
@@ -315,7 +315,7 @@ export class BatchConsumer<V = unknown> {
     }
   }
 
-  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+  private async eachBatch(payload: BatchPayload): Promise<void> {
     if (payload.batch.messages.length === 0) return;
     const beat = this.heartbeatWhile(payload);
     try {
@@ -335,7 +335,7 @@ export class BatchConsumer<V = unknown> {
    * and committed, then starts handling this one in the background and returns, so that
    * kafkajs fetches (and this decodes) the next batch while this one is handled.
    */
-  private async handOver(payload: EachBatchPayload): Promise<void> {
+  private async handOver(payload: BatchPayload): Promise<void> {
     const { topic, partition, messages } = payload.batch;
     const key = `${topic}\u0000${partition}`;
     // A registry outage leaves the decode to the retries of the handling.
@@ -353,9 +353,9 @@ export class BatchConsumer<V = unknown> {
       return;
     }
     if (!this.live(payload)) return;
-    const last = messages[messages.length - 1] as KafkaMessage;
+    const last = messages[messages.length - 1] as ConsumedMessage;
     payload.resolveOffset(last.offset);
-    const firstOffset = payload.batch.firstOffset() ?? (messages[0] as KafkaMessage).offset;
+    const firstOffset = payload.batch.firstOffset() ?? (messages[0] as ConsumedMessage).offset;
     const task = this.handleWithRetries(payload, decoded)
       .then(async (outcome): Promise<string | null> => {
         if (outcome === undefined) return this.abandon(topic, partition, firstOffset);
@@ -392,12 +392,12 @@ export class BatchConsumer<V = unknown> {
     return firstOffset;
   }
 
-  private live(payload: EachBatchPayload): boolean {
+  private live(payload: BatchPayload): boolean {
     return payload.isRunning() && !payload.isStale() && !this.stopping;
   }
 
   /** Background heartbeats while a batch is handled or waits for a retry. */
-  private heartbeatWhile(payload: EachBatchPayload): NodeJS.Timeout {
+  private heartbeatWhile(payload: BatchPayload): NodeJS.Timeout {
     const { topic, partition } = payload.batch;
     return setInterval(() => {
       payload.heartbeat().catch((e: unknown) => {
@@ -418,7 +418,7 @@ export class BatchConsumer<V = unknown> {
    * abandoned (the consumer stops or the partition moved) and must not be committed.
    */
   private async handleWithRetries(
-    payload: EachBatchPayload,
+    payload: BatchPayload,
     decoded?: Decoded,
   ): Promise<Decoded | undefined> {
     const { batch } = payload;
@@ -451,11 +451,11 @@ export class BatchConsumer<V = unknown> {
   }
 
   /** Publishes the batch's dead letters, then commits past its last offset. */
-  private async commit(payload: EachBatchPayload, outcome: Decoded): Promise<void> {
+  private async commit(payload: BatchPayload, outcome: Decoded): Promise<void> {
     const { batch } = payload;
     const { topic, partition } = batch;
     await this.publishDeadLetters(outcome.deadLetters, () => this.live(payload));
-    const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
+    const last = batch.messages[batch.messages.length - 1] as ConsumedMessage;
     payload.resolveOffset(last.offset);
     // batch.lastOffset() covers a trailing transaction marker that never reaches us.
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
@@ -470,14 +470,14 @@ export class BatchConsumer<V = unknown> {
     this.stats.deadLettered += outcome.deadLetters.length;
   }
 
-  private decode(payload: EachBatchPayload): Promise<Decoded> {
+  private decode(payload: BatchPayload): Promise<Decoded> {
     const { topic, partition, messages } = payload.batch;
     return decodeBatch(this.serde, topic, partition, messages, this.options.readerSchema?.(topic));
   }
 
   /** Decodes and handles once; returns the dead letters to publish, or throws a retriable error. */
   private async handleOnce(
-    payload: EachBatchPayload,
+    payload: BatchPayload,
     attempt: number,
     decoded?: Decoded,
   ): Promise<Decoded> {

@@ -1,8 +1,8 @@
 import { dlqTopic, type TopicPrefixes } from '@platform/contracts';
-import type { IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import { MessagingError, toMessagingError } from './messaging.error';
 import { TopicAdmin, type TopicDefaults } from './topic-admin';
 import { createIdempotentProducer } from './transaction';
+import type { KafkaClient, KafkaProducer, OutgoingMessage, RecordHeaders } from './kafka-port';
 
 /** Header names a dead letter carries (documented in the README). */
 export const DLQ_HEADERS = Object.freeze({
@@ -25,7 +25,7 @@ export interface DeadLetter {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   /** The original record's headers; kept, with the `dlq.*` headers added. */
-  readonly headers?: IHeaders;
+  readonly headers?: RecordHeaders;
   readonly source: {
     readonly topic: string;
     readonly partition: number;
@@ -44,7 +44,7 @@ export interface DeadLetterSink {
 }
 
 /** Original headers plus the `dlq.*` ones (which win over any of the same name). Pure. */
-export function deadLetterHeaders(letter: DeadLetter, service: string, now: Date): IHeaders {
+export function deadLetterHeaders(letter: DeadLetter, service: string, now: Date): RecordHeaders {
   const message =
     letter.error.message.length > DLQ_MESSAGE_MAX_CHARS
       ? `${letter.error.message.slice(0, DLQ_MESSAGE_MAX_CHARS - 1)}…`
@@ -63,7 +63,11 @@ export function deadLetterHeaders(letter: DeadLetter, service: string, now: Date
 }
 
 /** The Kafka message of a dead letter: original bytes, original key (so it lands beside its kin). */
-export function toDeadLetterMessage(letter: DeadLetter, service: string, now: Date): Message {
+export function toDeadLetterMessage(
+  letter: DeadLetter,
+  service: string,
+  now: Date,
+): OutgoingMessage {
   return {
     key: letter.key,
     value: letter.value,
@@ -72,7 +76,7 @@ export function toDeadLetterMessage(letter: DeadLetter, service: string, now: Da
 }
 
 export interface DeadLetterPublisherOptions {
-  readonly kafka: Pick<Kafka, 'producer' | 'admin'>;
+  readonly kafka: Pick<KafkaClient, 'producer' | 'admin'>;
   /** The service name: letters go to `<prefixes.dlq>.<service>`. */
   readonly service: string;
   readonly prefixes: TopicPrefixes;
@@ -87,7 +91,7 @@ export interface DeadLetterPublisherOptions {
  */
 export class DeadLetterPublisher implements DeadLetterSink {
   readonly topic: string;
-  private readonly producer: Producer;
+  private readonly producer: KafkaProducer;
   private readonly options: DeadLetterPublisherOptions;
   private started = false;
 

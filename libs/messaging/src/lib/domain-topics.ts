@@ -5,7 +5,7 @@ import {
   type TopicPrefixes,
   type TopicSpec,
 } from '@platform/contracts';
-import type { Kafka } from 'kafkajs';
+import type { KafkaClient } from './kafka-port';
 import { TopicAdmin, type EnsureTopicsResult, type TopicDefaults } from './topic-admin';
 
 type TopicSettings = Pick<KafkaSettings, 'default_partitions' | 'replication_factor'> &
@@ -35,7 +35,7 @@ export function topicDefaults(settings: TopicSettings): TopicDefaults {
  * topic itself, so every writer calls this before producing.
  */
 export async function ensureTopicsExist(
-  kafka: Pick<Kafka, 'admin'>,
+  kafka: Pick<KafkaClient, 'admin'>,
   specs: readonly TopicSpec[],
   settings: TopicSettings,
 ): Promise<EnsureTopicsResult> {
@@ -50,7 +50,7 @@ export async function ensureTopicsExist(
 
 /** The domain's topics (events, aggregates, late events, dead letters): {@link ensureTopicsExist}. */
 export function ensureDomainTopics(
-  kafka: Pick<Kafka, 'admin'>,
+  kafka: Pick<KafkaClient, 'admin'>,
   config: DomainTopicsConfig,
 ): Promise<EnsureTopicsResult> {
   return ensureTopicsExist(kafka, topicPlan(config.model, config.topics), config.kafka);

@@ -7,7 +7,7 @@ import {
   toJson,
   type AvroRecordSchema,
 } from '@platform/schema-registry';
-import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { ConsumedMessage, KafkaClient, KafkaConsumer, KafkaProducer } from './kafka-port';
 import {
   deferred,
   eventsTopic,
@@ -66,13 +66,13 @@ function ecommerceEvent(type: string, i: number): Event {
 
 describe('EventProducer → BatchConsumer against Kafka', () => {
   let settings: KafkaSettings;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let admin: TopicAdmin;
   let model: DomainModel;
   let prefixes: TopicPrefixes;
   const topics: string[] = [];
   const toStop: Array<
-    { stop(): Promise<void> } | { close(): Promise<void> } | Consumer | Producer
+    { stop(): Promise<void> } | { close(): Promise<void> } | KafkaConsumer | KafkaProducer
   > = [];
 
   beforeAll(async () => {
@@ -106,8 +106,8 @@ describe('EventProducer → BatchConsumer against Kafka', () => {
   }
 
   /** Reads a topic from the start with a throwaway group until `n` records arrived. */
-  async function readAll(topic: string, n: number): Promise<KafkaMessage[]> {
-    const got: KafkaMessage[] = [];
+  async function readAll(topic: string, n: number): Promise<ConsumedMessage[]> {
+    const got: ConsumedMessage[] = [];
     const done = deferred<void>();
     const consumer = kafka.consumer({ groupId: uniqueName('it.reader') });
     await consumer.connect();

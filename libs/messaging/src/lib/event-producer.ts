@@ -17,7 +17,7 @@ import {
   type SchemaLookup,
   type SerdeIssue,
 } from '@platform/schema-registry';
-import { type CompressionTypes, type Kafka } from 'kafkajs';
+import type { Compression, KafkaClient } from './kafka-port';
 import { kafkaHealth, type KafkaHealth } from './kafka-health';
 import { MessagingError, toMessagingError } from './messaging.error';
 import { kafkajsRecordProducer, type ProducerRecord, type RecordProducer } from './record-producer';
@@ -40,7 +40,7 @@ export interface ProduceMetrics {
 export type HeadersHook = (headers: Record<string, string>) => void;
 
 export interface EventProducerOptions {
-  readonly kafka: Pick<Kafka, 'producer'> & Partial<Pick<Kafka, 'admin'>>;
+  readonly kafka: Pick<KafkaClient, 'producer'> & Partial<Pick<KafkaClient, 'admin'>>;
   /**
    * The producer port to write through; default kafkajs on `kafka` (`kafkajsRecordProducer`).
    * `RdkafkaRecordProducer` runs on librdkafka. `kafka` still serves the health check.
@@ -59,8 +59,8 @@ export interface EventProducerOptions {
   readonly maxBatchSize?: number;
   /** Default 30 s: how long `close()` waits for pending sends. */
   readonly closeTimeoutMs?: number;
-  /** Record-batch compression of the kafkajs producer: pass `compressionCodec(config.kafka)`. Default none. */
-  readonly compression?: CompressionTypes;
+  /** Record-batch compression of the Kafka producer: pass `compressionCodec(config.kafka)`. Default none. */
+  readonly compression?: Compression;
 }
 
 export interface ProducerStats {
@@ -298,7 +298,7 @@ export class EventProducer {
     if (kafka.admin === undefined) {
       return Promise.resolve({ ok: false, latencyMs: 0, error: 'no admin client to probe with' });
     }
-    return kafkaHealth(kafka as Pick<Kafka, 'admin'>, timeoutMs);
+    return kafkaHealth(kafka as Pick<KafkaClient, 'admin'>, timeoutMs);
   }
 
   /** Flushes (up to `closeTimeoutMs`), then disconnects. Later sends reject with `CLOSED`. */

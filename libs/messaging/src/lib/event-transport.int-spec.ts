@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { load, type PlatformConfig } from '@platform/config';
 import { dlqTopic, eventTopic } from '@platform/contracts';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { ConsumedMessage, KafkaClient } from './kafka-port';
 import { deferred, eventsTopic, intKafka, uniqueName, within } from '../testing/kafka-int.helpers';
 import { DLQ_HEADERS } from './dead-letter';
 import { topicDefaults } from './domain-topics';
@@ -40,7 +40,7 @@ class PageViewModule {}
 
 describe('KafkaEventTransport: @EventPattern handlers on the batch consumer, against Kafka', () => {
   let config: PlatformConfig;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let admin: TopicAdmin;
   let app: INestMicroservice | undefined;
   const run = uniqueName('it').replace('.', '');
@@ -60,8 +60,8 @@ describe('KafkaEventTransport: @EventPattern handlers on the batch consumer, aga
     await admin.disconnect();
   });
 
-  async function readDeadLetters(n: number): Promise<KafkaMessage[]> {
-    const got: KafkaMessage[] = [];
+  async function readDeadLetters(n: number): Promise<ConsumedMessage[]> {
+    const got: ConsumedMessage[] = [];
     const done = deferred<void>();
     const consumer = kafka.consumer({ groupId: uniqueName('it.dlq-reader') });
     await consumer.connect();

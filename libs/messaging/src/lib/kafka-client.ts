@@ -1,13 +1,6 @@
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import {
-  CompressionTypes,
-  Kafka,
-  type ISocketFactory,
-  type KafkaConfig,
-  type RetryOptions,
-  type SASLOptions,
-} from 'kafkajs';
+import { Kafka, type ISocketFactory, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import {
   createKafkaLogCreator,
   toKafkajsLogLevel,
@@ -19,13 +12,14 @@ import { MessagingError } from './messaging.error';
 import { installReadCommittedFilter } from './read-committed';
 import { installProduceRequestEncoder } from './produce-request-encoder';
 import { installRecordBatchDecoder } from './record-batch-decoder';
+import { Compression, type KafkaClient, type RetryPolicy } from './kafka-port';
 
 /**
  * Client-wide retry policy: exponential backoff from 300 ms, doubling, capped at 30 s per
  * operation and 8 attempts. kafkajs applies it to connects, metadata and admin calls;
  * producers and consumers inherit it unless they pass their own.
  */
-export const DEFAULT_RETRY: Readonly<RetryOptions> = Object.freeze({
+export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
   initialRetryTime: 300,
   multiplier: 2,
   factor: 0.2,
@@ -41,7 +35,7 @@ export interface CreateKafkaOptions {
   /** Defaults to `info`. `KAFKAJS_LOG_LEVEL` in the environment still wins, as kafkajs intends. */
   readonly logLevel?: KafkaLogLevel | 'nothing';
   /** Overrides parts of `DEFAULT_RETRY`. */
-  readonly retry?: Readonly<RetryOptions>;
+  readonly retry?: Readonly<RetryPolicy>;
   /**
    * Opens every broker connection to this address, whatever host and port the cluster
    * metadata advertises. For a TCP proxy in front of a single broker (tests that cut the
@@ -151,30 +145,38 @@ export function toKafkaConfig(
 }
 
 // kafkajs keeps a client's config private; health probes need it to build a retry-free twin.
-const configs = new WeakMap<Kafka, KafkaConfig>();
+const configs = new WeakMap<object, KafkaConfig>();
 
 /** The config a client was built with, if `createKafka` built it. Internal to this lib. */
-export function kafkaConfigOf(kafka: Kafka): KafkaConfig | undefined {
+export function kafkaConfigOf(kafka: object): KafkaConfig | undefined {
   return configs.get(kafka);
 }
 
-/** A kafkajs client built from the `kafka` config section. */
-export function createKafka(settings: KafkaSettings, options: CreateKafkaOptions = {}): Kafka {
+/**
+ * The Kafka client built from the `kafka` config section: the kafkajs adapter of the port
+ * (kafka-port.ts). The kafkajs client is returned as it is; that it satisfies `KafkaClient`
+ * is checked here by the compiler.
+ */
+export function createKafka(
+  settings: KafkaSettings,
+  options: CreateKafkaOptions = {},
+): KafkaClient {
   installReadCommittedFilter();
   installRecordBatchDecoder();
   installProduceRequestEncoder();
   const config = toKafkaConfig(settings, options);
   const kafka = new Kafka(config);
   configs.set(kafka, config);
-  return kafka;
+  const client: KafkaClient = kafka;
+  return client;
 }
 
 /** The producer compression that `kafka.compression` asks for. */
-export function compressionCodec(settings: Pick<KafkaSettings, 'compression'>): CompressionTypes {
+export function compressionCodec(settings: Pick<KafkaSettings, 'compression'>): Compression {
   switch (settings.compression) {
     case 'none':
-      return CompressionTypes.None;
+      return Compression.None;
     case 'gzip':
-      return CompressionTypes.GZIP;
+      return Compression.GZIP;
   }
 }

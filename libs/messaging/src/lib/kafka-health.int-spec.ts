@@ -1,12 +1,12 @@
 import { createServer } from 'node:net';
 import { runIndicator } from '@platform/observability';
-import type { Admin, Kafka } from 'kafkajs';
+import type { KafkaAdmin, KafkaClient } from './kafka-port';
 import { intKafka, intKafkaSettings, uniqueName } from '../testing/kafka-int.helpers';
 import { kafkaHealth, kafkaIndicator } from './kafka-health';
 
 describe(`${kafkaHealth.name} against the real broker`, () => {
-  let kafka: Kafka;
-  let admin: Admin | undefined;
+  let kafka: KafkaClient;
+  let admin: KafkaAdmin | undefined;
 
   beforeAll(async () => {
     kafka = intKafka(await intKafkaSettings(), uniqueName('it-health'));

@@ -3,8 +3,9 @@ import {
   type HealthIndicatorPort,
   type IndicatorOptions,
 } from '@platform/observability';
-import { Kafka, type Admin } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import { kafkaConfigOf } from './kafka-client';
+import type { KafkaAdmin, KafkaClient } from './kafka-port';
 import { toMessagingError } from './messaging.error';
 
 export interface KafkaHealth {
@@ -16,8 +17,8 @@ export interface KafkaHealth {
   readonly error?: string;
 }
 
-type ClusterDescriber = Pick<Admin, 'describeCluster'>;
-type AdminFactory = Pick<Kafka, 'admin'>;
+type ClusterDescriber = Pick<KafkaAdmin, 'describeCluster'>;
+type AdminFactory = Pick<KafkaClient, 'admin'>;
 
 function isAdmin(target: AdminFactory | ClusterDescriber): target is ClusterDescriber {
   return typeof (target as Partial<ClusterDescriber>).describeCluster === 'function';
@@ -26,9 +27,10 @@ function isAdmin(target: AdminFactory | ClusterDescriber): target is ClusterDesc
 // `kafka.admin({ retry })` only sets the admin's own retries: its connection (the cluster)
 // keeps the client-wide policy, so a probe of a dead broker would retry with backoff for
 // minutes. A probe reports instead; it runs on a twin of the client without retries.
-const probeClients = new WeakMap<Kafka, Kafka>();
+const probeClients = new WeakMap<object, AdminFactory>();
 
 function probeClientFor(target: AdminFactory): AdminFactory {
+  // Only a kafkajs client (the adapter's) has a config to copy.
   if (!(target instanceof Kafka)) return target;
   const cached = probeClients.get(target);
   if (cached !== undefined) return cached;
@@ -44,9 +46,9 @@ const TIMED_OUT = Symbol('timed out');
 /**
  * Probes the cluster with DescribeCluster and never waits longer than `timeoutMs`.
  *
- * Given a `Kafka` from `createKafka`, it opens a short-lived admin on a retry-free twin of
+ * Given a client from `createKafka`, it opens a short-lived admin on a retry-free twin of
  * that client and closes it afterwards, also when the probe timed out. Given an already
- * connected `Admin`, it only calls describeCluster on it.
+ * connected admin client, it only calls describeCluster on it.
  */
 export async function kafkaHealth(
   target: AdminFactory | ClusterDescriber,
@@ -55,7 +57,7 @@ export async function kafkaHealth(
   const started = performance.now();
   const elapsed = (): number => Math.round((performance.now() - started) * 10) / 10;
 
-  let owned: Admin | undefined;
+  let owned: KafkaAdmin | undefined;
   const probe = (async () => {
     if (isAdmin(target)) return target.describeCluster();
     owned = probeClientFor(target).admin({ retry: { retries: 0 } });
@@ -101,7 +103,7 @@ export async function kafkaHealth(
 
 /** The readiness check of a Kafka client: {@link kafkaHealth} as a `/readyz` indicator. */
 export function kafkaIndicator(
-  kafka: Kafka | Admin,
+  kafka: AdminFactory | ClusterDescriber,
   options: IndicatorOptions = {},
 ): HealthIndicatorPort {
   const timeoutMs = options.timeoutMs ?? DEFAULT_INDICATOR_TIMEOUT_MS;

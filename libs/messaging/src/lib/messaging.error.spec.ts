@@ -7,8 +7,11 @@ import {
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
 } from 'kafkajs';
-import { kafkaProtocolError as protocolError } from '@platform/testing';
-import { MessagingError, toMessagingError } from './messaging.error';
+import {
+  MessagingError,
+  brokerProtocolError as protocolError,
+  toMessagingError,
+} from './messaging.error';
 
 describe(toMessagingError.name, () => {
   it('keeps the broker error type as code and its retriability', () => {

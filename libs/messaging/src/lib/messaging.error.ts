@@ -82,6 +82,17 @@ function codeFromName(name: string): string {
 }
 
 /**
+ * A broker's error answer (`type` and numeric `code`, e.g. `INVALID_PRODUCER_EPOCH`, 47) as
+ * the Kafka client raises it from a decoded response: what `toMessagingError` turns into a
+ * `MessagingError` with that code. For tests of code that handles broker errors.
+ */
+export function brokerProtocolError(type: string, code: number, retriable: boolean): Error {
+  return new KafkaJSProtocolError(
+    Object.assign(new Error(`${type} from broker`), { type, code, retriable }),
+  );
+}
+
+/**
  * Wraps anything thrown by kafkajs (or anything else) in a `MessagingError`.
  * `context` prefixes the message, e.g. `createTopics(events.page_view)`.
  */

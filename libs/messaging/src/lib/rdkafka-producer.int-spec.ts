@@ -2,7 +2,7 @@ import type { KafkaSettings } from '@platform/config';
 import { load } from '@platform/config';
 import type { DomainModel, TopicPrefixes } from '@platform/contracts';
 import { AvroSerde } from '@platform/schema-registry';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { ConsumedMessage, KafkaClient } from './kafka-port';
 import {
   deferred,
   eventsTopic,
@@ -33,7 +33,7 @@ function pageView(i: number): Record<string, unknown> {
 
 describe('EventProducer on librdkafka against Kafka', () => {
   let settings: KafkaSettings;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let admin: TopicAdmin;
   let model: DomainModel;
   let base: TopicPrefixes;
@@ -69,8 +69,8 @@ describe('EventProducer on librdkafka against Kafka', () => {
   async function readAll(
     topic: string,
     n: number,
-  ): Promise<(KafkaMessage & { partition: number })[]> {
-    const got: (KafkaMessage & { partition: number })[] = [];
+  ): Promise<(ConsumedMessage & { partition: number })[]> {
+    const got: (ConsumedMessage & { partition: number })[] = [];
     const done = deferred<void>();
     const consumer = kafka.consumer({ groupId: uniqueName('it.reader') });
     await consumer.connect();

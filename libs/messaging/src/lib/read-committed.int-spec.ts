@@ -1,5 +1,5 @@
 import type { KafkaSettings } from '@platform/config';
-import type { Kafka, Producer, Transaction } from 'kafkajs';
+import type { KafkaClient, KafkaProducer, KafkaTransaction } from './kafka-port';
 import {
   deferred,
   eventsTopic,
@@ -22,9 +22,9 @@ describe('read_committed across interleaved aborted transactions', () => {
   const topic = uniqueName('it.read-committed');
   const ROUNDS = 30;
   let settings: KafkaSettings;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let admin: TopicAdmin;
-  const producers: Producer[] = [];
+  const producers: KafkaProducer[] = [];
 
   beforeAll(async () => {
     settings = await intKafkaSettings();
@@ -41,7 +41,7 @@ describe('read_committed across interleaved aborted transactions', () => {
       await producer.connect();
       producers.push(producer);
     }
-    const transactions: Transaction[] = [];
+    const transactions: KafkaTransaction[] = [];
     for (const producer of producers) transactions.push(await producer.transaction());
     // One record per request: each is its own record batch, interleaved with the others.
     for (let round = 0; round < ROUNDS; round++) {

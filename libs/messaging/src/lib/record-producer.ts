@@ -1,4 +1,9 @@
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import {
+  Compression,
+  type KafkaClient,
+  type KafkaProducer,
+  type OutgoingMessage,
+} from './kafka-port';
 import { createIdempotentProducer } from './transaction';
 
 /** One record as the producer port takes it: key, value and headers already encoded. */
@@ -48,10 +53,10 @@ export const PRODUCER_CLIENTS: readonly ProducerClient[] = ['kafkajs', 'librdkaf
 
 /** The kafkajs adapter of the producer port: `createIdempotentProducer` and `sendBatch`. */
 export function kafkajsRecordProducer(
-  kafka: Pick<Kafka, 'producer'>,
-  compression: CompressionTypes = CompressionTypes.None,
+  kafka: Pick<KafkaClient, 'producer'>,
+  compression: Compression = Compression.None,
 ): RecordProducer {
-  const producer: Producer = createIdempotentProducer(kafka);
+  const producer: KafkaProducer = createIdempotentProducer(kafka);
   return {
     client: 'kafkajs',
     preferredBatchSize: 2000,
@@ -62,8 +67,8 @@ export function kafkajsRecordProducer(
     async send(batches) {
       const topicMessages = [...batches].map(([topic, messages]) => ({
         topic,
-        // A ProducerRecord is a kafkajs Message already: no copy per record.
-        messages: messages as Message[],
+        // A ProducerRecord is an OutgoingMessage already: no copy per record.
+        messages: messages as OutgoingMessage[],
       }));
       await producer.sendBatch({ topicMessages, acks: -1, compression });
     },

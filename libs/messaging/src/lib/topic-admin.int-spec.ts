@@ -1,5 +1,5 @@
 import type { KafkaSettings } from '@platform/config';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { KafkaClient, KafkaConsumer, KafkaProducer } from './kafka-port';
 import {
   deferred,
   eventsTopic,
@@ -17,10 +17,10 @@ const BATCH = 1_000;
 
 describe(`${TopicAdmin.name} against the real broker`, () => {
   let settings: KafkaSettings;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let admin: TopicAdmin;
-  let producer: Producer | undefined;
-  let consumer: Consumer | undefined;
+  let producer: KafkaProducer | undefined;
+  let consumer: KafkaConsumer | undefined;
   const topics: string[] = [];
 
   beforeAll(async () => {

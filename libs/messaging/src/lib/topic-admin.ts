@@ -1,5 +1,5 @@
 import type { TopicSpec } from '@platform/contracts';
-import { ConfigResourceTypes, type Admin, type ITopicConfig, type Kafka } from 'kafkajs';
+import { TOPIC_RESOURCE, type KafkaAdmin, type KafkaClient, type NewTopic } from './kafka-port';
 import { MessagingError, toMessagingError } from './messaging.error';
 
 export interface TopicDefaults {
@@ -47,9 +47,9 @@ export interface TopicAdminOptions {
   readonly timeoutMs?: number;
 }
 
-/** The part of the kafkajs admin this class uses; a typed seam for unit tests. */
+/** The part of the admin client this class uses; a typed seam for unit tests. */
 export type TopicAdminClient = Pick<
-  Admin,
+  KafkaAdmin,
   | 'connect'
   | 'disconnect'
   | 'listTopics'
@@ -68,8 +68,8 @@ export interface PartitionOffsets {
   readonly high: bigint;
 }
 
-/** Spec plus defaults → the CreateTopics entry kafkajs sends. */
-export function toTopicConfig(spec: TopicSpec, defaults: TopicDefaults): ITopicConfig {
+/** Spec plus defaults → the CreateTopics entry the client sends. */
+export function toTopicConfig(spec: TopicSpec, defaults: TopicDefaults): NewTopic {
   return {
     topic: spec.name,
     numPartitions: spec.partitions ?? defaults.partitions,
@@ -79,7 +79,7 @@ export function toTopicConfig(spec: TopicSpec, defaults: TopicDefaults): ITopicC
 }
 
 /**
- * Topic administration over one kafkajs admin client. Call `connect()` first and
+ * Topic administration over one admin client. Call `connect()` first and
  * `disconnect()` when done; every failure surfaces as a `MessagingError`.
  */
 export class TopicAdmin {
@@ -87,7 +87,7 @@ export class TopicAdmin {
   private readonly timeoutMs: number;
 
   constructor(
-    kafka: { admin(): TopicAdminClient } | Pick<Kafka, 'admin'>,
+    kafka: { admin(): TopicAdminClient } | Pick<KafkaClient, 'admin'>,
     options: TopicAdminOptions = {},
   ) {
     this.admin = kafka.admin();
@@ -174,7 +174,7 @@ export class TopicAdmin {
     );
     const configs = await this.call(label, () =>
       this.admin.describeConfigs({
-        resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+        resources: names.map((name) => ({ type: TOPIC_RESOURCE, name })),
         includeSynonyms: false,
       }),
     );

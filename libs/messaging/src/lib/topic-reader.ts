@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { KafkaClient } from './kafka-port';
 import { randomUUID } from 'node:crypto';
 import { headerText } from './batch-consumer';
 import { MessagingError, toMessagingError } from './messaging.error';
@@ -21,7 +21,7 @@ export interface ReadRecord {
  * commits, so it leaves no trace in the cluster and can be run any number of times.
  */
 export async function readTopicsToEnd(
-  kafka: Pick<Kafka, 'consumer' | 'admin'>,
+  kafka: Pick<KafkaClient, 'consumer' | 'admin'>,
   topics: readonly string[],
   options: { readonly timeoutMs?: number } = {},
 ): Promise<ReadRecord[]> {

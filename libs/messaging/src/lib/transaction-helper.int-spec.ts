@@ -1,5 +1,5 @@
 import type { KafkaSettings } from '@platform/config';
-import type { Kafka, Producer } from 'kafkajs';
+import type { KafkaClient, KafkaProducer } from './kafka-port';
 import {
   deferred,
   eventsTopic,
@@ -14,9 +14,9 @@ import { createTransactionalProducer, withTransaction } from './transaction';
 
 describe(withTransaction.name, () => {
   let settings: KafkaSettings;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let admin: TopicAdmin;
-  let producer: Producer;
+  let producer: KafkaProducer;
   const topic = uniqueName('it.txh');
   const groupId = uniqueName('it.txh.group');
 

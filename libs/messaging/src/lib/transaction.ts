@@ -1,11 +1,11 @@
-import {
-  Partitioners,
-  type Kafka,
-  type Producer,
-  type ProducerConfig,
-  type RetryOptions,
-  type Transaction,
-} from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import type {
+  KafkaClient,
+  KafkaProducer,
+  KafkaTransaction,
+  ProducerOptions,
+  RetryPolicy,
+} from './kafka-port';
 import { DEFAULT_RETRY } from './kafka-client';
 import { toMessagingError } from './messaging.error';
 
@@ -17,9 +17,9 @@ import { toMessagingError } from './messaging.error';
  * partitions any Kafka tool expects.
  */
 export function createIdempotentProducer(
-  kafka: Pick<Kafka, 'producer'>,
-  extra: Omit<ProducerConfig, 'idempotent' | 'maxInFlightRequests'> = {},
-): Producer {
+  kafka: Pick<KafkaClient, 'producer'>,
+  extra: Omit<ProducerOptions, 'idempotent' | 'maxInFlightRequests'> = {},
+): KafkaProducer {
   return kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
@@ -42,7 +42,7 @@ export interface TransactionalProducerOptions {
  * clears within milliseconds (100 small transactions took 131 ms each with 300 ms, 10.7 ms
  * with 10 ms). The budget stays that of DEFAULT_RETRY: more, shorter attempts.
  */
-export const TRANSACTIONAL_RETRY: Readonly<RetryOptions> = Object.freeze({
+export const TRANSACTIONAL_RETRY: Readonly<RetryPolicy> = Object.freeze({
   ...DEFAULT_RETRY,
   initialRetryTime: 10,
   retries: 14,
@@ -50,9 +50,9 @@ export const TRANSACTIONAL_RETRY: Readonly<RetryOptions> = Object.freeze({
 
 /** A producer for transactions: {@link createIdempotentProducer} with a transactional id. */
 export function createTransactionalProducer(
-  kafka: Pick<Kafka, 'producer'>,
+  kafka: Pick<KafkaClient, 'producer'>,
   options: TransactionalProducerOptions,
-): Producer {
+): KafkaProducer {
   return createIdempotentProducer(kafka, {
     transactionalId: options.transactionalId,
     transactionTimeout: options.transactionTimeoutMs ?? 60_000,
@@ -60,8 +60,8 @@ export function createTransactionalProducer(
   });
 }
 
-/** The part of a kafkajs transaction `work` may use: send, sendBatch, sendOffsets. */
-export type TransactionScope = Pick<Transaction, 'send' | 'sendBatch' | 'sendOffsets'>;
+/** The part of a transaction `work` may use: send, sendBatch, sendOffsets. */
+export type TransactionScope = Pick<KafkaTransaction, 'send' | 'sendBatch' | 'sendOffsets'>;
 
 /**
  * Runs `work` in one Kafka transaction: commits if it resolves, aborts if it (or the commit)
@@ -76,10 +76,10 @@ export type TransactionScope = Pick<Transaction, 'send' | 'sendBatch' | 'sendOff
  * ```
  */
 export async function withTransaction<T>(
-  producer: Pick<Producer, 'transaction'>,
+  producer: Pick<KafkaProducer, 'transaction'>,
   work: (tx: TransactionScope) => Promise<T>,
 ): Promise<T> {
-  let tx: Transaction;
+  let tx: KafkaTransaction;
   try {
     tx = await producer.transaction();
   } catch (e) {
@@ -101,7 +101,7 @@ export async function withTransaction<T>(
   return result;
 }
 
-async function abortQuietly(tx: Pick<Transaction, 'abort' | 'isActive'>): Promise<void> {
+async function abortQuietly(tx: Pick<KafkaTransaction, 'abort' | 'isActive'>): Promise<void> {
   if (!tx.isActive()) return;
   try {
     await tx.abort();

@@ -1,5 +1,5 @@
 import type { KafkaSettings } from '@platform/config';
-import type { Consumer, Kafka, Producer, RecordMetadata } from 'kafkajs';
+import type { KafkaClient, KafkaConsumer, KafkaProducer, RecordMetadata } from './kafka-port';
 import {
   deferred,
   eventsTopic,
@@ -16,10 +16,10 @@ const values = (label: string, n: number): string[] =>
 
 describe('kafkajs transactions through the messaging lib', () => {
   let settings: KafkaSettings;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let admin: TopicAdmin;
-  let producer: Producer;
-  const consumers: Consumer[] = [];
+  let producer: KafkaProducer;
+  const consumers: KafkaConsumer[] = [];
   // One partition, so log order is total and "after the last committed record" is well defined.
   const topic = uniqueName('it.txn');
 

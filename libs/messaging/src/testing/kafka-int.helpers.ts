@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { load, type KafkaSettings } from '@platform/config';
 import type { TopicSpec } from '@platform/contracts';
-import type { Kafka } from 'kafkajs';
+import type { KafkaClient } from '../lib/kafka-port';
 import { createKafka } from '../lib/kafka-client';
 import { jsonLineSink } from '../lib/kafka-logger';
 
@@ -16,7 +16,7 @@ export function uniqueName(prefix: string): string {
   return `${prefix}.${randomUUID().slice(0, 12)}`;
 }
 
-export function intKafka(settings: KafkaSettings, clientId: string): Kafka {
+export function intKafka(settings: KafkaSettings, clientId: string): KafkaClient {
   // Errors only: rebalance chatter at info level would drown the test output.
   return createKafka(settings, { clientId, logLevel: 'error', logger: jsonLineSink() });
 }

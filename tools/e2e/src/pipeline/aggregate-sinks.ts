@@ -3,7 +3,7 @@
 import type { PlatformConfig } from '@platform/config';
 import { aggregateTable, type AggregationSpec } from '@platform/contracts';
 import { AvroSerde, SchemaRegistryClient } from '@platform/schema-registry';
-import { createKafka, silentSink, type Kafka } from '@platform/messaging';
+import { createKafka, silentSink, type KafkaClient } from '@platform/messaging';
 import { clickhouse, withPg } from '@platform/testing';
 import type { ComparableRow } from '../oracle';
 
@@ -71,7 +71,7 @@ export async function orEmpty(read: Promise<ComparableRow[]>): Promise<Comparabl
   }
 }
 
-export function kafkaOf(config: PlatformConfig): Kafka {
+export function kafkaOf(config: PlatformConfig): KafkaClient {
   return createKafka(config.kafka, { logLevel: 'nothing', logger: silentSink });
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { load } from '@platform/config';
-import { createKafka, silentSink, TopicAdmin, type Admin } from '@platform/messaging';
+import { createKafka, silentSink, TopicAdmin, type KafkaAdmin } from '@platform/messaging';
 import {
   clickhouse,
   dropClickHouseDatabase,
@@ -342,7 +342,7 @@ function sum(counts: Record<string, number>): number {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
-async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+async function withAdmin<T>(fn: (admin: KafkaAdmin) => Promise<T>): Promise<T> {
   const config = await load({ environment: 'test' });
   const kafka = createKafka(config.kafka, { clientId: 'e2e', logger: silentSink });
   const admin = kafka.admin();

@@ -1,5 +1,5 @@
 import { load } from '@platform/config';
-import { createKafka, silentSink, TopicAdmin, type Admin } from '@platform/messaging';
+import { createKafka, silentSink, TopicAdmin, type KafkaAdmin } from '@platform/messaging';
 import { clickhouse, dropClickHouseDatabase, dropPgSchema, withPg } from '@platform/testing';
 
 /** What a namespace holds on the local stack: every name found with its prefix. */
@@ -10,7 +10,7 @@ export interface RunFootprint {
   readonly schemas: readonly string[];
 }
 
-async function withAdmin<T>(fn: (admin: Admin, topics: TopicAdmin) => Promise<T>): Promise<T> {
+async function withAdmin<T>(fn: (admin: KafkaAdmin, topics: TopicAdmin) => Promise<T>): Promise<T> {
   const config = await load({ environment: 'test' });
   const kafka = createKafka(config.kafka, { clientId: 'platform-test', logger: silentSink });
   const admin = kafka.admin();

@@ -1,35 +1,19 @@
-// A kafkajs consumer for unit tests of code built on BatchConsumer (@platform/messaging):
-// the test hands it batches and sees the offsets committed, with no broker.
-import { KafkaJSProtocolError, type Consumer, type IHeaders } from 'kafkajs';
-
-/** A broker's error answer as kafkajs builds it from a decoded response (e.g. `INVALID_PRODUCER_EPOCH`, 47). */
-export function kafkaProtocolError(
-  type: string,
-  code: number,
-  retriable: boolean,
-): KafkaJSProtocolError {
-  return new KafkaJSProtocolError(
-    Object.assign(new Error(`${type} from broker`), { type, code, retriable }),
-  );
-}
-
-/** A kafkajs batch payload, as a consumer's `eachBatch` gets it. */
-type EachBatchPayload = Parameters<
-  NonNullable<NonNullable<Parameters<Consumer['run']>[0]>['eachBatch']>
->[0];
+// A Kafka consumer (the client port's) for unit tests of code built on BatchConsumer: the
+// test hands it batches and sees the offsets committed, with no broker.
+import type { BatchPayload, KafkaConsumer, RecordHeaders } from '../lib/kafka-port';
 
 /** A record of a batch handed to the consumer. */
 export interface FakeKafkaMessage {
   readonly value: Buffer | null;
   readonly key?: Buffer | null;
-  readonly headers?: IHeaders;
+  readonly headers?: RecordHeaders;
   /** Epoch ms; default 1 700 000 000 000. */
   readonly timestamp?: number;
 }
 
 export interface FakeKafkaConsumer {
   /** Creates the consumer (one per client); give it to the code as `kafka.consumer`. */
-  consumer(): Consumer;
+  consumer(): KafkaConsumer;
   /**
    * Hands `messages`, at offsets from `first` on, to the consumer as one batch of
    * `topic[partition]`; resolves once its `eachBatch` returned.
@@ -47,18 +31,15 @@ export interface FakeKafkaConsumer {
 }
 
 /**
- * The members of a kafkajs consumer that BatchConsumer uses. Every commit and seek is also
+ * The members of a Kafka consumer that BatchConsumer uses. Every commit and seek is also
  * told to `log`, so that a test can put it in order with what the handler did.
  */
 export function fakeKafkaConsumer(
   log: (line: string) => void = () => undefined,
 ): FakeKafkaConsumer {
-  let eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined;
+  let eachBatch: ((payload: BatchPayload) => Promise<void>) | undefined;
   const commits: { topic: string; partition: number; offset: string }[] = [];
-  const consumer: Pick<
-    Consumer,
-    'connect' | 'subscribe' | 'run' | 'stop' | 'disconnect' | 'on' | 'seek'
-  > & { readonly events: Pick<Consumer['events'], 'GROUP_JOIN' | 'CRASH'> } = {
+  const consumer: Omit<KafkaConsumer, 'commitOffsets'> = {
     events: { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' },
     on: () => () => undefined,
     connect: async () => undefined,
@@ -73,28 +54,23 @@ export function fakeKafkaConsumer(
   const deliver: FakeKafkaConsumer['deliver'] = async (topic, partition, first, messages) => {
     if (eachBatch === undefined) throw new Error('the consumer is not running');
     const last = String(first + messages.length - 1);
-    const batch: Pick<
-      EachBatchPayload['batch'],
-      'topic' | 'partition' | 'messages' | 'firstOffset' | 'lastOffset'
-    > = {
+    const batch: BatchPayload['batch'] = {
       topic,
       partition,
+      highWatermark: String(first + messages.length),
       messages: messages.map((m, i) => ({
         key: m.key ?? null,
         value: m.value,
         headers: m.headers ?? {},
         timestamp: String(m.timestamp ?? 1_700_000_000_000),
-        attributes: 0,
         offset: String(first + i),
       })),
       firstOffset: () => String(first),
       lastOffset: () => last,
+      offsetLag: () => '0',
     };
-    const payload: Pick<
-      EachBatchPayload,
-      'batch' | 'resolveOffset' | 'heartbeat' | 'isRunning' | 'isStale' | 'commitOffsetsIfNecessary'
-    > = {
-      batch: batch as EachBatchPayload['batch'],
+    const payload: BatchPayload = {
+      batch,
       resolveOffset: () => undefined,
       heartbeat: async () => undefined,
       isRunning: () => true,
@@ -107,8 +83,7 @@ export function fakeKafkaConsumer(
           }
       },
     };
-    // BatchConsumer reads only the members above.
-    await eachBatch(payload as EachBatchPayload);
+    await eachBatch(payload);
   };
   const committed: FakeKafkaConsumer['committed'] = async (
     topic,
@@ -129,7 +104,7 @@ export function fakeKafkaConsumer(
   };
   return {
     // BatchConsumer uses only the members above.
-    consumer: () => consumer as Consumer,
+    consumer: () => consumer as KafkaConsumer,
     deliver,
     committed,
     commits,
