@@ -52,11 +52,7 @@ export default [
   },
   {
     files: ['**/*.ts'],
-    ignores: [
-      'libs/messaging/**',
-      // Temporary, until the aggregator pipeline is ported to the Kafka client port.
-      'apps/aggregator/src/pipeline/**',
-    ],
+    ignores: ['libs/messaging/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [kafkajsBehindMessaging] }] },
   },
   {

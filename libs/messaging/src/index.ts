@@ -123,15 +123,19 @@ export {
 } from './lib/dead-letter-view';
 export type { Coordinates, ReasonGroup, StoredDeadLetter } from './lib/dead-letter-view';
 
-// kafkajs types still used by the aggregator pipeline: removed once it is ported.
-export { CompressionTypes } from 'kafkajs';
+// Transactional stream tasks
+export { StreamTaskRuntime } from './lib/stream-tasks/runtime';
 export type {
-  Admin,
-  Consumer,
-  IHeaders,
-  Kafka,
-  KafkaConfig,
-  Producer,
-  RetryOptions,
-  Transaction,
-} from 'kafkajs';
+  ChangelogEntry,
+  ChangelogPartition,
+  CommittedOffset,
+  StreamRecord,
+  StreamTask,
+  StreamTaskHandlers,
+  StreamTaskLogger,
+  StreamTaskRuntimeOptions,
+} from './lib/stream-tasks/runtime';
+export { Outbox } from './lib/stream-tasks/outbox';
+export type { OutboxRecord } from './lib/stream-tasks/outbox';
+export { canHeal } from './lib/stream-tasks/healing';
+export { RESTORE_MARKER_KEY } from './lib/stream-tasks/changelog';

@@ -1,5 +1,6 @@
 // Keys and partitions: pure, so every instance computes the same ones.
 import type { AggregationSpec, TopicSpec } from '@platform/contracts';
+import { RESTORE_MARKER_KEY } from '@platform/messaging';
 import { canonicalJson, toJsonValue, type JsonValue } from '@platform/windowing';
 
 /** Headers of the internal repartition records. */
@@ -24,8 +25,6 @@ export const HEADERS = {
 
 /** Changelog key of a source partition's clock (`src/<partition>`). */
 export const sourceClockKey = (partition: number): string => `src/${partition}`;
-/** Changelog key of the restore marker: a restore reads until it sees its own nonce here. */
-export const RESTORE_MARKER_KEY = 'restore-marker';
 
 export type ChangelogKeyKind = 'engine' | 'source' | 'marker' | 'unknown';
 

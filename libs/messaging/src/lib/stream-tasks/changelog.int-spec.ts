@@ -1,23 +1,17 @@
 import { load } from '@platform/config';
-import {
-  createKafka,
-  createTransactionalProducer,
-  silentSink,
-  withTransaction,
-  type Admin,
-  type Kafka,
-  type Producer,
-} from '@platform/messaging';
-import { uniqueName } from '@platform/testing';
-import { changelogPartitionKey, readChangelog } from './changelog-reader';
-import { RESTORE_MARKER_KEY } from './keys';
+import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../kafka-port';
+import { createKafka } from '../kafka-client';
+import { silentSink } from '../kafka-logger';
+import { createTransactionalProducer, withTransaction } from '../transaction';
+import { uniqueName } from '../../testing/kafka-int.helpers';
+import { changelogPartitionKey, readChangelog, RESTORE_MARKER_KEY } from './changelog';
 
 /** Restoring state: the changelog up to this restore's marker, committed writes only. */
 describe('readChangelog', () => {
   const topic = uniqueName('it_changelog');
-  let kafka: Kafka;
-  let admin: Admin;
-  let producer: Producer;
+  let kafka: KafkaClient;
+  let admin: KafkaAdmin;
+  let producer: KafkaProducer;
 
   const write = (partition: number, records: [string, string | null][]): Promise<void> =>
     withTransaction(producer, async (tx) => {

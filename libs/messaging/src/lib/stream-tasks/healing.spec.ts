@@ -1,6 +1,5 @@
 import { KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
-import { toMessagingError } from '@platform/messaging';
-import { kafkaProtocolError as protocolError } from '@platform/testing';
+import { brokerProtocolError as protocolError, toMessagingError } from '../messaging.error';
 import { canHeal } from './healing';
 
 /** What the broker answers a producer whose transactional id another instance took over. */
@@ -15,7 +14,7 @@ describe('canHeal', () => {
   });
 
   it('heals a fencing error that kafkajs wrapped on its way to a consumer crash', () => {
-    // The aggregator's own wrapping, then kafkajs' retrier giving up on it.
+    // The runtime's own wrapping, then kafkajs' retrier giving up on it.
     const crashed = exhausted(toMessagingError(oldEpoch(), 'commit transaction'));
     expect(canHeal(crashed)).toBe(true);
     const nonRetriable = KafkaJSNonRetriableError as unknown as new (

@@ -1,12 +1,5 @@
 // An outbox as produce requests small enough for the broker: pure.
-import type { IHeaders } from '@platform/messaging';
-
-export interface TopicMessage {
-  key: Buffer | string | null;
-  value: Buffer | string | null;
-  partition?: number;
-  headers?: IHeaders;
-}
+import type { OutboxRecord } from './outbox';
 
 /**
  * Bytes of record payload per produce request. One request carries one record batch per
@@ -22,7 +15,7 @@ const bytesOf = (data: Buffer | string | null): number =>
   data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
 
 /** Key and value, plus a rough allowance for headers and record framing. */
-const sizeOf = (msg: TopicMessage): number => bytesOf(msg.key) + bytesOf(msg.value) + 64;
+const sizeOf = (msg: OutboxRecord): number => bytesOf(msg.key) + bytesOf(msg.value) + 64;
 
 /**
  * The outbox as produce requests of at most ~`maxBytes` and `maxMessages` per topic, in order
@@ -30,15 +23,15 @@ const sizeOf = (msg: TopicMessage): number => bytesOf(msg.key) + bytesOf(msg.val
  * entry per topic, a second would replace the first.
  */
 export function chunkRequests(
-  messages: ReadonlyMap<string, readonly TopicMessage[]>,
+  messages: ReadonlyMap<string, readonly OutboxRecord[]>,
   maxBytes: number,
   maxMessages = Infinity,
-): { topic: string; messages: TopicMessage[] }[][] {
-  const requests: { topic: string; messages: TopicMessage[] }[][] = [];
-  let current: { topic: string; messages: TopicMessage[] }[] = [];
+): { topic: string; messages: OutboxRecord[] }[][] {
+  const requests: { topic: string; messages: OutboxRecord[] }[][] = [];
+  let current: { topic: string; messages: OutboxRecord[] }[] = [];
   let bytes = 0;
   for (const [topic, list] of messages) {
-    let entry: { topic: string; messages: TopicMessage[] } | null = null;
+    let entry: { topic: string; messages: OutboxRecord[] } | null = null;
     for (const msg of list) {
       const size = sizeOf(msg);
       const full = entry !== null && entry.messages.length >= maxMessages;

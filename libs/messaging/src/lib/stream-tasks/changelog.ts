@@ -1,5 +1,7 @@
-import type { Admin, Kafka } from '@platform/messaging';
-import { RESTORE_MARKER_KEY } from './keys';
+import type { KafkaAdmin, KafkaClient } from '../kafka-port';
+
+/** The key of the marker a restore writes, in its fencing transaction, to each changelog partition it reads. */
+export const RESTORE_MARKER_KEY = 'restore-marker';
 
 export interface ChangelogPartition {
   readonly topic: string;
@@ -25,8 +27,8 @@ export const changelogPartitionKey = (topic: string, partition: number): string 
  * restores are skipped. Fails if a marker is not reached within `timeoutMs`.
  */
 export async function readChangelog(
-  kafka: Kafka,
-  admin: Admin,
+  kafka: KafkaClient,
+  admin: KafkaAdmin,
   partitions: readonly ChangelogPartition[],
   options: ReadChangelogOptions,
 ): Promise<Map<string, Map<string, string | null>>> {

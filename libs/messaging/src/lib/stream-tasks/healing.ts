@@ -1,7 +1,7 @@
-import { toMessagingError } from '@platform/messaging';
+import { toMessagingError } from '../messaging.error';
 
 /**
- * Whether the aggregator can carry on after `error`: a transient failure heals with a retry,
+ * Whether a stream task can carry on after `error`: a transient failure heals with a retry,
  * and being fenced is how a partition that moved to another instance (a rebalance) shows
  * itself here, as transactional ids belong to partitions. What is left (authorization, a
  * configuration the broker refuses) cannot heal.

@@ -1,6 +1,7 @@
-import { chunkRequests, type TopicMessage } from './produce-requests';
+import type { OutboxRecord } from './outbox';
+import { chunkRequests } from './produce-requests';
 
-const msg = (key: string, bytes: number): TopicMessage => ({
+const msg = (key: string, bytes: number): OutboxRecord => ({
   key,
   value: Buffer.alloc(bytes),
 });
