@@ -83,8 +83,8 @@ export default [
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    // Command-line entry points and tools talk to a terminal on purpose.
-    files: ['**/cli.ts', '**/cli/**/*.ts', 'tools/**/*.ts'],
+    // Command-line entry points, tools and benches talk to a terminal on purpose.
+    files: ['**/cli.ts', '**/cli/**/*.ts', 'tools/**/*.ts', '**/bench/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
 ];
