@@ -28,6 +28,7 @@ import {
   topicDefaults,
   type KafkaLogSink,
   type Outbox,
+  type StreamTaskHandlers,
 } from '@platform/messaging';
 import { AvroSerde, forSchema, generateAggregateSchema, toJson } from '@platform/schema-registry';
 import {
@@ -146,7 +147,8 @@ export class AggregatorRunner {
   constructor(private readonly options: AggregatorRunnerOptions) {
     const { config, settings, mode } = options;
     this.serde = new AvroSerde({ getSchemaById: (id) => options.registry.getById(id) });
-    const router = (this.router = new Router(dlqTopic(config.topics, DLQ_SERVICE)));
+    this.router = new Router(dlqTopic(config.topics, DLQ_SERVICE));
+    const { router } = this;
     // Windows close on the wall clock only in `run` mode, with an idle timeout.
     const idleTimeoutMs = mode === 'run' ? settings.idleTimeoutMs : null;
     this.sourceEnv = { router, idleTimeoutMs, counters: this.counters };
@@ -179,52 +181,9 @@ export class AggregatorRunner {
           : null,
       logger: options.logger,
       logPrefix: 'aggregator',
-      handlers: {
-        create: (topic, partition) => this.newTask(topic, partition),
-        changelogOf: (state) =>
-          state.kind === 'stateful'
-            ? { topic: state.plan.changelogTopic, partition: state.partition }
-            : null,
-        restore: (state, committed, changelog) => {
-          const now = Date.now();
-          if (state.kind === 'stateful') return restoreStateful(state, changelog ?? new Map(), now);
-          if (!restoreSource(state, committed, this.sourceEnv, now)) {
-            options.logger.warn(
-              {
-                event: 'aggregator.source_bound_unknown',
-                topic: state.topic,
-                partition: state.partition,
-              },
-              'no forwarded maximum committed with this offset: its events are forwarded whole',
-            );
-          }
-        },
-        prepare: (state, records) =>
-          this.serde.loadWriterSchemas(
-            state.kind === 'source'
-              ? records.map((m) => m.value)
-              : records.map((m) => (header(m.headers, HEADERS.kind) === 'event' ? m.value : null)),
-          ),
-        fetched: (state, batch) => {
-          if (state.kind !== 'stateful') return;
-          state.caughtUp = batch.caughtUp;
-          state.lastBatchAt = Date.now();
-        },
-        process: (state, records, outbox) =>
-          state.kind === 'source'
-            ? processSource(state, records, outbox, this.sourceEnv, Date.now())
-            : processStateful(state, records, outbox, this.statefulEnv, Date.now()),
-        seal: (state, outbox, upto) =>
-          state.kind === 'source' ? sealSource(state, outbox, upto, this.counters) : null,
-        takeChangelog: (state) => (state.kind === 'stateful' ? takeStatefulChangelog(state) : []),
-      },
+      handlers: this.handlers(),
       onFatal: (error) => this.fail(error),
-      ...(options.metrics === undefined
-        ? {}
-        : {
-            onTransaction: (seconds: number, ok: boolean) =>
-              options.metrics?.transaction(seconds, ok),
-          }),
+      onTransaction: (seconds, ok) => options.metrics?.transaction(seconds, ok),
       onCommitted: (_state, outbox) => {
         if (outbox.notes.length > 0) options.onCommitted?.(outbox.notes);
       },
@@ -410,6 +369,50 @@ export class AggregatorRunner {
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /** The source and stateful steps, as the runtime calls them. */
+  private handlers(): StreamTaskHandlers<TaskState, EmittedRow> {
+    const { logger } = this.options;
+    return {
+      create: (topic, partition) => this.newTask(topic, partition),
+      changelogOf: (state) =>
+        state.kind === 'stateful'
+          ? { topic: state.plan.changelogTopic, partition: state.partition }
+          : null,
+      restore: (state, committed, changelog) => {
+        const now = Date.now();
+        if (state.kind === 'stateful') return restoreStateful(state, changelog ?? new Map(), now);
+        if (!restoreSource(state, committed, this.sourceEnv, now)) {
+          logger.warn(
+            {
+              event: 'aggregator.source_bound_unknown',
+              topic: state.topic,
+              partition: state.partition,
+            },
+            'no forwarded maximum committed with this offset: its events are forwarded whole',
+          );
+        }
+      },
+      prepare: (state, records) =>
+        this.serde.loadWriterSchemas(
+          state.kind === 'source'
+            ? records.map((m) => m.value)
+            : records.map((m) => (header(m.headers, HEADERS.kind) === 'event' ? m.value : null)),
+        ),
+      fetched: (state, batch) => {
+        if (state.kind !== 'stateful') return;
+        state.caughtUp = batch.caughtUp;
+        state.lastBatchAt = Date.now();
+      },
+      process: (state, records, outbox) =>
+        state.kind === 'source'
+          ? processSource(state, records, outbox, this.sourceEnv, Date.now())
+          : processStateful(state, records, outbox, this.statefulEnv, Date.now()),
+      seal: (state, outbox, upto) =>
+        state.kind === 'source' ? sealSource(state, outbox, upto, this.counters) : null,
+      takeChangelog: (state) => (state.kind === 'stateful' ? takeStatefulChangelog(state) : []),
+    };
   }
 
   private async captureTargets(): Promise<void> {

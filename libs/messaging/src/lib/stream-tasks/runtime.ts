@@ -514,6 +514,10 @@ export class StreamTaskRuntime<S, N = never> {
       };
       task.minOffset = offset.offset;
       task.committedUpto = offset.offset;
+      // Work processed and not committed came from the state being discarded: it comes again.
+      task.pending = null;
+      task.pendingUpto = null;
+      task.pendingRecords = 0;
       const changelog = handlers.changelogOf(task.state);
       const restored =
         changelog === null
