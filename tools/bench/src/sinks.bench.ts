@@ -19,6 +19,7 @@
  *
  *   npx tsx tools/bench/src/sinks.bench.ts [--count 100000] [--batch <SINK_WRITER_MAX_BATCH>]
  *     [--pg-copy-connections <SINK_WRITER_PG_COPY_CONNECTIONS>] [--db clickhouse,postgres]
+ *     [--flushes-in-flight <SINK_WRITER_FLUSHES_IN_FLIGHT>]
  *     [--profile DIR]
  *
  * `--profile DIR` profiles the writer's CPU while it loads (the group join and start-up left
@@ -58,6 +59,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '100000' },
     batch: { type: 'string' },
     'pg-copy-connections': { type: 'string' },
+    'flushes-in-flight': { type: 'string' },
     profile: { type: 'string' },
     db: { type: 'string', default: 'clickhouse,postgres' },
   },
@@ -67,6 +69,8 @@ const count = Number(values.count);
 const batch = values.batch;
 /** SINK_WRITER_PG_COPY_CONNECTIONS when given; the writer's own default otherwise. */
 const pgCopyConnections = values['pg-copy-connections'];
+/** SINK_WRITER_FLUSHES_IN_FLIGHT when given; the writer's own default otherwise. */
+const flushesInFlight = values['flushes-in-flight'];
 
 type Db = 'clickhouse' | 'postgres';
 const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
@@ -150,6 +154,7 @@ async function main(): Promise<void> {
       count,
       maxBatch: batch ?? 'default',
       pgCopyConnections: pgCopyConnections ?? 'default',
+      flushesInFlight: flushesInFlight ?? 'default',
       tables,
     });
   } finally {
@@ -198,6 +203,7 @@ async function timeSinkWriter(
       ...(pgCopyConnections === undefined
         ? {}
         : { SINK_WRITER_PG_COPY_CONNECTIONS: pgCopyConnections }),
+      ...(flushesInFlight === undefined ? {} : { SINK_WRITER_FLUSHES_IN_FLIGHT: flushesInFlight }),
       SINK_WRITER_LAG_INTERVAL_MS: '0',
     },
   });

@@ -57,6 +57,7 @@ const settings: SinkBatchSettings = {
   maxBatch: 100,
   maxBatchBytes: 1_000_000,
   maxWaitMs: 5,
+  flushesInFlight: 1,
 };
 
 type Write = { table: string; batchId: string | number; rows: Record<string, unknown>[] };

@@ -31,6 +31,7 @@ export type SinkBatchSettings = Pick<
   | 'maxBatch'
   | 'maxBatchBytes'
   | 'maxWaitMs'
+  | 'flushesInFlight'
 >;
 
 export interface SinkBatchesOptions {
@@ -59,10 +60,14 @@ export interface SinkBatches {
  * leaves the batch uncommitted and retries it with backoff.
  */
 export function sinkBatches(ports: SinkConsumerKafka, options: SinkBatchesOptions): SinkBatches {
-  const { settings, tracker, records: counter } = options;
+  const { settings, tracker, records: counter, bindings } = options;
+  // Versioned rows (aggregates: upserts and deletes by version) must reach a table in order;
+  // events, stored once by their id, may be written in any order.
+  const ordered = (topic: string): boolean =>
+    bindings.get(topic)?.schema.versionColumn !== undefined;
   const writer = new SinkWriter({
     sinks: options.sinks,
-    bindings: options.bindings,
+    bindings,
     maxRowsPerWrite: settings.maxBatch,
   });
   const accumulator = new BatchAccumulator<DecodedRecord, WriteFailure<DecodedRecord>>({
@@ -73,6 +78,8 @@ export function sinkBatches(ports: SinkConsumerKafka, options: SinkBatchesOption
     maxSubmissions: settings.concurrency,
     flush: (records) => writer.write(records),
     itemOf: (f) => f.record,
+    maxConcurrentFlushes: settings.flushesInFlight,
+    exclusive: (record) => ordered(record.topic),
   });
   const consumer = new BatchConsumer({
     kafka: ports.kafka,
@@ -85,6 +92,8 @@ export function sinkBatches(ports: SinkConsumerKafka, options: SinkBatchesOption
     partitionsConsumedConcurrently: settings.concurrency,
     // The next batches are fetched and decoded while the flush in hand is written.
     pipelined: true,
+    // An events partition hands its next batch over while the previous one is written.
+    unordered: (topic) => settings.flushesInFlight > 1 && !ordered(topic),
     retry: { initialMs: 200, multiplier: 2, maxMs: 5_000 },
     consumerConfig: { sessionTimeout: settings.sessionTimeoutMs },
     handleBatch: (records) =>

@@ -225,6 +225,11 @@ const sinkWriterSchema = z.object({
   maxWaitMs: int(0, 600_000).default(100),
   /** Partitions handled at once; their records are written together. */
   concurrency: int(1, 64).default(3),
+  /**
+   * Flushes of event records written at once: the next is encoded and sent while the
+   * databases take the previous one. Aggregate records (ordered by version) are written alone.
+   */
+  flushesInFlight: int(1, 4).default(2),
   /** COPYs a large PostgreSQL write is split into, each on its own connection. */
   pgCopyConnections: int(1, 8).default(2),
   /** Where a group without committed offsets starts. */
@@ -249,6 +254,7 @@ export const sinkWriterSection = {
     maxBatchBytes: 'SINK_WRITER_MAX_BATCH_BYTES',
     maxWaitMs: 'SINK_WRITER_MAX_WAIT_MS',
     concurrency: 'SINK_WRITER_CONCURRENCY',
+    flushesInFlight: 'SINK_WRITER_FLUSHES_IN_FLIGHT',
     pgCopyConnections: 'SINK_WRITER_PG_COPY_CONNECTIONS',
     fromBeginning: 'SINK_WRITER_FROM_BEGINNING',
     lagIntervalMs: 'SINK_WRITER_LAG_INTERVAL_MS',

@@ -113,4 +113,81 @@ describe(BatchAccumulator.name, () => {
     await Promise.all([a, b]);
     expect(flushed).toEqual([['a1'], ['b1']]);
   });
+
+  /** An accumulator whose flushes wait until released, one by one, in the order they started. */
+  function gated(options: { maxConcurrentFlushes: number; exclusive?: (item: string) => boolean }) {
+    const started: string[][] = [];
+    const releases: (() => void)[] = [];
+    const acc = new BatchAccumulator<string, Failure>({
+      maxBatch: 1,
+      maxWaitMs: 10_000,
+      ...options,
+      flush: async (items) => {
+        started.push([...items]);
+        await new Promise<void>((r) => releases.push(r));
+        return [];
+      },
+      itemOf: (f) => f.item,
+    });
+    return { acc, started, release: (i: number) => releases[i]?.() };
+  }
+
+  it('with two flushes in flight, starts the next while the first is written', async () => {
+    const { acc, started, release } = gated({ maxConcurrentFlushes: 2 });
+    const a = acc.submit(['a1']);
+    const b = acc.submit(['b1']);
+    const c = acc.submit(['c1']);
+    await jest.advanceTimersByTimeAsync(0);
+    // Two at once, the third waits for a slot.
+    expect(started).toEqual([['a1'], ['b1']]);
+    release(1);
+    await b;
+    await jest.advanceTimersByTimeAsync(0);
+    expect(started).toEqual([['a1'], ['b1'], ['c1']]);
+    release(0);
+    release(2);
+    await Promise.all([a, c]);
+  });
+
+  it('writes a flush holding an exclusive item alone, and nothing beside it', async () => {
+    const { acc, started, release } = gated({
+      maxConcurrentFlushes: 2,
+      exclusive: (item) => item.startsWith('x'),
+    });
+    const a = acc.submit(['a1']);
+    const x = acc.submit(['x1']);
+    await jest.advanceTimersByTimeAsync(0);
+    // The exclusive one waits until the write in flight is done...
+    expect(started).toEqual([['a1']]);
+    release(0);
+    await a;
+    await jest.advanceTimersByTimeAsync(0);
+    expect(started).toEqual([['a1'], ['x1']]);
+    // ... and nothing starts beside it.
+    const b = acc.submit(['b1']);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(started).toEqual([['a1'], ['x1']]);
+    release(1);
+    await x;
+    await jest.advanceTimersByTimeAsync(0);
+    expect(started).toEqual([['a1'], ['x1'], ['b1']]);
+    release(2);
+    await b;
+  });
+
+  it('closes only once every flush in flight is written', async () => {
+    const { acc, started, release } = gated({ maxConcurrentFlushes: 2 });
+    const a = acc.submit(['a1']);
+    const b = acc.submit(['b1']);
+    await jest.advanceTimersByTimeAsync(0);
+    let closed = false;
+    const closing = acc.close().then(() => (closed = true));
+    release(0);
+    await a;
+    await jest.advanceTimersByTimeAsync(0);
+    expect(closed).toBe(false);
+    release(1);
+    await Promise.all([b, closing]);
+    expect(started).toHaveLength(2);
+  });
 });

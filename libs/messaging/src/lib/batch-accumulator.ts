@@ -19,6 +19,16 @@ export interface AccumulatorOptions<T, F> {
   readonly flush: (items: readonly T[]) => Promise<readonly F[]>;
   /** Which item a failure belongs to. */
   readonly itemOf: (failure: F) => T;
+  /**
+   * Flushes written at once. Default 1. With more, a flush starts while earlier ones are
+   * still written, so the next batch is encoded and sent while the database works.
+   */
+  readonly maxConcurrentFlushes?: number;
+  /**
+   * Items whose writes must not overlap any other write (e.g. versioned upserts and deletes,
+   * whose order matters): a flush holding one runs alone. Default: none.
+   */
+  readonly exclusive?: (item: T) => boolean;
 }
 
 interface Submission<T, F> {
@@ -29,16 +39,19 @@ interface Submission<T, F> {
 
 /**
  * Gathers items from concurrent submitters (one per partition) into batches by size and
- * time, writes one batch at a time, and answers each submitter with its own failures.
- * A submitter's promise settles only after the batch holding its items was written, so it
- * can commit its offsets then and only then.
+ * time, writes them (one batch at a time, or up to `maxConcurrentFlushes`), and answers each
+ * submitter with its own failures. A submitter's promise settles only after the batch
+ * holding its items was written, so it can commit its offsets then and only then.
  */
 export class BatchAccumulator<T, F> {
   private waiting: Submission<T, F>[] = [];
   private waitingItems = 0;
   private waitingWeight = 0;
+  /** Some waiting item is exclusive. */
+  private waitingExclusive = false;
   private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
+  /** Flushes being written, and whether each holds an exclusive item. */
+  private readonly running = new Map<Promise<void>, boolean>();
   private closed = false;
 
   constructor(private readonly options: AccumulatorOptions<T, F>) {}
@@ -49,8 +62,11 @@ export class BatchAccumulator<T, F> {
     return new Promise<F[]>((resolve, reject) => {
       this.waiting.push({ items, resolve, reject });
       this.waitingItems += items.length;
-      const weightOf = this.options.weightOf;
+      const { weightOf, exclusive } = this.options;
       if (weightOf !== undefined) for (const item of items) this.waitingWeight += weightOf(item);
+      if (exclusive !== undefined && !this.waitingExclusive) {
+        this.waitingExclusive = items.some(exclusive);
+      }
       this.schedule();
     });
   }
@@ -64,7 +80,7 @@ export class BatchAccumulator<T, F> {
   /** Flushes what waits and refuses new submissions. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.waiting.length > 0 || this.flushing) await this.flushNow();
+    while (this.waiting.length > 0 || this.running.size > 0) await this.flushNow();
   }
 
   private schedule(): void {
@@ -88,20 +104,32 @@ export class BatchAccumulator<T, F> {
     );
   }
 
-  /** Starts a flush of everything waiting, unless one runs (then it follows that one). */
+  /** Whether a flush of what waits may start beside the flushes running. */
+  private canStart(): boolean {
+    if (this.running.size === 0) return true;
+    if (this.running.size >= (this.options.maxConcurrentFlushes ?? 1)) return false;
+    return !this.waitingExclusive && ![...this.running.values()].some((exclusive) => exclusive);
+  }
+
+  /** Starts a flush of everything waiting; when none may start now, waits for one to end. */
   private async kick(force: boolean): Promise<void> {
-    if (this.flushing) {
-      await this.flushing;
+    if (this.waiting.length > 0 && !this.canStart()) {
+      await Promise.race(this.running.keys());
       return;
     }
-    if (this.waiting.length === 0 || (!force && !this.due())) return;
+    if (this.waiting.length === 0 || (!force && !this.due())) {
+      if (force && this.running.size > 0) await Promise.race(this.running.keys());
+      return;
+    }
     const batch = this.waiting;
+    const exclusive = this.waitingExclusive;
     this.waiting = [];
     this.waitingItems = 0;
     this.waitingWeight = 0;
+    this.waitingExclusive = false;
     this.clearTimer();
-    this.flushing = this.run(batch).finally(() => {
-      this.flushing = undefined;
+    const flush: Promise<void> = this.run(batch).finally(() => {
+      this.running.delete(flush);
       // What arrived meanwhile: write it now if it is due, else when its time comes.
       if (this.waiting.length > 0) {
         if (this.due()) void this.kick(false);
@@ -113,7 +141,8 @@ export class BatchAccumulator<T, F> {
         }
       }
     });
-    await this.flushing;
+    this.running.set(flush, exclusive);
+    await flush;
   }
 
   private async run(batch: readonly Submission<T, F>[]): Promise<void> {

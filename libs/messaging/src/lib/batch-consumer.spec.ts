@@ -315,5 +315,80 @@ describe(BatchConsumer.name, () => {
       expect(second.commits).toEqual([]);
       expect(second.resolved).toEqual([]);
     });
+
+    describe('unordered topics', () => {
+      it("hands a partition's next batch over while the previous one is handled, and commits after it", async () => {
+        const writes = [deferred(), deferred()];
+        const seen: string[][] = [];
+        const t = await setup(
+          async (records) => {
+            seen.push(records.map((r) => r.offset));
+            await writes[seen.length - 1]?.promise;
+          },
+          { pipelined: true, unordered: () => true },
+        );
+        const first = t.payload([t.good(1), t.good(2)]);
+        const second = t.payload([t.good(3)]);
+        await t.eachBatch(first.p);
+        await t.eachBatch(second.p);
+        expect(seen).toEqual([['1', '2'], ['3']]);
+
+        // The second is written first: its commit still waits for the first's.
+        writes[1]?.release();
+        await new Promise((r) => setImmediate(r));
+        expect(second.commits).toEqual([]);
+
+        writes[0]?.release();
+        await t.sut.stop();
+        expect(first.commits).toEqual([commitOf('3')]);
+        expect(second.commits).toEqual([commitOf('4')]);
+      });
+
+      it('keeps at most two batches of a partition in hand', async () => {
+        const writes = [deferred(), deferred(), deferred()];
+        const seen: string[][] = [];
+        const t = await setup(
+          async (records) => {
+            seen.push(records.map((r) => r.offset));
+            await writes[seen.length - 1]?.promise;
+          },
+          { pipelined: true, unordered: () => true },
+        );
+        await t.eachBatch(t.payload([t.good(1)]).p);
+        await t.eachBatch(t.payload([t.good(2)]).p);
+        const third = t.eachBatch(t.payload([t.good(3)]).p);
+        await new Promise((r) => setImmediate(r));
+        expect(seen).toEqual([['1'], ['2']]);
+
+        writes[0]?.release();
+        await third;
+        expect(seen).toEqual([['1'], ['2'], ['3']]);
+        writes[1]?.release();
+        writes[2]?.release();
+        await t.sut.stop();
+      });
+
+      it('commits nothing after a batch that was abandoned uncommitted', async () => {
+        let firstRunning = true;
+        let calls = 0;
+        const t = await setup(
+          async () => {
+            calls += 1;
+            if (calls === 1)
+              throw new MessagingError('KAFKA_CONNECTION', 'down', { retriable: true });
+          },
+          { pipelined: true, unordered: () => true },
+        );
+        const first = t.payload([t.good(1)], () => firstRunning);
+        await t.eachBatch(first.p);
+        firstRunning = false; // the first batch's partition moved while it waited for a retry
+        const second = t.payload([t.good(2)]);
+        await t.eachBatch(second.p);
+        await t.sut.stop();
+        expect(calls).toBe(2); // the second was written...
+        expect(first.commits).toEqual([]);
+        expect(second.commits).toEqual([]); // ... and not committed
+      });
+    });
   });
 });

@@ -116,6 +116,13 @@ export interface BatchConsumerOptions<V = unknown> {
    * and nothing is committed before it was handled.
    */
   readonly pipelined?: boolean;
+  /**
+   * Pipelined only: topics whose records may be handled in any order (idempotent inserts,
+   * such as events stored by their id). Their next batch is handed to the handler while the
+   * previous one is still handled (two at most per partition), so consecutive writes
+   * overlap; commits stay in order, and a batch after an abandoned one is not committed.
+   */
+  readonly unordered?: (topic: string) => boolean;
 }
 
 export interface BatchConsumerStats {
@@ -245,6 +252,8 @@ export class BatchConsumer<V = unknown> {
    * committed, or the offset to fetch again from when it was abandoned uncommitted.
    */
   private tails = new Map<string, Promise<string | null>>();
+  /** Pipelined, unordered topics: the handling of the batch before the last one. */
+  private earlier = new Map<string, Promise<string | null>>();
   private crash: Error | undefined;
   private stats = { batches: 0, records: 0, deadLettered: 0, retries: 0, commits: 0 };
 
@@ -259,6 +268,7 @@ export class BatchConsumer<V = unknown> {
     // A new generation starts from the committed offsets: earlier hand-overs do not bind it.
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.tails = new Map();
+      this.earlier = new Map();
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       this.crash = event.payload.error;
@@ -332,8 +342,9 @@ export class BatchConsumer<V = unknown> {
 
   /**
    * Pipelined: decodes this batch, waits until the partition's previous batch was handled
-   * and committed, then starts handling this one in the background and returns, so that
-   * kafkajs fetches (and this decodes) the next batch while this one is handled.
+   * and committed (for an unordered topic, the one before it), then starts handling this
+   * one in the background and returns, so that kafkajs fetches (and this decodes) the next
+   * batch while this one is handled.
    */
   private async handOver(payload: BatchPayload): Promise<void> {
     const { topic, partition, messages } = payload.batch;
@@ -341,12 +352,15 @@ export class BatchConsumer<V = unknown> {
     // A registry outage leaves the decode to the retries of the handling.
     const decoded = await this.decode(payload).catch(() => undefined);
     const previous = this.tails.get(key);
-    // The previous batch was abandoned uncommitted (a stop, a rebalance, a broker that went
+    const unordered = this.options.unordered?.(topic) === true;
+    // The batch waited for was abandoned uncommitted (a stop, a rebalance, a broker that went
     // away): nothing after it may be committed. Unless the consumer stops, fetch again from
     // that batch's first offset, everything before it being committed.
-    const resumeFrom = previous === undefined ? null : await previous;
+    const waitFor = unordered ? this.earlier.get(key) : previous;
+    const resumeFrom = waitFor === undefined ? null : await waitFor;
     if (resumeFrom !== null) {
       this.tails.delete(key);
+      this.earlier.delete(key);
       if (!this.stopping && payload.isRunning()) {
         this.consumer.seek({ topic, partition, offset: resumeFrom });
       }
@@ -358,6 +372,10 @@ export class BatchConsumer<V = unknown> {
     const firstOffset = payload.batch.firstOffset() ?? (messages[0] as ConsumedMessage).offset;
     const task = this.handleWithRetries(payload, decoded)
       .then(async (outcome): Promise<string | null> => {
+        // Unordered: handled beside the previous batch, committed after it, and not at all
+        // when it was abandoned (this one is fetched again from there).
+        const before = unordered && previous !== undefined ? await previous : null;
+        if (before !== null) return before;
         if (outcome === undefined) return this.abandon(topic, partition, firstOffset);
         await this.commit(payload, outcome);
         return null;
@@ -374,6 +392,8 @@ export class BatchConsumer<V = unknown> {
         );
         return this.abandon(topic, partition, firstOffset);
       });
+    if (unordered && previous !== undefined) this.earlier.set(key, previous);
+    else this.earlier.delete(key);
     this.tails.set(key, task);
   }
 
