@@ -342,6 +342,9 @@ describe(BatchConsumer.name, () => {
         await t.sut.stop();
         expect(first.commits).toEqual([commitOf('3')]);
         expect(second.commits).toEqual([commitOf('4')]);
+        // Each resolved once, when handed over: resolving the first again at its commit would
+        // move the fetch position back to the second batch, which kafkajs would fetch again.
+        expect([first.resolved, second.resolved]).toEqual([['2'], ['3']]);
       });
 
       it('keeps at most two batches of a partition in hand', async () => {

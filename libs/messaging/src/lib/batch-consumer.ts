@@ -334,7 +334,13 @@ export class BatchConsumer<V = unknown> {
         return;
       }
       const outcome = await this.handleWithRetries(payload);
-      if (outcome !== undefined) await this.commit(payload, outcome);
+      if (outcome !== undefined) {
+        // Resolved here, not as it commits: a pipelined batch is resolved when handed over,
+        // and resolving it again at its commit would move the fetch position back below the
+        // batches handed over since (kafkajs would fetch them again).
+        payload.resolveOffset((payload.batch.messages.at(-1) as ConsumedMessage).offset);
+        await this.commit(payload, outcome);
+      }
     } finally {
       clearInterval(beat);
     }
@@ -475,8 +481,6 @@ export class BatchConsumer<V = unknown> {
     const { batch } = payload;
     const { topic, partition } = batch;
     await this.publishDeadLetters(outcome.deadLetters, () => this.live(payload));
-    const last = batch.messages[batch.messages.length - 1] as ConsumedMessage;
-    payload.resolveOffset(last.offset);
     // batch.lastOffset() covers a trailing transaction marker that never reaches us.
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     // The payload's commit works while stopping too (the consumer's own commitOffsets
