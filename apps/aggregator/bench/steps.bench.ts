@@ -54,11 +54,11 @@ import { HEADERS } from '../src/pipeline/keys';
 import { fieldsRead, type Plan } from '../src/pipeline/plan';
 import { Router } from '../src/pipeline/router';
 import {
+  newSourceCounters,
   newSourceState,
   processSource,
   restoreSource,
   sealSource,
-  type SourceCounters,
   type SourceEnv,
 } from '../src/pipeline/source-task';
 import {
@@ -295,12 +295,7 @@ function runSteps(
   partials: { spec: AggregationSpec; partials: PartialAggregate[] }[];
 } {
   const router = new Router('dlq');
-  const counters: SourceCounters = {
-    partials: 0,
-    packs: 0,
-    wholeEvents: 0,
-    partialsByAggregation: {},
-  };
+  const counters = newSourceCounters();
   const sourceEnv: SourceEnv = { router, idleTimeoutMs: null, counters };
   const statefulEnv: StatefulEnv = {
     router,

@@ -42,11 +42,11 @@ import { fieldsRead, type EventDecoder, type Plan } from './plan';
 import { header, message, Router } from './router';
 import type { AggregatorSettings } from './settings';
 import {
+  newSourceCounters,
   newSourceState,
   processSource,
   restoreSource,
   sealSource,
-  type SourceCounters,
   type SourceEnv,
   type SourceState,
 } from './source-task';
@@ -130,12 +130,7 @@ export class AggregatorRunner {
   private readonly runtime: StreamTaskRuntime<TaskState, EmittedRow>;
   private readonly sourceEnv: SourceEnv;
   private readonly statefulEnv: StatefulEnv;
-  private readonly counters: SourceCounters = {
-    partials: 0,
-    packs: 0,
-    wholeEvents: 0,
-    partialsByAggregation: {},
-  };
+  private readonly counters = newSourceCounters();
   private stopping = false;
   /** run-once: end offsets of every source partition at start, per source topic. */
   private readonly targets = new Map<string, bigint[]>();

@@ -2,11 +2,11 @@ import { DLQ_HEADERS, Outbox } from '@platform/messaging';
 import { HEADERS } from './keys';
 import { Router } from './router';
 import {
+  newSourceCounters,
   newSourceState,
   processSource,
   restoreSource,
   sealSource,
-  type SourceCounters,
   type SourceEnv,
 } from './source-task';
 import {
@@ -27,12 +27,7 @@ function setup(
   options: { readonly idleTimeoutMs?: number | null; readonly partitions?: number } = {},
 ) {
   const plan = testPlan(countSpec(), { partitions: options.partitions ?? 2 });
-  const counters: SourceCounters = {
-    partials: 0,
-    packs: 0,
-    wholeEvents: 0,
-    partialsByAggregation: {},
-  };
+  const counters = newSourceCounters();
   const env: SourceEnv = {
     router: new Router(DLQ, () => new Date(NOW)),
     idleTimeoutMs: options.idleTimeoutMs ?? null,

@@ -76,6 +76,11 @@ export interface SourceCounters {
   readonly partialsByAggregation: Record<string, number>;
 }
 
+/** Counters at zero, for one runner (or one test). */
+export function newSourceCounters(): SourceCounters {
+  return { partials: 0, packs: 0, wholeEvents: 0, partialsByAggregation: {} };
+}
+
 export function newSourceState(
   topic: string,
   partition: number,

@@ -3,11 +3,11 @@ import { HEADERS } from './keys';
 import type { Plan } from './plan';
 import { Router } from './router';
 import {
+  newSourceCounters,
   newSourceState,
   processSource,
   restoreSource,
   sealSource,
-  type SourceCounters,
   type SourceEnv,
 } from './source-task';
 import {
@@ -40,12 +40,7 @@ const MIN = 60_000;
 function pipeline(options: { readonly complete?: boolean } = {}) {
   const plan = testPlan(countSpec(), { sourcePartitions: 2, partitions: 1 });
   const router = new Router(DLQ, () => new Date(NOW));
-  const counters: SourceCounters = {
-    partials: 0,
-    packs: 0,
-    wholeEvents: 0,
-    partialsByAggregation: {},
-  };
+  const counters = newSourceCounters();
   const sourceEnv: SourceEnv = { router, idleTimeoutMs: null, counters };
   const env: StatefulEnv = {
     router,
