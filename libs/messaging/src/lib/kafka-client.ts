@@ -1,3 +1,5 @@
+// First: replaces a kafkajs module that kafkajs binds as it loads (see group-messages.ts).
+import './group-messages';
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Kafka, type ISocketFactory, type KafkaConfig, type SASLOptions } from 'kafkajs';
