@@ -459,12 +459,8 @@ export class AggregatorRunner {
         const { state } = task;
         if (state.kind !== 'stateful' || !task.initialized || task.dirty) continue;
         let emitted = false;
-        const outboxOnce = (outbox: () => Outbox<EmittedRow>) => (): Outbox<EmittedRow> => {
-          emitted = true;
-          return outbox();
-        };
         await this.runtime.update(task, (outbox) => {
-          advanceIdle(state, outboxOnce(outbox), this.statefulEnv, Date.now());
+          emitted = advanceIdle(state, outbox, this.statefulEnv, Date.now());
         });
         if (emitted) await this.runtime.flushOrRecover(task);
       }

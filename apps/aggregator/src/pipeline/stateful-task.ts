@@ -224,16 +224,17 @@ export function processStateful(
   if (late > 0) env.metrics?.lateEvents(spec.name, late);
 }
 
-/** Closes the windows the wall clock closed (`run` mode's idle timeout), if any. */
+/** Closes the windows the wall clock closed (`run` mode's idle timeout); false when none moved. */
 export function advanceIdle(
   state: StatefulState,
   outbox: () => Outbox<EmittedRow>,
   env: StatefulEnv,
   now: number,
-): void {
+): boolean {
   const w = watermarkOf(state, now, env.idleTimeoutMs);
-  if (w <= state.engine.watermark) return;
+  if (w <= state.engine.watermark) return false;
   emitResults(outbox(), state, [state.engine.advanceWatermark(w)], env);
+  return true;
 }
 
 /** run-once: emits every window once the input is complete; false when it is not (yet). */
