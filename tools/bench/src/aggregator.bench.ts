@@ -24,7 +24,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runTs, startSchemaRegistry, uniqueName } from '@platform/testing';
-import { report, requireTool, timeKcatRead } from './harness';
+import { report, requireTool, timeKcatRead, withImageNodeOptions } from './harness';
 import { deleteTopicsWithPrefix, runGenerator, testConfig, topicEnv } from './pipeline-fixture';
 
 const { values } = parseArgs({
@@ -170,7 +170,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+withImageNodeOptions(() =>
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  }),
+);

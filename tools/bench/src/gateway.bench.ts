@@ -41,7 +41,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
-import { freePort, report, requireTool, type Row } from './harness';
+import { freePort, report, requireTool, type Row, withImageNodeOptions } from './harness';
 
 const { values } = parseArgs({
   options: {
@@ -384,7 +384,9 @@ async function main(): Promise<void> {
     entry: values['from-sources'] ? 'apps/ingestion-gateway/src/main.ts' : await bundledGateway(),
     env: {
       ...env,
-      ...(profileDir === undefined ? {} : { NODE_OPTIONS: `--require ${preload}` }),
+      ...(profileDir === undefined
+        ? {}
+        : { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --require ${preload}` }),
     },
     healthPath: '/readyz',
   });
@@ -525,10 +527,12 @@ async function main(): Promise<void> {
   if (profileDir !== undefined) printProfile('Gateway', profileDir, GATEWAY_STAGES);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
+withImageNodeOptions(() =>
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  ),
 );

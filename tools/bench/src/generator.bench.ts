@@ -36,7 +36,7 @@ import {
   uniqueName,
   type GeneratedEvent,
 } from '@platform/testing';
-import { report, requireTool, spawnMeasured, type Row } from './harness';
+import { report, requireTool, spawnMeasured, type Row, withImageNodeOptions } from './harness';
 import {
   deleteTopicsWithPrefix,
   generatorArgs,
@@ -286,7 +286,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+withImageNodeOptions(() =>
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  }),
+);

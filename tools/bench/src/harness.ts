@@ -47,6 +47,25 @@ export function report(name: string, rows: readonly Row[], context: Record<strin
   console.log(`\n(written to ${file})`);
 }
 
+/**
+ * Runs `main` with the V8 flags the service images set (`NODE_OPTIONS` in docker/Dockerfile).
+ * A process without them runs itself again with them and exits as that run does: the services
+ * a bench starts inherit them, and so does what it runs in-process beside them (the gateway
+ * bench's bare handler, EventProducer alone), so both sides run as deployed.
+ */
+export function withImageNodeOptions(main: () => void): void {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'docker', 'Dockerfile'), 'utf8');
+  const wanted = /^ENV .*\bNODE_OPTIONS=(\S+)/m.exec(dockerfile)?.[1];
+  if (wanted === undefined) throw new Error('docker/Dockerfile sets no NODE_OPTIONS');
+  const current = process.env['NODE_OPTIONS'] ?? '';
+  if (current.split(/\s+/).includes(wanted)) return main();
+  const again = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_OPTIONS: `${current} ${wanted}`.trim() },
+  });
+  again.once('exit', (code, signal) => process.exit(code ?? (signal === null ? 0 : 1)));
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();

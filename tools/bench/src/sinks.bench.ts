@@ -51,7 +51,15 @@ import {
   withPg,
 } from '@platform/testing';
 import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
-import { peakRssOf, report, requireTool, spawnMeasured, timeKcatRead, type Row } from './harness';
+import {
+  peakRssOf,
+  report,
+  requireTool,
+  spawnMeasured,
+  timeKcatRead,
+  type Row,
+  withImageNodeOptions,
+} from './harness';
 import { deleteTopicsWithPrefix, runGenerator, testConfig, topicEnv } from './pipeline-fixture';
 
 const { values } = parseArgs({
@@ -191,7 +199,9 @@ async function timeSinkWriter(
   const writer = await startService({
     entry: 'apps/sink-writer/src/main.ts',
     env: {
-      ...(profiling === undefined ? {} : { NODE_OPTIONS: `--require ${preload}` }),
+      ...(profiling === undefined
+        ? {}
+        : { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --require ${preload}` }),
       ...topicEnv(prefix),
       PLATFORM__clickhouse__database: target,
       PLATFORM__postgres__schema: target,
@@ -392,7 +402,9 @@ async function timePsqlCopy(
   return result;
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+withImageNodeOptions(() =>
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  }),
+);
