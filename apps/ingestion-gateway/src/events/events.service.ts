@@ -125,8 +125,7 @@ type Claim =
 /** How often a repeat polls for the outcome of the same event being produced elsewhere. */
 const PENDING_POLL_MS = 50;
 
-/** Events without a client event_id claim nothing. */
-const NO_CLAIMS: ReadonlyMap<string, Claim> = new Map();
+const ACCEPTED: Outcome = { ok: true, duplicate: false };
 
 interface Prepared {
   readonly index: number;
@@ -500,8 +499,9 @@ export class EventsService {
     const deadline = this.deadline();
     try {
       const claimed = ids.filter((id) => id !== null);
-      const claims =
-        claimed.length === 0 ? NO_CLAIMS : await this.claim(claimed, owner, deadline.expired);
+      if (claimed.length === 0)
+        return await this.produceUnclaimed(events, headers, deadline, owner);
+      const claims = await this.claim(claimed, owner, deadline.expired);
       // Generated ids whose produce outlived the deadline (answered 503 with the id).
       const late: { readonly id: string; readonly acked: Promise<boolean> }[] = [];
       // The first event of each claimed id in this request, and whether Kafka acked it.
@@ -533,7 +533,7 @@ export class EventsService {
               return { ok: false, error: timeoutError() };
             }
             this.metrics.accepted.inc({ event_type: p.type });
-            return { ok: true, duplicate: false };
+            return ACCEPTED;
           } catch (error) {
             return { ok: false, error };
           }
@@ -545,6 +545,53 @@ export class EventsService {
     } finally {
       deadline.clear();
     }
+  }
+
+  /**
+   * `produceAll` for events without client ids: nothing to claim or settle, and two promises
+   * per event (the send and its outcome), which matters at 100 events a request.
+   */
+  private async produceUnclaimed(
+    events: readonly Prepared[],
+    headers: Readonly<Record<string, string>>,
+    deadline: { readonly expired: Promise<'timeout'> },
+    owner: string,
+  ): Promise<Outcome[]> {
+    const outcomes: (Outcome | undefined)[] = new Array<Outcome | undefined>(events.length);
+    let answered = false;
+    const sends = events.map((p) => this.kafka.producer.send(p.type, p.event, undefined, headers));
+    const settled = sends.map((send, index) =>
+      send.then(
+        () => {
+          if (answered) return;
+          outcomes[index] = ACCEPTED;
+          this.metrics.accepted.inc({ event_type: (events[index] as Prepared).type });
+        },
+        (error: unknown) => {
+          if (!answered) outcomes[index] = { ok: false, error };
+        },
+      ),
+    );
+    const result = await Promise.race([Promise.all(settled), deadline.expired]);
+    answered = true;
+    if (result !== 'timeout') return outcomes as Outcome[];
+    // Generated ids whose produce outlived the deadline: answered 503 with the id, recorded
+    // once Kafka acks them, so the client's retry with that id is a duplicate.
+    const late: { readonly id: string; readonly acked: Promise<boolean> }[] = [];
+    events.forEach((p, index) => {
+      if (outcomes[index] !== undefined) return;
+      outcomes[index] = { ok: false, error: timeoutError() };
+      if (this.settings.idempotencyWindowMs > 0)
+        late.push({
+          id: idempotencyKey(p.type, String(p.event['event_id'])),
+          acked: (sends[index] as Promise<void>).then(
+            () => true,
+            () => false,
+          ),
+        });
+    });
+    if (late.length > 0) await this.claimLate(late, owner);
+    return outcomes as Outcome[];
   }
 
   /**
