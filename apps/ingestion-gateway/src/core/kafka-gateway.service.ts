@@ -16,12 +16,7 @@ import {
   topicDefaults,
   type KafkaClient,
 } from '@platform/messaging';
-import {
-  assertReachable,
-  injectTraceContext,
-  PlatformMetrics,
-  ReadinessRegistry,
-} from '@platform/observability';
+import { assertReachable, PlatformMetrics, ReadinessRegistry } from '@platform/observability';
 import { SchemaRegistryClient } from '@platform/schema-registry';
 import type { BadRow } from '../events/bad-row';
 import { GATEWAY_KAFKA } from './tokens';
@@ -57,9 +52,6 @@ export class KafkaGatewayService implements OnModuleInit, OnApplicationShutdown 
       registry: this.registry,
       clientId: GATEWAY_SERVICE,
       compression: compressionCodec(config.kafka),
-      headersHook: (headers) => {
-        injectTraceContext(headers);
-      },
       metrics: {
         success: (type, seconds) => metrics.produceSuccess(type, seconds),
         error: (type, seconds) => metrics.produceError(type, seconds),

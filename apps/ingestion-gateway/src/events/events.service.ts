@@ -6,6 +6,7 @@ import {
   type ValidEvent,
 } from '@platform/contracts';
 import { InvalidEventError, MessagingError, type EventProducer } from '@platform/messaging';
+import { injectTraceContext } from '@platform/observability';
 import { runChain, type EventProcessor, type RequestFacts } from '@platform/processors';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -487,7 +488,12 @@ export class EventsService {
     receivedAt: Date,
   ): Promise<Outcome[]> {
     if (events.length === 0) return [];
-    const headers = { received_at: receivedAt.toISOString(), source: key.source };
+    // One set of headers for the request's events, with its trace context: the producer
+    // reads them as they are, for each event.
+    const headers = injectTraceContext({
+      received_at: receivedAt.toISOString(),
+      source: key.source,
+    });
     // The stored id of each event that carries a client event_id (hashed once, used twice).
     const ids = events.map((p) =>
       p.clientEventId && this.settings.idempotencyWindowMs > 0

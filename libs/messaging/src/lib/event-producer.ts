@@ -109,6 +109,11 @@ interface Outgoing extends ProducerRecord {
 
 type EventRecord = Readonly<Record<string, unknown>>;
 
+function isEmpty(record: Readonly<Record<string, string>>): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
 /** One event of `sendMany`: `key` defaults to its entity's primary key value. */
 export interface OutgoingEvent {
   readonly eventType: string;
@@ -208,7 +213,8 @@ export class EventProducer {
   /**
    * Sends one event; resolves when Kafka acknowledged it. `key` defaults to the value of the
    * entity's primary key. Rejects with `UNKNOWN_EVENT_TYPE` or `InvalidEventError`
-   * (`INVALID_EVENT`, naming each bad field) before anything is sent.
+   * (`INVALID_EVENT`, naming each bad field) before anything is sent. `headers` are read when
+   * the record is encoded, not copied (many sends may share one object): leave them unchanged.
    */
   send(
     eventType: string,
@@ -350,17 +356,17 @@ export class EventProducer {
     const value =
       encodeFramed(binding.type, binding.schemaId, event) ??
       this.invalid(binding, event, countRejection);
-    let all: Record<string, string> | undefined;
+    let all = headers;
     const hook = this.options.headersHook;
-    if (headers !== undefined || hook !== undefined) {
-      all = { ...headers };
-      hook?.(all);
-      if (Object.keys(all).length === 0) all = undefined;
+    if (hook !== undefined) {
+      const own = { ...headers };
+      hook(own);
+      all = own;
     }
     return {
       key: key ?? defaultKey(event, binding.primaryKey) ?? null,
       value,
-      headers: all,
+      headers: all === undefined || isEmpty(all) ? undefined : all,
       eventType: binding.spec.name,
       startedAt,
     };
