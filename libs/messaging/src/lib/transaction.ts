@@ -1,4 +1,3 @@
-import { Partitioners } from 'kafkajs';
 import type {
   KafkaClient,
   KafkaProducer,
@@ -7,6 +6,7 @@ import type {
   RetryPolicy,
 } from './kafka-port';
 import { DEFAULT_RETRY } from './kafka-client';
+import { murmur2Partitioner } from './murmur2-partitioner';
 import { toMessagingError } from './messaging.error';
 
 /**
@@ -21,7 +21,7 @@ export function createIdempotentProducer(
   extra: Omit<ProducerOptions, 'idempotent' | 'maxInFlightRequests'> = {},
 ): KafkaProducer {
   return kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: murmur2Partitioner,
     allowAutoTopicCreation: false,
     ...extra,
     idempotent: true,
