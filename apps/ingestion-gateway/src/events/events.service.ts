@@ -128,6 +128,25 @@ const PENDING_POLL_MS = 50;
 
 const ACCEPTED: Outcome = { ok: true, duplicate: false };
 
+/**
+ * A generated event id whose produce outlived the deadline: the 503 hands it to the client,
+ * so it is claimed, and settled by whether Kafka acked it after all.
+ */
+interface LateClaim {
+  readonly id: string;
+  readonly acked: Promise<boolean>;
+}
+
+function lateClaim(p: Prepared, send: Promise<void>): LateClaim {
+  return {
+    id: idempotencyKey(p.type, String(p.event['event_id'])),
+    acked: send.then(
+      () => true,
+      () => false,
+    ),
+  };
+}
+
 interface Prepared {
   readonly index: number;
   readonly type: string;
@@ -500,16 +519,14 @@ export class EventsService {
         ? idempotencyKey(p.type, String(p.event['event_id']))
         : null,
     );
-    const owner = randomUUID();
     // One timer for the request, not one per event: every wait ends at the same deadline.
     const deadline = this.deadline();
     try {
       const claimed = ids.filter((id) => id !== null);
-      if (claimed.length === 0)
-        return await this.produceUnclaimed(events, headers, deadline, owner);
+      if (claimed.length === 0) return await this.produceUnclaimed(events, headers, deadline);
+      const owner = randomUUID();
       const claims = await this.claim(claimed, owner, deadline.expired);
-      // Generated ids whose produce outlived the deadline (answered 503 with the id).
-      const late: { readonly id: string; readonly acked: Promise<boolean> }[] = [];
+      const late: LateClaim[] = [];
       // The first event of each claimed id in this request, and whether Kafka acked it.
       const sends = new Map<string, { readonly index: number; readonly acked: Promise<boolean> }>();
       const outcomes = await Promise.all(
@@ -533,9 +550,8 @@ export class EventsService {
           try {
             const result = await Promise.race([send.then(() => true), deadline.expired]);
             if (result === 'timeout') {
-              if (id === null && this.settings.idempotencyWindowMs > 0) {
-                late.push({ id: idempotencyKey(p.type, String(p.event['event_id'])), acked });
-              }
+              if (id === null && this.settings.idempotencyWindowMs > 0)
+                late.push(lateClaim(p, send));
               return { ok: false, error: timeoutError() };
             }
             this.metrics.accepted.inc({ event_type: p.type });
@@ -561,7 +577,6 @@ export class EventsService {
     events: readonly Prepared[],
     headers: Readonly<Record<string, string>>,
     deadline: { readonly expired: Promise<'timeout'> },
-    owner: string,
   ): Promise<Outcome[]> {
     const outcomes: (Outcome | undefined)[] = new Array<Outcome | undefined>(events.length);
     let answered = false;
@@ -581,22 +596,14 @@ export class EventsService {
     const result = await Promise.race([Promise.all(settled), deadline.expired]);
     answered = true;
     if (result !== 'timeout') return outcomes as Outcome[];
-    // Generated ids whose produce outlived the deadline: answered 503 with the id, recorded
-    // once Kafka acks them, so the client's retry with that id is a duplicate.
-    const late: { readonly id: string; readonly acked: Promise<boolean> }[] = [];
+    const late: LateClaim[] = [];
     events.forEach((p, index) => {
       if (outcomes[index] !== undefined) return;
       outcomes[index] = { ok: false, error: timeoutError() };
       if (this.settings.idempotencyWindowMs > 0)
-        late.push({
-          id: idempotencyKey(p.type, String(p.event['event_id'])),
-          acked: (sends[index] as Promise<void>).then(
-            () => true,
-            () => false,
-          ),
-        });
+        late.push(lateClaim(p, sends[index] as Promise<void>));
     });
-    if (late.length > 0) await this.claimLate(late, owner);
+    if (late.length > 0) await this.claimLate(late, randomUUID());
     return outcomes as Outcome[];
   }
 
@@ -673,10 +680,7 @@ export class EventsService {
    * id to the client, and the event may still land. Claimed before the answer and settled
    * when the send does, a retry with that id waits for the outcome and is then a duplicate.
    */
-  private async claimLate(
-    late: readonly { readonly id: string; readonly acked: Promise<boolean> }[],
-    owner: string,
-  ): Promise<void> {
+  private async claimLate(late: readonly LateClaim[], owner: string): Promise<void> {
     const store = this.database.idempotency;
     try {
       await store.claim(
