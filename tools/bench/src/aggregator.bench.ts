@@ -24,7 +24,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runTs, startSchemaRegistry, uniqueName } from '@platform/testing';
-import { report, requireTool, timeKcatRead, withImageNodeOptions } from './harness';
+import { report, requireTool, timeKcatRead, runBench } from './harness';
 import { deleteTopicsWithPrefix, runGenerator, testConfig, topicEnv } from './pipeline-fixture';
 
 const { values } = parseArgs({
@@ -170,9 +170,4 @@ async function main(): Promise<void> {
   }
 }
 
-withImageNodeOptions(() =>
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  }),
-);
+runBench(main);

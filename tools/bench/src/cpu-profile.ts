@@ -1,5 +1,13 @@
 // CPU profiles of a service under a bench's load, and where their time went by stage.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -7,7 +15,7 @@ import { join } from 'node:path';
  * profile into `dir`, so it covers the measured load and not start-up or warm-up.
  * (`--cpu-prof` is refused in NODE_OPTIONS; a preloaded inspector session does the same.)
  */
-export function cpuProfilePreload(dir: string): string {
+function cpuProfilePreload(dir: string): string {
   return `
 const { Session } = require('node:inspector');
 const { writeFileSync } = require('node:fs');
@@ -28,6 +36,18 @@ process.on('SIGUSR2', () => {
   });
 });
 `;
+}
+
+/**
+ * The environment of a service to profile into `dir` (created): `NODE_OPTIONS` as this process
+ * has them, plus the preload above. Nothing when `dir` is undefined: no profiling.
+ */
+export function profilingEnv(dir: string | undefined): { NODE_OPTIONS?: string } {
+  if (dir === undefined) return {};
+  mkdirSync(dir, { recursive: true });
+  const preload = join(mkdtempSync(join(tmpdir(), 'cpu-prof-')), 'preload.js');
+  writeFileSync(preload, cpuProfilePreload(dir));
+  return { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --require ${preload}`.trim() };
 }
 
 /** A stage of a service's work, by the script a frame runs in (builtins inherit their caller's). */

@@ -34,14 +34,14 @@ import {
 } from '@platform/testing';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
-import { freePort, report, requireTool, type Row, withImageNodeOptions } from './harness';
+import { printProfile, profilingEnv, type Stages } from './cpu-profile';
+import { freePort, report, requireTool, type Row, runBench } from './harness';
 
 const { values } = parseArgs({
   options: {
@@ -376,18 +376,9 @@ async function main(): Promise<void> {
     logger: silentSink,
     logLevel: 'nothing',
   });
-  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
-  // `--cpu-prof` is refused in NODE_OPTIONS; a preloaded inspector session does the same.
-  const preload = join(tmpdir(), `${uniqueName('cpu_prof')}.js`);
-  if (profileDir !== undefined) writeFileSync(preload, cpuProfilePreload(profileDir));
   const gateway = await startService({
     entry: values['from-sources'] ? 'apps/ingestion-gateway/src/main.ts' : await bundledGateway(),
-    env: {
-      ...env,
-      ...(profileDir === undefined
-        ? {}
-        : { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --require ${preload}` }),
-    },
+    env: { ...env, ...profilingEnv(profileDir) },
     healthPath: '/readyz',
   });
   const producer = new EventProducer({
@@ -527,12 +518,4 @@ async function main(): Promise<void> {
   if (profileDir !== undefined) printProfile('Gateway', profileDir, GATEWAY_STAGES);
 }
 
-withImageNodeOptions(() =>
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  ),
-);
+runBench(main);

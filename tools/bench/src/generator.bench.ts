@@ -36,7 +36,7 @@ import {
   uniqueName,
   type GeneratedEvent,
 } from '@platform/testing';
-import { report, requireTool, spawnMeasured, type Row, withImageNodeOptions } from './harness';
+import { report, requireTool, spawnMeasured, type Row, runBench } from './harness';
 import {
   deleteTopicsWithPrefix,
   generatorArgs,
@@ -286,9 +286,4 @@ async function main(): Promise<void> {
   }
 }
 
-withImageNodeOptions(() =>
-  main().catch((e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  }),
-);
+runBench(main);

@@ -48,17 +48,27 @@ export function report(name: string, rows: readonly Row[], context: Record<strin
 }
 
 /**
- * Runs `main` with the V8 flags the service images set (`NODE_OPTIONS` in docker/Dockerfile).
- * A process without them runs itself again with them and exits as that run does: the services
- * a bench starts inherit them, and so does what it runs in-process beside them (the gateway
- * bench's bare handler, EventProducer alone), so both sides run as deployed.
+ * Runs a bench's `main` with the V8 flags the service images set (`NODE_OPTIONS` in
+ * docker/Dockerfile), then exits: 0 when it resolved, 1 (the error printed) when it threw. A
+ * process without those flags runs itself again with them and exits as that run does: the
+ * services a bench starts inherit them, and so does what it runs in-process beside them (the
+ * gateway bench's bare handler, EventProducer alone), so both sides run as deployed.
  */
-export function withImageNodeOptions(main: () => void): void {
+export function runBench(main: () => Promise<void>): void {
   const dockerfile = readFileSync(join(REPO_ROOT, 'docker', 'Dockerfile'), 'utf8');
   const wanted = /^ENV .*\bNODE_OPTIONS=(\S+)/m.exec(dockerfile)?.[1];
   if (wanted === undefined) throw new Error('docker/Dockerfile sets no NODE_OPTIONS');
   const current = process.env['NODE_OPTIONS'] ?? '';
-  if (current.split(/\s+/).includes(wanted)) return main();
+  if (current.split(/\s+/).includes(wanted)) {
+    main().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+    return;
+  }
   const again = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, NODE_OPTIONS: `${current} ${wanted}`.trim() },

@@ -26,15 +26,7 @@
  * out) and prints where the time went, by stage, per database.
  */
 import { spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -50,7 +42,7 @@ import {
   uniqueName,
   withPg,
 } from '@platform/testing';
-import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
+import { printProfile, profilingEnv, type Stages } from './cpu-profile';
 import {
   peakRssOf,
   report,
@@ -58,7 +50,7 @@ import {
   spawnMeasured,
   timeKcatRead,
   type Row,
-  withImageNodeOptions,
+  runBench,
 } from './harness';
 import { deleteTopicsWithPrefix, runGenerator, testConfig, topicEnv } from './pipeline-fixture';
 
@@ -193,15 +185,10 @@ async function timeSinkWriter(
   tables: readonly string[],
 ): Promise<WriterTiming> {
   const profiling = profileDir === undefined ? undefined : join(profileDir, db);
-  if (profiling !== undefined) mkdirSync(profiling, { recursive: true });
-  const preload = join(tmpdir(), `${uniqueName('cpu_prof')}.js`);
-  if (profiling !== undefined) writeFileSync(preload, cpuProfilePreload(profiling));
   const writer = await startService({
     entry: 'apps/sink-writer/src/main.ts',
     env: {
-      ...(profiling === undefined
-        ? {}
-        : { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --require ${preload}` }),
+      ...profilingEnv(profiling),
       ...topicEnv(prefix),
       PLATFORM__clickhouse__database: target,
       PLATFORM__postgres__schema: target,
@@ -402,9 +389,4 @@ async function timePsqlCopy(
   return result;
 }
 
-withImageNodeOptions(() =>
-  main().catch((e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  }),
-);
+runBench(main);
