@@ -513,17 +513,16 @@ export class EventsService {
       received_at: receivedAt.toISOString(),
       source: key.source,
     });
-    // The stored id of each event that carries a client event_id (hashed once, used twice).
-    const ids = events.map((p) =>
-      p.clientEventId && this.settings.idempotencyWindowMs > 0
-        ? idempotencyKey(p.type, String(p.event['event_id']))
-        : null,
-    );
+    const claiming = this.settings.idempotencyWindowMs > 0 && events.some((p) => p.clientEventId);
     // One timer for the request, not one per event: every wait ends at the same deadline.
     const deadline = this.deadline();
     try {
+      if (!claiming) return await this.produceUnclaimed(events, headers, deadline);
+      // The stored id of each event that carries a client event_id (hashed once, used twice).
+      const ids = events.map((p) =>
+        p.clientEventId ? idempotencyKey(p.type, String(p.event['event_id'])) : null,
+      );
       const claimed = ids.filter((id) => id !== null);
-      if (claimed.length === 0) return await this.produceUnclaimed(events, headers, deadline);
       const owner = randomUUID();
       const claims = await this.claim(claimed, owner, deadline.expired);
       const late: LateClaim[] = [];
