@@ -121,7 +121,8 @@ export class AvroSerde {
    * `loadWriterSchemas`); a schema that is not throws UNKNOWN_SCHEMA.
    */
   decodeSync(buf: Uint8Array, readerSchema?: SchemaInput): unknown {
-    const { schemaId, payload } = decodeFrame(buf);
+    // The frame is read in place: no payload slice per record on this hot path.
+    const schemaId = frameSchemaId(buf) ?? decodeFrame(buf).schemaId;
     const writer = this.loaded.get(schemaId);
     if (writer === undefined) {
       const failure = this.unknown.get(schemaId);
@@ -140,18 +141,7 @@ export class AvroSerde {
       reader === undefined || reader.fingerprint === writer.fingerprint
         ? undefined
         : this.resolver(schemaId, writer, reader);
-    const type = reader?.type ?? writer.type;
-    try {
-      return type.fromBuffer(payload, resolver);
-    } catch (err) {
-      throw new SerdeError(
-        'DECODE_FAILED',
-        `payload of ${payload.length} byte(s) written with schema id ${schemaId} (${describe(
-          writer.type,
-        )}) could not be decoded: ${errorMessage(err)}`,
-        { schemaId, cause: err },
-      );
-    }
+    return decodePayload(buf, schemaId, writer, reader?.type ?? writer.type, resolver);
   }
 
   /**
@@ -179,28 +169,7 @@ export class AvroSerde {
         projected.set(schemaId, projection);
       }
       if (projection === null) return this.decodeSync(buf);
-      let problem: string;
-      try {
-        const bytes = Buffer.isBuffer(buf)
-          ? buf
-          : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
-        const { value, offset } = projection.type.decode(
-          bytes,
-          FRAME_HEADER_LENGTH,
-          projection.resolver,
-        );
-        if (offset === buf.length) return value;
-        problem = offset === -1 ? 'truncated buffer' : 'trailing data';
-      } catch (err) {
-        problem = errorMessage(err);
-      }
-      throw new SerdeError(
-        'DECODE_FAILED',
-        `payload of ${buf.length - FRAME_HEADER_LENGTH} byte(s) written with schema id ${schemaId} (${describe(
-          writer.type,
-        )}) could not be decoded: ${problem}`,
-        { schemaId },
-      );
+      return decodePayload(buf, schemaId, writer, projection.type, projection.resolver);
     };
   }
 
@@ -448,4 +417,36 @@ function projectRecord(
   } catch {
     return null;
   }
+}
+
+/**
+ * Decodes the payload of a framed message with `type` (and `resolver`, if the reader differs
+ * from the writer), reading the buffer in place after the 5-byte header. Anything but one
+ * whole value is DECODE_FAILED, naming the writer schema.
+ */
+function decodePayload(
+  buf: Uint8Array,
+  schemaId: number,
+  writer: ParsedSchema,
+  type: avro.Type,
+  resolver: ReturnType<avro.Type['createResolver']> | undefined,
+): unknown {
+  let problem: string;
+  let cause: unknown;
+  try {
+    const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+    const { value, offset } = type.decode(bytes, FRAME_HEADER_LENGTH, resolver);
+    if (offset === buf.length) return value;
+    problem = offset === -1 ? 'truncated buffer' : 'trailing data';
+  } catch (err) {
+    problem = errorMessage(err);
+    cause = err;
+  }
+  throw new SerdeError(
+    'DECODE_FAILED',
+    `payload of ${buf.length - FRAME_HEADER_LENGTH} byte(s) written with schema id ${schemaId} (${describe(
+      writer.type,
+    )}) could not be decoded: ${problem}`,
+    cause === undefined ? { schemaId } : { schemaId, cause },
+  );
 }
