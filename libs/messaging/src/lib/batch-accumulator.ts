@@ -146,7 +146,8 @@ export class BatchAccumulator<T, F> {
   }
 
   private async run(batch: readonly Submission<T, F>[]): Promise<void> {
-    const items = batch.flatMap((s) => s.items);
+    const items: T[] = [];
+    for (const s of batch) for (const item of s.items) items.push(item);
     let failures: readonly F[];
     try {
       failures = await this.options.flush(items);
@@ -154,6 +155,11 @@ export class BatchAccumulator<T, F> {
       for (const s of batch) s.reject(error);
       return;
     }
+    if (failures.length === 0) {
+      for (const s of batch) s.resolve([]);
+      return;
+    }
+    // Only failures need their submission found: no map of every item on the common path.
     const owner = new Map<T, Submission<T, F>>();
     for (const s of batch) for (const item of s.items) owner.set(item, s);
     const bySubmission = new Map<Submission<T, F>, F[]>();

@@ -6,6 +6,7 @@ import {
   type BatchConsumerOptions,
   type BatchHandler,
   type DecodedRecord,
+  headerText,
 } from './batch-consumer';
 import type { DeadLetter } from './dead-letter';
 import { InMemorySchemaRegistrar } from './in-memory-registrar';
@@ -393,5 +394,25 @@ describe(BatchConsumer.name, () => {
         expect(second.commits).toEqual([]); // ... and not committed
       });
     });
+  });
+});
+
+describe('headerText', () => {
+  it('reads each header as UTF-8 text, a repeated one as its last value', () => {
+    expect(
+      headerText({
+        traceparent: Buffer.from('00-abc-01'),
+        'x-repeated': [Buffer.from('first'), Buffer.from('last')],
+        'x-text': 'as is',
+        'x-missing': undefined,
+      }),
+    ).toEqual({ traceparent: '00-abc-01', 'x-repeated': 'last', 'x-text': 'as is' });
+  });
+
+  it('gives records without headers one shared, frozen empty object', () => {
+    const none = headerText(undefined);
+    expect(none).toEqual({});
+    expect(headerText({})).toBe(none);
+    expect(Object.isFrozen(none)).toBe(true);
   });
 });

@@ -192,16 +192,20 @@ function endSpans(
   }
 }
 
-export function headerText(headers: RecordHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (headers === undefined) return out;
-  for (const [name, value] of Object.entries(headers)) {
+/** The headers of a record that has none: one frozen object shared by all of them. */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+export function headerText(headers: RecordHeaders | undefined): Readonly<Record<string, string>> {
+  let out: Record<string, string> | undefined;
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     const last = Array.isArray(value) ? value[value.length - 1] : value;
     if (last === undefined) continue;
+    out ??= {};
     out[name] = typeof last === 'string' ? last : last.toString('utf8');
   }
-  return out;
+  return out ?? NO_HEADERS;
 }
 
 function toDeadLetter(
