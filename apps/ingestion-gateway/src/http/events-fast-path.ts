@@ -186,11 +186,11 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
       }
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      // Bound: an emitter's callbacks run in the parser's async context, not in this one, and
-      // the produce must carry this request's trace context into the Kafka headers.
-      request.once(
-        'end',
-        contextApi.bind(ctx, () => {
+      // In the request's context: an emitter's callbacks run in the parser's async context,
+      // and the produce must carry this request's trace context into the Kafka headers.
+      // (`with` in a plain listener: `bind` would build and patch a wrapper per request.)
+      request.once('end', () =>
+        contextApi.with(ctx, () => {
           const text =
             chunks.length === 1
               ? (chunks[0] as Buffer).toString('utf8')

@@ -15,6 +15,8 @@ async function serve(options: Parameters<typeof attachRequestLogging>[2]): Promi
     { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
   );
   const server = createServer((req, res) => {
+    // `/hang` is never answered: its client gives up.
+    if (req.url === '/hang') return;
     res.statusCode = Number(req.url?.slice(1).split('?')[0] ?? 200) || 200;
     res.end();
   });
@@ -57,5 +59,25 @@ describe(attachRequestLogging.name, () => {
     for (let i = 0; i < 5; i++) await get('/200');
     server.close();
     expect(lines.filter((l) => l['event'] === 'http.request')).toHaveLength(5);
+  });
+
+  it('logs a request whose client hung up before the answer as aborted, even when sampled out', async () => {
+    const { server, lines } = await serve({ successSampleRate: 0, random: () => 0.5 });
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((done) => {
+      const req = httpRequest({ port, path: '/hang', host: '127.0.0.1' });
+      req.once('error', () => undefined);
+      req.end(() => setTimeout(() => req.destroy(), 50));
+      const wait = setInterval(() => {
+        if (lines.length > 0) {
+          clearInterval(wait);
+          done();
+        }
+      }, 10);
+    });
+    server.close();
+    expect(lines).toEqual([
+      expect.objectContaining({ event: 'http.request', url: '/hang', aborted: true, level: 30 }),
+    ]);
   });
 });

@@ -35,10 +35,9 @@ export function attachRequestLogging(
     const rawUrl = request.url ?? '';
     const query = rawUrl.indexOf('?');
     const url = query === -1 ? rawUrl : rawUrl.slice(0, query);
-    let done = false;
-    const finish = (aborted: boolean): void => {
-      if (done) return;
-      done = true;
+    // `close` comes once for every response, sent in full or not: one listener, no flag.
+    response.once('close', () => {
+      const aborted = !response.writableFinished;
       const status = response.statusCode;
       const level =
         quiet.has(url) || (status < 400 && !aborted && !(sampleRate >= 1 || random() < sampleRate))
@@ -53,16 +52,14 @@ export function attachRequestLogging(
         event: 'http.request',
         method: request.method,
         url,
-        status: response.statusCode,
+        status,
         latency_ms: latencyMs,
         ...(aborted ? { aborted: true } : {}),
       };
       contextApi.with(ctx, () =>
-        logger[level](fields, `${request.method ?? '?'} ${url} ${response.statusCode}`),
+        logger[level](fields, `${request.method ?? '?'} ${url} ${status}`),
       );
-    };
-    response.once('finish', () => finish(false));
-    response.once('close', () => finish(!response.writableFinished));
+    });
   };
   server.on('request', onRequest);
   return () => {
