@@ -15,7 +15,7 @@ import { join } from 'node:path';
  * profile into `dir`, so it covers the measured load and not start-up or warm-up.
  * (`--cpu-prof` is refused in NODE_OPTIONS; a preloaded inspector session does the same.)
  */
-function cpuProfilePreload(dir: string): string {
+function cpuProfileScript(dir: string): string {
   return `
 const { Session } = require('node:inspector');
 const { writeFileSync } = require('node:fs');
@@ -39,15 +39,15 @@ process.on('SIGUSR2', () => {
 }
 
 /**
- * The environment of a service to profile into `dir` (created): `NODE_OPTIONS` as this process
- * has them, plus the preload above. Nothing when `dir` is undefined: no profiling.
+ * The preload that profiles a service into `dir` (created), for {@link preloadEnv}; undefined
+ * when `dir` is: no profiling.
  */
-export function profilingEnv(dir: string | undefined): { NODE_OPTIONS?: string } {
-  if (dir === undefined) return {};
+export function cpuProfilePreload(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
   mkdirSync(dir, { recursive: true });
   const preload = join(mkdtempSync(join(tmpdir(), 'cpu-prof-')), 'preload.js');
-  writeFileSync(preload, cpuProfilePreload(dir));
-  return { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --require ${preload}`.trim() };
+  writeFileSync(preload, cpuProfileScript(dir));
+  return preload;
 }
 
 /** A stage of a service's work, by the script a frame runs in (builtins inherit their caller's). */

@@ -40,8 +40,9 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { printProfile, profilingEnv, type Stages } from './cpu-profile';
-import { freePort, report, requireTool, type Row, runBench } from './harness';
+import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
+import { describePauses, GcPauseLog, totalPauseMs } from './gc-pauses';
+import { freePort, report, requireTool, type Row, runBench, preloadEnv } from './harness';
 
 const { values } = parseArgs({
   options: {
@@ -376,9 +377,10 @@ async function main(): Promise<void> {
     logger: silentSink,
     logLevel: 'nothing',
   });
+  const gc = new GcPauseLog();
   const gateway = await startService({
     entry: values['from-sources'] ? 'apps/ingestion-gateway/src/main.ts' : await bundledGateway(),
-    env: { ...env, ...profilingEnv(profileDir) },
+    env: { ...env, ...preloadEnv([cpuProfilePreload(profileDir), gc.preload]) },
     healthPath: '/readyz',
   });
   const producer = new EventProducer({
@@ -421,7 +423,9 @@ async function main(): Promise<void> {
       // Profiled: the first case's measured run only.
       const profiling = profileDir !== undefined && context['profiled'] === undefined;
       if (profiling) process.kill(gateway.pid, 'SIGUSR2');
+      const from = Date.now();
       const ours = await run(`${gateway.url}/v1/events`, { ...json, 'x-write-key': key }, seconds);
+      const pauses = gc.between(from, Date.now());
       if (profiling) {
         process.kill(gateway.pid, 'SIGUSR2');
         context['profiled'] = label;
@@ -457,6 +461,12 @@ async function main(): Promise<void> {
           native: native.p99Ms * 1000,
           unit: 'µs',
           note: 'lower is better',
+        },
+        {
+          measure: `time in GC pauses, ${label}`,
+          ours: (100 * totalPauseMs(pauses)) / (1000 * seconds),
+          unit: '%',
+          note: `gateway: ${describePauses(pauses)}`,
         },
       );
     }

@@ -224,3 +224,12 @@ export async function rate(
   );
   return total / (Number(process.hrtime.bigint() - started) / 1e9);
 }
+
+/** `NODE_OPTIONS` as this process has them, plus `--require` of each preload given. */
+export function preloadEnv(preloads: readonly (string | undefined)[]): { NODE_OPTIONS?: string } {
+  const requires = preloads
+    .filter((p): p is string => p !== undefined)
+    .map((p) => `--require ${p}`);
+  if (requires.length === 0) return {};
+  return { NODE_OPTIONS: [process.env['NODE_OPTIONS'] ?? '', ...requires].join(' ').trim() };
+}

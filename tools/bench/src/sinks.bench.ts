@@ -42,7 +42,8 @@ import {
   uniqueName,
   withPg,
 } from '@platform/testing';
-import { printProfile, profilingEnv, type Stages } from './cpu-profile';
+import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
+import { describePauses, GcPauseLog, totalPauseMs, type GcPauses } from './gc-pauses';
 import {
   peakRssOf,
   report,
@@ -51,6 +52,7 @@ import {
   timeKcatRead,
   type Row,
   runBench,
+  preloadEnv,
 } from './harness';
 import { deleteTopicsWithPrefix, runGenerator, testConfig, topicEnv } from './pipeline-fixture';
 
@@ -148,6 +150,12 @@ async function main(): Promise<void> {
           note: 'native: kcat -C reading the same topics (read_committed, start-up included)',
           peakRss: { ours: timing.peakRss, native: undefined },
         },
+        {
+          measure: `Kafka → ${db}, steady state, time the writer spent in GC pauses`,
+          ours: (100 * totalPauseMs(timing.gcPauses)) / (1000 * timing.afterFirst.seconds),
+          unit: '%',
+          note: describePauses(timing.gcPauses),
+        },
       );
     }
     report('kafka-to-sinks', rows, {
@@ -175,6 +183,8 @@ interface WriterTiming {
   readonly afterFirst: { readonly rows: number; readonly seconds: number };
   /** The writer process's peak resident set size, bytes. */
   readonly peakRss: number | undefined;
+  /** The writer's garbage-collection pauses in the steady state (from the first row stored). */
+  readonly gcPauses: GcPauses;
 }
 
 async function timeSinkWriter(
@@ -185,10 +195,11 @@ async function timeSinkWriter(
   tables: readonly string[],
 ): Promise<WriterTiming> {
   const profiling = profileDir === undefined ? undefined : join(profileDir, db);
+  const gc = new GcPauseLog();
   const writer = await startService({
     entry: 'apps/sink-writer/src/main.ts',
     env: {
-      ...profilingEnv(profiling),
+      ...preloadEnv([cpuProfilePreload(profiling), gc.preload]),
       ...topicEnv(prefix),
       PLATFORM__clickhouse__database: target,
       PLATFORM__postgres__schema: target,
@@ -208,16 +219,19 @@ async function timeSinkWriter(
     const started = performance.now();
     if (profiling !== undefined) process.kill(writer.pid, 'SIGUSR2');
     const stored = db === 'clickhouse' ? clickHouseRows : postgresRows;
-    let first: { rows: number; at: number } | undefined;
+    let first: { rows: number; at: number; epochMs: number } | undefined;
     const done = await eventually(
       async () => {
         const rows = await stored(target, tables);
-        if (first === undefined && rows > 0) first = { rows, at: performance.now() };
+        if (first === undefined && rows > 0) {
+          first = { rows, at: performance.now(), epochMs: Date.now() };
+        }
         return rows >= count;
       },
       { timeoutMs: 600_000, intervalMs: 100 },
     );
     const ended = performance.now();
+    const endedEpochMs = Date.now();
     const peakRss = peakRssOf(writer.pid);
     if (profiling !== undefined) {
       process.kill(writer.pid, 'SIGUSR2');
@@ -231,6 +245,7 @@ async function timeSinkWriter(
       fromReady: (ended - started) / 1000,
       afterFirst: { rows: count - first.rows, seconds: (ended - first.at) / 1000 },
       peakRss,
+      gcPauses: gc.between(first.epochMs, endedEpochMs),
     };
   } finally {
     await writer.stop();
