@@ -121,7 +121,8 @@ export class AvroSerde {
    * `loadWriterSchemas`); a schema that is not throws UNKNOWN_SCHEMA.
    */
   decodeSync(buf: Uint8Array, readerSchema?: SchemaInput): unknown {
-    // The frame is read in place: no payload slice per record on this hot path.
+    // The frame is read in place: no payload slice per record on this hot path. A message
+    // that is not framed goes to `decodeFrame`, which throws the precise reason.
     const schemaId = frameSchemaId(buf) ?? decodeFrame(buf).schemaId;
     const writer = this.loaded.get(schemaId);
     if (writer === undefined) {

@@ -41,7 +41,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
-import { describePauses, GcPauseLog, totalPauseMs } from './gc-pauses';
+import { describePauses, GcPauseLog, pausePercent } from './gc-pauses';
 import { freePort, report, requireTool, type Row, runBench, preloadEnv } from './harness';
 
 const { values } = parseArgs({
@@ -423,9 +423,9 @@ async function main(): Promise<void> {
       // Profiled: the first case's measured run only.
       const profiling = profileDir !== undefined && context['profiled'] === undefined;
       if (profiling) process.kill(gateway.pid, 'SIGUSR2');
-      const from = Date.now();
+      const from = performance.now();
       const ours = await run(`${gateway.url}/v1/events`, { ...json, 'x-write-key': key }, seconds);
-      const pauses = gc.between(from, Date.now());
+      const pauses = gc.between(from, performance.now());
       if (profiling) {
         process.kill(gateway.pid, 'SIGUSR2');
         context['profiled'] = label;
@@ -464,7 +464,7 @@ async function main(): Promise<void> {
         },
         {
           measure: `time in GC pauses, ${label}`,
-          ours: (100 * totalPauseMs(pauses)) / (1000 * seconds),
+          ours: pausePercent(pauses, seconds),
           unit: '%',
           note: `gateway: ${describePauses(pauses)}`,
         },

@@ -56,8 +56,13 @@ export class GcPauseLog {
     writeFileSync(this.preload, preloadScript(this.file));
   }
 
-  /** The pauses that ended between two moments (epoch ms), by kind. */
-  between(fromMs: number, toMs: number): GcPauses {
+  /**
+   * The pauses that ended between two moments of this process's `performance.now()` (the
+   * preload records epoch ms, on the same wall clock), by kind.
+   */
+  between(from: number, to: number): GcPauses {
+    const fromMs = performance.timeOrigin + from;
+    const toMs = performance.timeOrigin + to;
     const seen = existsSync(this.file)
       ? (JSON.parse(readFileSync(this.file, 'utf8')) as Partial<
           Record<string, readonly (readonly [number, number])[]>
@@ -75,8 +80,9 @@ export class GcPauseLog {
   }
 }
 
-export function totalPauseMs(pauses: GcPauses): number {
-  return KINDS.reduce((sum, k) => sum + pauses[k].ms, 0);
+/** The share of `seconds` spent in these pauses, as a percentage. */
+export function pausePercent(pauses: GcPauses, seconds: number): number {
+  return KINDS.reduce((sum, k) => sum + pauses[k].ms, 0) / (10 * seconds);
 }
 
 /** `minor 55 pauses, 2,081 ms, longest 143 ms; major 5, 102 ms, longest 46 ms` */

@@ -43,7 +43,7 @@ import {
   withPg,
 } from '@platform/testing';
 import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
-import { describePauses, GcPauseLog, totalPauseMs, type GcPauses } from './gc-pauses';
+import { describePauses, GcPauseLog, pausePercent, type GcPauses } from './gc-pauses';
 import {
   peakRssOf,
   report,
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
         },
         {
           measure: `Kafka → ${db}, steady state, time the writer spent in GC pauses`,
-          ours: (100 * totalPauseMs(timing.gcPauses)) / (1000 * timing.afterFirst.seconds),
+          ours: pausePercent(timing.gcPauses, timing.afterFirst.seconds),
           unit: '%',
           note: describePauses(timing.gcPauses),
         },
@@ -219,19 +219,16 @@ async function timeSinkWriter(
     const started = performance.now();
     if (profiling !== undefined) process.kill(writer.pid, 'SIGUSR2');
     const stored = db === 'clickhouse' ? clickHouseRows : postgresRows;
-    let first: { rows: number; at: number; epochMs: number } | undefined;
+    let first: { rows: number; at: number } | undefined;
     const done = await eventually(
       async () => {
         const rows = await stored(target, tables);
-        if (first === undefined && rows > 0) {
-          first = { rows, at: performance.now(), epochMs: Date.now() };
-        }
+        if (first === undefined && rows > 0) first = { rows, at: performance.now() };
         return rows >= count;
       },
       { timeoutMs: 600_000, intervalMs: 100 },
     );
     const ended = performance.now();
-    const endedEpochMs = Date.now();
     const peakRss = peakRssOf(writer.pid);
     if (profiling !== undefined) {
       process.kill(writer.pid, 'SIGUSR2');
@@ -245,7 +242,7 @@ async function timeSinkWriter(
       fromReady: (ended - started) / 1000,
       afterFirst: { rows: count - first.rows, seconds: (ended - first.at) / 1000 },
       peakRss,
-      gcPauses: gc.between(first.epochMs, endedEpochMs),
+      gcPauses: gc.between(first.at, ended),
     };
   } finally {
     await writer.stop();

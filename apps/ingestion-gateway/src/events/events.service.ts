@@ -549,8 +549,8 @@ export class EventsService {
           try {
             const result = await Promise.race([send.then(() => true), deadline.expired]);
             if (result === 'timeout') {
-              if (id === null && this.settings.idempotencyWindowMs > 0)
-                late.push(lateClaim(p, send));
+              // (Only reached when claiming, so the idempotency window is on.)
+              if (id === null) late.push(lateClaim(p, send));
               return { ok: false, error: timeoutError() };
             }
             this.metrics.accepted.inc({ event_type: p.type });
