@@ -16,30 +16,31 @@ export type GcPauses = Readonly<Record<'minor' | 'major' | 'incremental' | 'weak
 const KINDS = ['minor', 'major', 'incremental', 'weak'] as const;
 
 /**
- * A `--require` script: a `gc` performance observer records each pause (its end as epoch ms,
- * and its duration) by kind, and writes them all to `file` after each batch of entries, so a
- * bench reads them when it likes without a signal (SIGUSR2 belongs to the CPU profiler's
- * preload). A bench's run makes hundreds of pauses at most: the file stays small.
+ * A `--require` script: a `gc` performance observer appends each pause to `file`, one JSON line
+ * per pause (kind, end as epoch ms, duration), after each batch of entries, so a bench reads
+ * them when it likes without a signal (SIGUSR2 belongs to the CPU profiler's preload). Appending
+ * costs the service only its new pauses, and a reader that meets a line still being written
+ * leaves it out.
  */
 function preloadScript(file: string): string {
   return `
 const { performance, PerformanceObserver, constants: c } = require('node:perf_hooks');
-const { writeFileSync } = require('node:fs');
+const { appendFileSync } = require('node:fs');
 const kinds = {
   [c.NODE_PERFORMANCE_GC_MINOR]: 'minor',
   [c.NODE_PERFORMANCE_GC_MAJOR]: 'major',
   [c.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
   [c.NODE_PERFORMANCE_GC_WEAKCB]: 'weak',
 };
-const pauses = {};
 new PerformanceObserver((list) => {
+  let lines = '';
   for (const entry of list.getEntries()) {
     const kind = kinds[entry.detail.kind];
     if (kind === undefined) continue;
     const at = performance.timeOrigin + entry.startTime + entry.duration;
-    (pauses[kind] ??= []).push([at, entry.duration]);
+    lines += JSON.stringify([kind, at, entry.duration]) + '\\n';
   }
-  writeFileSync(${JSON.stringify(file)}, JSON.stringify(pauses));
+  if (lines !== '') appendFileSync(${JSON.stringify(file)}, lines);
 }).observe({ entryTypes: ['gc'] });
 `;
 }
@@ -51,7 +52,7 @@ export class GcPauseLog {
 
   constructor() {
     const dir = mkdtempSync(join(tmpdir(), 'gc-pauses-'));
-    this.file = join(dir, 'pauses.json');
+    this.file = join(dir, 'pauses.ndjson');
     this.preload = join(dir, 'preload.js');
     writeFileSync(this.preload, preloadScript(this.file));
   }
@@ -63,13 +64,15 @@ export class GcPauseLog {
   between(from: number, to: number): GcPauses {
     const fromMs = performance.timeOrigin + from;
     const toMs = performance.timeOrigin + to;
-    const seen = existsSync(this.file)
-      ? (JSON.parse(readFileSync(this.file, 'utf8')) as Partial<
-          Record<string, readonly (readonly [number, number])[]>
-        >)
-      : {};
+    // The last piece is empty, or a line still being appended.
+    const lines = existsSync(this.file)
+      ? readFileSync(this.file, 'utf8').split('\n').slice(0, -1)
+      : [];
+    const seen = lines.map((line) => JSON.parse(line) as readonly [string, number, number]);
     const totals = (kind: string): PauseTotals => {
-      const inWindow = (seen[kind] ?? []).filter(([at]) => at >= fromMs && at <= toMs);
+      const inWindow = seen
+        .filter(([k, at]) => k === kind && at >= fromMs && at <= toMs)
+        .map(([, at, ms]) => [at, ms] as const);
       return {
         count: inWindow.length,
         ms: inWindow.reduce((sum, [, ms]) => sum + ms, 0),
