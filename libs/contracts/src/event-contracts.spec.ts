@@ -1,3 +1,6 @@
+import fc from 'fast-check';
+import type { z } from 'zod';
+import type { DomainModel } from './model';
 import {
   boundFailures,
   ENTITY_KEY_MAX_LENGTH,
@@ -275,5 +278,134 @@ describe('what every sink can store', () => {
     expect(truncateText('ab😀cd', 3)).toBe('ab…');
     expect(truncateText('abc😀', 4)).toBe('abc…');
     expect(truncateText('short', 10)).toBe('short');
+  });
+});
+
+describe('the quick check of valid events', () => {
+  // Every field type, with and without bounds and enumerations, on both kinds of entity key.
+  const base = ecommerceModel();
+  const model: DomainModel = {
+    ...base,
+    entities: [...base.entities, { name: 'meter', primaryKey: 'meter_id', primaryKeyType: 'long' }],
+    eventTypes: [
+      ...base.eventTypes,
+      {
+        name: 'every_type',
+        entity: 'meter',
+        attributes: [
+          { name: 's', type: 'string' },
+          { name: 'i', type: 'int', min: -5, max: 5 },
+          { name: 'l', type: 'long' },
+          { name: 'f', type: 'float', min: 0 },
+          { name: 'd', type: 'double', values: [0.5, 1.5] },
+          { name: 'b', type: 'boolean' },
+          { name: 't', type: 'timestamp' },
+        ],
+        dimensions: [
+          { name: 'kind', type: 'string', values: ['a', 'b'] },
+          { name: 'level', type: 'int', values: [1, 2, 3] },
+        ],
+      },
+    ],
+  };
+  const contracts = new EventContracts(model, { maxStringLength: 8 });
+  const fill = { now: () => 1_700_000_000_000, newId: () => 'generated-id' };
+
+  const anyValue = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer({ min: -10, max: 10 }),
+    fc.constantFrom(
+      0.5,
+      1.5,
+      -0.1,
+      2 ** 31,
+      2 ** 53,
+      -(2 ** 31) - 1,
+      1_700_000_000_000,
+      1_700_000_000_000.5,
+    ),
+    fc.double(),
+    fc.string({ maxLength: 10 }),
+    fc.string({ unit: 'binary', maxLength: 10 }),
+    fc.constantFrom(
+      'a',
+      'b',
+      '',
+      'x\u0000y',
+      'x\ud800',
+      'tab\there',
+      '\u0085',
+      '2023-01-01T00:00:00Z',
+      '2023-01-01T00:00:00+02:00',
+      '2023-01-01T00:00:00',
+      '2023-13-01T00:00:00Z',
+    ),
+    fc.array(fc.integer(), { maxLength: 2 }),
+    fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }),
+  );
+  const input = (type: string) => {
+    const names = [
+      'event_id',
+      'timestamp',
+      ...[...(contracts.fieldsOf(type)?.keys() ?? [])],
+      'unknown_field',
+      '__proto__',
+    ];
+    return fc.dictionary(fc.constantFrom(...names), anyValue, { maxKeys: names.length });
+  };
+
+  // Valid events, one field changed at a time: the quick check's edges.
+  const valid: Readonly<Record<string, Record<string, unknown>>> = {
+    every_type: { meter_id: 7, s: 'text', i: 5, f: 0.25, d: 0.5, b: true, kind: 'b', level: 1 },
+    page_view: { user_id: 'u1', device_type: 'mobile', country: 'US' },
+  };
+  const mutated = (type: string) =>
+    fc
+      .tuple(fc.constantFrom(...Object.keys(valid[type] ?? {}), 'event_id', 'timestamp'), anyValue)
+      .map(([name, value]) => ({ ...valid[type], [name]: value }));
+
+  it.each(['every_type', 'page_view', 'purchase'])(
+    '%s: accepts only what its schema accepts, and with the same result',
+    (type) => {
+      const schema = contracts.schemaOf(type);
+      const events = type in valid ? fc.oneof(input(type), mutated(type)) : input(type);
+      fc.assert(
+        fc.property(events, (event) => {
+          const result = contracts.validate(type, event, fill);
+          const parsed = schema?.safeParse(event);
+          if (result.ok) expect(parsed?.success).toBe(true);
+          if (parsed?.success !== true) expect(result.ok).toBe(false);
+        }),
+        { numRuns: 5_000 },
+      );
+    },
+  );
+
+  it('takes a valid event as it is sent, without a copy made by the schema', () => {
+    const event = {
+      meter_id: 7,
+      s: 'text',
+      i: -5,
+      f: 0,
+      d: 1.5,
+      b: false,
+      t: '2023-01-01T00:00:00+02:00',
+      kind: 'a',
+      level: 3,
+    };
+    const parse = jest.spyOn(contracts.schemaOf('every_type') as z.ZodObject, 'safeParse');
+    try {
+      expect(contracts.validate('every_type', event, fill)).toMatchObject({
+        ok: true,
+        event: { meter_id: 7, s: 'text', t: 1_672_524_000_000, l: null, level: 3 },
+      });
+      expect(parse).not.toHaveBeenCalled();
+      expect(contracts.validate('every_type', { ...event, level: 4 }, fill).ok).toBe(false);
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
   });
 });

@@ -72,12 +72,105 @@ const EVENT_ID_MAX = 128;
 interface CompiledType {
   readonly spec: EventTypeSpec;
   readonly schema: z.ZodObject;
+  /** True only for input `schema` accepts as it is (see {@link Accepts}). */
+  readonly accepts: Accepts;
   readonly fields: ReadonlyMap<string, { readonly type: FieldType; readonly required: boolean }>;
   readonly attributes: readonly string[];
 }
 
+const ISO_DATETIME = z.iso.datetime({ offset: true });
+
 function timestampSchema(): z.ZodType {
-  return z.union([z.number().int().min(0), z.iso.datetime({ offset: true })]);
+  return z.union([z.number().int().min(0), ISO_DATETIME]);
+}
+
+/**
+ * A quick check beside each zod schema, for the common case of a valid event: true only for
+ * values its schema accepts unchanged (none of these schemas transforms), false whenever in
+ * doubt, and then the schema itself decides and words the failures. Parsing every event with
+ * zod copied it and walked its schema: a tenth of the gateway's CPU at 100 events a request.
+ */
+type Accepts = (value: unknown) => boolean;
+
+const acceptsTimestamp: Accepts = (v) =>
+  typeof v === 'number'
+    ? Number.isSafeInteger(v) && v >= 0
+    : typeof v === 'string' && ISO_DATETIME.safeParse(v).success;
+
+/** Mirrors `storableString(z.string().min(min).max(max))`. */
+function acceptsStorableString(min: number, max: number): Accepts {
+  return (v) =>
+    typeof v === 'string' &&
+    v.length >= min &&
+    v.length <= max &&
+    !v.includes(NUL) &&
+    !LONE_SURROGATE.test(v);
+}
+
+/** Mirrors `entityKeySchema(maxLength)`. */
+function acceptsEntityKey(maxLength: number): Accepts {
+  return (v) =>
+    typeof v === 'string' &&
+    v.length >= 1 &&
+    v.length <= maxLength &&
+    !CONTROL.test(v) &&
+    !LONE_SURROGATE.test(v);
+}
+
+/** Mirrors `fieldSchema(spec, maxString)`. */
+function acceptsField(
+  spec: Pick<FieldSpec, 'type' | 'values' | 'min' | 'max'>,
+  maxString: number,
+): Accepts {
+  const values = spec.values !== undefined && spec.values.length > 0 ? spec.values : undefined;
+  switch (spec.type) {
+    case 'string': {
+      if (values === undefined) return acceptsStorableString(0, maxString);
+      const allowed = new Set(values.map(String));
+      return (v) => typeof v === 'string' && allowed.has(v);
+    }
+    case 'int':
+    case 'long':
+    case 'float':
+    case 'double': {
+      const integer = spec.type === 'int' || spec.type === 'long';
+      const min = spec.type === 'int' ? Math.max(spec.min ?? INT32_MIN, INT32_MIN) : spec.min;
+      const max = spec.type === 'int' ? Math.min(spec.max ?? INT32_MAX, INT32_MAX) : spec.max;
+      return (v) =>
+        typeof v === 'number' &&
+        (integer ? Number.isSafeInteger(v) : Number.isFinite(v)) &&
+        (min === undefined || v >= min) &&
+        (max === undefined || v <= max) &&
+        (values === undefined || values.includes(v));
+    }
+    case 'boolean':
+      return (v) => typeof v === 'boolean';
+    case 'timestamp':
+      return acceptsTimestamp;
+  }
+}
+
+const optional =
+  (accepts: Accepts): Accepts =>
+  (v) =>
+    v === undefined || accepts(v);
+
+const nullableOptional =
+  (accepts: Accepts): Accepts =>
+  (v) =>
+    v === undefined || v === null || accepts(v);
+
+/** Mirrors `z.strictObject(shape)` over plain JSON objects; anything else is left to zod. */
+function acceptsStrictObject(fields: ReadonlyMap<string, Accepts>): Accepts {
+  const checks = [...fields];
+  return (input) => {
+    if (typeof input !== 'object' || input === null) return false;
+    if (Object.getPrototypeOf(input) !== Object.prototype) return false;
+    const record = input as Record<string, unknown>;
+    for (const key in record) if (!fields.has(key)) return false;
+    for (const [name, accepts] of checks) if (!accepts(record[name])) return false;
+    return true;
+  };
 }
 
 /** A lone UTF-16 surrogate: with the `u` flag a well-formed pair is one code point, not `Cs`. */
@@ -169,6 +262,15 @@ function fieldSchema(
   return spec.description === undefined ? schema : schema.describe(spec.description);
 }
 
+/** `String(value)`, or `[object Object]` for an object that has no way to be one (no prototype). */
+function printable(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
@@ -177,7 +279,7 @@ function typeName(value: unknown): string {
 }
 
 function shortValue(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  const text = typeof value === 'string' ? JSON.stringify(value) : printable(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
@@ -340,15 +442,19 @@ export class EventContracts {
         ],
       };
     }
-    const parsed = compiled.schema.safeParse(input);
-    if (!parsed.success) {
-      const failures = parsed.error.issues.flatMap((issue) =>
-        failuresOf(issue, input, compiled.fields.get(String(issue.path[0]))?.type),
-      );
-      failures.sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
-      return { ok: false, failures };
+    let data: Readonly<Record<string, unknown>>;
+    if (compiled.accepts(input)) data = input as Readonly<Record<string, unknown>>;
+    else {
+      const parsed = compiled.schema.safeParse(input);
+      if (!parsed.success) {
+        const failures = parsed.error.issues.flatMap((issue) =>
+          failuresOf(issue, input, compiled.fields.get(String(issue.path[0]))?.type),
+        );
+        failures.sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
+        return { ok: false, failures };
+      }
+      data = parsed.data as Record<string, unknown>;
     }
-    const data = parsed.data as Record<string, unknown>;
     const timeFailures = this.timeFailures(compiled, data, fill.now());
     if (timeFailures.length > 0) return { ok: false, failures: timeFailures };
     const event: Record<string, EventValue> = {};
@@ -417,6 +523,8 @@ export class EventContracts {
     const entity = entityOf(this.model, spec);
     const shape: Record<string, z.ZodType> = {};
     const fields = new Map<string, { type: FieldType; required: boolean }>();
+    const checks = new Map<string, Accepts>();
+    checks.set(EVENT_ID_FIELD, optional(acceptsStorableString(1, EVENT_ID_MAX)));
     shape[EVENT_ID_FIELD] = storableString(z.string().min(1).max(EVENT_ID_MAX))
       .optional()
       .describe(
@@ -429,6 +537,7 @@ export class EventContracts {
         `Event time: epoch milliseconds or ISO-8601; the time of receipt when absent. Not before ${new Date(this.eventTime.minMs).toISOString()}, and at most ${this.eventTime.maxFutureSkewMs} ms after receipt.`,
       );
     fields.set(EVENT_TIMESTAMP_FIELD, { type: 'timestamp', required: false });
+    checks.set(EVENT_TIMESTAMP_FIELD, optional(acceptsTimestamp));
     shape[entity.primaryKey] =
       entity.primaryKeyType === 'string'
         ? entityKeySchema(Math.min(max, ENTITY_KEY_MAX_LENGTH)).describe(
@@ -442,16 +551,30 @@ export class EventContracts {
             max,
           );
     fields.set(entity.primaryKey, { type: entity.primaryKeyType, required: true });
+    checks.set(
+      entity.primaryKey,
+      entity.primaryKeyType === 'string'
+        ? acceptsEntityKey(Math.min(max, ENTITY_KEY_MAX_LENGTH))
+        : acceptsField({ type: entity.primaryKeyType }, max),
+    );
     for (const a of spec.attributes) {
       shape[a.name] = fieldSchema(a, max).nullable().optional();
       fields.set(a.name, { type: a.type, required: false });
+      checks.set(a.name, nullableOptional(acceptsField(a, max)));
     }
     for (const d of spec.dimensions) {
       shape[d.name] = fieldSchema(d, max);
       fields.set(d.name, { type: d.type, required: true });
+      checks.set(d.name, acceptsField(d, max));
     }
     let schema = z.strictObject(shape);
     if (spec.description !== undefined) schema = schema.describe(spec.description);
-    return { spec, schema, fields, attributes: spec.attributes.map((a) => a.name) };
+    return {
+      spec,
+      schema,
+      accepts: acceptsStrictObject(checks),
+      fields,
+      attributes: spec.attributes.map((a) => a.name),
+    };
   }
 }

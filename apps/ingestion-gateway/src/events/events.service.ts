@@ -3,6 +3,7 @@ import {
   EventContracts,
   failuresOf,
   type FieldFailure,
+  type FillIns,
   type ValidEvent,
 } from '@platform/contracts';
 import { InvalidEventError, MessagingError, type EventProducer } from '@platform/messaging';
@@ -341,6 +342,8 @@ export class EventsService {
     const rejectedRows: Rejected[] = [];
     const prepared: Prepared[] = [];
     const deadLettered: { payload: unknown; type: string; reason: string }[] = [];
+    // One per request, not one closure per event.
+    const fill: FillIns = { now: () => receivedAt.getTime(), newId: randomUUID };
     items.forEach((item, index) => {
       const parsed = isPlainItem(item)
         ? { success: true as const, data: item }
@@ -398,10 +401,7 @@ export class EventsService {
         return;
       }
       event = processed.event;
-      const validation = this.contracts.validate(type, event, {
-        now: () => receivedAt.getTime(),
-        newId: randomUUID,
-      });
+      const validation = this.contracts.validate(type, event, fill);
       if (!validation.ok) {
         const eventId = clientEventId(event);
         results[index] = {

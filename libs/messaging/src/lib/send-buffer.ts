@@ -30,6 +30,19 @@ interface Waiter {
   settle(error: MessagingError | undefined, count: number): void;
 }
 
+/** The waiter of one message's promise: a method on a class, not a closure per message. */
+class MessageWaiter implements Waiter {
+  constructor(
+    private readonly resolve: () => void,
+    private readonly reject: (error: MessagingError) => void,
+  ) {}
+
+  settle(error: MessagingError | undefined): void {
+    if (error === undefined) this.resolve();
+    else this.reject(error);
+  }
+}
+
 /** Messages and their waiters side by side: no object per queued message. */
 interface TopicQueue<M> {
   messages: M[];
@@ -91,9 +104,7 @@ export class SendBuffer<M> {
   /** Queues one message; the promise settles when its dispatch does. */
   add(topic: string, message: M): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.enqueue(topic, message, {
-        settle: (error) => (error === undefined ? resolve() : reject(error)),
-      });
+      this.enqueue(topic, message, new MessageWaiter(resolve, reject));
       if (this.oldestAt === undefined) this.oldestAt = performance.now();
       this.schedule(false);
     });
