@@ -46,6 +46,7 @@ export type {
 } from './lib/kafka-logger';
 export { MessagingError, brokerProtocolError, toMessagingError } from './lib/messaging.error';
 export type { MessagingErrorCode, MessagingErrorOptions } from './lib/messaging.error';
+export { consumerLag, endOffsets, partitionsBehind, type EndOffsets } from './lib/group-progress';
 export { TopicAdmin, toTopicConfig } from './lib/topic-admin';
 export type {
   EnsureTopicsResult,

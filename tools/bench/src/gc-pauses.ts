@@ -70,13 +70,11 @@ export class GcPauseLog {
       : [];
     const seen = lines.map((line) => JSON.parse(line) as readonly [string, number, number]);
     const totals = (kind: string): PauseTotals => {
-      const inWindow = seen
-        .filter(([k, at]) => k === kind && at >= fromMs && at <= toMs)
-        .map(([, at, ms]) => [at, ms] as const);
+      const inWindow = seen.filter(([k, at]) => k === kind && at >= fromMs && at <= toMs);
       return {
         count: inWindow.length,
-        ms: inWindow.reduce((sum, [, ms]) => sum + ms, 0),
-        maxMs: inWindow.reduce((max, [, ms]) => Math.max(max, ms), 0),
+        ms: inWindow.reduce((sum, [, , ms]) => sum + ms, 0),
+        maxMs: inWindow.reduce((max, [, , ms]) => Math.max(max, ms), 0),
       };
     };
     return Object.fromEntries(KINDS.map((k) => [k, totals(k)])) as GcPauses;

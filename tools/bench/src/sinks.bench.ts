@@ -35,7 +35,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { eventTable } from '@platform/contracts';
-import { createKafka, silentSink } from '@platform/messaging';
+import { createKafka, endOffsets, partitionsBehind, silentSink } from '@platform/messaging';
 import {
   LOCAL_PG,
   clickhouse,
@@ -281,23 +281,8 @@ async function withGroupProgress<T>(
   }).admin();
   await admin.connect();
   try {
-    const ends = new Map<string, Map<number, bigint>>();
-    for (const topic of topics) {
-      const partitions = await admin.fetchTopicOffsets(topic);
-      ends.set(topic, new Map(partitions.map((p) => [p.partition, BigInt(p.high)])));
-    }
-    return await fn(async () => {
-      const committed = new Map<string, string>();
-      for (const t of await admin.fetchOffsets({ groupId, topics: [...topics] })) {
-        for (const p of t.partitions) committed.set(`${t.topic}/${p.partition}`, p.offset);
-      }
-      return [...ends].every(([topic, partitions]) =>
-        [...partitions].every(([partition, end]) => {
-          const offset = committed.get(`${topic}/${partition}`) ?? '-1';
-          return end === 0n || (offset !== '-1' && BigInt(offset) >= end);
-        }),
-      );
-    });
+    const ends = await endOffsets(admin, topics);
+    return await fn(async () => (await partitionsBehind(admin, groupId, ends)).length === 0);
   } finally {
     await admin.disconnect();
   }

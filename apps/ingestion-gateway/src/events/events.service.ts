@@ -269,10 +269,7 @@ export class EventsService {
       };
     }
     body = processed.event;
-    const validation = this.contracts.validate(type, body, {
-      now: () => receivedAt.getTime(),
-      newId: randomUUID,
-    });
+    const validation = this.contracts.validate(type, body, fillIns(receivedAt));
     if (!validation.ok) {
       this.metrics.rejected.inc({ event_type: type, reason: 'invalid' });
       await this.badRows([{ payload: body, type, failures: validation.failures }], key, receivedAt);
@@ -343,7 +340,7 @@ export class EventsService {
     const prepared: Prepared[] = [];
     const deadLettered: { payload: unknown; type: string; reason: string }[] = [];
     // One per request, not one closure per event.
-    const fill: FillIns = { now: () => receivedAt.getTime(), newId: randomUUID };
+    const fill = fillIns(receivedAt);
     items.forEach((item, index) => {
       const parsed = isPlainItem(item)
         ? { success: true as const, data: item }
@@ -827,6 +824,11 @@ type Rejected = {
 };
 
 /** The event_id a client put in its event, if any. */
+/** What validation fills in: the time of receipt, and a new id for an event without one. */
+function fillIns(receivedAt: Date): FillIns {
+  return { now: () => receivedAt.getTime(), newId: randomUUID };
+}
+
 function clientEventId(event: unknown): string | undefined {
   const id = (event as { event_id?: unknown } | null)?.event_id;
   return typeof id === 'string' ? id : undefined;

@@ -19,6 +19,10 @@ import {
   type KafkaAdmin,
   type DecodedRecord,
   type KafkaClient,
+  consumerLag,
+  endOffsets,
+  partitionsBehind,
+  type EndOffsets,
 } from '@platform/messaging';
 import {
   InFlightTracker,
@@ -32,7 +36,7 @@ import type { Gauge, Counter } from 'prom-client';
 import { SINK_WRITER_SETTINGS } from '../config/sink-writer-settings.provider';
 import type { SinkWriterSettings } from '../config/sink-writer.config';
 import type { WriteFailure } from '../writer/sink-writer';
-import { consumerLag, endOffsets, partitionsBehind, type EndOffsets } from './consumer-lag';
+
 import { sinkBatches } from './sink-batches';
 import { SinkWriteTally } from './sink-write-tally';
 

@@ -10,6 +10,7 @@ import {
   silentSink,
   type KafkaClient,
   type KafkaProducer,
+  consumerLag,
 } from '@platform/messaging';
 import {
   AvroSerde,
@@ -22,7 +23,6 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { uniqueName } from '@platform/testing';
 import { Registry } from 'prom-client';
 import { createApp } from '../bootstrap';
-import { consumerLag } from '../consumer/consumer-lag';
 
 export interface Harness {
   readonly id: string;

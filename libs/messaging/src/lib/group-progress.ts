@@ -1,4 +1,6 @@
-import type { KafkaAdmin } from '@platform/messaging';
+import type { KafkaAdmin } from './kafka-port';
+
+// How far a consumer group has committed: its lag, and the ends a bounded run stops at.
 
 /** Records not yet committed by `groupId` across `topics` (high watermark − committed offset). */
 export async function consumerLag(
