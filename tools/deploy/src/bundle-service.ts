@@ -18,8 +18,8 @@
  *
  *   npx tsx tools/deploy/src/bundle-service.ts <dist-dir> <out-dir>
  */
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
 /** Left out of every bundle: native, and not used unless asked for. */
@@ -29,12 +29,32 @@ export const EXCLUDED_PACKAGES = ['@confluentinc/kafka-javascript'] as const;
  * Packages kept as files beside the bundle, only the files named: chart.js (the gateway
  * serves its UMD build to the dashboard) and kafkajs, whose internal modules
  * @platform/messaging replaces through `require.cache` (kafkajs-modules.ts), which needs
- * them to stay modules of their own. kafkajs has no dependencies.
+ * them to stay modules of their own. kafkajs has no dependencies. `@node-rs/crc32` loads its
+ * platform's binary (see {@link PLATFORM_PACKAGES}), which esbuild cannot inline.
  */
 export const COPIED_FILES: Readonly<Record<string, readonly string[]>> = {
   'chart.js': ['package.json', 'dist/chart.umd.js', 'dist/chart.cjs'],
   kafkajs: ['package.json', 'index.js', 'types', 'src'],
+  '@node-rs/crc32': ['package.json', 'index.js'],
 };
+
+/**
+ * Native bindings shipped as one package per platform (`<name>-linux-x64-gnu`, …): the ones
+ * npm installed for the build's platform, which is the image's, are copied whole beside the
+ * bundle. `@node-rs/crc32` checksums every record batch the services produce.
+ */
+export const PLATFORM_PACKAGES: readonly string[] = ['@node-rs/crc32'];
+
+/** The installed platform packages of `pkg` (`@scope/name-<platform>`), relative to node_modules. */
+export function installedPlatformPackages(nodeModules: string, pkg: string): string[] {
+  const scope = dirname(pkg);
+  const name = basename(pkg);
+  const dir = scope === '.' ? nodeModules : join(nodeModules, scope);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((entry) => entry.startsWith(`${name}-`))
+    .map((entry) => (scope === '.' ? entry : `${scope}/${entry}`));
+}
 
 /** The entry points of a build-service output that exist, relative to it. */
 export function bundleEntries(distDir: string): string[] {
@@ -109,6 +129,11 @@ export async function bundleService(
       const target = join(out, 'node_modules', pkg, file);
       mkdirSync(dirname(target), { recursive: true });
       cpSync(join(nodeModules, pkg, file), target, { recursive: true });
+    }
+  }
+  for (const pkg of PLATFORM_PACKAGES) {
+    for (const platform of installedPlatformPackages(nodeModules, pkg)) {
+      cpSync(join(nodeModules, platform), join(out, 'node_modules', platform), { recursive: true });
     }
   }
   writeFileSync(

@@ -1,4 +1,5 @@
 import { CompressionTypes } from 'kafkajs';
+import { crc32C } from './crc32c';
 import {
   createProduceRequestV3,
   encodeProduceRequest,
@@ -10,7 +11,6 @@ const kafkajsRequest = require('kafkajs/src/protocol/requests/produce/v3/request
   request: ProduceRequest,
 ) => { encode(): Promise<{ buffer: Buffer }> };
 const Long = require('kafkajs/src/utils/long') as { fromString(s: string): unknown };
-const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
 const { lookupCodec } = require('kafkajs/src/protocol/message/compression') as {
   lookupCodec: (c: number) => { compress(e: { buffer: Buffer }): Promise<Buffer> } | null;
 };

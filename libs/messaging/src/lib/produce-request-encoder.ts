@@ -8,6 +8,7 @@
  * batches, CRC-32C) into one buffer, sized up front. Compressed batches compress the same
  * record bytes with the codec kafkajs has registered.
  */
+import { crc32C } from './crc32c';
 import { replaceKafkajsModule } from './kafkajs-modules';
 
 type Bytes = Buffer | string | null | undefined;
@@ -300,14 +301,13 @@ interface KafkaEncoder {
 /** kafkajs' produce v3 request module, with {@link encodeProduceRequest} as its encoder. */
 export function createProduceRequestV3() {
   const Encoder = require('kafkajs/src/protocol/encoder') as new (size?: number) => KafkaEncoder;
-  const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as EncoderDeps['crc32C'];
   const { lookupCodec } = require('kafkajs/src/protocol/message/compression') as {
     lookupCodec: EncoderDeps['lookupCodec'];
   };
   const { Produce: apiKey } = require('kafkajs/src/protocol/requests/apiKeys') as {
     Produce: number;
   };
-  if (typeof crc32C !== 'function' || typeof lookupCodec !== 'function') {
+  if (typeof lookupCodec !== 'function') {
     throw new Error('kafkajs internals changed: review the produce request encoder');
   }
   return (request: ProduceRequest) => ({

@@ -189,10 +189,13 @@ export class SyntheticGenerator {
         active.push(timestampOf(events[0] as GeneratedEvent), { events, next: 0 });
         nextSessionStart += content.exponential(this.options.meanSessionGapMs);
       }
-      const cursor = active.pop() as { events: GeneratedEvent[]; next: number };
+      // The earliest session gives its next event; it goes back keyed by the one after.
+      const cursor = active.peek() as { events: GeneratedEvent[]; next: number };
       const item = cursor.events[cursor.next++] as GeneratedEvent;
       if (cursor.next < cursor.events.length) {
-        active.push(timestampOf(cursor.events[cursor.next] as GeneratedEvent), cursor);
+        active.replaceTop(timestampOf(cursor.events[cursor.next] as GeneratedEvent), cursor);
+      } else {
+        active.pop();
       }
       produced++;
       const ts = timestampOf(item);
@@ -212,7 +215,7 @@ export class SyntheticGenerator {
         delayed.push(ts + delayMs, { ...item, delivery: 'out_of_order', delayMs });
         continue;
       }
-      yield { ...item, delivery: 'in_order', delayMs: 0 };
+      yield { eventType: item.eventType, event: item.event, delivery: 'in_order', delayMs: 0 };
       // Held-back events go out once an event at (or after) their arrival time has: so when a
       // consumer sees one, it has already seen event time at least `delayMs` past it.
       while (delayed.size > 0 && (delayed.peekPriority() as number) <= ts) {
