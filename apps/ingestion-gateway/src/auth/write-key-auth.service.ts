@@ -64,8 +64,14 @@ export class WriteKeyAuthService {
     this.sweeper.unref();
   }
 
-  /** The active key of the request; throws 401 or 403. */
-  async authenticate(request: { readonly headers: IncomingHttpHeaders }): Promise<WriteKeyRecord> {
+  /**
+   * The record of the request's write key, or 401/403. A key in the cache is answered at
+   * once, without a promise (most requests: a promise per request costs more while trace
+   * context is propagated); otherwise PostgreSQL is asked. Callers `await` either.
+   */
+  authenticate(request: {
+    readonly headers: IncomingHttpHeaders;
+  }): WriteKeyRecord | Promise<WriteKeyRecord> {
     const key = writeKeyOf(request.headers);
     if (key === undefined) {
       throw new GatewayError(
@@ -74,11 +80,12 @@ export class WriteKeyAuthService {
         'missing write key: send it as x-write-key, a Bearer token or the Basic user name',
       );
     }
-    const record = await this.lookup(key);
-    if (record === undefined) throw new GatewayError(401, 'UNAUTHORIZED', 'unknown write key');
-    if (record.revokedAt !== null)
-      throw new GatewayError(403, 'FORBIDDEN', 'this write key was revoked');
-    return record;
+    // Keyed by the key itself: a hit costs no SHA-256. The map lives only in this process,
+    // which holds the key anyway while it serves the request.
+    const cached = this.cache.get(key);
+    if (cached !== undefined && Date.now() - cached.at < this.settings.keyCacheTtlMs)
+      return usable(cached.record);
+    return this.lookup(key).then(usable);
   }
 
   /** Throws 403 unless the key may use `eventType`. */
@@ -112,12 +119,8 @@ export class WriteKeyAuthService {
     clearInterval(this.sweeper);
   }
 
-  private async lookup(key: string): Promise<WriteKeyRecord | undefined> {
-    // Keyed by the key itself: a hit costs no SHA-256. The map lives only in this process,
-    // which holds the key anyway while it serves the request.
-    const cached = this.cache.get(key);
-    if (cached !== undefined && Date.now() - cached.at < this.settings.keyCacheTtlMs)
-      return cached.record;
+  /** PostgreSQL's answer for a key, shared by the requests that ask while it is loading. */
+  private lookup(key: string): Promise<WriteKeyRecord | undefined> {
     let loading = this.loading.get(key);
     if (loading === undefined) {
       loading = this.load(key).finally(() => this.loading.delete(key));
@@ -139,4 +142,12 @@ export class WriteKeyAuthService {
     if (this.settings.keyCacheTtlMs > 0) this.cache.set(key, { at: Date.now(), record });
     return record;
   }
+}
+
+/** 401 for a key nobody issued, 403 for a revoked one. */
+function usable(record: WriteKeyRecord | undefined): WriteKeyRecord {
+  if (record === undefined) throw new GatewayError(401, 'UNAUTHORIZED', 'unknown write key');
+  if (record.revokedAt !== null)
+    throw new GatewayError(403, 'FORBIDDEN', 'this write key was revoked');
+  return record;
 }

@@ -302,13 +302,58 @@ export class EventsService {
   }
 
   /** A batch of mixed types; every event gets its own result. */
-  async ingestBatch(
+  ingestBatch(
     key: WriteKeyRecord,
     body: unknown,
     chargeTokens: (cost: number) => void,
     request: RequestFacts = NO_REQUEST_FACTS,
   ): Promise<BatchResponse> {
     const receivedAt = new Date();
+    try {
+      const plan = this.planBatch(key, body, chargeTokens, request, receivedAt);
+      // Most requests have nothing to write but their events: one promise for the produce,
+      // none for side writes (each promise costs more while trace context is propagated).
+      if (plan.deadLettered.length === 0 && plan.rejectedRows.length === 0) {
+        return this.produceAll(plan.prepared, key, receivedAt).then((outcomes) =>
+          this.answerBatch(plan, outcomes, key, receivedAt),
+        );
+      }
+      return this.ingestWithSideWrites(plan, key, receivedAt);
+    } catch (error) {
+      // Refused before anything was sent (envelope, size, rate limit): as a rejection, like
+      // every other answer of this method.
+      return Promise.reject(error);
+    }
+  }
+
+  /** A batch with dead letters or refused events to write beside its produce. */
+  private async ingestWithSideWrites(
+    plan: BatchPlan,
+    key: WriteKeyRecord,
+    receivedAt: Date,
+  ): Promise<BatchResponse> {
+    // Before anything is sent: when the DLQ fails, the 503 covers the whole batch.
+    if (plan.deadLettered.length > 0) await this.deadLetter(plan.deadLettered, key, receivedAt);
+    const outcomes =
+      plan.rejectedRows.length === 0
+        ? await this.produceAll(plan.prepared, key, receivedAt)
+        : (
+            await Promise.all([
+              this.produceAll(plan.prepared, key, receivedAt),
+              this.badRows(plan.rejectedRows, key, receivedAt),
+            ])
+          )[0];
+    return this.answerBatch(plan, outcomes, key, receivedAt);
+  }
+
+  /** Checks the envelope and every item, runs processors, validates: everything before Kafka. */
+  private planBatch(
+    key: WriteKeyRecord,
+    body: unknown,
+    chargeTokens: (cost: number) => void,
+    request: RequestFacts,
+    receivedAt: Date,
+  ): BatchPlan {
     let items: readonly unknown[];
     if (isPlainEnvelope(body)) {
       items = body.events;
@@ -421,19 +466,21 @@ export class EventsService {
       });
     });
 
-    // Before anything is sent: when the DLQ fails, the 503 covers the whole batch.
-    if (deadLettered.length > 0) await this.deadLetter(deadLettered, key, receivedAt);
-    // Most requests have nothing to write but their events: no await (and no promises) more.
-    const outcomes =
-      rejectedRows.length === 0
-        ? await this.produceAll(prepared, key, receivedAt)
-        : (
-            await Promise.all([
-              this.produceAll(prepared, key, receivedAt),
-              this.badRows(rejectedRows, key, receivedAt),
-            ])
-          )[0];
-    const lateRejections: typeof rejectedRows = [];
+    return { results, prepared, rejectedRows, deadLettered };
+  }
+
+  /**
+   * The answer to a batch once its produce settled; refusals only the producer found (a
+   * type unknown to it, say) are written as bad rows first.
+   */
+  private answerBatch(
+    plan: BatchPlan,
+    outcomes: readonly Outcome[],
+    key: WriteKeyRecord,
+    receivedAt: Date,
+  ): BatchResponse | Promise<BatchResponse> {
+    const { results, prepared } = plan;
+    const lateRejections: Rejected[] = [];
     prepared.forEach((p, i) => {
       const outcome = outcomes[i];
       const event_id = String(p.event['event_id']);
@@ -473,23 +520,9 @@ export class EventsService {
         ],
       };
     });
-    if (lateRejections.length > 0) await this.badRows(lateRejections, key, receivedAt);
-
     const final = results as EventResult[];
-    const count = (status: EventStatus): number => final.filter((r) => r.status === status).length;
-    const body2 = {
-      accepted: count('accepted'),
-      duplicates: count('duplicate'),
-      dropped: count('dropped'),
-      dead_lettered: count('dead_lettered'),
-      rejected: count('rejected'),
-      failed: count('failed'),
-      results: final,
-    };
-    if (body2.failed > 0) return { status: 503, retryAfterSeconds: 2, body: body2 };
-    if (body2.accepted + body2.duplicates + body2.dropped + body2.dead_lettered === 0)
-      return { status: 400, body: body2 };
-    return { status: 202, body: body2 };
+    if (lateRejections.length === 0) return batchResponse(final);
+    return this.badRows(lateRejections, key, receivedAt).then(() => batchResponse(final));
   }
 
   /**
@@ -498,12 +531,12 @@ export class EventsService {
    * bounded by the produce timeout. The ids are marked acked before the answer, so a repeat
    * the client sends after a 202 is a duplicate wherever it lands.
    */
-  private async produceAll(
+  private produceAll(
     events: readonly Prepared[],
     key: WriteKeyRecord,
     receivedAt: Date,
   ): Promise<Outcome[]> {
-    if (events.length === 0) return [];
+    if (events.length === 0) return Promise.resolve([]);
     // One set of headers for the request's events, with its trace context: the producer
     // reads them as they are, for each event.
     const headers = injectTraceContext({
@@ -511,10 +544,17 @@ export class EventsService {
       source: key.source,
     });
     const claiming = this.settings.idempotencyWindowMs > 0 && events.some((p) => p.clientEventId);
+    return claiming ? this.produceClaimed(events, headers) : this.produceUnclaimed(events, headers);
+  }
+
+  /** `produceAll` for a request with client ids: claimed first, settled after the acks. */
+  private async produceClaimed(
+    events: readonly Prepared[],
+    headers: Readonly<Record<string, string>>,
+  ): Promise<Outcome[]> {
     // One timer for the request, not one per event: every wait ends at the same deadline.
     const deadline = this.deadline();
     try {
-      if (!claiming) return await this.produceUnclaimed(events, headers, deadline);
       // The stored id of each event that carries a client event_id (hashed once, used twice).
       const ids = events.map((p) =>
         p.clientEventId ? idempotencyKey(p.type, String(p.event['event_id'])) : null,
@@ -566,32 +606,54 @@ export class EventsService {
   }
 
   /**
-   * `produceAll` for events without client ids: nothing to claim or settle, and two promises
-   * per event (the send and its outcome), which matters at 100 events a request.
+   * `produceAll` for events without client ids: nothing to claim or settle. One promise for
+   * the request and one reaction per event's send; no `Promise.all` or `race` (each adds
+   * promises, and every promise costs more while trace context is propagated). At the
+   * deadline the events not yet acknowledged fail; their ids are claimed, so a retry after a
+   * late ack is a duplicate.
    */
-  private async produceUnclaimed(
+  private produceUnclaimed(
     events: readonly Prepared[],
     headers: Readonly<Record<string, string>>,
-    deadline: { readonly expired: Promise<'timeout'> },
   ): Promise<Outcome[]> {
-    const outcomes: (Outcome | undefined)[] = new Array<Outcome | undefined>(events.length);
-    let answered = false;
-    const sends = events.map((p) => this.kafka.producer.send(p.type, p.event, undefined, headers));
-    const settled = sends.map((send, index) =>
-      send.then(
-        () => {
-          if (answered) return;
-          outcomes[index] = ACCEPTED;
-          this.metrics.accepted.inc({ event_type: (events[index] as Prepared).type });
-        },
-        (error: unknown) => {
-          if (!answered) outcomes[index] = { ok: false, error };
-        },
-      ),
-    );
-    const result = await Promise.race([Promise.all(settled), deadline.expired]);
-    answered = true;
-    if (result !== 'timeout') return outcomes as Outcome[];
+    return new Promise<Outcome[]>((resolve) => {
+      const outcomes: (Outcome | undefined)[] = new Array<Outcome | undefined>(events.length);
+      let pending = events.length;
+      let answered = false;
+      const sends = events.map((p) =>
+        this.kafka.producer.send(p.type, p.event, undefined, headers),
+      );
+      const timer = setTimeout(() => {
+        answered = true;
+        resolve(this.timedOut(events, sends, outcomes));
+      }, this.settings.produceTimeoutMs);
+      const settle = (index: number, outcome: Outcome): void => {
+        if (answered) return;
+        outcomes[index] = outcome;
+        if (--pending > 0) return;
+        answered = true;
+        clearTimeout(timer);
+        resolve(outcomes as Outcome[]);
+      };
+      sends.forEach((send, index) =>
+        send.then(
+          () => {
+            if (!answered)
+              this.metrics.accepted.inc({ event_type: (events[index] as Prepared).type });
+            settle(index, ACCEPTED);
+          },
+          (error: unknown) => settle(index, { ok: false, error }),
+        ),
+      );
+    });
+  }
+
+  /** The outcomes at the deadline: what is not acknowledged yet failed (503, retry). */
+  private async timedOut(
+    events: readonly Prepared[],
+    sends: readonly Promise<void>[],
+    outcomes: (Outcome | undefined)[],
+  ): Promise<Outcome[]> {
     const late: LateClaim[] = [];
     events.forEach((p, index) => {
       if (outcomes[index] !== undefined) return;
@@ -822,6 +884,33 @@ type Rejected = {
   readonly type: string | null;
   readonly failures: readonly FieldFailure[];
 };
+
+/** A batch checked and validated, before anything is written. */
+interface BatchPlan {
+  /** One per item; the prepared ones are filled in once their produce settled. */
+  readonly results: (EventResult | undefined)[];
+  readonly prepared: readonly Prepared[];
+  readonly rejectedRows: readonly Rejected[];
+  readonly deadLettered: readonly { payload: unknown; type: string; reason: string }[];
+}
+
+/** Counts by status, and the status code: 503 if any event failed, 400 if none was kept. */
+function batchResponse(results: EventResult[]): BatchResponse {
+  const count = (status: EventStatus): number => results.filter((r) => r.status === status).length;
+  const body = {
+    accepted: count('accepted'),
+    duplicates: count('duplicate'),
+    dropped: count('dropped'),
+    dead_lettered: count('dead_lettered'),
+    rejected: count('rejected'),
+    failed: count('failed'),
+    results,
+  };
+  if (body.failed > 0) return { status: 503, retryAfterSeconds: 2, body };
+  if (body.accepted + body.duplicates + body.dropped + body.dead_lettered === 0)
+    return { status: 400, body };
+  return { status: 202, body };
+}
 
 /** The event_id a client put in its event, if any. */
 /** What validation fills in: the time of receipt, and a new id for an event without one. */

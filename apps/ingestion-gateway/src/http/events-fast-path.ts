@@ -11,6 +11,7 @@ import {
 import { httpMetrics, type InFlightTracker, type PlatformMetrics } from '@platform/observability';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { WriteKeyAuthService } from '../auth/write-key-auth.service';
+import type { WriteKeyRecord } from '../auth/write-keys';
 import type { EventsService } from '../events/events.service';
 import { toGatewayError } from './gateway-exception.filter';
 import { errorBody } from './gateway.error';
@@ -109,16 +110,15 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     send(response, error.status, errorBody(error), error.extra.retryAfterSeconds);
   };
 
-  const handle = async (
+  /** Serves an authenticated request: every answer, error or not, goes through `send`/`fail`. */
+  const serve = (
     request: IncomingMessage,
     response: ServerResponse,
     route: string,
     path: string,
-    text: string,
-  ): Promise<void> => {
-    const parsed = parseJsonBody(text, options.maxJsonDepth);
-    if (!parsed.ok) throw parsed.error;
-    const key = await auth.authenticate(request);
+    body: unknown,
+    key: WriteKeyRecord,
+  ): void => {
     const facts = {
       headers: request.headers,
       // An empty User-Agent tells nothing: as if there were none.
@@ -126,18 +126,48 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
       ip: request.socket.remoteAddress,
     };
     if (route === EVENTS_PATH) {
-      const result = await events.ingestBatch(
-        key,
-        parsed.value,
-        (cost) => auth.limit(key, cost),
-        facts,
-      );
-      send(response, result.status, result.body, result.retryAfterSeconds);
+      events
+        .ingestBatch(key, body, (cost) => auth.limit(key, cost), facts)
+        .then(
+          (result) => send(response, result.status, result.body, result.retryAfterSeconds),
+          (error: unknown) => fail(request, response, error),
+        );
       return;
     }
     auth.limit(key, 1);
     const type = path.slice(EVENTS_PATH.length + 1);
-    send(response, 202, await events.ingestOne(key, type, parsed.value, facts));
+    events.ingestOne(key, type, body, facts).then(
+      (answer) => send(response, 202, answer),
+      (error: unknown) => fail(request, response, error),
+    );
+  };
+
+  /**
+   * Parses, authenticates and serves a request whose body has arrived. No promise of its own:
+   * a cached write key is checked at once, and the only promise is the produce's (each
+   * promise costs more while trace context is propagated).
+   */
+  const handle = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    route: string,
+    path: string,
+    text: string,
+  ): void => {
+    try {
+      const parsed = parseJsonBody(text, options.maxJsonDepth);
+      if (!parsed.ok) throw parsed.error;
+      const key = auth.authenticate(request);
+      if (key instanceof Promise) {
+        key
+          .then((record) => serve(request, response, route, path, parsed.value, record))
+          .catch((error: unknown) => fail(request, response, error));
+        return;
+      }
+      serve(request, response, route, path, parsed.value, key);
+    } catch (error) {
+      fail(request, response, error);
+    }
   };
 
   const fast = (
@@ -160,12 +190,10 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
       parent,
     );
     const ctx = trace.setSpan(parent, span);
-    let finish: () => void = () => undefined;
-    const settled = new Promise<void>((resolve) => (finish = resolve));
-    void tracker.run(() => settled);
+    tracker.enter();
     inFlightGauge.inc();
     response.once('close', () => {
-      finish();
+      tracker.leave();
       inFlightGauge.dec();
       const status = response.writableFinished ? response.statusCode : 499;
       requests.inc({ method: 'POST', route, status: String(status) });
@@ -195,9 +223,7 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
             chunks.length === 1
               ? (chunks[0] as Buffer).toString('utf8')
               : Buffer.concat(chunks).toString('utf8');
-          handle(request, response, route, path, text).catch((error: unknown) =>
-            fail(request, response, error),
-          );
+          handle(request, response, route, path, text);
         }),
       );
     });

@@ -16,7 +16,6 @@ export interface HttpInstrumentationOptions {
 
 interface InFlight {
   readonly started: bigint;
-  readonly finish: () => void;
 }
 
 /**
@@ -47,13 +46,9 @@ export function installHttpInstrumentation(
         .send(JSON.stringify(options.drainingBody()));
       return;
     }
-    let finish: () => void = () => undefined;
-    const settled = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
-    void tracker.run(() => settled);
+    tracker.enter();
     inFlightGauge.inc();
-    inFlight.set(request, { started: process.hrtime.bigint(), finish });
+    inFlight.set(request, { started: process.hrtime.bigint() });
     // `onResponse` and `onRequestAbort` both miss a client that hung up after sending its
     // whole body (Node does not mark that request aborted): the response's `close` does not.
     reply.raw.once('close', () =>
@@ -65,7 +60,7 @@ export function installHttpInstrumentation(
     const entry = inFlight.get(request);
     if (entry === undefined) return;
     inFlight.delete(request);
-    entry.finish();
+    tracker.leave();
     inFlightGauge.dec();
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = Number(process.hrtime.bigint() - entry.started) / 1e9;

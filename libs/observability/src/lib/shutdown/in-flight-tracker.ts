@@ -23,13 +23,25 @@ export class InFlightTracker {
    * (a batch already fetched must be finished and committed, not dropped) and is waited for.
    */
   async run<T>(work: () => T | Promise<T>): Promise<T> {
-    this.active += 1;
+    this.enter();
     try {
       return await work();
     } finally {
-      this.active -= 1;
-      if (this.active === 0) this.notifyIdle();
+      this.leave();
     }
+  }
+
+  /**
+   * Counts one piece of work in, until its {@link leave}: for work that ends in a callback
+   * (an HTTP response's `close`), with no promise to wait on. Every `enter` needs one `leave`.
+   */
+  enter(): void {
+    this.active += 1;
+  }
+
+  leave(): void {
+    this.active -= 1;
+    if (this.active === 0) this.notifyIdle();
   }
 
   /** Marks the process as draining; idempotent. Listeners run once, synchronously. */
