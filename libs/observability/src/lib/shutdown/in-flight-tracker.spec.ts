@@ -28,6 +28,20 @@ describe(InFlightTracker.name, () => {
     expect(tracker.inFlight).toBe(0);
   });
 
+  it('counts entered work until it leaves, and a drain waits for it', async () => {
+    const tracker = new InFlightTracker();
+    tracker.enter();
+    tracker.enter();
+    expect(tracker.inFlight).toBe(2);
+    tracker.startDraining();
+    const idle = tracker.waitForIdle(1_000);
+    tracker.leave();
+    expect(tracker.inFlight).toBe(1);
+    setTimeout(() => tracker.leave(), 10);
+    await expect(idle).resolves.toBe(true);
+    expect(tracker.inFlight).toBe(0);
+  });
+
   it('gives up waiting after the timeout', async () => {
     const tracker = new InFlightTracker();
     void tracker.run(() => new Promise((resolve) => setTimeout(resolve, 500)));
