@@ -62,18 +62,19 @@ function newEventsService(
   };
   const settings = { ...loadGatewaySettings({}), ...options.settings };
   const processors: ProcessorChains = new Map(Object.entries(options.processors ?? {}));
+  const registry = new Registry();
   const sut = new EventsService(
     new EventContracts(ecommerceModel(), {
       maxStringLength: settings.maxStringLength,
       eventTime: { minMs: settings.minEventTimeMs, maxFutureSkewMs: settings.maxEventTimeSkewMs },
     }),
     kafka,
-    new GatewayMetrics(new PlatformMetrics(new Registry())),
+    new GatewayMetrics(new PlatformMetrics(registry)),
     database,
     settings,
     processors,
   );
-  return { sut, sent, badRows, claimed };
+  return { sut, sent, badRows, claimed, registry };
 }
 
 const view = { user_id: 'u1', device_type: 'mobile', country: 'DE' };
@@ -135,6 +136,45 @@ describe(EventsService.name, () => {
       status: 'duplicate',
     });
     expect(again.sent).toEqual([]);
+  });
+
+  it('counts the accepted events of a batch by type, and not one Kafka did not acknowledge in time', async () => {
+    let sends = 0;
+    const { sut, registry } = newEventsService({
+      settings: { produceTimeoutMs: 50 },
+      // The fifth send is never acknowledged.
+      send: () => (++sends === 5 ? new Promise(() => undefined) : Promise.resolve()),
+    });
+    const accepted = async (): Promise<Record<string, number>> => {
+      const metric = await registry
+        .getSingleMetric('platform_gateway_events_accepted_total')
+        ?.get();
+      return Object.fromEntries(
+        (metric?.values ?? []).map((v) => [String(v.labels['event_type']), v.value]),
+      );
+    };
+    const all = {
+      events: [view, view, purchase, view].map((e, i) => ({
+        type: i === 2 ? 'purchase' : 'page_view',
+        event: e,
+      })),
+    };
+    await expect(sut.ingestBatch(KEY, all, () => undefined)).resolves.toMatchObject({
+      status: 202,
+    });
+    expect(await accepted()).toEqual({ page_view: 3, purchase: 1 });
+    const late = await sut.ingestBatch(
+      KEY,
+      {
+        events: [
+          { type: 'page_view', event: view },
+          { type: 'purchase', event: purchase },
+        ],
+      },
+      () => undefined,
+    );
+    expect(late.body).toMatchObject({ accepted: 1, failed: 1 });
+    expect(await accepted()).toEqual({ page_view: 3, purchase: 2 });
   });
 
   it('answers 503 with the event id when Kafka does not acknowledge within the produce timeout', async () => {

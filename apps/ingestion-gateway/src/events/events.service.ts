@@ -625,6 +625,7 @@ export class EventsService {
       );
       const timer = setTimeout(() => {
         answered = true;
+        this.countAccepted(events, outcomes);
         resolve(this.timedOut(events, sends, outcomes));
       }, this.settings.produceTimeoutMs);
       const settle = (index: number, outcome: Outcome): void => {
@@ -633,19 +634,38 @@ export class EventsService {
         if (--pending > 0) return;
         answered = true;
         clearTimeout(timer);
+        this.countAccepted(events, outcomes);
         resolve(outcomes as Outcome[]);
       };
       sends.forEach((send, index) =>
         send.then(
-          () => {
-            if (!answered)
-              this.metrics.accepted.inc({ event_type: (events[index] as Prepared).type });
-            settle(index, ACCEPTED);
-          },
+          () => settle(index, ACCEPTED),
           (error: unknown) => settle(index, { ok: false, error }),
         ),
       );
     });
+  }
+
+  /**
+   * One counter increment per run of events of one type (a request's events are mostly of
+   * one type), not one per event: each increment hashes its labels.
+   */
+  private countAccepted(
+    events: readonly Prepared[],
+    outcomes: readonly (Outcome | undefined)[],
+  ): void {
+    let type: string | undefined;
+    let count = 0;
+    events.forEach((p, index) => {
+      if (outcomes[index] !== ACCEPTED) return;
+      if (p.type !== type) {
+        if (count > 0) this.metrics.accepted.inc({ event_type: type as string }, count);
+        type = p.type;
+        count = 0;
+      }
+      count += 1;
+    });
+    if (count > 0) this.metrics.accepted.inc({ event_type: type as string }, count);
   }
 
   /** The outcomes at the deadline: what is not acknowledged yet failed (503, retry). */
