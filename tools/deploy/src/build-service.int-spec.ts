@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropPgSchema, freePort, uniqueName } from '@platform/testing';
 import { buildService, REPO_ROOT } from './build-service';
-import { bundleService } from './bundle-service';
+import { bundleService, installedPlatformPackages } from './bundle-service';
 
 /**
  * What docker/Dockerfile does, without Docker: compile the schema registry with
@@ -54,10 +54,30 @@ it('emits plain JavaScript at the paths the image runs', () => {
   );
 });
 
-it('bundles every entry point into single files, kafkajs and chart.js kept beside them', () => {
+it('bundles every entry point into single files, kafkajs, chart.js and the CRC-32C binding kept beside them', () => {
   expect(existsSync(join(bundled, 'service', 'main.js'))).toBe(true);
   expect(existsSync(join(bundled, 'libs', 'schema-registry', 'src', 'cli.js'))).toBe(true);
-  expect(readdirSync(join(bundled, 'node_modules')).sort()).toEqual(['chart.js', 'kafkajs']);
+  expect(readdirSync(join(bundled, 'node_modules')).sort()).toEqual([
+    '@node-rs',
+    'chart.js',
+    'kafkajs',
+  ]);
+  // The package and the binary npm installed for this platform, which load from the bundle.
+  expect(readdirSync(join(bundled, 'node_modules', '@node-rs')).sort()).toEqual(
+    [
+      'crc32',
+      ...installedPlatformPackages(join(REPO_ROOT, 'node_modules'), '@node-rs/crc32').map((p) =>
+        p.slice('@node-rs/'.length),
+      ),
+    ].sort(),
+  );
+  const check = spawnSync(
+    process.execPath,
+    ['-e', "process.stdout.write(require('@node-rs/crc32').crc32c('123456789').toString(16))"],
+    { cwd: join(bundled, 'service'), encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } },
+  );
+  expect(check.stderr).toBe('');
+  expect(check.stdout).toBe('e3069283');
   expect(filesUnder(join(bundled, 'service'))).toEqual([join(bundled, 'service', 'main.js')]);
   // Joined from tsc's JavaScript, never from the TypeScript sources (no decorator metadata).
   const main = readFileSync(join(bundled, 'service', 'main.js'), 'utf8');
