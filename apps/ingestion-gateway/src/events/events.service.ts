@@ -932,12 +932,12 @@ function batchResponse(results: EventResult[]): BatchResponse {
   return { status: 202, body };
 }
 
-/** The event_id a client put in its event, if any. */
 /** What validation fills in: the time of receipt, and a new id for an event without one. */
 function fillIns(receivedAt: Date): FillIns {
   return { now: () => receivedAt.getTime(), newId: randomUUID };
 }
 
+/** The event_id a client put in its event, if any. */
 function clientEventId(event: unknown): string | undefined {
   const id = (event as { event_id?: unknown } | null)?.event_id;
   return typeof id === 'string' ? id : undefined;

@@ -126,18 +126,36 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
       ip: request.socket.remoteAddress,
     };
     if (route === EVENTS_PATH) {
-      events
-        .ingestBatch(key, body, (cost) => auth.limit(key, cost), facts)
-        .then(
-          (result) => send(response, result.status, result.body, result.retryAfterSeconds),
-          (error: unknown) => fail(request, response, error),
-        );
+      answer(
+        request,
+        response,
+        events.ingestBatch(key, body, (cost) => auth.limit(key, cost), facts),
+        (result) => send(response, result.status, result.body, result.retryAfterSeconds),
+      );
       return;
     }
     auth.limit(key, 1);
     const type = path.slice(EVENTS_PATH.length + 1);
-    events.ingestOne(key, type, body, facts).then(
-      (answer) => send(response, 202, answer),
+    answer(request, response, events.ingestOne(key, type, body, facts), (single) =>
+      send(response, 202, single),
+    );
+  };
+
+  /** Answers with `ok` once `work` settles, or with the error of either: one reaction. */
+  const answer = <T>(
+    request: IncomingMessage,
+    response: ServerResponse,
+    work: Promise<T>,
+    ok: (value: T) => void,
+  ): void => {
+    work.then(
+      (value) => {
+        try {
+          ok(value);
+        } catch (error) {
+          fail(request, response, error);
+        }
+      },
       (error: unknown) => fail(request, response, error),
     );
   };

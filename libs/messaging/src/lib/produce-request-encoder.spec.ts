@@ -54,6 +54,39 @@ describe('produce request encoder', () => {
     });
   });
 
+  it('writes a headers object shared by many records, across partitions and topics, as kafkajs does', async () => {
+    const shared = {
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      source: 'web',
+    };
+    const other = { source: 'app', empty: [] as string[] };
+    await expectSameBytes({
+      acks: -1,
+      timeout: 30_000,
+      topicData: [
+        {
+          topic: 'a',
+          partitions: [
+            {
+              partition: 0,
+              messages: [
+                { value: 'v1', headers: shared },
+                { value: 'v2', headers: other },
+                { value: 'v3', headers: shared },
+                { value: 'v4', headers: {} },
+              ],
+            },
+            { partition: 1, messages: [{ value: 'v5', headers: shared }] },
+          ],
+        },
+        {
+          topic: 'b',
+          partitions: [{ partition: 0, messages: [{ value: 'v6', headers: shared }] }],
+        },
+      ],
+    });
+  });
+
   it('writes transactional batches with the producer id and epoch', async () => {
     await expectSameBytes({
       acks: -1,

@@ -155,9 +155,43 @@ class Writer {
 interface EncodedRecord {
   readonly key: Buffer | string | null;
   readonly value: Buffer | string | null;
-  readonly headers: readonly (readonly [string, Buffer | string | null])[];
+  /** The record's headers section as sent: the count, then each name and value. */
+  readonly headers: Buffer;
   readonly timestampDelta: number;
   readonly bodySize: number;
+}
+
+/** The headers section of a record without headers: a count of zero. */
+const NO_HEADERS: Buffer = Buffer.from([0]);
+
+/** `headers` encoded, once per headers object in `cache`. */
+function headersOf(headers: ProduceMessage['headers'], cache: Map<object, Buffer>): Buffer {
+  if (headers === undefined || headers === null) return NO_HEADERS;
+  let encoded = cache.get(headers);
+  if (encoded === undefined) {
+    encoded = encodeHeaders(headers);
+    cache.set(headers, encoded);
+  }
+  return encoded;
+}
+
+/** A record's headers section: the count, then each name and value (a value per array item). */
+function encodeHeaders(headers: NonNullable<ProduceMessage['headers']>): Buffer {
+  const pairs: [string, Buffer | string | null][] = [];
+  for (const [name, raw] of Object.entries(headers)) {
+    const values = Array.isArray(raw) ? (raw as readonly Bytes[]) : [raw as Bytes];
+    for (const v of values) pairs.push([name, toBytes(v)]);
+  }
+  if (pairs.length === 0) return NO_HEADERS;
+  let size = sizeOfVarInt(pairs.length);
+  for (const [name, v] of pairs) size += sizeOfBytes(name) + sizeOfBytes(v);
+  const w = new Writer(Buffer.allocUnsafe(size));
+  w.varInt(pairs.length);
+  for (const [name, v] of pairs) {
+    w.bytes(name);
+    w.bytes(v);
+  }
+  return w.buf;
 }
 
 interface BatchPlan {
@@ -171,7 +205,16 @@ interface BatchPlan {
   readonly compressed: Buffer | null;
 }
 
-function planRecords(messages: readonly ProduceMessage[], now: number) {
+/**
+ * `headersCache`: the encoded headers of each headers object met in this request. Senders
+ * share one headers object among many records (the gateway: one per HTTP request, with its
+ * trace context), so each is encoded once per produce request, not once per record.
+ */
+function planRecords(
+  messages: readonly ProduceMessage[],
+  now: number,
+  headersCache: Map<object, Buffer>,
+) {
   let first = Infinity;
   let max = -Infinity;
   for (const m of messages) {
@@ -185,17 +228,16 @@ function planRecords(messages: readonly ProduceMessage[], now: number) {
   const records: EncodedRecord[] = messages.map((m, i) => {
     const key = toBytes(m.key);
     const value = toBytes(m.value);
-    const headers: [string, Buffer | string | null][] = [];
-    for (const [name, raw] of Object.entries(m.headers ?? {})) {
-      const values = Array.isArray(raw) ? (raw as readonly Bytes[]) : [raw as Bytes];
-      for (const v of values) headers.push([name, toBytes(v)]);
-    }
+    const headers = headersOf(m.headers, headersCache);
     const t = m.timestamp === undefined || m.timestamp === null ? now : Number(m.timestamp);
     const timestampDelta = t - first;
-    let bodySize =
-      1 + sizeOfVarLong(timestampDelta) + sizeOfVarInt(i) + sizeOfBytes(key) + sizeOfBytes(value);
-    bodySize += sizeOfVarInt(headers.length);
-    for (const [name, v] of headers) bodySize += sizeOfBytes(name) + sizeOfBytes(v);
+    const bodySize =
+      1 +
+      sizeOfVarLong(timestampDelta) +
+      sizeOfVarInt(i) +
+      sizeOfBytes(key) +
+      sizeOfBytes(value) +
+      headers.length;
     recordsSize += sizeOfVarInt(bodySize) + bodySize;
     return { key, value, headers, timestampDelta, bodySize };
   });
@@ -210,11 +252,8 @@ function writeRecords(w: Writer, records: readonly EncodedRecord[]): void {
     w.varInt(i);
     w.bytes(r.key);
     w.bytes(r.value);
-    w.varInt(r.headers.length);
-    for (const [name, v] of r.headers) {
-      w.bytes(name);
-      w.bytes(v);
-    }
+    r.headers.copy(w.buf, w.pos);
+    w.pos += r.headers.length;
   });
 }
 
@@ -228,12 +267,13 @@ export async function encodeProduceRequest(
   const codec = compression === 0 ? null : deps.lookupCodec(compression);
   const transactionalId = request.transactionalId ?? null;
   const topics: { topic: string; batches: BatchPlan[] }[] = [];
+  const headersCache = new Map<object, Buffer>();
   let size = 2 + (transactionalId === null ? 0 : Buffer.byteLength(transactionalId)) + 2 + 4 + 4;
   for (const { topic, partitions } of request.topicData) {
     size += 2 + Buffer.byteLength(topic) + 4;
     const batches: BatchPlan[] = [];
     for (const p of partitions) {
-      const plan = planRecords(p.messages, now);
+      const plan = planRecords(p.messages, now, headersCache);
       let compressed: Buffer | null = null;
       let recordsSize = plan.recordsSize;
       if (codec !== null) {
