@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { jsonDepth, parseJsonBody } from './json-body';
 
 describe(parseJsonBody.name, () => {
@@ -20,5 +21,55 @@ describe(parseJsonBody.name, () => {
       error: { status: 400, code: 'MALFORMED_JSON' },
     });
     expect(parseJsonBody('  ', 8)).toMatchObject({ ok: false, error: { code: 'MALFORMED_JSON' } });
+  });
+});
+
+/** The scan a character at a time: what `jsonDepth` must agree with on any text. */
+function depthOneCharAtATime(text: string, limit: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === '{' || c === '[') {
+      depth++;
+      if (depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === '}' || c === ']') depth--;
+  }
+  return max;
+}
+
+describe(`${jsonDepth.name} against a scan a character at a time`, () => {
+  it('agrees on any text of brackets, quotes and backslashes, JSON or not', () => {
+    const piece = fc.constantFrom('{', '}', '[', ']', '"', '\\', '\\"', 'a', ',', ':', ' ');
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 80 }),
+        fc.integer({ min: 0, max: 8 }),
+        (pieces, limit) => {
+          const text = pieces.join('');
+          expect(jsonDepth(text, limit)).toBe(depthOneCharAtATime(text, limit));
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('agrees on real JSON with escapes in its strings', () => {
+    fc.assert(
+      fc.property(fc.json({ maxDepth: 6 }), (text) => {
+        expect(jsonDepth(text, 64)).toBe(depthOneCharAtATime(text, 64));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
