@@ -2,8 +2,8 @@
  * A binary min-heap ordered by a numeric priority; ties pop in insertion order.
  *
  * Priorities, insertion numbers and items sit in three parallel arrays, and a sift moves a
- * hole instead of swapping entries: no object per push, which the generator's event stream
- * (a push and a pop per event) and the window engine's queues pay on every record.
+ * hole instead of swapping entries: no object per push. The synthetic event stream sifts once
+ * per event (`replaceTop`), the window engine's queues on every window they schedule.
  */
 export class MinHeap<T> {
   private readonly priorities: number[] = [];
