@@ -29,19 +29,18 @@ export const EXCLUDED_PACKAGES = ['@confluentinc/kafka-javascript'] as const;
  * Packages kept as files beside the bundle, only the files named: chart.js (the gateway
  * serves its UMD build to the dashboard) and kafkajs, whose internal modules
  * @platform/messaging replaces through `require.cache` (kafkajs-modules.ts), which needs
- * them to stay modules of their own. kafkajs has no dependencies. `@node-rs/crc32` loads its
- * platform's binary (see {@link PLATFORM_PACKAGES}), which esbuild cannot inline.
+ * them to stay modules of their own. kafkajs has no dependencies.
  */
 export const COPIED_FILES: Readonly<Record<string, readonly string[]>> = {
   'chart.js': ['package.json', 'dist/chart.umd.js', 'dist/chart.cjs'],
   kafkajs: ['package.json', 'index.js', 'types', 'src'],
-  '@node-rs/crc32': ['package.json', 'index.js'],
 };
 
 /**
- * Native bindings shipped as one package per platform (`<name>-linux-x64-gnu`, …): the ones
- * npm installed for the build's platform, which is the image's, are copied whole beside the
- * bundle. `@node-rs/crc32` checksums every record batch the services produce.
+ * Native bindings shipped as one package per platform (`<name>-linux-x64-gnu`, …), which
+ * esbuild cannot inline: the package and the platform packages npm installed for the build's
+ * platform, which is the image's, are copied whole beside the bundle. `@node-rs/crc32`
+ * checksums every record batch the services produce.
  */
 export const PLATFORM_PACKAGES: readonly string[] = ['@node-rs/crc32'];
 
@@ -101,7 +100,7 @@ export async function bundleService(
   if (!entries.includes('service/main.js')) throw new Error(`${dist} has no service/main.js`);
   rmSync(out, { recursive: true, force: true });
   const missing = new Set<string>();
-  const copied = Object.keys(COPIED_FILES);
+  const kept = [...Object.keys(COPIED_FILES), ...PLATFORM_PACKAGES];
   for (const entry of entries) {
     await build({
       entryPoints: [join(dist, entry)],
@@ -120,7 +119,7 @@ export async function bundleService(
       tsconfigRaw: {},
       // @platform/* stubs written by build-service, then the repository's packages.
       nodePaths: [join(dist, 'node_modules'), nodeModules],
-      external: [...EXCLUDED_PACKAGES, ...copied],
+      external: [...EXCLUDED_PACKAGES, ...kept],
       plugins: [optionalPackages(missing)],
     });
   }
@@ -132,8 +131,8 @@ export async function bundleService(
     }
   }
   for (const pkg of PLATFORM_PACKAGES) {
-    for (const platform of installedPlatformPackages(nodeModules, pkg)) {
-      cpSync(join(nodeModules, platform), join(out, 'node_modules', platform), { recursive: true });
+    for (const whole of [pkg, ...installedPlatformPackages(nodeModules, pkg)]) {
+      cpSync(join(nodeModules, whole), join(out, 'node_modules', whole), { recursive: true });
     }
   }
   writeFileSync(

@@ -590,13 +590,13 @@ export class EventsService {
               if (id === null) late.push(lateClaim(p, send));
               return { ok: false, error: timeoutError() };
             }
-            this.metrics.accepted.inc({ event_type: p.type });
             return ACCEPTED;
           } catch (error) {
             return { ok: false, error };
           }
         }),
       );
+      this.countAccepted(events, outcomes);
       if (sends.size > 0) await this.settleClaims(sends, outcomes, owner);
       if (late.length > 0) await this.claimLate(late, owner);
       return outcomes;

@@ -176,13 +176,11 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
       const parsed = parseJsonBody(text, options.maxJsonDepth);
       if (!parsed.ok) throw parsed.error;
       const key = auth.authenticate(request);
-      if (key instanceof Promise) {
-        key
-          .then((record) => serve(request, response, route, path, parsed.value, record))
-          .catch((error: unknown) => fail(request, response, error));
-        return;
-      }
-      serve(request, response, route, path, parsed.value, key);
+      if (key instanceof Promise)
+        answer(request, response, key, (record) =>
+          serve(request, response, route, path, parsed.value, record),
+        );
+      else serve(request, response, route, path, parsed.value, key);
     } catch (error) {
       fail(request, response, error);
     }

@@ -36,7 +36,6 @@ import type { Gauge, Counter } from 'prom-client';
 import { SINK_WRITER_SETTINGS } from '../config/sink-writer-settings.provider';
 import type { SinkWriterSettings } from '../config/sink-writer.config';
 import type { WriteFailure } from '../writer/sink-writer';
-
 import { sinkBatches } from './sink-batches';
 import { SinkWriteTally } from './sink-write-tally';
 

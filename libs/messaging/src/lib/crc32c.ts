@@ -13,8 +13,7 @@ function kafkajsCrc32C(): Crc32C {
 
 function nativeCrc32C(): Crc32C | undefined {
   try {
-    const { crc32c } = require('@node-rs/crc32') as { crc32c: (input: Uint8Array) => number };
-    return (buffer) => crc32c(buffer);
+    return (require('@node-rs/crc32') as { crc32c: Crc32C }).crc32c;
   } catch {
     return undefined;
   }
