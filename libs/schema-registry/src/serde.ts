@@ -102,8 +102,12 @@ export class AvroSerde {
    */
   async loadWriterSchemas(buffers: Iterable<Uint8Array | null | undefined>): Promise<void> {
     const missing = new Set<number>();
+    // A batch's records mostly share one writer schema: each run of an id is looked up once.
+    let previous: number | null = null;
     for (const buf of buffers) {
       const id = buf === null || buf === undefined ? null : frameSchemaId(buf);
+      if (id === previous) continue;
+      previous = id;
       if (id !== null && !this.loaded.has(id) && !this.unknown.has(id)) missing.add(id);
     }
     await Promise.all(

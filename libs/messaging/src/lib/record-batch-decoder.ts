@@ -38,6 +38,9 @@ export interface RecordBatchContext {
 
 const LOG_APPEND_TIME = 1;
 
+/** The headers of every record that has none: one frozen object, not one per record. */
+const NO_HEADERS: Readonly<Record<string, never>> = Object.freeze({});
+
 /** The read position inside the buffer being decoded (one decode runs at a time). */
 let pos = 0;
 
@@ -126,8 +129,9 @@ export function decodeRecords(
     const recordOffset = add(firstOffset, firstOffsetNumber, readVarInt(buf));
     const key = readBytes(buf);
     const value = readBytes(buf);
-    const headers: Record<string, Buffer | null | (Buffer | null)[]> = {};
     const headerCount = readVarInt(buf);
+    const headers: Record<string, Buffer | null | (Buffer | null)[]> =
+      headerCount === 0 ? NO_HEADERS : {};
     for (let h = 0; h < headerCount; h++) {
       const keyBytes = readBytes(buf);
       const headerValue = readBytes(buf);

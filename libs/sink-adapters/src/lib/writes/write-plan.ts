@@ -1,3 +1,4 @@
+import { KeySet } from './key-set';
 import { flattenWindow, rowKey, type TableBinding } from './table-bindings';
 
 /** The part of a consumed record the writer needs (a `DecodedRecord` of @platform/messaging). */
@@ -69,13 +70,15 @@ export function planWrites<R extends SinkRecord>(
 ): { readonly plans: readonly TablePlan<R>[]; readonly failures: readonly PlanFailure<R>[] } {
   const failures: PlanFailure<R>[] = [];
   const byTable = new Map<string, { binding: TableBinding; rows: PlannedRow<R>[] }>();
-  // Records come in runs of one topic: look its binding up once per run.
+  // Records come in runs of one topic: look its binding and table up once per run.
   let lastTopic: string | undefined;
   let lastBinding: TableBinding | undefined;
+  let lastEntry: { binding: TableBinding; rows: PlannedRow<R>[] } | undefined;
   for (const record of records) {
     if (record.topic !== lastTopic) {
       lastTopic = record.topic;
       lastBinding = bindings.get(record.topic);
+      lastEntry = undefined;
     }
     const binding = lastBinding;
     if (binding === undefined) {
@@ -104,9 +107,11 @@ export function planWrites<R extends SinkRecord>(
       });
       continue;
     }
-    let entry = byTable.get(binding.table);
-    if (entry === undefined) byTable.set(binding.table, (entry = { binding, rows: [] }));
-    entry.rows.push({ record, row, key });
+    if (lastEntry === undefined) {
+      lastEntry = byTable.get(binding.table);
+      if (lastEntry === undefined) byTable.set(binding.table, (lastEntry = { binding, rows: [] }));
+    }
+    lastEntry.rows.push({ record, row, key });
   }
 
   const plans: TablePlan<R>[] = [];
@@ -122,16 +127,12 @@ function planEvents<R extends SinkRecord>(
   binding: TableBinding,
   rows: readonly PlannedRow<R>[],
 ): TablePlan<R> {
-  const seen = new Set<string>();
+  const seen = new KeySet(rows.length);
   const upserts: PlannedRow<R>[] = [];
   const superseded: R[] = [];
   for (const r of rows) {
-    const key = r.key ?? (rowKey(binding.schema, r.row) as string);
-    if (seen.has(key)) superseded.push(r.record);
-    else {
-      seen.add(key);
-      upserts.push(r);
-    }
+    if (seen.add(r.key ?? (rowKey(binding.schema, r.row) as string))) upserts.push(r);
+    else superseded.push(r.record);
   }
   return { binding, deletes: [], upserts, superseded };
 }
