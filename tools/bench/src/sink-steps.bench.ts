@@ -1,0 +1,100 @@
+/**
+ * The sink writer's per-record work in this process, no Kafka and no database: decode the
+ * Avro of the generator's events (`decodeBatch`, as the batch consumer does), plan a flush
+ * (`planWrites`) and encode its rows as binary COPY, for flushes of 1,000 to 50,000 records.
+ * The work per record is the same at every size; what changes is how many decoded records
+ * are alive at once, and so what each scavenge of the young generation has to copy.
+ *
+ *   npx tsx tools/bench/src/sink-steps.bench.ts [--count 300000]
+ */
+import { parseArgs } from 'node:util';
+import { load } from '@platform/config';
+import { eventTopic } from '@platform/contracts';
+import { decodeBatch, type ConsumedMessage, type DecodedRecord } from '@platform/messaging';
+import { AvroSerde, forSchema, generateAllSchemas, toJson } from '@platform/schema-registry';
+import {
+  copyBinaryWriter,
+  planWrites,
+  tableBindings,
+  type Row as SinkRow,
+} from '@platform/sink-adapters';
+import { SyntheticGenerator } from '@platform/synthetic';
+import { report, runBench, type Row } from './harness';
+
+const { values } = parseArgs({ options: { count: { type: 'string', default: '300000' } } });
+const count = Number(values.count);
+const FLUSHES = [1_000, 5_000, 50_000];
+/** Records per fetched batch handed to the decode, as kafkajs hands them over. */
+const FETCHED = 500;
+
+async function main(): Promise<void> {
+  const { model, topics } = await load({ environment: 'test' });
+  const schemas = generateAllSchemas(model);
+  const texts = new Map<number, string>();
+  const ids = new Map<string, number>();
+  Object.entries(schemas).forEach(([type, schema], i) => {
+    ids.set(type, i + 1);
+    texts.set(i + 1, toJson(schema));
+  });
+  const serde = new AvroSerde({ getSchemaById: async (id) => texts.get(id) ?? '' });
+  const types = new Map(Object.entries(schemas).map(([t, s]) => [t, forSchema(s)]));
+  const input: { topic: string; message: ConsumedMessage }[] = [];
+  for (const { eventType, event } of new SyntheticGenerator(model, { seed: 7 }).stream({ count })) {
+    const value = serde.encode(ids.get(eventType) ?? 0, types.get(eventType) as never, event);
+    input.push({
+      topic: eventTopic(topics, eventType),
+      message: {
+        offset: String(input.length),
+        timestamp: String(Date.now()),
+        key: Buffer.from(`user_${input.length % 1_000}`),
+        value,
+        headers: {},
+      },
+    });
+  }
+  await serde.loadWriterSchemas(input.map((i) => i.message.value));
+  const bindings = tableBindings(model, topics, ['events']);
+  const encoders = new Map(
+    [...bindings.values()].map((b) => [b.table, copyBinaryWriter(b.schema.columns)]),
+  );
+
+  // The input as fetched batches: up to FETCHED records of one topic each.
+  const fetched: { topic: string; messages: ConsumedMessage[] }[] = [];
+  for (const { topic, message } of input) {
+    const last = fetched.at(-1);
+    if (last?.topic === topic && last.messages.length < FETCHED) last.messages.push(message);
+    else fetched.push({ topic, messages: [message] });
+  }
+
+  const loadAll = async (flush: number): Promise<void> => {
+    let pending: DecodedRecord[] = [];
+    for (const [i, batch] of fetched.entries()) {
+      pending.push(...(await decodeBatch(serde, batch.topic, 0, batch.messages)).records);
+      if (pending.length < flush && i < fetched.length - 1) continue;
+      for (const plan of planWrites(pending, bindings).plans) {
+        // The rows as the PostgreSQL sink encodes them after coercing each value to its column.
+        encoders.get(plan.binding.table)?.(plan.upserts.map((u) => u.row) as SinkRow[]);
+      }
+      pending = [];
+    }
+  };
+
+  const rows: Row[] = [];
+  for (const flush of FLUSHES) {
+    await loadAll(flush); // warm-up
+    const before = process.cpuUsage();
+    const started = performance.now();
+    await loadAll(flush);
+    const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(before);
+    rows.push({
+      measure: `decode, plan, encode; flushes of ${flush.toLocaleString('en-US')} records`,
+      ours: (wallMs * 1e6) / count,
+      unit: 'ns/record',
+      note: `CPU ${Math.round(((cpu.user + cpu.system) * 1000) / count)} ns/record, GC threads included`,
+    });
+  }
+  report('sink-steps', rows, { count, fetchedBatch: FETCHED, flushes: FLUSHES });
+}
+
+runBench(main);
