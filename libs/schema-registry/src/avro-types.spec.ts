@@ -33,7 +33,13 @@ describe('strings', () => {
     const schema = {
       type: 'record',
       name: 'r',
-      fields: Array.from({ length: 40 }, (_, i) => ({ name: `f${i}`, type: 'string' })),
+      // Bare names, object schemas and optional strings.
+      fields: Array.from({ length: 40 }, (_, i) => ({
+        name: `f${i}`,
+        type: ['string', { type: 'string', 'avro.java.string': 'String' }, ['null', 'string']][
+          i % 3
+        ],
+      })),
     };
     const ours = forSchema(schema);
     const theirs = reference(schema);
@@ -54,7 +60,12 @@ describe('strings', () => {
   });
 
   it('exports every string schema as avsc does', () => {
-    for (const schema of ['string', { type: 'string' }, { type: 'string', logicalType: 'uuid' }]) {
+    for (const schema of [
+      'string',
+      { type: 'string' },
+      { type: 'string', logicalType: 'uuid' },
+      { type: 'string', 'avro.java.string': 'String' },
+    ]) {
       expect(forSchema(schema).schema({ exportAttrs: true })).toEqual(
         reference(schema).schema({ exportAttrs: true }),
       );

@@ -139,11 +139,6 @@ export const isLongTypeName = (typeName: string): boolean =>
 
 export const LOGICAL_TYPES = { 'timestamp-millis': TimestampMillisType } as const;
 
-/**
- * Every `long` becomes EXACT_LONG: a `"long"` reference, a `{"type": "long"}` (with no logical
- * type, or one this lib does not know, which Avro reads as its underlying type), and the
- * underlying long of a known logical type. avsc's `registry` option only covers the first.
- */
 /** avsc's string type class (its instances freeze themselves as they are built). */
 type StringTypeClass = new () => avro.Type & { _write(tap: Tap, value: unknown): void };
 
@@ -181,12 +176,29 @@ class FastStringType extends (avro.types.StringType as unknown as StringTypeClas
 
 const FAST_STRING: avro.Type = new FastStringType();
 
+/**
+ * Every string becomes FAST_STRING: a `"string"` reference and a `{"type": "string"}` with
+ * attributes (Java producers add `avro.java.string`), which avsc reads, and exports, as a
+ * plain string too. Then every long (`exactLongHook`).
+ */
 function typeHook(schema: unknown): avro.Type | undefined {
-  // Only the bare name: an object schema may carry attributes the type must keep.
   if (schema === 'string') return FAST_STRING;
+  if (
+    typeof schema === 'object' &&
+    schema !== null &&
+    (schema as { readonly type?: unknown }).type === 'string' &&
+    !(String((schema as { readonly logicalType?: unknown }).logicalType) in LOGICAL_TYPES)
+  ) {
+    return FAST_STRING;
+  }
   return exactLongHook(schema);
 }
 
+/**
+ * Every `long` becomes EXACT_LONG: a `"long"` reference, a `{"type": "long"}` (with no logical
+ * type, or one this lib does not know, which Avro reads as its underlying type), and the
+ * underlying long of a known logical type. avsc's `registry` option only covers the first.
+ */
 function exactLongHook(schema: unknown): avro.Type | undefined {
   if (schema === 'long') return EXACT_LONG;
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return undefined;
