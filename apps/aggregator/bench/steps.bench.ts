@@ -35,13 +35,7 @@ import {
   type KafkaProducer,
   type StreamRecord,
 } from '@platform/messaging';
-import {
-  AvroSerde,
-  forSchema,
-  generateAllSchemas,
-  toJson,
-  type AvroRecordSchema,
-} from '@platform/schema-registry';
+import { AvroSerde, forSchema, modelSerde, type AvroRecordSchema } from '@platform/schema-registry';
 import { SyntheticGenerator } from '@platform/synthetic';
 import {
   Combiner,
@@ -113,15 +107,7 @@ async function main(): Promise<void> {
   const config = await load({ environment: 'test' });
   const { model } = config;
   // Input: the generator's events, Avro-framed as the platform writes them.
-  const schemas = generateAllSchemas(model);
-  const ids = new Map<string, number>();
-  const texts = new Map<number, string>();
-  Object.entries(schemas).forEach(([type, schema], i) => {
-    ids.set(type, i + 1);
-    texts.set(i + 1, toJson(schema));
-  });
-  const serde = new AvroSerde({ getSchemaById: async (id) => texts.get(id) ?? '' });
-  const types = new Map(Object.entries(schemas).map(([t, s]) => [t, forSchema(s)]));
+  const { serde, encodeEvent } = modelSerde(model);
   const byTopic = new Map<string, StreamRecord[]>();
   let offset = 0;
   for (const { eventType, event } of new SyntheticGenerator(model, { seed: 7 }).stream({
@@ -130,7 +116,7 @@ async function main(): Promise<void> {
     const topic = eventTopic(config.topics, eventType);
     let list = byTopic.get(topic);
     if (list === undefined) byTopic.set(topic, (list = []));
-    const value = serde.encode(ids.get(eventType) ?? 0, types.get(eventType) as never, event);
+    const value = encodeEvent(eventType, event);
     list.push({ offset: String(offset++), timestamp: String(Date.now()), key: null, value });
   }
   const all = [...byTopic.values()].flat();

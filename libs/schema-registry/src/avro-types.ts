@@ -177,20 +177,28 @@ class FastStringType extends (avro.types.StringType as unknown as StringTypeClas
 const FAST_STRING: avro.Type = new FastStringType();
 
 /**
+ * A primitive written as an object, `{"type": "string", ...}`; `known` says whether it names a
+ * logical type this lib handles (Avro reads any other logical type as the primitive under it).
+ */
+function primitiveObject(
+  schema: unknown,
+  type: 'string' | 'long',
+): { readonly known: boolean; readonly schema: object } | undefined {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return undefined;
+  const { type: declared, logicalType } = schema as Readonly<Record<string, unknown>>;
+  if (declared !== type) return undefined;
+  return { known: typeof logicalType === 'string' && logicalType in LOGICAL_TYPES, schema };
+}
+
+/**
  * Every string becomes FAST_STRING: a `"string"` reference and a `{"type": "string"}` with
  * attributes (Java producers add `avro.java.string`), which avsc reads, and exports, as a
  * plain string too. Then every long (`exactLongHook`).
  */
 function typeHook(schema: unknown): avro.Type | undefined {
   if (schema === 'string') return FAST_STRING;
-  if (
-    typeof schema === 'object' &&
-    schema !== null &&
-    (schema as { readonly type?: unknown }).type === 'string' &&
-    !(String((schema as { readonly logicalType?: unknown }).logicalType) in LOGICAL_TYPES)
-  ) {
-    return FAST_STRING;
-  }
+  const string = primitiveObject(schema, 'string');
+  if (string !== undefined && !string.known) return FAST_STRING;
   return exactLongHook(schema);
 }
 
@@ -201,11 +209,9 @@ function typeHook(schema: unknown): avro.Type | undefined {
  */
 function exactLongHook(schema: unknown): avro.Type | undefined {
   if (schema === 'long') return EXACT_LONG;
-  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return undefined;
-  const s = schema as { readonly type?: unknown; readonly logicalType?: unknown };
-  if (s.type !== 'long') return undefined;
-  const known = typeof s.logicalType === 'string' && s.logicalType in LOGICAL_TYPES;
-  return !known || UNDERLYING_LONG in s ? EXACT_LONG : undefined;
+  const long = primitiveObject(schema, 'long');
+  if (long === undefined) return undefined;
+  return !long.known || UNDERLYING_LONG in long.schema ? EXACT_LONG : undefined;
 }
 
 /** Parses an Avro schema the way every module of this lib does. Throws avsc's error. */

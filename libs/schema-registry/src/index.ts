@@ -43,6 +43,8 @@ export type { CompatibilityLevel, CompatibilityResult, ParsedSchema } from './co
 export { SERDE_ERROR_CODES, SerdeError, isSerdeError } from './serde.error';
 export type { SerdeErrorCode, SerdeErrorOptions, SerdeIssue } from './serde.error';
 export { AvroSerde, encodeFramed, validate } from './serde';
+export { modelSerde } from './model-serde';
+export type { ModelSerde } from './model-serde';
 export type { SchemaInput, SchemaLookup } from './serde';
 export {
   FRAME_HEADER_LENGTH,

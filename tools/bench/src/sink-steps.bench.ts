@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { load } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
 import { decodeBatch, type ConsumedMessage, type DecodedRecord } from '@platform/messaging';
-import { AvroSerde, forSchema, generateAllSchemas, toJson } from '@platform/schema-registry';
+import { modelSerde } from '@platform/schema-registry';
 import {
   copyBinaryWriter,
   planWrites,
@@ -29,18 +29,10 @@ const FETCHED = 500;
 
 async function main(): Promise<void> {
   const { model, topics } = await load({ environment: 'test' });
-  const schemas = generateAllSchemas(model);
-  const texts = new Map<number, string>();
-  const ids = new Map<string, number>();
-  Object.entries(schemas).forEach(([type, schema], i) => {
-    ids.set(type, i + 1);
-    texts.set(i + 1, toJson(schema));
-  });
-  const serde = new AvroSerde({ getSchemaById: async (id) => texts.get(id) ?? '' });
-  const types = new Map(Object.entries(schemas).map(([t, s]) => [t, forSchema(s)]));
+  const { serde, encodeEvent } = modelSerde(model);
   const input: { topic: string; message: ConsumedMessage }[] = [];
   for (const { eventType, event } of new SyntheticGenerator(model, { seed: 7 }).stream({ count })) {
-    const value = serde.encode(ids.get(eventType) ?? 0, types.get(eventType) as never, event);
+    const value = encodeEvent(eventType, event);
     input.push({
       topic: eventTopic(topics, eventType),
       message: {
