@@ -34,7 +34,7 @@ import {
 } from '@platform/testing';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,24 @@ interface WrkResult {
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000 };
+
+/** CPU time (user + system) a process has used so far, µs, from `/proc/<pid>/stat`. */
+function processCpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at the third: utime is the 14th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** `getconf CLK_TCK`: 100 on Linux for every architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time this process has used so far, µs (the bare handler runs in it). */
+function ownCpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
 
 /**
  * wrk with a POST script and `--latency`: rate, latency percentiles, non-2xx answers. A body
@@ -424,13 +442,17 @@ async function main(): Promise<void> {
       const profiling = profileDir !== undefined && context['profiled'] === undefined;
       if (profiling) process.kill(gateway.pid, 'SIGUSR2');
       const from = performance.now();
+      const cpuBefore = processCpuMicros(gateway.pid);
       const ours = await run(`${gateway.url}/v1/events`, { ...json, 'x-write-key': key }, seconds);
+      const cpuOurs = processCpuMicros(gateway.pid) - cpuBefore;
       const pauses = gc.between(from, performance.now());
       if (profiling) {
         process.kill(gateway.pid, 'SIGUSR2');
         context['profiled'] = label;
       }
+      const ownBefore = ownCpuMicros();
       const native = await run(`${bare.url}/v1/events`, json, seconds);
+      const cpuNative = ownCpuMicros() - ownBefore;
       if (size === 1 && !clientIds && connections === 256) capacity = ours.requestsPerSec;
       context[label] = { gateway: ours, bare: native };
       rows.push(
@@ -461,6 +483,14 @@ async function main(): Promise<void> {
           native: native.p99Ms * 1000,
           unit: 'µs',
           note: 'lower is better',
+        },
+        {
+          // Less at the mercy of a shared machine than the rates: what each request cost.
+          measure: `CPU per request, ${label}`,
+          ours: cpuOurs / (ours.requestsPerSec * seconds),
+          native: cpuNative / (native.requestsPerSec * seconds),
+          unit: 'µs',
+          note: 'server process, user + system; lower is better',
         },
         {
           measure: `time in GC pauses, ${label}`,

@@ -109,6 +109,11 @@ export async function bundleService(
       platform: 'node',
       target: 'node20',
       format: 'cjs',
+      // The files Node's own `require` loads, as under the tests: with no custom condition
+      // esbuild adds `module`, and picks packages' ESM builds, some compiled to ES5
+      // (@opentelemetry's: `arguments` copies and spread helpers on every `context.with`)
+      // and wrapped in getters, which the gateway's profile showed on every request.
+      conditions: [],
       // Nest and TypeORM read class names (providers, entities, error messages).
       keepNames: true,
       legalComments: 'none',

@@ -208,7 +208,10 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     const ctx = trace.setSpan(parent, span);
     tracker.enter();
     inFlightGauge.inc();
+    let admitted = false;
+    // One `close` listener for everything counted until the response closes.
     response.once('close', () => {
+      if (admitted) shedding.leave();
       tracker.leave();
       inFlightGauge.dec();
       const status = response.writableFinished ? response.statusCode : 499;
@@ -224,7 +227,8 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
       // The request log line (and any other listener) runs in the request's trace context.
       for (const listener of listeners)
         if (listener !== fastifyHandler) listener(request, response);
-      if (!shedding.admit(response)) {
+      admitted = shedding.enter();
+      if (!admitted) {
         send(response, 503, shedding.refusal, shedding.retryAfterSeconds);
         return;
       }

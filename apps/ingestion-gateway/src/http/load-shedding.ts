@@ -20,6 +20,12 @@ export interface LoadShedding {
    * closes; otherwise counts a refusal and returns false (answer {@link refusal} with 503).
    */
   admit(response: ServerResponse): boolean;
+  /**
+   * `admit` for a caller that already listens for its response's `close`: counts the request
+   * in if under the limit, and the caller calls {@link leave} once on that `close`.
+   */
+  enter(): boolean;
+  leave(): void;
   readonly refusal: ErrorBody;
   readonly retryAfterSeconds: number;
 }
@@ -36,20 +42,26 @@ const SHEDDABLE_PREFIX = '/v1/';
  */
 export function createLoadShedding(options: LoadSheddingOptions): LoadShedding {
   let inFlight = 0;
-  const release = (): void => {
+  const leave = (): void => {
     inFlight -= 1;
+  };
+  const enter = (): boolean => {
+    if (inFlight >= options.maxInFlight) {
+      options.onShed?.();
+      return false;
+    }
+    inFlight += 1;
+    return true;
   };
   return {
     inFlight: () => inFlight,
     admit: (response) => {
-      if (inFlight >= options.maxInFlight) {
-        options.onShed?.();
-        return false;
-      }
-      inFlight += 1;
-      response.once('close', release);
+      if (!enter()) return false;
+      response.once('close', leave);
       return true;
     },
+    enter,
+    leave,
     refusal: errorBody(
       new GatewayError(
         503,
