@@ -15,6 +15,11 @@ export const REPO_ROOT = resolve(__dirname, '../../..');
 const NODE_ARGS = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'];
 const TS_ENV = { TS_NODE_PROJECT: join(REPO_ROOT, 'tsconfig.json') };
 
+/** TypeScript through ts-node; a `.js` file (a built bundle, as an image runs it) with plain node. */
+function tsArgs(entry: string): readonly string[] {
+  return entry.endsWith('.js') ? [] : NODE_ARGS;
+}
+
 export const LOCAL_PG = {
   host: '127.0.0.1',
   port: 5432,
@@ -44,8 +49,9 @@ export interface ProcessResult {
 }
 
 /**
- * Runs a TypeScript entry point of this repo to completion (killed after `timeoutMs`);
- * `nodeArgs` go to node itself (`--cpu-prof`, which NODE_OPTIONS refuses).
+ * Runs an entry point of this repo to completion (killed after `timeoutMs`), as
+ * {@link startProcess} starts one; `nodeArgs` go to node itself (`--cpu-prof`, which
+ * NODE_OPTIONS refuses).
  */
 export function runTs(
   entry: string,
@@ -55,7 +61,7 @@ export function runTs(
   nodeArgs: readonly string[] = [],
 ): Promise<ProcessResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...nodeArgs, ...NODE_ARGS, entry, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, ...tsArgs(entry), entry, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...TS_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,8 +122,7 @@ export function startProcess(
   args: readonly string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): ChildService {
-  const nodeArgs = entry.endsWith('.js') ? [] : NODE_ARGS;
-  const child = spawn(process.execPath, [...nodeArgs, entry, ...args], {
+  const child = spawn(process.execPath, [...tsArgs(entry), entry, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...TS_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

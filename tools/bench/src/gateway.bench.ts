@@ -34,7 +34,7 @@ import {
 } from '@platform/testing';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,7 +42,15 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
 import { describePauses, GcPauseLog, pausePercent } from './gc-pauses';
-import { freePort, report, requireTool, type Row, runBench, preloadEnv } from './harness';
+import {
+  bundledService,
+  freePort,
+  report,
+  requireTool,
+  type Row,
+  runBench,
+  preloadEnv,
+} from './harness';
 
 const { values } = parseArgs({
   options: {
@@ -357,22 +365,6 @@ async function openLoop(
   };
 }
 
-/** Compiles and bundles the gateway as docker/Dockerfile does; returns its entry point. */
-async function bundledGateway(): Promise<string> {
-  const work = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
-  const compiled = join(work, 'compiled');
-  const bundle = join(work, 'bundle');
-  for (const [script, args] of [
-    ['tools/deploy/src/build-service.ts', ['ingestion-gateway', compiled]],
-    ['tools/deploy/src/bundle-service.ts', [compiled, bundle]],
-  ] as const) {
-    const step = await runTs(script, args, {}, 600_000);
-    if (step.code !== 0) throw new Error(`${script} failed: ${step.stderr}`);
-  }
-  process.once('exit', () => rmSync(work, { recursive: true, force: true }));
-  return join(bundle, 'service', 'main.js');
-}
-
 async function main(): Promise<void> {
   const ns = uniqueName('bench_gw');
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
@@ -397,7 +389,9 @@ async function main(): Promise<void> {
   });
   const gc = new GcPauseLog();
   const gateway = await startService({
-    entry: values['from-sources'] ? 'apps/ingestion-gateway/src/main.ts' : await bundledGateway(),
+    entry: values['from-sources']
+      ? 'apps/ingestion-gateway/src/main.ts'
+      : await bundledService('ingestion-gateway'),
     env: { ...env, ...preloadEnv([cpuProfilePreload(profileDir), gc.preload]) },
     healthPath: '/readyz',
   });

@@ -12,7 +12,11 @@
  *   `kcat -C`, then produced again by `kcat -P` (librdkafka, idempotent, acks=all,
  *   linger.ms=5) into fresh topics with the same partitions; timed per topic, summed.
  *
+ * The generator runs as its image runs it: compiled and bundled (tools/deploy), with plain node;
+ * `--from-sources` runs its TypeScript sources under ts-node instead, as the tests do.
+ *
  *   npx tsx tools/bench/src/generator.bench.ts [--count 100000] [--clients kafkajs,librdkafka]
+ *     [--from-sources]
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -36,7 +40,7 @@ import {
   uniqueName,
   type GeneratedEvent,
 } from '@platform/testing';
-import { report, requireTool, spawnMeasured, type Row, runBench } from './harness';
+import { bundledService, report, requireTool, spawnMeasured, type Row, runBench } from './harness';
 import {
   deleteTopicsWithPrefix,
   generatorArgs,
@@ -51,6 +55,7 @@ const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '100000' },
     clients: { type: 'string', default: PRODUCER_CLIENTS.join(',') },
+    'from-sources': { type: 'boolean', default: false },
   },
 });
 const count = Number(values.count);
@@ -148,10 +153,17 @@ async function main(): Promise<void> {
   try {
     const config = await testConfig();
     const runs: { client: ProducerClient; summary: GeneratorSummary; wallSeconds: number }[] = [];
+    const generator = values['from-sources']
+      ? undefined
+      : await bundledService('generator', 'cli.js');
     for (const client of clients) {
-      const run = await runGenerator(`${prefix}_${client}`, count, registry.url, {
-        GENERATOR_KAFKA_CLIENT: client,
-      });
+      const run = await runGenerator(
+        `${prefix}_${client}`,
+        count,
+        registry.url,
+        { GENERATOR_KAFKA_CLIENT: client },
+        generator,
+      );
       if (!run.summary.ok || run.summary.sent !== count) {
         throw new Error(`the generator (${client}) did not send all`);
       }
@@ -256,7 +268,9 @@ async function main(): Promise<void> {
           ours: count / run.wallSeconds,
           native: nativeRate,
           unit: 'events/s',
-          note: 'ours runs under ts-node (compiles at start)',
+          note: values['from-sources']
+            ? 'ours runs under ts-node (compiles at start)'
+            : 'ours runs its image’s bundle with plain node',
           peakRss,
         },
       );

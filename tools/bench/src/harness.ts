@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { runTs } from '@platform/testing';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
 
@@ -94,6 +95,26 @@ export function freePort(): Promise<number> {
 export interface Service {
   readonly url: string;
   stop(): Promise<void>;
+}
+
+/**
+ * Compiles and bundles `app` as docker/Dockerfile does (tools/deploy) and returns the path of
+ * the bundle's `service/<entry>`, to run with plain node as the image runs it. Under ts-node Node's REPL
+ * module loads `domain`, which wraps every event emitter's construction and emit.
+ */
+export async function bundledService(app: string, entry = 'main.js'): Promise<string> {
+  const work = mkdtempSync(join(tmpdir(), `bench-${app}-`));
+  const compiled = join(work, 'compiled');
+  const bundle = join(work, 'bundle');
+  for (const [script, args] of [
+    ['tools/deploy/src/build-service.ts', [app, compiled]],
+    ['tools/deploy/src/bundle-service.ts', [compiled, bundle]],
+  ] as const) {
+    const step = await runTs(script, args, {}, 600_000);
+    if (step.code !== 0) throw new Error(`${script} failed: ${step.stderr}`);
+  }
+  process.once('exit', () => rmSync(work, { recursive: true, force: true }));
+  return join(bundle, 'service', entry);
 }
 
 /** Starts a Nest app of this repo as a child process and waits for its /healthz. */

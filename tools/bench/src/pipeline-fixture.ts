@@ -37,21 +37,23 @@ export function generatorArgs(count: number): string[] {
 
 /**
  * `generator run --count N --rate max --target kafka` into the run's topics, as a child
- * process. Returns its summary (its own timing covers the sending only) and the wall time
- * of the whole process, start-up included.
+ * process: its TypeScript sources under ts-node, or the `cli.js` of its bundle. Returns its
+ * summary (its own timing covers the sending only) and the wall time of the whole process,
+ * start-up included.
  */
 export async function runGenerator(
   prefix: string,
   count: number,
   registryUrl: string,
   env: Record<string, string> = {},
+  entry = 'apps/generator/src/cli.ts',
 ): Promise<{ summary: GeneratorSummary; wallSeconds: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-gen-'));
   const file = join(dir, 'summary.json');
   try {
     const started = performance.now();
     const run = await runTs(
-      'apps/generator/src/cli.ts',
+      entry,
       [
         'run',
         ...generatorArgs(count),

@@ -24,7 +24,10 @@
  *   npx tsx tools/bench/src/sinks.bench.ts [--count 100000] [--batch <SINK_WRITER_MAX_BATCH>]
  *     [--pg-copy-connections <SINK_WRITER_PG_COPY_CONNECTIONS>] [--db clickhouse,postgres]
  *     [--flushes-in-flight <SINK_WRITER_FLUSHES_IN_FLIGHT>]
- *     [--profile DIR]
+ *     [--profile DIR] [--from-sources]
+ *
+ * The writer runs as its image runs it: compiled and bundled (tools/deploy), with plain node;
+ * `--from-sources` runs the TypeScript sources under ts-node instead, as the tests do.
  *
  * `--profile DIR` profiles the writer's CPU while it loads (the group join and start-up left
  * out) and prints where the time went, by stage, per database.
@@ -53,6 +56,7 @@ import {
   peakRssOf,
   report,
   requireTool,
+  bundledService,
   spawnMeasured,
   timeKcatRead,
   type Row,
@@ -69,6 +73,7 @@ const { values } = parseArgs({
     'flushes-in-flight': { type: 'string' },
     profile: { type: 'string' },
     db: { type: 'string', default: 'clickhouse,postgres' },
+    'from-sources': { type: 'boolean', default: false },
   },
 });
 const count = Number(values.count);
@@ -118,9 +123,12 @@ async function main(): Promise<void> {
     const topics = Object.values(summary.topics);
     const kcatSeconds = timeKcatRead(kcat, broker, topics);
 
+    const writer = values['from-sources']
+      ? 'apps/sink-writer/src/main.ts'
+      : await bundledService('sink-writer');
     const rows: Row[] = [];
     for (const db of dbs) {
-      const timing = await timeSinkWriter(db, registry.url, prefix, ours, tables, topics);
+      const timing = await timeSinkWriter(writer, db, registry.url, prefix, ours, tables, topics);
       const loaded =
         db === 'clickhouse'
           ? await timeClickHouseClient(clickhouseClient, tables, ours, native, dir)
@@ -194,6 +202,7 @@ interface WriterTiming {
 }
 
 async function timeSinkWriter(
+  writerEntry: string,
   db: Db,
   registryUrl: string,
   prefix: string,
@@ -205,7 +214,7 @@ async function timeSinkWriter(
   const profiling = profileDir === undefined ? undefined : join(profileDir, db);
   const gc = new GcPauseLog();
   const writer = await startService({
-    entry: 'apps/sink-writer/src/main.ts',
+    entry: writerEntry,
     env: {
       ...preloadEnv([cpuProfilePreload(profiling), gc.preload]),
       ...topicEnv(prefix),
