@@ -1,21 +1,7 @@
-import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
-import type { KafkaClient } from '@platform/messaging';
-import { startSchemaRegistry, type RegistryProcess } from '@platform/testing';
 import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import {
-  configOf,
-  countRecords,
-  createWriteKey,
-  http,
-  removeTestEnv,
-  startGateway,
-  testEnv,
-  testKafka,
-  type RunningGateway,
-  type TestEnv,
-} from '../testing/gateway-harness';
+import { countRecords, http, startGatewayRun, type GatewayRun } from '../testing/gateway-harness';
 
 /**
  * A request held in flight: its head and half its JSON body written on a raw socket (the
@@ -54,33 +40,22 @@ async function holdRequest(url: string, key: string, body: string): Promise<Held
 }
 
 describe('ingestion gateway: the in-flight limit on the events fast path', () => {
-  let registry: RegistryProcess;
-  let t: TestEnv;
-  let config: PlatformConfig;
-  let gateway: RunningGateway;
-  let kafka: KafkaClient;
-  let key: string;
+  let run: GatewayRun;
 
   beforeAll(async () => {
-    registry = await startSchemaRegistry();
-    t = testEnv(registry.url, { GATEWAY_MAX_IN_FLIGHT: '2' });
-    config = await configOf(t);
-    kafka = testKafka(config);
-    gateway = await startGateway(t);
-    key = (await createWriteKey(t, config, 'web')).key;
+    run = await startGatewayRun({ GATEWAY_MAX_IN_FLIGHT: '2' });
   });
 
-  afterAll(async () => {
-    await gateway?.close();
-    await registry?.stop();
-    await removeTestEnv(t, kafka);
-  });
+  afterAll(() => run?.close());
 
-  const views = (): Promise<number> => countRecords(kafka, eventTopic(config.topics, 'page_view'));
+  const views = (): Promise<number> =>
+    countRecords(run.kafka, eventTopic(run.config.topics, 'page_view'));
   const event = (): string =>
     JSON.stringify({ event_id: randomUUID(), user_id: 'u1', device_type: 'mobile', country: 'US' });
   const post = () =>
-    http(`${gateway.url}/v1/events/page_view`, { key, raw: event() }).then((r) => r.status);
+    http(`${run.gateway.url}/v1/events/page_view`, { key: run.key, raw: event() }).then(
+      (r) => r.status,
+    );
   /** Posts until the gateway admits one: a held request's slot frees when its socket closes. */
   const admittedAgain = async (): Promise<number> => {
     for (let attempt = 0; attempt < 50; attempt++) {
@@ -93,15 +68,18 @@ describe('ingestion gateway: the in-flight limit on the events fast path', () =>
 
   it('sheds with 503 OVERLOADED and Retry-After at the limit, never the probes, and frees a slot when a client hangs up', async () => {
     const before = await views();
-    const first = await holdRequest(gateway.url, key, event());
-    const second = await holdRequest(gateway.url, key, event());
+    const first = await holdRequest(run.gateway.url, run.key, event());
+    const second = await holdRequest(run.gateway.url, run.key, event());
 
     // Both slots taken: the next request is refused before its body is read.
-    const refused = await http(`${gateway.url}/v1/events/page_view`, { key, raw: event() });
+    const refused = await http(`${run.gateway.url}/v1/events/page_view`, {
+      key: run.key,
+      raw: event(),
+    });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(refused.body.error.code).toBe('OVERLOADED');
-    expect((await http(`${gateway.url}/readyz`)).status).toBe(200);
+    expect((await http(`${run.gateway.url}/readyz`)).status).toBe(200);
 
     // A client that hangs up mid-body gives its slot back; the held one is still answered.
     first.hangUp();

@@ -1,22 +1,8 @@
-import type { PlatformConfig } from '@platform/config';
 import { eventTopic } from '@platform/contracts';
-import type { KafkaClient } from '@platform/messaging';
-import { startSchemaRegistry, type RegistryProcess } from '@platform/testing';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { deflateSync, gzipSync } from 'node:zlib';
-import {
-  configOf,
-  countRecords,
-  createWriteKey,
-  http,
-  removeTestEnv,
-  startGateway,
-  testEnv,
-  testKafka,
-  type RunningGateway,
-  type TestEnv,
-} from '../testing/gateway-harness';
+import { countRecords, http, startGatewayRun, type GatewayRun } from '../testing/gateway-harness';
 
 /** Writes `head` on a raw socket, then `trickle` one byte at a time; resolves with all it read. */
 function slowRequest(url: string, head: string, trickle = ''): Promise<string> {
@@ -39,38 +25,25 @@ function slowRequest(url: string, head: string, trickle = ''): Promise<string> {
 }
 
 describe('ingestion gateway: encodings and slow clients', () => {
-  let registry: RegistryProcess;
-  let t: TestEnv;
-  let config: PlatformConfig;
-  let gateway: RunningGateway;
-  let kafka: KafkaClient;
-  let key: string;
+  let run: GatewayRun;
 
   beforeAll(async () => {
-    registry = await startSchemaRegistry();
-    t = testEnv(registry.url, {
+    run = await startGatewayRun({
       GATEWAY_MAX_BODY_BYTES: String(64 * 1024),
       GATEWAY_REQUEST_TIMEOUT_MS: '3000',
       GATEWAY_HEADERS_TIMEOUT_MS: '1500',
     });
-    config = await configOf(t);
-    kafka = testKafka(config);
-    gateway = await startGateway(t);
-    key = (await createWriteKey(t, config, 'web')).key;
   });
 
-  afterAll(async () => {
-    await gateway?.close();
-    await registry?.stop();
-    await removeTestEnv(t, kafka);
-  });
+  afterAll(() => run?.close());
 
-  const views = (): Promise<number> => countRecords(kafka, eventTopic(config.topics, 'page_view'));
+  const views = (): Promise<number> =>
+    countRecords(run.kafka, eventTopic(run.config.topics, 'page_view'));
   const event = (): string =>
     JSON.stringify({ event_id: randomUUID(), user_id: 'u1', device_type: 'mobile', country: 'US' });
   const send = (raw: Buffer | string, encoding: string) =>
-    http(`${gateway.url}/v1/events/page_view`, {
-      key,
+    http(`${run.gateway.url}/v1/events/page_view`, {
+      key: run.key,
       raw,
       headers: { 'content-encoding': encoding },
     });
@@ -128,8 +101,8 @@ describe('ingestion gateway: encodings and slow clients', () => {
   it('closes a connection whose headers never end with 408', async () => {
     const before = await views();
     const answer = await slowRequest(
-      gateway.url,
-      `POST /v1/events/page_view HTTP/1.1\r\nHost: x\r\nx-write-key: ${key}\r\n`,
+      run.gateway.url,
+      `POST /v1/events/page_view HTTP/1.1\r\nHost: x\r\nx-write-key: ${run.key}\r\n`,
     );
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(await views()).toBe(before);
@@ -139,8 +112,8 @@ describe('ingestion gateway: encodings and slow clients', () => {
     const before = await views();
     const body = event();
     const answer = await slowRequest(
-      gateway.url,
-      `POST /v1/events/page_view HTTP/1.1\r\nHost: x\r\nx-write-key: ${key}\r\n` +
+      run.gateway.url,
+      `POST /v1/events/page_view HTTP/1.1\r\nHost: x\r\nx-write-key: ${run.key}\r\n` +
         `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
       body,
     );
