@@ -138,6 +138,52 @@ describe(EventsService.name, () => {
     expect(again.sent).toEqual([]);
   });
 
+  it('sends an event_id repeated within one batch once, and answers the repeat as a duplicate after the ack', async () => {
+    const { sut, sent, claimed } = newEventsService({ settings: { idempotencyWindowMs: 60_000 } });
+    const event = { ...view, event_id: 'e-twice' };
+    const answer = await sut.ingestBatch(
+      KEY,
+      {
+        events: [
+          { type: 'page_view', event },
+          { type: 'page_view', event },
+          { type: 'page_view', event: view },
+        ],
+      },
+      () => undefined,
+    );
+    expect(answer.status).toBe(202);
+    expect(answer.body).toMatchObject({ accepted: 2, duplicates: 1 });
+    expect(answer.body.results.map((r) => r.status)).toEqual(['accepted', 'duplicate', 'accepted']);
+    expect(sent.map((s) => s.event['event_id'])).toEqual(['e-twice', expect.any(String)]);
+    expect(new Set(claimed).size).toBe(1);
+  });
+
+  it('fails the events of a batch with client ids that Kafka did not acknowledge in time, and claims the generated ids it handed out', async () => {
+    let sends = 0;
+    const { sut, claimed } = newEventsService({
+      settings: { idempotencyWindowMs: 60_000, produceTimeoutMs: 50 },
+      // The second send is never acknowledged.
+      send: () => (++sends === 2 ? new Promise(() => undefined) : Promise.resolve()),
+    });
+    const answer = await sut.ingestBatch(
+      KEY,
+      {
+        events: [
+          { type: 'page_view', event: { ...view, event_id: 'e-in-time' } },
+          { type: 'page_view', event: view },
+        ],
+      },
+      () => undefined,
+    );
+    expect(answer.status).toBe(503);
+    expect(answer.body).toMatchObject({ accepted: 1, failed: 1 });
+    const failed = answer.body.results[1];
+    expect(failed).toMatchObject({ status: 'failed', retriable: true });
+    // The client's id was claimed before the send; the generated one after the timeout.
+    expect(claimed).toHaveLength(2);
+  });
+
   it('counts the accepted events of a batch by type, and not one Kafka did not acknowledge in time', async () => {
     let sends = 0;
     const { sut, registry } = newEventsService({

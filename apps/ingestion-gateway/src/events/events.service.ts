@@ -133,6 +133,12 @@ const ACCEPTED: Outcome = { ok: true, duplicate: false };
  * A generated event id whose produce outlived the deadline: the 503 hands it to the client,
  * so it is claimed, and settled by whether Kafka acked it after all.
  */
+/** The send of a claimed id's first event in a request, at `index` of the request's events. */
+interface ClaimedSend {
+  readonly index: number;
+  readonly send: Promise<void>;
+}
+
 interface LateClaim {
   readonly id: string;
   readonly acked: Promise<boolean>;
@@ -559,43 +565,65 @@ export class EventsService {
       const ids = events.map((p) =>
         p.clientEventId ? idempotencyKey(p.type, String(p.event['event_id'])) : null,
       );
-      const claimed = ids.filter((id) => id !== null);
       const owner = randomUUID();
-      const claims = await this.claim(claimed, owner, deadline.expired);
+      const claims = await this.claim(
+        ids.filter((id) => id !== null),
+        owner,
+        deadline.expired,
+      );
       const late: LateClaim[] = [];
-      // The first event of each claimed id in this request, and whether Kafka acked it.
-      const sends = new Map<string, { readonly index: number; readonly acked: Promise<boolean> }>();
-      const outcomes = await Promise.all(
-        events.map(async (p, index): Promise<Outcome> => {
+      // The send of the first event of each claimed id in this request.
+      const sends = new Map<string, ClaimedSend>();
+      // No closure or race per event: one reaction per send, one for the deadline (each
+      // promise costs more while trace context is propagated).
+      const outcomes = await new Promise<Outcome[]>((resolve) => {
+        const sent: (Promise<void> | undefined)[] = new Array<Promise<void> | undefined>(
+          events.length,
+        );
+        const gathering = new Gathering(events.length, (gathered, complete) => {
+          if (!complete) {
+            events.forEach((p, index) => {
+              if (gathered[index] !== undefined) return;
+              gathered[index] = { ok: false, error: timeoutError() };
+              // A generated id whose send may still land is claimed (a client's id already is).
+              const send = sent[index];
+              if (ids[index] === null && send !== undefined) late.push(lateClaim(p, send));
+            });
+          }
+          resolve(gathered as Outcome[]);
+        });
+        void deadline.expired.then(() => gathering.expire());
+        events.forEach((p, index) => {
           const id = ids[index] ?? null;
           const claim = id === null ? undefined : claims.get(id);
-          if (claim?.state === 'acked') return this.duplicate(p.type);
-          if (claim?.state === 'failed') return { ok: false, error: claim.error };
+          if (claim?.state === 'acked') {
+            gathering.settle(index, this.duplicate(p.type));
+            return;
+          }
+          if (claim?.state === 'failed') {
+            gathering.settle(index, { ok: false, error: claim.error });
+            return;
+          }
           const earlier = id === null ? undefined : sends.get(id);
           if (earlier !== undefined) {
             // The same event twice in this request: the second follows the first.
-            const acked = await Promise.race([earlier.acked, deadline.expired]);
-            return acked === true ? this.duplicate(p.type) : { ok: false, error: timeoutError() };
+            earlier.send.then(
+              () => {
+                if (!gathering.isAnswered) gathering.settle(index, this.duplicate(p.type));
+              },
+              () => gathering.settle(index, { ok: false, error: timeoutError() }),
+            );
+            return;
           }
           const send = this.kafka.producer.send(p.type, p.event, undefined, headers);
-          const acked = send.then(
-            () => true,
-            () => false,
+          sent[index] = send;
+          if (id !== null) sends.set(id, { index, send });
+          send.then(
+            () => gathering.settle(index, ACCEPTED),
+            (error: unknown) => gathering.settle(index, { ok: false, error }),
           );
-          if (id !== null) sends.set(id, { index, acked });
-          try {
-            const result = await Promise.race([send.then(() => true), deadline.expired]);
-            if (result === 'timeout') {
-              // (Only reached when claiming, so the idempotency window is on.)
-              if (id === null) late.push(lateClaim(p, send));
-              return { ok: false, error: timeoutError() };
-            }
-            return ACCEPTED;
-          } catch (error) {
-            return { ok: false, error };
-          }
-        }),
-      );
+        });
+      });
       this.countAccepted(events, outcomes);
       if (sends.size > 0) await this.settleClaims(sends, outcomes, owner);
       if (late.length > 0) await this.claimLate(late, owner);
@@ -722,19 +750,22 @@ export class EventsService {
    * long a repeat waits.
    */
   private async settleClaims(
-    sends: ReadonlyMap<string, { readonly index: number; readonly acked: Promise<boolean> }>,
+    sends: ReadonlyMap<string, ClaimedSend>,
     outcomes: readonly Outcome[],
     owner: string,
   ): Promise<void> {
     const store = this.database.idempotency;
     const inTime: string[] = [];
-    for (const [id, { index, acked }] of sends) {
+    for (const [id, { index, send }] of sends) {
       if (outcomes[index]?.ok === true) {
         inTime.push(id);
         continue;
       }
-      void acked
-        .then((ok) => (ok ? store.ack([id], owner) : store.release([id], owner)))
+      void send
+        .then(
+          () => store.ack([id], owner),
+          () => store.release([id], owner),
+        )
         .catch((error: unknown) =>
           this.logger.warn({ event: 'idempotency_settle_failed', error: messageOf(error) }),
         );
@@ -943,6 +974,11 @@ class Gathering {
   private readonly outcomes: (Outcome | undefined)[];
   private pending: number;
   private answered = false;
+
+  /** Whether the answer was given: later outcomes are dropped. */
+  get isAnswered(): boolean {
+    return this.answered;
+  }
 
   constructor(
     count: number,
