@@ -43,13 +43,13 @@ import { parseArgs } from 'node:util';
 import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
 import { describePauses, GcPauseLog, pausePercent } from './gc-pauses';
 import {
-  bundledService,
   freePort,
   report,
   requireTool,
   type Row,
   runBench,
   preloadEnv,
+  serviceEntry,
 } from './harness';
 
 const { values } = parseArgs({
@@ -389,9 +389,7 @@ async function main(): Promise<void> {
   });
   const gc = new GcPauseLog();
   const gateway = await startService({
-    entry: values['from-sources']
-      ? 'apps/ingestion-gateway/src/main.ts'
-      : await bundledService('ingestion-gateway'),
+    entry: await serviceEntry('ingestion-gateway', 'main', values['from-sources']),
     env: { ...env, ...preloadEnv([cpuProfilePreload(profileDir), gc.preload]) },
     healthPath: '/readyz',
   });

@@ -40,7 +40,7 @@ import {
   uniqueName,
   type GeneratedEvent,
 } from '@platform/testing';
-import { bundledService, report, requireTool, spawnMeasured, type Row, runBench } from './harness';
+import { report, requireTool, serviceEntry, spawnMeasured, type Row, runBench } from './harness';
 import {
   deleteTopicsWithPrefix,
   generatorArgs,
@@ -153,9 +153,7 @@ async function main(): Promise<void> {
   try {
     const config = await testConfig();
     const runs: { client: ProducerClient; summary: GeneratorSummary; wallSeconds: number }[] = [];
-    const generator = values['from-sources']
-      ? undefined
-      : await bundledService('generator', 'cli.js');
+    const generator = await serviceEntry('generator', 'cli', values['from-sources']);
     for (const client of clients) {
       const run = await runGenerator(
         `${prefix}_${client}`,

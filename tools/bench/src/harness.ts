@@ -98,11 +98,20 @@ export interface Service {
 }
 
 /**
- * Compiles and bundles `app` as docker/Dockerfile does (tools/deploy) and returns the path of
- * the bundle's `service/<entry>`, to run with plain node as the image runs it. Under ts-node Node's REPL
- * module loads `domain`, which wraps every event emitter's construction and emit.
+ * Where to start `app`'s `file` (`main` or `cli`): its TypeScript source, run under ts-node as
+ * the tests run it, when `fromSources`; otherwise compiled and bundled as docker/Dockerfile
+ * does (tools/deploy), to run with plain node as the image runs it. (Under ts-node, Node's
+ * REPL module loads `domain`, which wraps every event emitter's construction and emit.)
  */
-export async function bundledService(app: string, entry = 'main.js'): Promise<string> {
+export async function serviceEntry(
+  app: string,
+  file: 'main' | 'cli',
+  fromSources: boolean,
+): Promise<string> {
+  return fromSources ? `apps/${app}/src/${file}.ts` : bundledService(app, `${file}.js`);
+}
+
+async function bundledService(app: string, entry: string): Promise<string> {
   const work = mkdtempSync(join(tmpdir(), `bench-${app}-`));
   const compiled = join(work, 'compiled');
   const bundle = join(work, 'bundle');

@@ -56,12 +56,12 @@ import {
   peakRssOf,
   report,
   requireTool,
-  bundledService,
   spawnMeasured,
   timeKcatRead,
   type Row,
   runBench,
   preloadEnv,
+  serviceEntry,
 } from './harness';
 import { deleteTopicsWithPrefix, runGenerator, testConfig, topicEnv } from './pipeline-fixture';
 
@@ -123,9 +123,7 @@ async function main(): Promise<void> {
     const topics = Object.values(summary.topics);
     const kcatSeconds = timeKcatRead(kcat, broker, topics);
 
-    const writer = values['from-sources']
-      ? 'apps/sink-writer/src/main.ts'
-      : await bundledService('sink-writer');
+    const writer = await serviceEntry('sink-writer', 'main', values['from-sources']);
     const rows: Row[] = [];
     for (const db of dbs) {
       const timing = await timeSinkWriter(writer, db, registry.url, prefix, ours, tables, topics);

@@ -129,16 +129,16 @@ const PENDING_POLL_MS = 50;
 
 const ACCEPTED: Outcome = { ok: true, duplicate: false };
 
-/**
- * A generated event id whose produce outlived the deadline: the 503 hands it to the client,
- * so it is claimed, and settled by whether Kafka acked it after all.
- */
 /** The send of a claimed id's first event in a request, at `index` of the request's events. */
 interface ClaimedSend {
   readonly index: number;
   readonly send: Promise<void>;
 }
 
+/**
+ * A generated event id whose produce outlived the deadline: the 503 hands it to the client,
+ * so it is claimed, and settled by whether Kafka acked it after all.
+ */
 interface LateClaim {
   readonly id: string;
   readonly acked: Promise<boolean>;
@@ -152,6 +152,26 @@ function lateClaim(p: Prepared, send: Promise<void>): LateClaim {
       () => false,
     ),
   };
+}
+
+/**
+ * At the deadline: every event still without an outcome fails (retriable, 503). Returns the
+ * late claims of those whose send `toClaim` gives: a generated id handed out in the answer
+ * whose event may still land.
+ */
+function expireUnanswered(
+  events: readonly Prepared[],
+  outcomes: (Outcome | undefined)[],
+  toClaim: (index: number) => Promise<void> | undefined,
+): LateClaim[] {
+  const late: LateClaim[] = [];
+  events.forEach((p, index) => {
+    if (outcomes[index] !== undefined) return;
+    outcomes[index] = { ok: false, error: timeoutError() };
+    const send = toClaim(index);
+    if (send !== undefined) late.push(lateClaim(p, send));
+  });
+  return late;
 }
 
 interface Prepared {
@@ -581,15 +601,11 @@ export class EventsService {
           events.length,
         );
         const gathering = new Gathering(events.length, (gathered, complete) => {
-          if (!complete) {
-            events.forEach((p, index) => {
-              if (gathered[index] !== undefined) return;
-              gathered[index] = { ok: false, error: timeoutError() };
-              // A generated id whose send may still land is claimed (a client's id already is).
-              const send = sent[index];
-              if (ids[index] === null && send !== undefined) late.push(lateClaim(p, send));
-            });
-          }
+          // A client's id is claimed already; a generated one is claimed once handed out.
+          if (!complete)
+            late.push(
+              ...expireUnanswered(events, gathered, (i) => (ids[i] === null ? sent[i] : undefined)),
+            );
           resolve(gathered as Outcome[]);
         });
         void deadline.expired.then(() => gathering.expire());
@@ -695,13 +711,8 @@ export class EventsService {
     sends: readonly Promise<void>[],
     outcomes: (Outcome | undefined)[],
   ): Promise<Outcome[]> {
-    const late: LateClaim[] = [];
-    events.forEach((p, index) => {
-      if (outcomes[index] !== undefined) return;
-      outcomes[index] = { ok: false, error: timeoutError() };
-      if (this.settings.idempotencyWindowMs > 0)
-        late.push(lateClaim(p, sends[index] as Promise<void>));
-    });
+    const claiming = this.settings.idempotencyWindowMs > 0;
+    const late = expireUnanswered(events, outcomes, (i) => (claiming ? sends[i] : undefined));
     if (late.length > 0) await this.claimLate(late, randomUUID());
     return outcomes as Outcome[];
   }
