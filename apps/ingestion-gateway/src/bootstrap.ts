@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
@@ -14,7 +15,7 @@ import { GatewayExceptionFilter } from './http/gateway-exception.filter';
 import { errorBody, GatewayError } from './http/gateway.error';
 import { registerContentDecoding } from './http/content-encoding';
 import { registerJsonParser } from './http/json-body';
-import { registerLoadShedding } from './http/load-shedding';
+import { createLoadShedding, summarizedShedLog } from './http/load-shedding';
 import { installEventsFastPath } from './http/events-fast-path';
 import { WriteKeyAuthService } from './auth/write-key-auth.service';
 import { EventsService } from './events/events.service';
@@ -67,12 +68,20 @@ export async function createApp(options: GatewayAppOptions = {}): Promise<NestFa
         ),
       ),
   });
-  // After the drain check: a draining gateway says DRAINING, not OVERLOADED.
   const metrics = app.get(GatewayMetrics);
-  const shedding = registerLoadShedding(fastify, {
+  const logShed = summarizedShedLog((message) => new Logger('LoadShedding').warn(message));
+  const shedding = createLoadShedding({
     maxInFlight: settings.maxInFlight,
+    maxEventLoopDelayMs: settings.maxEventLoopDelayMs,
     retryAfterSeconds: 1,
-    onShed: () => metrics.shed.inc(),
+    onShed: (reason) => {
+      metrics.shed.inc({ reason });
+      logShed(reason);
+    },
+  });
+  fastify.addHook('onClose', (_instance, done) => {
+    shedding.close();
+    done();
   });
   app.useGlobalFilters(new GatewayExceptionFilter());
   await app.init();

@@ -36,9 +36,10 @@ describe(loadGatewaySettings.name, () => {
     ).toThrow(/GATEWAY_MAX_EVENT_TIME_SKEW_MS/);
   });
 
-  it('reads the in-flight limit and the trace and request-log sample rates, refusing ratios outside [0, 1]', () => {
+  it('reads the shedding limits and the trace and request-log sample rates, refusing ratios outside [0, 1]', () => {
     expect(loadGatewaySettings({})).toMatchObject({
-      maxInFlight: 512,
+      maxInFlight: 2048,
+      maxEventLoopDelayMs: 200,
       traceSampleRatio: 0.01,
       requestLogSampleRate: 0.01,
     });

@@ -46,7 +46,8 @@ export class GatewayMetrics {
     });
     this.shed = platform.counter({
       name: 'gateway_requests_shed_total',
-      help: 'Requests refused with 503 OVERLOADED at the in-flight limit (nothing of them produced)',
+      help: 'Requests refused with 503 OVERLOADED (nothing of them produced), by reason: in_flight, event_loop_delay',
+      labelNames: ['reason'],
     });
   }
 }

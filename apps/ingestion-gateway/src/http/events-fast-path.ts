@@ -17,7 +17,7 @@ import { toGatewayError } from './gateway-exception.filter';
 import { errorBody } from './gateway.error';
 import { EVENTS_PATH, eventsRouteOf } from './events-routes';
 import { parseJsonBody } from './json-body';
-import type { LoadShedding } from './load-shedding';
+import { answerRefusal, sheddable, type LoadShedding } from './load-shedding';
 
 function pathOf(url: string): string {
   const query = url.indexOf('?');
@@ -63,11 +63,13 @@ export function fastPathEligible(request: IncomingMessage, maxBodyBytes: number)
  * the hook chain, the content-type parser and the HTTP instrumentation, which was most of the
  * gateway's CPU time per single-event request (ADR 0014).
  *
- * What every request keeps: the in-flight limit (503 OVERLOADED before the body is read), the
- * drain (in-flight work is waited for; a draining gateway leaves requests to the Fastify
- * stack, which answers DRAINING), `platform_http_requests_*`, a server span (recorded when
- * sampled, parent-based) whose context carries trace ids into logs and Kafka headers, and
- * the request log line (the other `request` listeners run inside that context).
+ * It is also the front door of every API request, fast or not: load shedding (503 OVERLOADED
+ * before the body is read, see `load-shedding.ts`) happens here, ahead of everything else.
+ * What every admitted request keeps: the drain (in-flight work is waited for; a draining
+ * gateway leaves requests to the Fastify stack, which answers DRAINING),
+ * `platform_http_requests_*`, a server span (recorded when sampled, parent-based) whose context
+ * carries trace ids into logs and Kafka headers, and the request log line (the other `request`
+ * listeners run inside that context).
  */
 export function installEventsFastPath(server: Server, options: EventsFastPathOptions): void {
   const logger = new Logger('EventsFastPath');
@@ -208,10 +210,9 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     const ctx = trace.setSpan(parent, span);
     tracker.enter();
     inFlightGauge.inc();
-    let admitted = false;
     // One `close` listener for everything counted until the response closes.
     response.once('close', () => {
-      if (admitted) shedding.leave();
+      shedding.leave();
       tracker.leave();
       inFlightGauge.dec();
       const status = response.writableFinished ? response.statusCode : 499;
@@ -227,11 +228,6 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
       // The request log line (and any other listener) runs in the request's trace context.
       for (const listener of listeners)
         if (listener !== fastifyHandler) listener(request, response);
-      admitted = shedding.enter();
-      if (!admitted) {
-        send(response, 503, shedding.refusal, shedding.retryAfterSeconds);
-        return;
-      }
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       // In the request's context: an emitter's callbacks run in the parser's async context,
@@ -252,19 +248,36 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
   // Fastify's own listener: the last one Nest's adapter registered before anything else.
   const fastifyHandler = listeners[0];
   const takeFast = (request: IncomingMessage, response: ServerResponse): boolean => {
-    if (request.method !== 'POST' || tracker.isDraining) return false;
+    if (request.method !== 'POST') return false;
     const path = pathOf(request.url ?? '');
     const route = eventsRouteOf(path);
     if (route === undefined || !fastPathEligible(request, options.maxBodyBytes)) return false;
     fast(request, response, route, path);
     return true;
   };
+  /**
+   * The front door of every request. API requests are admitted or refused here, before any
+   * listener, span or log line: a refusal must cost far less than the work it saves. Then the
+   * events routes take the fast path (whose `close` listener counts the request out) and the
+   * rest go to Fastify. A draining gateway leaves every request to Fastify (DRAINING).
+   */
+  const frontDoor = (request: IncomingMessage, response: ServerResponse): boolean => {
+    if (tracker.isDraining || !sheddable(request.url)) return false;
+    const refused = shedding.enter();
+    if (refused !== undefined) {
+      answerRefusal(response, shedding, refused);
+      return true;
+    }
+    if (takeFast(request, response)) return true;
+    response.once('close', shedding.leave);
+    return false;
+  };
   // Taken before the server's `emit`, which the HTTP instrumentation wraps: for a request it
   // leaves untraced it still binds the request's and the response's emitters to a context,
   // patching their listener methods, which cost more CPU than this path's own work.
   const instrumentedEmit = server.emit;
   server.emit = function emit(this: Server, event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'request' && takeFast(args[0] as IncomingMessage, args[1] as ServerResponse)) {
+    if (event === 'request' && frontDoor(args[0] as IncomingMessage, args[1] as ServerResponse)) {
       return true;
     }
     return instrumentedEmit.apply(this, [event, ...args] as Parameters<Server['emit']>);

@@ -13,7 +13,12 @@ interface HeldRequest {
   hangUp(): void;
 }
 
-async function holdRequest(url: string, key: string, body: string): Promise<HeldRequest> {
+async function holdRequest(
+  url: string,
+  key: string,
+  body: string,
+  framing: 'content-length' | 'chunked' = 'content-length',
+): Promise<HeldRequest> {
   const { hostname, port } = new URL(url);
   const socket: Socket = connect(Number(port), hostname);
   let received = '';
@@ -24,22 +29,27 @@ async function holdRequest(url: string, key: string, body: string): Promise<Held
     socket.once('error', reject);
   });
   const half = Math.floor(body.length / 2);
+  const head = `POST /v1/events/page_view HTTP/1.1\r\nHost: x\r\nx-write-key: ${key}\r\ncontent-type: application/json\r\nconnection: close\r\n`;
+  // A chunked body is not the fast path's: Fastify serves it.
+  const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
   socket.write(
-    `POST /v1/events/page_view HTTP/1.1\r\nHost: x\r\nx-write-key: ${key}\r\n` +
-      `content-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n` +
-      body.slice(0, half),
+    framing === 'chunked'
+      ? `${head}transfer-encoding: chunked\r\n\r\n${chunk(body.slice(0, half))}`
+      : `${head}content-length: ${body.length}\r\n\r\n${body.slice(0, half)}`,
   );
   return {
     finish: () => {
       // Not `end`: a client's FIN makes Node's server close before it answers.
-      socket.write(body.slice(half));
+      socket.write(
+        framing === 'chunked' ? `${chunk(body.slice(half))}0\r\n\r\n` : body.slice(half),
+      );
       return closed;
     },
     hangUp: () => socket.destroy(),
   };
 }
 
-describe('ingestion gateway: the in-flight limit on the events fast path', () => {
+describe('ingestion gateway: the in-flight limit at the front door, fast path and Fastify alike', () => {
   let run: GatewayRun;
 
   beforeAll(async () => {
@@ -56,6 +66,16 @@ describe('ingestion gateway: the in-flight limit on the events fast path', () =>
     http(`${run.gateway.url}/v1/events/page_view`, { key: run.key, raw: event() }).then(
       (r) => r.status,
     );
+  /** Waits until the gateway has read the heads of `held` requests (the scrape counts itself). */
+  const untilHeld = async (held: number): Promise<void> => {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const metrics = await fetch(`${run.gateway.url}/metrics`).then((r) => r.text());
+      const inFlight = /^platform_http_requests_in_flight (\d+)/m.exec(metrics)?.[1];
+      if (Number(inFlight) >= held + 1) return;
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    throw new Error(`the gateway never held ${held} requests`);
+  };
   /** Posts until the gateway admits one: a held request's slot frees when its socket closes. */
   const admittedAgain = async (): Promise<number> => {
     for (let attempt = 0; attempt < 50; attempt++) {
@@ -70,6 +90,7 @@ describe('ingestion gateway: the in-flight limit on the events fast path', () =>
     const before = await views();
     const first = await holdRequest(run.gateway.url, run.key, event());
     const second = await holdRequest(run.gateway.url, run.key, event());
+    await untilHeld(2);
 
     // Both slots taken: the next request is refused before its body is read.
     const refused = await http(`${run.gateway.url}/v1/events/page_view`, {
@@ -90,5 +111,27 @@ describe('ingestion gateway: the in-flight limit on the events fast path', () =>
     expect(await views()).toBe(before + 2);
     // Both slots are free again.
     expect(await Promise.all([post(), post()])).toEqual([202, 202]);
+  });
+
+  it('counts requests Fastify serves against the same limit, and frees their slots too', async () => {
+    const before = await views();
+    const chunked = await holdRequest(run.gateway.url, run.key, event(), 'chunked');
+    const fast = await holdRequest(run.gateway.url, run.key, event());
+    await untilHeld(2);
+
+    const refused = await http(`${run.gateway.url}/v1/events/page_view`, {
+      key: run.key,
+      raw: event(),
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.message).toMatch(/limit of 2 requests in flight/);
+
+    // The request on the Fastify path hangs up: its slot is given back as well.
+    chunked.hangUp();
+    expect(await admittedAgain()).toBe(202);
+    expect(await fast.finish()).toMatch(/^HTTP\/1\.1 202/);
+    const second = await holdRequest(run.gateway.url, run.key, event(), 'chunked');
+    expect(await second.finish()).toMatch(/^HTTP\/1\.1 202/);
+    expect(await views()).toBe(before + 3);
   });
 });

@@ -1,94 +1,117 @@
-import Fastify from 'fastify';
-import type { AddressInfo } from 'node:net';
-import { connect } from 'node:net';
-import { registerLoadShedding } from './load-shedding';
+import {
+  createLoadShedding,
+  sheddable,
+  summarizedShedLog,
+  type LoadShedding,
+  type ShedReason,
+} from './load-shedding';
 
-describe(registerLoadShedding.name, () => {
-  it('refuses API requests over the in-flight limit with 503 OVERLOADED and Retry-After, and admits again once one is answered', async () => {
-    const fastify = Fastify();
-    let shed = 0;
-    const gate = registerLoadShedding(fastify, {
+/** Keeps the event loop busy for `ms`, as a saturated gateway does. */
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+const tick = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+describe(createLoadShedding.name, () => {
+  let gate: LoadShedding | undefined;
+  afterEach(() => gate?.close());
+
+  it('refuses over the in-flight limit, and admits again once a request leaves', () => {
+    const shed: ShedReason[] = [];
+    gate = createLoadShedding({
       maxInFlight: 2,
+      maxEventLoopDelayMs: 0,
       retryAfterSeconds: 1,
-      onShed: () => (shed += 1),
+      onShed: (reason) => shed.push(reason),
     });
-    const release: (() => void)[] = [];
-    fastify.post('/v1/events', () => new Promise((done) => release.push(() => done({ ok: 1 }))));
-    fastify.get('/readyz', () => ({ ready: true }));
-    await fastify.ready();
-
-    const first = fastify.inject({ method: 'POST', url: '/v1/events', payload: {} });
-    const second = fastify.inject({ method: 'POST', url: '/v1/events', payload: {} });
-    while (release.length < 2) await new Promise((done) => setImmediate(done));
+    expect([gate.enter(), gate.enter()]).toEqual([undefined, undefined]);
     expect(gate.inFlight()).toBe(2);
+    expect(gate.enter()).toBe('in_flight');
+    expect(gate.inFlight()).toBe(2);
+    expect(shed).toEqual(['in_flight']);
+    gate.leave();
+    expect(gate.enter()).toBeUndefined();
+    expect(JSON.parse(gate.refusalOf('in_flight'))).toEqual({
+      error: {
+        code: 'OVERLOADED',
+        message:
+          'the gateway is at its limit of 2 requests in flight; retry after the Retry-After delay',
+      },
+    });
+  });
 
-    const refused = await fastify.inject({ method: 'POST', url: '/v1/events', payload: {} });
-    expect(refused.statusCode).toBe(503);
-    expect(refused.headers['retry-after']).toBe('1');
-    expect(refused.json()).toMatchObject({ error: { code: 'OVERLOADED' } });
-    expect(shed).toBe(1);
-    // Probes are never shed.
-    expect((await fastify.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
-
-    release.shift()?.();
-    expect((await first).statusCode).toBe(200);
+  it('refuses while the event loop is further behind than the limit, and admits once it caught up', async () => {
+    const shed: ShedReason[] = [];
+    gate = createLoadShedding({
+      maxInFlight: 100,
+      maxEventLoopDelayMs: 40,
+      retryAfterSeconds: 1,
+      onShed: (reason) => shed.push(reason),
+    });
+    await tick(20);
+    expect(gate.enter()).toBeUndefined();
+    // One long turn of the loop: work read after the first 40 ms of it would wait behind it.
+    busy(80);
+    expect(gate.enter()).toBe('event_loop_delay');
+    expect(shed).toEqual(['event_loop_delay']);
     expect(gate.inFlight()).toBe(1);
-    const third = fastify.inject({ method: 'POST', url: '/v1/events', payload: {} });
-    while (release.length < 2) await new Promise((done) => setImmediate(done));
-    for (const r of release.splice(0)) r();
-    expect((await second).statusCode).toBe(200);
-    expect((await third).statusCode).toBe(200);
-    expect(gate.inFlight()).toBe(0);
-    await fastify.close();
+    expect(JSON.parse(gate.refusalOf('event_loop_delay')).error.message).toBe(
+      'the gateway is more than 40 ms behind its work; retry after the Retry-After delay',
+    );
+    // The probe runs as soon as the loop turns: admitted again.
+    let admitted: ShedReason | undefined = 'event_loop_delay';
+    for (let turn = 0; turn < 50 && admitted !== undefined; turn++) {
+      await tick(20);
+      admitted = gate.enter();
+    }
+    expect(admitted).toBeUndefined();
+    expect(gate.inFlight()).toBe(2);
+  });
+
+  it('never refuses on the event loop when the check is off', () => {
+    gate = createLoadShedding({ maxInFlight: 100, maxEventLoopDelayMs: 0, retryAfterSeconds: 1 });
+    busy(60);
+    expect(gate.enter()).toBeUndefined();
+  });
+
+  it('gives Retry-After in whole seconds, at least one', () => {
+    gate = createLoadShedding({ maxInFlight: 1, maxEventLoopDelayMs: 0, retryAfterSeconds: 0.2 });
+    expect(gate.retryAfterSeconds).toBe(1);
   });
 });
 
-describe(`${registerLoadShedding.name} over real sockets`, () => {
-  it('counts a request out when its client hangs up after sending the whole body, before the answer', async () => {
-    const fastify = Fastify();
-    const gate = registerLoadShedding(fastify, { maxInFlight: 1, retryAfterSeconds: 1 });
-    const release: (() => void)[] = [];
-    const handled: Promise<void>[] = [];
-    fastify.post('/v1/events', (_request, reply) => {
-      handled.push(
-        new Promise<void>((done) =>
-          release.push(() => {
-            void reply.code(202).send({ ok: 1 });
-            done();
-          }),
-        ),
-      );
-      return reply;
-    });
-    await fastify.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = fastify.server.address() as AddressInfo;
-    const body = '{"events":[]}';
-    // The client sends a complete request and closes its socket before the answer: Node
-    // does not mark such a request aborted, so neither onResponse nor onRequestAbort runs.
-    const socket = connect(port, '127.0.0.1');
-    await new Promise((done) => socket.once('connect', done));
-    socket.write(
-      `POST /v1/events HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+describe(sheddable.name, () => {
+  it('sheds the API, never the probes and scrapes', () => {
+    expect(sheddable('/v1/events')).toBe(true);
+    expect(sheddable('/v1/contracts?x=1')).toBe(true);
+    for (const path of ['/readyz', '/healthz', '/metrics', '/docs', undefined])
+      expect(sheddable(path)).toBe(false);
+  });
+});
+
+describe(summarizedShedLog.name, () => {
+  it('logs the first refusal at once, then at most one line per interval with the counts since', () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const lines: string[] = [];
+    const log = summarizedShedLog(
+      (line) => lines.push(line),
+      10_000,
+      () => now,
     );
-    while (release.length < 1) await new Promise((done) => setTimeout(done, 5));
-    expect(gate.inFlight()).toBe(1);
-    socket.destroy();
-    const deadline = Date.now() + 2_000;
-    while (gate.inFlight() !== 0 && Date.now() < deadline)
-      await new Promise((done) => setTimeout(done, 5));
-    expect(gate.inFlight()).toBe(0);
-    release.shift()?.();
-    await Promise.all(handled);
-    expect(gate.inFlight()).toBe(0);
-    // The limit of 1 admits the next request.
-    const next = fetch(`http://127.0.0.1:${port}/v1/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    });
-    while (release.length < 1) await new Promise((done) => setTimeout(done, 5));
-    release.shift()?.();
-    expect((await next).status).toBe(202);
-    await fastify.close();
+    log('in_flight');
+    expect(lines).toEqual([
+      'refused 1 requests with 503 OVERLOADED (in flight at the limit: 1, event loop behind: 0)',
+    ]);
+    for (let i = 0; i < 5; i++) log('event_loop_delay');
+    now += 9_999;
+    log('in_flight');
+    expect(lines).toHaveLength(1);
+    now += 1;
+    log('event_loop_delay');
+    expect(lines[1]).toBe(
+      'refused 7 requests with 503 OVERLOADED (in flight at the limit: 1, event loop behind: 6) since 2026-01-01T00:00:00.000Z',
+    );
   });
 });

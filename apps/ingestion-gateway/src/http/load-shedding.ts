@@ -1,107 +1,158 @@
-import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { errorBody, GatewayError, type ErrorBody } from './gateway.error';
+import { performance } from 'node:perf_hooks';
+import { errorBody, GatewayError } from './gateway.error';
+
+/** Why a request was refused: the label of `gateway_requests_shed_total`. */
+export type ShedReason = 'in_flight' | 'event_loop_delay';
 
 export interface LoadSheddingOptions {
   /** Requests on the API routes (`/v1/…`) being worked on at once; more are refused with 503. */
   readonly maxInFlight: number;
+  /**
+   * How far the event loop may fall behind before new API requests are refused with 503, ms;
+   * 0 turns the check off. The in-flight limit only sees requests the process has read: when
+   * the CPU is the bottleneck, the queue forms in the sockets instead, and this is what grows.
+   */
+  readonly maxEventLoopDelayMs: number;
   /** `Retry-After` of the refusal, seconds. */
   readonly retryAfterSeconds: number;
   /** Called for every refused request (metrics). */
-  readonly onShed?: () => void;
+  readonly onShed?: (reason: ShedReason) => void;
 }
 
-/** The admission gate, shared by the Fastify hook and the events fast path. */
+/** The admission gate in front of the API (see {@link installEventsFastPath}). */
 export interface LoadShedding {
   /** Requests admitted whose response has not closed yet. */
   inFlight(): number;
   /**
-   * Admits the request of `response` if under the limit, counting it until the response
-   * closes; otherwise counts a refusal and returns false (answer {@link refusal} with 503).
+   * Counts the request in if the gateway has room for it, and the caller calls {@link leave}
+   * once when its response closes; otherwise counts a refusal and returns the reason (answer
+   * with 503 and {@link refusalOf}).
    */
-  admit(response: ServerResponse): boolean;
-  /**
-   * `admit` for a caller that already listens for its response's `close`: counts the request
-   * in if under the limit, and the caller calls {@link leave} once on that `close`.
-   */
-  enter(): boolean;
+  enter(): ShedReason | undefined;
   leave(): void;
-  readonly refusal: ErrorBody;
+  /** The 503 body of a refusal, serialized once. */
+  refusalOf(reason: ShedReason): string;
   readonly retryAfterSeconds: number;
+  /** Stops the event-loop probe. */
+  close(): void;
 }
 
-/** Routes that are never shed: probes and scrapes must answer under load. */
-const SHEDDABLE_PREFIX = '/v1/';
+/** Routes that are shed: everything under `/v1/`. Probes and scrapes must answer under load. */
+export function sheddable(url: string | undefined): boolean {
+  return url !== undefined && url.startsWith('/v1/');
+}
+
+/** How often the probe measures the event loop's delay. */
+const PROBE_INTERVAL_MS = 10;
 
 /**
- * The in-flight counter. A request is counted out when its response closes: Node emits
+ * How far behind the event loop is, read at any moment. A timer due every
+ * {@link PROBE_INTERVAL_MS} fires late by as long as the loop was busy; between firings, a
+ * probe overdue by more than the interval means the loop is busy right now, so the delay is
+ * known during a long turn of the loop, while its remaining requests can still be refused.
+ * (A share of requests admitted, lowered while the probe fires late and raised while it is on
+ * time, measured worse: it let long turns through, and the in-flight limit then refused.)
+ */
+class EventLoopDelay {
+  private due = performance.now() + PROBE_INTERVAL_MS;
+  private readonly timer = setInterval(() => {
+    this.due = performance.now() + PROBE_INTERVAL_MS;
+  }, PROBE_INTERVAL_MS).unref();
+
+  /** Ms by which the probe is overdue now. */
+  behindMs(): number {
+    return performance.now() - this.due;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/**
+ * The admission gate. A request is refused when `maxInFlight` requests are being worked on, or
+ * when the event loop is more than `maxEventLoopDelayMs` behind: a request read now would wait
+ * behind that much work, and the ones refused cost little (nothing parsed, nothing produced),
+ * so the loop catches up. A request is counted out when its response closes: Node emits
  * `close` on every response, once, after it was sent or when the socket went away first.
  * (Fastify's `onResponse` and `onRequestAbort` both miss a client that hung up after sending
- * its whole body, as a client timing out does: Node does not mark that request aborted, and
- * each such request held a slot for good until the gateway shed everything.)
+ * its whole body, as a client timing out does.)
  */
 export function createLoadShedding(options: LoadSheddingOptions): LoadShedding {
   let inFlight = 0;
-  const leave = (): void => {
-    inFlight -= 1;
+  const delay = options.maxEventLoopDelayMs > 0 ? new EventLoopDelay() : undefined;
+  const refusals: Record<ShedReason, string> = {
+    in_flight: refusal(
+      `the gateway is at its limit of ${options.maxInFlight} requests in flight; retry after the Retry-After delay`,
+    ),
+    event_loop_delay: refusal(
+      `the gateway is more than ${options.maxEventLoopDelayMs} ms behind its work; retry after the Retry-After delay`,
+    ),
   };
-  const enter = (): boolean => {
-    if (inFlight >= options.maxInFlight) {
-      options.onShed?.();
-      return false;
-    }
-    inFlight += 1;
-    return true;
+  const refuse = (reason: ShedReason): ShedReason => {
+    options.onShed?.(reason);
+    return reason;
   };
   return {
     inFlight: () => inFlight,
-    admit: (response) => {
-      if (!enter()) return false;
-      response.once('close', leave);
-      return true;
+    enter: () => {
+      if (inFlight >= options.maxInFlight) return refuse('in_flight');
+      if (delay !== undefined && delay.behindMs() > options.maxEventLoopDelayMs)
+        return refuse('event_loop_delay');
+      inFlight += 1;
+      return undefined;
     },
-    enter,
-    leave,
-    refusal: errorBody(
-      new GatewayError(
-        503,
-        'OVERLOADED',
-        `the gateway is at its limit of ${options.maxInFlight} requests in flight; retry after the Retry-After delay`,
-      ),
-    ),
+    leave: () => {
+      inFlight -= 1;
+    },
+    refusalOf: (reason) => refusals[reason],
     retryAfterSeconds: Math.max(1, Math.ceil(options.retryAfterSeconds)),
+    close: () => delay?.close(),
   };
 }
 
-/**
- * An admission gate in front of the API: at most `maxInFlight` requests are worked on at once,
- * counted from `onRequest` (before the body is read) to the response. One more is refused at
- * once with 503 `OVERLOADED` and `Retry-After`, without reading its body, so an overloaded
- * gateway answers what it admitted within a bounded time instead of queueing without end:
- * work waiting in the process is at most `maxInFlight` requests. Nothing refused was produced,
- * so a retry can never make a second copy. Pass `gate` to share one limit with the fast path.
- */
-export function registerLoadShedding(
-  fastify: FastifyInstance,
-  options: LoadSheddingOptions,
-  gate: LoadShedding = createLoadShedding(options),
-): LoadShedding {
-  const refusal = JSON.stringify(gate.refusal);
-  const retryAfter = String(gate.retryAfterSeconds);
-  fastify.addHook('onRequest', (request, reply, done) => {
-    if (!request.url.startsWith(SHEDDABLE_PREFIX)) {
-      done();
-      return;
-    }
-    if (!gate.admit(reply.raw)) {
-      void reply
-        .code(503)
-        .header('retry-after', retryAfter)
-        .header('content-type', 'application/json; charset=utf-8')
-        .send(refusal);
-      return;
-    }
-    done();
+function refusal(message: string): string {
+  return JSON.stringify(errorBody(new GatewayError(503, 'OVERLOADED', message)));
+}
+
+/** Answers a refused request at once, without reading its body (Node discards it). */
+export function answerRefusal(
+  response: ServerResponse,
+  shedding: LoadShedding,
+  reason: ShedReason,
+): void {
+  const body = shedding.refusalOf(reason);
+  response.writeHead(503, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'retry-after': String(shedding.retryAfterSeconds),
   });
-  return gate;
+  response.end(body);
+}
+
+/**
+ * Reports refusals as one warning per `intervalMs` at most, with the count of each reason
+ * since the last one: a log line per refused request would cost more than the refusal.
+ */
+export function summarizedShedLog(
+  warn: (message: string) => void,
+  intervalMs = 10_000,
+  now: () => number = Date.now,
+): (reason: ShedReason) => void {
+  const counts: Record<ShedReason, number> = { in_flight: 0, event_loop_delay: 0 };
+  let last = -Infinity;
+  return (reason) => {
+    counts[reason] += 1;
+    const at = now();
+    if (at - last < intervalMs) return;
+    warn(
+      `refused ${counts.in_flight + counts.event_loop_delay} requests with 503 OVERLOADED ` +
+        `(in flight at the limit: ${counts.in_flight}, event loop behind: ${counts.event_loop_delay})` +
+        (last === -Infinity ? '' : ` since ${new Date(last).toISOString()}`),
+    );
+    counts.in_flight = 0;
+    counts.event_loop_delay = 0;
+    last = at;
+  };
 }

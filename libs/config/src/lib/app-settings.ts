@@ -112,6 +112,7 @@ const GATEWAY_VARIABLES = {
   requestTimeoutMs: 'GATEWAY_REQUEST_TIMEOUT_MS',
   headersTimeoutMs: 'GATEWAY_HEADERS_TIMEOUT_MS',
   maxInFlight: 'GATEWAY_MAX_IN_FLIGHT',
+  maxEventLoopDelayMs: 'GATEWAY_MAX_EVENT_LOOP_DELAY_MS',
   traceSampleRatio: 'GATEWAY_TRACE_SAMPLE_RATIO',
   requestLogSampleRate: 'GATEWAY_REQUEST_LOG_SAMPLE_RATE',
 } as const;
@@ -169,7 +170,12 @@ const gatewaySchema = z
     /** Receiving the request headers. */
     headersTimeoutMs: int(100).default(10_000),
     /** API requests worked on at once; more are refused at once with 503 `OVERLOADED`. */
-    maxInFlight: int(1, 1_000_000).default(512),
+    maxInFlight: int(1, 1_000_000).default(2048),
+    /**
+     * How far the event loop may fall behind before API requests are refused with 503
+     * `OVERLOADED`, ms (0: never on this ground); bounds the wait when the CPU is saturated.
+     */
+    maxEventLoopDelayMs: int(0, 60_000).default(200),
     /** Share of new traces recorded (parent-based: a caller's decision wins). */
     traceSampleRatio: traceSampleRatioSchema,
     /** Share of successful requests logged at info (the rest at debug); errors always are. */
