@@ -112,7 +112,11 @@ export async function serviceEntry(
 }
 
 async function bundledService(app: string, entry: string): Promise<string> {
-  const work = mkdtempSync(join(tmpdir(), `bench-${app}-`));
+  // Inside the repository: packages the image leaves out (the librdkafka binding, which the
+  // generator can be asked for) resolve from its node_modules, as they do under sources.
+  const scratch = join(REPO_ROOT, 'tmp');
+  mkdirSync(scratch, { recursive: true });
+  const work = mkdtempSync(join(scratch, `bench-${app}-`));
   const compiled = join(work, 'compiled');
   const bundle = join(work, 'bundle');
   for (const [script, args] of [
