@@ -39,17 +39,26 @@ describe(loadGatewaySettings.name, () => {
   it('reads the shedding limits and the trace and request-log sample rates, refusing ratios outside [0, 1]', () => {
     expect(loadGatewaySettings({})).toMatchObject({
       maxInFlight: 2048,
-      maxEventLoopDelayMs: 200,
+      maxEventLoopDelayMs: 0,
       traceSampleRatio: 0.01,
       requestLogSampleRate: 0.01,
     });
     expect(
       loadGatewaySettings({
         GATEWAY_MAX_IN_FLIGHT: '64',
+        GATEWAY_MAX_EVENT_LOOP_DELAY_MS: '250',
         GATEWAY_TRACE_SAMPLE_RATIO: '1',
         GATEWAY_REQUEST_LOG_SAMPLE_RATE: '0',
       }),
-    ).toMatchObject({ maxInFlight: 64, traceSampleRatio: 1, requestLogSampleRate: 0 });
+    ).toMatchObject({
+      maxInFlight: 64,
+      maxEventLoopDelayMs: 250,
+      traceSampleRatio: 1,
+      requestLogSampleRate: 0,
+    });
+    expect(() => loadGatewaySettings({ GATEWAY_MAX_EVENT_LOOP_DELAY_MS: '-1' })).toThrow(
+      /GATEWAY_MAX_EVENT_LOOP_DELAY_MS/,
+    );
     expect(() => loadGatewaySettings({ GATEWAY_TRACE_SAMPLE_RATIO: '1.5' })).toThrow(
       /GATEWAY_TRACE_SAMPLE_RATIO/,
     );

@@ -173,9 +173,9 @@ const gatewaySchema = z
     maxInFlight: int(1, 1_000_000).default(2048),
     /**
      * How far the event loop may fall behind before API requests are refused with 503
-     * `OVERLOADED`, ms (0: never on this ground); bounds the wait when the CPU is saturated.
+     * `OVERLOADED`, ms; 0 (the default) never refuses on this ground (ADR 0014, tenth round).
      */
-    maxEventLoopDelayMs: int(0, 60_000).default(200),
+    maxEventLoopDelayMs: int(0, 60_000).default(0),
     /** Share of new traces recorded (parent-based: a caller's decision wins). */
     traceSampleRatio: traceSampleRatioSchema,
     /** Share of successful requests logged at info (the rest at debug); errors always are. */
