@@ -69,7 +69,8 @@ export async function createApp(options: GatewayAppOptions = {}): Promise<NestFa
       ),
   });
   const metrics = app.get(GatewayMetrics);
-  const logShed = summarizedShedLog((message) => new Logger('LoadShedding').warn(message));
+  const shedLogger = new Logger('LoadShedding');
+  const logShed = summarizedShedLog((message) => shedLogger.warn(message));
   const shedding = createLoadShedding({
     maxInFlight: settings.maxInFlight,
     maxEventLoopDelayMs: settings.maxEventLoopDelayMs,

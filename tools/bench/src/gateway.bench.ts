@@ -8,9 +8,10 @@
  * checks and records them in its shared idempotency window (PostgreSQL); the bare handler does not.
  * Every case runs at 256 connections (real concurrency), then at 16 (latency-bound).
  *
- * Overload: an open-loop driver (`open-loop.ts`, a process of its own) offers once and twice the rate the gateway reached at batch 1 with 256
- * connections; rows give the rate answered 202, the p99 of those answers (from the intended
- * send time, so queueing counts) and the share shed with 503.
+ * Overload: an open-loop driver (`open-loop.ts`, a process of its own) offers once and twice
+ * the rate the gateway reached at batch 1 with 256 connections; rows give the rate answered
+ * 202, the p99 of those answers (from the intended send time, so queueing counts) and the
+ * share shed with 503, with the gateway's refusals by reason and the CPU of both processes.
  *
  *   npx tsx tools/bench/src/gateway.bench.ts [--seconds 10] [--only "batch 1, 256"] [--profile tmp/prof] [--skip-overload]
  *     [--from-sources]
@@ -391,6 +392,7 @@ async function main(): Promise<void> {
         values['overload-rate'] === undefined
           ? [1, 2].map((factor) => ({ factor: `${factor}x`, rate: Math.round(factor * capacity) }))
           : [{ factor: 'given', rate: Number(values['overload-rate']) }];
+      const shedShare = (r: OpenLoopResult): number => (100 * r.shed) / Math.max(1, r.offered);
       for (const { factor, rate } of rates) {
         const drive = (url: string, headers: Record<string, string>) =>
           runOpenLoop({ url: `${url}/v1/events`, body, headers, rate, seconds, connections: 4096 });
@@ -408,7 +410,6 @@ async function main(): Promise<void> {
           bare: native,
         };
         const label = `batch 1, offered ${rate} req/s (${factor} capacity), open loop`;
-        const shedShare = (r: OpenLoopResult): number => (100 * r.shed) / Math.max(1, r.offered);
         rows.push(
           {
             measure: `overload ${factor}: answered 202/s`,

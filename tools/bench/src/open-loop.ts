@@ -110,9 +110,6 @@ async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   let waitingHead = 0;
   const sentAt = new Map<Socket, number>();
   let open = 0;
-  const interval = 1000 / options.rate;
-  let started = 0;
-  let end = Infinity;
 
   const sendNext = (socket: Socket): void => {
     if (waitingHead < waiting.length) {
@@ -160,18 +157,17 @@ async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   };
   // Every socket is open before the first request: a burst of connects while the run is on
   // would overflow the server's accept queue, and a dropped SYN is retried only after 1 s, 3 s, …
-  for (
-    let wave = 0;
-    open < options.connections && wave < (3 * options.connections) / CONNECT_WAVE;
-    wave++
-  )
-    await Promise.all(
-      Array.from({ length: Math.min(CONNECT_WAVE, options.connections - open) }, openSocket),
-    );
+  // (Connects that fail are tried again, up to three times the sockets in all.)
+  for (let tried = 0; open < options.connections && tried < 3 * options.connections; ) {
+    const wave = Math.min(CONNECT_WAVE, options.connections - open);
+    tried += wave;
+    await Promise.all(Array.from({ length: wave }, openSocket));
+  }
 
   const cpuBefore = process.cpuUsage();
-  started = performance.now();
-  end = started + options.seconds * 1000;
+  const interval = 1000 / options.rate;
+  const started = performance.now();
+  const end = started + options.seconds * 1000;
   let next = started;
   await new Promise<void>((done) => {
     const tick = (): void => {
@@ -188,21 +184,21 @@ async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
         n > 0 && open < options.connections;
         n--
       )
-        openSocket();
+        void openSocket();
       if (now >= end) done();
       else setTimeout(tick, 1);
     };
     tick();
   });
   const cpu = process.cpuUsage(cpuBefore);
-  const notSent = waiting.length - waitingHead;
-  waiting.length = waitingHead = 0;
+  const offered = waiting.length;
+  const notSent = offered - waitingHead;
+  waiting.length = waitingHead = 0; // nothing more is sent
   const graceUntil = performance.now() + (options.graceSeconds ?? 2) * 1000;
   while (sentAt.size > 0 && performance.now() < graceUntil)
     await new Promise((done) => setTimeout(done, 10));
   const unanswered = sentAt.size + failed;
   for (const s of [...idle, ...sentAt.keys()]) s.destroy();
-  const offered = Math.ceil((end - started) / interval);
   return {
     offeredPerSec: options.rate,
     offered,

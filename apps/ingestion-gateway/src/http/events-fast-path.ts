@@ -17,7 +17,7 @@ import { toGatewayError } from './gateway-exception.filter';
 import { errorBody } from './gateway.error';
 import { EVENTS_PATH, eventsRouteOf } from './events-routes';
 import { parseJsonBody } from './json-body';
-import { answerRefusal, sheddable, type LoadShedding } from './load-shedding';
+import { sheddable, type LoadShedding } from './load-shedding';
 
 function pathOf(url: string): string {
   const query = url.indexOf('?');
@@ -83,9 +83,14 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     response: ServerResponse,
   ) => void)[];
 
-  const send = (response: ServerResponse, status: number, body: unknown, retryAfter?: number) => {
+  /** Answers with a JSON text already serialized (a refusal's is made once). */
+  const sendText = (
+    response: ServerResponse,
+    status: number,
+    text: string,
+    retryAfter?: number,
+  ): void => {
     if (response.headersSent || response.destroyed) return;
-    const text = JSON.stringify(body);
     const headers: Record<string, string | number> = {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
@@ -95,6 +100,8 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     response.writeHead(status, headers);
     response.end(text);
   };
+  const send = (response: ServerResponse, status: number, body: unknown, retryAfter?: number) =>
+    sendText(response, status, JSON.stringify(body), retryAfter);
 
   const fail = (request: IncomingMessage, response: ServerResponse, exception: unknown): void => {
     const { error, unexpected } = toGatewayError(exception);
@@ -265,7 +272,7 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     if (tracker.isDraining || !sheddable(request.url)) return false;
     const refused = shedding.enter();
     if (refused !== undefined) {
-      answerRefusal(response, shedding, refused);
+      sendText(response, 503, shedding.refusalOf(refused), shedding.retryAfterSeconds);
       return true;
     }
     if (takeFast(request, response)) return true;

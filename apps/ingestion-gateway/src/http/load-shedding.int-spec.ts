@@ -62,10 +62,10 @@ describe('ingestion gateway: the in-flight limit at the front door, fast path an
     countRecords(run.kafka, eventTopic(run.config.topics, 'page_view'));
   const event = (): string =>
     JSON.stringify({ event_id: randomUUID(), user_id: 'u1', device_type: 'mobile', country: 'US' });
-  const post = () =>
-    http(`${run.gateway.url}/v1/events/page_view`, { key: run.key, raw: event() }).then(
-      (r) => r.status,
-    );
+  /** Posts a new event on the fast path. */
+  const postEvent = () =>
+    http(`${run.gateway.url}/v1/events/page_view`, { key: run.key, raw: event() });
+  const post = () => postEvent().then((r) => r.status);
   /** Waits until the gateway has read the heads of `held` requests (the scrape counts itself). */
   const untilHeld = async (held: number): Promise<void> => {
     for (let attempt = 0; attempt < 100; attempt++) {
@@ -93,10 +93,7 @@ describe('ingestion gateway: the in-flight limit at the front door, fast path an
     await untilHeld(2);
 
     // Both slots taken: the next request is refused before its body is read.
-    const refused = await http(`${run.gateway.url}/v1/events/page_view`, {
-      key: run.key,
-      raw: event(),
-    });
+    const refused = await postEvent();
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(refused.body.error.code).toBe('OVERLOADED');
@@ -119,10 +116,7 @@ describe('ingestion gateway: the in-flight limit at the front door, fast path an
     const fast = await holdRequest(run.gateway.url, run.key, event());
     await untilHeld(2);
 
-    const refused = await http(`${run.gateway.url}/v1/events/page_view`, {
-      key: run.key,
-      raw: event(),
-    });
+    const refused = await postEvent();
     expect(refused.status).toBe(503);
     expect(refused.body.error.message).toMatch(/limit of 2 requests in flight/);
 

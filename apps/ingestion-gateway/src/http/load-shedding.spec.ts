@@ -3,6 +3,7 @@ import {
   sheddable,
   summarizedShedLog,
   type LoadShedding,
+  type LoadSheddingOptions,
   type ShedReason,
 } from './load-shedding';
 
@@ -15,17 +16,25 @@ function busy(ms: number): void {
 const tick = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 describe(createLoadShedding.name, () => {
-  let gate: LoadShedding | undefined;
-  afterEach(() => gate?.close());
-
-  it('refuses over the in-flight limit, and admits again once a request leaves', () => {
+  const opened: LoadShedding[] = [];
+  afterEach(() => opened.splice(0).forEach((gate) => gate.close()));
+  /** A gate with these limits, and the reasons it refuses with, recorded as it does. */
+  const open = (
+    limits: Pick<LoadSheddingOptions, 'maxInFlight' | 'maxEventLoopDelayMs'> &
+      Partial<LoadSheddingOptions>,
+  ): { gate: LoadShedding; shed: ShedReason[] } => {
     const shed: ShedReason[] = [];
-    gate = createLoadShedding({
-      maxInFlight: 2,
-      maxEventLoopDelayMs: 0,
+    const gate = createLoadShedding({
       retryAfterSeconds: 1,
+      ...limits,
       onShed: (reason) => shed.push(reason),
     });
+    opened.push(gate);
+    return { gate, shed };
+  };
+
+  it('refuses over the in-flight limit, and admits again once a request leaves', () => {
+    const { gate, shed } = open({ maxInFlight: 2, maxEventLoopDelayMs: 0 });
     expect([gate.enter(), gate.enter()]).toEqual([undefined, undefined]);
     expect(gate.inFlight()).toBe(2);
     expect(gate.enter()).toBe('in_flight');
@@ -43,13 +52,7 @@ describe(createLoadShedding.name, () => {
   });
 
   it('refuses while the event loop is further behind than the limit, and admits once it caught up', async () => {
-    const shed: ShedReason[] = [];
-    gate = createLoadShedding({
-      maxInFlight: 100,
-      maxEventLoopDelayMs: 40,
-      retryAfterSeconds: 1,
-      onShed: (reason) => shed.push(reason),
-    });
+    const { gate, shed } = open({ maxInFlight: 100, maxEventLoopDelayMs: 40 });
     await tick(20);
     expect(gate.enter()).toBeUndefined();
     // One long turn of the loop: work read after the first 40 ms of it would wait behind it.
@@ -71,13 +74,13 @@ describe(createLoadShedding.name, () => {
   });
 
   it('never refuses on the event loop when the check is off', () => {
-    gate = createLoadShedding({ maxInFlight: 100, maxEventLoopDelayMs: 0, retryAfterSeconds: 1 });
+    const { gate } = open({ maxInFlight: 100, maxEventLoopDelayMs: 0 });
     busy(60);
     expect(gate.enter()).toBeUndefined();
   });
 
   it('gives Retry-After in whole seconds, at least one', () => {
-    gate = createLoadShedding({ maxInFlight: 1, maxEventLoopDelayMs: 0, retryAfterSeconds: 0.2 });
+    const { gate } = open({ maxInFlight: 1, maxEventLoopDelayMs: 0, retryAfterSeconds: 0.2 });
     expect(gate.retryAfterSeconds).toBe(1);
   });
 });

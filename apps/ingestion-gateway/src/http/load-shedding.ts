@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { errorBody, GatewayError } from './gateway.error';
 
@@ -114,21 +113,6 @@ export function createLoadShedding(options: LoadSheddingOptions): LoadShedding {
 
 function refusal(message: string): string {
   return JSON.stringify(errorBody(new GatewayError(503, 'OVERLOADED', message)));
-}
-
-/** Answers a refused request at once, without reading its body (Node discards it). */
-export function answerRefusal(
-  response: ServerResponse,
-  shedding: LoadShedding,
-  reason: ShedReason,
-): void {
-  const body = shedding.refusalOf(reason);
-  response.writeHead(503, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'retry-after': String(shedding.retryAfterSeconds),
-  });
-  response.end(body);
 }
 
 /**
