@@ -87,7 +87,13 @@ export class ThreadedRecordProducer implements RecordProducer {
 
   async connect(): Promise<void> {
     this.thread ??= this.startThread();
-    await this.request({ type: 'connect', id: this.nextId++ });
+    try {
+      await this.request({ type: 'connect', id: this.nextId++ });
+    } catch (error) {
+      // Nobody disconnects what failed to connect: the thread must not keep the process alive.
+      await this.stopThread();
+      throw error;
+    }
   }
 
   send(batches: RecordBatches): Promise<void> {
@@ -96,14 +102,18 @@ export class ThreadedRecordProducer implements RecordProducer {
   }
 
   async disconnect(): Promise<void> {
-    const thread = this.thread;
-    if (thread === undefined) return;
+    if (this.thread === undefined) return;
     try {
       if (this.failed === undefined) await this.request({ type: 'disconnect', id: this.nextId++ });
     } finally {
-      this.thread = undefined;
-      await thread.terminate();
+      await this.stopThread();
     }
+  }
+
+  private async stopThread(): Promise<void> {
+    const thread = this.thread;
+    this.thread = undefined;
+    await thread?.terminate();
   }
 
   private request(message: ThreadRequest, transfer: ArrayBuffer[] = []): Promise<void> {
