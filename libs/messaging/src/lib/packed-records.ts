@@ -22,6 +22,31 @@ function maxUtf8(text: string): number {
   return text.length * 3;
 }
 
+/** Writes `n` as 4 little-endian bytes at `at` (no range checks: the buffer was sized for it). */
+function u32At(out: Buffer, at: number, n: number): void {
+  out[at] = n;
+  out[at + 1] = n >>> 8;
+  out[at + 2] = n >>> 16;
+  out[at + 3] = n >>> 24;
+}
+
+/** Writes `text` as u32 length and UTF-8 at `at`; returns the end. ASCII is copied by hand. */
+function textAt(out: Buffer, at: number, text: string): number {
+  const n = text.length;
+  let p = at + 4;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) {
+      const length = out.write(text, at + 4);
+      u32At(out, at, length);
+      return at + 4 + length;
+    }
+    out[p++] = c;
+  }
+  u32At(out, at, n);
+  return p;
+}
+
 /**
  * Layout, little-endian: u32 topics; per topic u32 name bytes, name, u32 records; per record
  * u8 key kind (0 null, 1 string, 2 bytes), [u32 length, key], u32 length, value, u32
@@ -42,41 +67,41 @@ export function packRecords(batches: RecordBatches): PackedRecords {
     }
   }
   const out = Buffer.allocUnsafeSlow(size);
-  let p = out.writeUInt32LE(batches.size, 0);
-  const text = (value: string): void => {
-    const n = out.write(value, p + 4);
-    out.writeUInt32LE(n, p);
-    p += 4 + n;
-  };
+  u32At(out, 0, batches.size);
+  let p = 4;
   for (const [topic, records] of batches) {
-    text(topic);
-    p = out.writeUInt32LE(records.length, p);
+    p = textAt(out, p, topic);
+    u32At(out, p, records.length);
+    p += 4;
     for (const r of records) {
       const key = r.key;
       if (key === null) {
         out[p++] = NULL_KEY;
       } else if (typeof key === 'string') {
         out[p++] = STRING_KEY;
-        text(key);
+        p = textAt(out, p, key);
       } else {
         out[p++] = BYTES_KEY;
-        p = out.writeUInt32LE(key.length, p);
-        p += key.copy(out, p);
+        u32At(out, p, key.length);
+        out.set(key, p + 4);
+        p += 4 + key.length;
       }
-      p = out.writeUInt32LE(r.value.length, p);
-      p += r.value.copy(out, p);
+      const value = r.value;
+      u32At(out, p, value.length);
+      out.set(value, p + 4);
+      p += 4 + value.length;
       const headers = r.headers;
-      const at = p;
+      const countAt = p;
       let count = 0;
       p += 4;
       if (headers !== undefined) {
         for (const name in headers) {
-          text(name);
-          text(headers[name] ?? '');
+          p = textAt(out, p, name);
+          p = textAt(out, p, headers[name] ?? '');
           count++;
         }
       }
-      out.writeUInt32LE(count, at);
+      u32At(out, countAt, count);
     }
   }
   return { buffer: out.buffer as ArrayBuffer, length: p };

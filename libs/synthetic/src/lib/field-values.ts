@@ -30,6 +30,8 @@ export interface FieldContext {
 
 export interface Page {
   readonly path: string;
+  /** `SITE` + `path`. */
+  readonly url: string;
   readonly title: string;
 }
 
@@ -126,11 +128,10 @@ export function pickSkewed<T>(rng: Prng, values: readonly T[]): T {
 }
 
 function stringGenerator(name: string): FieldGenerator {
-  if (/(^|_)url$/.test(name) || name === 'page') return (ctx) => SITE + pageOf(ctx).path;
+  if (/(^|_)url$/.test(name) || name === 'page') return (ctx) => pageOf(ctx).url;
   if (/title$/.test(name)) return (ctx) => pageOf(ctx).title;
   if (/referr?er/.test(name)) {
-    return (ctx) =>
-      ctx.rng.chance(0.25) ? SITE + browsingPage(ctx).path : ctx.rng.pick(REFERRERS);
+    return (ctx) => (ctx.rng.chance(0.25) ? browsingPage(ctx).url : ctx.rng.pick(REFERRERS));
   }
   if (/(product_id|sku)$/.test(name)) {
     return (ctx) =>
@@ -198,10 +199,33 @@ function timestampGenerator(field: FieldSpec): FieldGenerator {
   };
 }
 
+function page(path: string, title: string): Page {
+  return { path, url: SITE + path, title };
+}
+
+// Every id and page is made once, not per event.
+const PRODUCT_IDS = Array.from(
+  { length: PRODUCT_POOL_SIZE },
+  (_, i) => `prod_${String(i + 1).padStart(5, '0')}`,
+);
+const PRODUCT_PAGES = PRODUCT_IDS.map((id) => page(`/products/${id}`, `Product ${id.slice(5)}`));
+const CATEGORY_PAGES = CATEGORIES.map((c) =>
+  page(`/category/${c}`, c.charAt(0).toUpperCase() + c.slice(1)),
+);
+const SEARCH_PAGES = SEARCH_TERMS.map((term) =>
+  page(`/search?q=${encodeURIComponent(term)}`, `Search: ${term}`),
+);
+const HOME = page('/', 'Home');
+const DEALS = page('/deals', 'Deals');
+const CART = page('/cart', 'Your cart');
+
+/** A product's index in the pool: a few products are popular, most are not. */
+function productIndex(rng: Prng): number {
+  return Math.floor(PRODUCT_POOL_SIZE * rng.float() ** 2);
+}
+
 export function productId(rng: Prng): string {
-  // A few products are popular, most are not.
-  const n = 1 + Math.floor(PRODUCT_POOL_SIZE * rng.float() ** 2);
-  return `prod_${String(n).padStart(5, '0')}`;
+  return PRODUCT_IDS[productIndex(rng)] as string;
 }
 
 function pageOf(ctx: FieldContext): Page {
@@ -211,33 +235,25 @@ function pageOf(ctx: FieldContext): Page {
 
 function landingPage(ctx: FieldContext): Page {
   const r = ctx.rng.float();
-  if (r < 0.35) return { path: '/', title: 'Home' };
-  if (r < 0.6) return categoryPage(ctx);
+  if (r < 0.35) return HOME;
+  if (r < 0.6) return ctx.rng.pick(CATEGORY_PAGES);
   if (r < 0.9) return productPage(ctx);
-  return { path: '/deals', title: 'Deals' };
+  return DEALS;
 }
 
 function browsingPage(ctx: FieldContext): Page {
   const r = ctx.rng.float();
   if (r < 0.5) return productPage(ctx);
-  if (r < 0.7) return categoryPage(ctx);
-  if (r < 0.85) {
-    const term = ctx.rng.pick(SEARCH_TERMS);
-    return { path: `/search?q=${encodeURIComponent(term)}`, title: `Search: ${term}` };
-  }
-  if (r < 0.95) return { path: '/cart', title: 'Your cart' };
-  return { path: '/', title: 'Home' };
-}
-
-function categoryPage(ctx: FieldContext): Page {
-  const c = ctx.rng.pick(CATEGORIES);
-  return { path: `/category/${c}`, title: c.charAt(0).toUpperCase() + c.slice(1) };
+  if (r < 0.7) return ctx.rng.pick(CATEGORY_PAGES);
+  if (r < 0.85) return ctx.rng.pick(SEARCH_PAGES);
+  if (r < 0.95) return CART;
+  return HOME;
 }
 
 function productPage(ctx: FieldContext): Page {
-  const id = productId(ctx.rng);
-  ctx.session.lastProduct = id;
-  return { path: `/products/${id}`, title: `Product ${id.slice(5)}` };
+  const i = productIndex(ctx.rng);
+  ctx.session.lastProduct = PRODUCT_IDS[i];
+  return PRODUCT_PAGES[i] as Page;
 }
 
 /** Whether a value fits a field type: the checks `checkEvent` and the generator agree on. */

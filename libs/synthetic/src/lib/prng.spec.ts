@@ -40,6 +40,24 @@ describe(Prng.name, () => {
     }
   });
 
+  it('makes the UUIDs it always made for a seed (hex of four draws, version and variant set)', () => {
+    const hex8 = (w: number): string => w.toString(16).padStart(8, '0');
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        const draws = new Prng(seed);
+        const rng = new Prng(seed);
+        for (let i = 0; i < 5; i++) {
+          const w0 = hex8(draws.nextUint32());
+          const w1 = hex8(((draws.nextUint32() & 0xffff0fff) | 0x00004000) >>> 0);
+          const w2 = hex8(((draws.nextUint32() & 0x3fffffff) | 0x80000000) >>> 0);
+          const w3 = hex8(draws.nextUint32());
+          const expected = `${w0}-${w1.slice(0, 4)}-${w1.slice(4)}-${w2.slice(0, 4)}-${w2.slice(4)}${w3}`;
+          expect(rng.uuid()).toBe(expected);
+        }
+      }),
+    );
+  });
+
   it('derives children that depend on the label', () => {
     expect(Prng.derive(1, 'a').nextUint32()).toBe(Prng.derive(1, 'a').nextUint32());
     expect(Prng.derive(1, 'a').nextUint32()).not.toBe(Prng.derive(1, 'b').nextUint32());

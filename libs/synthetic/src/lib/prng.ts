@@ -74,15 +74,17 @@ export class Prng {
 
   /** A version-4-shaped UUID built from this generator's output. */
   uuid(): string {
-    const w0 = this.nextUint32();
+    // Written into one buffer and read as one flat string: joining hex pieces made a rope of
+    // small strings per id, which every later read (the Avro writer's) had to flatten.
+    hexInto(UUID, 0, 8, this.nextUint32());
     const w1 = (this.nextUint32() & 0xffff0fff) | 0x00004000;
+    hexInto(UUID, 9, 4, w1 >>> 16);
+    hexInto(UUID, 14, 4, w1);
     const w2 = (this.nextUint32() & 0x3fffffff) | 0x80000000;
-    const w3 = this.nextUint32();
-    const h0 = hex8(w0);
-    const h1 = hex8(w1 >>> 0);
-    const h2 = hex8(w2 >>> 0);
-    const h3 = hex8(w3);
-    return `${h0}-${h1.slice(0, 4)}-${h1.slice(4)}-${h2.slice(0, 4)}-${h2.slice(4)}${h3}`;
+    hexInto(UUID, 19, 4, w2 >>> 16);
+    hexInto(UUID, 24, 4, w2);
+    hexInto(UUID, 28, 8, this.nextUint32());
+    return UUID.toString('latin1');
   }
 
   /** `n` lowercase hex digits (n <= 8). */
@@ -92,6 +94,16 @@ export class Prng {
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const UUID = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
+
+/** The low `digits` hex digits of `w`, lowercase, into `out` at `at`. */
+function hexInto(out: Buffer, at: number, digits: number, w: number): void {
+  for (let i = at + digits - 1; i >= at; i--) {
+    out[i] = HEX_DIGITS[w & 15] as number;
+    w >>>= 4;
+  }
+}
 
 function hex8(w: number): string {
   return HEX[w >>> 24] + HEX[(w >>> 16) & 0xff] + HEX[(w >>> 8) & 0xff] + HEX[w & 0xff];
