@@ -114,6 +114,12 @@ export class ThreadedRecordProducer implements RecordProducer {
     const thread = this.thread;
     this.thread = undefined;
     await thread?.terminate();
+    // Sends still queued there (a flush that timed out before the disconnect) never will be.
+    this.rejectPending(
+      new MessagingError('CLOSED', 'the producer was disconnected before Kafka acknowledged', {
+        retriable: true,
+      }),
+    );
   }
 
   private request(message: ThreadRequest, transfer: ArrayBuffer[] = []): Promise<void> {
@@ -167,7 +173,11 @@ export class ThreadedRecordProducer implements RecordProducer {
       retriable: false,
       cause,
     });
-    for (const waiter of this.pending.values()) waiter.reject(this.failed);
+    this.rejectPending(this.failed);
+  }
+
+  private rejectPending(error: MessagingError): void {
+    for (const waiter of this.pending.values()) waiter.reject(error);
     this.pending.clear();
   }
 }
