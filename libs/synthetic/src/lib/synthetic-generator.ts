@@ -51,6 +51,11 @@ interface CompiledType {
   readonly entity: EntitySpec;
   readonly attributes: readonly CompiledField[];
   readonly dimensions: readonly CompiledField[];
+  /**
+   * Every field of an event, null, in the order of the Avro schema: an event starts as a copy,
+   * which takes its shape at once instead of one property added after another.
+   */
+  readonly blank: Readonly<Record<string, EventValue>>;
   /** The money field (e.g. `price`) and the quantity field of a cart event, if any. */
   readonly moneyField: string | undefined;
   readonly quantityField: string | undefined;
@@ -291,12 +296,10 @@ export class SyntheticGenerator {
     session: SessionState,
   ): Record<string, EventValue> {
     const ctx: FieldContext = { rng, timestamp, session, page: undefined };
-    // Field order follows the Avro schema: id, timestamp, key, attributes, dimensions.
-    const event: Record<string, EventValue> = {
-      [EVENT_ID_FIELD]: rng.uuid(),
-      [EVENT_TIMESTAMP_FIELD]: timestamp,
-      [type.entity.primaryKey]: key,
-    };
+    const event: Record<string, EventValue> = { ...type.blank };
+    event[EVENT_ID_FIELD] = rng.uuid();
+    event[EVENT_TIMESTAMP_FIELD] = timestamp;
+    event[type.entity.primaryKey] = key;
     for (const field of type.attributes) {
       event[field.name] = rng.chance(field.presence) ? field.generate(ctx) : null;
     }
@@ -318,9 +321,16 @@ export class SyntheticGenerator {
   private compile(spec: EventTypeSpec): CompiledType {
     const presence = this.options.attributeProbability;
     const all = [...spec.attributes, ...spec.dimensions];
+    const entity = entityOf(this.model, spec);
+    // Field order follows the Avro schema: id, timestamp, key, attributes, dimensions.
+    const blank: Record<string, EventValue> = {};
+    for (const name of [EVENT_ID_FIELD, EVENT_TIMESTAMP_FIELD, entity.primaryKey])
+      blank[name] = null;
+    for (const f of all) blank[f.name] = null;
     return {
       spec,
-      entity: entityOf(this.model, spec),
+      entity,
+      blank,
       attributes: spec.attributes.map((f) => ({
         name: f.name,
         generate: fieldGenerator(f),
