@@ -195,8 +195,9 @@ function primitiveObject(
  * attributes (Java producers add `avro.java.string`), which avsc reads, and exports, as a
  * plain string too. Then every long (`exactLongHook`).
  */
-function typeHook(schema: unknown): avro.Type | undefined {
+function typeHook(schema: unknown, opts: unknown): avro.Type | undefined {
   if (schema === 'string') return FAST_STRING;
+  if (isNullableSelfChecking(schema)) return new NullableUnionType(schema, opts);
   const string = primitiveObject(schema, 'string');
   if (string !== undefined && !string.known) return FAST_STRING;
   return exactLongHook(schema);
@@ -212,6 +213,61 @@ function exactLongHook(schema: unknown): avro.Type | undefined {
   const long = primitiveObject(schema, 'long');
   if (long === undefined) return undefined;
   return !long.known || UNDERLYING_LONG in long.schema ? EXACT_LONG : undefined;
+}
+
+/** Branch types whose own writer refuses any value that is not theirs: avsc's primitives. */
+const SELF_CHECKING_BRANCHES: ReadonlySet<unknown> = new Set([
+  'string',
+  'int',
+  'float',
+  'double',
+  'boolean',
+]);
+
+interface Tap {
+  writeLong(n: number): void;
+}
+interface Branch {
+  readonly typeName: string;
+  _write(tap: Tap, value: unknown): void;
+}
+type UnionConstructor = new (schema: unknown, opts: unknown) => avro.Type;
+const UnwrappedUnionType = (avro.types as unknown as { UnwrappedUnionType: UnionConstructor })
+  .UnwrappedUnionType;
+
+/**
+ * A union of null and one of those primitives writes null as its null branch and anything
+ * else through the other branch, whose writer refuses what is not its own: the bytes avsc
+ * writes, without its lookup of the value's JS type among the branches on every write (most of
+ * an event's fields are nullable).
+ */
+class NullableUnionType extends UnwrappedUnionType {
+  _write(tap: Tap, value: unknown): void {
+    const types = (this as unknown as { readonly types: readonly Branch[] }).types;
+    const nullFirst = types[0]?.typeName === 'null';
+    if (value === null) {
+      tap.writeLong(nullFirst ? 0 : 1);
+      return;
+    }
+    const branch = nullFirst ? 1 : 0;
+    tap.writeLong(branch);
+    (types[branch] as Branch)._write(tap, value);
+  }
+}
+
+/** `["null", "string"]`, `[{"type": "double"}, "null"]`, …: the schemas NullableUnionType takes. */
+function isNullableSelfChecking(schema: unknown): schema is unknown[] {
+  if (!Array.isArray(schema) || schema.length !== 2) return false;
+  const nullAt = schema.indexOf('null');
+  if (nullAt < 0) return false;
+  const other: unknown = schema[1 - nullAt];
+  if (typeof other === 'string') return SELF_CHECKING_BRANCHES.has(other);
+  return (
+    typeof other === 'object' &&
+    other !== null &&
+    !('logicalType' in other) &&
+    SELF_CHECKING_BRANCHES.has((other as { type?: unknown }).type)
+  );
 }
 
 /** Parses an Avro schema the way every module of this lib does. Throws avsc's error. */
