@@ -80,8 +80,6 @@ export { PRODUCER_CLIENTS, kafkajsRecordProducer } from './lib/record-producer';
 export type { ProducerClient, ProducerRecord, RecordProducer } from './lib/record-producer';
 export { RdkafkaRecordProducer, loadRdkafka, toRdkafkaConfig } from './lib/rdkafka-producer';
 export type { RdkafkaProducerOptions } from './lib/rdkafka-producer';
-export { ThreadedRecordProducer } from './lib/threaded-record-producer';
-export type { ThreadedRecordProducerOptions } from './lib/threaded-record-producer';
 export { KafkaEventContext, KafkaEventTransport, KeepHandlerErrors } from './lib/event-transport';
 export type { KafkaEventTransportOptions } from './lib/event-transport';
 export { BatchConsumer, RecordFailuresError, decodeBatch, headerText } from './lib/batch-consumer';

@@ -7,8 +7,7 @@
  * - EventProducer alone: the same events (the generator's `--dry-run` output, same seed), held
  *   in memory, sent by an `EventProducer` on `<client>` in this process the way the generator
  *   sends them (`sendMany` of 500 events, at most 20,000 unacknowledged on kafkajs, 5,000 on librdkafka), into fresh topics;
- *   timed from the first send to the last acknowledgement (encoding included); kafkajs twice:
- *   on a thread of its own (as the generator runs it) and on the calling thread (as the gateway does);
+ *   timed from the first send to the last acknowledgement (encoding included);
  * - native: the generator's records (keys and Avro values, byte for byte) read back with
  *   `kcat -C`, then produced again by `kcat -P` (librdkafka, idempotent, acks=all,
  *   linger.ms=5) into fresh topics with the same partitions; timed per topic, summed; three
@@ -33,9 +32,7 @@ import {
   PRODUCER_CLIENTS,
   RdkafkaRecordProducer,
   silentSink,
-  ThreadedRecordProducer,
   type ProducerClient,
-  type RecordProducer,
 } from '@platform/messaging';
 import { SchemaRegistryClient } from '@platform/schema-registry';
 import {
@@ -76,30 +73,12 @@ const CHUNK = 500;
 const MAX_IN_FLIGHT: Record<ProducerClient, number> = { kafkajs: 20_000, librdkafka: 5_000 };
 
 /**
- * The producers EventProducer runs on for `client`: kafkajs on its own thread (as the
- * generator sends) and on the calling thread (as the gateway sends); librdkafka.
- */
-function producersOf(
-  client: ProducerClient,
-  config: PlatformConfig,
-): [string, RecordProducer | undefined][] {
-  const clientId = 'bench-producer';
-  return client === 'kafkajs'
-    ? [
-        ['kafkajs, own thread', new ThreadedRecordProducer(config.kafka, { clientId })],
-        ['kafkajs, calling thread', undefined],
-      ]
-    : [['librdkafka', new RdkafkaRecordProducer(config.kafka, { clientId })]];
-}
-
-/**
  * EventProducer alone: `events` sent the way the generator sends them, into `<prefix>_events.*`.
  * Returns events/s from the first send to the last acknowledgement.
  */
 async function eventProducerAlone(
   config: PlatformConfig,
   client: ProducerClient,
-  recordProducer: RecordProducer | undefined,
   prefix: string,
   registryUrl: string,
   events: readonly GeneratedEvent[],
@@ -120,7 +99,9 @@ async function eventProducerAlone(
     model: config.model,
     prefixes,
     registry: new SchemaRegistryClient({ url: registryUrl }),
-    ...(recordProducer === undefined ? {} : { recordProducer }),
+    ...(client === 'librdkafka'
+      ? { recordProducer: new RdkafkaRecordProducer(config.kafka, { clientId: 'bench-producer' }) }
+      : {}),
   });
   await producer.start();
   try {
@@ -192,19 +173,16 @@ async function main(): Promise<void> {
     }
     const summary = (runs[0] as (typeof runs)[number]).summary;
     const events = await generatorDryRun(generatorArgs(count));
-    const producerRates = new Map<string, { rate: number; rss: number }>();
+    const producerRates = new Map<ProducerClient, { rate: number; rss: number }>();
     for (const client of clients) {
-      for (const [label, recordProducer] of producersOf(client, config)) {
-        const rate = await eventProducerAlone(
-          config,
-          client,
-          recordProducer,
-          `${prefix}_ep_${producerRates.size}`,
-          registry.url,
-          events,
-        );
-        producerRates.set(label, { rate, rss: process.resourceUsage().maxRSS * 1024 });
-      }
+      const rate = await eventProducerAlone(
+        config,
+        client,
+        `${prefix}_ep_${client}`,
+        registry.url,
+        events,
+      );
+      producerRates.set(client, { rate, rss: process.resourceUsage().maxRSS * 1024 });
     }
 
     const sources = Object.values(summary.topics);
@@ -313,9 +291,9 @@ async function main(): Promise<void> {
         },
       );
     }
-    for (const [label, { rate, rss }] of producerRates) {
+    for (const [client, { rate, rss }] of producerRates) {
       rows.push({
-        measure: `EventProducer alone (${label}), sendMany of ${CHUNK}`,
+        measure: `EventProducer alone (${client}), sendMany of ${CHUNK}`,
         ours: rate,
         native: nativeRate,
         unit: 'events/s',

@@ -19,7 +19,6 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -37,29 +36,15 @@ export function appNames(root: string = REPO_ROOT): string[] {
     .sort();
 }
 
-/** Whether any source file of the app imports `pkg`. */
-function importsPackage(app: string, pkg: string, root: string): boolean {
-  const files = readdirSync(join(root, 'apps', app, 'src'), { recursive: true, encoding: 'utf8' });
-  return files.some(
-    (file) =>
-      file.endsWith('.ts') &&
-      readFileSync(join(root, 'apps', app, 'src', file), 'utf8').includes(`'${pkg}'`),
-  );
-}
-
 /**
  * What an image can run: the service, the app's own CLI (gateway keys, generator runs,
- * aggregator run-once) and the `contracts` CLI (register and check schemas from a Job); and
- * in an app that produces to Kafka, the producer's thread, which is started, not imported.
+ * aggregator run-once) and the `contracts` CLI (register and check schemas from a Job).
  */
 export function entryPoints(app: string, root: string = REPO_ROOT): string[] {
   const candidates = [
     `apps/${app}/src/main.ts`,
     `apps/${app}/src/cli.ts`,
     'libs/schema-registry/src/cli.ts',
-    ...(importsPackage(app, '@platform/messaging', root)
-      ? ['libs/messaging/src/lib/producer-thread.ts']
-      : []),
   ];
   return candidates.filter((file) => existsSync(join(root, file)));
 }

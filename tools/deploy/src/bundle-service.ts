@@ -7,7 +7,6 @@
  *   <out>/service/main.js                    the service
  *   <out>/service/cli.js                     the app's CLI, when it has one
  *   <out>/libs/schema-registry/src/cli.js    the contracts CLI
- *   <out>/service/producer-thread.js         the producer's thread, where the service sends from one
  *   <out>/node_modules/chart.js/…            files a package reads from disk at run time
  *
  * tsc runs first because Nest needs the decorator metadata it emits; esbuild only joins
@@ -56,18 +55,11 @@ export function installedPlatformPackages(nodeModules: string, pkg: string): str
     .map((entry) => (scope === '.' ? entry : `${scope}/${entry}`));
 }
 
-/** Entry points a build-service output may hold (relative to it), and where each is bundled to. */
-const ENTRY_POINTS: Readonly<Record<string, string>> = {
-  'service/main.js': 'service/main.js',
-  'service/cli.js': 'service/cli.js',
-  'libs/schema-registry/src/cli.js': 'libs/schema-registry/src/cli.js',
-  // The producer's thread, started from `__dirname`, which in a bundle is the service's.
-  'libs/messaging/src/lib/producer-thread.js': 'service/producer-thread.js',
-};
-
 /** The entry points of a build-service output that exist, relative to it. */
 export function bundleEntries(distDir: string): string[] {
-  return Object.keys(ENTRY_POINTS).filter((f) => existsSync(join(distDir, f)));
+  return ['service/main.js', 'service/cli.js', 'libs/schema-registry/src/cli.js'].filter((f) =>
+    existsSync(join(distDir, f)),
+  );
 }
 
 /**
@@ -112,7 +104,7 @@ export async function bundleService(
   for (const entry of entries) {
     await build({
       entryPoints: [join(dist, entry)],
-      outfile: join(out, ENTRY_POINTS[entry] ?? entry),
+      outfile: join(out, entry),
       bundle: true,
       platform: 'node',
       target: 'node20',

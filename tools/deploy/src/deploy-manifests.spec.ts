@@ -167,16 +167,6 @@ describe('docker/Dockerfile', () => {
     expect(entryPoints(app)).toContain(`apps/${app}/src/main.ts`);
   });
 
-  it('builds the producer thread as an entry point of the apps that produce, and only those', () => {
-    const thread = 'libs/messaging/src/lib/producer-thread.ts';
-    expect(APPS.filter((app) => entryPoints(app).includes(thread)).sort()).toEqual([
-      'aggregator',
-      'generator',
-      'ingestion-gateway',
-      'sink-writer',
-    ]);
-  });
-
   it('copies only what .dockerignore lets into the build context', () => {
     const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) =>
       (m[1] as string).split(' '),

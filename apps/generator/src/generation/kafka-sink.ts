@@ -7,7 +7,6 @@ import {
   EventProducer,
   RdkafkaRecordProducer,
   silentSink,
-  ThreadedRecordProducer,
   type KafkaClient,
   type KafkaLogSink,
   type ProduceMetrics,
@@ -27,9 +26,8 @@ export interface KafkaSinkOptions {
   readonly clientId?: string;
   readonly metrics?: ProduceMetrics;
   /**
-   * The producer's Kafka client: kafkajs (default), which runs on a thread of its own
-   * (docs/adr/0026-producer-on-its-own-thread.md), or librdkafka
-   * (docs/adr/0015-librdkafka-producer.md). Topics are created through kafkajs either way.
+   * The producer's Kafka client: kafkajs (default) or librdkafka, which sends several times
+   * faster (docs/adr/0015-librdkafka-producer.md). Topics are created through kafkajs either way.
    */
   readonly client?: ProducerClient;
   /** kafkajs log records; default silent (the CLI owns the terminal). */
@@ -45,7 +43,7 @@ export class KafkaSink implements EventSink {
   readonly name = 'kafka';
   /**
    * librdkafka sends what it is handed at once, so a few flush round trips' worth keeps it
-   * busy; kafkajs sends one request at a time, queued on its thread, and wants the loop's default.
+   * busy; kafkajs sends one request at a time and wants the loop's default.
    */
   readonly maxInFlight: number | undefined;
 
@@ -78,23 +76,16 @@ export class KafkaSink implements EventSink {
       url: options.registryUrl ?? config.schema_registry.url,
     });
     const clientId = options.clientId ?? 'generator';
-    const compression = compressionCodec(config.kafka);
     const producer = new EventProducer({
       kafka,
-      // Events are built and encoded on this thread, sent from the producer's own.
-      recordProducer:
-        options.client === 'librdkafka'
-          ? new RdkafkaRecordProducer(config.kafka, { clientId })
-          : new ThreadedRecordProducer(config.kafka, {
-              clientId,
-              compression,
-              logger: options.logger ?? silentSink,
-            }),
+      ...(options.client === 'librdkafka'
+        ? { recordProducer: new RdkafkaRecordProducer(config.kafka, { clientId }) }
+        : {}),
       model: config.model,
       prefixes: config.topics,
       registry,
       clientId,
-      compression,
+      compression: compressionCodec(config.kafka),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     });
     await producer.start();
