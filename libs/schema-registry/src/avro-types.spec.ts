@@ -129,19 +129,19 @@ describe('unions of null and a primitive', () => {
     const ours = forSchema(schema);
     const theirs = reference(schema);
     const valid = fc.sample(record, { numRuns: 1, seed: 1 })[0] as Record<string, unknown>;
-    const wrong: Record<string, unknown> = {
-      a_string: 5,
-      a_int: 1.5,
-      a_int_text: '1',
-      b_float: 'x',
-      b_double: true,
-      b_boolean: 0,
-      a_long: 'x',
-      items: [3],
-      values: { k: 'x' },
-    };
-    for (const [field, value] of Object.entries(wrong)) {
-      const r = { ...valid, [field.replace('_text', '')]: value };
+    const wrong: [string, unknown][] = [
+      ['a_string', 5],
+      ['a_int', 1.5],
+      ['a_int', '1'],
+      ['b_float', 'x'],
+      ['b_double', true],
+      ['b_boolean', 0],
+      ['a_long', 'x'],
+      ['items', [3]],
+      ['values', { k: 'x' }],
+    ];
+    for (const [field, value] of wrong) {
+      const r = { ...valid, [field]: value };
       expect(() => theirs.toBuffer(r)).toThrow();
       expect(() => ours.toBuffer(r)).toThrow();
     }

@@ -193,7 +193,8 @@ function primitiveObject(
 /**
  * Every string becomes FAST_STRING: a `"string"` reference and a `{"type": "string"}` with
  * attributes (Java producers add `avro.java.string`), which avsc reads, and exports, as a
- * plain string too. Then every long (`exactLongHook`).
+ * plain string too. Every union of null and a self-checking primitive becomes a
+ * `NullableUnionType`. Then every long (`exactLongHook`).
  */
 function typeHook(schema: unknown, opts: unknown): avro.Type | undefined {
   if (schema === 'string') return FAST_STRING;
