@@ -58,6 +58,20 @@ describe(Prng.name, () => {
     );
   });
 
+  it('gives the low n hex digits of a draw, for every n up to 8', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 1, max: 8 }), (seed, n) => {
+        const draw = new Prng(seed).nextUint32();
+        expect(new Prng(seed).hex(n)).toBe(
+          draw
+            .toString(16)
+            .padStart(8, '0')
+            .slice(8 - n),
+        );
+      }),
+    );
+  });
+
   it('derives children that depend on the label', () => {
     expect(Prng.derive(1, 'a').nextUint32()).toBe(Prng.derive(1, 'a').nextUint32());
     expect(Prng.derive(1, 'a').nextUint32()).not.toBe(Prng.derive(1, 'b').nextUint32());

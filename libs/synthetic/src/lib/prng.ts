@@ -89,13 +89,14 @@ export class Prng {
 
   /** `n` lowercase hex digits (n <= 8). */
   hex(n: number): string {
-    return hex8(this.nextUint32()).slice(8 - n);
+    hexInto(HEX_TEXT, 0, n, this.nextUint32());
+    return HEX_TEXT.toString('latin1', 0, n);
   }
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 const UUID = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
+const HEX_TEXT = Buffer.alloc(8);
 
 /** The low `digits` hex digits of `w`, lowercase, into `out` at `at`. */
 function hexInto(out: Buffer, at: number, digits: number, w: number): void {
@@ -103,8 +104,4 @@ function hexInto(out: Buffer, at: number, digits: number, w: number): void {
     out[i] = HEX_DIGITS[w & 15] as number;
     w >>>= 4;
   }
-}
-
-function hex8(w: number): string {
-  return HEX[w >>> 24] + HEX[(w >>> 16) & 0xff] + HEX[(w >>> 8) & 0xff] + HEX[w & 0xff];
 }
