@@ -74,6 +74,9 @@ describe('strings', () => {
 });
 
 describe('unions of null and a primitive', () => {
+  /** avsc's own union writer, which every other union keeps. */
+  const stock = (avro.types as unknown as { UnwrappedUnionType: { prototype: object } })
+    .UnwrappedUnionType.prototype;
   const branches = {
     string: fc.string({ unit: 'binary', maxLength: 70 }),
     int: fc.integer(),
@@ -111,8 +114,6 @@ describe('unions of null and a primitive', () => {
     const ours = forSchema(schema);
     const theirs = reference(schema);
     // Each self-checking pair writes through its own path; the others stay avsc's.
-    const stock = (avro.types as unknown as { UnwrappedUnionType: { prototype: object } })
-      .UnwrappedUnionType.prototype;
     const ownPath = (ours as avro.types.RecordType).fields
       .slice(0, 2 * names.length)
       .map((f) => Object.getPrototypeOf(f.type) !== stock);
@@ -123,6 +124,28 @@ describe('unions of null and a primitive', () => {
       }),
       { numRuns: 1_000 },
     );
+  });
+
+  it('take a primitive written as an object, also with a logical type Avro reads as the primitive', () => {
+    const cases: [unknown, unknown[]][] = [
+      [
+        ['null', { type: 'double' }],
+        [null, 1.5, -0.25],
+      ],
+      [
+        [{ type: 'int', logicalType: 'date' }, 'null'],
+        [null, 19_000, -3],
+      ],
+      [
+        ['null', { type: 'string', 'avro.java.string': 'String' }],
+        [null, 'ok', 'é'],
+      ],
+    ];
+    for (const [schema, values] of cases) {
+      const ours = forSchema(schema);
+      expect(Object.getPrototypeOf(ours)).not.toBe(stock);
+      for (const v of values) expect(ours.toBuffer(v)).toEqual(reference(schema).toBuffer(v));
+    }
   });
 
   it('refuse what avsc refuses: a value of another type, a missing field without a default', () => {

@@ -182,7 +182,7 @@ const FAST_STRING: avro.Type = new FastStringType();
  */
 function primitiveObject(
   schema: unknown,
-  type: 'string' | 'long',
+  type: string,
 ): { readonly known: boolean; readonly schema: object } | undefined {
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return undefined;
   const { type: declared, logicalType } = schema as Readonly<Record<string, unknown>>;
@@ -217,7 +217,7 @@ function exactLongHook(schema: unknown): avro.Type | undefined {
 }
 
 /** Branch types whose own writer refuses any value that is not theirs: avsc's primitives. */
-const SELF_CHECKING_BRANCHES: ReadonlySet<unknown> = new Set([
+const SELF_CHECKING_BRANCHES: ReadonlySet<string> = new Set([
   'string',
   'int',
   'float',
@@ -262,13 +262,10 @@ function isNullableSelfChecking(schema: unknown): schema is unknown[] {
   const nullAt = schema.indexOf('null');
   if (nullAt < 0) return false;
   const other: unknown = schema[1 - nullAt];
-  if (typeof other === 'string') return SELF_CHECKING_BRANCHES.has(other);
-  return (
-    typeof other === 'object' &&
-    other !== null &&
-    !('logicalType' in other) &&
-    SELF_CHECKING_BRANCHES.has((other as { type?: unknown }).type)
-  );
+  const name = typeof other === 'string' ? other : (other as { type?: unknown } | null)?.type;
+  if (typeof name !== 'string' || !SELF_CHECKING_BRANCHES.has(name)) return false;
+  // An object form counts when Avro reads it as the plain primitive.
+  return typeof other === 'string' || primitiveObject(other, name)?.known === false;
 }
 
 /** Parses an Avro schema the way every module of this lib does. Throws avsc's error. */
