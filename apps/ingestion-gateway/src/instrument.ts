@@ -1,6 +1,5 @@
 import { startTelemetry } from '@platform/observability';
 import { traceSampleRatioOf } from './config/gateway-settings';
-import { eventsRouteOf } from './http/events-routes';
 
 // Telemetry must start before Nest and Fastify load.
 startTelemetry({
@@ -8,6 +7,7 @@ startTelemetry({
   ...(process.env['VERSION'] === undefined ? {} : { serviceVersion: process.env['VERSION'] }),
   // Every request still gets trace ids (logs, Kafka headers); only a share is recorded.
   sampleRatio: traceSampleRatioOf(process.env),
-  // The events routes start their own server span (see events-fast-path.ts).
-  untraced: (path) => eventsRouteOf(path) !== undefined,
+  // No async hooks on every promise (ADR 0027): the events paths carry their request's context
+  // past their awaits themselves.
+  contextPropagation: 'synchronous',
 });

@@ -6,8 +6,10 @@ export {
   currentTelemetry,
   resolveExporters,
   parentBasedRatioSampler,
+  serverContextOf,
   UNTRACED_PATHS,
 } from './lib/telemetry/telemetry';
+export { SynchronousContextManager } from './lib/telemetry/synchronous-context-manager';
 export type { TelemetryHandle, TelemetryOptions } from './lib/telemetry/telemetry';
 export {
   injectTraceContext,

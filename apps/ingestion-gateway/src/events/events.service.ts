@@ -7,6 +7,7 @@ import {
   type ValidEvent,
 } from '@platform/contracts';
 import { InvalidEventError, MessagingError, type EventProducer } from '@platform/messaging';
+import { context as traceContext, type Context } from '@opentelemetry/api';
 import { injectTraceContext } from '@platform/observability';
 import { runChain, type EventProcessor, type RequestFacts } from '@platform/processors';
 import { randomUUID } from 'node:crypto';
@@ -309,7 +310,7 @@ export class EventsService {
       event: validation.event,
       clientEventId: validation.clientEventId,
     };
-    const [outcome] = await this.produceAll([prepared], key, receivedAt);
+    const [outcome] = await this.produceAll([prepared], key, receivedAt, traceContext.active());
     const eventId = String(prepared.event['event_id']);
     if (outcome === undefined || !outcome.ok) {
       const failure = outcome === undefined ? undefined : this.asRejection(outcome.error);
@@ -340,8 +341,8 @@ export class EventsService {
       // Most requests have nothing to write but their events: one promise for the produce,
       // none for side writes (each promise costs more while trace context is propagated).
       if (plan.deadLettered.length === 0 && plan.rejectedRows.length === 0) {
-        return this.produceAll(plan.prepared, key, receivedAt).then((outcomes) =>
-          this.answerBatch(plan, outcomes, key, receivedAt),
+        return this.produceAll(plan.prepared, key, receivedAt, traceContext.active()).then(
+          (outcomes) => this.answerBatch(plan, outcomes, key, receivedAt),
         );
       }
       return this.ingestWithSideWrites(plan, key, receivedAt);
@@ -358,14 +359,16 @@ export class EventsService {
     key: WriteKeyRecord,
     receivedAt: Date,
   ): Promise<BatchResponse> {
+    // Taken before the first await, which the gateway's trace context does not follow.
+    const trace = traceContext.active();
     // Before anything is sent: when the DLQ fails, the 503 covers the whole batch.
     if (plan.deadLettered.length > 0) await this.deadLetter(plan.deadLettered, key, receivedAt);
     const outcomes =
       plan.rejectedRows.length === 0
-        ? await this.produceAll(plan.prepared, key, receivedAt)
+        ? await this.produceAll(plan.prepared, key, receivedAt, trace)
         : (
             await Promise.all([
-              this.produceAll(plan.prepared, key, receivedAt),
+              this.produceAll(plan.prepared, key, receivedAt, trace),
               this.badRows(plan.rejectedRows, key, receivedAt),
             ])
           )[0];
@@ -555,20 +558,21 @@ export class EventsService {
    * Produces each event unless its client-supplied event_id was acknowledged (or is being
    * produced) within the idempotency window, by any gateway instance; waits for every ack,
    * bounded by the produce timeout. The ids are marked acked before the answer, so a repeat
-   * the client sends after a 202 is a duplicate wherever it lands.
+   * the client sends after a 202 is a duplicate wherever it lands. `trace`: the request's
+   * context, whose trace goes into every event's headers.
    */
   private produceAll(
     events: readonly Prepared[],
     key: WriteKeyRecord,
     receivedAt: Date,
+    trace: Context,
   ): Promise<Outcome[]> {
     if (events.length === 0) return Promise.resolve([]);
-    // One set of headers for the request's events, with its trace context: the producer
-    // reads them as they are, for each event.
-    const headers = injectTraceContext({
-      received_at: receivedAt.toISOString(),
-      source: key.source,
-    });
+    // One set of headers for the request's events: the producer reads them as they are.
+    const headers = injectTraceContext(
+      { received_at: receivedAt.toISOString(), source: key.source },
+      trace,
+    );
     const claiming = this.settings.idempotencyWindowMs > 0 && events.some((p) => p.clientEventId);
     return claiming ? this.produceClaimed(events, headers) : this.produceUnclaimed(events, headers);
   }

@@ -2,9 +2,29 @@ import { eventTopic } from '@platform/contracts';
 import { BatchConsumer, type DecodedRecord } from '@platform/messaging';
 import { node, tracing } from '@opentelemetry/sdk-node';
 import { SchemaRegistryClient } from '@platform/schema-registry';
-import { uniqueName } from '@platform/testing';
-import { randomBytes } from 'node:crypto';
-import { http, startGatewayRun, type GatewayRun } from '../testing/gateway-harness';
+import type { KafkaClient } from '@platform/messaging';
+import {
+  startSchemaRegistry,
+  startService,
+  uniqueName,
+  type RegistryProcess,
+  type ServiceProcess,
+} from '@platform/testing';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import {
+  avroDecoder,
+  configOf,
+  createWriteKey,
+  http,
+  readTopic,
+  removeTestEnv,
+  startGatewayRun,
+  testEnv,
+  testKafka,
+  type GatewayRun,
+  type TestEnv,
+} from '../testing/gateway-harness';
 
 // One trace, as a caller sees it: its request's span → the gateway's server span → the record
 // in Kafka → the consumer span of the service that handles the record (the sink writer and the
@@ -73,5 +93,112 @@ describe('trace context: HTTP → gateway → Kafka → consumer', () => {
     });
     // Only this event's trace reached the consumer span of its record.
     expect(spans.filter((s) => s.name === `process ${topic}`)).toHaveLength(1);
+  });
+});
+
+// The gateway as its image runs it (`main.ts`: telemetry started first, with the synchronous
+// context manager, ADR 0027): the active context does not follow awaits, so each path that
+// produces after one carries the caller's trace on itself.
+describe('trace context of the gateway as deployed: every path into Kafka', () => {
+  let registry: RegistryProcess;
+  let t: TestEnv;
+  let kafka: KafkaClient;
+  let topic: string;
+  let gateway: ServiceProcess;
+  let key: string;
+
+  beforeAll(async () => {
+    registry = await startSchemaRegistry();
+    t = testEnv(registry.url);
+    const config = await configOf(t);
+    kafka = testKafka(config);
+    topic = eventTopic(config.topics, 'page_view');
+    gateway = await startService({
+      entry: 'apps/ingestion-gateway/src/main.ts',
+      env: t.env,
+      healthPath: '/readyz',
+    });
+    key = (await createWriteKey(t, config, 'web')).key;
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await registry?.stop();
+    await removeTestEnv(t, kafka);
+  });
+
+  it('writes the caller’s trace id into the headers of the events of each kind of request', async () => {
+    const pageView = (user: string) => ({ user_id: user, device_type: 'mobile', country: 'JP' });
+    const traced = () => randomBytes(16).toString('hex');
+    const send = async (
+      path: string,
+      body: unknown,
+      gzip: boolean,
+      extra: Record<string, string> = {},
+    ) => {
+      const traceId = traced();
+      const text = JSON.stringify(body);
+      const res = await http(`${gateway.url}${path}`, {
+        key,
+        raw: gzip ? gzipSync(text) : text,
+        headers: {
+          traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+          ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+          ...extra,
+        },
+      });
+      return { traceId, res };
+    };
+    // GATEWAY_KEY_CACHE_TTL_MS is 0 in tests: every request waits for its key's lookup, so
+    // each answer and produce runs after an await.
+    const cases = {
+      single: await send('/v1/events/page_view', pageView('single'), false),
+      batch: await send(
+        '/v1/events',
+        { events: [{ type: 'page_view', event: pageView('b') }] },
+        false,
+      ),
+      // A refused event beside a valid one: the produce waits on the bad row's write.
+      sideWrites: await send(
+        '/v1/events',
+        {
+          events: [
+            { type: 'page_view', event: pageView('side') },
+            { type: 'page_view', event: { user_id: 7 } },
+          ],
+        },
+        false,
+      ),
+      clientId: await send(
+        '/v1/events/page_view',
+        { ...pageView('client'), event_id: randomUUID() },
+        false,
+      ),
+      // gzip bodies are served by the Nest controller, not the fast path.
+      gzipSingle: await send('/v1/events/page_view', pageView('gz'), true),
+      gzipBatch: await send(
+        '/v1/events',
+        { events: [{ type: 'page_view', event: pageView('gzb') }] },
+        true,
+      ),
+    };
+    const ids = new Map<string, string>();
+    for (const [name, { res }] of Object.entries(cases)) {
+      expect([name, res.status]).toEqual([name, 202]);
+      const eventId = res.body.event_id ?? res.body.results[0].event_id;
+      ids.set(String(eventId), name);
+    }
+    const decode = avroDecoder(registry.url);
+    const records = await readTopic(kafka, topic);
+    const traceOf = new Map<string, string | undefined>();
+    for (const record of records) {
+      const name = ids.get(String((await decode(record.value))['event_id']));
+      if (name !== undefined) traceOf.set(name, record.headers['traceparent']);
+    }
+    for (const [name, { traceId }] of Object.entries(cases))
+      expect([name, traceOf.get(name)]).toEqual([
+        name,
+        expect.stringMatching(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`)),
+      ]);
   });
 });

@@ -150,22 +150,27 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     );
   };
 
-  /** Answers with `ok` once `work` settles, or with the error of either: one reaction. */
+  /**
+   * Answers with `ok` once `work` settles, or with the error of either: one reaction, run in
+   * the request's context (the active one now), which does not follow the promise by itself.
+   */
   const answer = <T>(
     request: IncomingMessage,
     response: ServerResponse,
     work: Promise<T>,
     ok: (value: T) => void,
   ): void => {
+    const ctx = contextApi.active();
     work.then(
-      (value) => {
-        try {
-          ok(value);
-        } catch (error) {
-          fail(request, response, error);
-        }
-      },
-      (error: unknown) => fail(request, response, error),
+      (value) =>
+        contextApi.with(ctx, () => {
+          try {
+            ok(value);
+          } catch (error) {
+            fail(request, response, error);
+          }
+        }),
+      (error: unknown) => contextApi.with(ctx, () => fail(request, response, error)),
     );
   };
 

@@ -1,6 +1,8 @@
-import type { IncomingMessage } from 'node:http';
+import { IncomingMessage } from 'node:http';
+import { context as contextApi, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { NodeSDK, resources, tracing, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
+import { SynchronousContextManager } from './synchronous-context-manager';
 
 export interface TelemetryOptions {
   /** `service.name` on every span; `OTEL_SERVICE_NAME` wins when set. */
@@ -9,11 +11,6 @@ export interface TelemetryOptions {
   readonly serviceVersion?: string;
   /** Incoming paths never traced (probes and scrapes). Default {@link UNTRACED_PATHS}. */
   readonly untracedPaths?: readonly string[];
-  /**
-   * More incoming paths the HTTP instrumentation leaves alone, e.g. routes whose handler
-   * starts its own server span (a hot path that skips the instrumentation's per-request cost).
-   */
-  readonly untraced?: (path: string) => boolean;
   /** Environment to read the `OTEL_*` variables from (tests). Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
   /**
@@ -23,6 +20,14 @@ export interface TelemetryOptions {
    * `OTEL_TRACES_SAMPLER`, when set, wins. Default: every trace (the SDK's default).
    */
   readonly sampleRatio?: number;
+  /**
+   * How the active context follows the work. `async` (default): across promises, timers and
+   * callbacks (AsyncLocalStorage), at a cost on every async resource the process makes.
+   * `synchronous`: for the synchronous extent of `context.with` only
+   * ({@link SynchronousContextManager}); the service re-enters a request's context after an
+   * `await` itself (see {@link serverContextOf}).
+   */
+  readonly contextPropagation?: 'async' | 'synchronous';
 }
 
 export interface TelemetryHandle {
@@ -48,6 +53,18 @@ const discardingSpanProcessor: SpanProcessor = {
 };
 
 let current: TelemetryHandle | undefined;
+
+/** The context of each incoming request's server span, for {@link serverContextOf}. */
+const serverContexts = new WeakMap<IncomingMessage, Context>();
+
+/**
+ * The context of the server span the HTTP instrumentation started for `request` (ROOT for an
+ * untraced one): what a handler re-enters with `context.with` when the active context does not
+ * follow it across `await`s (`contextPropagation: 'synchronous'`).
+ */
+export function serverContextOf(request: IncomingMessage): Context {
+  return serverContexts.get(request) ?? ROOT_CONTEXT;
+}
 
 function isSet(env: NodeJS.ProcessEnv, name: string): boolean {
   const value = env[name];
@@ -108,15 +125,19 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
     }),
     instrumentations: [
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request) => {
-          const path = pathOf(request);
-          return untraced.has(path) || options.untraced?.(path) === true;
+        ignoreIncomingRequestHook: (request) => untraced.has(pathOf(request)),
+        // Called inside the span's context, for incoming and outgoing requests alike.
+        requestHook: (_span, request) => {
+          if (request instanceof IncomingMessage) serverContexts.set(request, contextApi.active());
         },
       }),
     ],
   };
   if (options.sampleRatio !== undefined && !isSet(env, 'OTEL_TRACES_SAMPLER')) {
     config.sampler = parentBasedRatioSampler(options.sampleRatio);
+  }
+  if (options.contextPropagation === 'synchronous') {
+    config.contextManager = new SynchronousContextManager();
   }
   // Leaving an option out lets the SDK build that signal from the OTEL_* variables.
   if (exporters.traces === 'none') config.spanProcessors = [discardingSpanProcessor];
