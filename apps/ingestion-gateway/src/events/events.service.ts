@@ -339,7 +339,7 @@ export class EventsService {
     try {
       const plan = this.planBatch(key, body, chargeTokens, request, receivedAt);
       // Most requests have nothing to write but their events: one promise for the produce,
-      // none for side writes (each promise costs more while trace context is propagated).
+      // none for side writes.
       if (plan.deadLettered.length === 0 && plan.rejectedRows.length === 0) {
         return this.produceAll(plan.prepared, key, receivedAt, traceContext.active()).then(
           (outcomes) => this.answerBatch(plan, outcomes, key, receivedAt),
@@ -598,8 +598,7 @@ export class EventsService {
       const late: LateClaim[] = [];
       // The send of the first event of each claimed id in this request.
       const sends = new Map<string, ClaimedSend>();
-      // No closure or race per event: one reaction per send, one for the deadline (each
-      // promise costs more while trace context is propagated).
+      // No closure or race per event: one reaction per send, one for the deadline.
       const outcomes = await new Promise<Outcome[]>((resolve) => {
         const sent: (Promise<void> | undefined)[] = new Array<Promise<void> | undefined>(
           events.length,
@@ -655,8 +654,7 @@ export class EventsService {
 
   /**
    * `produceAll` for events without client ids: nothing to claim or settle. One promise for
-   * the request and one reaction per event's send; no `Promise.all` or `race` (each adds
-   * promises, and every promise costs more while trace context is propagated). At the
+   * the request and one reaction per event's send; no `Promise.all` or `race`. At the
    * deadline the events not yet acknowledged fail; their ids are claimed, so a retry after a
    * late ack is a duplicate.
    */

@@ -176,8 +176,7 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
 
   /**
    * Parses, authenticates and serves a request whose body has arrived. No promise of its own:
-   * a cached write key is checked at once, and the only promise is the produce's (each
-   * promise costs more while trace context is propagated).
+   * a cached write key is checked at once, and the only promise is the produce's.
    */
   const handle = (
     request: IncomingMessage,
