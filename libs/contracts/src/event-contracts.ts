@@ -75,6 +75,12 @@ interface CompiledType {
   /** True only for input `schema` accepts as it is (see {@link Accepts}). */
   readonly accepts: Accepts;
   readonly fields: ReadonlyMap<string, { readonly type: FieldType; readonly required: boolean }>;
+  /**
+   * `fields` as a list, and the names of its timestamps: what each event is walked over
+   * (iterating the map makes an entry array per field per event).
+   */
+  readonly fieldList: readonly { readonly name: string; readonly type: FieldType }[];
+  readonly timestampFields: readonly string[];
   readonly attributes: readonly string[];
 }
 
@@ -162,13 +168,15 @@ const nullableOptional =
 
 /** Mirrors `z.strictObject(shape)` over plain JSON objects; anything else is left to zod. */
 function acceptsStrictObject(fields: ReadonlyMap<string, Accepts>): Accepts {
-  const checks = [...fields];
+  const names = [...fields.keys()];
+  const checks = [...fields.values()];
   return (input) => {
     if (typeof input !== 'object' || input === null) return false;
     if (Object.getPrototypeOf(input) !== Object.prototype) return false;
     const record = input as Record<string, unknown>;
     for (const key in record) if (!fields.has(key)) return false;
-    for (const [name, accepts] of checks) if (!accepts(record[name])) return false;
+    for (let i = 0; i < names.length; i++)
+      if (!(checks[i] as Accepts)(record[names[i] as string])) return false;
     return true;
   };
 }
@@ -460,10 +468,10 @@ export class EventContracts {
     const event: Record<string, EventValue> = {};
     const clientEventId = typeof data[EVENT_ID_FIELD] === 'string';
     event[EVENT_ID_FIELD] = clientEventId ? (data[EVENT_ID_FIELD] as string) : fill.newId();
-    for (const [name, info] of compiled.fields) {
+    for (const { name, type } of compiled.fieldList) {
       if (name === EVENT_ID_FIELD) continue;
       const value = data[name];
-      if (info.type === 'timestamp') {
+      if (type === 'timestamp') {
         if (value === undefined || value === null) {
           event[name] = name === EVENT_TIMESTAMP_FIELD ? fill.now() : null;
         } else {
@@ -491,9 +499,9 @@ export class EventContracts {
   ): FieldFailure[] {
     const { minMs, maxFutureSkewMs } = this.eventTime;
     const failures: FieldFailure[] = [];
-    for (const [name, info] of compiled.fields) {
+    for (const name of compiled.timestampFields) {
       const value = data[name];
-      if (info.type !== 'timestamp' || value === undefined || value === null) continue;
+      if (value === undefined || value === null) continue;
       const ms = typeof value === 'string' ? Date.parse(value) : (value as number);
       const isEventTime = name === EVENT_TIMESTAMP_FIELD;
       const max = isEventTime
@@ -569,11 +577,14 @@ export class EventContracts {
     }
     let schema = z.strictObject(shape);
     if (spec.description !== undefined) schema = schema.describe(spec.description);
+    const fieldList = [...fields].map(([name, { type }]) => ({ name, type }));
     return {
       spec,
       schema,
       accepts: acceptsStrictObject(checks),
       fields,
+      fieldList,
+      timestampFields: fieldList.filter((f) => f.type === 'timestamp').map((f) => f.name),
       attributes: spec.attributes.map((a) => a.name),
     };
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   EventContracts,
   failuresOf,
+  randomEventId,
   type FieldFailure,
   type FillIns,
   type ValidEvent,
@@ -1033,7 +1034,7 @@ class Receipt implements FillIns {
   }
 
   newId(): string {
-    return randomUUID();
+    return randomEventId();
   }
 }
 
