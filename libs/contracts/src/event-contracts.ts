@@ -168,15 +168,13 @@ const nullableOptional =
 
 /** Mirrors `z.strictObject(shape)` over plain JSON objects; anything else is left to zod. */
 function acceptsStrictObject(fields: ReadonlyMap<string, Accepts>): Accepts {
-  const names = [...fields.keys()];
-  const checks = [...fields.values()];
+  const checks = [...fields];
   return (input) => {
     if (typeof input !== 'object' || input === null) return false;
     if (Object.getPrototypeOf(input) !== Object.prototype) return false;
     const record = input as Record<string, unknown>;
     for (const key in record) if (!fields.has(key)) return false;
-    for (let i = 0; i < names.length; i++)
-      if (!(checks[i] as Accepts)(record[names[i] as string])) return false;
+    for (const [name, accepts] of checks) if (!accepts(record[name])) return false;
     return true;
   };
 }
