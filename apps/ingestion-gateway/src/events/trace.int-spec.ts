@@ -11,6 +11,9 @@ import {
   type ServiceProcess,
 } from '@platform/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
   avroDecoder,
@@ -103,16 +106,31 @@ describe('trace context of the gateway as deployed: every path into Kafka', () =
   let registry: RegistryProcess;
   let t: TestEnv;
   let kafka: KafkaClient;
-  let topic: string;
+  let topics: string[];
   let gateway: ServiceProcess;
   let key: string;
+  let dir: string;
 
   beforeAll(async () => {
+    // The shipped domain with a processor that dead-letters page views sent without a
+    // User-Agent: a batch with one waits for its dead letter's write before its produce.
+    dir = mkdtempSync(join(tmpdir(), 'gw-trace-'));
+    const repo = resolve(__dirname, '../../../..');
+    const domain = join(dir, 'ecommerce.yaml');
+    writeFileSync(
+      domain,
+      `${readFileSync(join(repo, 'config/domains/ecommerce.yaml'), 'utf8')}
+processors:
+  - name: drop-bots
+    module: ${JSON.stringify(join(repo, 'libs/processors/src/lib/testing/drop-bots.processor.js'))}
+    event_types: [page_view]
+`,
+    );
     registry = await startSchemaRegistry();
-    t = testEnv(registry.url);
+    t = testEnv(registry.url, { DOMAIN_FILE: domain });
     const config = await configOf(t);
     kafka = testKafka(config);
-    topic = eventTopic(config.topics, 'page_view');
+    topics = ['page_view', 'add_to_cart'].map((type) => eventTopic(config.topics, type));
     gateway = await startService({
       entry: 'apps/ingestion-gateway/src/main.ts',
       env: t.env,
@@ -125,11 +143,17 @@ describe('trace context of the gateway as deployed: every path into Kafka', () =
     await gateway?.stop();
     await registry?.stop();
     await removeTestEnv(t, kafka);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('writes the caller’s trace id into the headers of the events of each kind of request', async () => {
     const pageView = (user: string) => ({ user_id: user, device_type: 'mobile', country: 'JP' });
-    const send = async (path: string, body: unknown, gzip: boolean) => {
+    const send = async (
+      path: string,
+      body: unknown,
+      gzip: boolean,
+      headers: Record<string, string> = {},
+    ) => {
       const traceId = randomBytes(16).toString('hex');
       const text = JSON.stringify(body);
       const res = await http(`${gateway.url}${path}`, {
@@ -138,6 +162,7 @@ describe('trace context of the gateway as deployed: every path into Kafka', () =
         headers: {
           traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
           ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+          ...headers,
         },
       });
       return { traceId, res };
@@ -151,8 +176,8 @@ describe('trace context of the gateway as deployed: every path into Kafka', () =
         { events: [{ type: 'page_view', event: pageView('b') }] },
         false,
       ),
-      // A refused event beside a valid one: the produce waits on the bad row's write.
-      sideWrites: await send(
+      // A refused event beside a valid one: the path that writes its bad row beside the produce.
+      refusedBeside: await send(
         '/v1/events',
         {
           events: [
@@ -161,6 +186,27 @@ describe('trace context of the gateway as deployed: every path into Kafka', () =
           ],
         },
         false,
+      ),
+      // A dead-lettered page view beside an add to cart, produced once the letter is written.
+      deadLetterFirst: await send(
+        '/v1/events',
+        {
+          events: [
+            { type: 'page_view', event: pageView('letter') },
+            {
+              type: 'add_to_cart',
+              event: {
+                user_id: 'letter',
+                product_id: 'p1',
+                quantity: 1,
+                price: 2.5,
+                device_type: 'desktop',
+              },
+            },
+          ],
+        },
+        false,
+        { 'user-agent': '' },
       ),
       clientId: await send(
         '/v1/events/page_view',
@@ -178,16 +224,18 @@ describe('trace context of the gateway as deployed: every path into Kafka', () =
     const ids = new Map<string, string>();
     for (const [name, { res }] of Object.entries(cases)) {
       expect([name, res.status]).toEqual([name, 202]);
-      const eventId = res.body.event_id ?? res.body.results[0].event_id;
-      ids.set(String(eventId), name);
+      const accepted = res.body.results?.find(
+        (r: { status: string }) => r.status === 'accepted',
+      ) ?? { event_id: res.body.event_id };
+      ids.set(String(accepted.event_id), name);
     }
     const decode = avroDecoder(registry.url);
-    const records = await readTopic(kafka, topic);
     const traceOf = new Map<string, string | undefined>();
-    for (const record of records) {
-      const name = ids.get(String((await decode(record.value))['event_id']));
-      if (name !== undefined) traceOf.set(name, record.headers['traceparent']);
-    }
+    for (const topic of topics)
+      for (const record of await readTopic(kafka, topic)) {
+        const name = ids.get(String((await decode(record.value))['event_id']));
+        if (name !== undefined) traceOf.set(name, record.headers['traceparent']);
+      }
     for (const [name, { traceId }] of Object.entries(cases))
       expect([name, traceOf.get(name)]).toEqual([
         name,
