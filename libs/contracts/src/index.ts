@@ -25,7 +25,7 @@ export type {
 export { FILTER_OPERATORS, WINDOW_START, WINDOW_END } from './query-vocabulary';
 export type { FilterOperator } from './query-vocabulary';
 export { dataContract } from './data-contract';
-export { randomEventId } from './event-id';
+export { randomEventId, uuidText } from './event-id';
 export { openApiDocument, docsPage } from './openapi';
 export type { RequestBodySchemas } from './openapi';
 export {

@@ -1,3 +1,5 @@
+import { uuidText } from '@platform/contracts';
+
 /**
  * A small seeded PRNG (sfc32, seeded through splitmix32). Pure and portable: the same seed
  * gives the same sequence on every platform and Node version, which `Math.random` does not.
@@ -74,34 +76,19 @@ export class Prng {
 
   /** A version-4-shaped UUID built from this generator's output. */
   uuid(): string {
-    // Written into one buffer and read as one flat string: joining hex pieces made a rope of
-    // small strings per id, which every later read (the Avro writer's) had to flatten.
-    hexInto(UUID, 0, 8, this.nextUint32());
-    const w1 = (this.nextUint32() & 0xffff0fff) | 0x00004000;
-    hexInto(UUID, 9, 4, w1 >>> 16);
-    hexInto(UUID, 14, 4, w1);
-    const w2 = (this.nextUint32() & 0x3fffffff) | 0x80000000;
-    hexInto(UUID, 19, 4, w2 >>> 16);
-    hexInto(UUID, 24, 4, w2);
-    hexInto(UUID, 28, 8, this.nextUint32());
-    return UUID.toString('latin1');
+    return uuidText(this.nextUint32(), this.nextUint32(), this.nextUint32(), this.nextUint32());
   }
 
-  /** `n` lowercase hex digits (n <= 8). */
+  /** `n` lowercase hex digits (n <= 8): the low ones of a draw, read as one flat string. */
   hex(n: number): string {
-    hexInto(HEX_TEXT, 0, n, this.nextUint32());
+    let w = this.nextUint32();
+    for (let i = n - 1; i >= 0; i--) {
+      HEX_TEXT[i] = HEX_DIGITS[w & 15] as number;
+      w >>>= 4;
+    }
     return HEX_TEXT.toString('latin1', 0, n);
   }
 }
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
-const UUID = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
 const HEX_TEXT = Buffer.alloc(8);
-
-/** The low `digits` hex digits of `w`, lowercase, into `out` at `at`. */
-function hexInto(out: Buffer, at: number, digits: number, w: number): void {
-  for (let i = at + digits - 1; i >= at; i--) {
-    out[i] = HEX_DIGITS[w & 15] as number;
-    w >>>= 4;
-  }
-}
