@@ -1,11 +1,13 @@
 import { eventTopic } from '@platform/contracts';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   avroDecoder,
   countRecords,
+  DROP_BOTS_MODULE,
+  ecommerceWithProcessors,
   http,
   readTopic,
   startGatewayRun,
@@ -19,26 +21,15 @@ const hash = (value: string): string => createHmac('sha256', HASH_KEY).update(va
 
 // The shipped ecommerce domain with three processors, the first two in this order on
 // purpose: personal data is hashed before anything can stop or dead-letter the event.
-function domainWithProcessors(dir: string): string {
-  const repo = resolve(__dirname, '../../../..');
-  const plugin = join(repo, 'libs/processors/src/lib/testing/drop-bots.processor.js');
-  const file = join(dir, 'ecommerce-processed.yaml');
-  writeFileSync(
-    file,
-    `${readFileSync(join(repo, 'config/domains/ecommerce.yaml'), 'utf8')}
-processors:
-  - name: pii-hash
+const PROCESSORS = `  - name: pii-hash
     options: { fields: [user_id] }
   - name: drop-bots
-    module: ${JSON.stringify(plugin)}
+    module: ${JSON.stringify(DROP_BOTS_MODULE)}
     event_types: [page_view]
   - name: geo-ua
     event_types: [page_view]
     options: { user_agent: { device_type: device_type }, country: country }
-`,
-  );
-  return file;
-}
+`;
 
 describe('ingestion gateway: the domain’s processors run on every event before it is checked', () => {
   let run: GatewayRun;
@@ -46,7 +37,10 @@ describe('ingestion gateway: the domain’s processors run on every event before
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gw-processors-'));
-    run = await startGatewayRun({ DOMAIN_FILE: domainWithProcessors(dir), PII_HASH_KEY: HASH_KEY });
+    run = await startGatewayRun({
+      DOMAIN_FILE: ecommerceWithProcessors(dir, PROCESSORS),
+      PII_HASH_KEY: HASH_KEY,
+    });
   });
 
   afterAll(async () => {

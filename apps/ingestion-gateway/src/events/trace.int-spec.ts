@@ -11,14 +11,16 @@ import {
   type ServiceProcess,
 } from '@platform/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
   avroDecoder,
   configOf,
   createWriteKey,
+  DROP_BOTS_MODULE,
+  ecommerceWithProcessors,
   http,
   readTopic,
   removeTestEnv,
@@ -115,16 +117,9 @@ describe('trace context of the gateway as deployed: every path into Kafka', () =
     // The shipped domain with a processor that dead-letters page views sent without a
     // User-Agent: a batch with one waits for its dead letter's write before its produce.
     dir = mkdtempSync(join(tmpdir(), 'gw-trace-'));
-    const repo = resolve(__dirname, '../../../..');
-    const domain = join(dir, 'ecommerce.yaml');
-    writeFileSync(
-      domain,
-      `${readFileSync(join(repo, 'config/domains/ecommerce.yaml'), 'utf8')}
-processors:
-  - name: drop-bots
-    module: ${JSON.stringify(join(repo, 'libs/processors/src/lib/testing/drop-bots.processor.js'))}
-    event_types: [page_view]
-`,
+    const domain = ecommerceWithProcessors(
+      dir,
+      `  - name: drop-bots\n    module: ${JSON.stringify(DROP_BOTS_MODULE)}\n    event_types: [page_view]\n`,
     );
     registry = await startSchemaRegistry();
     t = testEnv(registry.url, { DOMAIN_FILE: domain });

@@ -12,6 +12,8 @@ import {
   type RegistryProcess,
   type TcpProxy,
 } from '@platform/testing';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { GatewayAppOptions } from '../app.module';
 import { WriteKeyStore } from '../auth/write-keys';
 import { createApp } from '../bootstrap';
@@ -47,6 +49,25 @@ export function testEnv(registryUrl: string, extra: Record<string, string> = {})
       ...extra,
     },
   };
+}
+
+const REPO_ROOT = resolve(__dirname, '../../../..');
+
+/** A processor plugin written outside the platform: drops "bot" User-Agents, dead-letters a missing one. */
+export const DROP_BOTS_MODULE = join(
+  REPO_ROOT,
+  'libs/processors/src/lib/testing/drop-bots.processor.js',
+);
+
+/**
+ * The shipped ecommerce domain with `processors` (the YAML items of its `processors:` list),
+ * written into `dir`; its path, for `DOMAIN_FILE`.
+ */
+export function ecommerceWithProcessors(dir: string, processors: string): string {
+  const file = join(dir, 'ecommerce-processed.yaml');
+  const domain = readFileSync(join(REPO_ROOT, 'config/domains/ecommerce.yaml'), 'utf8');
+  writeFileSync(file, `${domain}\nprocessors:\n${processors}`);
+  return file;
 }
 
 export async function configOf(t: TestEnv): Promise<PlatformConfig> {

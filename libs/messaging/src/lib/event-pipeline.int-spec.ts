@@ -7,12 +7,13 @@ import {
   toJson,
   type AvroRecordSchema,
 } from '@platform/schema-registry';
-import type { ConsumedMessage, KafkaClient, KafkaConsumer, KafkaProducer } from './kafka-port';
+import type { KafkaClient, KafkaConsumer, KafkaProducer } from './kafka-port';
 import {
   deferred,
   eventsTopic,
   intKafka,
   intKafkaSettings,
+  readFromStart,
   uniqueName,
   within,
 } from '../testing/kafka-int.helpers';
@@ -103,27 +104,6 @@ describe('EventProducer → BatchConsumer against Kafka', () => {
       names.map((n) => eventsTopic(n, partitions)),
       topicDefaults(settings),
     );
-  }
-
-  /** Reads a topic from the start with a throwaway group until `n` records arrived. */
-  async function readAll(topic: string, n: number): Promise<ConsumedMessage[]> {
-    const got: ConsumedMessage[] = [];
-    const done = deferred<void>();
-    const consumer = kafka.consumer({ groupId: uniqueName('it.reader') });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        got.push(message);
-        if (got.length >= n) done.resolve();
-      },
-    });
-    try {
-      await within(done.promise, 60_000, `read ${got.length}/${n} from ${topic}`);
-    } finally {
-      await consumer.disconnect();
-    }
-    return got;
   }
 
   async function committedEqualsEnd(groupId: string, topic: string): Promise<void> {
@@ -320,7 +300,7 @@ describe('EventProducer → BatchConsumer against Kafka', () => {
     expect(handled).toEqual(['page_view-1', 'page_view-3']);
     await committedEqualsEnd(groupId, topic);
 
-    const [letter] = await readAll(dlq.topic, 1);
+    const [letter] = await readFromStart(kafka, dlq.topic, 1);
     expect(letter?.value).toEqual(garbage);
     expect(letter?.key?.toString()).toBe('user-2');
     const h = (name: string): string | undefined => letter?.headers?.[name]?.toString();

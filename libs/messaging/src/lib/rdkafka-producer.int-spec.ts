@@ -1,16 +1,8 @@
-import type { KafkaSettings } from '@platform/config';
-import { load } from '@platform/config';
+import { load, type KafkaSettings } from '@platform/config';
 import type { DomainModel, TopicPrefixes } from '@platform/contracts';
 import { AvroSerde } from '@platform/schema-registry';
-import type { ConsumedMessage, KafkaClient } from './kafka-port';
-import {
-  deferred,
-  eventsTopic,
-  intKafka,
-  intKafkaSettings,
-  uniqueName,
-  within,
-} from '../testing/kafka-int.helpers';
+import type { KafkaClient } from './kafka-port';
+import { eventsTopic, intKafka, readFromStart, uniqueName } from '../testing/kafka-int.helpers';
 import { topicDefaults } from './domain-topics';
 import { EventProducer } from './event-producer';
 import { InMemorySchemaRegistrar } from './in-memory-registrar';
@@ -40,9 +32,7 @@ describe('EventProducer on librdkafka against Kafka', () => {
   const topics: string[] = [];
 
   beforeAll(async () => {
-    settings = await intKafkaSettings();
-    model = (await load({ environment: 'test' })).model;
-    base = (await load({ environment: 'test' })).topics;
+    ({ kafka: settings, model, topics: base } = await load({ environment: 'test' }));
     kafka = intKafka(settings, uniqueName('it-rdkafka'));
     admin = new TopicAdmin(kafka);
     await admin.connect();
@@ -63,30 +53,6 @@ describe('EventProducer on librdkafka against Kafka', () => {
       topicDefaults(settings),
     );
     return prefixes;
-  }
-
-  /** The first `n` records of `topic`, each with the partition it was read from. */
-  async function readAll(
-    topic: string,
-    n: number,
-  ): Promise<(ConsumedMessage & { partition: number })[]> {
-    const got: (ConsumedMessage & { partition: number })[] = [];
-    const done = deferred<void>();
-    const consumer = kafka.consumer({ groupId: uniqueName('it.reader') });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) got.push({ ...m, partition: batch.partition });
-        if (got.length >= n) done.resolve();
-      },
-    });
-    try {
-      await within(done.promise, 60_000, `read ${got.length}/${n} from ${topic}`);
-    } finally {
-      await consumer.disconnect();
-    }
-    return got;
   }
 
   it('sends every event once, in order per key, on the partitions kafkajs picks', async () => {
@@ -131,7 +97,7 @@ describe('EventProducer on librdkafka against Kafka', () => {
     await kj.close();
 
     const serde = new AvroSerde(registry);
-    const read = await readAll(rdTopic, n);
+    const read = await readFromStart(kafka, rdTopic, n);
     const ids = new Set<string>();
     const lastByUser = new Map<string, number>();
     for (const m of read) {
@@ -147,7 +113,7 @@ describe('EventProducer on librdkafka against Kafka', () => {
     // The same keys on the same partitions as kafkajs's murmur2 partitioner.
     const partitionOf = async (topic: string, count: number) => {
       const byKey = new Map<string, number>();
-      const messages = await readAll(topic, count);
+      const messages = await readFromStart(kafka, topic, count);
       for (const { key, partition } of messages) byKey.set(key?.toString() ?? '', partition);
       return byKey;
     };

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { load, type KafkaSettings } from '@platform/config';
 import type { TopicSpec } from '@platform/contracts';
-import type { KafkaClient } from '../lib/kafka-port';
+import type { ConsumedMessage, KafkaClient } from '../lib/kafka-port';
 import { createKafka } from '../lib/kafka-client';
 import { jsonLineSink } from '../lib/kafka-logger';
 
@@ -58,4 +58,32 @@ export async function within<T>(promise: Promise<T>, ms: number, message: string
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The first `n` records of `topic` from its start, each with the partition it was read from,
+ * through a throwaway group; fails after 60 s with how many arrived.
+ */
+export async function readFromStart(
+  kafka: KafkaClient,
+  topic: string,
+  n: number,
+): Promise<(ConsumedMessage & { partition: number })[]> {
+  const got: (ConsumedMessage & { partition: number })[] = [];
+  const done = deferred<void>();
+  const consumer = kafka.consumer({ groupId: uniqueName('it.reader') });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) got.push({ ...m, partition: batch.partition });
+      if (got.length >= n) done.resolve();
+    },
+  });
+  try {
+    await within(done.promise, 60_000, `read ${got.length}/${n} from ${topic}`);
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
 }
