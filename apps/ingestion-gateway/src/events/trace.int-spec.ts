@@ -1,8 +1,7 @@
 import { eventTopic } from '@platform/contracts';
-import { BatchConsumer, type DecodedRecord } from '@platform/messaging';
+import { BatchConsumer, type DecodedRecord, type KafkaClient } from '@platform/messaging';
 import { node, tracing } from '@opentelemetry/sdk-node';
 import { SchemaRegistryClient } from '@platform/schema-registry';
-import type { KafkaClient } from '@platform/messaging';
 import {
   startSchemaRegistry,
   startService,
