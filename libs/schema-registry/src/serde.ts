@@ -20,6 +20,8 @@ export type SchemaInput = string | avro.Type | object;
 
 interface ParsedSchema {
   readonly type: avro.Type;
+  /** The schema as parsed from its JSON text. */
+  readonly json: unknown;
   /** Full canonical JSON (defaults and aliases included): the reader's identity for resolvers. */
   readonly fingerprint: string;
 }
@@ -150,6 +152,14 @@ export class AvroSerde {
   }
 
   /**
+   * The writer schema (its JSON) of a schema id loaded already (by `decode` or
+   * `loadWriterSchemas`), for code that reads the Avro bytes itself; undefined otherwise.
+   */
+  writerSchemaOf(schemaId: number): unknown {
+    return this.loaded.get(schemaId)?.json;
+  }
+
+  /**
    * A decoder like `decodeSync` that reads only `fields` of a record and skips the others
    * (no string is built for a skipped field), for a consumer that needs a few fields of
    * wide events. The projection of each writer schema is built once. A writer schema that
@@ -252,7 +262,7 @@ export class AvroSerde {
         const type = schema as avro.Type;
         let parsed = this.parsedByType.get(type);
         if (!parsed) {
-          parsed = { type, fingerprint: canonicalOfType(type) };
+          parsed = { type, json: type.schema(), fingerprint: canonicalOfType(type) };
           this.parsedByType.set(type, parsed);
         }
         return parsed;
@@ -268,8 +278,9 @@ export class AvroSerde {
   private parseText(text: string): ParsedSchema {
     let parsed = this.parsedByText.get(text);
     if (!parsed) {
-      const type = forSchema(JSON.parse(text));
-      parsed = { type, fingerprint: canonicalOfType(type) };
+      const json: unknown = JSON.parse(text);
+      const type = forSchema(json);
+      parsed = { type, json, fingerprint: canonicalOfType(type) };
       this.parsedByText.set(text, parsed);
     }
     return parsed;

@@ -1,5 +1,6 @@
 // The one public door of @platform/sink-adapters.
 export type {
+  AvroRows,
   Sink,
   SinkHealth,
   SinkMetrics,
@@ -19,7 +20,7 @@ export type { SinkErrorCode, SinkErrorOptions } from './lib/sink.error';
 export { BaseSink } from './lib/base.sink';
 export type { BaseSinkOptions } from './lib/base.sink';
 export { SqlSink } from './lib/sql.sink';
-export { mapRows, readPath } from './lib/column-mapping';
+export { isIdentity, mapRows, readPath } from './lib/column-mapping';
 export { isIdentifier, assertIdentifier } from './lib/identifiers';
 export { eventTableSchema, aggregateTableSchema, validateTableSchema } from './lib/table-schema';
 export { ClickHouseSink } from './lib/clickhouse/clickhouse.sink';

@@ -6,8 +6,8 @@ import {
   type KafkaClient,
 } from '@platform/messaging';
 import type { InFlightTracker } from '@platform/observability';
-import type { SchemaLookup } from '@platform/schema-registry';
-import type { TableBinding } from '@platform/sink-adapters';
+import { AvroSerde, type SchemaLookup } from '@platform/schema-registry';
+import { isIdentity, type TableBinding } from '@platform/sink-adapters';
 import type { SinkWriterSettings } from '../config/sink-writer.config';
 import { SinkWriter, type WriteFailure, type WriterSink } from '../writer/sink-writer';
 
@@ -65,10 +65,29 @@ export function sinkBatches(ports: SinkConsumerKafka, options: SinkBatchesOption
   // events, stored once by their id, may be written in any order.
   const ordered = (topic: string): boolean =>
     bindings.get(topic)?.schema.versionColumn !== undefined;
+  // Events go to every sink from their Avro bytes when each sink reads them (built-in ones
+  // do): the consumer decodes only their key and time, so no object per field outlives
+  // the fetch.
+  const fromBytes = new Map(
+    [...bindings.values()]
+      .filter(
+        (b) =>
+          b.stream === 'events' &&
+          isIdentity(b.columnMapping) &&
+          options.sinks.every((sink) => sink.writeAvroBatch !== undefined),
+      )
+      .map((b) => [b.topic, b]),
+  );
+  const serde = new AvroSerde(ports.registry);
   const writer = new SinkWriter({
     sinks: options.sinks,
     bindings,
     maxRowsPerWrite: settings.maxBatch,
+    fromAvroBytes: {
+      tables: new Set([...fromBytes.values()].map((b) => b.table)),
+      writerSchema: (id) => serde.writerSchemaOf(id),
+      decode: (value) => serde.decodeSync(value),
+    },
   });
   const accumulator = new BatchAccumulator<DecodedRecord, WriteFailure<DecodedRecord>>({
     maxBatch: settings.maxBatch,
@@ -86,6 +105,7 @@ export function sinkBatches(ports: SinkConsumerKafka, options: SinkBatchesOption
     groupId: settings.groupId,
     topics: options.topics,
     registry: ports.registry,
+    serde,
     deadLetters: ports.deadLetters,
     fromBeginning: settings.fromBeginning,
     readCommitted: true,
@@ -94,6 +114,11 @@ export function sinkBatches(ports: SinkConsumerKafka, options: SinkBatchesOption
     pipelined: true,
     // An events partition hands its next batch over while the previous one is written.
     unordered: (topic) => settings.flushesInFlight > 1 && !ordered(topic),
+    decodedFields: (topic) => {
+      const schema = fromBytes.get(topic)?.schema;
+      if (schema === undefined) return undefined;
+      return [...schema.key, ...(schema.timeSeries ? [schema.timeSeries.column] : [])];
+    },
     retry: { initialMs: 200, multiplier: 2, maxMs: 5_000 },
     consumerConfig: { sessionTimeout: settings.sessionTimeoutMs },
     handleBatch: (records) =>

@@ -3,7 +3,10 @@ import { Logger } from '@nestjs/common';
 import { isRetriable, writeIsolatingFailures } from '@platform/messaging';
 import {
   planWrites,
+  WritePlanError,
   type PlannedRow,
+  type Row,
+  type SourceRow,
   type Sink,
   type SinkRecord,
   type TableBinding,
@@ -16,13 +19,26 @@ export interface WriteFailure<R extends SinkRecord = SinkRecord> {
 }
 
 /** What the writer needs of a sink: its upserts and its deletes of retracted windows. */
-export type WriterSink = Pick<Sink, 'writeBatch' | 'deleteWindows'>;
+export type WriterSink = Pick<Sink, 'writeBatch' | 'writeAvroBatch' | 'deleteWindows'>;
+
+/**
+ * Tables whose records were decoded only to their key and time columns: their rows are
+ * written from the records' Avro bytes (`raw.value`).
+ */
+export interface FromAvroBytes {
+  readonly tables: ReadonlySet<string>;
+  /** The writer schema (JSON) of a schema id the values carry, loaded by the consumer. */
+  writerSchema(schemaId: number): unknown;
+  /** A value decoded whole, for a sink that does not read the bytes itself. */
+  decode(value: Buffer): unknown;
+}
 
 export interface SinkWriterOptions {
   readonly sinks: readonly WriterSink[];
   readonly bindings: ReadonlyMap<string, TableBinding>;
   /** Rows per write call (a flush may hold more). */
   readonly maxRowsPerWrite: number;
+  readonly fromAvroBytes?: FromAvroBytes;
 }
 
 /**
@@ -84,20 +100,51 @@ export class SinkWriter {
         );
         failures.push(...bad.map((b) => ({ record: b.item.record, error: b.error })));
       }
+      const avro = this.options.fromAvroBytes?.tables.has(table)
+        ? this.options.fromAvroBytes
+        : undefined;
       for (const chunk of chunks(plan.upserts, this.options.maxRowsPerWrite)) {
         const bad = await writeIsolatingFailures(chunk, async (group) => {
-          await sink.writeBatch(
-            group.map((g) => g.row),
-            batchIdOf(table, group),
-            table,
-            columnMapping,
-          );
+          const batchId = batchIdOf(table, group);
+          if (avro === undefined) {
+            await sink.writeBatch(
+              group.map((g) => g.row),
+              batchId,
+              table,
+              columnMapping,
+            );
+            return;
+          }
+          const values = group.map((g) => avroBytesOf(g.record));
+          if (sink.writeAvroBatch !== undefined) {
+            await sink.writeAvroBatch(
+              {
+                values,
+                rows: group.map((g) => g.row as Row),
+                writerSchema: (id) => avro.writerSchema(id),
+                decode: (value) => avro.decode(value) as SourceRow,
+              },
+              batchId,
+              table,
+            );
+          } else {
+            const rows = values.map((v) => avro.decode(v) as SourceRow);
+            await sink.writeBatch(rows, batchId, table, columnMapping);
+          }
         });
         failures.push(...bad.map((b) => ({ record: b.item.record, error: b.error })));
       }
     }
     return failures;
   }
+}
+
+function avroBytesOf(record: SinkRecord): Buffer {
+  const value = record.raw?.value;
+  if (value === null || value === undefined) {
+    throw new WritePlanError('NOT_A_RECORD', `${record.topic}: the record has no value bytes`);
+  }
+  return value;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {

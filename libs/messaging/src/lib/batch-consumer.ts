@@ -91,6 +91,11 @@ export interface BatchConsumerOptions<V = unknown> {
   readonly topics: readonly string[] | RegExp;
   /** Schema lookup for decoding (the registry client). */
   readonly registry: SchemaLookup;
+  /**
+   * The serde to decode with, when the handler shares its cache of writer schemas
+   * (`decodedFields`); default: one of its own over `registry`.
+   */
+  readonly serde?: AvroSerde;
   readonly deadLetters: DeadLetterSink;
   readonly handleBatch: BatchHandler<V>;
   /** Decode into this reader schema instead of the writer's (schema evolution). */
@@ -123,6 +128,12 @@ export interface BatchConsumerOptions<V = unknown> {
    * overlap; commits stay in order, and a batch after an abandoned one is not committed.
    */
   readonly unordered?: (topic: string) => boolean;
+  /**
+   * Fields to decode of a topic's records, when the handler reads the rest from the raw
+   * bytes (`raw.value`): the value holds only these (`AvroSerde.projection`), so no string
+   * is built for the others. Undefined for a topic: its records are decoded whole.
+   */
+  readonly decodedFields?: (topic: string) => readonly string[] | undefined;
 }
 
 export interface BatchConsumerStats {
@@ -144,6 +155,7 @@ export async function decodeBatch(
   partition: number,
   messages: readonly ConsumedMessage[],
   readerSchema?: SchemaInput,
+  decode: (bytes: Buffer) => unknown = (bytes) => serde.decodeSync(bytes, readerSchema),
 ): Promise<{ records: DecodedRecord[]; deadLetters: DeadLetter[] }> {
   // A registry outage can heal: this rejects and the caller retries the batch.
   await serde.loadWriterSchemas(messages.map((m) => m.value));
@@ -153,7 +165,7 @@ export async function decodeBatch(
     const raw = { key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {} };
     try {
       const bytes = m.value ?? Buffer.alloc(0);
-      const value = serde.decodeSync(bytes, readerSchema);
+      const value = decode(bytes);
       records.push({
         topic,
         partition,
@@ -249,6 +261,7 @@ export class BatchConsumer<V = unknown> {
   private readonly options: BatchConsumerOptions<V>;
   private readonly consumer: KafkaConsumer;
   private readonly serde: AvroSerde;
+  private readonly projections = new Map<string, ((bytes: Buffer) => unknown) | undefined>();
   private stopping = false;
   private running = false;
   /**
@@ -263,7 +276,7 @@ export class BatchConsumer<V = unknown> {
 
   constructor(options: BatchConsumerOptions<V>) {
     this.options = options;
-    this.serde = new AvroSerde(options.registry);
+    this.serde = options.serde ?? new AvroSerde(options.registry);
     this.consumer = options.kafka.consumer({
       ...options.consumerConfig,
       groupId: options.groupId,
@@ -500,7 +513,23 @@ export class BatchConsumer<V = unknown> {
 
   private decode(payload: BatchPayload): Promise<Decoded> {
     const { topic, partition, messages } = payload.batch;
-    return decodeBatch(this.serde, topic, partition, messages, this.options.readerSchema?.(topic));
+    return decodeBatch(
+      this.serde,
+      topic,
+      partition,
+      messages,
+      this.options.readerSchema?.(topic),
+      this.projectionOf(topic),
+    );
+  }
+
+  /** The decoder of a topic's `decodedFields`, built once per topic; undefined: whole. */
+  private projectionOf(topic: string): ((bytes: Buffer) => unknown) | undefined {
+    if (!this.projections.has(topic)) {
+      const fields = this.options.decodedFields?.(topic);
+      this.projections.set(topic, fields === undefined ? undefined : this.serde.projection(fields));
+    }
+    return this.projections.get(topic);
   }
 
   /** Decodes and handles once; returns the dead letters to publish, or throws a retriable error. */

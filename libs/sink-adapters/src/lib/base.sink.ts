@@ -1,7 +1,8 @@
-import { mapRows } from './column-mapping';
+import { isIdentity, mapRows } from './column-mapping';
 import { assertIdentifier } from './identifiers';
 import { SinkError } from './sink.error';
 import {
+  AvroRows,
   NOOP_SINK_METRICS,
   Row,
   Sink,
@@ -89,16 +90,57 @@ export abstract class BaseSink implements Sink {
     table: string,
     columnMapping: Readonly<Record<string, string>>,
   ): Promise<number> {
-    const started = process.hrtime.bigint();
-    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
-    try {
+    return this.timedWrite(table, () => {
       const mapped =
         this.coercesSourceRows && isIdentity(columnMapping)
           ? (rows as readonly Row[])
           : mapRows(rows, columnMapping);
-      const written = await this.writeRows(table, mapped, Object.values(columnMapping), {
+      return this.writeRows(table, mapped, Object.values(columnMapping), {
         batchId: String(batchId),
       });
+    });
+  }
+
+  async writeAvroBatch(rows: AvroRows, batchId: string | number, table: string): Promise<number> {
+    return this.timedWrite(table, async () => {
+      const schema = this.schemaOf(table);
+      if (rows.values.length === 0) return 0;
+      const options = { batchId: String(batchId) };
+      const columns = schema.columns.map((c) => c.name);
+      const written = await this.writeAvroRowsTo(table, schema, rows, options);
+      if (!written) {
+        // Not read from the bytes (this driver does not, or a writer schema it cannot read):
+        // the decoded values, as writeBatch would have been given them.
+        const decoded = rows.values.map((v) => rows.decode(v));
+        const mapped = this.coercesSourceRows
+          ? (decoded as readonly Row[])
+          : mapRows(decoded, Object.fromEntries(columns.map((c) => [c, c])));
+        await this.writeRowsTo(table, schema, mapped, columns, options);
+      }
+      return rows.values.length;
+    });
+  }
+
+  /**
+   * Writes every column of `rows` straight from their Avro bytes, or resolves false, having
+   * sent nothing, when it does not (the default): `writeAvroBatch` then writes the decoded
+   * values.
+   */
+  protected writeAvroRowsTo(
+    _table: string,
+    _schema: TableSchema,
+    _rows: AvroRows,
+    _options: WriteOptions,
+  ): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  /** Runs a write, recording its rows, duration and outcome. */
+  private async timedWrite(table: string, write: () => Promise<number>): Promise<number> {
+    const started = process.hrtime.bigint();
+    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const written = await write();
       this.metrics.recordWrite(this.name, table, written, seconds(), true);
       return written;
     } catch (error) {
@@ -154,9 +196,4 @@ export abstract class BaseSink implements Sink {
       );
     }
   }
-}
-
-function isIdentity(columnMapping: Readonly<Record<string, string>>): boolean {
-  for (const source in columnMapping) if (columnMapping[source] !== source) return false;
-  return true;
 }

@@ -42,3 +42,9 @@ export function mapRows(
     return out;
   });
 }
+
+/** True when every source field maps to the column of its own name. */
+export function isIdentity(columnMapping: Readonly<Record<string, string>>): boolean {
+  for (const source in columnMapping) if (columnMapping[source] !== source) return false;
+  return true;
+}

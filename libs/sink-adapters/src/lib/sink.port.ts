@@ -73,6 +73,21 @@ export interface WriteOptions {
   readonly batchId?: string;
 }
 
+/**
+ * Rows as the framed Avro values they were consumed as (Confluent wire format: magic byte,
+ * schema id, payload), every column of the table named as its field.
+ */
+export interface AvroRows {
+  /** One framed value per row. */
+  readonly values: readonly Buffer[];
+  /** The same rows decoded at least to their key and time columns (partitioning reads them). */
+  readonly rows: readonly Row[];
+  /** The writer schema (Avro JSON) of a schema id that a value carries. */
+  writerSchema(schemaId: number): unknown;
+  /** A value decoded whole, for a writer schema the sink does not read from the bytes. */
+  decode(value: Buffer): SourceRow;
+}
+
 /** The port every storage backend implements. All methods throw `SinkError` on failure. */
 export interface Sink {
   /** The registry name of the driver, e.g. `clickhouse`. */
@@ -97,6 +112,12 @@ export interface Sink {
     table: string,
     columnMapping: Readonly<Record<string, string>>,
   ): Promise<number>;
+  /**
+   * `writeBatch` of the decoded values with the identity mapping, given the values' bytes: a
+   * sink that can writes its format straight from them (no object per row). Optional: a
+   * sink without it is given the decoded rows through `writeBatch`.
+   */
+  writeAvroBatch?(rows: AvroRows, batchId: string | number, table: string): Promise<number>;
   /**
    * Deletes rows by key (retracted windows), keeping any row whose version is newer than the
    * row given: a retraction replayed after a re-emission changes nothing.

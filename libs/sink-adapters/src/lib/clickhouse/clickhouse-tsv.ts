@@ -1,3 +1,4 @@
+import { compileAvroRowsWriter, type AvroRowsWriter } from '../encoding/avro-rows-writer';
 import { ByteWriter } from '../encoding/byte-writer';
 import { compileRowsWriter } from '../encoding/rows-writer';
 import { ColumnSpec, ColumnType, Row, SinkValue } from '../sink.port';
@@ -39,6 +40,26 @@ export function tabSeparatedWriter(
     writeRows(rows, from, Math.min(to, rows.length), w);
     return w.finish();
   };
+}
+
+/**
+ * `tabSeparatedWriter` for rows given as framed Avro values of `writerSchema`, transcoded
+ * from their bytes (see `compileAvroRowsWriter`): the same lines as the decoded rows would
+ * give. Undefined when the schema is not one it takes.
+ */
+export function tabSeparatedAvroWriter(
+  specs: readonly ColumnSpec[],
+  features: ClickHouseFeatures,
+  writerSchema: unknown,
+): AvroRowsWriter | undefined {
+  return compileAvroRowsWriter(
+    writerSchema,
+    specs,
+    () => (w, spec, raw) => writeField(w, spec, raw, features),
+    { fieldSeparator: TAB, rowTerminator: NEWLINE },
+    // Text that needs no escape is its bytes; a string column takes any text.
+    (w, bytes, start, end) => w.plainAsciiBytes(bytes, start, end),
+  );
 }
 
 const TAB = 0x09;

@@ -12,6 +12,7 @@ import { SqlSink } from '../sql.sink';
 import { assertIdentifier } from '../identifiers';
 import { SinkError, messageOf } from '../sink.error';
 import {
+  AvroRows,
   QueryParams,
   QueryRow,
   Row,
@@ -25,7 +26,9 @@ import { createDatabaseSql, createTableSql, retentionDeleteSql } from './clickho
 import { toClickHouseSinkError } from './clickhouse-errors';
 import { ClickHouseFeatures, clickHouseFeatures } from './clickhouse-features';
 import { bindParams, quoteIdentifier } from './clickhouse-literal';
-import { tabSeparatedWriter } from './clickhouse-tsv';
+import { tabSeparatedAvroWriter, tabSeparatedWriter } from './clickhouse-tsv';
+import { schemaRuns, type AvroRowsWriter } from '../encoding/avro-rows-writer';
+import { ByteWriter } from '../encoding/byte-writer';
 import { clickHouseDialect, type SqlDialect } from '../query/query-sql';
 import { clickHouseDeleteStatement } from '../writes/row-deleter';
 
@@ -61,6 +64,10 @@ export class ClickHouseSink extends SqlSink {
   private readonly encoders = new Map<
     string,
     { schema: TableSchema; features: ClickHouseFeatures; encode: TabSeparatedEncoder }
+  >();
+  private readonly avroEncoders = new Map<
+    string,
+    { schema: TableSchema; features: ClickHouseFeatures; write: AvroRowsWriter | undefined }
   >();
 
   constructor(private readonly options: ClickHouseSinkOptions) {
@@ -162,13 +169,51 @@ export class ClickHouseSink extends SqlSink {
     columns: readonly string[],
     options: WriteOptions,
   ): Promise<void> {
+    const encode = this.encoderFor(table, schema, columns, this.features);
+    await this.insertParts(table, columns, rows.length, options, (from, to) =>
+      encode(rows, from, to),
+    );
+  }
+
+  protected override async writeAvroRowsTo(
+    table: string,
+    schema: TableSchema,
+    rows: AvroRows,
+    options: WriteOptions,
+  ): Promise<boolean> {
+    const { values } = rows;
+    const runs = schemaRuns(values);
+    const writers = runs.map((run) => this.avroWriterFor(table, schema, run.schemaId, rows));
+    if (writers.some((w) => w === undefined)) return false;
+    const columns = schema.columns.map((c) => c.name);
+    await this.insertParts(table, columns, values.length, options, (from, to) => {
+      const w = new ByteWriter();
+      runs.forEach((run, i) => {
+        const start = Math.max(run.from, from);
+        const end = Math.min(run.to, to);
+        if (start < end) writers[i]?.(values, start, end, w);
+      });
+      return w.finish();
+    });
+    return true;
+  }
+
+  /**
+   * Inserts rows `0` to `count` in parts of `batchSize`, each encoded first (a bad value
+   * fails before anything is sent) and streamed as TabSeparated.
+   */
+  private async insertParts(
+    table: string,
+    columns: readonly string[],
+    count: number,
+    options: WriteOptions,
+    encode: (from: number, to: number) => Buffer[],
+  ): Promise<void> {
     const client = this.requireClient();
     const features = this.features;
-    const encode = this.encoderFor(table, schema, columns, features);
     const quotedColumns = columns.map(quoteIdentifier);
-    for (let offset = 0, part = 0; offset < rows.length; offset += this.batchSize, part++) {
-      // Coerce and render the whole part first: a bad value fails before anything is sent.
-      const body = encode(rows, offset, offset + this.batchSize);
+    for (let offset = 0, part = 0; offset < count; offset += this.batchSize, part++) {
+      const body = encode(offset, Math.min(count, offset + this.batchSize));
       const settings: ClientSettings = {};
       // We batch ourselves; a synchronous insert is also what the dedup token is defined for.
       if (features.asyncInsert) settings.async_insert = 0;
@@ -192,6 +237,25 @@ export class ClickHouseSink extends SqlSink {
         throw toClickHouseSinkError(error, `insert into ${table}`);
       }
     }
+  }
+
+  /** The TabSeparated writer of a table's columns from values of one writer schema, cached. */
+  private avroWriterFor(
+    table: string,
+    schema: TableSchema,
+    schemaId: number,
+    rows: AvroRows,
+  ): AvroRowsWriter | undefined {
+    const key = `${table}\u0000${schemaId}`;
+    const cached = this.avroEncoders.get(key);
+    if (cached?.schema === schema && cached.features === this.features) return cached.write;
+    const write = tabSeparatedAvroWriter(
+      schema.columns,
+      this.features,
+      rows.writerSchema(schemaId),
+    );
+    this.avroEncoders.set(key, { schema, features: this.features, write });
+    return write;
   }
 
   /** The TabSeparated encoder of these columns, compiled once per table and column list. */

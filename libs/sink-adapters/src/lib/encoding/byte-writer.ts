@@ -130,6 +130,42 @@ export class ByteWriter {
     this.pos += 4 + n;
   }
 
+  /**
+   * `src[start, end)` after its length as a big-endian int32 (a binary COPY text field),
+   * when every byte is ASCII; false, with nothing written, otherwise.
+   */
+  int32BEPrefixedAsciiBytes(src: Uint8Array, start: number, end: number): boolean {
+    const n = end - start;
+    this.ensure(4 + n);
+    const buf = this.buf;
+    let p = this.pos + 4;
+    for (let i = start; i < end; i++) {
+      const c = src[i] as number;
+      if (c >= 0x80) return false;
+      buf[p++] = c;
+    }
+    buf.writeInt32BE(n, this.pos);
+    this.pos = p;
+    return true;
+  }
+
+  /**
+   * `src[start, end)` when every byte is printable ASCII other than a backslash (text that
+   * needs no escape in TabSeparated); false, with nothing written, otherwise.
+   */
+  plainAsciiBytes(src: Uint8Array, start: number, end: number): boolean {
+    this.ensure(end - start);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = start; i < end; i++) {
+      const c = src[i] as number;
+      if (c >= 0x80 || c < 0x20 || c === 0x5c) return false;
+      buf[p++] = c;
+    }
+    this.pos = p;
+    return true;
+  }
+
   /** UTF-8 text after its byte length as a LEB128 varint (RowBinary `String`). */
   varUIntPrefixedUtf8(s: string): void {
     if (s.length < 128 && isAscii(s)) {

@@ -1,3 +1,4 @@
+import { compileAvroRowsWriter } from '../encoding/avro-rows-writer';
 import { ByteWriter } from '../encoding/byte-writer';
 import { compileRowsWriter } from '../encoding/rows-writer';
 import { SinkError } from '../sink.error';
@@ -31,13 +32,34 @@ export function copyBinaryBody(rows: readonly Row[], specs: readonly ColumnSpec[
 /** `copyBinaryBody` compiled for one column list (see `compileRowsWriter`). */
 export function copyBinaryWriter(specs: readonly ColumnSpec[]): (rows: readonly Row[]) => Buffer[] {
   const writeRows = compileRowsWriter(specs, () => writeField, { rowPrefixInt16: specs.length });
-  return (rows) => {
-    const w = new ByteWriter();
-    w.bytes(HEADER);
-    writeRows(rows, 0, rows.length, w);
-    w.int16BE(-1);
-    return w.finish();
-  };
+  return (rows) => copyBinaryBodyOf((w) => writeRows(rows, 0, rows.length, w));
+}
+
+/**
+ * `copyBinaryWriter` for rows given as framed Avro values of `writerSchema`, transcoded
+ * from their bytes (see `compileAvroRowsWriter`): the same body as the decoded rows would
+ * give. Undefined when the schema is not one it takes.
+ */
+export function copyBinaryAvroWriter(
+  specs: readonly ColumnSpec[],
+  writerSchema: unknown,
+): ((values: readonly Buffer[], from: number, to: number, w: ByteWriter) => void) | undefined {
+  return compileAvroRowsWriter(
+    writerSchema,
+    specs,
+    () => writeField,
+    { rowPrefixInt16: specs.length },
+    (w, bytes, start, end) => w.int32BEPrefixedAsciiBytes(bytes, start, end),
+  );
+}
+
+/** The start of a binary COPY body, then rows written into `w` by `writeRows`, then its end. */
+export function copyBinaryBodyOf(writeRows: (w: ByteWriter) => void): Buffer[] {
+  const w = new ByteWriter();
+  w.bytes(HEADER);
+  writeRows(w);
+  w.int16BE(-1);
+  return w.finish();
 }
 
 function writeField(w: ByteWriter, spec: ColumnSpec, raw: unknown): void {

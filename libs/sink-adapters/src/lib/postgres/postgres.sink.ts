@@ -9,6 +9,7 @@ import { SqlSink } from '../sql.sink';
 import { assertIdentifier } from '../identifiers';
 import { SinkError, messageOf } from '../sink.error';
 import {
+  AvroRows,
   QueryParams,
   QueryRow,
   Row,
@@ -20,7 +21,8 @@ import {
 import { postgresDialect, type SqlDialect } from '../query/query-sql';
 import { postgresDeleteStatement } from '../writes/row-deleter';
 import { sqlStateOf, toPostgresSinkError } from './postgres-errors';
-import { copyBinaryWriter } from './postgres-binary';
+import { copyBinaryAvroWriter, copyBinaryBodyOf, copyBinaryWriter } from './postgres-binary';
+import { schemaRuns, type AvroRowsWriter } from '../encoding/avro-rows-writer';
 import {
   createPartitionSql,
   dayOf,
@@ -95,6 +97,10 @@ export class PostgresSink extends SqlSink {
   private readonly encoders = new Map<
     string,
     { schema: TableSchema; encode: (rows: readonly Row[]) => Buffer[] }
+  >();
+  private readonly avroEncoders = new Map<
+    string,
+    { schema: TableSchema; write: AvroRowsWriter | undefined }
   >();
 
   constructor(private readonly options: PostgresSinkOptions) {
@@ -361,6 +367,52 @@ export class PostgresSink extends SqlSink {
     columns: readonly string[],
     _options: WriteOptions,
   ): Promise<void> {
+    const encode = this.encoderFor(table, schema, columns);
+    const parts = split(rows.length, this.copyConnections, MIN_ROWS_PER_COPY);
+    await this.copyRows(table, schema, columns, rows, parts, (part) =>
+      encode(rows.slice(part.from, part.to)),
+    );
+  }
+
+  protected override async writeAvroRowsTo(
+    table: string,
+    schema: TableSchema,
+    rows: AvroRows,
+    _options: WriteOptions,
+  ): Promise<boolean> {
+    const { values } = rows;
+    const runs = schemaRuns(values);
+    const writers = runs.map((run) => this.avroWriterFor(table, schema, run.schemaId, rows));
+    if (writers.some((w) => w === undefined)) return false;
+    const columns = schema.columns.map((c) => c.name);
+    const parts = split(values.length, this.copyConnections, MIN_ROWS_PER_COPY);
+    await this.copyRows(table, schema, columns, rows.rows, parts, (part) =>
+      copyBinaryBodyOf((w) => {
+        runs.forEach((run, i) => {
+          const from = Math.max(run.from, part.from);
+          const to = Math.min(run.to, part.to);
+          if (from < to) writers[i]?.(values, from, to, w);
+        });
+      }),
+    );
+    return true;
+  }
+
+  /**
+   * Makes the partitions the rows need, encodes every part (a bad value fails before
+   * anything is sent), then COPYs the parts at once, each on its own connection: the server
+   * parses and indexes them on two cores. Every part settles before this returns or throws,
+   * so a retry never races a COPY still running; a part that committed before another
+   * failed is a replay next time.
+   */
+  private async copyRows(
+    table: string,
+    schema: TableSchema,
+    columns: readonly string[],
+    rows: readonly Row[],
+    parts: readonly RowRange[],
+    encode: (part: RowRange) => Buffer[],
+  ): Promise<void> {
     const pool = this.requirePool();
     const series = this.timeSeries.get(table);
     if (series !== undefined && schema.timeSeries !== undefined) {
@@ -368,9 +420,6 @@ export class PostgresSink extends SqlSink {
       // The primary key holds the time column: the upsert's conflict target must name it.
       if (series.kind !== 'legacy') schema = { ...schema, key: timeSeriesKey(schema) };
     }
-    const encode = this.encoderFor(table, schema, columns);
-    // Coerce and encode first: a bad value fails before anything is sent.
-    const parts = split(rows, this.copyConnections, MIN_ROWS_PER_COPY);
     let bodies: Buffer[][];
     try {
       bodies = parts.map(encode);
@@ -383,15 +432,27 @@ export class PostgresSink extends SqlSink {
       });
     }
     const cols = columns.map(pgIdent).join(', ');
-    // Each part is its own COPY on its own connection: the server parses and indexes them on
-    // two cores. Every part settles before this returns or throws, so a retry never races a
-    // COPY still running; a part that committed before another failed is a replay next time.
     const settled = await Promise.allSettled(
       bodies.map((body, i) =>
-        this.copyPart(pool, table, schema, columns, cols, body, (parts[i] as Row[]).length),
+        this.copyPart(pool, table, schema, columns, cols, body, rowsIn(parts[i] as RowRange)),
       ),
     );
     for (const result of settled) if (result.status === 'rejected') throw result.reason;
+  }
+
+  /** The binary COPY writer of a table's columns from values of one writer schema, cached. */
+  private avroWriterFor(
+    table: string,
+    schema: TableSchema,
+    schemaId: number,
+    rows: AvroRows,
+  ): AvroRowsWriter | undefined {
+    const key = `${table}\u0000${schemaId}`;
+    const cached = this.avroEncoders.get(key);
+    if (cached !== undefined && cached.schema === schema) return cached.write;
+    const write = copyBinaryAvroWriter(schema.columns, rows.writerSchema(schemaId));
+    this.avroEncoders.set(key, { schema, write });
+    return write;
   }
 
   /** The binary COPY encoder of these columns, compiled once per table and column list. */
@@ -515,13 +576,21 @@ export class PostgresSink extends SqlSink {
 }
 
 /** `rows` in up to `ways` contiguous parts of at least `min` rows each (one part if fewer). */
-function split(rows: readonly Row[], ways: number, min: number): (readonly Row[])[] {
-  const n = Math.max(1, Math.min(ways, Math.floor(rows.length / min)));
-  if (n === 1) return [rows];
-  const size = Math.ceil(rows.length / n);
-  const parts: (readonly Row[])[] = [];
-  for (let i = 0; i < rows.length; i += size) parts.push(rows.slice(i, i + size));
-  return parts;
+interface RowRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+const rowsIn = (range: RowRange): number => range.to - range.from;
+
+/** `count` rows in up to `ways` ranges of at least `min` rows each. */
+function split(count: number, ways: number, min: number): RowRange[] {
+  const n = Math.max(1, Math.min(ways, Math.floor(count / min)));
+  const size = Math.ceil(count / n);
+  const parts: RowRange[] = [];
+  for (let from = 0; from < count; from += size)
+    parts.push({ from, to: Math.min(count, from + size) });
+  return parts.length === 0 ? [{ from: 0, to: 0 }] : parts;
 }
 
 function ignore(): void {

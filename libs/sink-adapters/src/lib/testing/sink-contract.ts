@@ -6,7 +6,8 @@ import {
 } from '@platform/contracts';
 import { planQuery } from '../query/query-request';
 import { planSeries } from '../query/series-query';
-import { Sink, TableSchema } from '../sink.port';
+import * as avro from 'avsc';
+import { ColumnSpec, Sink, TableSchema } from '../sink.port';
 import { aggregateTableSchema, eventTableSchema } from '../table-schema';
 import { HOSTILE_STRINGS, MODEL } from './fixtures';
 
@@ -117,6 +118,43 @@ export function describeSinkContract(label: string, options: SinkContractOptions
       for (const row of rows) expect(byId.get(row.event_id)).toEqual(row);
     });
 
+    it('stores rows written from their Avro bytes as the decoded rows, and a replay once', async () => {
+      const from = T0 + 2 * MINUTE;
+      const rows = HOSTILE_STRINGS.map((referrer, i) => ({
+        event_id: `avro${i}`,
+        timestamp: from + i,
+        user_id: `u${i}`,
+        referrer,
+        load_ms: i % 3 === 0 ? null : i,
+        page: referrer.length > 0 ? referrer : '/p',
+        device_type: 'tablet',
+      }));
+      const { schema, type } = avroOf(events);
+      const values = rows.map((row) => {
+        const header = Buffer.from([0, 0, 0, 0, 42]);
+        return Buffer.concat([header, type.toBuffer(row)]);
+      });
+      const batch = {
+        values,
+        rows,
+        writerSchema: (id: number) => (id === 42 ? schema : undefined),
+        decode: (value: Buffer) => type.fromBuffer(value.subarray(5)) as Record<string, unknown>,
+      };
+      for (let i = 0; i < 2; i++) {
+        expect(await sink.writeAvroBatch?.(batch, 'avro-1', eventsTable)).toBe(rows.length);
+      }
+      const planned = planSeries(MODEL, {
+        event_type: pageView.name,
+        time_range: { from, to: from + MINUTE },
+        limit: 1_000,
+      });
+      if (!planned.ok) throw new Error(JSON.stringify(planned.failures));
+      const read = await sink.querySeries(planned.plan);
+      const byId = new Map(read.rows.map((r) => [r['event_id'], r]));
+      expect(byId.size).toBe(rows.length);
+      for (const row of rows) expect(byId.get(row.event_id)).toEqual(row);
+    });
+
     it('keeps the highest version of an aggregate window and combines windows', async () => {
       await sink.writeRows(
         aggTable,
@@ -168,4 +206,20 @@ export function describeSinkContract(label: string, options: SinkContractOptions
       });
     });
   });
+}
+
+/** An Avro record schema of a table's columns, as the platform's contracts write events. */
+function avroOf(table: TableSchema): { schema: unknown; type: avro.Type } {
+  const primitive = (type: ColumnSpec['type']): unknown =>
+    type === 'timestamp' ? { type: 'long', logicalType: 'timestamp-millis' } : type;
+  const schema = {
+    type: 'record',
+    name: 'contract_event',
+    fields: table.columns.map((c) =>
+      c.nullable
+        ? { name: c.name, type: ['null', primitive(c.type)], default: null }
+        : { name: c.name, type: primitive(c.type) },
+    ),
+  };
+  return { schema, type: avro.Type.forSchema(schema as avro.Schema) };
 }

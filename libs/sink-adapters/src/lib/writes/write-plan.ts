@@ -8,6 +8,8 @@ export interface SinkRecord {
   readonly offset: string;
   readonly value: unknown;
   readonly headers: Readonly<Record<string, string>>;
+  /** The value's bytes as consumed, for tables written from them. */
+  readonly raw?: { readonly value: Buffer | null };
 }
 
 /**
