@@ -114,6 +114,32 @@ describe(BatchConsumer.name, () => {
     expect(commits).toEqual([commitOf('7')]);
   });
 
+  it('decodes only the decodedFields of a topic, keeping the bytes, with the serde it is given', async () => {
+    const wide = JSON.stringify({
+      type: 'record',
+      name: 'Wide',
+      fields: [
+        { name: 'n', type: 'int' },
+        { name: 'text', type: 'string' },
+      ],
+    });
+    const registry = new InMemorySchemaRegistrar();
+    const id = await registry.register('events.wide-value', wide);
+    const serde = new AvroSerde(registry);
+    const seen: DecodedRecord[] = [];
+    const t = await setup(async (records) => void seen.push(...records), {
+      registry,
+      serde,
+      decodedFields: (topic) => (topic === 'events.ping' ? ['n'] : undefined),
+    });
+    const bytes = serde.encode(id, wide, { n: 4, text: 'kept in the bytes' });
+    await t.eachBatch(t.payload([t.message(4, bytes)]).p);
+    expect(seen.map((r) => r.value)).toEqual([{ n: 4 }]);
+    expect(seen[0]?.raw.value).toBe(bytes);
+    // The handler reads the writer schema the consumer loaded, from the shared serde.
+    expect(serde.writerSchemaOf(id)).toEqual(JSON.parse(wide));
+  });
+
   it('sends an undecodable record to the dead letters with the reason and handles the rest', async () => {
     const seen: string[] = [];
     const t = await setup(async (records) => void seen.push(...records.map((r) => r.offset)));

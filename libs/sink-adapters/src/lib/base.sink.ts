@@ -107,8 +107,7 @@ export abstract class BaseSink implements Sink {
       if (rows.values.length === 0) return 0;
       const options = { batchId: String(batchId) };
       const columns = schema.columns.map((c) => c.name);
-      const written = await this.writeAvroRowsTo(table, schema, rows, options);
-      if (!written) {
+      if (!(await this.writeAvroRowsTo(table, schema, rows, options))) {
         // Not read from the bytes (this driver does not, or a writer schema it cannot read):
         // the decoded values, as writeBatch would have been given them.
         const decoded = rows.values.map((v) => rows.decode(v));

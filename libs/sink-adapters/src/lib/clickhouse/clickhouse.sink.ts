@@ -249,11 +249,9 @@ export class ClickHouseSink extends SqlSink {
     const key = `${table}\u0000${schemaId}`;
     const cached = this.avroEncoders.get(key);
     if (cached?.schema === schema && cached.features === this.features) return cached.write;
-    const write = tabSeparatedAvroWriter(
-      schema.columns,
-      this.features,
-      rows.writerSchema(schemaId),
-    );
+    const writerSchema = rows.writerSchema(schemaId);
+    if (writerSchema === undefined) return undefined;
+    const write = tabSeparatedAvroWriter(schema.columns, this.features, writerSchema);
     this.avroEncoders.set(key, { schema, features: this.features, write });
     return write;
   }

@@ -450,7 +450,9 @@ export class PostgresSink extends SqlSink {
     const key = `${table}\u0000${schemaId}`;
     const cached = this.avroEncoders.get(key);
     if (cached !== undefined && cached.schema === schema) return cached.write;
-    const write = copyBinaryAvroWriter(schema.columns, rows.writerSchema(schemaId));
+    const writerSchema = rows.writerSchema(schemaId);
+    if (writerSchema === undefined) return undefined;
+    const write = copyBinaryAvroWriter(schema.columns, writerSchema);
     this.avroEncoders.set(key, { schema, write });
     return write;
   }
@@ -575,7 +577,6 @@ export class PostgresSink extends SqlSink {
   }
 }
 
-/** `rows` in up to `ways` contiguous parts of at least `min` rows each (one part if fewer). */
 interface RowRange {
   readonly from: number;
   readonly to: number;
@@ -583,7 +584,7 @@ interface RowRange {
 
 const rowsIn = (range: RowRange): number => range.to - range.from;
 
-/** `count` rows in up to `ways` ranges of at least `min` rows each. */
+/** `count` rows in up to `ways` contiguous ranges of at least `min` rows each (one if fewer). */
 function split(count: number, ways: number, min: number): RowRange[] {
   const n = Math.max(1, Math.min(ways, Math.floor(count / min)));
   const size = Math.ceil(count / n);
