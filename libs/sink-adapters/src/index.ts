@@ -36,7 +36,11 @@ export { clickHouseType, createTableSql } from './lib/clickhouse/clickhouse-ddl'
 export { PostgresSink } from './lib/postgres/postgres.sink';
 export type { PostgresSinkOptions } from './lib/postgres/postgres.sink';
 export { postgresType } from './lib/postgres/postgres-sql';
-export { copyBinaryWriter } from './lib/postgres/postgres-binary';
+export {
+  copyBinaryAvroWriter,
+  copyBinaryBodyOf,
+  copyBinaryWriter,
+} from './lib/postgres/postgres-binary';
 export { CsvSink } from './lib/csv/csv.sink';
 export type { CsvSinkOptions } from './lib/csv/csv.sink';
 export { MemorySink, collapseByKey, retractedBy } from './lib/memory/memory.sink';

@@ -3,7 +3,9 @@
  * Avro of the generator's events (`decodeBatch`, as the batch consumer does), plan a flush
  * (`planWrites`) and encode its rows as binary COPY, for flushes of 1,000 to 50,000 records.
  * The work per record is the same at every size; what changes is how many decoded records
- * are alive at once, and so what each scavenge of the young generation has to copy.
+ * are alive at once, and so what each scavenge of the young generation has to copy. Two
+ * designs: every record decoded whole and its row encoded (`writeBatch`), and only the key
+ * and time decoded with the rows written from the Avro bytes (`writeAvroBatch`, the writer's).
  *
  *   npx tsx tools/bench/src/sink-steps.bench.ts [--count 300000]
  */
@@ -13,8 +15,11 @@ import { eventTopic } from '@platform/contracts';
 import { decodeBatch, type ConsumedMessage, type DecodedRecord } from '@platform/messaging';
 import { modelSerde } from '@platform/schema-registry';
 import {
+  copyBinaryAvroWriter,
+  copyBinaryBodyOf,
   copyBinaryWriter,
   planWrites,
+  type ColumnSpec,
   tableBindings,
   type Row as SinkRow,
 } from '@platform/sink-adapters';
@@ -49,6 +54,21 @@ async function main(): Promise<void> {
   const encoders = new Map(
     [...bindings.values()].map((b) => [b.table, copyBinaryWriter(b.schema.columns)]),
   );
+  // The writer's design: only the key and time decoded, rows written from the Avro bytes.
+  const keyAndTime = new Map(
+    [...bindings.values()].map((b) => [
+      b.topic,
+      serde.projection([...b.schema.key, b.schema.timeSeries?.column ?? 'timestamp']),
+    ]),
+  );
+  const schemaId = (value: Buffer): number => value.readUInt32BE(1);
+  const avroWriters = new Map<string, ReturnType<typeof copyBinaryAvroWriter>>();
+  const avroWriterOf = (table: string, columns: readonly ColumnSpec[], id: number) => {
+    const key = `${table}/${id}`;
+    if (!avroWriters.has(key))
+      avroWriters.set(key, copyBinaryAvroWriter(columns, serde.writerSchemaOf(id)));
+    return avroWriters.get(key);
+  };
 
   // The input as fetched batches: up to FETCHED records of one topic each.
   const fetched: { topic: string; messages: ConsumedMessage[] }[] = [];
@@ -58,34 +78,48 @@ async function main(): Promise<void> {
     else fetched.push({ topic, messages: [message] });
   }
 
-  const loadAll = async (flush: number): Promise<void> => {
+  const loadAll = async (flush: number, fromBytes: boolean): Promise<void> => {
     let pending: DecodedRecord[] = [];
     for (const [i, batch] of fetched.entries()) {
-      pending.push(...(await decodeBatch(serde, batch.topic, 0, batch.messages)).records);
+      const decode = fromBytes ? keyAndTime.get(batch.topic) : undefined;
+      pending.push(
+        ...(await decodeBatch(serde, batch.topic, 0, batch.messages, undefined, decode)).records,
+      );
       if (pending.length < flush && i < fetched.length - 1) continue;
-      for (const plan of planWrites(pending, bindings).plans) {
-        // The rows as the PostgreSQL sink encodes them after coercing each value to its column.
-        encoders.get(plan.binding.table)?.(plan.upserts.map((u) => u.row) as SinkRow[]);
+      for (const { binding, upserts } of planWrites(pending, bindings).plans) {
+        if (!fromBytes) {
+          // The rows as the PostgreSQL sink encodes them after coercing each value to its column.
+          encoders.get(binding.table)?.(upserts.map((u) => u.row) as SinkRow[]);
+          continue;
+        }
+        // One schema id per table here (the generator's): the sink splits runs of ids.
+        const values = upserts.map((u) => u.record.raw.value as Buffer);
+        const write = avroWriterOf(binding.table, binding.schema.columns, schemaId(values[0]!));
+        copyBinaryBodyOf((w) => write?.(values, 0, values.length, w));
       }
       pending = [];
     }
   };
 
   const rows: Row[] = [];
-  for (const flush of FLUSHES) {
-    await loadAll(flush); // warm-up
-    const before = process.cpuUsage();
-    const started = performance.now();
-    await loadAll(flush);
-    const wallMs = performance.now() - started;
-    const cpu = process.cpuUsage(before);
-    rows.push({
-      measure: `decode, plan, encode; flushes of ${flush.toLocaleString('en-US')} records`,
-      ours: (wallMs * 1e6) / count,
-      unit: 'ns/record',
-      note: `CPU ${Math.round(((cpu.user + cpu.system) * 1000) / count)} ns/record, GC threads included`,
-    });
-  }
+  for (const [fromBytes, design] of [
+    [false, 'decode whole, plan, encode'],
+    [true, 'decode key and time, plan, write from bytes'],
+  ] as const)
+    for (const flush of FLUSHES) {
+      await loadAll(flush, fromBytes); // warm-up
+      const before = process.cpuUsage();
+      const started = performance.now();
+      await loadAll(flush, fromBytes);
+      const wallMs = performance.now() - started;
+      const cpu = process.cpuUsage(before);
+      rows.push({
+        measure: `${design}; flushes of ${flush.toLocaleString('en-US')} records`,
+        ours: (wallMs * 1e6) / count,
+        unit: 'ns/record',
+        note: `CPU ${Math.round(((cpu.user + cpu.system) * 1000) / count)} ns/record, GC threads included`,
+      });
+    }
   report('sink-steps', rows, { count, fetchedBatch: FETCHED, flushes: FLUSHES });
 }
 
