@@ -1,5 +1,6 @@
-// First: replaces a kafkajs module that kafkajs binds as it loads (see group-messages.ts).
+// First: replace kafkajs modules that kafkajs binds as it loads (see group-messages.ts).
 import './group-messages';
+import './request-framing';
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Kafka, type ISocketFactory, type KafkaConfig, type SASLOptions } from 'kafkajs';
