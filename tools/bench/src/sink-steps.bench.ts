@@ -94,7 +94,9 @@ async function main(): Promise<void> {
         }
         // One schema id per table here (the generator's): the sink splits runs of ids.
         const values = upserts.map((u) => u.record.raw.value as Buffer);
-        const write = avroWriterOf(binding.table, binding.schema.columns, schemaId(values[0]!));
+        const first = values[0];
+        if (first === undefined) continue;
+        const write = avroWriterOf(binding.table, binding.schema.columns, schemaId(first));
         copyBinaryBodyOf((w) => write?.(values, 0, values.length, w));
       }
       pending = [];
