@@ -350,6 +350,20 @@ describe(AvroSerde.name, () => {
     expect(encodeFramed(type, 7, { ...pageView, colour: 'red' })).toBeUndefined();
   });
 
+  it('hands out frames that later encodes never overwrite, values larger than a slab included', () => {
+    const type = forSchema(JSON.parse(pageViewJson));
+    const values = Array.from({ length: 3_000 }, (_, i) => ({
+      ...pageView,
+      page_url: i % 1_000 === 7 ? `https://shop.example/${'x'.repeat(100_000)}` : `/p/${i}`,
+    }));
+    const frames = values.map((v, i) => encodeFramed(type, i, v));
+    // A failed encode in between leaves the frames before it as they were.
+    expect(encodeFramed(type, 1, { ...pageView, device_type: 7 })).toBeUndefined();
+    values.forEach((v, i) => {
+      expect(frames[i]).toEqual(encodeFrame(i, type.toBuffer(v)));
+    });
+  });
+
   it('fails with ENCODE_FAILED on an invalid schema or schema id', () => {
     const serde = new AvroSerde(new MapLookup(registry));
 

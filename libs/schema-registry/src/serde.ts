@@ -287,7 +287,14 @@ export class AvroSerde {
   }
 }
 
-let scratch = Buffer.allocUnsafe(64 * 1024);
+/**
+ * Frames are encoded straight into a shared slab and handed out as views of it, as Node's
+ * `allocUnsafe` hands out views of its pool: no copy of each encoded value. A slab is freed
+ * once none of its frames is referenced.
+ */
+const SLAB_BYTES = 64 * 1024;
+let slab = Buffer.allocUnsafe(SLAB_BYTES);
+let slabUsed = 0;
 
 /**
  * `value` encoded with `type` and framed with `schemaId` (Confluent wire format) in one
@@ -300,21 +307,24 @@ export function encodeFramed(
   value: unknown,
 ): Buffer | undefined {
   if (hasUndeclaredFields(type, value)) return undefined;
+  let start = slabUsed;
   let end: number;
   try {
-    end = type.encode(value, scratch, FRAME_HEADER_LENGTH);
+    end = type.encode(value, slab, start + FRAME_HEADER_LENGTH);
     if (end < 0) {
-      scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, scratch.length - end));
-      end = type.encode(value, scratch, FRAME_HEADER_LENGTH);
+      // No room left in this slab (avsc says how many bytes it lacked): a new one.
+      const needed = slab.length - end - start;
+      slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, needed));
+      start = 0;
+      end = type.encode(value, slab, FRAME_HEADER_LENGTH);
     }
   } catch {
     return undefined;
   }
-  const frame = Buffer.allocUnsafe(end);
-  scratch.copy(frame, FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH, end);
-  frame[0] = MAGIC_BYTE;
-  frame.writeUInt32BE(schemaId, 1);
-  return frame;
+  slab[start] = MAGIC_BYTE;
+  slab.writeUInt32BE(schemaId, start + 1);
+  slabUsed = end;
+  return slab.subarray(start, end);
 }
 
 /** Record types whose fields hold no records (directly or in unions, arrays, maps). */
