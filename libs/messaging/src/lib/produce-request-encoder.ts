@@ -146,7 +146,8 @@ class Writer {
       this.pos += this.buf.write(value, this.pos, length, 'utf8');
     } else {
       this.varInt(value.length);
-      value.copy(this.buf, this.pos);
+      // TypedArray set: no argument checks of Buffer.copy per record.
+      this.buf.set(value, this.pos);
       this.pos += value.length;
     }
   }
