@@ -27,7 +27,7 @@ import { toClickHouseSinkError } from './clickhouse-errors';
 import { ClickHouseFeatures, clickHouseFeatures } from './clickhouse-features';
 import { bindParams, quoteIdentifier } from './clickhouse-literal';
 import { tabSeparatedAvroWriter, tabSeparatedWriter } from './clickhouse-tsv';
-import { schemaRuns, type AvroRowsWriter } from '../encoding/avro-rows-writer';
+import { avroRangeWriter, type AvroRowsWriter } from '../encoding/avro-rows-writer';
 import { ByteWriter } from '../encoding/byte-writer';
 import { clickHouseDialect, type SqlDialect } from '../query/query-sql';
 import { clickHouseDeleteStatement } from '../writes/row-deleter';
@@ -181,18 +181,12 @@ export class ClickHouseSink extends SqlSink {
     rows: AvroRows,
     options: WriteOptions,
   ): Promise<boolean> {
-    const { values } = rows;
-    const runs = schemaRuns(values);
-    const writers = runs.map((run) => this.avroWriterFor(table, schema, run.schemaId, rows));
-    if (writers.some((w) => w === undefined)) return false;
+    const write = avroRangeWriter(rows.values, (id) => this.avroWriterFor(table, schema, id, rows));
+    if (write === undefined) return false;
     const columns = schema.columns.map((c) => c.name);
-    await this.insertParts(table, columns, values.length, options, (from, to) => {
+    await this.insertParts(table, columns, rows.values.length, options, (from, to) => {
       const w = new ByteWriter();
-      runs.forEach((run, i) => {
-        const start = Math.max(run.from, from);
-        const end = Math.min(run.to, to);
-        if (start < end) writers[i]?.(values, start, end, w);
-      });
+      write(from, to, w);
       return w.finish();
     });
     return true;

@@ -10,7 +10,8 @@ import {
 import { SinkError } from '../sink.error';
 import type { ColumnSpec, Row } from '../sink.port';
 import { ByteWriter } from './byte-writer';
-import { avroFieldReaders, schemaRuns } from './avro-rows-writer';
+import type { AvroRowsWriter } from './avro-rows-writer';
+import { avroFieldReaders, avroRangeWriter, schemaRuns } from './avro-rows-writer';
 
 /** The shape of the platform's event schemas: primitives, nullable ones, timestamp-millis. */
 const SCHEMA = {
@@ -264,3 +265,20 @@ function zigzagVarint(n: bigint): Buffer {
   } while (z > 0n);
   return Buffer.from(bytes);
 }
+
+describe('avroRangeWriter', () => {
+  it('writes a range of rows across runs of schema ids, each with its own writer', () => {
+    const values = [1, 1, 2, 2, 1].map((id, i) => framed({ ...sample(), event_id: `e${i}` }, id));
+    const writerOf =
+      (id: number): AvroRowsWriter =>
+      (vs, from, to, w) => {
+        for (let i = from; i < to; i++)
+          w.ascii(`${id}:${vs[i]?.length === values[i]?.length ? i : '?'} `);
+      };
+    const write = avroRangeWriter(values, writerOf);
+    const w = new ByteWriter();
+    write?.(1, 5, w);
+    expect(Buffer.concat(w.finish()).toString()).toBe('1:1 2:2 2:3 1:4 ');
+    expect(avroRangeWriter(values, (id) => (id === 2 ? undefined : writerOf(id)))).toBeUndefined();
+  });
+});

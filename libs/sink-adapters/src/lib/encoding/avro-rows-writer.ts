@@ -265,3 +265,27 @@ export function schemaRuns(values: readonly Buffer[]): SchemaRun[] {
   if (values.length > from) runs.push({ schemaId: id, from, to: values.length });
   return runs;
 }
+
+/**
+ * Writes rows `from` to `to` of `values`, each run of one schema id with the writer its id
+ * gets from `writerOf`; undefined when any id has none (the caller decodes them instead).
+ */
+export function avroRangeWriter(
+  values: readonly Buffer[],
+  writerOf: (schemaId: number) => AvroRowsWriter | undefined,
+): ((from: number, to: number, w: ByteWriter) => void) | undefined {
+  const runs = schemaRuns(values);
+  const writers: AvroRowsWriter[] = [];
+  for (const run of runs) {
+    const writer = writerOf(run.schemaId);
+    if (writer === undefined) return undefined;
+    writers.push(writer);
+  }
+  return (from, to, w) => {
+    runs.forEach((run, i) => {
+      const start = Math.max(run.from, from);
+      const end = Math.min(run.to, to);
+      if (start < end) writers[i]?.(values, start, end, w);
+    });
+  };
+}

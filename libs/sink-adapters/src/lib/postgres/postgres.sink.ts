@@ -22,7 +22,7 @@ import { postgresDialect, type SqlDialect } from '../query/query-sql';
 import { postgresDeleteStatement } from '../writes/row-deleter';
 import { sqlStateOf, toPostgresSinkError } from './postgres-errors';
 import { copyBinaryAvroWriter, copyBinaryBodyOf, copyBinaryWriter } from './postgres-binary';
-import { schemaRuns, type AvroRowsWriter } from '../encoding/avro-rows-writer';
+import { avroRangeWriter, type AvroRowsWriter } from '../encoding/avro-rows-writer';
 import {
   createPartitionSql,
   dayOf,
@@ -380,20 +380,12 @@ export class PostgresSink extends SqlSink {
     rows: AvroRows,
     _options: WriteOptions,
   ): Promise<boolean> {
-    const { values } = rows;
-    const runs = schemaRuns(values);
-    const writers = runs.map((run) => this.avroWriterFor(table, schema, run.schemaId, rows));
-    if (writers.some((w) => w === undefined)) return false;
+    const write = avroRangeWriter(rows.values, (id) => this.avroWriterFor(table, schema, id, rows));
+    if (write === undefined) return false;
     const columns = schema.columns.map((c) => c.name);
-    const parts = split(values.length, this.copyConnections, MIN_ROWS_PER_COPY);
+    const parts = split(rows.values.length, this.copyConnections, MIN_ROWS_PER_COPY);
     await this.copyRows(table, schema, columns, rows.rows, parts, (part) =>
-      copyBinaryBodyOf((w) => {
-        runs.forEach((run, i) => {
-          const from = Math.max(run.from, part.from);
-          const to = Math.min(run.to, part.to);
-          if (from < to) writers[i]?.(values, from, to, w);
-        });
-      }),
+      copyBinaryBodyOf((w) => write(part.from, part.to, w)),
     );
     return true;
   }
