@@ -16,9 +16,9 @@ export type AvroRowsWriter = (
 ) => void;
 
 /**
- * Writes a string into a text column from its UTF-8 bytes when the sink's format can take them unchanged
- * (e.g. ASCII that needs no escape); returns false otherwise, and the string is decoded and
- * handed to the sink's `FieldWriter` instead.
+ * Writes a string into a text column from its UTF-8 bytes when the sink's format can take
+ * them unchanged (e.g. ASCII that needs no escape); returns false otherwise, and the string
+ * is decoded and handed to the sink's `FieldWriter` instead.
  */
 export type StringBytesWriter = (
   w: ByteWriter,
@@ -207,11 +207,15 @@ export function compileAvroRowsWriter(
       }
       if (layout.rowTerminator !== undefined) w.byte(layout.rowTerminator);
     }
+    // Not kept: a value's view would keep its whole fetched response alive.
+    source = NOTHING;
   };
 }
 
+const NOTHING = Buffer.alloc(0);
+
 // The value being read and where (one read runs at a time: all of it is synchronous).
-let source: Buffer = Buffer.alloc(0);
+let source: Buffer = NOTHING;
 let pos = 0;
 let field = '';
 
