@@ -65,17 +65,12 @@ export function sinkBatches(ports: SinkConsumerKafka, options: SinkBatchesOption
   // events, stored once by their id, may be written in any order.
   const ordered = (topic: string): boolean =>
     bindings.get(topic)?.schema.versionColumn !== undefined;
-  // Events go to every sink from their Avro bytes when each sink reads them (built-in ones
-  // do): the consumer decodes only their key and time, so no object per field outlives
-  // the fetch.
+  // Events are decoded only to their key and time, so no object per field outlives the
+  // fetch; each sink writes them from their Avro bytes (a sink without writeAvroBatch, a
+  // plugin, gets them decoded at the write).
   const fromBytes = new Map(
     [...bindings.values()]
-      .filter(
-        (b) =>
-          b.stream === 'events' &&
-          isIdentity(b.columnMapping) &&
-          options.sinks.every((sink) => sink.writeAvroBatch !== undefined),
-      )
+      .filter((b) => b.stream === 'events' && isIdentity(b.columnMapping))
       .map((b) => [b.topic, b]),
   );
   const serde = new AvroSerde(ports.registry);

@@ -1,4 +1,9 @@
 import { isIdentity, mapRows } from './column-mapping';
+import {
+  avroRangeWriter,
+  type AvroRangeWriter,
+  type AvroRowsWriter,
+} from './encoding/avro-rows-writer';
 import { assertIdentifier } from './identifiers';
 import { SinkError } from './sink.error';
 import {
@@ -35,6 +40,10 @@ export abstract class BaseSink implements Sink {
    */
   protected readonly coercesSourceRows: boolean = false;
   private readonly schemas = new Map<string, TableSchema>();
+  private readonly avroWriters = new Map<
+    string,
+    { schema: TableSchema; write: AvroRowsWriter | undefined }
+  >();
 
   protected constructor(options: BaseSinkOptions = {}) {
     this.metrics = options.metrics ?? NOOP_SINK_METRICS;
@@ -106,32 +115,69 @@ export abstract class BaseSink implements Sink {
       const schema = this.schemaOf(table);
       if (rows.values.length === 0) return 0;
       const options = { batchId: String(batchId) };
-      const columns = schema.columns.map((c) => c.name);
-      if (!(await this.writeAvroRowsTo(table, schema, rows, options))) {
-        // Not read from the bytes (this driver does not, or a writer schema it cannot read):
-        // the decoded values, as writeBatch would have been given them.
-        const decoded = rows.values.map((v) => rows.decode(v));
-        const mapped = this.coercesSourceRows
-          ? (decoded as readonly Row[])
-          : mapRows(decoded, Object.fromEntries(columns.map((c) => [c, c])));
-        await this.writeRowsTo(table, schema, mapped, columns, options);
+      const write = avroRangeWriter(rows.values, (id) =>
+        this.avroWriterFor(table, schema, id, rows),
+      );
+      if (write !== undefined) {
+        await this.writeAvroRowsTo(table, schema, rows, write, options);
+        return rows.values.length;
       }
+      // Not read from the bytes (this driver does not, or a writer schema it cannot read):
+      // the decoded values, as writeBatch would have been given them.
+      const columns = schema.columns.map((c) => c.name);
+      const decoded = rows.values.map((v) => rows.decode(v));
+      const mapped = this.coercesSourceRows
+        ? (decoded as readonly Row[])
+        : mapRows(decoded, Object.fromEntries(columns.map((c) => [c, c])));
+      await this.writeRowsTo(table, schema, mapped, columns, options);
       return rows.values.length;
     });
   }
 
   /**
-   * Writes every column of `rows` straight from their Avro bytes, or resolves false, having
-   * sent nothing, when it does not (the default): `writeAvroBatch` then writes the decoded
-   * values.
+   * The driver's writer of every column of `schema` from Avro values of `writerSchema`
+   * (`compileAvroRowsWriter` with its own layout and field writer), or undefined when it has
+   * none (the default) or cannot read that schema: `writeAvroBatch` then decodes the values.
+   * Compiled once per table and writer schema id.
    */
+  protected avroRowsWriter(
+    _schema: TableSchema,
+    _writerSchema: unknown,
+  ): AvroRowsWriter | undefined {
+    return undefined;
+  }
+
+  /** Writes rows `0` to `rows.values.length` with `write`; called only when `avroRowsWriter` gave one. */
   protected writeAvroRowsTo(
     _table: string,
     _schema: TableSchema,
     _rows: AvroRows,
+    _write: AvroRangeWriter,
     _options: WriteOptions,
-  ): Promise<boolean> {
-    return Promise.resolve(false);
+  ): Promise<void> {
+    return Promise.reject(new Error(`${this.name}: writeAvroRowsTo without avroRowsWriter`));
+  }
+
+  /** Drops the compiled Avro writers, e.g. when what they were compiled for changed. */
+  protected forgetAvroWriters(): void {
+    this.avroWriters.clear();
+  }
+
+  private avroWriterFor(
+    table: string,
+    schema: TableSchema,
+    schemaId: number,
+    rows: AvroRows,
+  ): AvroRowsWriter | undefined {
+    const key = `${table}\u0000${schemaId}`;
+    const cached = this.avroWriters.get(key);
+    if (cached !== undefined && cached.schema === schema) return cached.write;
+    const writerSchema = rows.writerSchema(schemaId);
+    // Not loaded yet: nothing cached, so a later write tries again.
+    if (writerSchema === undefined) return undefined;
+    const write = this.avroRowsWriter(schema, writerSchema);
+    this.avroWriters.set(key, { schema, write });
+    return write;
   }
 
   /** Runs a write, recording its rows, duration and outcome. */

@@ -27,7 +27,7 @@ import { toClickHouseSinkError } from './clickhouse-errors';
 import { ClickHouseFeatures, clickHouseFeatures } from './clickhouse-features';
 import { bindParams, quoteIdentifier } from './clickhouse-literal';
 import { tabSeparatedAvroWriter, tabSeparatedWriter } from './clickhouse-tsv';
-import { avroRangeWriter, type AvroRowsWriter } from '../encoding/avro-rows-writer';
+import type { AvroRangeWriter, AvroRowsWriter } from '../encoding/avro-rows-writer';
 import { ByteWriter } from '../encoding/byte-writer';
 import { clickHouseDialect, type SqlDialect } from '../query/query-sql';
 import { clickHouseDeleteStatement } from '../writes/row-deleter';
@@ -65,10 +65,6 @@ export class ClickHouseSink extends SqlSink {
     string,
     { schema: TableSchema; features: ClickHouseFeatures; encode: TabSeparatedEncoder }
   >();
-  private readonly avroEncoders = new Map<
-    string,
-    { schema: TableSchema; features: ClickHouseFeatures; write: AvroRowsWriter | undefined }
-  >();
 
   constructor(private readonly options: ClickHouseSinkOptions) {
     super(options);
@@ -92,6 +88,8 @@ export class ClickHouseSink extends SqlSink {
     try {
       const version = await this.readVersion(bootstrap);
       this.detected = clickHouseFeatures(version);
+      // Avro writers compiled for another server's features must not be reused.
+      this.forgetAvroWriters();
       await bootstrap.command({
         query: createDatabaseSql(this.database, this.options.settings.cluster),
       });
@@ -175,21 +173,26 @@ export class ClickHouseSink extends SqlSink {
     );
   }
 
+  protected override avroRowsWriter(
+    schema: TableSchema,
+    writerSchema: unknown,
+  ): AvroRowsWriter | undefined {
+    return tabSeparatedAvroWriter(schema.columns, this.features, writerSchema);
+  }
+
   protected override async writeAvroRowsTo(
     table: string,
     schema: TableSchema,
     rows: AvroRows,
+    write: AvroRangeWriter,
     options: WriteOptions,
-  ): Promise<boolean> {
-    const write = avroRangeWriter(rows.values, (id) => this.avroWriterFor(table, schema, id, rows));
-    if (write === undefined) return false;
+  ): Promise<void> {
     const columns = schema.columns.map((c) => c.name);
     await this.insertParts(table, columns, rows.values.length, options, (from, to) => {
       const w = new ByteWriter();
       write(from, to, w);
       return w.finish();
     });
-    return true;
   }
 
   /**
@@ -231,23 +234,6 @@ export class ClickHouseSink extends SqlSink {
         throw toClickHouseSinkError(error, `insert into ${table}`);
       }
     }
-  }
-
-  /** The TabSeparated writer of a table's columns from values of one writer schema, cached. */
-  private avroWriterFor(
-    table: string,
-    schema: TableSchema,
-    schemaId: number,
-    rows: AvroRows,
-  ): AvroRowsWriter | undefined {
-    const key = `${table}\u0000${schemaId}`;
-    const cached = this.avroEncoders.get(key);
-    if (cached?.schema === schema && cached.features === this.features) return cached.write;
-    const writerSchema = rows.writerSchema(schemaId);
-    if (writerSchema === undefined) return undefined;
-    const write = tabSeparatedAvroWriter(schema.columns, this.features, writerSchema);
-    this.avroEncoders.set(key, { schema, features: this.features, write });
-    return write;
   }
 
   /** The TabSeparated encoder of these columns, compiled once per table and column list. */

@@ -247,6 +247,9 @@ function readLong(): number {
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+/** Writes rows `from` (inclusive) to `to` (exclusive) of a batch of Avro values. */
+export type AvroRangeWriter = (from: number, to: number, w: ByteWriter) => void;
+
 /** A run of consecutive values framed with one schema id. */
 export interface SchemaRun {
   readonly schemaId: number;
@@ -277,7 +280,7 @@ export function schemaRuns(values: readonly Buffer[]): SchemaRun[] {
 export function avroRangeWriter(
   values: readonly Buffer[],
   writerOf: (schemaId: number) => AvroRowsWriter | undefined,
-): ((from: number, to: number, w: ByteWriter) => void) | undefined {
+): AvroRangeWriter | undefined {
   const runs = schemaRuns(values);
   const writers: AvroRowsWriter[] = [];
   for (const run of runs) {

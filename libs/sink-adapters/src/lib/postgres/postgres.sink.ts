@@ -22,7 +22,7 @@ import { postgresDialect, type SqlDialect } from '../query/query-sql';
 import { postgresDeleteStatement } from '../writes/row-deleter';
 import { sqlStateOf, toPostgresSinkError } from './postgres-errors';
 import { copyBinaryAvroWriter, copyBinaryBodyOf, copyBinaryWriter } from './postgres-binary';
-import { avroRangeWriter, type AvroRowsWriter } from '../encoding/avro-rows-writer';
+import type { AvroRangeWriter, AvroRowsWriter } from '../encoding/avro-rows-writer';
 import {
   createPartitionSql,
   dayOf,
@@ -97,10 +97,6 @@ export class PostgresSink extends SqlSink {
   private readonly encoders = new Map<
     string,
     { schema: TableSchema; encode: (rows: readonly Row[]) => Buffer[] }
-  >();
-  private readonly avroEncoders = new Map<
-    string,
-    { schema: TableSchema; write: AvroRowsWriter | undefined }
   >();
 
   constructor(private readonly options: PostgresSinkOptions) {
@@ -374,20 +370,25 @@ export class PostgresSink extends SqlSink {
     );
   }
 
+  protected override avroRowsWriter(
+    schema: TableSchema,
+    writerSchema: unknown,
+  ): AvroRowsWriter | undefined {
+    return copyBinaryAvroWriter(schema.columns, writerSchema);
+  }
+
   protected override async writeAvroRowsTo(
     table: string,
     schema: TableSchema,
     rows: AvroRows,
+    write: AvroRangeWriter,
     _options: WriteOptions,
-  ): Promise<boolean> {
-    const write = avroRangeWriter(rows.values, (id) => this.avroWriterFor(table, schema, id, rows));
-    if (write === undefined) return false;
+  ): Promise<void> {
     const columns = schema.columns.map((c) => c.name);
     const parts = split(rows.values.length, this.copyConnections, MIN_ROWS_PER_COPY);
     await this.copyRows(table, schema, columns, rows.rows, parts, (part) =>
       copyBinaryBodyOf((w) => write(part.from, part.to, w)),
     );
-    return true;
   }
 
   /**
@@ -430,23 +431,6 @@ export class PostgresSink extends SqlSink {
       ),
     );
     for (const result of settled) if (result.status === 'rejected') throw result.reason;
-  }
-
-  /** The binary COPY writer of a table's columns from values of one writer schema, cached. */
-  private avroWriterFor(
-    table: string,
-    schema: TableSchema,
-    schemaId: number,
-    rows: AvroRows,
-  ): AvroRowsWriter | undefined {
-    const key = `${table}\u0000${schemaId}`;
-    const cached = this.avroEncoders.get(key);
-    if (cached !== undefined && cached.schema === schema) return cached.write;
-    const writerSchema = rows.writerSchema(schemaId);
-    if (writerSchema === undefined) return undefined;
-    const write = copyBinaryAvroWriter(schema.columns, writerSchema);
-    this.avroEncoders.set(key, { schema, write });
-    return write;
   }
 
   /** The binary COPY encoder of these columns, compiled once per table and column list. */
