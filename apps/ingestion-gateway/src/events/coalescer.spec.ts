@@ -19,19 +19,29 @@ function gatedFlush(): {
   };
 }
 
+const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 describe('Coalescer', () => {
-  it('flushes an item at once when idle, and groups what arrives while a flush runs', async () => {
+  it('flushes what one turn queued together, and groups what arrives while a flush runs', async () => {
     const gate = gatedFlush();
     const c = new Coalescer(gate.flush);
-    const first = c.submit(1);
-    const rest = [c.submit(2), c.submit(3), c.submit(4)];
-    expect(gate.flushes).toEqual([[1]]);
+    const first = [c.submit(1), c.submit(2)];
+    expect(gate.flushes).toEqual([]);
+    await endOfTurn();
+    expect(gate.flushes).toEqual([[1, 2]]);
+    const rest = [c.submit(3), c.submit(4)];
+    await endOfTurn();
+    const last = c.submit(5);
+    expect(gate.flushes).toEqual([[1, 2]]);
     gate.release();
-    expect(await first).toBe(10);
-    await new Promise((r) => setImmediate(r));
-    expect(gate.flushes).toEqual([[1], [2, 3, 4]]);
+    expect(await Promise.all(first)).toEqual([10, 20]);
+    await endOfTurn();
+    expect(gate.flushes).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ]);
     gate.release();
-    expect(await Promise.all(rest)).toEqual([20, 30, 40]);
+    expect(await Promise.all([...rest, last])).toEqual([30, 40, 50]);
   });
 
   it('fails every item of a failed flush, and goes on with the next ones', async () => {
@@ -42,9 +52,28 @@ describe('Coalescer', () => {
       return items.map((n) => -n);
     });
     const failed = c.submit(1);
+    await endOfTurn();
     const next = c.submit(2);
     await expect(failed).rejects.toThrow('database gone');
     expect(await next).toBe(-2);
     expect(await c.submit(3)).toBe(-3);
+  });
+
+  it('is idle once every queued item was flushed', async () => {
+    const gate = gatedFlush();
+    const c = new Coalescer(gate.flush);
+    await c.idle();
+    const answered: number[] = [];
+    void c.submit(1).then((n) => answered.push(n));
+    let idle = false;
+    const waiting = c.idle().then(() => (idle = true));
+    await endOfTurn();
+    void c.submit(2).then((n) => answered.push(n));
+    gate.release();
+    while (gate.flushes.length < 2) await endOfTurn();
+    expect(idle).toBe(false);
+    gate.release();
+    await waiting;
+    expect(answered).toEqual([10, 20]);
   });
 });

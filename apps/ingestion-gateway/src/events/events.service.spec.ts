@@ -33,6 +33,7 @@ function newEventsService(
     send?: () => Promise<void>;
     publishBadRows?: () => Promise<void>;
     claims?: Record<string, ClaimState>;
+    ack?: (ids: readonly string[]) => Promise<void>;
   } = {},
 ) {
   const sent: { type: string; event: Record<string, unknown>; headers: unknown }[] = [];
@@ -56,7 +57,7 @@ function newEventsService(
         claimed.push(...ids);
         return new Map(ids.map((id) => [id, options.claims?.[id] ?? 'claimed']));
       },
-      ack: async () => undefined,
+      ack: async (ids) => options.ack?.(ids),
       release: async () => undefined,
     },
   };
@@ -136,6 +137,24 @@ describe(EventsService.name, () => {
       status: 'duplicate',
     });
     expect(again.sent).toEqual([]);
+  });
+
+  it('answers once Kafka acknowledged, without waiting for the ack statement, and acks the claimed id', async () => {
+    const acked: string[] = [];
+    const { sut, claimed } = newEventsService({
+      settings: { idempotencyWindowMs: 60_000 },
+      // The store never finishes the ack: the answer must not wait for it.
+      ack: (ids) => {
+        acked.push(...ids);
+        return new Promise(() => undefined);
+      },
+    });
+    expect(await sut.ingestOne(KEY, 'page_view', { ...view, event_id: 'e-ack' })).toEqual({
+      event_id: 'e-ack',
+      status: 'accepted',
+    });
+    expect(acked).toEqual(claimed);
+    expect(acked).toHaveLength(1);
   });
 
   it('sends an event_id repeated within one batch once, and answers the repeat as a duplicate after the ack', async () => {

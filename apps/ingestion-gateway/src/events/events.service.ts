@@ -558,8 +558,9 @@ export class EventsService {
   /**
    * Produces each event unless its client-supplied event_id was acknowledged (or is being
    * produced) within the idempotency window, by any gateway instance; waits for every ack,
-   * bounded by the produce timeout. The ids are marked acked before the answer, so a repeat
-   * the client sends after a 202 is a duplicate wherever it lands. `trace`: the request's
+   * bounded by the produce timeout. The ids stay claimed until the ack statement marks them
+   * acked, so a repeat the client sends after a 202 is a duplicate wherever it lands (it waits
+   * for that statement if it comes first). `trace`: the request's
    * context, whose trace goes into every event's headers.
    */
   private produceAll(
@@ -645,7 +646,7 @@ export class EventsService {
         });
       });
       this.countAccepted(events, outcomes);
-      if (sends.size > 0) await this.settleClaims(sends, outcomes, owner);
+      if (sends.size > 0) this.settleClaims(sends, outcomes, owner);
       if (late.length > 0) await this.claimLate(late, owner);
       return outcomes;
     } finally {
@@ -758,16 +759,17 @@ export class EventsService {
   }
 
   /**
-   * Acks the claimed ids Kafka acknowledged in time (awaited: before the answer) and settles
-   * the others when their sends do (acked if they got through after all, else released).
-   * A store failure here is logged: the events are in Kafka, and the claim's lease bounds how
-   * long a repeat waits.
+   * Acks the claimed ids Kafka acknowledged in time and settles the others when their sends
+   * do (acked if they got through after all, else released). Not awaited: the answer does not
+   * wait for the ack statement, since a repeat that arrives before it lands finds the id
+   * claimed, waits, and is then a duplicate (ADR 0010). A store failure here is logged: the
+   * events are in Kafka, and the claim's lease bounds how long a repeat waits.
    */
-  private async settleClaims(
+  private settleClaims(
     sends: ReadonlyMap<string, ClaimedSend>,
     outcomes: readonly Outcome[],
     owner: string,
-  ): Promise<void> {
+  ): void {
     const store = this.database.idempotency;
     const inTime: string[] = [];
     for (const [id, { index, send }] of sends) {
@@ -784,7 +786,7 @@ export class EventsService {
           this.logger.warn({ event: 'idempotency_settle_failed', error: messageOf(error) }),
         );
     }
-    await store
+    void store
       .ack(inTime, owner)
       .catch((error: unknown) =>
         this.logger.warn({ event: 'idempotency_ack_failed', error: messageOf(error) }),

@@ -38,6 +38,27 @@ describe('IdempotencyStore (PostgreSQL)', () => {
     expect(await states(s, list, b)).toEqual(['acked', 'acked', 'pending']);
   });
 
+  it('shares one claim statement among the requests of a turn, and says when its acks are written', async () => {
+    const s = store();
+    const owners = [randomUUID(), randomUUID(), randomUUID()];
+    const lists = owners.map(() => ids(2));
+    const statements: string[] = [];
+    const counting = new IdempotencyStore(
+      { query: (sql: string, params?: unknown[]) => (statements.push(sql), db.query(sql, params)) },
+      schema,
+      { windowMs: 60_000, leaseMs: 60_000 },
+    );
+    const claimed = await Promise.all(
+      lists.map((list, i) => counting.claim(list, owners[i] as string)),
+    );
+    expect(statements).toHaveLength(1);
+    expect(claimed.flatMap((m) => [...m.values()])).toEqual(Array(6).fill('claimed'));
+    lists.forEach((list, i) => void counting.ack(list, owners[i] as string));
+    await counting.acksWritten();
+    expect(statements).toHaveLength(2);
+    expect(await states(s, lists.flat(), randomUUID())).toEqual(Array(6).fill('acked'));
+  });
+
   it('lets a retry claim what its owner released, and only the owner can ack or release', async () => {
     const s = store();
     const [a, b] = [randomUUID(), randomUUID()];

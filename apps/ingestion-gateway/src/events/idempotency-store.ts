@@ -69,6 +69,11 @@ export class IdempotencyStore {
     return this.acks.submit({ ids, owner });
   }
 
+  /** Resolves once every ack submitted so far was written (or failed): before closing the pool. */
+  acksWritten(): Promise<void> {
+    return this.acks.idle();
+  }
+
   private async claimAll(requests: readonly Request[]): Promise<Map<string, ClaimState>[]> {
     // An id wanted by several requests of this statement goes to the first; the others
     // learn its state from the first's answer (claimed by it: pending for them).

@@ -44,6 +44,8 @@ export class GatewayDatabase implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.sweeper);
+    // Acks are written after the answers (ADR 0010): the last ones go before the pool closes.
+    await this.idempotency.acksWritten();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
