@@ -46,8 +46,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
       config: this.config,
       client: this.settings.kafkaClient,
       metrics: {
-        success: (type, seconds) => metrics.produceSuccess(type, seconds),
-        error: (type, seconds) => metrics.produceError(type, seconds),
+        settled: (type, ok, seconds) => metrics.produceSettled(type, ok, seconds),
       },
     });
     this.readiness.register(kafkaIndicator(this.sink.kafka));

@@ -53,8 +53,7 @@ export class KafkaGatewayService implements OnModuleInit, OnApplicationShutdown 
       clientId: GATEWAY_SERVICE,
       compression: compressionCodec(config.kafka),
       metrics: {
-        success: (type, seconds) => metrics.produceSuccess(type, seconds),
-        error: (type, seconds) => metrics.produceError(type, seconds),
+        settled: (type, ok, seconds) => metrics.produceSettled(type, ok, seconds),
       },
     });
     this.deadLetters = new DeadLetterPublisher({

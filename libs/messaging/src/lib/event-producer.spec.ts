@@ -215,8 +215,8 @@ describe(EventProducer.name, () => {
   it('rejects exactly the sends of a failed request and counts them as errors, with metrics', async () => {
     const calls: string[] = [];
     const metrics: ProduceMetrics = {
-      success: (t, s) => calls.push(`ok:${t}:${s >= 0}`),
-      error: (t, s) => calls.push(`err:${t}:${s >= 0}`),
+      settled: (t, ok, latencies) =>
+        calls.push(`${ok ? 'ok' : 'err'}:${t}:${latencies.map((s) => s >= 0).join(',')}`),
     };
     const { producer, fake } = await started({ metrics, maxBatchSize: 2 });
     fake.failNext(new Error('broker gone'));
@@ -225,7 +225,7 @@ describe(EventProducer.name, () => {
     );
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
     expect(producer.getStats()).toMatchObject({ sent: 1, errors: 2 });
-    expect(calls).toEqual(['err:purchase:true', 'err:purchase:true', 'ok:purchase:true']);
+    expect(calls).toEqual(['err:purchase:true,true', 'ok:purchase:true']);
   });
 
   it('lets the headers hook add trace context to each record', async () => {

@@ -30,10 +30,12 @@ export type SchemaRegistrar = {
 
 /** Produce metrics port (the observability lib implements it; none by default). */
 export interface ProduceMetrics {
-  /** One acknowledged event; latency from `send` to the broker's ack. */
-  success(eventType: string, latencySeconds: number): void;
-  /** One event whose produce failed. */
-  error(eventType: string, latencySeconds: number): void;
+  /**
+   * Events of one type that one request settled: acknowledged by the broker when `ok`, else
+   * failed; one latency per event, from `send` to the outcome, in seconds. A call per type
+   * and request, not per event: metrics per event cost more than the rest of the produce.
+   */
+  settled(eventType: string, ok: boolean, latenciesSeconds: readonly number[]): void;
 }
 
 /** Adds headers to each outgoing record, e.g. to inject trace context. */
@@ -398,17 +400,23 @@ export class EventProducer {
 
   private settled(batches: TopicBatches<Outgoing>, error: MessagingError | undefined): void {
     const metrics = this.options.metrics;
+    let count = 0;
+    for (const out of batches.values()) count += out.length;
+    if (error === undefined) this.sent += count;
+    else this.errors += count;
+    if (metrics === undefined) return;
     const now = performance.now();
+    const latencies = new Map<string, number[]>();
     for (const out of batches.values()) {
-      if (error === undefined) this.sent += out.length;
-      else this.errors += out.length;
-      if (metrics === undefined) continue;
       for (const o of out) {
+        const ofType = latencies.get(o.eventType);
         const latency = (now - o.startedAt) / 1000;
-        if (error === undefined) metrics.success(o.eventType, latency);
-        else metrics.error(o.eventType, latency);
+        if (ofType === undefined) latencies.set(o.eventType, [latency]);
+        else ofType.push(latency);
       }
     }
+    for (const [eventType, ofType] of latencies)
+      metrics.settled(eventType, error === undefined, ofType);
   }
 }
 

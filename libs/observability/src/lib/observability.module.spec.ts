@@ -53,7 +53,7 @@ describe(ObservabilityModule.name, () => {
 
   it('serves the platform metrics in the Prometheus text format', async () => {
     const { app, request } = await boot();
-    app.get(PlatformMetrics).produceSuccess('page_view', 0.01);
+    app.get(PlatformMetrics).produceSettled('page_view', true, [0.01]);
     const response = await request('/metrics');
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toContain('text/plain');

@@ -43,7 +43,7 @@ export async function timed<T>(
 
 /**
  * A stopwatch for metrics, like seed 002's `track_time`:
- * `const stop = stopwatch(); await send(); metrics.produceSuccess(type, stop());`
+ * `const stop = stopwatch(); await send(); metrics.produceSettled(type, true, [stop()]);`
  */
 export function stopwatch(): () => number {
   const started = performance.now();

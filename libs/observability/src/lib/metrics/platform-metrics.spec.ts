@@ -24,9 +24,8 @@ describe(PlatformMetrics.name, () => {
 
   it('records produce outcomes and latency by event_type in the text format', async () => {
     const metrics = fresh();
-    metrics.produceSuccess('page_view', 0.004);
-    metrics.produceSuccess('page_view', 0.02);
-    metrics.produceError('purchase', 1.5);
+    metrics.produceSettled('page_view', true, [0.004, 0.02]);
+    metrics.produceSettled('purchase', false, [1.5]);
     const text = await metrics.metrics();
 
     expect(text).toContain('# TYPE produce_success_total counter');

@@ -6,6 +6,7 @@ import {
   Registry,
   type Metric,
 } from 'prom-client';
+import { BatchHistogram } from './batch-histogram';
 
 /** Prefix of every metric apps create through {@link PlatformMetrics.counter} and friends. */
 export const METRIC_PREFIX = 'platform_';
@@ -68,7 +69,7 @@ export interface SinkWrite {
 export class PlatformMetrics {
   private readonly produceSuccessTotal: Counter<'event_type'>;
   private readonly produceErrorTotal: Counter<'event_type'>;
-  private readonly produceLatency: Histogram<'event_type'>;
+  private readonly produceLatency: BatchHistogram;
   private readonly sinkWriteRowsTotal: Counter<'sink' | 'table'>;
   private readonly sinkWriteTotal: Counter<'sink' | 'table' | 'success'>;
   private readonly sinkWriteLatency: Histogram<'sink' | 'table'>;
@@ -84,12 +85,15 @@ export class PlatformMetrics {
       'Events Kafka did not acknowledge',
       ['event_type'],
     );
-    this.produceLatency = this.histogramNamed(
-      METRIC_NAMES.produceLatency,
-      'Time from send to Kafka acknowledgement (or failure), in seconds',
-      ['event_type'],
-      LATENCY_BUCKETS,
-    );
+    this.produceLatency =
+      this.existing<BatchHistogram>(METRIC_NAMES.produceLatency, BatchHistogram) ??
+      new BatchHistogram(
+        METRIC_NAMES.produceLatency,
+        'Time from send to Kafka acknowledgement (or failure), in seconds',
+        'event_type',
+        LATENCY_BUCKETS,
+        registry,
+      );
     this.sinkWriteRowsTotal = this.counterNamed(
       METRIC_NAMES.sinkWriteRows,
       'Rows written by sinks',
@@ -108,18 +112,17 @@ export class PlatformMetrics {
     );
   }
 
-  /** An event Kafka acknowledged; `latencySeconds` from send to ack. */
-  produceSuccess(eventType: string, latencySeconds?: number): void {
-    this.produceSuccessTotal.inc({ event_type: eventType });
-    if (latencySeconds !== undefined)
-      this.produceLatency.observe({ event_type: eventType }, latencySeconds);
-  }
-
-  /** An event Kafka refused or never acknowledged. */
-  produceError(eventType: string, latencySeconds?: number): void {
-    this.produceErrorTotal.inc({ event_type: eventType });
-    if (latencySeconds !== undefined)
-      this.produceLatency.observe({ event_type: eventType }, latencySeconds);
+  /**
+   * Events of one type that one produce request settled: acknowledged by Kafka when `ok`,
+   * else refused or never acknowledged; one latency per event, from send, in seconds.
+   */
+  produceSettled(eventType: string, ok: boolean, latenciesSeconds: readonly number[]): void {
+    if (latenciesSeconds.length === 0) return;
+    (ok ? this.produceSuccessTotal : this.produceErrorTotal).inc(
+      { event_type: eventType },
+      latenciesSeconds.length,
+    );
+    this.produceLatency.observeAll(eventType, latenciesSeconds);
   }
 
   /** One sink write (a batch of `rows` into `table`). */
@@ -199,7 +202,7 @@ export class PlatformMetrics {
     );
   }
 
-  private existing<M extends Metric>(
+  private existing<M extends Metric | BatchHistogram>(
     name: string,
     kind: abstract new (...args: never[]) => unknown,
   ): M | undefined {
