@@ -7,6 +7,9 @@ import { GATEWAY_DATABASE, GATEWAY_SETTINGS } from '../core/tokens';
 import { IdempotencyStore } from '../events/idempotency-store';
 import { SubscriptionStore } from '../subscriptions/subscription.store';
 
+/** How long shutdown waits for the last ack statements before closing the pool. */
+const ACKS_WAIT_MS = 5_000;
+
 /** The migrated DataSource (opened by the provider factory) and the stores over it. */
 @Injectable()
 export class GatewayDatabase implements OnApplicationShutdown {
@@ -44,8 +47,15 @@ export class GatewayDatabase implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.sweeper);
-    // Acks are written after the answers (ADR 0010): the last ones go before the pool closes.
-    await this.idempotency.acksWritten();
+    // Acks are written after the answers (ADR 0010): the last ones go before the pool closes,
+    // unless PostgreSQL does not answer (their claims then hold repeats until the lease ends).
+    let timer: NodeJS.Timeout | undefined;
+    const written = await Promise.race([
+      this.idempotency.acksWritten().then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ACKS_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!written) this.logger.warn({ event: 'idempotency_acks_unwritten_at_shutdown' });
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
