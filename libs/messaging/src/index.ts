@@ -66,7 +66,13 @@ export { InMemorySchemaRegistrar } from './lib/in-memory-registrar';
 export { fakeKafkaConsumer } from './testing/fake-kafka-consumer';
 export type { FakeKafkaConsumer, FakeKafkaMessage } from './testing/fake-kafka-consumer';
 export { SendBuffer } from './lib/send-buffer';
-export type { DispatchFn, SendBufferOptions, SettledFn, TopicBatches } from './lib/send-buffer';
+export type {
+  DispatchFn,
+  SendBufferOptions,
+  SettledFn,
+  TagReceiver,
+  TopicBatches,
+} from './lib/send-buffer';
 export { EventProducer, InvalidEventError, defaultKey } from './lib/event-producer';
 export type {
   EventProducerOptions,

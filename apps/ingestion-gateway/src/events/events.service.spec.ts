@@ -1,4 +1,5 @@
 import { EventContracts } from '@platform/contracts';
+import { toMessagingError } from '@platform/messaging';
 import { PlatformMetrics } from '@platform/observability';
 import { deadLetter, drop, type EventProcessor } from '@platform/processors';
 import { Registry } from 'prom-client';
@@ -38,12 +39,20 @@ function newEventsService(
 ) {
   const sent: { type: string; event: Record<string, unknown>; headers: unknown }[] = [];
   const badRows: BadRow[] = [];
+  const send = async (type: string, event: unknown, headers: unknown): Promise<void> => {
+    await options.send?.();
+    sent.push({ type, event: event as Record<string, unknown>, headers });
+  };
   const kafka: EventsKafka = {
     producer: {
-      send: async (type, event, _key, headers) => {
-        await options.send?.();
-        sent.push({ type, event: event as Record<string, unknown>, headers });
-      },
+      send: (type, event, _key, headers) => send(type, event, headers),
+      sendEach: (events, receiver) =>
+        events.forEach((e, i) =>
+          send(e.eventType, e.event, e.headers).then(
+            () => receiver.settled(i, undefined),
+            (error: unknown) => receiver.settled(i, toMessagingError(error)),
+          ),
+        ),
     },
     publishBadRows: async (rows) => {
       await options.publishBadRows?.();
@@ -201,6 +210,38 @@ describe(EventsService.name, () => {
     expect(failed).toMatchObject({ status: 'failed', retriable: true });
     // The client's id was claimed before the send; the generated one after the timeout.
     expect(claimed).toHaveLength(2);
+  });
+
+  it('claims the generated id of an event Kafka acknowledged too late, and acks it once the event lands', async () => {
+    let land: () => void = () => undefined;
+    let sends = 0;
+    const acked: string[] = [];
+    const { sut, claimed } = newEventsService({
+      settings: { idempotencyWindowMs: 60_000, produceTimeoutMs: 50 },
+      send: () =>
+        ++sends === 2 ? new Promise<void>((resolve) => (land = resolve)) : Promise.resolve(),
+      ack: async (ids) => {
+        acked.push(...ids);
+      },
+    });
+    const answer = await sut.ingestBatch(
+      KEY,
+      {
+        events: [
+          { type: 'page_view', event: view },
+          { type: 'page_view', event: view },
+        ],
+      },
+      () => undefined,
+    );
+    expect(answer.status).toBe(503);
+    expect(answer.body.results.map((r) => r.status)).toEqual(['accepted', 'failed']);
+    // Only the late event's id (handed out in the 503) is claimed; it is acked once it lands.
+    expect(claimed).toHaveLength(1);
+    expect(acked).toEqual([]);
+    land();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(acked).toEqual(claimed);
   });
 
   it('counts the accepted events of a batch by type, and not one Kafka did not acknowledge in time', async () => {

@@ -7,7 +7,12 @@ import {
   type FillIns,
   type ValidEvent,
 } from '@platform/contracts';
-import { InvalidEventError, MessagingError, type EventProducer } from '@platform/messaging';
+import {
+  InvalidEventError,
+  MessagingError,
+  type EventProducer,
+  type TagReceiver,
+} from '@platform/messaging';
 import { context as traceContext, type Context } from '@opentelemetry/api';
 import { injectTraceContext } from '@platform/observability';
 import { runChain, type EventProcessor, type RequestFacts } from '@platform/processors';
@@ -45,7 +50,7 @@ export type ProcessorChains = ReadonlyMap<string, readonly EventProcessor[]>;
 
 /** What the events service needs of Kafka: the producer, and the dead-letter topic. */
 export interface EventsKafka {
-  readonly producer: Pick<EventProducer, 'send'>;
+  readonly producer: Pick<EventProducer, 'send' | 'sendEach'>;
   publishBadRows(rows: readonly BadRow[]): Promise<void>;
 }
 
@@ -146,32 +151,31 @@ interface LateClaim {
   readonly acked: Promise<boolean>;
 }
 
-function lateClaim(p: Prepared, send: Promise<void>): LateClaim {
-  return {
-    id: idempotencyKey(p.type, String(p.event['event_id'])),
-    acked: send.then(
-      () => true,
-      () => false,
-    ),
-  };
+/** Whether a send got through in the end. */
+function succeeded(send: Promise<void>): Promise<boolean> {
+  return send.then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
  * At the deadline: every event still without an outcome fails (retriable, 503). Returns the
- * late claims of those whose send `toClaim` gives: a generated id handed out in the answer
- * whose event may still land.
+ * late claims of those `toClaim` gives the eventual outcome of: a generated id handed out in
+ * the answer whose event may still land.
  */
 function expireUnanswered(
   events: readonly Prepared[],
   outcomes: (Outcome | undefined)[],
-  toClaim: (index: number) => Promise<void> | undefined,
+  toClaim: (index: number) => Promise<boolean> | undefined,
 ): LateClaim[] {
   const late: LateClaim[] = [];
   events.forEach((p, index) => {
     if (outcomes[index] !== undefined) return;
     outcomes[index] = { ok: false, error: timeoutError() };
-    const send = toClaim(index);
-    if (send !== undefined) late.push(lateClaim(p, send));
+    const acked = toClaim(index);
+    if (acked !== undefined)
+      late.push({ id: idempotencyKey(p.type, String(p.event['event_id'])), acked });
   });
   return late;
 }
@@ -579,7 +583,11 @@ export class EventsService {
     return claiming ? this.produceClaimed(events, headers) : this.produceUnclaimed(events, headers);
   }
 
-  /** `produceAll` for a request with client ids: claimed first, settled after the acks. */
+  /**
+   * `produceAll` for a request with client ids: claimed first, settled after the acks. Sends
+   * one promise per event (`send`), since each claimed id is settled by its own send, also
+   * after the answer; the idempotency store's round trips bound this path, not the promises.
+   */
   private async produceClaimed(
     events: readonly Prepared[],
     headers: Readonly<Record<string, string>>,
@@ -609,7 +617,10 @@ export class EventsService {
           // A client's id is claimed already; a generated one is claimed once handed out.
           if (!complete)
             late.push(
-              ...expireUnanswered(events, gathered, (i) => (ids[i] === null ? sent[i] : undefined)),
+              ...expireUnanswered(events, gathered, (i) => {
+                const send = ids[i] === null ? sent[i] : undefined;
+                return send === undefined ? undefined : succeeded(send);
+              }),
             );
           resolve(gathered as Outcome[]);
         });
@@ -656,33 +667,28 @@ export class EventsService {
 
   /**
    * `produceAll` for events without client ids: nothing to claim or settle. One promise for
-   * the request and one reaction per event's send; no `Promise.all` or `race`. At the
-   * deadline the events not yet acknowledged fail; their ids are claimed, so a retry after a
-   * late ack is a duplicate.
+   * the request and none per event: the producer tells the request's `Gathering` each event's
+   * outcome. At the deadline the events not yet acknowledged fail; their ids are claimed, so
+   * a retry after a late ack is a duplicate.
    */
   private produceUnclaimed(
     events: readonly Prepared[],
     headers: Readonly<Record<string, string>>,
   ): Promise<Outcome[]> {
     return new Promise<Outcome[]>((resolve) => {
-      const sends = events.map((p) =>
-        this.kafka.producer.send(p.type, p.event, undefined, headers),
-      );
       const timer = setTimeout(() => gathering.expire(), this.settings.produceTimeoutMs);
       const gathering = new Gathering(events.length, (outcomes, complete) => {
         this.countAccepted(events, outcomes);
         if (!complete) {
-          resolve(this.timedOut(events, sends, outcomes));
+          resolve(this.timedOut(events, gathering, outcomes));
           return;
         }
         clearTimeout(timer);
         resolve(outcomes as Outcome[]);
       });
-      sends.forEach((send, index) =>
-        send.then(
-          () => gathering.settle(index, ACCEPTED),
-          (error: unknown) => gathering.settle(index, { ok: false, error }),
-        ),
+      this.kafka.producer.sendEach(
+        events.map((p) => ({ eventType: p.type, event: p.event, headers })),
+        gathering,
       );
     });
   }
@@ -712,11 +718,13 @@ export class EventsService {
   /** The outcomes at the deadline: what is not acknowledged yet failed (503, retry). */
   private async timedOut(
     events: readonly Prepared[],
-    sends: readonly Promise<void>[],
+    gathering: Gathering,
     outcomes: (Outcome | undefined)[],
   ): Promise<Outcome[]> {
     const claiming = this.settings.idempotencyWindowMs > 0;
-    const late = expireUnanswered(events, outcomes, (i) => (claiming ? sends[i] : undefined));
+    const late = expireUnanswered(events, outcomes, (i) =>
+      claiming ? gathering.lateOutcome(i) : undefined,
+    );
     if (late.length > 0) await this.claimLate(late, randomUUID());
     return outcomes as Outcome[];
   }
@@ -986,10 +994,12 @@ function batchResponse(results: EventResult[]): BatchResponse {
  * deadline expires first (`complete` false, some outcomes missing). A class rather than a
  * closure per request, for the reason given at {@link Receipt}.
  */
-class Gathering {
+class Gathering implements TagReceiver {
   private readonly outcomes: (Outcome | undefined)[];
   private pending: number;
   private answered = false;
+  /** After an expiry: who waits for the late outcome of an event, by index. */
+  private late: Map<number, (acked: boolean) => void> | undefined;
 
   /** Whether the answer was given: later outcomes are dropped. */
   get isAnswered(): boolean {
@@ -1016,6 +1026,23 @@ class Gathering {
     if (this.answered) return;
     this.answered = true;
     this.answer(this.outcomes, false);
+  }
+
+  /** The producer's report for the event at `index`; after the answer, its late outcome. */
+  settled(index: number, error: MessagingError | undefined): void {
+    if (!this.answered) {
+      this.settle(index, error === undefined ? ACCEPTED : { ok: false, error });
+      return;
+    }
+    const waiting = this.late?.get(index);
+    if (waiting === undefined) return;
+    this.late?.delete(index);
+    waiting(error === undefined);
+  }
+
+  /** After an expiry: whether the event at `index`, unanswered then, got through in the end. */
+  lateOutcome(index: number): Promise<boolean> {
+    return new Promise((resolve) => (this.late ??= new Map()).set(index, resolve));
   }
 }
 

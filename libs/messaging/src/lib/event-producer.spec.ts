@@ -1,3 +1,4 @@
+import { MessagingError } from './messaging.error';
 import { DEFAULT_TOPIC_PREFIXES, validateDomainModel, type DomainModel } from '@platform/contracts';
 import { AvroSerde } from '@platform/schema-registry';
 import { CompressionTypes, type Producer, type ProducerBatch } from 'kafkajs';
@@ -210,6 +211,40 @@ describe(EventProducer.name, () => {
     await expect(
       producer.sendMany([...events, { eventType: 'nope', event: {} }]),
     ).rejects.toMatchObject({ code: 'UNKNOWN_EVENT_TYPE' });
+  });
+
+  it('sendEach tells the receiver the outcome of each event by index: refusals at once, the rest after the request', async () => {
+    const { producer, fake } = await started({ maxBatchSize: 100 });
+    const outcomes = new Map<number, string>();
+    const receiver = {
+      settled: (i: number, error: MessagingError | undefined) =>
+        outcomes.set(i, error === undefined ? 'acked' : error.code),
+    };
+    producer.sendEach(
+      [
+        { eventType: 'purchase', event: purchase(1) },
+        { eventType: 'purchase', event: { ...purchase(2), revenue: 'lots' } },
+        { eventType: 'refund', event: {} },
+        { eventType: 'purchase', event: purchase(3) },
+      ],
+      receiver,
+    );
+    expect([...outcomes]).toEqual([
+      [1, 'INVALID_EVENT'],
+      [2, 'UNKNOWN_EVENT_TYPE'],
+    ]);
+    await producer.flush(1_000);
+    expect(outcomes.get(0)).toBe('acked');
+    expect(outcomes.get(3)).toBe('acked');
+    expect(fake.sent).toHaveLength(1);
+
+    outcomes.clear();
+    fake.failNext(new Error('broker gone'));
+    producer.sendEach([{ eventType: 'purchase', event: purchase(4) }], receiver);
+    await producer.flush(1_000).catch(() => undefined);
+    expect([...outcomes]).toEqual([[0, expect.any(String)]]);
+    expect(outcomes.get(0)).not.toBe('acked');
+    expect(producer.getStats()).toMatchObject({ sent: 2, errors: 1, rejected: 2, pending: 0 });
   });
 
   it('rejects exactly the sends of a failed request and counts them as errors, with metrics', async () => {

@@ -21,7 +21,7 @@ import type { Compression, KafkaClient } from './kafka-port';
 import { kafkaHealth, type KafkaHealth } from './kafka-health';
 import { MessagingError, toMessagingError } from './messaging.error';
 import { kafkajsRecordProducer, type ProducerRecord, type RecordProducer } from './record-producer';
-import { SendBuffer, type TopicBatches } from './send-buffer';
+import { SendBuffer, type TagReceiver, type TopicBatches } from './send-buffer';
 
 /** The registry the producer needs: register schemas, and look them up by id (for the serde). */
 export type SchemaRegistrar = {
@@ -285,6 +285,33 @@ export class EventProducer {
       return Promise.reject(new InvalidEventError(invalidType ?? '', issues, firstCause));
     }
     return this.buffer.addEach(prepared, topics);
+  }
+
+  /**
+   * Sends each event and tells `receiver.settled(i, error)` the outcome of `events[i]`, with
+   * no promise and no object per event: for a caller that answers for each event (the
+   * gateway), where a promise per event was most of what a request kept alive while waiting
+   * for Kafka. An event that cannot be sent (unknown type, invalid, producer not started or
+   * closed) is settled with its error before this returns; the others once Kafka acknowledged
+   * their request, or it failed.
+   */
+  sendEach(events: readonly OutgoingEvent[], receiver: TagReceiver): void {
+    const prepared: Outgoing[] = [];
+    const topics: string[] = [];
+    const tags: number[] = [];
+    const startedAt = performance.now();
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i] as OutgoingEvent;
+      try {
+        const binding = this.binding(e.eventType);
+        prepared.push(this.prepare(binding, e.event, e.key, e.headers, true, startedAt));
+        topics.push(binding.topic);
+        tags.push(i);
+      } catch (error) {
+        receiver.settled(i, toMessagingError(error, 'produce'));
+      }
+    }
+    this.buffer.addTagged(prepared, topics, tags, receiver);
   }
 
   /** Waits until everything sent so far has settled; rejects with `FLUSH_TIMEOUT` (how many pending). */

@@ -43,6 +43,39 @@ describe(SendBuffer.name, () => {
     expect(calls[0]?.batches.get('a')).toEqual([1, 2]);
   });
 
+  it('tells a receiver the outcome of each tagged message by its tag, across topics and dispatches', async () => {
+    const { calls, dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({ dispatch, lingerMs: 1_000, maxBatchSize: 2 });
+    const outcomes: [number, string | undefined][] = [];
+    const receiver = {
+      settled: (tag: number, error: MessagingError | undefined) =>
+        outcomes.push([tag, error?.code]),
+    };
+    const promised = buffer.add('b', 0);
+    // Topic a fills its dispatch (2 of 3); b's tagged message rides along with the promised one.
+    buffer.addTagged([10, 11, 12, 13], ['a', 'b', 'a', 'a'], [7, 3, 5, 9], receiver);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.batches).toEqual(
+      new Map([
+        ['b', [0, 11]],
+        ['a', [10, 12]],
+      ]),
+    );
+    calls[0]?.reject(new MessagingError('KAFKA_CONNECTION', 'down', { retriable: true }));
+    await expect(promised).rejects.toMatchObject({ code: 'KAFKA_CONNECTION' });
+    expect(outcomes).toEqual([
+      [3, 'KAFKA_CONNECTION'],
+      [7, 'KAFKA_CONNECTION'],
+      [5, 'KAFKA_CONNECTION'],
+    ]);
+    jest.advanceTimersByTime(1_000);
+    expect(calls[1]?.batches).toEqual(new Map([['a', [13]]]));
+    calls[1]?.resolve();
+    await tick();
+    expect(outcomes.slice(3)).toEqual([[9, undefined]]);
+    expect(buffer.pending).toBe(0);
+  });
+
   it('settles messages added together with one promise, after the last of them', async () => {
     const { calls, dispatch } = fakeDispatch();
     const buffer = new SendBuffer<number>({ dispatch, lingerMs: 1_000, maxBatchSize: 2 });

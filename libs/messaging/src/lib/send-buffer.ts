@@ -25,9 +25,36 @@ export interface SendBufferOptions<M> {
   readonly onSettled?: SettledFn<M>;
 }
 
-/** Told when `count` of its messages (of one dispatch) settled. */
+/**
+ * Told when `count` of its messages (of one dispatch, one topic) settled: the tags of those
+ * messages are `tags[end - count]` to `tags[end - 1]`.
+ */
 interface Waiter {
-  settle(error: MessagingError | undefined, count: number): void;
+  settle(
+    error: MessagingError | undefined,
+    count: number,
+    tags: readonly number[],
+    end: number,
+  ): void;
+}
+
+/** Told the outcome of each message added with {@link SendBuffer.addTagged}, by its tag. */
+export interface TagReceiver {
+  settled(tag: number, error: MessagingError | undefined): void;
+}
+
+/** One call of `addTagged`: hands each message's outcome to the receiver, by tag. */
+class TaggedWaiter implements Waiter {
+  constructor(private readonly receiver: TagReceiver) {}
+
+  settle(
+    error: MessagingError | undefined,
+    count: number,
+    tags: readonly number[],
+    end: number,
+  ): void {
+    for (let i = end - count; i < end; i++) this.receiver.settled(tags[i] as number, error);
+  }
 }
 
 /** The waiter of one message's promise: a method on a class, not a closure per message. */
@@ -43,10 +70,12 @@ class MessageWaiter implements Waiter {
   }
 }
 
-/** Messages and their waiters side by side: no object per queued message. */
+/** Messages, their waiters and tags side by side: no object per queued message. */
 interface TopicQueue<M> {
   messages: M[];
   waiters: Waiter[];
+  /** The tag of each message added with `addTagged`, 0 for the others. */
+  tags: number[];
   /** Index of the first message not yet taken (a cursor, so taking is O(batch), not O(queue)). */
   head: number;
   enqueued: number;
@@ -140,29 +169,54 @@ export class SendBuffer<M> {
           }
         },
       };
-      let queue: TopicQueue<M> | undefined;
-      let queueTopic: string | undefined;
-      for (let i = 0; i < messages.length; i++) {
-        const topic = topics[i] as string;
-        if (topic !== queueTopic) {
-          queue = this.queueOf(topic);
-          queueTopic = topic;
-        }
-        const q = queue as TopicQueue<M>;
-        q.messages.push(messages[i] as M);
-        q.waiters.push(waiter);
-        q.enqueued += 1;
-      }
-      this.queued += messages.length;
-      if (this.oldestAt === undefined) this.oldestAt = performance.now();
-      this.schedule(false);
+      this.enqueueAll(messages, topics, undefined, waiter);
     });
+  }
+
+  /**
+   * Queues many messages with no promise at all: `receiver.settled(tags[i], error)` is told
+   * the outcome of `messages[i]` (sent to `topics[i]`) once its dispatch settled. The three
+   * arrays have the same length.
+   */
+  addTagged(
+    messages: readonly M[],
+    topics: readonly string[],
+    tags: readonly number[],
+    receiver: TagReceiver,
+  ): void {
+    if (messages.length > 0) this.enqueueAll(messages, topics, tags, new TaggedWaiter(receiver));
+  }
+
+  private enqueueAll(
+    messages: readonly M[],
+    topics: readonly string[],
+    tags: readonly number[] | undefined,
+    waiter: Waiter,
+  ): void {
+    let queue: TopicQueue<M> | undefined;
+    let queueTopic: string | undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const topic = topics[i] as string;
+      if (topic !== queueTopic) {
+        queue = this.queueOf(topic);
+        queueTopic = topic;
+      }
+      const q = queue as TopicQueue<M>;
+      q.messages.push(messages[i] as M);
+      q.waiters.push(waiter);
+      q.tags.push(tags === undefined ? 0 : (tags[i] as number));
+      q.enqueued += 1;
+    }
+    this.queued += messages.length;
+    if (this.oldestAt === undefined) this.oldestAt = performance.now();
+    this.schedule(false);
   }
 
   private enqueue(topic: string, message: M, waiter: Waiter): void {
     const queue = this.queueOf(topic);
     queue.messages.push(message);
     queue.waiters.push(waiter);
+    queue.tags.push(0);
     queue.enqueued += 1;
     this.queued += 1;
   }
@@ -217,7 +271,7 @@ export class SendBuffer<M> {
   private queueOf(topic: string): TopicQueue<M> {
     let queue = this.queues.get(topic);
     if (queue === undefined) {
-      queue = { messages: [], waiters: [], head: 0, enqueued: 0, settled: 0 };
+      queue = { messages: [], waiters: [], tags: [], head: 0, enqueued: 0, settled: 0 };
       this.queues.set(topic, queue);
     }
     return queue;
@@ -256,7 +310,7 @@ export class SendBuffer<M> {
 
   private async dispatchNext(): Promise<void> {
     this.dispatches += 1;
-    const taken = new Map<string, Waiter[]>();
+    const taken = new Map<string, { waiters: Waiter[]; tags: number[] }>();
     const batches = new Map<string, M[]>();
     let count = 0;
     for (const [topic, q] of this.queues) {
@@ -265,27 +319,31 @@ export class SendBuffer<M> {
       const n = Math.min(available, this.options.maxBatchSize);
       let messages: M[];
       let waiters: Waiter[];
+      let tags: number[];
       if (q.head === 0 && n === q.messages.length) {
         // The usual case under load: take the whole queue, no copy.
-        messages = q.messages;
-        waiters = q.waiters;
+        ({ messages, waiters, tags } = q);
         q.messages = [];
         q.waiters = [];
+        q.tags = [];
       } else {
         messages = q.messages.slice(q.head, q.head + n);
         waiters = q.waiters.slice(q.head, q.head + n);
+        tags = q.tags.slice(q.head, q.head + n);
         q.head += n;
         if (q.head === q.messages.length) {
           q.messages = [];
           q.waiters = [];
+          q.tags = [];
           q.head = 0;
         } else if (q.head > 50_000) {
           q.messages = q.messages.slice(q.head);
           q.waiters = q.waiters.slice(q.head);
+          q.tags = q.tags.slice(q.head);
           q.head = 0;
         }
       }
-      taken.set(topic, waiters);
+      taken.set(topic, { waiters, tags });
       batches.set(topic, messages);
       count += n;
     }
@@ -305,14 +363,14 @@ export class SendBuffer<M> {
       error = toMessagingError(e, 'produce');
     }
 
-    for (const [topic, waiters] of taken) {
+    for (const [topic, { waiters, tags }] of taken) {
       // Runs of one waiter (a sendMany) settle with one call.
       let run = 0;
       for (let i = 0; i < waiters.length; i++) {
         run += 1;
         const waiter = waiters[i] as Waiter;
         if (waiters[i + 1] !== waiter) {
-          waiter.settle(error, run);
+          waiter.settle(error, run, tags, i + 1);
           run = 0;
         }
       }
