@@ -564,8 +564,8 @@ export class EventsService {
    * produced) within the idempotency window, by any gateway instance; waits for every ack,
    * bounded by the produce timeout. The ids stay claimed until the ack statement marks them
    * acked, so a repeat the client sends after a 202 is a duplicate wherever it lands (it waits
-   * for that statement if it comes first). `trace`: the request's
-   * context, whose trace goes into every event's headers.
+   * for that statement if it comes first). `trace`: the request's context, whose trace goes
+   * into every event's headers.
    */
   private produceAll(
     events: readonly Prepared[],
