@@ -45,7 +45,6 @@ function newEventsService(
   };
   const kafka: EventsKafka = {
     producer: {
-      send: (type, event, _key, headers) => send(type, event, headers),
       sendEach: (events, receiver) =>
         events.forEach((e, i) =>
           send(e.eventType, e.event, e.headers).then(

@@ -50,7 +50,7 @@ export type ProcessorChains = ReadonlyMap<string, readonly EventProcessor[]>;
 
 /** What the events service needs of Kafka: the producer, and the dead-letter topic. */
 export interface EventsKafka {
-  readonly producer: Pick<EventProducer, 'send' | 'sendEach'>;
+  readonly producer: Pick<EventProducer, 'sendEach'>;
   publishBadRows(rows: readonly BadRow[]): Promise<void>;
 }
 
@@ -136,12 +136,6 @@ const PENDING_POLL_MS = 50;
 
 const ACCEPTED: Outcome = { ok: true, duplicate: false };
 
-/** The send of a claimed id's first event in a request, at `index` of the request's events. */
-interface ClaimedSend {
-  readonly index: number;
-  readonly send: Promise<void>;
-}
-
 /**
  * A generated event id whose produce outlived the deadline: the 503 hands it to the client,
  * so it is claimed, and settled by whether Kafka acked it after all.
@@ -149,14 +143,6 @@ interface ClaimedSend {
 interface LateClaim {
   readonly id: string;
   readonly acked: Promise<boolean>;
-}
-
-/** Whether a send got through in the end. */
-function succeeded(send: Promise<void>): Promise<boolean> {
-  return send.then(
-    () => true,
-    () => false,
-  );
 }
 
 /**
@@ -583,11 +569,7 @@ export class EventsService {
     return claiming ? this.produceClaimed(events, headers) : this.produceUnclaimed(events, headers);
   }
 
-  /**
-   * `produceAll` for a request with client ids: claimed first, settled after the acks. Sends
-   * one promise per event (`send`), since each claimed id is settled by its own send, also
-   * after the answer; the idempotency store's round trips bound this path, not the promises.
-   */
+  /** `produceAll` for a request with client ids: claimed first, settled after the acks. */
   private async produceClaimed(
     events: readonly Prepared[],
     headers: Readonly<Record<string, string>>,
@@ -606,22 +588,24 @@ export class EventsService {
         deadline.expired,
       );
       const late: LateClaim[] = [];
-      // The send of the first event of each claimed id in this request.
-      const sends = new Map<string, ClaimedSend>();
-      // No closure or race per event: one reaction per send, one for the deadline.
+      // The index of the event sent for each claimed id (its first in this request).
+      const sent = new Map<string, number>();
+      // After the deadline: whether each event unanswered then got through in the end.
+      const lateAcks = new Map<number, Promise<boolean>>();
       const outcomes = await new Promise<Outcome[]>((resolve) => {
-        const sent: (Promise<void> | undefined)[] = new Array<Promise<void> | undefined>(
-          events.length,
-        );
+        const toSend: Prepared[] = [];
+        const positions: number[] = [];
         const gathering = new Gathering(events.length, (gathered, complete) => {
-          // A client's id is claimed already; a generated one is claimed once handed out.
-          if (!complete)
+          if (!complete) {
+            for (const index of positions)
+              if (gathered[index] === undefined) lateAcks.set(index, gathering.lateOutcome(index));
+            // A client's id is claimed already; a generated one is claimed once handed out.
             late.push(
-              ...expireUnanswered(events, gathered, (i) => {
-                const send = ids[i] === null ? sent[i] : undefined;
-                return send === undefined ? undefined : succeeded(send);
-              }),
+              ...expireUnanswered(events, gathered, (i) =>
+                ids[i] === null ? lateAcks.get(i) : undefined,
+              ),
             );
+          }
           resolve(gathered as Outcome[]);
         });
         void deadline.expired.then(() => gathering.expire());
@@ -636,28 +620,23 @@ export class EventsService {
             gathering.settle(index, { ok: false, error: claim.error });
             return;
           }
-          const earlier = id === null ? undefined : sends.get(id);
-          if (earlier !== undefined) {
+          const first = id === null ? undefined : sent.get(id);
+          if (first !== undefined) {
             // The same event twice in this request: the second follows the first.
-            earlier.send.then(
-              () => {
-                if (!gathering.isAnswered) gathering.settle(index, this.duplicate(p.type));
-              },
-              () => gathering.settle(index, { ok: false, error: timeoutError() }),
-            );
+            gathering.follow(first, index, () => this.duplicate(p.type));
             return;
           }
-          const send = this.kafka.producer.send(p.type, p.event, undefined, headers);
-          sent[index] = send;
-          if (id !== null) sends.set(id, { index, send });
-          send.then(
-            () => gathering.settle(index, ACCEPTED),
-            (error: unknown) => gathering.settle(index, { ok: false, error }),
-          );
+          if (id !== null) sent.set(id, index);
+          toSend.push(p);
+          positions.push(index);
         });
+        this.kafka.producer.sendEach(
+          toSend.map((p) => ({ eventType: p.type, event: p.event, headers })),
+          new Positioned(gathering, positions),
+        );
       });
       this.countAccepted(events, outcomes);
-      if (sends.size > 0) this.settleClaims(sends, outcomes, owner);
+      if (sent.size > 0) this.settleClaims(sent, outcomes, lateAcks, owner);
       if (late.length > 0) await this.claimLate(late, owner);
       return outcomes;
     } finally {
@@ -767,32 +746,34 @@ export class EventsService {
   }
 
   /**
-   * Acks the claimed ids Kafka acknowledged in time and settles the others when their sends
-   * do (acked if they got through after all, else released). Not awaited: the answer does not
-   * wait for the ack statement, since a repeat that arrives before it lands finds the id
-   * claimed, waits, and is then a duplicate (ADR 0010). A store failure here is logged: the
-   * events are in Kafka, and the claim's lease bounds how long a repeat waits.
+   * Acks the claimed ids Kafka acknowledged in time, releases those whose send failed, and
+   * settles those unanswered at the deadline once their sends do (acked if they got through
+   * after all, else released). Not awaited: the answer does not wait for the ack statement,
+   * since a repeat that arrives before it lands finds the id claimed, waits, and is then a
+   * duplicate (ADR 0010). A store failure here is logged: the events are in Kafka, and the
+   * claim's lease bounds how long a repeat waits.
    */
   private settleClaims(
-    sends: ReadonlyMap<string, ClaimedSend>,
+    sent: ReadonlyMap<string, number>,
     outcomes: readonly Outcome[],
+    lateAcks: ReadonlyMap<number, Promise<boolean>>,
     owner: string,
   ): void {
     const store = this.database.idempotency;
     const inTime: string[] = [];
-    for (const [id, { index, send }] of sends) {
+    const logFailure = (error: unknown): void =>
+      this.logger.warn({ event: 'idempotency_settle_failed', error: messageOf(error) });
+    for (const [id, index] of sent) {
       if (outcomes[index]?.ok === true) {
         inTime.push(id);
         continue;
       }
-      void send
-        .then(
-          () => store.ack([id], owner),
-          () => store.release([id], owner),
-        )
-        .catch((error: unknown) =>
-          this.logger.warn({ event: 'idempotency_settle_failed', error: messageOf(error) }),
-        );
+      const lateAck = lateAcks.get(index);
+      const settled =
+        lateAck === undefined
+          ? store.release([id], owner)
+          : lateAck.then((ok) => (ok ? store.ack([id], owner) : store.release([id], owner)));
+      settled.catch(logFailure);
     }
     void store
       .ack(inTime, owner)
@@ -994,17 +975,32 @@ function batchResponse(results: EventResult[]): BatchResponse {
  * deadline expires first (`complete` false, some outcomes missing). A class rather than a
  * closure per request, for the reason given at {@link Receipt}.
  */
+interface Follower {
+  readonly index: number;
+  readonly acked: () => Outcome;
+}
+
+/** Hands the producer's reports on the events actually sent to the request's `Gathering`. */
+class Positioned implements TagReceiver {
+  constructor(
+    private readonly gathering: Gathering,
+    /** The event index of each sent event, by its position in the send. */
+    private readonly positions: readonly number[],
+  ) {}
+
+  settled(position: number, error: MessagingError | undefined): void {
+    this.gathering.settled(this.positions[position] as number, error);
+  }
+}
+
 class Gathering implements TagReceiver {
   private readonly outcomes: (Outcome | undefined)[];
   private pending: number;
   private answered = false;
   /** After an expiry: who waits for the late outcome of an event, by index. */
   private late: Map<number, (acked: boolean) => void> | undefined;
-
-  /** Whether the answer was given: later outcomes are dropped. */
-  get isAnswered(): boolean {
-    return this.answered;
-  }
+  /** Events answered by the outcome of another (a repeat of its id in the same request). */
+  private followers: Map<number, Follower[]> | undefined;
 
   constructor(
     count: number,
@@ -1031,13 +1027,26 @@ class Gathering implements TagReceiver {
   /** The producer's report for the event at `index`; after the answer, its late outcome. */
   settled(index: number, error: MessagingError | undefined): void {
     if (!this.answered) {
+      const following = this.followers?.get(index);
       this.settle(index, error === undefined ? ACCEPTED : { ok: false, error });
+      for (const f of following ?? [])
+        this.settle(
+          f.index,
+          error === undefined ? f.acked() : { ok: false, error: timeoutError() },
+        );
       return;
     }
     const waiting = this.late?.get(index);
     if (waiting === undefined) return;
     this.late?.delete(index);
     waiting(error === undefined);
+  }
+
+  /** The event at `follower` is answered `acked()` once the one at `leader` is acknowledged. */
+  follow(leader: number, follower: number, acked: () => Outcome): void {
+    const list = (this.followers ??= new Map()).get(leader);
+    if (list === undefined) this.followers.set(leader, [{ index: follower, acked }]);
+    else list.push({ index: follower, acked });
   }
 
   /** After an expiry: whether the event at `index`, unanswered then, got through in the end. */
