@@ -76,6 +76,40 @@ describe(SendBuffer.name, () => {
     expect(buffer.pending).toBe(0);
   });
 
+  it('settles every message of a dispatch even when a receiver throws, and rethrows it outside', async () => {
+    const { calls, dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({ dispatch, lingerMs: 5, maxBatchSize: 10 });
+    const seen: number[] = [];
+    const bug = new Error('receiver bug');
+    buffer.addTagged([1, 2], ['a', 'a'], [1, 2], {
+      settled: (tag) => {
+        seen.push(tag);
+        if (tag === 1) throw bug;
+      },
+    });
+    const promised = buffer.add('a', 3);
+    jest.advanceTimersByTime(5);
+    expect(calls[0]?.batches.get('a')).toEqual([1, 2, 3]);
+    const rethrown: unknown[] = [];
+    const immediate = jest.spyOn(global, 'setImmediate').mockImplementation(((fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        rethrown.push(e);
+      }
+      return undefined as unknown as NodeJS.Immediate;
+    }) as typeof setImmediate);
+    try {
+      calls[0]?.resolve();
+      await expect(promised).resolves.toBeUndefined();
+    } finally {
+      immediate.mockRestore();
+    }
+    expect(seen).toEqual([1, 2]);
+    expect(rethrown).toEqual([bug]);
+    expect(buffer.pending).toBe(0);
+  });
+
   it('settles messages added together with one promise, after the last of them', async () => {
     const { calls, dispatch } = fakeDispatch();
     const buffer = new SendBuffer<number>({ dispatch, lingerMs: 1_000, maxBatchSize: 2 });

@@ -38,7 +38,11 @@ interface Waiter {
   ): void;
 }
 
-/** Told the outcome of each message added with {@link SendBuffer.addTagged}, by its tag. */
+/**
+ * Told the outcome of each message added with {@link SendBuffer.addTagged}, by its tag. It
+ * must not throw: an exception is rethrown outside the buffer (an uncaught exception), after
+ * every other message of the dispatch was settled.
+ */
 export interface TagReceiver {
   settled(tag: number, error: MessagingError | undefined): void;
 }
@@ -53,7 +57,16 @@ class TaggedWaiter implements Waiter {
     tags: readonly number[],
     end: number,
   ): void {
-    for (let i = end - count; i < end; i++) this.receiver.settled(tags[i] as number, error);
+    for (let i = end - count; i < end; i++) {
+      try {
+        this.receiver.settled(tags[i] as number, error);
+      } catch (thrown) {
+        // The buffer's own accounting must go on; the receiver's bug surfaces on its own.
+        setImmediate(() => {
+          throw thrown;
+        });
+      }
+    }
   }
 }
 
