@@ -30,8 +30,10 @@ export class Coalescer<I, O> {
   }
 
   private async drain(): Promise<void> {
-    // Each flush waits for the end of the turn it would start in, even after the previous one.
-    while ((await endOfTurn(), this.queue.length > 0)) {
+    for (;;) {
+      // Each flush waits for the end of the turn it would start in, even after the previous one.
+      await endOfTurn();
+      if (this.queue.length === 0) break;
       const batch = this.queue;
       this.queue = [];
       try {
