@@ -23,6 +23,7 @@ import { DLQ_HEADERS, DeadLetterPublisher } from './dead-letter';
 import { EventProducer } from './event-producer';
 import { InMemorySchemaRegistrar } from './in-memory-registrar';
 import { MessagingError } from './messaging.error';
+import { murmur2 } from './murmur2-partitioner';
 import { TopicAdmin } from './topic-admin';
 
 type Event = Record<string, unknown>;
@@ -146,6 +147,10 @@ describe('EventProducer → BatchConsumer against Kafka', () => {
     let count = 0;
     const lastOffset = new Map<string, bigint>();
     let outOfOrder = 0;
+    // Each partition holds its events in the order they were sent (an event's number grows
+    // with its send order): the aggregator's watermark is per partition.
+    const lastSent = new Map<string, number>();
+    let notInSendOrder = 0;
     const done = deferred<void>();
     const letters: unknown[] = [];
     const consumer = new BatchConsumer({
@@ -162,6 +167,9 @@ describe('EventProducer → BatchConsumer against Kafka', () => {
           const tp = `${r.topic}/${r.partition}`;
           if ((lastOffset.get(tp) ?? -1n) >= BigInt(r.offset)) outOfOrder += 1;
           lastOffset.set(tp, BigInt(r.offset));
+          const sentAs = Number(id.slice(id.lastIndexOf('-') + 1));
+          if ((lastSent.get(tp) ?? -1) >= sentAs) notInSendOrder += 1;
+          lastSent.set(tp, sentAs);
         }
         count += records.length;
         if (count >= 20_000) done.resolve();
@@ -173,13 +181,17 @@ describe('EventProducer → BatchConsumer against Kafka', () => {
 
     expect(letters).toEqual([]);
     expect(outOfOrder).toBe(0);
+    expect(notInSendOrder).toBe(0);
     expect(received.size).toBe(20_000);
+    // The partition the Java client picks for the key.
+    const javaPartition = (key: string) => (murmur2(Buffer.from(key)) & 0x7fffffff) % 3;
     for (const [id, { type, event }] of sent) {
       const copies = received.get(id) ?? [];
       expect(copies).toHaveLength(1);
       const record = copies[0] as DecodedRecord;
       expect(record.topic).toBe(eventTopic(prefixes, type));
       expect(record.key).toBe(event['user_id']);
+      expect(record.partition).toBe(javaPartition(event['user_id'] as string));
       expect(record.value).toEqual(event);
     }
     for (const t of eventTopics) await committedEqualsEnd(groupId, t);
