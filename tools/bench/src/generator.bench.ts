@@ -10,8 +10,10 @@
  *   timed from the first send to the last acknowledgement (encoding included);
  * - native: the generator's records (keys and Avro values, byte for byte) read back with
  *   `kcat -C`, then produced again by `kcat -P` (librdkafka, idempotent, acks=all,
- *   linger.ms=5) into fresh topics with the same partitions; timed per topic, summed; three
- *   rounds, the median taken (kcat's rate moves by up to 2.5× between runs here).
+ *   linger.ms=5) into fresh topics with the same partitions; timed per topic, summed.
+ *
+ * Each side runs three rounds into fresh topics (a generator process each, an EventProducer
+ * each, kcat three times) and its median is taken: rates move by up to 2.5× between runs here.
  *
  * The generator runs as its image runs it: compiled and bundled (tools/deploy), with plain node;
  * `--from-sources` runs its TypeScript sources under ts-node instead, as the tests do.
@@ -65,8 +67,23 @@ const clients = values.clients.split(',').map((c) => {
   return c as ProducerClient;
 });
 
-/** Rounds of kcat -P, each into fresh topics; the native rate is their median. */
-const KCAT_ROUNDS = 3;
+/**
+ * Rounds of each side, each into fresh topics; a rate is the median of its rounds (kcat's
+ * moves by up to 2.5× between runs here, ours by up to 1.5×, the first round of a process
+ * the slowest).
+ */
+const ROUNDS = 3;
+
+function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+}
+
+function listRates(rates: readonly number[]): string {
+  return [...rates]
+    .sort((a, b) => a - b)
+    .map((r) => Math.round(r).toLocaleString('en-US'))
+    .join(', ');
+}
 
 /** The generator's chunk and in-flight bounds (apps/generator generation-loop, KafkaSink). */
 const CHUNK = 500;
@@ -156,33 +173,48 @@ async function main(): Promise<void> {
   const registry = await startSchemaRegistry();
   try {
     const config = await testConfig();
-    const runs: { client: ProducerClient; summary: GeneratorSummary; wallSeconds: number }[] = [];
+    const runs: {
+      client: ProducerClient;
+      summaries: GeneratorSummary[];
+      wallSeconds: number[];
+    }[] = [];
     const generator = await serviceEntry('generator', 'cli', values['from-sources']);
     for (const client of clients) {
-      const run = await runGenerator(
-        `${prefix}_${client}`,
-        count,
-        registry.url,
-        { GENERATOR_KAFKA_CLIENT: client },
-        generator,
-      );
-      if (!run.summary.ok || run.summary.sent !== count) {
-        throw new Error(`the generator (${client}) did not send all`);
+      const summaries: GeneratorSummary[] = [];
+      const wallSeconds: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const run = await runGenerator(
+          `${prefix}_${client}${round}`,
+          count,
+          registry.url,
+          { GENERATOR_KAFKA_CLIENT: client },
+          generator,
+        );
+        if (!run.summary.ok || run.summary.sent !== count) {
+          throw new Error(`the generator (${client}) did not send all`);
+        }
+        summaries.push(run.summary);
+        wallSeconds.push(run.wallSeconds);
       }
-      runs.push({ client, ...run });
+      runs.push({ client, summaries, wallSeconds });
     }
-    const summary = (runs[0] as (typeof runs)[number]).summary;
+    const summary = (runs[0] as (typeof runs)[number]).summaries[0] as GeneratorSummary;
     const events = await generatorDryRun(generatorArgs(count));
-    const producerRates = new Map<ProducerClient, { rate: number; rss: number }>();
+    const producerRates = new Map<ProducerClient, { rates: number[]; rss: number }>();
     for (const client of clients) {
-      const rate = await eventProducerAlone(
-        config,
-        client,
-        `${prefix}_ep_${client}`,
-        registry.url,
-        events,
-      );
-      producerRates.set(client, { rate, rss: process.resourceUsage().maxRSS * 1024 });
+      const rates: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        rates.push(
+          await eventProducerAlone(
+            config,
+            client,
+            `${prefix}_ep_${client}${round}`,
+            registry.url,
+            events,
+          ),
+        );
+      }
+      producerRates.set(client, { rates, rss: process.resourceUsage().maxRSS * 1024 });
     }
 
     const sources = Object.values(summary.topics);
@@ -219,7 +251,7 @@ async function main(): Promise<void> {
         (await admin.describeTopics(sources)).map((t) => [t.name, t.partitions.length]),
       );
       const rounds: { seconds: number; rss: number }[] = [];
-      for (let round = 0; round < KCAT_ROUNDS; round++) {
+      for (let round = 0; round < ROUNDS; round++) {
         const targets = sources.map((source) => `${source}.kcat${round}`);
         await admin.ensureTopics(
           targets.map((name, i) => ({
@@ -270,26 +302,29 @@ async function main(): Promise<void> {
     });
     const kcatRates = kcatRounds.map((r) => count / r.seconds).sort((a, b) => a - b);
     const kcatRss = Math.max(...kcatRounds.map((r) => r.rss));
-    const kcatRange = `kcat ${kcatRates.map((r) => Math.round(r).toLocaleString('en-US')).join(', ')} events/s`;
+    const kcatRange = `kcat ${listRates(kcatRates)} events/s`;
 
-    const nativeRate = kcatRates[Math.floor(KCAT_ROUNDS / 2)] as number;
+    const nativeRate = median(kcatRates);
     const rows: Row[] = [];
     for (const run of runs) {
       // Written by the generator into its summary file (not part of the printed summary).
-      const generatorRss = (run.summary as { peakRssBytes?: number }).peakRssBytes;
-      const peakRss = { ours: generatorRss, native: kcatRss };
+      const generatorRss = Math.max(
+        ...run.summaries.map((s) => (s as { peakRssBytes?: number }).peakRssBytes ?? 0),
+      );
+      const peakRss = { ours: generatorRss || undefined, native: kcatRss };
+      const sendingRates = run.summaries.map((s) => s.ratePerSec);
       rows.push(
         {
           measure: `generator (${run.client}), ${count.toLocaleString('en-US')} events, sending only`,
-          ours: run.summary.ratePerSec,
+          ours: median(sendingRates),
           native: nativeRate,
           unit: 'events/s',
-          note: `ours: generator summary; native: kcat -P of the same bytes, median of ${kcatRange}`,
+          note: `ours: generator summary, median of ${listRates(sendingRates)}; native: kcat -P of the same bytes, median of ${kcatRange}`,
           peakRss,
         },
         {
           measure: `generator (${run.client}), whole run, start-up included`,
-          ours: count / run.wallSeconds,
+          ours: median(run.wallSeconds.map((s) => count / s)),
           native: nativeRate,
           unit: 'events/s',
           note: values['from-sources']
@@ -299,20 +334,22 @@ async function main(): Promise<void> {
         },
       );
     }
-    for (const [client, { rate, rss }] of producerRates) {
+    for (const [client, { rates, rss }] of producerRates) {
       rows.push({
         measure: `EventProducer alone (${client}), sendMany of ${CHUNK}`,
-        ours: rate,
+        ours: median(rates),
         native: nativeRate,
         unit: 'events/s',
-        note: 'ours: the same events in memory, encoding included; RSS: the bench process',
+        note: `ours: the same events in memory, encoding included, median of ${listRates(rates)}; RSS: the bench process`,
         peakRss: { ours: rss, native: kcatRss },
       });
     }
     report('generator-to-kafka', rows, {
       count,
       broker,
-      generatorSeconds: Object.fromEntries(runs.map((r) => [r.client, r.summary.elapsedMs / 1000])),
+      generatorSeconds: Object.fromEntries(
+        runs.map((r) => [r.client, r.summaries.map((s) => s.elapsedMs / 1000)]),
+      ),
       wallSeconds: Object.fromEntries(runs.map((r) => [r.client, r.wallSeconds])),
       eventProducerRates: Object.fromEntries(producerRates),
       kcatRates,
