@@ -176,6 +176,40 @@ describe(SendBuffer.name, () => {
     expect(calls[2]?.batches.get('a')).toEqual([4]);
   });
 
+  it('queued while a dispatch flies, many topics go out at most maxBatchSize of each, in order, each tag settled once', async () => {
+    const { calls, dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({ dispatch, lingerMs: 5, maxBatchSize: 3 });
+    const settled: number[] = [];
+    const receiver = { settled: (tag: number) => void settled.push(tag) };
+    buffer.addTagged([0, 1, 2], ['a', 'a', 'a'], [100, 101, 102], receiver); // full: goes now
+    expect(calls).toHaveLength(1);
+    // Seven of a and three of b across two calls while the first dispatch is in flight.
+    buffer.addTagged([3, 10, 4, 5], ['a', 'b', 'a', 'a'], [103, 110, 104, 105], receiver);
+    buffer.addTagged(
+      [6, 11, 7, 8, 12, 9],
+      ['a', 'b', 'a', 'a', 'b', 'a'],
+      [106, 111, 107, 108, 112, 109],
+      receiver,
+    );
+    expect(buffer.pending).toBe(13);
+    for (let i = 0; i < 4; i++) {
+      // The last one, not full, waits out its linger.
+      if (i === 3) jest.advanceTimersByTime(5);
+      calls[i]?.resolve();
+      await tick();
+    }
+    expect(calls.map((c) => Object.fromEntries(c.batches))).toEqual([
+      { a: [0, 1, 2] },
+      { a: [3, 4, 5], b: [10, 11, 12] },
+      { a: [6, 7, 8] },
+      { a: [9] },
+    ]);
+    expect(settled.sort((x, y) => x - y)).toEqual([
+      100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112,
+    ]);
+    expect(buffer.pending).toBe(0);
+  });
+
   it('resolves each add when its dispatch is acknowledged and rejects it when that dispatch fails', async () => {
     const { calls, dispatch } = fakeDispatch();
     const settled: Array<[number, string | undefined]> = [];

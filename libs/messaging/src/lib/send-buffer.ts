@@ -83,14 +83,22 @@ class MessageWaiter implements Waiter {
   }
 }
 
-/** Messages, their waiters and tags side by side: no object per queued message. */
-interface TopicQueue<M> {
-  messages: M[];
-  waiters: Waiter[];
+/**
+ * Up to `maxBatchSize` messages of one topic, their waiters and tags side by side: no object
+ * per queued message. A dispatch takes a topic's first chunk as it is (no copy), and no array
+ * grows past one dispatch's worth: a queue of 20,000 in one array cost a push several times
+ * what it costs in a small one (copies on growth, arrays too large for the young generation).
+ */
+interface Chunk<M> {
+  readonly messages: M[];
+  readonly waiters: Waiter[];
   /** The tag of each message added with `addTagged`, 0 for the others. */
-  tags: number[];
-  /** Index of the first message not yet taken (a cursor, so taking is O(batch), not O(queue)). */
-  head: number;
+  readonly tags: number[];
+}
+
+interface TopicQueue<M> {
+  /** Oldest first; every chunk but the last holds `maxBatchSize` messages. */
+  chunks: Chunk<M>[];
   enqueued: number;
   settled: number;
 }
@@ -146,9 +154,7 @@ export class SendBuffer<M> {
   /** Queues one message; the promise settles when its dispatch does. */
   add(topic: string, message: M): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.enqueue(topic, message, new MessageWaiter(resolve, reject));
-      if (this.oldestAt === undefined) this.oldestAt = performance.now();
-      this.schedule(false);
+      this.enqueueAll([message], [topic], undefined, new MessageWaiter(resolve, reject));
     });
   }
 
@@ -206,32 +212,29 @@ export class SendBuffer<M> {
     tags: readonly number[] | undefined,
     waiter: Waiter,
   ): void {
+    const max = this.options.maxBatchSize;
     let queue: TopicQueue<M> | undefined;
+    let chunk: Chunk<M> | undefined;
     let queueTopic: string | undefined;
     for (let i = 0; i < messages.length; i++) {
       const topic = topics[i] as string;
       if (topic !== queueTopic) {
         queue = this.queueOf(topic);
         queueTopic = topic;
+        chunk = queue.chunks[queue.chunks.length - 1];
       }
-      const q = queue as TopicQueue<M>;
-      q.messages.push(messages[i] as M);
-      q.waiters.push(waiter);
-      q.tags.push(tags === undefined ? 0 : (tags[i] as number));
-      q.enqueued += 1;
+      if (chunk === undefined || chunk.messages.length >= max) {
+        chunk = { messages: [], waiters: [], tags: [] };
+        (queue as TopicQueue<M>).chunks.push(chunk);
+      }
+      chunk.messages.push(messages[i] as M);
+      chunk.waiters.push(waiter);
+      chunk.tags.push(tags === undefined ? 0 : (tags[i] as number));
+      (queue as TopicQueue<M>).enqueued += 1;
     }
     this.queued += messages.length;
     if (this.oldestAt === undefined) this.oldestAt = performance.now();
     this.schedule(false);
-  }
-
-  private enqueue(topic: string, message: M, waiter: Waiter): void {
-    const queue = this.queueOf(topic);
-    queue.messages.push(message);
-    queue.waiters.push(waiter);
-    queue.tags.push(0);
-    queue.enqueued += 1;
-    this.queued += 1;
   }
 
   /**
@@ -284,7 +287,7 @@ export class SendBuffer<M> {
   private queueOf(topic: string): TopicQueue<M> {
     let queue = this.queues.get(topic);
     if (queue === undefined) {
-      queue = { messages: [], waiters: [], tags: [], head: 0, enqueued: 0, settled: 0 };
+      queue = { chunks: [], enqueued: 0, settled: 0 };
       this.queues.set(topic, queue);
     }
     return queue;
@@ -311,7 +314,8 @@ export class SendBuffer<M> {
 
   private anyFull(): boolean {
     for (const q of this.queues.values()) {
-      if (q.messages.length - q.head >= this.options.maxBatchSize) return true;
+      if (q.chunks.length > 1 || (q.chunks[0]?.messages.length ?? 0) >= this.options.maxBatchSize)
+        return true;
     }
     return false;
   }
@@ -323,42 +327,15 @@ export class SendBuffer<M> {
 
   private async dispatchNext(): Promise<void> {
     this.dispatches += 1;
-    const taken = new Map<string, { waiters: Waiter[]; tags: number[] }>();
+    const taken = new Map<string, Chunk<M>>();
     const batches = new Map<string, M[]>();
     let count = 0;
     for (const [topic, q] of this.queues) {
-      const available = q.messages.length - q.head;
-      if (available === 0) continue;
-      const n = Math.min(available, this.options.maxBatchSize);
-      let messages: M[];
-      let waiters: Waiter[];
-      let tags: number[];
-      if (q.head === 0 && n === q.messages.length) {
-        // The usual case under load: take the whole queue, no copy.
-        ({ messages, waiters, tags } = q);
-        q.messages = [];
-        q.waiters = [];
-        q.tags = [];
-      } else {
-        messages = q.messages.slice(q.head, q.head + n);
-        waiters = q.waiters.slice(q.head, q.head + n);
-        tags = q.tags.slice(q.head, q.head + n);
-        q.head += n;
-        if (q.head === q.messages.length) {
-          q.messages = [];
-          q.waiters = [];
-          q.tags = [];
-          q.head = 0;
-        } else if (q.head > 50_000) {
-          q.messages = q.messages.slice(q.head);
-          q.waiters = q.waiters.slice(q.head);
-          q.tags = q.tags.slice(q.head);
-          q.head = 0;
-        }
-      }
-      taken.set(topic, { waiters, tags });
-      batches.set(topic, messages);
-      count += n;
+      const chunk = q.chunks.shift();
+      if (chunk === undefined) continue;
+      taken.set(topic, chunk);
+      batches.set(topic, chunk.messages);
+      count += chunk.messages.length;
     }
     this.queued -= count;
     this.inFlightCount += count;
