@@ -11,6 +11,7 @@ import {
   InvalidEventError,
   MessagingError,
   type EventProducer,
+  type OutgoingEvent,
   type TagReceiver,
 } from '@platform/messaging';
 import { context as traceContext, type Context } from '@opentelemetry/api';
@@ -593,7 +594,7 @@ export class EventsService {
       // After the deadline: whether each event unanswered then got through in the end.
       const lateAcks = new Map<number, Promise<boolean>>();
       const outcomes = await new Promise<Outcome[]>((resolve) => {
-        const toSend: Prepared[] = [];
+        const toSend: OutgoingEvent[] = [];
         const positions: number[] = [];
         const gathering = new Gathering(events.length, (gathered, complete) => {
           if (!complete) {
@@ -627,13 +628,10 @@ export class EventsService {
             return;
           }
           if (id !== null) sent.set(id, index);
-          toSend.push(p);
+          toSend.push({ eventType: p.type, event: p.event, headers });
           positions.push(index);
         });
-        this.kafka.producer.sendEach(
-          toSend.map((p) => ({ eventType: p.type, event: p.event, headers })),
-          new Positioned(gathering, positions),
-        );
+        this.kafka.producer.sendEach(toSend, new Positioned(gathering, positions));
       });
       this.countAccepted(events, outcomes);
       if (sent.size > 0) this.settleClaims(sent, outcomes, lateAcks, owner);
@@ -970,11 +968,7 @@ function batchResponse(results: EventResult[]): BatchResponse {
   return { status: 202, body };
 }
 
-/**
- * The outcomes of one request's sends, answered once: when the last one settles, or when the
- * deadline expires first (`complete` false, some outcomes missing). A class rather than a
- * closure per request, for the reason given at {@link Receipt}.
- */
+/** An event answered by the outcome of another: a repeat of its id in the same request. */
 interface Follower {
   readonly index: number;
   readonly acked: () => Outcome;
@@ -993,6 +987,11 @@ class Positioned implements TagReceiver {
   }
 }
 
+/**
+ * The outcomes of one request's sends, answered once: when the last one settles, or when the
+ * deadline expires first (`complete` false, some outcomes missing). A class rather than a
+ * closure per request, for the reason given at {@link Receipt}.
+ */
 class Gathering implements TagReceiver {
   private readonly outcomes: (Outcome | undefined)[];
   private pending: number;
