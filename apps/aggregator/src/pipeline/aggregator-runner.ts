@@ -480,7 +480,12 @@ export class AggregatorRunner {
     if (this.checking || this.stopping || !this.runtime.hasJoined) return;
     this.checking = true;
     try {
-      await this.runtime.ready;
+      // Not ready is not a failed check: the runtime handles a failed initialization itself.
+      const ready = await this.runtime.ready.then(
+        () => true,
+        () => false,
+      );
+      if (!ready) return;
       let allDone = true;
       for (const task of this.runtime.tasks) {
         if (!task.initialized) {

@@ -10,7 +10,12 @@ import type { KafkaAdmin, KafkaClient } from '../kafka-port';
 import { silentSink } from '../kafka-logger';
 import { createIdempotentProducer } from '../transaction';
 import type { Outbox } from './outbox';
-import { StreamTaskRuntime, type StreamRecord, type StreamTaskHandlers } from './runtime';
+import {
+  StreamTaskRuntime,
+  type StreamRecord,
+  type StreamTaskHandlers,
+  type StreamTaskRuntimeOptions,
+} from './runtime';
 
 /**
  * The runtime against the broker, with the smallest stateful task there is: a running count
@@ -71,7 +76,10 @@ describe('StreamTaskRuntime', () => {
     },
   });
 
-  const runtime = (failOnce: { armed: boolean }) =>
+  const runtime = (
+    failOnce: { armed: boolean },
+    overrides: Partial<StreamTaskRuntimeOptions<Counter, never>> = {},
+  ) =>
     new StreamTaskRuntime<Counter>({
       kafka: settings,
       clientId: 'it-tasks',
@@ -90,10 +98,11 @@ describe('StreamTaskRuntime', () => {
       onFatal: (error) => {
         throw error;
       },
+      ...overrides,
     });
 
   /** Sends `n` records over keys k0..k4, numbered from `from`. */
-  async function produce(from: number, n: number): Promise<void> {
+  async function produce(from: number, n: number, topic = input): Promise<void> {
     const producer = createIdempotentProducer(kafka);
     await producer.connect();
     try {
@@ -101,14 +110,14 @@ describe('StreamTaskRuntime', () => {
         key: `k${(from + i) % 5}`,
         value: String(from + i),
       }));
-      await producer.send({ topic: input, messages, acks: -1 });
+      await producer.send({ topic, messages, acks: -1 });
     } finally {
       await producer.disconnect();
     }
   }
 
   /** The committed output, once it holds `n` records. */
-  async function readOutput(n: number): Promise<string[]> {
+  async function readOutput(n: number, topic = output): Promise<string[]> {
     const seen: string[] = [];
     const done = deferred<void>();
     const consumer = kafka.consumer({
@@ -117,7 +126,7 @@ describe('StreamTaskRuntime', () => {
     });
     await consumer.connect();
     try {
-      await consumer.subscribe({ topics: [output], fromBeginning: true });
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await consumer.run({
         eachMessage: async ({ message }) => {
           seen.push(message.value?.toString() ?? '');
@@ -175,18 +184,124 @@ describe('StreamTaskRuntime', () => {
 
     expect(afterFirst).toHaveLength(300);
     expect(all).toHaveLength(500);
-    // Each key counted 1..100, each count once: nothing lost, nothing twice.
-    const byKey = new Map<string, number[]>();
-    for (const line of all) {
-      const [key, count] = line.split('=');
-      byKey.set(key, [...(byKey.get(key) ?? []), Number(count)]);
-    }
-    for (let k = 0; k < 5; k++) {
-      const counts = (byKey.get(`k${k}`) ?? []).sort((a, b) => a - b);
-      expect({ key: `k${k}`, counts }).toEqual({
-        key: `k${k}`,
-        counts: Array.from({ length: 100 }, (_, i) => i + 1),
+    expectEachCountOnce(all, 100);
+  });
+
+  it('a member joining while the first one fences and restores: no fatal error, each count once', async () => {
+    // A changelog long enough that restoring it outlasts the second member's join.
+    const changelogEntries = 400_000;
+    const topics = {
+      input: uniqueName('it_tasks_rb_in'),
+      output: uniqueName('it_tasks_rb_out'),
+      changelog: uniqueName('it_tasks_rb_changelog'),
+    };
+    const group = uniqueName('it-tasks-rb');
+    await admin.createTopics({
+      topics: [
+        { topic: topics.input, numPartitions: 2 },
+        { topic: topics.output, numPartitions: 1 },
+        { topic: topics.changelog, numPartitions: 2 },
+      ],
+      waitForLeaders: true,
+    });
+    const producer = createIdempotentProducer(kafka);
+    await producer.connect();
+    for (let sent = 0; sent < changelogEntries; sent += 10_000) {
+      await producer.send({
+        topic: topics.changelog,
+        acks: -1,
+        messages: Array.from({ length: 10_000 }, (_, i) => ({
+          key: `old${sent + i}`,
+          value: '1',
+          partition: i % 2,
+        })),
       });
     }
-  });
+    await producer.disconnect();
+
+    const fatal: unknown[] = [];
+    const events: string[] = [];
+    const member = (name: string, onAssigned: () => void = () => undefined) =>
+      runtime(
+        { armed: false },
+        {
+          groupId: group,
+          transactionalId: (topic, partition) => `${group}-${topic}-${partition}`,
+          // Empty fetches return soon, so the member heartbeats, and hears of the rebalance,
+          // while its initialization is still going.
+          sessionTimeoutMs: 6_000,
+          maxWaitTimeInMs: 100,
+          handlers: {
+            ...handlers({ armed: false }),
+            create: (topic, partition) =>
+              topic === topics.input ? { partition, counts: new Map(), changed: new Set() } : null,
+            changelogOf: (state) => ({ topic: topics.changelog, partition: state.partition }),
+            process: (state, records, outbox) => {
+              for (const r of records) {
+                const key = r.key?.toString() ?? '';
+                const count = (state.counts.get(key) ?? 0) + 1;
+                state.counts.set(key, count);
+                state.changed.add(key);
+                outbox.push(topics.output, { key, value: `${key}=${count}` });
+              }
+            },
+          },
+          logger: {
+            ...silentLogger,
+            info: (fields: { event?: string }) => {
+              events.push(`${name} ${fields.event}`);
+              if (fields.event === 'it.assigned') onAssigned();
+            },
+          },
+          onFatal: (error) => fatal.push(error),
+        },
+      );
+    const second = member('second');
+    let secondJoining: Promise<void> | null = null;
+    const first = member('first', () => {
+      secondJoining ??= second.connect().then(() => second.join([topics.input]));
+    });
+    try {
+      await first.connect();
+      await first.join([topics.input]);
+      await within(
+        (async () => {
+          while (secondJoining === null) await new Promise((r) => setTimeout(r, 50));
+          await secondJoining;
+        })(),
+        30_000,
+        'the second member joined',
+      );
+      await produce(0, 300, topics.input);
+      const out = await readOutput(300, topics.output);
+      expect({ fatal: fatal.map(String), records: out.length }).toEqual({
+        fatal: [],
+        records: 300,
+      });
+      expectEachCountOnce(out, 60);
+      // The first member was assigned more than once: its first initialization was overtaken.
+      expect(events.filter((e) => e === 'first it.assigned').length).toBeGreaterThan(1);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+      await admin
+        .deleteTopics({ topics: [topics.input, topics.output, topics.changelog] })
+        .catch(() => undefined);
+    }
+  }, 120_000);
 });
+
+/** Each key k0..k4 counted 1..`perKey`, each count once: nothing lost, nothing twice. */
+function expectEachCountOnce(lines: readonly string[], perKey: number): void {
+  const byKey = new Map<string, number[]>();
+  for (const line of lines) {
+    const [key, count] = line.split('=');
+    byKey.set(key, [...(byKey.get(key) ?? []), Number(count)]);
+  }
+  for (let k = 0; k < 5; k++) {
+    const counts = (byKey.get(`k${k}`) ?? []).sort((a, b) => a - b);
+    expect({ key: `k${k}`, counts }).toEqual({
+      key: `k${k}`,
+      counts: Array.from({ length: perKey }, (_, i) => i + 1),
+    });
+  }
+}

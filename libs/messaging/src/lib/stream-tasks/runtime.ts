@@ -208,6 +208,8 @@ export class StreamTaskRuntime<S, N = never> {
   private plainProducer: KafkaProducer | null = null;
   private taskMap = new Map<string, Task<S, N>>();
   private readyPromise: Promise<void> = Promise.resolve();
+  /** Moves with every assignment and consumer restart: an initialization of an older one is superseded. */
+  private initGeneration = 0;
   private joined = false;
   private initializedOnce = false;
   private stopping = false;
@@ -232,7 +234,10 @@ export class StreamTaskRuntime<S, N = never> {
     return this.joined;
   }
 
-  /** Settles when the tasks of the latest assignment are initialized. */
+  /**
+   * Settles when the tasks of the latest assignment are initialized. A rejection is the
+   * runtime's to handle (a consumer restart, or `onFatal`): to a caller it means not ready yet.
+   */
   get ready(): Promise<void> {
     return this.readyPromise;
   }
@@ -416,6 +421,7 @@ export class StreamTaskRuntime<S, N = never> {
       try {
         // The crashed consumer, or the one a failed attempt left half started.
         await this.consumer?.disconnect().catch(() => undefined);
+        await this.supersedeInitialization();
         const old = [...this.taskMap.values()];
         this.taskMap = new Map();
         await Promise.all(old.map((t) => this.closeTask(t)));
@@ -438,6 +444,8 @@ export class StreamTaskRuntime<S, N = never> {
   // ---- assignment, fencing and restore ---------------------------------------------------
 
   private onAssignment(assignment: Readonly<Record<string, readonly number[]>>): void {
+    // A join that completes while leaving the group: nothing to initialize.
+    if (this.stopping) return;
     const old = [...this.taskMap.values()];
     const tasks = new Map<string, Task<S, N>>();
     for (const [topic, partitions] of Object.entries(assignment)) {
@@ -453,12 +461,17 @@ export class StreamTaskRuntime<S, N = never> {
     });
     // Everything is rebuilt on every rebalance: a partition kept across it may still have
     // been processed elsewhere if this member was expelled in between.
+    const superseded = this.supersedeInitialization();
+    const generation = this.initGeneration;
     this.readyPromise = (async () => {
+      await superseded;
       await Promise.all(old.map((t) => this.closeTask(t)));
       await this.initTasks([...tasks.values()]);
       this.initializedOnce = true;
     })();
     this.readyPromise.catch((error: unknown) => {
+      // A later assignment or restart has closed these tasks and initializes its own.
+      if (generation !== this.initGeneration) return;
       const fatal = !canHeal(error);
       this.log(
         'error',
@@ -470,6 +483,16 @@ export class StreamTaskRuntime<S, N = never> {
       if (fatal) this.options.onFatal(error);
       else void this.restartConsumer(this.consumer);
     });
+  }
+
+  /**
+   * Makes the initialization in progress (if any) an older one, and settles when it has: a
+   * task is closed only once its fencing and restore are over, never under them (its producer
+   * would be disconnected under its fencing transaction).
+   */
+  private supersedeInitialization(): Promise<void> {
+    this.initGeneration++;
+    return this.readyPromise.catch(() => undefined);
   }
 
   /**
