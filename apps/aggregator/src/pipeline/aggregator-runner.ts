@@ -480,12 +480,19 @@ export class AggregatorRunner {
     if (this.checking || this.stopping || !this.runtime.hasJoined) return;
     this.checking = true;
     try {
-      // Not ready is not a failed check: the runtime handles a failed initialization itself.
       const ready = await this.runtime.ready.then(
         () => true,
         () => false,
       );
-      if (!ready) return;
+      if (!ready) {
+        // The runtime handles a failed initialization itself (a restart, or `onFatal`), and
+        // logs it; one that lasts ends the run as failing checks do.
+        this.failingSince ??= Date.now();
+        if (Date.now() - this.failingSince >= RUN_ONCE_GIVE_UP_MS) {
+          this.failed?.(new Error(`partitions not initialized for ${RUN_ONCE_GIVE_UP_MS} ms`));
+        }
+        return;
+      }
       let allDone = true;
       for (const task of this.runtime.tasks) {
         if (!task.initialized) {
