@@ -84,25 +84,29 @@ export class IdempotencyStore {
     // Sorted: concurrent statements lock overlapping rows in one order (no deadlock).
     const ids = [...first.keys()].sort();
     const owners = ids.map((id) => requests[first.get(id) ?? 0]?.owner ?? '');
-    // The claims, then the state of the ids that were not claimed. An id a concurrent
-    // statement inserted is in neither (this statement's snapshot predates it): pending.
-    const rows = (await this.db.query(
-      `WITH claimed AS (
-         INSERT INTO ${this.table} AS i (id, owner, acked, until)
-         SELECT id, owner, false, clock_timestamp() + make_interval(secs => $3::float8 / 1000)
-         FROM unnest($1::text[], $2::uuid[]) AS wanted (id, owner)
-         ORDER BY id
-         ON CONFLICT (id) DO UPDATE
-           SET owner = EXCLUDED.owner, acked = false, until = EXCLUDED.until
-           WHERE i.until < clock_timestamp()
-         RETURNING id)
-       SELECT id, 'claimed' AS state FROM claimed
-       UNION ALL
-       SELECT id, CASE WHEN acked THEN 'acked' ELSE 'pending' END FROM ${this.table}
-       WHERE id = ANY($1::text[]) AND id NOT IN (SELECT id FROM claimed)`,
+    const claimed = (await this.db.query(
+      `INSERT INTO ${this.table} AS i (id, owner, acked, until)
+       SELECT id, owner, false, clock_timestamp() + make_interval(secs => $3::float8 / 1000)
+       FROM unnest($1::text[], $2::uuid[]) AS wanted (id, owner)
+       ORDER BY id
+       ON CONFLICT (id) DO UPDATE
+         SET owner = EXCLUDED.owner, acked = false, until = EXCLUDED.until
+         WHERE i.until < clock_timestamp()
+       RETURNING id`,
       [ids, owners, this.options.leaseMs],
-    )) as { id: string; state: ClaimState }[];
-    const found = new Map(rows.map((r) => [r.id, r.state]));
+    )) as { id: string }[];
+    const found = new Map<string, ClaimState>(claimed.map((r) => [r.id, 'claimed']));
+    // The ids not claimed (repeats, a minority) are read apart: most statements claim every
+    // id, and then skip this. Read after the claim, an id may have been acked since (acked) or
+    // released (absent: pending, and the caller claims it again).
+    if (found.size < ids.length) {
+      const rest = ids.filter((id) => !found.has(id));
+      const rows = (await this.db.query(
+        `SELECT id, acked FROM ${this.table} WHERE id = ANY($1::text[])`,
+        [rest],
+      )) as { id: string; acked: boolean }[];
+      for (const r of rows) found.set(r.id, r.acked ? 'acked' : 'pending');
+    }
     return requests.map((r, i) => {
       const out = new Map<string, ClaimState>();
       for (const id of r.ids) {
