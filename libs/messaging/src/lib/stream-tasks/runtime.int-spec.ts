@@ -40,10 +40,13 @@ describe('StreamTaskRuntime', () => {
   let kafka: KafkaClient;
   let admin: KafkaAdmin;
 
-  const handlers = (failOnce: { armed: boolean }): StreamTaskHandlers<Counter> => ({
+  const handlers = (
+    failOnce: { armed: boolean },
+    topics = { input, output, changelog },
+  ): StreamTaskHandlers<Counter> => ({
     create: (topic, partition) =>
-      topic === input ? { partition, counts: new Map(), changed: new Set() } : null,
-    changelogOf: (state) => ({ topic: changelog, partition: state.partition }),
+      topic === topics.input ? { partition, counts: new Map(), changed: new Set() } : null,
+    changelogOf: (state) => ({ topic: topics.changelog, partition: state.partition }),
     restore: (state, _committed, entries) => {
       state.counts.clear();
       state.changed.clear();
@@ -62,7 +65,7 @@ describe('StreamTaskRuntime', () => {
         const count = (state.counts.get(key) ?? 0) + 1;
         state.counts.set(key, count);
         state.changed.add(key);
-        outbox.push(output, { key, value: `${key}=${count}` });
+        outbox.push(topics.output, { key, value: `${key}=${count}` });
       }
     },
     seal: () => null,
@@ -188,7 +191,8 @@ describe('StreamTaskRuntime', () => {
   });
 
   it('a member joining while the first one fences and restores: no fatal error, each count once', async () => {
-    // A changelog long enough that restoring it outlasts the second member's join.
+    // A changelog long enough (about 2 s to restore here) that the second member's join
+    // usually lands while the first member is still fencing or restoring.
     const changelogEntries = 400_000;
     const topics = {
       input: uniqueName('it_tasks_rb_in'),
@@ -231,21 +235,7 @@ describe('StreamTaskRuntime', () => {
           // while its initialization is still going.
           sessionTimeoutMs: 6_000,
           maxWaitTimeInMs: 100,
-          handlers: {
-            ...handlers({ armed: false }),
-            create: (topic, partition) =>
-              topic === topics.input ? { partition, counts: new Map(), changed: new Set() } : null,
-            changelogOf: (state) => ({ topic: topics.changelog, partition: state.partition }),
-            process: (state, records, outbox) => {
-              for (const r of records) {
-                const key = r.key?.toString() ?? '';
-                const count = (state.counts.get(key) ?? 0) + 1;
-                state.counts.set(key, count);
-                state.changed.add(key);
-                outbox.push(topics.output, { key, value: `${key}=${count}` });
-              }
-            },
-          },
+          handlers: handlers({ armed: false }, topics),
           logger: {
             ...silentLogger,
             info: (fields: { event?: string }) => {
@@ -279,7 +269,7 @@ describe('StreamTaskRuntime', () => {
         records: 300,
       });
       expectEachCountOnce(out, 60);
-      // The first member was assigned more than once: its first initialization was overtaken.
+      // The first member took part in the rebalance the second one's join caused.
       expect(events.filter((e) => e === 'first it.assigned').length).toBeGreaterThan(1);
     } finally {
       await Promise.all([first.stop(), second.stop()]);
