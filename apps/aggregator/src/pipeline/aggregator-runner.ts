@@ -475,20 +475,21 @@ export class AggregatorRunner {
   /** When the completion checks started failing (null: the last one succeeded). */
   private failingSince: number | null = null;
 
+  /** How long the run-once checks have been failing, this one included. */
+  private failingForMs(): number {
+    this.failingSince ??= Date.now();
+    return Date.now() - this.failingSince;
+  }
+
   /** Flushes stateful tasks whose inputs are complete; resolves `start()` once all assigned tasks are done. */
   private async checkRunOnce(): Promise<void> {
     if (this.checking || this.stopping || !this.runtime.hasJoined) return;
     this.checking = true;
     try {
-      const ready = await this.runtime.ready.then(
-        () => true,
-        () => false,
-      );
-      if (!ready) {
+      if (!(await this.runtime.ready)) {
         // The runtime handles a failed initialization itself (a restart, or `onFatal`), and
         // logs it; one that lasts ends the run as failing checks do.
-        this.failingSince ??= Date.now();
-        if (Date.now() - this.failingSince >= RUN_ONCE_GIVE_UP_MS) {
+        if (this.failingForMs() >= RUN_ONCE_GIVE_UP_MS) {
           this.failed?.(new Error(`partitions not initialized for ${RUN_ONCE_GIVE_UP_MS} ms`));
         }
         return;
@@ -519,15 +520,10 @@ export class AggregatorRunner {
       if (allDone) this.finished?.();
     } catch (error) {
       // A transient failure heals on a later check; one that persists ends the run.
-      this.failingSince ??= Date.now();
-      const fatal = !canHeal(error) || Date.now() - this.failingSince >= RUN_ONCE_GIVE_UP_MS;
+      const failingForMs = this.failingForMs();
+      const fatal = !canHeal(error) || failingForMs >= RUN_ONCE_GIVE_UP_MS;
       this.options.logger.warn(
-        {
-          event: 'aggregator.run_once_check_failed',
-          err: message(error),
-          failingForMs: Date.now() - this.failingSince,
-          fatal,
-        },
+        { event: 'aggregator.run_once_check_failed', err: message(error), failingForMs, fatal },
         fatal ? 'run-once check failed; giving up' : 'run-once check failed; retrying',
       );
       if (fatal) this.failed?.(error);

@@ -207,7 +207,7 @@ export class StreamTaskRuntime<S, N = never> {
   /** Without transactions: one idempotent producer. */
   private plainProducer: KafkaProducer | null = null;
   private taskMap = new Map<string, Task<S, N>>();
-  private readyPromise: Promise<void> = Promise.resolve();
+  private readyPromise: Promise<boolean> = Promise.resolve(true);
   /** Moves with every assignment and consumer restart: an initialization of an older one is superseded. */
   private initGeneration = 0;
   private joined = false;
@@ -235,10 +235,11 @@ export class StreamTaskRuntime<S, N = never> {
   }
 
   /**
-   * Settles when the tasks of the latest assignment are initialized. A rejection is the
-   * runtime's to handle (a consumer restart, or `onFatal`): to a caller it means not ready yet.
+   * Resolves once the tasks of the latest assignment are initialized: true, or false when that
+   * failed. It never rejects: a failed initialization is the runtime's to handle (a consumer
+   * restart, or `onFatal`), and to a caller it means not ready yet.
    */
-  get ready(): Promise<void> {
+  get ready(): Promise<boolean> {
     return this.readyPromise;
   }
 
@@ -373,12 +374,7 @@ export class StreamTaskRuntime<S, N = never> {
       // their transactions' round trips.
       partitionsConsumedConcurrently: options.concurrency,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
-        // A failed initialization is handled where `ready` is made (a consumer restart): thrown
-        // from here it would crash this consumer with an error of kafkajs' wrapping instead.
-        const ready = await this.awaitWithHeartbeat(this.readyPromise, heartbeat).then(
-          () => true,
-          () => false,
-        );
+        const ready = await this.awaitWithHeartbeat(this.readyPromise, heartbeat);
         // Unresolved, the batch is fetched again by whoever holds the partition next.
         if (!ready || isStale()) return;
         this.firstBatch ??= { at: Date.now(), cpu: process.cpuUsage() };
@@ -468,21 +464,27 @@ export class StreamTaskRuntime<S, N = never> {
       await Promise.all(old.map((t) => this.closeTask(t)));
       await this.initTasks([...tasks.values()]);
       this.initializedOnce = true;
-    })();
-    this.readyPromise.catch((error: unknown) => {
-      // A later assignment or restart has closed these tasks and initializes its own.
-      if (generation !== this.initGeneration) return;
-      const fatal = !canHeal(error);
-      this.log(
-        'error',
-        'init_failed',
-        fatal ? 'initializing partitions failed; giving up' : 'initializing partitions failed',
-        { err: message(error), fatal },
-      );
-      if (this.stopping || this.consumer === null) return;
-      if (fatal) this.options.onFatal(error);
-      else void this.restartConsumer(this.consumer);
+      return true;
+    })().catch((error: unknown) => {
+      this.afterInitFailure(error, generation);
+      return false;
     });
+  }
+
+  /** A failed initialization: a consumer restart, or `onFatal` for an error no retry can heal. */
+  private afterInitFailure(error: unknown, generation: number): void {
+    // A later assignment or restart has closed these tasks and initializes its own.
+    if (generation !== this.initGeneration) return;
+    const fatal = !canHeal(error);
+    this.log(
+      'error',
+      'init_failed',
+      fatal ? 'initializing partitions failed; giving up' : 'initializing partitions failed',
+      { err: message(error), fatal },
+    );
+    if (this.stopping || this.consumer === null) return;
+    if (fatal) this.options.onFatal(error);
+    else void this.restartConsumer(this.consumer);
   }
 
   /**
@@ -490,9 +492,9 @@ export class StreamTaskRuntime<S, N = never> {
    * task is closed only once its fencing and restore are over, never under them (its producer
    * would be disconnected under its fencing transaction).
    */
-  private supersedeInitialization(): Promise<void> {
+  private supersedeInitialization(): Promise<boolean> {
     this.initGeneration++;
-    return this.readyPromise.catch(() => undefined);
+    return this.readyPromise;
   }
 
   /**
@@ -833,17 +835,17 @@ export class StreamTaskRuntime<S, N = never> {
     return next;
   }
 
-  private async awaitWithHeartbeat(
-    promise: Promise<void>,
+  private async awaitWithHeartbeat<T>(
+    promise: Promise<T>,
     heartbeat: () => Promise<void>,
-  ): Promise<void> {
+  ): Promise<T> {
     let settled = false;
     const watched = promise.finally(() => (settled = true));
     while (!settled) {
       await Promise.race([watched, new Promise((r) => setTimeout(r, 1_000))]);
       if (!settled) await heartbeat().catch(() => undefined);
     }
-    await watched;
+    return watched;
   }
 
   private log(
