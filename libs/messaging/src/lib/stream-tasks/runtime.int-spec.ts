@@ -247,21 +247,20 @@ describe('StreamTaskRuntime', () => {
         },
       );
     const second = member('second');
-    let secondJoining: Promise<void> | null = null;
+    const secondJoined = deferred<void>();
+    let joining = false;
     const first = member('first', () => {
-      secondJoining ??= second.connect().then(() => second.join([topics.input]));
+      if (joining) return;
+      joining = true;
+      second
+        .connect()
+        .then(() => second.join([topics.input]))
+        .then(secondJoined.resolve, secondJoined.reject);
     });
     try {
       await first.connect();
       await first.join([topics.input]);
-      await within(
-        (async () => {
-          while (secondJoining === null) await new Promise((r) => setTimeout(r, 50));
-          await secondJoining;
-        })(),
-        30_000,
-        'the second member joined',
-      );
+      await within(secondJoined.promise, 30_000, 'the second member joined');
       await produce(0, 300, topics.input);
       const out = await readOutput(300, topics.output);
       expect({ fatal: fatal.map(String), records: out.length }).toEqual({
