@@ -43,15 +43,19 @@ function newEventsService(
     await options.send?.();
     sent.push({ type, event: event as Record<string, unknown>, headers });
   };
+  /** Whether each `sendEach` call asked the producer to linger (undefined: its default). */
+  const lingers: (boolean | undefined)[] = [];
   const kafka: EventsKafka = {
     producer: {
-      sendEach: (events, receiver) =>
+      sendEach: (events, receiver, sendOptions) => {
+        lingers.push(sendOptions?.linger);
         events.forEach((e, i) =>
           send(e.eventType, e.event, e.headers).then(
             () => receiver.settled(i, undefined),
             (error: unknown) => receiver.settled(i, toMessagingError(error)),
           ),
-        ),
+        );
+      },
     },
     publishBadRows: async (rows) => {
       await options.publishBadRows?.();
@@ -83,7 +87,7 @@ function newEventsService(
     settings,
     processors,
   );
-  return { sut, sent, badRows, claimed, registry };
+  return { sut, sent, badRows, claimed, registry, lingers };
 }
 
 const view = { user_id: 'u1', device_type: 'mobile', country: 'DE' };
@@ -130,6 +134,13 @@ describe(EventsService.name, () => {
     });
     expect(sent).toEqual([]);
     expect(badRows.map((r) => r.data.failures[0]?.field)).toEqual(['device_type']);
+  });
+
+  it('sends the events whose client ids a claim statement answered without lingering for others, and the rest with the linger', async () => {
+    const { sut, lingers } = newEventsService();
+    await sut.ingestOne(KEY, 'page_view', { ...view, event_id: 'e-claimed' });
+    await sut.ingestOne(KEY, 'page_view', view);
+    expect(lingers).toEqual([false, undefined]);
   });
 
   it('answers a client event_id already acknowledged as a duplicate without sending it again', async () => {

@@ -631,7 +631,11 @@ export class EventsService {
           toSend.push({ eventType: p.type, event: p.event, headers });
           positions.push(index);
         });
-        this.kafka.producer.sendEach(toSend, new Positioned(gathering, positions));
+        // The claim statement answered this request with every other one it held, and they
+        // all send now: lingering for more would only delay them (5.5 → 2.3 ms, ADR 0010).
+        this.kafka.producer.sendEach(toSend, new Positioned(gathering, positions), {
+          linger: false,
+        });
       });
       this.countAccepted(events, outcomes);
       if (sent.size > 0) this.settleClaims(sent, outcomes, lateAcks, owner);

@@ -293,9 +293,14 @@ export class EventProducer {
    * gateway), where a promise per event was most of what a request kept alive while waiting
    * for Kafka. An event that cannot be sent (unknown type, invalid, producer not started or
    * closed) is settled with its error before this returns; the others once Kafka acknowledged
-   * their request, or it failed.
+   * their request, or it failed. `linger: false` sends them at the end of this turn of the
+   * event loop instead of after the linger time, for events the caller gathered already.
    */
-  sendEach(events: readonly OutgoingEvent[], receiver: TagReceiver): void {
+  sendEach(
+    events: readonly OutgoingEvent[],
+    receiver: TagReceiver,
+    options: { readonly linger?: boolean } = {},
+  ): void {
     const prepared: Outgoing[] = [];
     const topics: string[] = [];
     const tags: number[] = [];
@@ -311,7 +316,7 @@ export class EventProducer {
         receiver.settled(i, toMessagingError(error, 'produce'));
       }
     }
-    this.buffer.addTagged(prepared, topics, tags, receiver);
+    this.buffer.addTagged(prepared, topics, tags, receiver, options.linger ?? true);
   }
 
   /** Waits until everything sent so far has settled; rejects with `FLUSH_TIMEOUT` (how many pending). */

@@ -234,6 +234,33 @@ describe(SendBuffer.name, () => {
     expect(buffer.pending).toBe(0);
   });
 
+  it('sends messages added without linger at the end of the turn, and those queued meanwhile as soon as the dispatch in flight settles', async () => {
+    const { calls, dispatch } = fakeDispatch();
+    const buffer = new SendBuffer<number>({ dispatch, lingerMs: 1_000, maxBatchSize: 100 });
+    const receiver = { settled: () => undefined };
+    buffer.addTagged([1], ['a'], [1], receiver, false);
+    buffer.addTagged([2], ['a'], [2], receiver, false);
+    expect(calls).toHaveLength(0); // the rest of the turn may add more
+    jest.advanceTimersByTime(0);
+    expect(calls.map((c) => c.batches.get('a'))).toEqual([[1, 2]]);
+
+    buffer.addTagged([3], ['a'], [3], receiver, false);
+    jest.advanceTimersByTime(0);
+    expect(calls).toHaveLength(1); // one dispatch in flight at a time
+    calls[0]?.resolve();
+    await tick();
+    expect(calls.map((c) => c.batches.get('a'))).toEqual([[1, 2], [3]]);
+
+    // Once the queue was emptied, a message added with the linger waits it out again.
+    void buffer.add('a', 4);
+    calls[1]?.resolve();
+    await tick();
+    jest.advanceTimersByTime(999);
+    expect(calls).toHaveLength(2);
+    jest.advanceTimersByTime(1);
+    expect(calls.map((c) => c.batches.get('a'))).toEqual([[1, 2], [3], [4]]);
+  });
+
   it('flush dispatches without lingering and resolves when everything before it settled', async () => {
     const { calls, dispatch } = fakeDispatch();
     const buffer = new SendBuffer<number>({ dispatch, lingerMs: 10_000, maxBatchSize: 100 });

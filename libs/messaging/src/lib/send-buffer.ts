@@ -132,6 +132,9 @@ export class SendBuffer<M> {
   private oldestAt: number | undefined;
   private flushing = 0;
   private waiters: FlushWaiter[] = [];
+  /** Set by {@link expedite} until the queue is empty; `endOfTurn` is its pending turn end. */
+  private expedited = false;
+  private endOfTurn: NodeJS.Immediate | undefined;
 
   constructor(options: SendBufferOptions<M>) {
     const maxDispatches = options.maxConcurrentDispatches ?? 1;
@@ -195,15 +198,33 @@ export class SendBuffer<M> {
   /**
    * Queues many messages with no promise at all: `receiver.settled(tags[i], error)` is told
    * the outcome of `messages[i]` (sent to `topics[i]`) once its dispatch settled. The three
-   * arrays have the same length.
+   * arrays have the same length. `linger: false` when the caller gathered these messages with
+   * others already (see {@link expedite}).
    */
   addTagged(
     messages: readonly M[],
     topics: readonly string[],
     tags: readonly number[],
     receiver: TagReceiver,
+    linger = true,
   ): void {
-    if (messages.length > 0) this.enqueueAll(messages, topics, tags, new TaggedWaiter(receiver));
+    if (messages.length === 0) return;
+    if (!linger) this.expedite();
+    this.enqueueAll(messages, topics, tags, new TaggedWaiter(receiver));
+  }
+
+  /**
+   * What is queued goes without lingering: at the end of this turn of the event loop (so that
+   * whatever else this turn adds goes with it), or as soon as the dispatch in flight settles.
+   * For messages the caller has gathered already, such as the requests that one idempotency
+   * claim statement answered at once: waiting the linger time for more only adds latency.
+   */
+  private expedite(): void {
+    this.expedited = true;
+    this.endOfTurn ??= setImmediate(() => {
+      this.endOfTurn = undefined;
+      this.schedule(false);
+    });
   }
 
   private enqueueAll(
@@ -296,7 +317,8 @@ export class SendBuffer<M> {
   private schedule(now: boolean): void {
     if (this.dispatches >= this.maxDispatches || this.queued === 0) return;
     const waited = this.oldestAt === undefined ? 0 : performance.now() - this.oldestAt;
-    if (now || this.flushing > 0 || waited >= this.options.lingerMs || this.anyFull()) {
+    const hurried = this.expedited && this.endOfTurn === undefined;
+    if (now || hurried || this.flushing > 0 || waited >= this.options.lingerMs || this.anyFull()) {
       this.clearTimer();
       void this.dispatchNext();
       return;
@@ -340,7 +362,10 @@ export class SendBuffer<M> {
     this.queued -= count;
     this.inFlightCount += count;
     // Leftovers keep the oldest arrival time: they have lingered already and go next.
-    if (this.queued === 0) this.oldestAt = undefined;
+    if (this.queued === 0) {
+      this.oldestAt = undefined;
+      this.expedited = false;
+    }
 
     let error: MessagingError | undefined;
     try {
