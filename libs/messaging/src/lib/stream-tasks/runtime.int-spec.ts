@@ -82,13 +82,14 @@ describe('StreamTaskRuntime', () => {
   const runtime = (
     failOnce: { armed: boolean },
     overrides: Partial<StreamTaskRuntimeOptions<Counter, never>> = {},
+    topics = { input, output, changelog },
   ) =>
     new StreamTaskRuntime<Counter>({
       kafka: settings,
       clientId: 'it-tasks',
       kafkaLogger: silentSink,
       groupId,
-      handlers: handlers(failOnce),
+      handlers: handlers(failOnce, topics),
       transactions: true,
       transactionalId: (topic, partition) => `${groupId}-${topic}-${partition}`,
       transactionTimeoutMs: 30_000,
@@ -235,7 +236,6 @@ describe('StreamTaskRuntime', () => {
           // while its initialization is still going.
           sessionTimeoutMs: 6_000,
           maxWaitTimeInMs: 100,
-          handlers: handlers({ armed: false }, topics),
           logger: {
             ...silentLogger,
             info: (fields: { event?: string }) => {
@@ -245,6 +245,7 @@ describe('StreamTaskRuntime', () => {
           },
           onFatal: (error) => fatal.push(error),
         },
+        topics,
       );
     const second = member('second');
     const secondJoined = deferred<void>();
