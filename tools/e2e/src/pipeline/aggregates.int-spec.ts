@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, type PlatformConfig } from '@platform/config';
 import { aggregateTopic, lateTopic } from '@platform/contracts';
-import { ensureDomainTopics, TopicAdmin } from '@platform/messaging';
+import { ensureDomainTopics, TopicAdmin, type KafkaAdmin } from '@platform/messaging';
 import {
   dropClickHouseDatabase,
   dropPgSchema,
@@ -229,34 +229,53 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
     const admin = kafkaOf(run.config).admin();
     await admin.connect();
     try {
-      const topics = [...new Set(run.config.model.aggregations.map((a) => a.eventType))].map(
-        (type) => `${run.config.topics.events}.${type}`,
-      );
-      let end = 0;
-      for (const topic of topics) {
-        for (const o of await admin.fetchTopicOffsets(topic)) end += Number(o.high);
-      }
-      const committed = await admin.fetchOffsets({
-        groupId: String(run.env['AGGREGATOR_APP_ID']),
-        topics,
-      });
-      let done = 0;
-      for (const t of committed)
-        for (const p of t.partitions) done += Math.max(0, Number(p.offset));
-      return end === 0 ? 0 : done / end;
+      return await committedFraction(run, admin);
     } finally {
       await admin.disconnect();
     }
   }
 
-  /** Resolves false once `fraction` of the input is committed, true if the process exited first. */
-  async function untilConsumed(run: Run, child: ChildService, fraction: number): Promise<boolean> {
+  async function committedFraction(run: Run, admin: KafkaAdmin): Promise<number> {
+    const topics = [...new Set(run.config.model.aggregations.map((a) => a.eventType))].map(
+      (type) => `${run.config.topics.events}.${type}`,
+    );
+    let end = 0;
+    for (const topic of topics) {
+      for (const o of await admin.fetchTopicOffsets(topic)) end += Number(o.high);
+    }
+    const committed = await admin.fetchOffsets({
+      groupId: String(run.env['AGGREGATOR_APP_ID']),
+      topics,
+    });
+    let done = 0;
+    for (const t of committed) for (const p of t.partitions) done += Math.max(0, Number(p.offset));
+    return end === 0 ? 0 : done / end;
+  }
+
+  /**
+   * Resolves false once `fraction` of the input is committed (or `deadline` passes), true if
+   * the process exited first. It polls often, over one connection: the aggregator commits
+   * tens of thousands of events a second, and a slow poll would let it run past the point
+   * the test means to kill it at, up to the end of the input.
+   */
+  async function untilConsumed(
+    run: Run,
+    child: ChildService,
+    fraction: number,
+    deadline = Number.POSITIVE_INFINITY,
+  ): Promise<boolean> {
     let exited = false;
     void child.exited.then(() => (exited = true));
-    while (!exited && (await consumedFraction(run)) < fraction) {
-      await new Promise((done) => setTimeout(done, 200));
+    const admin = kafkaOf(run.config).admin();
+    await admin.connect();
+    try {
+      while (!exited && Date.now() < deadline && (await committedFraction(run, admin)) < fraction) {
+        await new Promise((done) => setTimeout(done, 20));
+      }
+      return exited;
+    } finally {
+      await admin.disconnect();
     }
-    return exited;
   }
 
   beforeAll(async () => {
@@ -316,18 +335,16 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
   it('crash run: SIGKILL at 5 random moments (twice with the sink-writer), restarted each time, ends with the same tables', async () => {
     const run = await startRun('crash', `${base}_ev`);
     const random = prng(SEED);
-    // The first kill lands at a random moment of start-up (join, fencing, restore); the
-    // others at random points of the input, judged by the committed offsets, so that each
-    // one interrupts real work whatever the machine's speed.
+    // The first kill lands at a random moment of start-up (join, fencing, restore), or once
+    // a tenth of the input is committed if start-up is quicker than that moment; the others
+    // at random points of the input, judged by the committed offsets, so that each one
+    // interrupts real work whatever the machine's speed.
     for (let kill = 0; kill < 5; kill++) {
       const child = aggregator(run, SMALL_BATCHES);
       const exitedEarly =
         kill === 0
-          ? await Promise.race([
-              child.exited.then(() => true),
-              new Promise<false>((done) => setTimeout(() => done(false), 1_000 + random() * 4_000)),
-            ])
-          : await untilConsumed(run, child, kill / 6 + random() * 0.1);
+          ? await untilConsumed(run, child, 0.1, Date.now() + 1_000 + random() * 4_000)
+          : await untilConsumed(run, child, kill / 10 + random() * 0.1);
       expect({ kill, exitedEarly, output: exitedEarly ? child.output() : '' }).toEqual({
         kill,
         exitedEarly: false,
@@ -341,8 +358,12 @@ describe('generator → aggregator → sink-writer: tables equal the oracle', ()
       await Promise.all([child.crash(), run.writer.crash()]);
       run.writer = await startWriter(run.name, run.env);
     }
+    // The last kill aimed at 40 to 50 % of the input, no further: a transaction commits many
+    // batches at once, so the committed offsets can run past a kill's aim (by up to a fifth
+    // of the input in the runs seen), and the run below must still find work left.
     const before = await consumedFraction(run);
-    expect(before > 0.5 && before < 1).toBe(true);
+    expect(before).toBeGreaterThanOrEqual(0.4);
+    expect(before).toBeLessThan(1);
     await succeeds(aggregator(run, SMALL_BATCHES));
     expect(await consumedFraction(run)).toBe(1);
     await expectTablesEqualOracle(run, expected);
