@@ -1,5 +1,12 @@
 import { AvroSerde } from '@platform/schema-registry';
-import type { ConsumerRunConfig, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import {
+  KafkaJSGroupCoordinatorNotFound,
+  KafkaJSNonRetriableError,
+  KafkaJSSASLAuthenticationError,
+  type ConsumerRunConfig,
+  type EachBatchPayload,
+  type KafkaMessage,
+} from 'kafkajs';
 import {
   BatchConsumer,
   RecordFailuresError,
@@ -420,6 +427,148 @@ describe(BatchConsumer.name, () => {
         expect(second.commits).toEqual([]); // ... and not committed
       });
     });
+  });
+});
+
+/** kafkajs' error classes take a message at run time, whatever their typings say. */
+function kafkajsError<T>(Class: new () => T, message: string): T {
+  return new (Class as unknown as new (message: string) => T)(message);
+}
+
+describe('BatchConsumer after a crash kafkajs does not recover from', () => {
+  interface FakeConsumer {
+    readonly listeners: Map<string, (event: unknown) => void>;
+    readonly connect: jest.Mock;
+    readonly seek: jest.Mock;
+    config?: ConsumerRunConfig;
+  }
+
+  /** `refusals`: how many times the consumers made after the first fail to connect. */
+  async function started(handleBatch: BatchHandler = async () => undefined, refusals = 0) {
+    const registry = new InMemorySchemaRegistrar();
+    const id = await registry.register('events.ping-value', SCHEMA);
+    const consumers: FakeConsumer[] = [];
+    let left = refusals;
+    const kafka = {
+      consumer: () => {
+        const replacement = consumers.length > 0;
+        const c: FakeConsumer = {
+          listeners: new Map(),
+          connect: jest.fn(async () => {
+            if (replacement && left-- > 0)
+              throw kafkajsError(KafkaJSGroupCoordinatorNotFound, 'still gone');
+          }),
+          seek: jest.fn(),
+        };
+        consumers.push(c);
+        return {
+          events: { CRASH: 'crash', GROUP_JOIN: 'join' },
+          on: (name: string, listener: (event: unknown) => void) => c.listeners.set(name, listener),
+          connect: c.connect,
+          subscribe: async () => undefined,
+          run: async (config: ConsumerRunConfig) => void (c.config = config),
+          stop: async () => undefined,
+          disconnect: async () => undefined,
+          seek: c.seek,
+        };
+      },
+    };
+    const sut = new BatchConsumer({
+      kafka: kafka as never,
+      groupId: 'g',
+      topics: ['events.ping'],
+      registry,
+      deadLetters: { publish: async () => undefined },
+      handleBatch,
+      pipelined: true,
+      retry: { initialMs: 1, maxMs: 2 },
+      restartBackoff: { initialMs: 1, maxMs: 2 },
+    });
+    await sut.start();
+    const crash = (c: FakeConsumer, error: Error, restart: boolean) =>
+      c.listeners.get('crash')?.({ payload: { error, groupId: 'g', restart } });
+    const running = () => consumers.filter((c) => c.config !== undefined);
+    const value = new AvroSerde(registry).encode(id, SCHEMA, { n: 1 });
+    return { sut, consumers, crash, running, value };
+  }
+
+  const settle = () => new Promise((r) => setTimeout(r, 50));
+  // What kafkajs emits when a broker restart outlasts its retries to find the coordinator.
+  const coordinatorGone = () => {
+    // As kafkajs' retrier wraps it (its typings leave the options out).
+    const cause = kafkajsError(KafkaJSGroupCoordinatorNotFound, 'Failed to find group coordinator');
+    return Object.assign(new KafkaJSNonRetriableError(cause), { cause });
+  };
+
+  it('starts a new consumer that joins the group again, and keeps the crash for readiness', async () => {
+    const t = await started();
+    const error = coordinatorGone();
+    t.crash(t.consumers[0] as FakeConsumer, error, false);
+    await settle();
+    expect(t.consumers).toHaveLength(2);
+    expect((t.consumers[1] as FakeConsumer).config).toMatchObject({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+    });
+    expect(t.sut.lastCrash()).toBe(error);
+  });
+
+  it('leaves the restart to kafkajs when it restarts, and gives up on an error that cannot heal', async () => {
+    const t = await started();
+    t.crash(t.consumers[0] as FakeConsumer, coordinatorGone(), true);
+    t.crash(
+      t.consumers[0] as FakeConsumer,
+      kafkajsError(KafkaJSSASLAuthenticationError, 'denied'),
+      false,
+    );
+    await settle();
+    expect(t.consumers).toHaveLength(1);
+  });
+
+  it('tries again while a new consumer cannot join, and not once stopped', async () => {
+    const t = await started(undefined, 2);
+    t.crash(t.consumers[0] as FakeConsumer, coordinatorGone(), false);
+    await settle();
+    // Two refused to connect, the third runs.
+    expect(t.consumers).toHaveLength(4);
+    expect(t.running()).toEqual([t.consumers[0], t.consumers[3]]);
+    await t.sut.stop();
+    t.crash(t.consumers[3] as FakeConsumer, coordinatorGone(), false);
+    await settle();
+    expect(t.consumers).toHaveLength(4);
+  });
+
+  it('does not move the new consumer when a batch of the crashed one is given up', async () => {
+    let fail: (e: Error) => void = () => undefined;
+    const t = await started(() => new Promise((_, reject) => (fail = reject)));
+    const old = t.consumers[0] as FakeConsumer;
+    let oldRunning = true;
+    const payload = {
+      batch: {
+        topic: 'events.ping',
+        partition: 0,
+        messages: [
+          { key: null, value: t.value, offset: '7', timestamp: '0', attributes: 0, headers: {} },
+        ],
+        firstOffset: () => '7',
+        lastOffset: () => '7',
+      },
+      resolveOffset: () => undefined,
+      heartbeat: async () => undefined,
+      commitOffsetsIfNecessary: async () => undefined,
+      isRunning: () => oldRunning,
+      isStale: () => false,
+    };
+    await (old.config?.eachBatch as (p: unknown) => Promise<void>)(payload);
+    oldRunning = false;
+    t.crash(old, coordinatorGone(), false);
+    await settle();
+    // The crashed consumer's batch fails now and is given up uncommitted; the new consumer
+    // starts from the committed offset, and nothing seeks it past what was never handled.
+    fail(new MessagingError('KAFKA_CONNECTION', 'gone', { retriable: true }));
+    await settle();
+    expect(t.running()).toHaveLength(2);
+    expect((t.consumers[1] as FakeConsumer).seek).not.toHaveBeenCalled();
   });
 });
 

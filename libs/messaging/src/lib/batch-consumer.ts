@@ -7,7 +7,14 @@ import {
   type SchemaInput,
   type SchemaLookup,
 } from '@platform/schema-registry';
-import { backoffDelay, errorCode, errorText, isRetriable, type BackoffOptions } from './backoff';
+import {
+  backoffDelay,
+  CONSUMER_RESTART_BACKOFF,
+  errorCode,
+  errorText,
+  isRetriable,
+  type BackoffOptions,
+} from './backoff';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import type {
   BatchPayload,
@@ -107,6 +114,8 @@ export interface BatchConsumerOptions<V = unknown> {
   readonly readCommitted?: boolean;
   /** Backoff between retries of a batch whose handler threw a retriable error. */
   readonly retry?: BackoffOptions;
+  /** Backoff between attempts to start the consumer again after a crash that can heal. */
+  readonly restartBackoff?: BackoffOptions;
   /** Background heartbeat while a batch is handled or waits for a retry. Default 3 s. */
   readonly heartbeatEveryMs?: number;
   /** Passed to the Kafka consumer (sessionTimeout, maxBytesPerPartition, ...). */
@@ -255,11 +264,19 @@ function toDeadLetter(
  *
  * Auto-commit is off. `stop()` lets the batch in hand finish and commit (a batch waiting
  * for a retry is abandoned uncommitted, to be redelivered), then leaves the group.
+ *
+ * kafkajs restarts its consumer after most errors, but not after some that a broker restart
+ * causes (`KafkaJSGroupCoordinatorNotFound` is non-retriable to it). After a crash it leaves
+ * alone, if the error can heal (`retriable` as a `MessagingError`), a new consumer joins the
+ * group with backoff and starts from the committed offsets; the crashed one's batches in
+ * hand are abandoned uncommitted.
  */
 export class BatchConsumer<V = unknown> {
   private readonly logger = new Logger(BatchConsumer.name);
   private readonly options: BatchConsumerOptions<V>;
-  private readonly consumer: KafkaConsumer;
+  /** Replaced when a crash that kafkajs does not recover from is restarted here. */
+  private consumer: KafkaConsumer;
+  private restarting: KafkaConsumer | undefined;
   private readonly serde: AvroSerde;
   private readonly projections = new Map<string, ((bytes: Buffer) => unknown) | undefined>();
   private stopping = false;
@@ -277,27 +294,64 @@ export class BatchConsumer<V = unknown> {
   constructor(options: BatchConsumerOptions<V>) {
     this.options = options;
     this.serde = options.serde ?? new AvroSerde(options.registry);
-    this.consumer = options.kafka.consumer({
+    this.consumer = this.createConsumer();
+  }
+
+  private createConsumer(): KafkaConsumer {
+    const { options } = this;
+    const consumer = options.kafka.consumer({
       ...options.consumerConfig,
       groupId: options.groupId,
       readUncommitted: options.readCommitted === false,
     });
     // A new generation starts from the committed offsets: earlier hand-overs do not bind it.
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+    consumer.on(consumer.events.GROUP_JOIN, () => {
       this.tails = new Map();
       this.earlier = new Map();
     });
-    this.consumer.on(this.consumer.events.CRASH, (event) => {
-      this.crash = event.payload.error;
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      this.crash = error;
+      const heals = !restart && !this.stopping && toMessagingError(error).retriable;
       this.logger.error(
         JSON.stringify({
           event: 'consumer.crash',
           groupId: options.groupId,
-          error: event.payload.error.message,
-          restart: event.payload.restart,
+          error: error.message,
+          restart: restart ? 'by the client' : heals ? 'by the consumer' : 'none',
         }),
       );
+      if (heals) void this.restartAfterCrash(consumer);
     });
+    return consumer;
+  }
+
+  /** Starts a new consumer in place of `crashed`, with backoff, until one runs or `stop()`. */
+  private async restartAfterCrash(crashed: KafkaConsumer): Promise<void> {
+    if (this.consumer !== crashed || this.restarting === crashed) return;
+    this.restarting = crashed;
+    this.running = false;
+    for (let attempt = 1; !this.stopping; attempt++) {
+      const delay = backoffDelay(attempt, this.options.restartBackoff ?? CONSUMER_RESTART_BACKOFF);
+      await new Promise((r) => setTimeout(r, delay));
+      if (this.stopping) return;
+      // The crashed consumer, or the one a failed attempt left half started.
+      await this.consumer.disconnect().catch(() => undefined);
+      this.tails = new Map();
+      this.earlier = new Map();
+      this.consumer = this.createConsumer();
+      try {
+        await this.run();
+        // stop() came while it started: stop() saw no running consumer to stop.
+        if (this.stopping) await this.consumer.disconnect().catch(() => undefined);
+        else this.logger.log(JSON.stringify({ event: 'consumer.restarted', attempt }));
+        return;
+      } catch (e) {
+        this.logger.warn(
+          JSON.stringify({ event: 'consumer.restart_failed', attempt, error: errorText(e) }),
+        );
+      }
+    }
   }
 
   getStats(): BatchConsumerStats {
@@ -310,18 +364,23 @@ export class BatchConsumer<V = unknown> {
   }
 
   async start(): Promise<void> {
+    await this.run();
+  }
+
+  private async run(): Promise<void> {
     const { topics } = this.options;
+    const consumer = this.consumer;
     try {
-      await this.consumer.connect();
-      await this.consumer.subscribe({
+      await consumer.connect();
+      await consumer.subscribe({
         topics: topics instanceof RegExp ? [topics] : [...topics],
         fromBeginning: this.options.fromBeginning ?? false,
       });
-      await this.consumer.run({
+      await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-        eachBatch: (payload) => this.eachBatch(payload),
+        eachBatch: (payload) => this.eachBatch(payload, consumer),
       });
     } catch (e) {
       throw toMessagingError(e, `consumer ${this.options.groupId} start`);
@@ -342,12 +401,13 @@ export class BatchConsumer<V = unknown> {
     }
   }
 
-  private async eachBatch(payload: BatchPayload): Promise<void> {
+  /** `consumer`: the one that fetched the batch; seeks go to it, never to a replacement. */
+  private async eachBatch(payload: BatchPayload, consumer: KafkaConsumer): Promise<void> {
     if (payload.batch.messages.length === 0) return;
     const beat = this.heartbeatWhile(payload);
     try {
       if (this.options.pipelined === true) {
-        await this.handOver(payload);
+        await this.handOver(payload, consumer);
         return;
       }
       const outcome = await this.handleWithRetries(payload);
@@ -369,7 +429,7 @@ export class BatchConsumer<V = unknown> {
    * one in the background and returns, so that kafkajs fetches (and this decodes) the next
    * batch while this one is handled.
    */
-  private async handOver(payload: BatchPayload): Promise<void> {
+  private async handOver(payload: BatchPayload, consumer: KafkaConsumer): Promise<void> {
     const { topic, partition, messages } = payload.batch;
     const key = `${topic}\u0000${partition}`;
     // A registry outage leaves the decode to the retries of the handling.
@@ -385,7 +445,7 @@ export class BatchConsumer<V = unknown> {
       this.tails.delete(key);
       this.earlier.delete(key);
       if (!this.stopping && payload.isRunning()) {
-        this.consumer.seek({ topic, partition, offset: resumeFrom });
+        consumer.seek({ topic, partition, offset: resumeFrom });
       }
       return;
     }
@@ -399,7 +459,7 @@ export class BatchConsumer<V = unknown> {
         // when it was abandoned (this one is fetched again from there).
         const before = unordered && previous !== undefined ? await previous : null;
         if (before !== null) return before;
-        if (outcome === undefined) return this.abandon(topic, partition, firstOffset);
+        if (outcome === undefined) return this.abandon(consumer, topic, partition, firstOffset);
         await this.commit(payload, outcome);
         return null;
       })
@@ -413,7 +473,7 @@ export class BatchConsumer<V = unknown> {
             error: errorText(e),
           }),
         );
-        return this.abandon(topic, partition, firstOffset);
+        return this.abandon(consumer, topic, partition, firstOffset);
       });
     if (unordered && previous !== undefined) this.earlier.set(key, previous);
     else this.earlier.delete(key);
@@ -424,10 +484,16 @@ export class BatchConsumer<V = unknown> {
    * A batch given up uncommitted: unless the consumer stops, fetch the partition again from
    * its first offset at once (kafkajs had moved past it), so no record waits for new input.
    */
-  private abandon(topic: string, partition: number, firstOffset: string): string {
-    if (!this.stopping && this.running) {
+  private abandon(
+    consumer: KafkaConsumer,
+    topic: string,
+    partition: number,
+    firstOffset: string,
+  ): string {
+    // A consumer replaced after a crash starts from the committed offsets by itself.
+    if (!this.stopping && this.running && consumer === this.consumer) {
       try {
-        this.consumer.seek({ topic, partition, offset: firstOffset });
+        consumer.seek({ topic, partition, offset: firstOffset });
       } catch {
         // Not running any more: the next start begins at the committed offset anyway.
       }

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KafkaSettings } from '@platform/config';
 import { backoffDelay } from '@platform/observability';
+import { CONSUMER_RESTART_BACKOFF } from '../backoff';
 import { changelogPartitionKey, readChangelog, RESTORE_MARKER_KEY } from './changelog';
 import { canHeal } from './healing';
 import { Outbox } from './outbox';
@@ -177,7 +178,7 @@ interface FetchedBatch {
 const DEFAULT_MAX_PENDING_RECORDS = 200_000;
 
 /** Between attempts to start a consumer again after a crash, or to re-initialize a task. */
-const RESTART_BACKOFF = { initialMs: 500, maxMs: 30_000 };
+const RESTART_BACKOFF = CONSUMER_RESTART_BACKOFF;
 
 const taskKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
