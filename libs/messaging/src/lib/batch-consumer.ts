@@ -341,7 +341,7 @@ export class BatchConsumer<V = unknown> {
       this.earlier = new Map();
       this.consumer = this.createConsumer();
       try {
-        await this.run();
+        await this.start();
         // stop() came while it started: stop() saw no running consumer to stop.
         if (this.stopping) await this.consumer.disconnect().catch(() => undefined);
         else this.logger.log(JSON.stringify({ event: 'consumer.restarted', attempt }));
@@ -364,10 +364,6 @@ export class BatchConsumer<V = unknown> {
   }
 
   async start(): Promise<void> {
-    await this.run();
-  }
-
-  private async run(): Promise<void> {
     const { topics } = this.options;
     const consumer = this.consumer;
     try {

@@ -177,9 +177,6 @@ interface FetchedBatch {
 
 const DEFAULT_MAX_PENDING_RECORDS = 200_000;
 
-/** Between attempts to start a consumer again after a crash, or to re-initialize a task. */
-const RESTART_BACKOFF = CONSUMER_RESTART_BACKOFF;
-
 const taskKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 function message(error: unknown): string {
@@ -413,7 +410,7 @@ export class StreamTaskRuntime<S, N = never> {
     this.restarting = crashed;
     this.joined = false;
     for (let attempt = 1; !this.stopping; attempt++) {
-      await new Promise((r) => setTimeout(r, backoffDelay(attempt, RESTART_BACKOFF)));
+      await new Promise((r) => setTimeout(r, backoffDelay(attempt, CONSUMER_RESTART_BACKOFF)));
       if (this.stopping) return;
       try {
         // The crashed consumer, or the one a failed attempt left half started.
@@ -797,7 +794,7 @@ export class StreamTaskRuntime<S, N = never> {
           attempt,
           err: message(e),
         });
-        await new Promise((r) => setTimeout(r, backoffDelay(attempt, RESTART_BACKOFF)));
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt, CONSUMER_RESTART_BACKOFF)));
       }
     }
   }
