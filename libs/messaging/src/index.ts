@@ -144,5 +144,5 @@ export type {
 } from './lib/stream-tasks/runtime';
 export { Outbox } from './lib/stream-tasks/outbox';
 export type { OutboxRecord } from './lib/stream-tasks/outbox';
-export { canHeal } from './lib/stream-tasks/healing';
+export { canHeal } from './lib/consumer-restart';
 export { RESTORE_MARKER_KEY } from './lib/stream-tasks/changelog';

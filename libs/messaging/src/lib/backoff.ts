@@ -6,12 +6,6 @@ export {
   type BackoffOptions,
 } from '@platform/observability';
 
-/**
- * Between attempts to start a consumer again after a crash the client did not recover from,
- * and to re-initialize a stream task.
- */
-export const CONSUMER_RESTART_BACKOFF = { initialMs: 500, maxMs: 30_000 };
-
 /** The `code` of an error of this platform, or `fallback`. */
 export function errorCode(error: unknown, fallback: string): string {
   if (typeof error === 'object' && error !== null) {

@@ -7,14 +7,8 @@ import {
   type SchemaInput,
   type SchemaLookup,
 } from '@platform/schema-registry';
-import {
-  backoffDelay,
-  CONSUMER_RESTART_BACKOFF,
-  errorCode,
-  errorText,
-  isRetriable,
-  type BackoffOptions,
-} from './backoff';
+import { backoffDelay, errorCode, errorText, isRetriable, type BackoffOptions } from './backoff';
+import { canHeal, restartWithBackoff } from './consumer-restart';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import type {
   BatchPayload,
@@ -267,7 +261,7 @@ function toDeadLetter(
  *
  * kafkajs restarts its consumer after most errors, but not after some that a broker restart
  * causes (`KafkaJSGroupCoordinatorNotFound` is non-retriable to it). After a crash it leaves
- * alone, if the error can heal (`retriable` as a `MessagingError`), a new consumer joins the
+ * alone, if the error can heal (`canHeal`: transient), a new consumer joins the
  * group with backoff and starts from the committed offsets; the crashed one's batches in
  * hand are abandoned uncommitted.
  */
@@ -312,7 +306,7 @@ export class BatchConsumer<V = unknown> {
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
       this.crash = error;
-      const heals = !restart && !this.stopping && toMessagingError(error).retriable;
+      const heals = !restart && !this.stopping && canHeal(error);
       this.logger.error(
         JSON.stringify({
           event: 'consumer.crash',
@@ -331,27 +325,28 @@ export class BatchConsumer<V = unknown> {
     if (this.consumer !== crashed || this.restarting === crashed) return;
     this.restarting = crashed;
     this.running = false;
-    for (let attempt = 1; !this.stopping; attempt++) {
-      const delay = backoffDelay(attempt, this.options.restartBackoff ?? CONSUMER_RESTART_BACKOFF);
-      await new Promise((r) => setTimeout(r, delay));
-      if (this.stopping) return;
-      // The crashed consumer, or the one a failed attempt left half started.
-      await this.consumer.disconnect().catch(() => undefined);
-      this.tails = new Map();
-      this.earlier = new Map();
-      this.consumer = this.createConsumer();
-      try {
+    const attempt = await restartWithBackoff({
+      backoff: this.options.restartBackoff,
+      stopped: () => this.stopping,
+      attempt: async () => {
+        // The crashed consumer, or the one a failed attempt left half started.
+        await this.consumer.disconnect().catch(() => undefined);
+        this.tails = new Map();
+        this.earlier = new Map();
+        this.consumer = this.createConsumer();
         await this.start();
-        // stop() came while it started: stop() saw no running consumer to stop.
-        if (this.stopping) await this.consumer.disconnect().catch(() => undefined);
-        else this.logger.log(JSON.stringify({ event: 'consumer.restarted', attempt }));
-        return;
-      } catch (e) {
+      },
+      failed: (error, attempt) => {
         this.logger.warn(
-          JSON.stringify({ event: 'consumer.restart_failed', attempt, error: errorText(e) }),
+          JSON.stringify({ event: 'consumer.restart_failed', attempt, error: errorText(error) }),
         );
-      }
-    }
+        return true;
+      },
+    });
+    if (attempt === undefined) return;
+    // stop() came while it started: stop() saw no running consumer to stop.
+    if (this.stopping) await this.consumer.disconnect().catch(() => undefined);
+    else this.logger.log(JSON.stringify({ event: 'consumer.restarted', attempt }));
   }
 
   getStats(): BatchConsumerStats {

@@ -7,9 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KafkaSettings } from '@platform/config';
 import { backoffDelay } from '@platform/observability';
-import { CONSUMER_RESTART_BACKOFF } from '../backoff';
 import { changelogPartitionKey, readChangelog, RESTORE_MARKER_KEY } from './changelog';
-import { canHeal } from './healing';
 import { Outbox } from './outbox';
 import { chunkRequests, MAX_REQUEST_BYTES, MAX_REQUEST_MESSAGES } from './produce-requests';
 import {
@@ -17,6 +15,7 @@ import {
   createTransactionalProducer,
   withTransaction,
 } from '../transaction';
+import { canHeal, CONSUMER_RESTART_BACKOFF, restartWithBackoff } from '../consumer-restart';
 import { compressionCodec, createKafka } from '../kafka-client';
 import type { KafkaLogSink } from '../kafka-logger';
 import type {
@@ -409,10 +408,9 @@ export class StreamTaskRuntime<S, N = never> {
     if (this.consumer !== crashed || this.restarting === crashed) return;
     this.restarting = crashed;
     this.joined = false;
-    for (let attempt = 1; !this.stopping; attempt++) {
-      await new Promise((r) => setTimeout(r, backoffDelay(attempt, CONSUMER_RESTART_BACKOFF)));
-      if (this.stopping) return;
-      try {
+    const attempt = await restartWithBackoff({
+      stopped: () => this.stopping,
+      attempt: async () => {
         // The crashed consumer, or the one a failed attempt left half started.
         await this.consumer?.disconnect().catch(() => undefined);
         await this.supersedeInitialization();
@@ -420,19 +418,21 @@ export class StreamTaskRuntime<S, N = never> {
         this.taskMap = new Map();
         await Promise.all(old.map((t) => this.closeTask(t)));
         await this.startConsumer();
-        this.log('info', 'consumer_restarted', 'consumer restarted', { attempt });
-        return;
-      } catch (error) {
+      },
+      failed: (error, attempt) => {
         if (!canHeal(error)) {
           this.options.onFatal(error);
-          return;
+          return false;
         }
         this.log('warn', 'consumer_restart_failed', 'consumer restart failed; retrying', {
           attempt,
           err: message(error),
         });
-      }
-    }
+        return true;
+      },
+    });
+    if (attempt !== undefined)
+      this.log('info', 'consumer_restarted', 'consumer restarted', { attempt });
   }
 
   // ---- assignment, fencing and restore ---------------------------------------------------
