@@ -575,75 +575,72 @@ export class EventsService {
     events: readonly Prepared[],
     headers: Readonly<Record<string, string>>,
   ): Promise<Outcome[]> {
-    // One timer for the request, not one per event: every wait ends at the same deadline.
-    const deadline = this.deadline();
-    try {
-      // The stored id of each event that carries a client event_id (hashed once, used twice).
-      const ids = events.map((p) =>
-        p.clientEventId ? idempotencyKey(p.type, String(p.event['event_id'])) : null,
-      );
-      const owner = randomUUID();
-      const claims = await this.claim(
-        ids.filter((id) => id !== null),
-        owner,
-        deadline.expired,
-      );
-      const late: LateClaim[] = [];
-      // The index of the event sent for each claimed id (its first in this request).
-      const sent = new Map<string, number>();
-      // After the deadline: whether each event unanswered then got through in the end.
-      const lateAcks = new Map<number, Promise<boolean>>();
-      const outcomes = await new Promise<Outcome[]>((resolve) => {
-        const toSend: OutgoingEvent[] = [];
-        const positions: number[] = [];
-        const gathering = new Gathering(events.length, (gathered, complete) => {
-          if (!complete) {
-            for (const index of positions)
-              if (gathered[index] === undefined) lateAcks.set(index, gathering.lateOutcome(index));
-            // A client's id is claimed already; a generated one is claimed once handed out.
-            late.push(
-              ...expireUnanswered(events, gathered, (i) =>
-                ids[i] === null ? lateAcks.get(i) : undefined,
-              ),
-            );
-          }
-          resolve(gathered as Outcome[]);
-        });
-        void deadline.expired.then(() => gathering.expire());
-        events.forEach((p, index) => {
-          const id = ids[index] ?? null;
-          const claim = id === null ? undefined : claims.get(id);
-          if (claim?.state === 'acked') {
-            gathering.settle(index, this.duplicate(p.type));
-            return;
-          }
-          if (claim?.state === 'failed') {
-            gathering.settle(index, { ok: false, error: claim.error });
-            return;
-          }
-          const first = id === null ? undefined : sent.get(id);
-          if (first !== undefined) {
-            // The same event twice in this request: the second follows the first.
-            gathering.follow(first, index, () => this.duplicate(p.type));
-            return;
-          }
-          if (id !== null) sent.set(id, index);
-          toSend.push({ eventType: p.type, event: p.event, headers });
-          positions.push(index);
-        });
-        // The claim statement answered this request with every other one it held, and they
-        // all send now: lingering for more would only delay them (5.5 → 2.3 ms, ADR 0010).
-        this.kafka.producer.sendEach(toSend, new Positioned(gathering, positions), {
-          linger: false,
-        });
+    // Every wait of the request ends at the same time; a timer only once its events are sent.
+    const deadline = Date.now() + this.settings.produceTimeoutMs;
+    // The stored id of each event that carries a client event_id (hashed once, used twice).
+    const ids = events.map((p) =>
+      p.clientEventId ? idempotencyKey(p.type, String(p.event['event_id'])) : null,
+    );
+    const owner = randomUUID();
+    const claims = await this.claim(
+      ids.filter((id) => id !== null),
+      owner,
+      deadline,
+    );
+    const late: LateClaim[] = [];
+    // The index of the event sent for each claimed id (its first in this request).
+    const sent = new Map<string, number>();
+    // After the deadline: whether each event unanswered then got through in the end.
+    const lateAcks = new Map<number, Promise<boolean>>();
+    const outcomes = await new Promise<Outcome[]>((resolve) => {
+      const toSend: OutgoingEvent[] = [];
+      const positions: number[] = [];
+      const gathering = new Gathering(events.length, (gathered, complete) => {
+        if (!complete) {
+          for (const index of positions)
+            if (gathered[index] === undefined) lateAcks.set(index, gathering.lateOutcome(index));
+          // A client's id is claimed already; a generated one is claimed once handed out.
+          late.push(
+            ...expireUnanswered(events, gathered, (i) =>
+              ids[i] === null ? lateAcks.get(i) : undefined,
+            ),
+          );
+        }
+        clearTimeout(timer);
+        resolve(gathered as Outcome[]);
       });
-      this.countAccepted(events, outcomes);
-      if (sent.size > 0) this.settleClaims(sent, outcomes, lateAcks, owner);
-      if (late.length > 0) await this.claimLate(late, owner);
-      return outcomes;
-    } finally {
-      deadline.clear();
-    }
+      const timer = setTimeout(() => gathering.expire(), Math.max(0, deadline - Date.now()));
+      events.forEach((p, index) => {
+        const id = ids[index] ?? null;
+        const claim = id === null ? undefined : claims.get(id);
+        if (claim?.state === 'acked') {
+          gathering.settle(index, this.duplicate(p.type));
+          return;
+        }
+        if (claim?.state === 'failed') {
+          gathering.settle(index, { ok: false, error: claim.error });
+          return;
+        }
+        const first = id === null ? undefined : sent.get(id);
+        if (first !== undefined) {
+          // The same event twice in this request: the second follows the first.
+          gathering.follow(first, index, () => this.duplicate(p.type));
+          return;
+        }
+        if (id !== null) sent.set(id, index);
+        toSend.push({ eventType: p.type, event: p.event, headers });
+        positions.push(index);
+      });
+      // The claim statement answered this request with every other one it held, and they
+      // all send now: lingering for more would only delay them (5.5 → 2.3 ms, ADR 0010).
+      this.kafka.producer.sendEach(toSend, new Positioned(gathering, positions), {
+        linger: false,
+      });
+    });
+    this.countAccepted(events, outcomes);
+    if (sent.size > 0) this.settleClaims(sent, outcomes, lateAcks, owner);
+    if (late.length > 0) await this.claimLate(late, owner);
+    return outcomes;
   }
 
   /**
@@ -718,7 +715,7 @@ export class EventsService {
   private async claim(
     ids: readonly string[],
     owner: string,
-    expired: Promise<'timeout'>,
+    deadline: number,
   ): Promise<Map<string, Claim>> {
     const out = new Map<string, Claim>();
     let undecided = [...new Set(ids)];
@@ -739,7 +736,9 @@ export class EventsService {
         return false;
       });
       if (undecided.length === 0) break;
-      if ((await Promise.race([sleep(PENDING_POLL_MS), expired])) === 'timeout') {
+      const left = deadline - Date.now();
+      if (left > 0) await sleep(Math.min(PENDING_POLL_MS, left));
+      if (Date.now() >= deadline) {
         for (const id of undecided) out.set(id, { state: 'failed', error: timeoutError() });
         break;
       }

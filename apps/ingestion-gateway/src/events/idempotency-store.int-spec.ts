@@ -141,4 +141,11 @@ describe('IdempotencyStore (PostgreSQL)', () => {
     )) as { id: string }[];
     expect(left.map((r) => r.id).sort()).toEqual([...fresh].sort());
   });
+
+  it('refuses an id that is not a key (a comma would split it), and claims nothing', async () => {
+    const s = store();
+    const [good] = ids(1) as [string];
+    await expect(s.claim([good, 'a,b'], randomUUID())).rejects.toThrow('holds a comma');
+    expect(await states(s, [good], randomUUID())).toEqual(['claimed']);
+  });
 });

@@ -27,6 +27,18 @@ interface Request {
 }
 
 /**
+ * Ids (base64url keys, owner UUIDs) as one comma-separated text, split by PostgreSQL: the
+ * driver's array literal quotes and escapes element by element, about 2 µs of the gateway's
+ * CPU per id on the claim alone.
+ */
+function idList(ids: readonly string[]): string {
+  for (const id of ids) {
+    if (id.includes(',')) throw new Error(`an idempotency id holds a comma: ${JSON.stringify(id)}`);
+  }
+  return ids.join(',');
+}
+
+/**
  * Which event ids were produced within the idempotency window, shared by every gateway
  * instance through PostgreSQL (`<schema>.idempotency_keys`), so that a repeat is not
  * produced twice wherever the load balancer sends it.
@@ -84,29 +96,29 @@ export class IdempotencyStore {
     // Sorted: concurrent statements lock overlapping rows in one order (no deadlock).
     const ids = [...first.keys()].sort();
     const owners = ids.map((id) => requests[first.get(id) ?? 0]?.owner ?? '');
-    const claimed = (await this.db.query(
-      `INSERT INTO ${this.table} AS i (id, owner, acked, until)
-       SELECT id, owner, false, clock_timestamp() + make_interval(secs => $3::float8 / 1000)
-       FROM unnest($1::text[], $2::uuid[]) AS wanted (id, owner)
-       ORDER BY id
-       ON CONFLICT (id) DO UPDATE
-         SET owner = EXCLUDED.owner, acked = false, until = EXCLUDED.until
-         WHERE i.until < clock_timestamp()
-       RETURNING id`,
-      [ids, owners, this.options.leaseMs],
-    )) as { id: string }[];
-    const found = new Map<string, ClaimState>(claimed.map((r) => [r.id, 'claimed']));
-    // The ids not claimed (repeats, a minority) are read apart: most statements claim every
-    // id, and then skip this. Read after the claim, an id may have been acked since (acked) or
-    // released (absent: pending, and the caller claims it again).
-    if (found.size < ids.length) {
-      const rest = ids.filter((id) => !found.has(id));
-      const rows = (await this.db.query(
-        `SELECT id, acked FROM ${this.table} WHERE id = ANY($1::text[])`,
-        [rest],
-      )) as { id: string; acked: boolean }[];
-      for (const r of rows) found.set(r.id, r.acked ? 'acked' : 'pending');
-    }
+    // One statement: claim what can be claimed, and answer only for the ids it could not
+    // (repeats, a minority), with their state as of the statement's start. An id another
+    // request inserted since then reads as absent: pending, and the caller claims it again.
+    const refused = (await this.db.query(
+      `WITH wanted AS (
+         SELECT * FROM unnest(string_to_array($1, ','), string_to_array($2, ',')::uuid[])
+           AS w (id, owner)),
+       claimed AS (
+         INSERT INTO ${this.table} AS i (id, owner, acked, until)
+         SELECT id, owner, false, clock_timestamp() + make_interval(secs => $3::float8 / 1000)
+         FROM wanted
+         ORDER BY id
+         ON CONFLICT (id) DO UPDATE
+           SET owner = EXCLUDED.owner, acked = false, until = EXCLUDED.until
+           WHERE i.until < clock_timestamp()
+         RETURNING id)
+       SELECT w.id, k.acked
+       FROM wanted w LEFT JOIN ${this.table} k ON k.id = w.id
+       WHERE w.id NOT IN (SELECT id FROM claimed)`,
+      [idList(ids), idList(owners), this.options.leaseMs],
+    )) as { id: string; acked: boolean | null }[];
+    const found = new Map<string, ClaimState>(ids.map((id) => [id, 'claimed']));
+    for (const r of refused) found.set(r.id, r.acked === true ? 'acked' : 'pending');
     return requests.map((r, i) => {
       const out = new Map<string, ClaimState>();
       for (const id of r.ids) {
@@ -123,9 +135,9 @@ export class IdempotencyStore {
     await this.db.query(
       `UPDATE ${this.table} AS i
        SET acked = true, until = clock_timestamp() + make_interval(secs => $3::float8 / 1000)
-       FROM unnest($1::text[], $2::uuid[]) AS done (id, owner)
+       FROM unnest(string_to_array($1, ','), string_to_array($2, ',')::uuid[]) AS done (id, owner)
        WHERE i.id = done.id AND i.owner = done.owner`,
-      [ids, owners, this.options.windowMs],
+      [idList(ids), idList(owners), this.options.windowMs],
     );
   }
 
@@ -133,8 +145,9 @@ export class IdempotencyStore {
   async release(ids: readonly string[], owner: string): Promise<void> {
     if (ids.length === 0) return;
     await this.db.query(
-      `DELETE FROM ${this.table} WHERE id = ANY($1::text[]) AND owner = $2::uuid AND NOT acked`,
-      [[...ids], owner],
+      `DELETE FROM ${this.table}
+       WHERE id = ANY(string_to_array($1, ',')) AND owner = $2::uuid AND NOT acked`,
+      [idList(ids), owner],
     );
   }
 
