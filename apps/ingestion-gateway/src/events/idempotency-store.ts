@@ -93,8 +93,7 @@ export class IdempotencyStore {
     requests.forEach((r, i) => {
       for (const id of r.ids) if (!first.has(id)) first.set(id, i);
     });
-    // Sorted: concurrent statements lock overlapping rows in one order (no deadlock).
-    const ids = [...first.keys()].sort();
+    const ids = [...first.keys()];
     const owners = ids.map((id) => requests[first.get(id) ?? 0]?.owner ?? '');
     // One statement: claim what can be claimed, and answer only for the ids it could not
     // (repeats, a minority), with their state as of the statement's start. An id another
@@ -107,6 +106,7 @@ export class IdempotencyStore {
          INSERT INTO ${this.table} AS i (id, owner, acked, until)
          SELECT id, owner, false, clock_timestamp() + make_interval(secs => $3::float8 / 1000)
          FROM wanted
+         -- In key order: concurrent statements lock overlapping rows in one order (no deadlock).
          ORDER BY id
          ON CONFLICT (id) DO UPDATE
            SET owner = EXCLUDED.owner, acked = false, until = EXCLUDED.until
