@@ -387,4 +387,48 @@ describe('EventProducer → BatchConsumer against Kafka', () => {
     expect(stats.commits).toBe(stats.batches); // one commit per batch, none for failed attempts
     await committedEqualsEnd(groupId, topic);
   });
+
+  it('keeps every record batch under the broker limit, and refuses an event no record can hold', async () => {
+    // One partition: every event of a dispatch lands in one record batch, and 3,000 events of
+    // about 1 KB are three times what the broker takes in one (1 MiB by default).
+    const bigPrefixes = { ...prefixes, events: `${prefixes.events}big` };
+    const topic = eventTopic(bigPrefixes, 'page_view');
+    await createTopics([topic], 1);
+    const producer = new EventProducer({
+      kafka,
+      model,
+      prefixes: bigPrefixes,
+      registry: new InMemorySchemaRegistrar(),
+    });
+    await producer.start();
+    toStop.push(producer);
+    const title = 'x'.repeat(1_000);
+    const events = Array.from({ length: 3_000 }, (_, i) => ({
+      eventType: 'page_view',
+      event: { ...ecommerceEvent('page_view', i), page_title: title },
+    }));
+    await producer.sendMany(events);
+    const read = await readFromStart(kafka, topic, 3_000);
+    expect(new Set(read.map((m) => m.offset)).size).toBe(3_000);
+
+    const huge = { ...ecommerceEvent('page_view', 3_000), page_title: 'x'.repeat(1_100_000) };
+    const refused = await producer.sendMany([{ eventType: 'page_view', event: huge }]).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(MessagingError);
+    expect((refused as MessagingError).code).toBe('INVALID_EVENT');
+    expect((refused as Error).message).toMatch(
+      /takes 1100\d{3} bytes as a Kafka record; the limit is 1000000/,
+    );
+    await producer.flush();
+    const ends = await kafka.admin();
+    await ends.connect();
+    try {
+      const [end] = await ends.fetchTopicOffsets(topic);
+      expect(end?.high).toBe('3000');
+    } finally {
+      await ends.disconnect();
+    }
+  });
 });

@@ -22,6 +22,7 @@ import { kafkaHealth, type KafkaHealth } from './kafka-health';
 import { MessagingError, toMessagingError } from './messaging.error';
 import { kafkajsRecordProducer, type ProducerRecord, type RecordProducer } from './record-producer';
 import { SendBuffer, type TagReceiver, type TopicBatches } from './send-buffer';
+import { MAX_REQUEST_BYTES } from './stream-tasks/produce-requests';
 
 /** The registry the producer needs: register schemas, and look them up by id (for the serde). */
 export type SchemaRegistrar = {
@@ -59,6 +60,12 @@ export interface EventProducerOptions {
   readonly lingerMs?: number;
   /** Messages per topic per dispatch; default the producer's (kafkajs 2,000, librdkafka 5,000). */
   readonly maxBatchSize?: number;
+  /**
+   * The biggest record (value, key and headers) the broker takes: a bigger event is refused
+   * as invalid before anything is sent. Default 1,000,000 bytes, under the broker's default
+   * `message.max.bytes` (1 MiB for a batch); raise it with the topics' `max.message.bytes`.
+   */
+  readonly maxRecordBytes?: number;
   /** Default 30 s: how long `close()` waits for pending sends. */
   readonly closeTimeoutMs?: number;
   /** Record-batch compression of the Kafka producer: pass `compressionCodec(config.kafka)`. Default none. */
@@ -107,6 +114,26 @@ interface TypeBinding {
 interface Outgoing extends ProducerRecord {
   readonly eventType: string;
   readonly startedAt: number;
+  /** About what the record takes in a record batch. */
+  readonly bytes: number;
+}
+
+/** Default `maxRecordBytes`. */
+export const MAX_RECORD_BYTES = 1_000_000;
+
+/** A record's framing in a record batch (length, attributes, deltas, varints): at most this. */
+const RECORD_FRAMING_BYTES = 32;
+
+/** UTF-8 bytes of a record's key and headers. */
+function keyAndHeaderBytes(
+  key: string | null,
+  headers: Readonly<Record<string, string>> | undefined,
+): number {
+  let bytes = key === null ? 0 : Buffer.byteLength(key);
+  for (const name in headers) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name] as string) + 2;
+  }
+  return bytes;
 }
 
 type EventRecord = Readonly<Record<string, unknown>>;
@@ -167,6 +194,9 @@ export class EventProducer {
     this.buffer = new SendBuffer<Outgoing>({
       lingerMs: options.lingerMs ?? this.producer.preferredLingerMs,
       maxBatchSize: options.maxBatchSize ?? this.producer.preferredBatchSize,
+      // A topic's share of one dispatch bounds each of its partitions' record batches.
+      maxBatchBytes: MAX_REQUEST_BYTES,
+      sizeOf: (record) => record.bytes,
       maxConcurrentDispatches: this.producer.maxConcurrentSends,
       dispatch: (batches) => this.dispatch(batches),
       onSettled: (batches, error) => this.settled(batches, error),
@@ -397,12 +427,26 @@ export class EventProducer {
       hook(own);
       all = own;
     }
+    const recordKey = key ?? defaultKey(event, binding.primaryKey) ?? null;
+    const recordHeaders = all === undefined || isEmpty(all) ? undefined : all;
+    const bytes = value.length + keyAndHeaderBytes(recordKey, recordHeaders) + RECORD_FRAMING_BYTES;
+    const maxBytes = this.options.maxRecordBytes ?? MAX_RECORD_BYTES;
+    if (bytes > maxBytes) {
+      if (countRejection) this.rejected += 1;
+      throw new InvalidEventError(binding.spec.name, [
+        {
+          path: '',
+          message: `the event takes ${bytes} bytes as a Kafka record; the limit is ${maxBytes}`,
+        },
+      ]);
+    }
     return {
-      key: key ?? defaultKey(event, binding.primaryKey) ?? null,
+      key: recordKey,
       value,
-      headers: all === undefined || isEmpty(all) ? undefined : all,
+      headers: recordHeaders,
       eventType: binding.spec.name,
       startedAt,
+      bytes,
     };
   }
 

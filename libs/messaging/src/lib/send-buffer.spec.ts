@@ -157,6 +157,38 @@ describe(SendBuffer.name, () => {
     );
   });
 
+  it('bounds the share of each topic in a dispatch by bytes too, and sends a bigger message alone', async () => {
+    const { calls, dispatch } = fakeDispatch();
+    // A message's size is its value: 400 + 400 fit in 1,000 bytes, a third does not.
+    const buffer = new SendBuffer<number>({
+      dispatch,
+      lingerMs: 5,
+      maxBatchSize: 100,
+      maxBatchBytes: 1_000,
+      sizeOf: (n) => n,
+    });
+    void buffer.add('b', 900);
+    void buffer.addEach([400, 400, 400, 5_000, 1], ['a', 'a', 'a', 'a', 'a']);
+    // More than one dispatch's worth of a is queued: the first goes at once, with all of b.
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.batches).toEqual(
+      new Map([
+        ['b', [900]],
+        ['a', [400, 400]],
+      ]),
+    );
+    calls[0]?.resolve();
+    await tick();
+    expect(calls[1]?.batches).toEqual(new Map([['a', [400]]]));
+    calls[1]?.resolve();
+    await tick();
+    expect(calls[2]?.batches).toEqual(new Map([['a', [5_000]]]));
+    calls[2]?.resolve();
+    await tick();
+    jest.advanceTimersByTime(5);
+    expect(calls[3]?.batches).toEqual(new Map([['a', [1]]]));
+  });
+
   it('keeps one dispatch in flight and sends what queued meanwhile right after it', async () => {
     const { calls, dispatch } = fakeDispatch();
     const buffer = new SendBuffer<number>({ dispatch, lingerMs: 5, maxBatchSize: 2 });

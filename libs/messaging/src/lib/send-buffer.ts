@@ -16,6 +16,14 @@ export interface SendBufferOptions<M> {
   /** At most this many messages per topic in one dispatch; a full topic dispatches at once. */
   readonly maxBatchSize: number;
   /**
+   * At most this many bytes (by `sizeOf`) per topic in one dispatch, unless one message alone
+   * is bigger. The broker refuses a partition's record batch over its `message.max.bytes`, and
+   * a topic's share of a dispatch bounds every partition's. Default: no bound.
+   */
+  readonly maxBatchBytes?: number;
+  /** A message's size towards `maxBatchBytes`. */
+  readonly sizeOf?: (message: M) => number;
+  /**
    * Dispatches in flight at once. Default 1: required where a retried dispatch could overtake
    * a later one (kafkajs). More only when `dispatch` hands its messages over in call order
    * before its first await and the client keeps that order through its retries (librdkafka's
@@ -84,13 +92,15 @@ class MessageWaiter implements Waiter {
 }
 
 /**
- * Up to `maxBatchSize` messages of one topic, their waiters and tags side by side: no object
+ * Up to `maxBatchSize` messages (and `maxBatchBytes`) of one topic, their waiters and tags side by side: no object
  * per queued message. A dispatch takes a topic's first chunk as it is (no copy), and no array
  * grows past one dispatch's worth: a queue of 20,000 in one array cost a push several times
  * what it costs in a small one (copies on growth, arrays too large for the young generation).
  */
 interface Chunk<M> {
   readonly messages: M[];
+  /** Their sizes summed, by `sizeOf` (0 without it). */
+  bytes: number;
   readonly waiters: Waiter[];
   /** The tag of each message added with `addTagged`, 0 for the others. */
   readonly tags: number[];
@@ -234,6 +244,8 @@ export class SendBuffer<M> {
     waiter: Waiter,
   ): void {
     const max = this.options.maxBatchSize;
+    const { sizeOf } = this.options;
+    const maxBytes = this.options.maxBatchBytes ?? Infinity;
     let queue: TopicQueue<M> | undefined;
     let chunk: Chunk<M> | undefined;
     let queueTopic: string | undefined;
@@ -244,11 +256,18 @@ export class SendBuffer<M> {
         queueTopic = topic;
         chunk = queue.chunks[queue.chunks.length - 1];
       }
-      if (chunk === undefined || chunk.messages.length >= max) {
-        chunk = { messages: [], waiters: [], tags: [] };
+      const message = messages[i] as M;
+      const size = sizeOf === undefined ? 0 : sizeOf(message);
+      if (
+        chunk === undefined ||
+        chunk.messages.length >= max ||
+        (chunk.bytes + size > maxBytes && chunk.messages.length > 0)
+      ) {
+        chunk = { messages: [], bytes: 0, waiters: [], tags: [] };
         (queue as TopicQueue<M>).chunks.push(chunk);
       }
-      chunk.messages.push(messages[i] as M);
+      chunk.messages.push(message);
+      chunk.bytes += size;
       chunk.waiters.push(waiter);
       chunk.tags.push(tags === undefined ? 0 : (tags[i] as number));
       (queue as TopicQueue<M>).enqueued += 1;
