@@ -23,9 +23,6 @@ import { GATEWAY_KAFKA } from './tokens';
 
 export const GATEWAY_SERVICE = 'ingestion-gateway';
 
-/** Bytes of bad rows per send: well under the broker's default record batch limit (1 MiB). */
-const DLQ_SEND_MAX_BYTES = 512 * 1024;
-
 /**
  * Owns the gateway's Kafka side: the schema registry client, the idempotent Avro
  * `EventProducer` (acks=all) and the dead-letter publisher of `dlq.ingestion-gateway`.
@@ -89,8 +86,8 @@ export class KafkaGatewayService implements OnModuleInit, OnApplicationShutdown 
 
   /**
    * Writes bad rows to the dead-letter topic, keyed by event type, with `dlq.*` headers. Each
-   * row is bounded (see `buildBadRow`); they go in sends of at most {@link DLQ_SEND_MAX_BYTES},
-   * so a batch of many large bad rows never makes a record batch the broker refuses.
+   * row is bounded (see `buildBadRow`), and the publisher sends them in requests the broker
+   * takes however many there are.
    */
   async publishBadRows(rows: readonly BadRow[]): Promise<void> {
     const letters = rows.map((row) => ({
@@ -107,18 +104,7 @@ export class KafkaGatewayService implements OnModuleInit, OnApplicationShutdown 
         retriable: false,
       },
     }));
-    let chunk: typeof letters = [];
-    let size = 0;
-    for (const letter of letters) {
-      if (chunk.length > 0 && size + letter.value.length > DLQ_SEND_MAX_BYTES) {
-        await this.deadLetters.publish(chunk);
-        chunk = [];
-        size = 0;
-      }
-      chunk.push(letter);
-      size += letter.value.length;
-    }
-    if (chunk.length > 0) await this.deadLetters.publish(chunk);
+    await this.deadLetters.publish(letters);
   }
 
   async onApplicationShutdown(): Promise<void> {

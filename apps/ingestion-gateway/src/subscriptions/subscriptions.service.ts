@@ -9,8 +9,10 @@ import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
 import { eventTopic, subscriptionTopic } from '@platform/contracts';
 import {
   BatchConsumer,
+  chunkRequests,
   createIdempotentProducer,
   ensureTopicsExist,
+  MAX_REQUEST_BYTES,
   MessagingError,
   type DeadLetterSink,
   type DecodedRecord,
@@ -233,10 +235,10 @@ export class SubscriptionsService implements OnApplicationBootstrap, OnApplicati
     }
     if (byTopic.size === 0 || this.producer === undefined) return;
     try {
-      await this.producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      // In requests the broker takes: a batch forwarded whole can pass its 1 MiB limit.
+      for (const topicMessages of chunkRequests(byTopic, MAX_REQUEST_BYTES)) {
+        await this.producer.sendBatch({ acks: -1, topicMessages });
+      }
     } catch (e) {
       throw new MessagingError('HANDLER_FAILED', `subscription delivery failed: ${String(e)}`, {
         retriable: true,

@@ -431,4 +431,26 @@ describe('EventProducer → BatchConsumer against Kafka', () => {
       await ends.disconnect();
     }
   });
+
+  it('publishes a batch of dead letters bigger than one request may be, every one of them', async () => {
+    const dlq = new DeadLetterPublisher({
+      kafka,
+      service: 'it-big-dlq',
+      prefixes,
+      topicDefaults: { partitions: 1, replicationFactor: 1 },
+    });
+    topics.push(dlq.topic);
+    await dlq.start();
+    toStop.push(dlq);
+    const letters = Array.from({ length: 3_000 }, (_, i) => ({
+      key: Buffer.from(`k-${i}`),
+      value: Buffer.alloc(1_000, i % 256),
+      headers: {},
+      source: { topic: 'events.page_view', partition: 0, offset: String(i) },
+      error: { code: 'DECODE_FAILED', message: `record ${i} is not Avro`, retriable: false },
+    }));
+    await dlq.publish(letters);
+    const read = await readFromStart(kafka, dlq.topic, 3_000);
+    expect(read.map((m) => m.key?.toString())).toEqual(letters.map((l) => l.key.toString()));
+  });
 });

@@ -36,6 +36,15 @@ describe('chunkRequests', () => {
     expect(flat).toEqual([['a:12'], ['a:3', 'b:4']]);
   });
 
+  it('counts headers towards the size: a dead letter can carry more in them than in its value', () => {
+    const withHeaders = (key: string): OutboxRecord => ({
+      ...msg(key, 10),
+      headers: { 'dlq.error.message': 'x'.repeat(300), 'dlq.source': ['a', 'b'] },
+    });
+    const requests = chunkRequests(new Map([['a', [withHeaders('1'), withHeaders('2')]]]), 600);
+    expect(requests.map((r) => r.map((t) => t.messages.length))).toEqual([[1], [1]]);
+  });
+
   it('sends a record larger than the limit alone rather than not at all', () => {
     const requests = chunkRequests(new Map([['a', [msg('1', 5_000), msg('2', 10)]]]), 1_000);
     expect(requests.map((r) => r[0]?.messages.map((m) => m.key))).toEqual([['1'], ['2']]);
