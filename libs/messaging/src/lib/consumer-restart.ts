@@ -18,7 +18,10 @@ export function canHeal(error: unknown): boolean {
   return e.retriable || isFenced(e);
 }
 
-/** kafkajs wraps what it gives up on (retries exhausted, a consumer crash): the fencing may sit deeper in the causes. */
+/**
+ * kafkajs wraps what it gives up on (retries exhausted, a consumer crash): the fencing may sit
+ * deeper in the causes.
+ */
 function isFenced(error: unknown): boolean {
   for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     if (FENCED.has(toMessagingError(e).code)) return true;

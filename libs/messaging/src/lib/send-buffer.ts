@@ -92,10 +92,11 @@ class MessageWaiter implements Waiter {
 }
 
 /**
- * Up to `maxBatchSize` messages (and `maxBatchBytes`) of one topic, their waiters and tags side by side: no object
- * per queued message. A dispatch takes a topic's first chunk as it is (no copy), and no array
- * grows past one dispatch's worth: a queue of 20,000 in one array cost a push several times
- * what it costs in a small one (copies on growth, arrays too large for the young generation).
+ * Up to `maxBatchSize` messages (and `maxBatchBytes`) of one topic, their waiters and tags
+ * side by side: no object per queued message. A dispatch takes a topic's first chunk as it is
+ * (no copy), and no array grows past one dispatch's worth: a queue of 20,000 in one array cost
+ * a push several times what it costs in a small one (copies on growth, arrays too large for
+ * the young generation).
  */
 interface Chunk<M> {
   readonly messages: M[];
