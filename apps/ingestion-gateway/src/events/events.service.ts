@@ -813,21 +813,16 @@ export class EventsService {
     return { ok: true, duplicate: true };
   }
 
-  /** Resolves `'timeout'` once the produce timeout has passed, unless cleared first. */
-  private deadline(): { readonly expired: Promise<'timeout'>; clear(): void } {
+  /** `promise`, or `'timeout'` once the produce timeout has passed. */
+  private async withTimeout<T>(promise: Promise<T>): Promise<T | 'timeout'> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.settings.produceTimeoutMs);
     });
-    return { expired, clear: () => clearTimeout(timer) };
-  }
-
-  private async withTimeout<T>(promise: Promise<T>): Promise<T | 'timeout'> {
-    const deadline = this.deadline();
     try {
-      return await Promise.race([promise, deadline.expired]);
+      return await Promise.race([promise, expired]);
     } finally {
-      deadline.clear();
+      clearTimeout(timer);
     }
   }
 

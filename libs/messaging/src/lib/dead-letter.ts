@@ -2,7 +2,7 @@ import { dlqTopic, type TopicPrefixes } from '@platform/contracts';
 import { MessagingError, toMessagingError } from './messaging.error';
 import { TopicAdmin, type TopicDefaults } from './topic-admin';
 import { createIdempotentProducer } from './transaction';
-import { chunkRequests, MAX_REQUEST_BYTES } from './stream-tasks/produce-requests';
+import { chunkRequests, MAX_REQUEST_BYTES } from './produce-requests';
 import type { KafkaClient, KafkaProducer, OutgoingMessage, RecordHeaders } from './kafka-port';
 
 /** Header names a dead letter carries (documented in the README). */
@@ -133,10 +133,8 @@ export class DeadLetterPublisher implements DeadLetterSink {
     // In requests the broker takes: a whole batch of dead letters can pass its 1 MiB limit.
     const requests = chunkRequests(new Map([[this.topic, messages]]), MAX_REQUEST_BYTES);
     try {
-      for (const request of requests) {
-        for (const { topic, messages: part } of request) {
-          await this.producer.send({ topic, acks: -1, messages: part });
-        }
+      for (const topicMessages of requests) {
+        await this.producer.sendBatch({ acks: -1, topicMessages });
       }
     } catch (e) {
       throw toMessagingError(e, `dead letters to ${this.topic}`);

@@ -22,7 +22,7 @@ import { kafkaHealth, type KafkaHealth } from './kafka-health';
 import { MessagingError, toMessagingError } from './messaging.error';
 import { kafkajsRecordProducer, type ProducerRecord, type RecordProducer } from './record-producer';
 import { SendBuffer, type TagReceiver, type TopicBatches } from './send-buffer';
-import { MAX_REQUEST_BYTES } from './stream-tasks/produce-requests';
+import { MAX_REQUEST_BYTES, recordBytes } from './produce-requests';
 
 /** The registry the producer needs: register schemas, and look them up by id (for the serde). */
 export type SchemaRegistrar = {
@@ -120,21 +120,6 @@ interface Outgoing extends ProducerRecord {
 
 /** Default `maxRecordBytes`. */
 export const MAX_RECORD_BYTES = 1_000_000;
-
-/** A record's framing in a record batch (length, attributes, deltas, varints): at most this. */
-const RECORD_FRAMING_BYTES = 32;
-
-/** UTF-8 bytes of a record's key and headers. */
-function keyAndHeaderBytes(
-  key: string | null,
-  headers: Readonly<Record<string, string>> | undefined,
-): number {
-  let bytes = key === null ? 0 : Buffer.byteLength(key);
-  for (const name in headers) {
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name] as string) + 2;
-  }
-  return bytes;
-}
 
 type EventRecord = Readonly<Record<string, unknown>>;
 
@@ -429,7 +414,7 @@ export class EventProducer {
     }
     const recordKey = key ?? defaultKey(event, binding.primaryKey) ?? null;
     const recordHeaders = all === undefined || isEmpty(all) ? undefined : all;
-    const bytes = value.length + keyAndHeaderBytes(recordKey, recordHeaders) + RECORD_FRAMING_BYTES;
+    const bytes = recordBytes(recordKey, value, recordHeaders);
     const maxBytes = this.options.maxRecordBytes ?? MAX_RECORD_BYTES;
     if (bytes > maxBytes) {
       if (countRejection) this.rejected += 1;

@@ -9,7 +9,7 @@ import type { KafkaSettings } from '@platform/config';
 import { backoffDelay } from '@platform/observability';
 import { changelogPartitionKey, readChangelog, RESTORE_MARKER_KEY } from './changelog';
 import { Outbox } from './outbox';
-import { chunkRequests, MAX_REQUEST_BYTES, MAX_REQUEST_MESSAGES } from './produce-requests';
+import { chunkRequests, MAX_REQUEST_BYTES, MAX_REQUEST_MESSAGES } from '../produce-requests';
 import {
   createIdempotentProducer,
   createTransactionalProducer,

@@ -1,10 +1,11 @@
-// An outbox as produce requests small enough for the broker: pure.
-import type { OutboxRecord } from './outbox';
+// Records as produce requests small enough for the broker: pure.
+import type { OutgoingMessage } from './kafka-port';
 
 /**
- * Bytes of record payload per produce request. One request carries one record batch per
- * partition, and the broker refuses a batch over `message.max.bytes` (1 MiB by default): a
- * source batch re-keyed into one partition (an aggregation without group-by) would exceed it.
+ * Bytes of records per produce request (or per topic of an `EventProducer` dispatch). One
+ * request carries one record batch per partition, and the broker refuses a batch over
+ * `message.max.bytes` (1 MiB by default), whole: a source batch re-keyed into one partition
+ * (an aggregation without group-by), or a dispatch of many events to one, would exceed it.
  */
 export const MAX_REQUEST_BYTES = 512 * 1024;
 
@@ -14,27 +15,29 @@ export const MAX_REQUEST_MESSAGES = 1_000;
 const bytesOf = (data: Buffer | string | null): number =>
   data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
 
-/** What a record's size is made of (an outbox record, or any outgoing message). */
-type SizedRecord = Pick<OutboxRecord, 'value' | 'headers'> & {
-  readonly key?: OutboxRecord['key'] | undefined;
-};
+/** What a record's size is made of. */
+type SizedRecord = Pick<OutgoingMessage, 'key' | 'value' | 'headers'>;
 
-/** Key, value and headers, plus an allowance for the record's framing. */
-function sizeOf(msg: SizedRecord): number {
-  let size = bytesOf(msg.key ?? null) + bytesOf(msg.value) + 64;
-  for (const name in msg.headers) {
-    const value = msg.headers[name];
-    if (value === undefined) continue;
+/** What a record takes in a record batch: key, value and headers, plus its framing. */
+export function recordBytes(
+  key: SizedRecord['key'],
+  value: SizedRecord['value'],
+  headers: SizedRecord['headers'],
+): number {
+  let size = bytesOf(key ?? null) + bytesOf(value) + 64;
+  for (const name in headers) {
+    const header = headers[name];
+    if (header === undefined) continue;
     size += Buffer.byteLength(name) + 2;
-    if (Array.isArray(value)) for (const v of value) size += bytesOf(v) + 2;
-    else size += bytesOf(value);
+    if (Array.isArray(header)) for (const v of header) size += bytesOf(v) + 2;
+    else size += bytesOf(header);
   }
   return size;
 }
 
 /**
- * The outbox as produce requests of at most ~`maxBytes` and `maxMessages` per topic, in order
- * (sent one after another). A topic appears at most once per request: kafkajs keeps one
+ * Records by topic as produce requests of at most ~`maxBytes` and `maxMessages` per topic, in
+ * order (sent one after another). A topic appears at most once per request: kafkajs keeps one
  * entry per topic, a second would replace the first.
  */
 export function chunkRequests<M extends SizedRecord>(
@@ -48,7 +51,7 @@ export function chunkRequests<M extends SizedRecord>(
   for (const [topic, list] of messages) {
     let entry: { topic: string; messages: M[] } | null = null;
     for (const msg of list) {
-      const size = sizeOf(msg);
+      const size = recordBytes(msg.key, msg.value, msg.headers);
       const full = entry !== null && entry.messages.length >= maxMessages;
       if ((bytes + size > maxBytes && bytes > 0) || full) {
         requests.push(current);

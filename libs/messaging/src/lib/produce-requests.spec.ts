@@ -1,4 +1,4 @@
-import type { OutboxRecord } from './outbox';
+import type { OutboxRecord } from './stream-tasks/outbox';
 import { chunkRequests } from './produce-requests';
 
 const msg = (key: string, bytes: number): OutboxRecord => ({
