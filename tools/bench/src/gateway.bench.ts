@@ -14,8 +14,10 @@
  *
  * Overload: an open-loop driver (`open-loop.ts`, a process of its own) offers once and twice
  * the rate the gateway reached at batch 1 with 256 connections; rows give the rate answered
- * 202, the p99 of those answers (from the intended send time, so queueing counts) and the
- * share shed with 503, with the gateway's refusals by reason and the CPU of both processes.
+ * 202, the p99 of those answers from the intended send time (so every queue counts, the
+ * driver's own backlog of requests waiting for a free socket included) and from the write to
+ * the socket (the wait at the server alone), and the share shed with 503, with the gateway's
+ * refusals by reason and the CPU of both processes.
  *
  *   npx tsx tools/bench/src/gateway.bench.ts [--seconds 10] [--only "batch 1, 256"] [--profile tmp/prof] [--skip-overload]
  *     [--from-sources]
@@ -428,6 +430,13 @@ async function main(): Promise<void> {
             native: native.p99AnsweredMs * 1000,
             unit: 'µs',
             note: 'from intended send time; lower is better',
+          },
+          {
+            measure: `overload ${factor}: p99 of answered, from the write`,
+            ours: ours.p99AnsweredFromWriteMs * 1000,
+            native: native.p99AnsweredFromWriteMs * 1000,
+            unit: 'µs',
+            note: "from the request's write to its socket: the wait at the server, without the driver's backlog",
           },
           {
             measure: `overload ${factor}: shed with 503`,

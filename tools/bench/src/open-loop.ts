@@ -3,7 +3,10 @@
  * server under test nor the bench's own bare handler shares its event loop: it sends `rate`
  * requests per second at fixed intervals, whether or not earlier ones were answered, over at
  * most `connections` keep-alive sockets. Latency counts from the intended send time, so time
- * queued for a free socket counts too (no coordinated omission). Prints one JSON result.
+ * queued for a free socket counts too (no coordinated omission); a second figure counts from
+ * the moment the request was written to its socket, which leaves out the driver's own backlog
+ * and so measures the wait at the server (its socket buffers, its queue, its work). Prints one
+ * JSON result.
  *
  *   node <bench's loader> tools/bench/src/open-loop.ts '<OpenLoopOptions as JSON>'
  */
@@ -37,6 +40,8 @@ export interface OpenLoopResult {
   readonly answeredPerSec: number;
   readonly p50AnsweredMs: number;
   readonly p99AnsweredMs: number;
+  /** p99 of the answered requests from the moment each was written to its socket. */
+  readonly p99AnsweredFromWriteMs: number;
   readonly p99ShedMs: number;
   /** CPU the driver itself used (user + system), as a share of one core. */
   readonly driverCpuShare: number;
@@ -102,18 +107,23 @@ async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
       `content-length: ${Buffer.byteLength(options.body)}\r\n\r\n${options.body}`,
   );
   const latency = { 202: [] as number[], 503: [] as number[] };
+  const answeredFromWrite: number[] = [];
   const other: Record<string, number> = {};
   let failed = 0;
   const idle: Socket[] = [];
   /** Intended send times of the requests waiting for a socket, oldest first. */
   const waiting: number[] = [];
   let waitingHead = 0;
-  const sentAt = new Map<Socket, number>();
+  /** Per socket with a request out: its intended send time and when it was written. */
+  const sentAt = new Map<Socket, { intended: number; written: number }>();
   let open = 0;
 
   const sendNext = (socket: Socket): void => {
     if (waitingHead < waiting.length) {
-      sentAt.set(socket, waiting[waitingHead++] as number);
+      sentAt.set(socket, {
+        intended: waiting[waitingHead++] as number,
+        written: performance.now(),
+      });
       socket.write(request);
     } else idle.push(socket);
   };
@@ -132,9 +142,11 @@ async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
         const at = sentAt.get(socket);
         sentAt.delete(socket);
         if (at !== undefined) {
-          const ms = performance.now() - at;
-          if (response.status === 202 || response.status === 503) latency[response.status].push(ms);
+          const now = performance.now();
+          if (response.status === 202 || response.status === 503)
+            latency[response.status].push(now - at.intended);
           else other[response.status] = (other[response.status] ?? 0) + 1;
+          if (response.status === 202) answeredFromWrite.push(now - at.written);
         }
         sendNext(socket);
         if (pending === undefined) return;
@@ -210,6 +222,7 @@ async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
     answeredPerSec: latency[202].length / options.seconds,
     p50AnsweredMs: percentile(latency[202], 50),
     p99AnsweredMs: percentile(latency[202], 99),
+    p99AnsweredFromWriteMs: percentile(answeredFromWrite, 99),
     p99ShedMs: percentile(latency[503], 99),
     driverCpuShare: (cpu.user + cpu.system) / 1000 / (end - started),
   };
