@@ -38,7 +38,7 @@ describe(loadGatewaySettings.name, () => {
 
   it('reads the shedding limits and the trace and request-log sample rates, refusing ratios outside [0, 1]', () => {
     expect(loadGatewaySettings({})).toMatchObject({
-      maxInFlight: 2048,
+      maxInFlight: 1024,
       maxEventLoopDelayMs: 0,
       traceSampleRatio: 0.01,
       requestLogSampleRate: 0.01,

@@ -169,8 +169,11 @@ const gatewaySchema = z
     requestTimeoutMs: int(100).default(30_000),
     /** Receiving the request headers. */
     headersTimeoutMs: int(100).default(10_000),
-    /** API requests worked on at once; more are refused at once with 503 `OVERLOADED`. */
-    maxInFlight: int(1, 1_000_000).default(2048),
+    /**
+     * API requests worked on at once; more are refused at once with 503 `OVERLOADED`
+     * (ADR 0014, thirteenth round: why 1024).
+     */
+    maxInFlight: int(1, 1_000_000).default(1024),
     /**
      * How far the event loop may fall behind before API requests are refused with 503
      * `OVERLOADED`, ms; 0 (the default) never refuses on this ground (ADR 0014, tenth round).
