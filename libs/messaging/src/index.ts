@@ -143,7 +143,7 @@ export type {
   StreamTaskRuntimeOptions,
 } from './lib/stream-tasks/runtime';
 export { Outbox } from './lib/stream-tasks/outbox';
-export { chunkRequests, MAX_REQUEST_BYTES } from './lib/produce-requests';
+export { sendInRequests } from './lib/produce-requests';
 export type { OutboxRecord } from './lib/stream-tasks/outbox';
 export { canHeal } from './lib/consumer-restart';
 export { RESTORE_MARKER_KEY } from './lib/stream-tasks/changelog';

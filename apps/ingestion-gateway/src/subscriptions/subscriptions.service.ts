@@ -9,11 +9,10 @@ import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
 import { eventTopic, subscriptionTopic } from '@platform/contracts';
 import {
   BatchConsumer,
-  chunkRequests,
   createIdempotentProducer,
   ensureTopicsExist,
-  MAX_REQUEST_BYTES,
   MessagingError,
+  sendInRequests,
   type DeadLetterSink,
   type DecodedRecord,
   type KafkaClient,
@@ -235,10 +234,8 @@ export class SubscriptionsService implements OnApplicationBootstrap, OnApplicati
     }
     if (byTopic.size === 0 || this.producer === undefined) return;
     try {
-      // In requests the broker takes: a batch forwarded whole can pass its 1 MiB limit.
-      for (const topicMessages of chunkRequests(byTopic, MAX_REQUEST_BYTES)) {
-        await this.producer.sendBatch({ acks: -1, topicMessages });
-      }
+      // A batch forwarded whole can pass the broker's 1 MiB record batch limit.
+      await sendInRequests(this.producer, byTopic);
     } catch (e) {
       throw new MessagingError('HANDLER_FAILED', `subscription delivery failed: ${String(e)}`, {
         retriable: true,

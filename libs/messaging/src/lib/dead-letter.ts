@@ -2,7 +2,7 @@ import { dlqTopic, type TopicPrefixes } from '@platform/contracts';
 import { MessagingError, toMessagingError } from './messaging.error';
 import { TopicAdmin, type TopicDefaults } from './topic-admin';
 import { createIdempotentProducer } from './transaction';
-import { chunkRequests, MAX_REQUEST_BYTES } from './produce-requests';
+import { sendInRequests } from './produce-requests';
 import type { KafkaClient, KafkaProducer, OutgoingMessage, RecordHeaders } from './kafka-port';
 
 /** Header names a dead letter carries (documented in the README). */
@@ -130,12 +130,9 @@ export class DeadLetterPublisher implements DeadLetterSink {
     }
     const now = (this.options.clock ?? (() => new Date()))();
     const messages = letters.map((l) => toDeadLetterMessage(l, this.options.service, now));
-    // In requests the broker takes: a whole batch of dead letters can pass its 1 MiB limit.
-    const requests = chunkRequests(new Map([[this.topic, messages]]), MAX_REQUEST_BYTES);
     try {
-      for (const topicMessages of requests) {
-        await this.producer.sendBatch({ acks: -1, topicMessages });
-      }
+      // A whole batch of dead letters can pass the broker's 1 MiB record batch limit.
+      await sendInRequests(this.producer, new Map([[this.topic, messages]]));
     } catch (e) {
       throw toMessagingError(e, `dead letters to ${this.topic}`);
     }

@@ -1,5 +1,6 @@
 import type { OutboxRecord } from './stream-tasks/outbox';
-import { chunkRequests } from './produce-requests';
+import type { SendBatchRequest } from './kafka-port';
+import { chunkRequests, MAX_REQUEST_BYTES, sendInRequests } from './produce-requests';
 
 const msg = (key: string, bytes: number): OutboxRecord => ({
   key,
@@ -66,5 +67,41 @@ describe('chunkRequests with a message limit', () => {
       [['1', '2']],
       [['3']],
     ]);
+  });
+});
+
+describe('sendInRequests', () => {
+  it('sends every record once, acks from all replicas, in requests under the byte bound', async () => {
+    const sent: SendBatchRequest[] = [];
+    const producer = { sendBatch: async (r: SendBatchRequest) => (sent.push(r), []) };
+    const records = Array.from({ length: 30 }, (_, i) => msg(String(i), 100 * 1024));
+    await sendInRequests(producer, new Map([['dlq', records]]));
+    expect(sent.length).toBeGreaterThan(1);
+    expect(sent.every((r) => r.acks === -1)).toBe(true);
+    const sizes = sent.map((r) =>
+      (r.topicMessages ?? [])
+        .flatMap((t) => t.messages)
+        .reduce((n, m) => n + (m.value?.length ?? 0), 0),
+    );
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_REQUEST_BYTES);
+    const keys = sent.flatMap((r) =>
+      (r.topicMessages ?? []).flatMap((t) => t.messages.map((m) => m.key)),
+    );
+    expect(keys).toEqual(records.map((r) => r.key));
+  });
+
+  it('stops at the first request that fails', async () => {
+    let calls = 0;
+    const producer = {
+      sendBatch: async () => {
+        calls += 1;
+        throw new Error('broker gone');
+      },
+    };
+    const records = Array.from({ length: 30 }, (_, i) => msg(String(i), 100 * 1024));
+    await expect(sendInRequests(producer, new Map([['dlq', records]]))).rejects.toThrow(
+      'broker gone',
+    );
+    expect(calls).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
-// Records as produce requests small enough for the broker: pure.
-import type { OutgoingMessage } from './kafka-port';
+// Records as produce requests small enough for the broker.
+import type { KafkaProducer, OutgoingMessage } from './kafka-port';
 
 /**
  * Bytes of records per produce request (or per topic of an `EventProducer` dispatch). One
@@ -66,4 +66,18 @@ export function chunkRequests<M extends SizedRecord>(
   }
   if (current.length > 0) requests.push(current);
   return requests;
+}
+
+/**
+ * Sends records by topic with acks from all replicas, in as many produce requests as the
+ * broker's record batch limit needs, one after another. A failure rejects with the first
+ * request that failed; the requests before it were written.
+ */
+export async function sendInRequests(
+  producer: Pick<KafkaProducer, 'sendBatch'>,
+  messages: ReadonlyMap<string, readonly OutgoingMessage[]>,
+): Promise<void> {
+  for (const topicMessages of chunkRequests(messages, MAX_REQUEST_BYTES)) {
+    await producer.sendBatch({ acks: -1, topicMessages });
+  }
 }
