@@ -180,8 +180,7 @@ export class EventProducer {
       lingerMs: options.lingerMs ?? this.producer.preferredLingerMs,
       maxBatchSize: options.maxBatchSize ?? this.producer.preferredBatchSize,
       // A topic's share of one dispatch bounds each of its partitions' record batches.
-      maxBatchBytes: MAX_REQUEST_BYTES,
-      sizeOf: (record) => record.bytes,
+      maxBatchBytes: { max: MAX_REQUEST_BYTES, sizeOf: (record) => record.bytes },
       maxConcurrentDispatches: this.producer.maxConcurrentSends,
       dispatch: (batches) => this.dispatch(batches),
       onSettled: (batches, error) => this.settled(batches, error),

@@ -164,8 +164,7 @@ describe(SendBuffer.name, () => {
       dispatch,
       lingerMs: 5,
       maxBatchSize: 100,
-      maxBatchBytes: 1_000,
-      sizeOf: (n) => n,
+      maxBatchBytes: { max: 1_000, sizeOf: (n) => n },
     });
     void buffer.add('b', 900);
     void buffer.addEach([400, 400, 400, 5_000, 1], ['a', 'a', 'a', 'a', 'a']);

@@ -16,13 +16,12 @@ export interface SendBufferOptions<M> {
   /** At most this many messages per topic in one dispatch; a full topic dispatches at once. */
   readonly maxBatchSize: number;
   /**
-   * At most this many bytes (by `sizeOf`) per topic in one dispatch, unless one message alone
-   * is bigger. The broker refuses a partition's record batch over its `message.max.bytes`, and
-   * a topic's share of a dispatch bounds every partition's. Default: no bound.
+   * At most `max` bytes (each message's by `sizeOf`) per topic in one dispatch, unless one
+   * message alone is bigger. The broker refuses a partition's record batch over its
+   * `message.max.bytes`, and a topic's share of a dispatch bounds every partition's. Default:
+   * no bound.
    */
-  readonly maxBatchBytes?: number;
-  /** A message's size towards `maxBatchBytes`. */
-  readonly sizeOf?: (message: M) => number;
+  readonly maxBatchBytes?: { readonly max: number; readonly sizeOf: (message: M) => number };
   /**
    * Dispatches in flight at once. Default 1: required where a retried dispatch could overtake
    * a later one (kafkajs). More only when `dispatch` hands its messages over in call order
@@ -100,7 +99,7 @@ class MessageWaiter implements Waiter {
  */
 interface Chunk<M> {
   readonly messages: M[];
-  /** Their sizes summed, by `sizeOf` (0 without it). */
+  /** Their sizes summed, by `maxBatchBytes.sizeOf` (0 without it). */
   bytes: number;
   readonly waiters: Waiter[];
   /** The tag of each message added with `addTagged`, 0 for the others. */
@@ -245,8 +244,8 @@ export class SendBuffer<M> {
     waiter: Waiter,
   ): void {
     const max = this.options.maxBatchSize;
-    const { sizeOf } = this.options;
-    const maxBytes = this.options.maxBatchBytes ?? Infinity;
+    const bound = this.options.maxBatchBytes;
+    const maxBytes = bound?.max ?? Infinity;
     let queue: TopicQueue<M> | undefined;
     let chunk: Chunk<M> | undefined;
     let queueTopic: string | undefined;
@@ -258,7 +257,7 @@ export class SendBuffer<M> {
         chunk = queue.chunks[queue.chunks.length - 1];
       }
       const message = messages[i] as M;
-      const size = sizeOf === undefined ? 0 : sizeOf(message);
+      const size = bound === undefined ? 0 : bound.sizeOf(message);
       if (
         chunk === undefined ||
         chunk.messages.length >= max ||
