@@ -50,6 +50,7 @@ import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
 import { describePauses, GcPauseLog, pausePercent } from './gc-pauses';
 import {
   freePort,
+  median,
   report,
   requireTool,
   type Row,
@@ -61,7 +62,8 @@ import { runOpenLoop, type OpenLoopResult } from './open-loop';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
     profile: { type: 'string' },
     'skip-overload': { type: 'boolean', default: false },
@@ -80,6 +82,14 @@ const WRK_THREADS = 2;
  */
 const RAMP_MS = 1000;
 const seconds = Number(values.seconds);
+/**
+ * Measured runs of each side per case, alternated (gateway, bare, gateway, …); a figure is
+ * the median of its rounds. On this shared machine a side's rate moved by up to 1.7× from one
+ * run to the next, and the same gateway process cost 63 to 108 µs per request in six
+ * consecutive runs: one run of each, back to back, measured the machine's phase as much as the
+ * servers.
+ */
+const rounds = Number(values.rounds);
 /** Batch sizes; `clientIds`: every event carries an `event_id`, unique per request. */
 const CASES = [256, 16]
   .flatMap((connections) =>
@@ -102,6 +112,25 @@ interface WrkResult {
   readonly non2xx: number;
   /** CPU wrk used (user + system), as a share of one core. */
   readonly driverCpuShare: number;
+  /** Answered in the loaded time. */
+  readonly requests: number;
+}
+
+/** Each figure of a side's rounds, the median of its rounds. */
+function medianRun(runs: readonly WrkResult[]): WrkResult {
+  const of = (pick: (r: WrkResult) => number): number => median(runs.map(pick));
+  return {
+    requestsPerSec: of((r) => r.requestsPerSec),
+    p50Ms: of((r) => r.p50Ms),
+    p99Ms: of((r) => r.p99Ms),
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+    driverCpuShare: of((r) => r.driverCpuShare),
+    requests: runs.reduce((n, r) => n + r.requests, 0),
+  };
+}
+
+function requestsOf(runs: readonly WrkResult[]): number {
+  return runs.reduce((n, r) => n + r.requests, 0);
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
@@ -207,6 +236,7 @@ async function wrkPost(
   return {
     driverCpuShare: (user + system) / elapsed,
     requestsPerSec: Number(done[1]) / ((runMs - RAMP_MS) / 1000),
+    requests: Number(done[1]),
     p50Ms: pct('50'),
     p99Ms: pct('99'),
     non2xx: non2xx === null ? 0 : Number(non2xx[1]),
@@ -356,23 +386,34 @@ async function main(): Promise<void> {
       // Warm-up: JIT, connections, schema ids cached.
       await run(`${gateway.url}/v1/events`, { ...json, 'x-write-key': key }, 2);
       await run(`${bare.url}/v1/events`, json, 2);
-      // Profiled: the first case's measured run only.
+      // Profiled: the first case's first measured round only.
       const profiling = profileDir !== undefined && context['profiled'] === undefined;
-      if (profiling) process.kill(gateway.pid, 'SIGUSR2');
+      const oursRuns: WrkResult[] = [];
+      const nativeRuns: WrkResult[] = [];
+      let cpuOurs = 0;
+      let cpuNative = 0;
       const from = performance.now();
-      const cpuBefore = processCpuMicros(gateway.pid);
-      const ours = await run(`${gateway.url}/v1/events`, { ...json, 'x-write-key': key }, seconds);
-      const cpuOurs = processCpuMicros(gateway.pid) - cpuBefore;
-      const pauses = gc.between(from, performance.now());
-      if (profiling) {
-        process.kill(gateway.pid, 'SIGUSR2');
-        context['profiled'] = label;
+      for (let round = 0; round < rounds; round++) {
+        if (profiling && round === 0) process.kill(gateway.pid, 'SIGUSR2');
+        const cpuBefore = processCpuMicros(gateway.pid);
+        oursRuns.push(
+          await run(`${gateway.url}/v1/events`, { ...json, 'x-write-key': key }, seconds),
+        );
+        cpuOurs += processCpuMicros(gateway.pid) - cpuBefore;
+        if (profiling && round === 0) {
+          process.kill(gateway.pid, 'SIGUSR2');
+          context['profiled'] = label;
+        }
+        const ownBefore = ownCpuMicros();
+        nativeRuns.push(await run(`${bare.url}/v1/events`, json, seconds));
+        cpuNative += ownCpuMicros() - ownBefore;
       }
-      const ownBefore = ownCpuMicros();
-      const native = await run(`${bare.url}/v1/events`, json, seconds);
-      const cpuNative = ownCpuMicros() - ownBefore;
+      // The bare rounds in between leave the gateway idle: its pauses are over its own rounds.
+      const pauses = gc.between(from, performance.now());
+      const ours = medianRun(oursRuns);
+      const native = medianRun(nativeRuns);
       if (size === 1 && !clientIds && connections === 256) capacity = ours.requestsPerSec;
-      context[label] = { gateway: ours, bare: native };
+      context[label] = { gateway: oursRuns, bare: nativeRuns };
       rows.push(
         {
           measure: `requests/s, ${label}`,
@@ -405,8 +446,8 @@ async function main(): Promise<void> {
         {
           // Less at the mercy of a shared machine than the rates: what each request cost.
           measure: `CPU per request, ${label}`,
-          ours: cpuOurs / (ours.requestsPerSec * seconds),
-          native: cpuNative / (native.requestsPerSec * seconds),
+          ours: cpuOurs / requestsOf(oursRuns),
+          native: cpuNative / requestsOf(nativeRuns),
           unit: 'µs',
           note: 'server process, user + system; lower is better',
         },
@@ -419,7 +460,7 @@ async function main(): Promise<void> {
         },
         {
           measure: `time in GC pauses, ${label}`,
-          ours: pausePercent(pauses, seconds),
+          ours: pausePercent(pauses, seconds * rounds),
           unit: '%',
           note: `gateway: ${describePauses(pauses)}`,
         },

@@ -43,7 +43,15 @@ import {
   uniqueName,
   type GeneratedEvent,
 } from '@platform/testing';
-import { report, requireTool, serviceEntry, spawnMeasured, type Row, runBench } from './harness';
+import {
+  median,
+  report,
+  requireTool,
+  serviceEntry,
+  spawnMeasured,
+  type Row,
+  runBench,
+} from './harness';
 import {
   deleteTopicsWithPrefix,
   generatorArgs,
@@ -73,10 +81,6 @@ const clients = values.clients.split(',').map((c) => {
  * the slowest).
  */
 const ROUNDS = 3;
-
-function median(values: readonly number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-}
 
 function listRates(rates: readonly number[]): string {
   return [...rates]

@@ -267,3 +267,8 @@ export function preloadEnv(preloads: readonly (string | undefined)[]): { NODE_OP
   if (requires.length === 0) return {};
   return { NODE_OPTIONS: [process.env['NODE_OPTIONS'] ?? '', ...requires].join(' ').trim() };
 }
+
+/** The middle value (the upper one of an even count). */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+}
