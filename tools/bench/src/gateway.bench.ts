@@ -81,6 +81,8 @@ const WRK_THREADS = 2;
  * connections already open; the rate counts only the time after the ramp.
  */
 const RAMP_MS = 1000;
+/** Fresh connections opened into the running load of batch 1, 256 connections. */
+const BURST_CONNECTIONS = 64;
 const seconds = Number(values.seconds);
 /**
  * Measured runs of each side per case, alternated (gateway, bare, gateway, …); a figure is
@@ -109,6 +111,7 @@ interface WrkResult {
   readonly requestsPerSec: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  readonly maxMs: number;
   readonly non2xx: number;
   /** CPU wrk used (user + system), as a share of one core. */
   readonly driverCpuShare: number;
@@ -123,6 +126,7 @@ function medianRun(runs: readonly WrkResult[]): WrkResult {
     requestsPerSec: of((r) => r.requestsPerSec),
     p50Ms: of((r) => r.p50Ms),
     p99Ms: of((r) => r.p99Ms),
+    maxMs: of((r) => r.maxMs),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     driverCpuShare: of((r) => r.driverCpuShare),
     requests: runs.reduce((n, r) => n + r.requests, 0),
@@ -165,7 +169,8 @@ function ownCpuMicros(): number {
 
 /**
  * wrk with a POST script and `--latency`: rate, latency percentiles, non-2xx answers. A body
- * holding {@link ID_PLACEHOLDER} gets a fresh id in it on every request.
+ * holding {@link ID_PLACEHOLDER} gets a fresh id in it on every request. `ramp`: every
+ * connection holds its first request for {@link RAMP_MS}, and the rate counts the time after.
  */
 async function wrkPost(
   url: string,
@@ -173,16 +178,22 @@ async function wrkPost(
   headers: Record<string, string>,
   secs: number,
   connections: number,
+  ramp = true,
 ): Promise<WrkResult> {
+  const rampMs = ramp ? RAMP_MS : 0;
   const script = join(tmpdir(), `${uniqueName('wrk')}.lua`);
   const lua = [
     'wrk.method = "POST"',
-    // Called before every request; a thread's first calls are its connections' first requests.
-    `local holding = ${Math.ceil(connections / WRK_THREADS)}`,
-    'function delay()',
-    '  if holding > 0 then holding = holding - 1; return ' + String(RAMP_MS) + ' end',
-    '  return 0',
-    'end',
+    ...(ramp
+      ? [
+          // Called before every request; a thread's first calls are its connections' first.
+          `local holding = ${Math.ceil(connections / WRK_THREADS)}`,
+          'function delay()',
+          `  if holding > 0 then holding = holding - 1; return ${RAMP_MS} end`,
+          '  return 0',
+          'end',
+        ]
+      : []),
     `wrk.body = ${JSON.stringify(body)}`,
     ...Object.entries(headers).map(
       ([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`,
@@ -211,7 +222,7 @@ async function wrkPost(
       [
         ...['-f', '%e %U %S', '-o', timing, requireTool('wrk', 'wrk')],
         ...['-t', String(WRK_THREADS), '-c', String(connections)],
-        ...['-d', `${secs + RAMP_MS / 1000}s`, '--latency'],
+        ...['-d', `${secs + rampMs / 1000}s`, '--latency'],
         ...['-s', script, url],
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
@@ -229,16 +240,18 @@ async function wrkPost(
   if (done === null) throw new Error(`wrk printed no count:\n${stdout}`);
   const runMs = Number(done[2]) * (UNIT_MS[done[3] ?? 's'] ?? NaN);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
+  const max = /Latency(?:\s+[\d.]+(?:us|ms|s)){2}\s+([\d.]+)(us|ms|s)/.exec(stdout);
   const [elapsed = NaN, user = NaN, system = NaN] = readFileSync(timing, 'utf8')
     .trim()
     .split(/\s+/)
     .map(Number);
   return {
     driverCpuShare: (user + system) / elapsed,
-    requestsPerSec: Number(done[1]) / ((runMs - RAMP_MS) / 1000),
+    requestsPerSec: Number(done[1]) / ((runMs - rampMs) / 1000),
     requests: Number(done[1]),
     p50Ms: pct('50'),
     p99Ms: pct('99'),
+    maxMs: max === null ? NaN : Number(max[1]) * (UNIT_MS[max[2] ?? 'ms'] ?? NaN),
     non2xx: non2xx === null ? 0 : Number(non2xx[1]),
   };
 }
@@ -465,6 +478,27 @@ async function main(): Promise<void> {
           note: `gateway: ${describePauses(pauses)}`,
         },
       );
+      if (size === 1 && !clientIds && connections === 256) {
+        // What the held ramp leaves out: new connections reaching a loaded server. A second wrk
+        // opens fresh ones a second into the load; its slowest answer is a first request's.
+        const burst = async (url: string, headers: Record<string, string>) => {
+          const load = run(url, headers, seconds);
+          await new Promise((wake) => setTimeout(wake, RAMP_MS + 1000));
+          const fresh = await wrkPost(url, body, headers, 2, BURST_CONNECTIONS, false);
+          await load;
+          return fresh;
+        };
+        const oursBurst = await burst(`${gateway.url}/v1/events`, { ...json, 'x-write-key': key });
+        const nativeBurst = await burst(`${bare.url}/v1/events`, json);
+        context[`new connections, ${label}`] = { gateway: oursBurst, bare: nativeBurst };
+        rows.push({
+          measure: `${BURST_CONNECTIONS} new connections under load: slowest answer, ${label}`,
+          ours: oursBurst.maxMs * 1000,
+          native: nativeBurst.maxMs * 1000,
+          unit: 'µs',
+          note: 'lower is better; Node accepts one connection per turn of its event loop',
+        });
+      }
     }
 
     if (!values['skip-overload'] && capacity !== undefined) {
