@@ -27,7 +27,7 @@ export {
   isLogLevel,
   rootLogger,
   setRootLogger,
-  REDACT_PATHS,
+  REDACTED_KEYS,
 } from './lib/logging/logger';
 export { REDACTED, redactSecrets, scrubSecrets } from './lib/logging/redact';
 export type { CreateLoggerOptions, LogLevel, PinoLogger } from './lib/logging/logger';

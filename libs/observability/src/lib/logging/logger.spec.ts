@@ -1,5 +1,5 @@
 import { captureLogs, capturingLogger } from '../testing/log-capture';
-import { createLogger, resolveLogLevel } from './logger';
+import { createLogger, resolveLogLevel, withoutSecretKeys } from './logger';
 import { REDACTED } from './redact';
 import { PlatformLogger } from './platform-logger.service';
 
@@ -40,6 +40,12 @@ describe(createLogger.name, () => {
     ],
     ['a headers map one level down', { upstream: { headers: { 'x-write-key': SECRET } } }],
     ['a password two levels down', { config: { postgres: { password: SECRET } } }],
+    ['a key in another case', { headers: { Authorization: `Bearer ${SECRET}` } }],
+    ['a token four levels down', { a: { b: { c: { token: SECRET } } } }],
+    [
+      'an object without a prototype',
+      { creds: Object.assign(Object.create(null), { secret: SECRET }) },
+    ],
   ])('never writes a secret held in %s', (_label, fields) => {
     const { logger, capture } = capturingLogger();
     logger.info(fields, 'with secret');
@@ -55,6 +61,27 @@ describe(createLogger.name, () => {
       method: 'POST',
       headers: { authorization: REDACTED, host: 'gw' },
     });
+  });
+
+  it('never writes a secret bound to a child or grandchild logger', () => {
+    const { logger, capture } = capturingLogger();
+    const child = logger.child({ upstream: { apiKey: SECRET } });
+    child.info('from the child');
+    child.child({ component: 'c', token: SECRET }).info('from the grandchild');
+    expect(capture.lines).toHaveLength(2);
+    for (const line of capture.lines) {
+      expect(line).not.toContain(SECRET);
+      expect(line).toContain(REDACTED);
+    }
+  });
+
+  it("leaves the caller's fields as they were, and passes a line without secrets uncopied", () => {
+    const fields = { req: { headers: { 'x-write-key': SECRET, host: 'gw' } }, n: 1 };
+    const safe = withoutSecretKeys(fields);
+    expect(safe).toEqual({ req: { headers: { 'x-write-key': REDACTED, host: 'gw' } }, n: 1 });
+    expect(fields.req.headers['x-write-key']).toBe(SECRET);
+    const plain = { event: 'http.request', status: 202, nested: { url: '/v1/events' } };
+    expect(withoutSecretKeys(plain)).toBe(plain);
   });
 
   it('drops lines below its level', () => {

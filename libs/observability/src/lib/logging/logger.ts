@@ -22,40 +22,55 @@ export function isLogLevel(value: unknown): value is LogLevel {
 }
 
 /**
- * Secrets are removed by the logger itself, whatever a caller passes in. fast-redact paths:
- * `*` matches one level, so the common nestings are listed explicitly.
+ * Keys whose values never reach a log line, whatever a caller passes in, matched at any level
+ * up to {@link REDACT_DEPTH} and without regard to case (`Authorization`, `authorization`).
  */
-export const REDACT_PATHS: readonly string[] = [
+export const REDACTED_KEYS: ReadonlySet<string> = new Set([
   'password',
   'token',
   'secret',
   'authorization',
   'cookie',
-  'apiKey',
+  'apikey',
   'api_key',
-  '["x-write-key"]',
-  '["x-api-key"]',
-  '*.password',
-  '*.token',
-  '*.secret',
-  '*.authorization',
-  '*.cookie',
-  '*.apiKey',
-  '*.api_key',
-  '*["x-write-key"]',
-  '*["x-api-key"]',
-  '*.*.password',
-  '*.*.token',
-  'headers.authorization',
-  'headers.cookie',
-  'headers["x-write-key"]',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-write-key"]',
-  'req.headers["x-api-key"]',
-  '*.headers.authorization',
-  '*.headers["x-write-key"]',
-];
+  'x-write-key',
+  'x-api-key',
+]);
+
+/** Levels of nested plain objects searched (`req.headers.authorization` is the third). */
+const REDACT_DEPTH = 4;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A line's fields with the value of every secret-named key replaced. Only the objects on the
+ * way to a secret are copied, so a line without one (nearly every line) is passed as it is: one
+ * walk over its keys, where pino's path redaction, with the wildcards it needs to reach nested
+ * keys, cost about 20 µs a line (six times the line itself).
+ */
+export function withoutSecretKeys(
+  fields: Record<string, unknown>,
+  depth = 0,
+): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    const safe = REDACTED_KEYS.has(key.toLowerCase())
+      ? REDACTED
+      : depth < REDACT_DEPTH && isPlainObject(value)
+        ? withoutSecretKeys(value, depth + 1)
+        : value;
+    if (safe !== value) {
+      copy ??= { ...fields };
+      copy[key] = safe;
+    }
+  }
+  return copy ?? fields;
+}
 
 export interface CreateLoggerOptions {
   /** Written as `service` on every line. */
@@ -65,8 +80,6 @@ export interface CreateLoggerOptions {
   readonly level?: LogLevel;
   /** Where lines go; default stdout. Tests pass a stream to capture them. */
   readonly destination?: DestinationStream;
-  /** Extra redaction paths on top of {@link REDACT_PATHS}. */
-  readonly redact?: readonly string[];
 }
 
 /**
@@ -91,7 +104,7 @@ export function resolveLogLevel(
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const level = options.level ?? resolveLogLevel();
-  return pino(
+  const logger = pino(
     {
       level,
       base: {
@@ -101,12 +114,23 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       },
       timestamp: pino.stdTimeFunctions.isoTime,
       messageKey: 'msg',
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        // Every line's fields, the trace ids merged in.
+        log: withoutSecretKeys,
+      },
       mixin: () => activeTraceFields(),
-      redact: { paths: [...REDACT_PATHS, ...(options.redact ?? [])], censor: REDACTED },
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
+  // A child's bindings are serialized once, when it is made, and pino gives them to no
+  // formatter: they are cleaned here. Children inherit this `child` (pino builds each one on
+  // its parent), so grandchildren are cleaned too.
+  const childOf = logger.child;
+  logger.child = function child(this: Logger, bindings, childOptions) {
+    return childOf.call(this, withoutSecretKeys(bindings), childOptions);
+  } as Logger['child'];
+  return logger;
 }
 
 let root: Logger | undefined;
