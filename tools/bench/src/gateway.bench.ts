@@ -10,7 +10,9 @@
  * claim statements answered without it (they were gathered already), so at 16 connections,
  * where the linger is most of the bare handler's latency, the gateway with client ids can
  * answer more requests than it.
- * Every case runs at 256 connections (real concurrency), then at 16 (latency-bound).
+ * Every case runs at 256 connections (real concurrency), then at 16 (latency-bound), on
+ * connections already open (see RAMP_MS), in alternated rounds whose median is reported. One
+ * row adds new connections to the running load of batch 1 at 256 connections.
  *
  * Overload: an open-loop driver (`open-loop.ts`, a process of its own) offers once and twice
  * the rate the gateway reached at batch 1 with 256 connections; rows give the rate answered
@@ -19,8 +21,8 @@
  * the socket (the wait at the server alone), and the share shed with 503, with the gateway's
  * refusals by reason and the CPU of both processes.
  *
- *   npx tsx tools/bench/src/gateway.bench.ts [--seconds 10] [--only "batch 1, 256"] [--profile tmp/prof] [--skip-overload]
- *     [--from-sources]
+ *   npx tsx tools/bench/src/gateway.bench.ts [--seconds 5] [--rounds 3] [--only "batch 1, 256"]
+ *     [--profile tmp/prof] [--skip-overload] [--from-sources]
  *
  * The gateway runs as its image runs it: compiled and bundled (tools/deploy), with plain node.
  * `--from-sources` runs the TypeScript sources under ts-node instead, as the tests do (ts-node
@@ -115,7 +117,7 @@ interface WrkResult {
   readonly non2xx: number;
   /** CPU wrk used (user + system), as a share of one core. */
   readonly driverCpuShare: number;
-  /** Answered in the loaded time. */
+  /** Requests answered. */
   readonly requests: number;
 }
 
@@ -129,10 +131,11 @@ function medianRun(runs: readonly WrkResult[]): WrkResult {
     maxMs: of((r) => r.maxMs),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     driverCpuShare: of((r) => r.driverCpuShare),
-    requests: runs.reduce((n, r) => n + r.requests, 0),
+    requests: of((r) => r.requests),
   };
 }
 
+/** Requests answered over all of a side's rounds. */
 function requestsOf(runs: readonly WrkResult[]): number {
   return runs.reduce((n, r) => n + r.requests, 0);
 }
