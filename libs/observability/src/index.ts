@@ -27,9 +27,8 @@ export {
   isLogLevel,
   rootLogger,
   setRootLogger,
-  REDACTED_KEYS,
 } from './lib/logging/logger';
-export { REDACTED, redactSecrets, scrubSecrets } from './lib/logging/redact';
+export { REDACTED, REDACTED_KEYS, redactSecrets, scrubSecrets } from './lib/logging/redact';
 export type { CreateLoggerOptions, LogLevel, PinoLogger } from './lib/logging/logger';
 export { PlatformLogger } from './lib/logging/platform-logger.service';
 export { attachRequestLogging } from './lib/logging/request-logging';

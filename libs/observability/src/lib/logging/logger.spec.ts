@@ -1,6 +1,6 @@
 import { captureLogs, capturingLogger } from '../testing/log-capture';
-import { createLogger, resolveLogLevel, withoutSecretKeys } from './logger';
-import { REDACTED } from './redact';
+import { createLogger, resolveLogLevel } from './logger';
+import { REDACTED, withoutSecretKeys } from './redact';
 import { PlatformLogger } from './platform-logger.service';
 
 const SECRET = 's3cr3t-VALUE-never-logged';
