@@ -20,13 +20,14 @@ import { KafkaGatewayService } from './core/kafka-gateway.service';
 import {
   EVENT_PROCESSORS,
   GATEWAY_DATABASE,
+  GATEWAY_IDEMPOTENCY_CONNECTIONS,
   GATEWAY_KAFKA,
   GATEWAY_SETTINGS,
   type KafkaFactory,
 } from './core/tokens';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
-import { openDatabase } from './persistence/database';
+import { openDatabase, openIdempotencyConnections } from './persistence/database';
 import { GatewayDatabase } from './persistence/gateway-database.service';
 import { QueryController } from './query/query.controller';
 import { querySinkModule } from './query/query-sink.module';
@@ -88,6 +89,12 @@ export class AppModule {
           provide: GATEWAY_DATABASE,
           inject: [PLATFORM_CONFIG],
           useFactory: (config: PlatformConfig) => openDatabase(config.postgres, settings.dbSchema),
+        },
+        {
+          provide: GATEWAY_IDEMPOTENCY_CONNECTIONS,
+          inject: [PLATFORM_CONFIG],
+          useFactory: (config: PlatformConfig) =>
+            openIdempotencyConnections(config.postgres, settings.idempotencySynchronousCommit),
         },
         {
           provide: EventContracts,

@@ -8,6 +8,7 @@ describe(loadGatewaySettings.name, () => {
       maxBatchEvents: 500,
       maxBodyBytes: 1024 * 1024,
       idempotencyWindowMs: 600_000,
+      idempotencySynchronousCommit: false,
       queryBackend: 'clickhouse',
       subscriptionsEnabled: true,
       dbSchema: 'ingestion_gateway',

@@ -3,13 +3,18 @@ import { dropPgSchema, uniqueName } from '@platform/testing';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
-import { openDatabase } from '../persistence/database';
+import {
+  openDatabase,
+  openIdempotencyConnections,
+  type IdempotencyConnections,
+} from '../persistence/database';
 import { idempotencyKey, IdempotencyStore } from './idempotency-store';
 
 /** The shared idempotency window on the real PostgreSQL, migrated as the gateway does it. */
 describe('IdempotencyStore (PostgreSQL)', () => {
   const schema = uniqueName('gw_idem');
-  let db: DataSource;
+  let migrated: DataSource;
+  let db: IdempotencyConnections;
   const store = (windowMs = 60_000, leaseMs = 60_000): IdempotencyStore =>
     new IdempotencyStore(db, schema, { windowMs, leaseMs });
   const ids = (n: number): string[] =>
@@ -20,12 +25,33 @@ describe('IdempotencyStore (PostgreSQL)', () => {
   };
 
   beforeAll(async () => {
-    db = await openDatabase((await load({ environment: 'test' })).postgres, schema, 'gateway-test');
+    const settings = (await load({ environment: 'test' })).postgres;
+    migrated = await openDatabase(settings, schema, 'gateway-test');
+    db = openIdempotencyConnections(settings, false, 'gateway-test');
   });
 
   afterAll(async () => {
-    await db?.destroy();
+    await db?.end();
+    await migrated?.destroy();
     await dropPgSchema(schema);
+  });
+
+  it('commits on its own connections without waiting for the WAL flush, unless told to', async () => {
+    const setting = async (connections: IdempotencyConnections): Promise<unknown> =>
+      ((await connections.query('SHOW synchronous_commit')) as { synchronous_commit: string }[])[0]
+        ?.synchronous_commit;
+    expect(await setting(db)).toBe('off');
+    const synchronous = openIdempotencyConnections(
+      (await load({ environment: 'test' })).postgres,
+      true,
+      'gateway-test',
+    );
+    try {
+      expect(await setting(synchronous)).toBe('on');
+    } finally {
+      await synchronous.end();
+    }
+    expect(await migrated.query('SHOW synchronous_commit')).toEqual([{ synchronous_commit: 'on' }]);
   });
 
   it('claims new ids once: a second owner finds them pending, then acked after the ack', async () => {

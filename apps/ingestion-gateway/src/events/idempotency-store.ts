@@ -1,5 +1,4 @@
 import { hash } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import { Coalescer } from './coalescer';
 
 /**
@@ -19,6 +18,11 @@ export interface IdempotencyStoreOptions {
   readonly windowMs: number;
   /** How long a claim holds without being acked or released. */
   readonly leaseMs: number;
+}
+
+/** Runs one statement and resolves with its rows. */
+export interface SqlRunner {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
 }
 
 interface Request {
@@ -60,7 +64,7 @@ export class IdempotencyStore {
   });
 
   constructor(
-    private readonly db: Pick<DataSource, 'query'>,
+    private readonly db: SqlRunner,
     private readonly schema: string,
     private readonly options: IdempotencyStoreOptions,
   ) {}

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { PostgresSettings } from '@platform/config';
 import { assertReachable } from '@platform/observability';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import type { SqlRunner } from '../events/idempotency-store';
 import { GATEWAY_MIGRATIONS } from './migrations';
 
 const logger = new Logger('GatewayDatabase');
@@ -66,4 +67,43 @@ export async function openDatabase(
     await runner.release();
   }
   return dataSource;
+}
+
+/** The idempotency window's own connections (`end` closes them). */
+export interface IdempotencyConnections extends SqlRunner {
+  end(): Promise<void>;
+}
+
+/**
+ * A few connections for the idempotency statements alone, so that they alone may commit
+ * without waiting for the WAL flush (`synchronousCommit` false): under client ids that wait
+ * was most of a claim's latency, and losing the last moments of ids only in a crash of
+ * PostgreSQL itself lets a repeat through, as a gateway crash already can (ADR 0010). The
+ * write keys and subscriptions keep synchronous commits on the DataSource.
+ */
+export function openIdempotencyConnections(
+  settings: PostgresSettings,
+  synchronousCommit: boolean,
+  applicationName = 'ingestion-gateway',
+): IdempotencyConnections {
+  // One claim and one ack statement in flight (ADR 0010), a release or a sweep beside them.
+  const pool = new Pool({
+    host: settings.host,
+    port: settings.port,
+    database: settings.database,
+    user: settings.username,
+    password: settings.password,
+    application_name: `${applicationName} idempotency`,
+    options: `-c synchronous_commit=${synchronousCommit ? 'on' : 'off'}`,
+    max: 4,
+    connectionTimeoutMillis: 5_000,
+  });
+  // An idle connection that breaks (PostgreSQL restarted) is dropped, not thrown.
+  pool.on('error', (error) =>
+    logger.warn({ event: 'idempotency_connection_error', error: error.message }),
+  );
+  return {
+    query: async (sql, params) => (await pool.query(sql, params)).rows,
+    end: () => pool.end(),
+  };
 }

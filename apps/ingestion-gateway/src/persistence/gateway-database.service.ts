@@ -3,14 +3,22 @@ import { postgresIndicator, ReadinessRegistry } from '@platform/observability';
 import type { DataSource } from 'typeorm';
 import { WriteKeyStore } from '../auth/write-keys';
 import type { GatewaySettings } from '../config/gateway-settings';
-import { GATEWAY_DATABASE, GATEWAY_SETTINGS } from '../core/tokens';
+import {
+  GATEWAY_DATABASE,
+  GATEWAY_IDEMPOTENCY_CONNECTIONS,
+  GATEWAY_SETTINGS,
+} from '../core/tokens';
 import { IdempotencyStore } from '../events/idempotency-store';
 import { SubscriptionStore } from '../subscriptions/subscription.store';
+import type { IdempotencyConnections } from './database';
 
 /** How long shutdown waits for the last ack statements before closing the pool. */
 const ACKS_WAIT_MS = 5_000;
 
-/** The migrated DataSource (opened by the provider factory) and the stores over it. */
+/**
+ * The migrated DataSource and the idempotency window's connections (opened by the provider
+ * factories), and the stores over them.
+ */
 @Injectable()
 export class GatewayDatabase implements OnApplicationShutdown {
   readonly writeKeys: WriteKeyStore;
@@ -21,12 +29,14 @@ export class GatewayDatabase implements OnApplicationShutdown {
 
   constructor(
     @Inject(GATEWAY_DATABASE) readonly dataSource: DataSource,
+    @Inject(GATEWAY_IDEMPOTENCY_CONNECTIONS)
+    private readonly idempotencyConnections: IdempotencyConnections,
     @Inject(GATEWAY_SETTINGS) settings: GatewaySettings,
     readiness: ReadinessRegistry,
   ) {
     this.writeKeys = new WriteKeyStore(dataSource, settings.dbSchema);
     this.subscriptions = new SubscriptionStore(dataSource, settings.dbSchema);
-    this.idempotency = new IdempotencyStore(dataSource, settings.dbSchema, {
+    this.idempotency = new IdempotencyStore(idempotencyConnections, settings.dbSchema, {
       windowMs: settings.idempotencyWindowMs,
       // Past the produce timeout a send may still be retrying; a claim outlives it comfortably.
       leaseMs: Math.max(60_000, 3 * settings.produceTimeoutMs),
@@ -56,6 +66,7 @@ export class GatewayDatabase implements OnApplicationShutdown {
     ]);
     clearTimeout(timer);
     if (!written) this.logger.warn({ event: 'idempotency_acks_unwritten_at_shutdown' });
+    await this.idempotencyConnections.end();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }

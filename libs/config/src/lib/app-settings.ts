@@ -98,6 +98,7 @@ const GATEWAY_VARIABLES = {
   rateLimitPerSecond: 'GATEWAY_RATE_LIMIT_PER_SECOND',
   rateLimitBurst: 'GATEWAY_RATE_LIMIT_BURST',
   idempotencyWindowMs: 'GATEWAY_IDEMPOTENCY_WINDOW_MS',
+  idempotencySynchronousCommit: 'GATEWAY_IDEMPOTENCY_SYNCHRONOUS_COMMIT',
   produceTimeoutMs: 'GATEWAY_PRODUCE_TIMEOUT_MS',
   keyCacheTtlMs: 'GATEWAY_KEY_CACHE_TTL_MS',
   dbSchema: 'GATEWAY_DB_SCHEMA',
@@ -139,6 +140,11 @@ const gatewaySchema = z
     rateLimitBurst: int(1).default(10_000),
     /** A repeated event_id within this window is acknowledged, not produced again. */
     idempotencyWindowMs: int(0).default(10 * 60_000),
+    /**
+     * Whether idempotency statements wait for PostgreSQL's WAL flush. Off by default: only a
+     * crash of PostgreSQL itself can then forget the last ~0.6 s of ids (ADR 0010).
+     */
+    idempotencySynchronousCommit: bool.default(false),
     /** How long a request waits for Kafka's acknowledgement before answering 503. */
     produceTimeoutMs: int(100).default(10_000),
     /** How long a write-key lookup is cached (a revocation takes effect within it). */
