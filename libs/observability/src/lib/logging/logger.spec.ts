@@ -46,6 +46,13 @@ describe(createLogger.name, () => {
       'an object without a prototype',
       { creds: Object.assign(Object.create(null), { secret: SECRET }) },
     ],
+    ['objects in an array', { brokers: [{ host: 'a' }, { host: 'b', password: SECRET }] }],
+    ['an array in an array', { rows: [[{ token: SECRET }]] }],
+    ['a field of an error', { err: Object.assign(new Error('refused'), { token: SECRET }) }],
+    [
+      'the options of an error',
+      { err: Object.assign(new Error('refused'), { options: { password: SECRET } }) },
+    ],
   ])('never writes a secret held in %s', (_label, fields) => {
     const { logger, capture } = capturingLogger();
     logger.info(fields, 'with secret');
@@ -82,6 +89,38 @@ describe(createLogger.name, () => {
     expect(fields.req.headers['x-write-key']).toBe(SECRET);
     const plain = { event: 'http.request', status: 202, nested: { url: '/v1/events' } };
     expect(withoutSecretKeys(plain)).toBe(plain);
+  });
+
+  it('copies an error that held a secret as an error of its class, with its message and stack', () => {
+    class UpstreamError extends Error {}
+    const error = Object.assign(new UpstreamError('refused'), { status: 401, token: SECRET });
+    const safe = withoutSecretKeys({ err: error })['err'] as UpstreamError & { token: string };
+    expect(safe).toBeInstanceOf(UpstreamError);
+    expect(safe).not.toBe(error);
+    expect({
+      message: safe.message,
+      stack: safe.stack,
+      status: safe.status,
+      token: safe.token,
+    }).toEqual({
+      message: 'refused',
+      stack: error.stack,
+      status: 401,
+      token: REDACTED,
+    });
+    expect(error.token).toBe(SECRET);
+    // pino's serializer writes only a cause's message and stack; another may write its fields.
+    const inner = Object.assign(new Error('inner'), { secret: SECRET });
+    const outer = withoutSecretKeys({ err: new Error('outer', { cause: inner }) })['err'] as Error;
+    expect((outer.cause as { secret: string }).secret).toBe(REDACTED);
+    expect(Object.keys(outer)).toEqual([]);
+    const harmless = { err: new Error('timeout'), hosts: ['a', 'b'] };
+    expect(withoutSecretKeys(harmless)).toBe(harmless);
+  });
+
+  it('stops searching below five levels of fields', () => {
+    const deep = { a: { b: { c: { d: { e: { token: SECRET } } } } } };
+    expect(withoutSecretKeys(deep)).toBe(deep);
   });
 
   it('drops lines below its level', () => {

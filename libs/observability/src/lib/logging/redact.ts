@@ -44,7 +44,7 @@ export const REDACTED_KEYS: ReadonlySet<string> = new Set([
   'x-api-key',
 ]);
 
-/** Levels of nested plain objects searched (`req.headers.authorization` is the third). */
+/** Levels of nesting searched (`req.headers.authorization` is the third). */
 const REDACT_DEPTH = 4;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -54,10 +54,48 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * A line's fields with the value of every secret-named key replaced. Only the objects on the
- * way to a secret are copied, so a line without one (nearly every line) is passed as it is: one
- * walk over its keys, where pino's path redaction, with the wildcards it needs to reach nested
- * keys, cost about 20 µs a line (seven times plain pino's line; tools/bench/src/logger.bench.ts).
+ * `value` with the value of every secret-named key replaced, in plain objects, arrays and
+ * errors (pino's error serializer writes an error's own properties and its `cause`). Only what
+ * lies on the way to a secret is copied: anything else is returned as it is.
+ */
+function withoutSecrets(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object' || depth > REDACT_DEPTH) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const safe = withoutSecrets(value[i], depth + 1);
+      if (safe !== value[i]) (copy ??= [...value])[i] = safe;
+    }
+    return copy ?? value;
+  }
+  if (value instanceof Error) return errorWithoutSecrets(value, depth);
+  return isPlainObject(value) ? withoutSecretKeys(value, depth) : value;
+}
+
+/** An error's copy, of the same class, message and stack, when one of its fields held a secret. */
+function errorWithoutSecrets(error: Error, depth: number): Error {
+  let descriptors: PropertyDescriptorMap | undefined;
+  // `cause` is an own property that is not enumerable; the serializer writes it all the same.
+  for (const key of [...Object.keys(error), 'cause']) {
+    if (!Object.hasOwn(error, key)) continue;
+    const value = (error as unknown as Record<string, unknown>)[key];
+    const safe = REDACTED_KEYS.has(key.toLowerCase()) ? REDACTED : withoutSecrets(value, depth + 1);
+    if (safe === value) continue;
+    descriptors ??= Object.getOwnPropertyDescriptors(error);
+    const enumerable = descriptors[key]?.enumerable ?? true;
+    descriptors[key] = { value: safe, enumerable, writable: true, configurable: true };
+  }
+  return descriptors === undefined
+    ? error
+    : (Object.create(Object.getPrototypeOf(error) as object, descriptors) as Error);
+}
+
+/**
+ * A line's fields with the value of every secret-named key replaced, at any level up to
+ * {@link REDACT_DEPTH} of plain objects, arrays and errors. Only what lies on the way to a secret
+ * is copied, so a line without one (nearly every line) is passed as it is: one walk over its
+ * keys, where pino's path redaction, with the wildcards it needs to reach nested keys, cost
+ * about 20 µs a line (seven times plain pino's line; tools/bench/src/logger.bench.ts).
  */
 export function withoutSecretKeys(
   fields: Record<string, unknown>,
@@ -66,11 +104,7 @@ export function withoutSecretKeys(
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(fields)) {
     const value = fields[key];
-    const safe = REDACTED_KEYS.has(key.toLowerCase())
-      ? REDACTED
-      : depth < REDACT_DEPTH && isPlainObject(value)
-        ? withoutSecretKeys(value, depth + 1)
-        : value;
+    const safe = REDACTED_KEYS.has(key.toLowerCase()) ? REDACTED : withoutSecrets(value, depth + 1);
     if (safe !== value) {
       copy ??= { ...fields };
       copy[key] = safe;
