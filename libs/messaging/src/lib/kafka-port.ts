@@ -25,6 +25,12 @@ export interface RetryPolicy {
   factor?: number;
   multiplier?: number;
   retries?: number;
+  /**
+   * Whether the client starts a consumer again itself after it crashed on a retriable error
+   * (kafkajs' default: yes). False leaves the restart to the consumer's owner (`BatchConsumer`
+   * and the stream tasks restart with their own backoff).
+   */
+  restartOnFailure?: (error: Error) => Promise<boolean>;
 }
 
 // ---- Producer -------------------------------------------------------------------------------
