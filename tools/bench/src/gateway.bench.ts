@@ -61,7 +61,7 @@ import {
   preloadEnv,
   serviceEntry,
 } from './harness';
-import { runOpenLoop, type OpenLoopResult } from './open-loop';
+import { processCpuMicros, runOpenLoop, type OpenLoopResult } from './open-loop';
 
 const { values } = parseArgs({
   options: {
@@ -150,18 +150,6 @@ async function shedCounts(url: string): Promise<Record<string, number>> {
     ),
   );
 }
-
-/** CPU time (user + system) a process has used so far, µs, from `/proc/<pid>/stat`. */
-function processCpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start at the third: utime is the 14th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** `getconf CLK_TCK`: 100 on Linux for every architecture Node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** CPU time this process has used so far, µs (the bare handler runs in it). */
 function ownCpuMicros(): number {
@@ -513,11 +501,18 @@ async function main(): Promise<void> {
       const shedShare = (r: OpenLoopResult): number => (100 * r.shed) / Math.max(1, r.offered);
       for (const { factor, rate } of rates) {
         const drive = (url: string, headers: Record<string, string>) =>
-          runOpenLoop({ url: `${url}/v1/events`, body, headers, rate, seconds, connections: 4096 });
+          runOpenLoop({
+            url: `${url}/v1/events`,
+            body,
+            headers,
+            rate,
+            seconds,
+            connections: 4096,
+            serverPid: gateway.pid,
+          });
         const shedBefore = await shedCounts(gateway.url);
-        const cpuBefore = processCpuMicros(gateway.pid);
         const ours = await drive(gateway.url, { ...json, 'x-write-key': key });
-        const gatewayCpuShare = (processCpuMicros(gateway.pid) - cpuBefore) / 1e6 / seconds;
+        const gatewayCpuShare = ours.serverCpuShare ?? NaN;
         const shedAfter = await shedCounts(gateway.url);
         const shedBy = Object.fromEntries(
           Object.entries(shedAfter).map(([reason, n]) => [reason, n - (shedBefore[reason] ?? 0)]),

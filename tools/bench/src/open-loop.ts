@@ -11,6 +11,7 @@
  *   node <bench's loader> tools/bench/src/open-loop.ts '<OpenLoopOptions as JSON>'
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 
 export interface OpenLoopOptions {
@@ -23,6 +24,11 @@ export interface OpenLoopOptions {
   readonly connections: number;
   /** How long answers to requests sent in time are waited for after the last send. */
   readonly graceSeconds?: number;
+  /**
+   * A process (the server) whose CPU is measured over the sending window alone: not over the
+   * sockets' warm-up before it, nor the grace period and teardown after it.
+   */
+  readonly serverPid?: number;
 }
 
 export interface OpenLoopResult {
@@ -45,7 +51,21 @@ export interface OpenLoopResult {
   readonly p99ShedMs: number;
   /** CPU the driver itself used (user + system), as a share of one core. */
   readonly driverCpuShare: number;
+  /** CPU `serverPid` used while requests were being sent, as a share of one core. */
+  readonly serverCpuShare?: number;
 }
+
+/** CPU time (user + system) a process has used so far, µs, from `/proc/<pid>/stat`. */
+export function processCpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at the third: utime is the 14th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** `getconf CLK_TCK`: 100 on Linux for every architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Runs the driver in a child process and returns what it measured. */
 export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
@@ -177,6 +197,8 @@ async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   }
 
   const cpuBefore = process.cpuUsage();
+  const serverCpuBefore =
+    options.serverPid === undefined ? undefined : processCpuMicros(options.serverPid);
   const interval = 1000 / options.rate;
   const started = performance.now();
   const end = started + options.seconds * 1000;
@@ -203,6 +225,11 @@ async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
     tick();
   });
   const cpu = process.cpuUsage(cpuBefore);
+  const serverCpu =
+    options.serverPid === undefined || serverCpuBefore === undefined
+      ? undefined
+      : processCpuMicros(options.serverPid) - serverCpuBefore;
+  const sentFor = performance.now() - started;
   const offered = waiting.length;
   const notSent = offered - waitingHead;
   waiting.length = waitingHead = 0; // nothing more is sent
@@ -225,6 +252,7 @@ async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
     p99AnsweredFromWriteMs: percentile(answeredFromWrite, 99),
     p99ShedMs: percentile(latency[503], 99),
     driverCpuShare: (cpu.user + cpu.system) / 1000 / (end - started),
+    ...(serverCpu === undefined ? {} : { serverCpuShare: serverCpu / 1000 / sentFor }),
   };
 }
 
