@@ -226,9 +226,9 @@ async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   });
   const cpu = process.cpuUsage(cpuBefore);
   const serverCpu =
-    options.serverPid === undefined || serverCpuBefore === undefined
+    options.serverPid === undefined
       ? undefined
-      : processCpuMicros(options.serverPid) - serverCpuBefore;
+      : processCpuMicros(options.serverPid) - (serverCpuBefore ?? 0);
   const sentFor = performance.now() - started;
   const offered = waiting.length;
   const notSent = offered - waitingHead;

@@ -1,4 +1,4 @@
-import { load } from '@platform/config';
+import { load, type PostgresSettings } from '@platform/config';
 import { dropPgSchema, uniqueName } from '@platform/testing';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +13,7 @@ import { idempotencyKey, IdempotencyStore } from './idempotency-store';
 /** The shared idempotency window on the real PostgreSQL, migrated as the gateway does it. */
 describe('IdempotencyStore (PostgreSQL)', () => {
   const schema = uniqueName('gw_idem');
+  let settings: PostgresSettings;
   let migrated: DataSource;
   let db: IdempotencyConnections;
   const store = (windowMs = 60_000, leaseMs = 60_000): IdempotencyStore =>
@@ -25,7 +26,7 @@ describe('IdempotencyStore (PostgreSQL)', () => {
   };
 
   beforeAll(async () => {
-    const settings = (await load({ environment: 'test' })).postgres;
+    settings = (await load({ environment: 'test' })).postgres;
     migrated = await openDatabase(settings, schema, 'gateway-test');
     db = openIdempotencyConnections(settings, false, 'gateway-test');
   });
@@ -41,11 +42,7 @@ describe('IdempotencyStore (PostgreSQL)', () => {
       ((await connections.query('SHOW synchronous_commit')) as { synchronous_commit: string }[])[0]
         ?.synchronous_commit;
     expect(await setting(db)).toBe('off');
-    const synchronous = openIdempotencyConnections(
-      (await load({ environment: 'test' })).postgres,
-      true,
-      'gateway-test',
-    );
+    const synchronous = openIdempotencyConnections(settings, true, 'gateway-test');
     try {
       expect(await setting(synchronous)).toBe('on');
     } finally {

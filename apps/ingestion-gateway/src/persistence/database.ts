@@ -1,12 +1,24 @@
 import { Logger } from '@nestjs/common';
 import type { PostgresSettings } from '@platform/config';
 import { assertReachable } from '@platform/observability';
-import { Client, Pool } from 'pg';
+import { Client, Pool, type ClientConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import type { SqlRunner } from '../events/idempotency-store';
 import { GATEWAY_MIGRATIONS } from './migrations';
 
 const logger = new Logger('GatewayDatabase');
+
+/** A `pg` client's or pool's connection settings from the platform's `postgres` section. */
+function pgConnection(settings: PostgresSettings): ClientConfig {
+  return {
+    host: settings.host,
+    port: settings.port,
+    database: settings.database,
+    user: settings.username,
+    password: settings.password,
+    connectionTimeoutMillis: 5_000,
+  };
+}
 
 /**
  * Opens the gateway's DataSource over `postgres` settings in schema `dbSchema` and runs
@@ -22,14 +34,7 @@ export async function openDatabase(
     throw new Error(`invalid PostgreSQL schema name ${dbSchema}`);
   await assertReachable('PostgreSQL', [`${settings.host}:${settings.port}`], 5_000);
   // TypeORM creates its migrations table inside the schema, so the schema must exist first.
-  const client = new Client({
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    user: settings.username,
-    password: settings.password,
-    connectionTimeoutMillis: 5_000,
-  });
+  const client = new Client(pgConnection(settings));
   await client.connect();
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${dbSchema}"`);
@@ -88,15 +93,10 @@ export function openIdempotencyConnections(
 ): IdempotencyConnections {
   // One claim and one ack statement in flight (ADR 0010), a release or a sweep beside them.
   const pool = new Pool({
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    user: settings.username,
-    password: settings.password,
+    ...pgConnection(settings),
     application_name: `${applicationName} idempotency`,
     options: `-c synchronous_commit=${synchronousCommit ? 'on' : 'off'}`,
     max: 4,
-    connectionTimeoutMillis: 5_000,
   });
   // An idle connection that breaks (PostgreSQL restarted) is dropped, not thrown.
   pool.on('error', (error) =>

@@ -5,6 +5,7 @@ import { jsonLineSink } from './kafka-logger';
 import { createKafka } from './kafka-client';
 import type { KafkaClient } from './kafka-port';
 import {
+  committedAndEnds,
   deferred,
   eventsTopic,
   intKafkaSettings,
@@ -85,27 +86,17 @@ describe('BatchConsumer across a broker crash (SIGKILL)', () => {
 
   /** Resolves once the group's committed offset equals the end offset of every partition. */
   async function committedToEnd(groupId: string, timeoutMs: number): Promise<void> {
-    const raw = kafka.admin();
-    await raw.connect();
     const deadline = Date.now() + timeoutMs;
-    try {
-      for (;;) {
-        const [committed] = await raw.fetchOffsets({ groupId, topics: [topic] });
-        const ends = new Map(
-          (await raw.fetchTopicOffsets(topic)).map((e) => [e.partition, e.high]),
-        );
-        const partitions = committed?.partitions ?? [];
-        if (
-          partitions.length === ends.size &&
-          partitions.every((p) => p.offset === ends.get(p.partition))
-        )
-          return;
-        if (Date.now() > deadline)
-          throw new Error(`offsets not committed to the end: ${JSON.stringify(partitions)}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    } finally {
-      await raw.disconnect();
+    for (;;) {
+      const { committed, ends } = await committedAndEnds(kafka, groupId, topic);
+      if (
+        committed.length === ends.size &&
+        committed.every((p) => p.offset === ends.get(p.partition))
+      )
+        return;
+      if (Date.now() > deadline)
+        throw new Error(`offsets not committed to the end: ${JSON.stringify(committed)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
 

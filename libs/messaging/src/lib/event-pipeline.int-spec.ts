@@ -9,6 +9,7 @@ import {
 } from '@platform/schema-registry';
 import type { KafkaClient, KafkaConsumer, KafkaProducer } from './kafka-port';
 import {
+  committedAndEnds,
   deferred,
   eventsTopic,
   intKafka,
@@ -108,18 +109,9 @@ describe('EventProducer → BatchConsumer against Kafka', () => {
   }
 
   async function committedEqualsEnd(groupId: string, topic: string): Promise<void> {
-    const raw = kafka.admin();
-    await raw.connect();
-    try {
-      const [committed] = await raw.fetchOffsets({ groupId, topics: [topic] });
-      const ends = await raw.fetchTopicOffsets(topic);
-      const byPartition = new Map(ends.map((e) => [e.partition, e.high]));
-      for (const p of committed?.partitions ?? [])
-        expect(p.offset).toBe(byPartition.get(p.partition));
-      expect(committed?.partitions).toHaveLength(ends.length);
-    } finally {
-      await raw.disconnect();
-    }
+    const { committed, ends } = await committedAndEnds(kafka, groupId, topic);
+    for (const p of committed) expect(p.offset).toBe(ends.get(p.partition));
+    expect(committed).toHaveLength(ends.size);
   }
 
   it('delivers 20,000 ecommerce events exactly once, decoded as sent, and commits their offsets', async () => {

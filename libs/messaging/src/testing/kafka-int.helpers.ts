@@ -87,3 +87,23 @@ export async function readFromStart(
   }
   return got;
 }
+
+/** A group's committed offset and the end (high-water) offset of each partition of `topic`. */
+export async function committedAndEnds(
+  kafka: KafkaClient,
+  groupId: string,
+  topic: string,
+): Promise<{ committed: { partition: number; offset: string }[]; ends: Map<number, string> }> {
+  const raw = kafka.admin();
+  await raw.connect();
+  try {
+    const [committed] = await raw.fetchOffsets({ groupId, topics: [topic] });
+    const ends = await raw.fetchTopicOffsets(topic);
+    return {
+      committed: committed?.partitions ?? [],
+      ends: new Map(ends.map((e) => [e.partition, e.high])),
+    };
+  } finally {
+    await raw.disconnect();
+  }
+}

@@ -72,6 +72,11 @@ function withoutSecrets(value: unknown, depth: number): unknown {
   return isPlainObject(value) ? withoutSecretKeys(value, depth) : value;
 }
 
+/** What a field named `key` at `depth` may log: its value, without secrets, or `REDACTED`. */
+function safeValue(key: string, value: unknown, depth: number): unknown {
+  return REDACTED_KEYS.has(key.toLowerCase()) ? REDACTED : withoutSecrets(value, depth + 1);
+}
+
 /** An error's copy, of the same class, message and stack, when one of its fields held a secret. */
 function errorWithoutSecrets(error: Error, depth: number): Error {
   let descriptors: PropertyDescriptorMap | undefined;
@@ -79,7 +84,7 @@ function errorWithoutSecrets(error: Error, depth: number): Error {
   for (const key of [...Object.keys(error), 'cause']) {
     if (!Object.hasOwn(error, key)) continue;
     const value = (error as unknown as Record<string, unknown>)[key];
-    const safe = REDACTED_KEYS.has(key.toLowerCase()) ? REDACTED : withoutSecrets(value, depth + 1);
+    const safe = safeValue(key, value, depth);
     if (safe === value) continue;
     descriptors ??= Object.getOwnPropertyDescriptors(error);
     const enumerable = descriptors[key]?.enumerable ?? true;
@@ -104,7 +109,7 @@ export function withoutSecretKeys(
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(fields)) {
     const value = fields[key];
-    const safe = REDACTED_KEYS.has(key.toLowerCase()) ? REDACTED : withoutSecrets(value, depth + 1);
+    const safe = safeValue(key, value, depth);
     if (safe !== value) {
       copy ??= { ...fields };
       copy[key] = safe;
