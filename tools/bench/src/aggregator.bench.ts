@@ -170,4 +170,4 @@ async function main(): Promise<void> {
   }
 }
 
-runBench(main);
+runBench(main, 'aggregator');

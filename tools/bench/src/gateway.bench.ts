@@ -57,6 +57,7 @@ import {
   report,
   requireTool,
   type Row,
+  peakRssOf,
   runBench,
   preloadEnv,
   serviceEntry,
@@ -421,7 +422,11 @@ async function main(): Promise<void> {
           ours: ours.requestsPerSec,
           native: native.requestsPerSec,
           unit: 'req/s',
-          note: label,
+          note: `${label}; peak RSS: each process's highest so far`,
+          peakRss: {
+            ours: peakRssOf(gateway.pid),
+            native: process.resourceUsage().maxRSS * 1024,
+          },
         },
         {
           measure: `events/s, ${label}`,
@@ -574,4 +579,4 @@ async function main(): Promise<void> {
   if (profileDir !== undefined) printProfile('Gateway', profileDir, GATEWAY_STAGES);
 }
 
-runBench(main);
+runBench(main, 'ingestion-gateway');

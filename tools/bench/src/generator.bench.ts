@@ -365,4 +365,4 @@ async function main(): Promise<void> {
   }
 }
 
-runBench(main);
+runBench(main, 'generator');

@@ -1,6 +1,6 @@
 /** Shared plumbing of the benchmarks: child services, the native tools, and the report. */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -49,18 +49,34 @@ export function report(name: string, rows: readonly Row[], context: Record<strin
 }
 
 /**
- * Runs a bench's `main` with the V8 flags the service images set (`NODE_OPTIONS` in
- * docker/Dockerfile), then exits: 0 when it resolved, 1 (the error printed) when it threw. A
+ * The V8 flags `app` runs with as deployed: its Kubernetes Deployment's `NODE_OPTIONS`
+ * (k8s/base/<app>.yaml) when it sets one, else the image's (docker/Dockerfile).
+ */
+export function deployedNodeOptions(app?: string): string {
+  const manifest = app === undefined ? undefined : join(REPO_ROOT, 'k8s', 'base', `${app}.yaml`);
+  if (manifest !== undefined && existsSync(manifest)) {
+    const own = /- name: NODE_OPTIONS\s+value: '?([^'\n]+)'?/.exec(readFileSync(manifest, 'utf8'));
+    if (own?.[1] !== undefined) return own[1].trim();
+  }
+  const dockerfile = readFileSync(join(REPO_ROOT, 'docker', 'Dockerfile'), 'utf8');
+  const image = /^ENV .*\bNODE_OPTIONS=(\S+)/m.exec(dockerfile)?.[1];
+  if (image === undefined) throw new Error('docker/Dockerfile sets no NODE_OPTIONS');
+  return image;
+}
+
+/**
+ * Runs a bench's `main` with the V8 flags the services run with as deployed
+ * ({@link deployedNodeOptions} of `app`, the service the bench measures; the image's when
+ * none is named), then exits: 0 when it resolved, 1 (the error printed) when it threw. A
  * process without those flags runs itself again with them and exits as that run does: the
  * services a bench starts inherit them, and so does what it runs in-process beside them (the
  * gateway bench's bare handler, EventProducer alone), so both sides run as deployed.
  */
-export function runBench(main: () => Promise<void>): void {
-  const dockerfile = readFileSync(join(REPO_ROOT, 'docker', 'Dockerfile'), 'utf8');
-  const wanted = /^ENV .*\bNODE_OPTIONS=(\S+)/m.exec(dockerfile)?.[1];
-  if (wanted === undefined) throw new Error('docker/Dockerfile sets no NODE_OPTIONS');
+export function runBench(main: () => Promise<void>, app?: string): void {
+  const wanted = deployedNodeOptions(app);
   const current = process.env['NODE_OPTIONS'] ?? '';
-  if (current.split(/\s+/).includes(wanted)) {
+  const have = current.split(/\s+/);
+  if (wanted.split(/\s+/).every((flag) => have.includes(flag))) {
     main().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -484,4 +484,4 @@ async function timePsqlCopy(
   return result;
 }
 
-runBench(main);
+runBench(main, 'sink-writer');
