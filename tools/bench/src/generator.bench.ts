@@ -44,6 +44,7 @@ import {
   type GeneratedEvent,
 } from '@platform/testing';
 import {
+  listRates,
   median,
   report,
   requireTool,
@@ -81,13 +82,6 @@ const clients = values.clients.split(',').map((c) => {
  * the slowest).
  */
 const ROUNDS = 3;
-
-function listRates(rates: readonly number[]): string {
-  return [...rates]
-    .sort((a, b) => a - b)
-    .map((r) => Math.round(r).toLocaleString('en-US'))
-    .join(', ');
-}
 
 /** The generator's chunk and in-flight bounds (apps/generator generation-loop, KafkaSink). */
 const CHUNK = 500;

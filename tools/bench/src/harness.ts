@@ -284,6 +284,14 @@ export function preloadEnv(preloads: readonly (string | undefined)[]): { NODE_OP
   return { NODE_OPTIONS: [process.env['NODE_OPTIONS'] ?? '', ...requires].join(' ').trim() };
 }
 
+/** Rates, smallest first, rounded, for a note: `129,414, 150,403, 201,418`. */
+export function listRates(rates: readonly number[]): string {
+  return [...rates]
+    .sort((a, b) => a - b)
+    .map((r) => Math.round(r).toLocaleString('en-US'))
+    .join(', ');
+}
+
 /** The middle value (the upper one of an even count). */
 export function median(values: readonly number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;

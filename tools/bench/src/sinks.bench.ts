@@ -64,6 +64,7 @@ import {
   requireTool,
   spawnMeasured,
   timeKcatRead,
+  listRates,
   median,
   type Row,
   runBench,
@@ -71,13 +72,6 @@ import {
   serviceEntry,
 } from './harness';
 import { deleteTopicsWithPrefix, runGenerator, testConfig, topicEnv } from './pipeline-fixture';
-
-function listRates(rates: readonly number[]): string {
-  return [...rates]
-    .sort((a, b) => a - b)
-    .map((r) => Math.round(r).toLocaleString('en-US'))
-    .join(', ');
-}
 
 const { values } = parseArgs({
   options: {
@@ -170,8 +164,6 @@ async function main(): Promise<void> {
         db === 'clickhouse'
           ? 'native: clickhouse-client INSERT FORMAT TabSeparated'
           : 'native: psql \\copy FROM csv; ours: binary COPY; event tables partitioned by day on both sides';
-      const roundsNote = (ourRates: readonly number[]): string =>
-        `medians of ${rounds} rounds, ours ${listRates(ourRates)}; native ${listRates(nativeRates)}`;
       rows.push(
         {
           measure: `Kafka → ${db}, ${count.toLocaleString('en-US')} events, from ready`,
@@ -186,7 +178,7 @@ async function main(): Promise<void> {
           ours: median(steadyRates),
           native: nativeRate,
           unit: 'rows/s',
-          note: `steady state: consume, decode, batch, write, commit; ${roundsNote(steadyRates)}`,
+          note: `steady state: consume, decode, batch, write, commit; medians of ${rounds} rounds, ours ${listRates(steadyRates)}; native ${listRates(nativeRates)}`,
           peakRss,
         },
         {
