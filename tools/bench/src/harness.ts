@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { runTs } from '@platform/testing';
+import { parseAllDocuments } from 'yaml';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
 
@@ -49,19 +50,41 @@ export function report(name: string, rows: readonly Row[], context: Record<strin
 }
 
 /**
- * The V8 flags `app` runs with as deployed: its Kubernetes Deployment's `NODE_OPTIONS`
- * (k8s/base/<app>.yaml) when it sets one, else the image's (docker/Dockerfile).
+ * The V8 flags `app` runs with as deployed: the `NODE_OPTIONS` its Kubernetes Deployment
+ * (k8s/base/<app>.yaml) gives its own container, when it sets one, else the image's
+ * (docker/Dockerfile).
  */
 export function deployedNodeOptions(app?: string): string {
   const manifest = app === undefined ? undefined : join(REPO_ROOT, 'k8s', 'base', `${app}.yaml`);
   if (manifest !== undefined && existsSync(manifest)) {
-    const own = /- name: NODE_OPTIONS\s+value: '?([^'\n]+)'?/.exec(readFileSync(manifest, 'utf8'));
-    if (own?.[1] !== undefined) return own[1].trim();
+    for (const doc of parseAllDocuments(readFileSync(manifest, 'utf8'))) {
+      const object = doc.toJS() as DeploymentManifest | null;
+      if (object?.kind !== 'Deployment' || object.metadata?.name !== app) continue;
+      const container = object.spec?.template?.spec?.containers?.find((c) => c.name === app);
+      const own = container?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
+      if (own !== undefined) return own.trim();
+    }
   }
   const dockerfile = readFileSync(join(REPO_ROOT, 'docker', 'Dockerfile'), 'utf8');
   const image = /^ENV .*\bNODE_OPTIONS=(\S+)/m.exec(dockerfile)?.[1];
   if (image === undefined) throw new Error('docker/Dockerfile sets no NODE_OPTIONS');
   return image;
+}
+
+/** What {@link deployedNodeOptions} reads of a manifest. */
+interface DeploymentManifest {
+  readonly kind?: string;
+  readonly metadata?: { readonly name?: string };
+  readonly spec?: {
+    readonly template?: {
+      readonly spec?: {
+        readonly containers?: readonly {
+          readonly name?: string;
+          readonly env?: readonly { readonly name?: string; readonly value?: string }[];
+        }[];
+      };
+    };
+  };
 }
 
 /**

@@ -197,8 +197,10 @@ async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   }
 
   const cpuBefore = process.cpuUsage();
-  const serverCpuBefore =
-    options.serverPid === undefined ? undefined : processCpuMicros(options.serverPid);
+  const server =
+    options.serverPid === undefined
+      ? undefined
+      : { pid: options.serverPid, cpuBefore: processCpuMicros(options.serverPid) };
   const interval = 1000 / options.rate;
   const started = performance.now();
   const end = started + options.seconds * 1000;
@@ -226,9 +228,7 @@ async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   });
   const cpu = process.cpuUsage(cpuBefore);
   const serverCpu =
-    options.serverPid === undefined
-      ? undefined
-      : processCpuMicros(options.serverPid) - (serverCpuBefore ?? 0);
+    server === undefined ? undefined : processCpuMicros(server.pid) - server.cpuBefore;
   const sentFor = performance.now() - started;
   const offered = waiting.length;
   const notSent = offered - waitingHead;
