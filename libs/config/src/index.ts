@@ -24,6 +24,8 @@ export type { Provenance } from './lib/provenance';
 export { parseBootstrapUri, parseEnvValue } from './lib/env-overrides';
 export type { Env } from './lib/env-overrides';
 export { isHostPort, platformSectionsSchema } from './lib/platform-config.schema';
+export { pgConnection, tlsOptions, typeormPostgres } from './lib/connections';
+export type { TlsConnectOptions } from './lib/connections';
 export {
   APP_SECTIONS,
   GENERATOR_TEXT,
@@ -51,7 +53,7 @@ export type {
   PlatformConfig,
   PlatformSettings,
   KafkaSettings,
-  KafkaSslSettings,
+  TlsSettings,
   KafkaSaslSettings,
   TopicPrefixes,
   SchemaRegistrySettings,

@@ -1,6 +1,6 @@
 // Public door of @platform/messaging. kafkajs stays behind this lib: other projects use
 // these wrappers and the Kafka client port (kafka-port.ts), never `kafkajs` itself.
-export { createKafka, toSslOptions, compressionCodec, DEFAULT_RETRY } from './lib/kafka-client';
+export { createKafka, compressionCodec, DEFAULT_RETRY } from './lib/kafka-client';
 export type { CreateKafkaOptions } from './lib/kafka-client';
 export { Compression, TOPIC_RESOURCE } from './lib/kafka-port';
 export type {

@@ -36,6 +36,7 @@ const SETTINGS = {
   username: 'postgres',
   password: '',
   schema: SCHEMA_NAME,
+  ssl: false,
 };
 
 const TABLE: TableSchema = {

@@ -1,4 +1,4 @@
-import type { PostgresSettings } from '@platform/config';
+import { pgConnection, type PostgresSettings } from '@platform/config';
 import type { TickGate } from '@platform/triggers';
 import { Client } from 'pg';
 
@@ -52,11 +52,7 @@ export class AdvisoryLockGate implements TickGate {
   private async connected(): Promise<Client> {
     if (this.client !== undefined) return this.client;
     const client = new Client({
-      host: this.settings.host,
-      port: this.settings.port,
-      database: this.settings.database,
-      user: this.settings.username,
-      password: this.settings.password,
+      ...pgConnection(this.settings),
       connectionTimeoutMillis: 5_000,
       application_name: `trigger-lock:${this.name}`.slice(0, 63),
     });

@@ -1,5 +1,5 @@
 import { load, type PostgresSettings } from '@platform/config';
-import { dropPgSchema, uniqueName } from '@platform/testing';
+import { dropPgSchema, startPgTlsProxy, uniqueName } from '@platform/testing';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
@@ -49,6 +49,32 @@ describe('IdempotencyStore (PostgreSQL)', () => {
       await synchronous.end();
     }
     expect(await migrated.query('SHOW synchronous_commit')).toEqual([{ synchronous_commit: 'on' }]);
+  });
+
+  it('migrates a new schema and claims through a server that requires TLS (postgres.ssl)', async () => {
+    const proxy = await startPgTlsProxy(settings.host, settings.port);
+    const tlsSchema = uniqueName('gw_tls');
+    const overTls = { ...settings, host: 'localhost', port: proxy.port, ssl: { ca: proxy.ca } };
+    let database: DataSource | undefined;
+    let connections: IdempotencyConnections | undefined;
+    try {
+      database = await openDatabase(overTls, tlsSchema, 'gateway-test');
+      connections = openIdempotencyConnections(overTls, false, 'gateway-test');
+      const owner = randomUUID();
+      const claimed = await new IdempotencyStore(connections, tlsSchema, {
+        windowMs: 60_000,
+        leaseMs: 60_000,
+      }).claim(ids(2), owner);
+      expect([...claimed.values()]).toEqual(['claimed', 'claimed']);
+      // The DataSource and the idempotency pool each came in over TLS; nothing in plain text.
+      expect(proxy.tlsSessions()).toBeGreaterThanOrEqual(2);
+      expect(proxy.refused()).toBe(0);
+    } finally {
+      await connections?.end();
+      await database?.destroy();
+      await proxy.close();
+      await dropPgSchema(tlsSchema);
+    }
   });
 
   it('claims new ids once: a second owner finds them pending, then acked after the ack', async () => {

@@ -1,24 +1,15 @@
 import { Logger } from '@nestjs/common';
-import type { PostgresSettings } from '@platform/config';
+import { pgConnection, typeormPostgres, type PostgresSettings } from '@platform/config';
 import { assertReachable } from '@platform/observability';
-import { Client, Pool, type ClientConfig } from 'pg';
+import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import type { SqlRunner } from '../events/idempotency-store';
 import { GATEWAY_MIGRATIONS } from './migrations';
 
 const logger = new Logger('GatewayDatabase');
 
-/** A `pg` client's or pool's connection settings from the platform's `postgres` section. */
-function pgConnection(settings: PostgresSettings): ClientConfig {
-  return {
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    user: settings.username,
-    password: settings.password,
-    connectionTimeoutMillis: 5_000,
-  };
-}
+/** How long opening a PostgreSQL connection (or waiting for a pooled one) may take. */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * Opens the gateway's DataSource over `postgres` settings in schema `dbSchema` and runs
@@ -33,21 +24,8 @@ export async function openDatabase(
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbSchema))
     throw new Error(`invalid PostgreSQL schema name ${dbSchema}`);
   await assertReachable('PostgreSQL', [`${settings.host}:${settings.port}`], 5_000);
-  // TypeORM creates its migrations table inside the schema, so the schema must exist first.
-  const client = new Client(pgConnection(settings));
-  await client.connect();
-  try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${dbSchema}"`);
-  } finally {
-    await client.end();
-  }
   const dataSource = new DataSource({
-    type: 'postgres',
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    username: settings.username,
-    password: settings.password,
+    ...typeormPostgres(settings),
     schema: dbSchema,
     migrations: GATEWAY_MIGRATIONS,
     migrationsTableName: 'migrations',
@@ -56,7 +34,7 @@ export async function openDatabase(
     synchronize: false,
     logging: false,
     applicationName,
-    extra: { max: 10, connectionTimeoutMillis: 5_000 },
+    extra: { max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
   });
   await dataSource.initialize();
   const runner = dataSource.createQueryRunner();
@@ -64,6 +42,8 @@ export async function openDatabase(
   const lock = `ingestion-gateway:${dbSchema}`;
   try {
     await runner.query('SELECT pg_advisory_lock(hashtext($1))', [lock]);
+    // TypeORM creates its migrations table inside the schema, so the schema must exist first.
+    await runner.createSchema(dbSchema, true);
     const applied = await dataSource.runMigrations({ transaction: 'all' });
     if (applied.length > 0)
       logger.log({ event: 'migrations_applied', names: applied.map((m) => m.name) });
@@ -94,6 +74,7 @@ export function openIdempotencyConnections(
   // One claim and one ack statement in flight (ADR 0010), a release or a sweep beside them.
   const pool = new Pool({
     ...pgConnection(settings),
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     application_name: `${applicationName} idempotency`,
     options: `-c synchronous_commit=${synchronousCommit ? 'on' : 'off'}`,
     max: 4,

@@ -1,8 +1,7 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { PLATFORM_CONFIG, type PlatformConfig } from '@platform/config';
+import { PLATFORM_CONFIG, typeormPostgres, type PlatformConfig } from '@platform/config';
 import { assertReachable } from '@platform/observability';
-import { Client } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import { REGISTRY_ENTITIES } from './entities';
@@ -21,14 +20,8 @@ export function dataSourceOptions(
   config: PlatformConfig,
   dbSchema: string,
 ): PostgresConnectionOptions {
-  const pg = config.postgres;
   return {
-    type: 'postgres',
-    host: pg.host,
-    port: pg.port,
-    database: pg.database,
-    username: pg.username,
-    password: pg.password,
+    ...typeormPostgres(config.postgres),
     schema: dbSchema,
     entities: REGISTRY_ENTITIES,
     migrations: REGISTRY_MIGRATIONS,
@@ -45,33 +38,6 @@ export function dataSourceOptions(
 }
 
 /**
- * TypeORM creates its migrations table inside the configured schema before it runs the
- * first migration, so the schema has to exist first.
- */
-async function ensureDbSchema(options: PostgresConnectionOptions): Promise<void> {
-  // Names the address and the reason at once, on every attempt.
-  await assertReachable(
-    'PostgreSQL',
-    [`${options.host ?? 'localhost'}:${options.port ?? 5432}`],
-    5_000,
-  );
-  const client = new Client({
-    host: options.host,
-    port: options.port,
-    database: options.database,
-    user: options.username,
-    password: typeof options.password === 'string' ? options.password : undefined,
-    connectionTimeoutMillis: 5_000,
-  });
-  await client.connect();
-  try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema ?? 'public'}"`);
-  } finally {
-    await client.end();
-  }
-}
-
-/**
  * Initializes the DataSource and runs pending migrations while holding a PostgreSQL
  * advisory lock named after the schema: of several instances starting at once, one
  * migrates and the others wait, then find nothing left to do.
@@ -82,6 +48,8 @@ async function migrateUnderLock(dataSource: DataSource, dbSchema: string): Promi
   await runner.connect();
   try {
     await runner.query('SELECT pg_advisory_lock(hashtext($1))', [`schema-registry:${dbSchema}`]);
+    // TypeORM creates its migrations table inside the schema, so the schema must exist first.
+    await runner.createSchema(dbSchema, true);
     const applied = await dataSource.runMigrations({ transaction: 'all' });
     if (applied.length > 0)
       logger.log({ event: 'migrations_applied', names: applied.map((m) => m.name) });
@@ -110,7 +78,12 @@ export class PersistenceModule {
           dataSourceFactory: async (raw?: DataSourceOptions) => {
             if (!raw || raw.type !== 'postgres')
               throw new Error('schema-registry: expected PostgreSQL DataSource options');
-            await ensureDbSchema(raw);
+            // Names the address and the reason at once, on every attempt.
+            await assertReachable(
+              'PostgreSQL',
+              [`${raw.host ?? 'localhost'}:${raw.port ?? 5432}`],
+              5_000,
+            );
             logger.log({
               event: 'datasource_configured',
               host: raw.host,

@@ -22,26 +22,30 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http or https 
 const positiveInt = z.number().int().min(1);
 const port = z.number().int().min(1).max(65535);
 
+/**
+ * TLS to a server (Kafka, PostgreSQL): `false`, `true` (the system's trust store), or PEM
+ * contents for a private CA and a client certificate (see `tlsOptions`).
+ */
+const tlsSchema = z.union(
+  [
+    z.boolean(),
+    z.strictObject({
+      ca: z.string().optional(),
+      cert: z.string().optional(),
+      key: z.string().optional(),
+      reject_unauthorized: z.boolean().optional(),
+    }),
+  ],
+  { error: 'expected true, false or a map of ca, cert, key, reject_unauthorized' },
+);
+
 const kafkaSchema = z.strictObject({
   brokers: z.custom<string[]>(
     (value) => Array.isArray(value) && value.length > 0 && value.every(isHostPort),
     { error: BROKERS_RULE },
   ),
   client_id: text.default('streaming-platform'),
-  ssl: z
-    .union(
-      [
-        z.boolean(),
-        z.strictObject({
-          ca: z.string().optional(),
-          cert: z.string().optional(),
-          key: z.string().optional(),
-          reject_unauthorized: z.boolean().optional(),
-        }),
-      ],
-      { error: 'expected true, false or a map of ca, cert, key, reject_unauthorized' },
-    )
-    .default(false),
+  ssl: tlsSchema.default(false),
   sasl: z
     .strictObject({
       mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
@@ -94,6 +98,8 @@ const postgresSchema = z.strictObject({
   username: text.default('postgres'),
   password: z.string(),
   schema: text.default('platform'),
+  /** TLS to PostgreSQL, as `kafka.ssl`; managed servers usually require it. */
+  ssl: tlsSchema.default(false),
 });
 
 export const secretsSchema = z.strictObject({
@@ -150,7 +156,7 @@ export const configFileSchema = platformSectionsSchema.extend({
 
 export type PlatformSettings = z.output<typeof platformSectionsSchema>;
 export type KafkaSettings = PlatformSettings['kafka'];
-export type KafkaSslSettings = KafkaSettings['ssl'];
+export type TlsSettings = KafkaSettings['ssl'];
 export type KafkaSaslSettings = NonNullable<KafkaSettings['sasl']>;
 export type TopicPrefixes = PlatformSettings['topics'];
 export type SchemaRegistrySettings = PlatformSettings['schema_registry'];

@@ -1,18 +1,10 @@
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
-import {
-  compressionCodec,
-  createKafka,
-  DEFAULT_RETRY,
-  toKafkaConfig,
-  toSslOptions,
-} from './kafka-client';
+import { compressionCodec, createKafka, DEFAULT_RETRY, toKafkaConfig } from './kafka-client';
 import type { KafkaLogRecord } from './kafka-logger';
 import type { KafkaSettings } from '@platform/config';
 import { MessagingError } from './messaging.error';
 
 const PEM_CA = '-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n';
-const PEM_CERT = '-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n';
-const PEM_KEY = '-----BEGIN PRIVATE KEY-----\nMIIBkey\n-----END PRIVATE KEY-----\n';
 
 const base: KafkaSettings = {
   brokers: ['127.0.0.1:9092', '127.0.0.1:9094'],
@@ -113,33 +105,18 @@ describe(toKafkaConfig.name, () => {
   });
 });
 
-describe(toSslOptions.name, () => {
-  it('passes booleans through', () => {
-    expect(toSslOptions(true)).toBe(true);
-    expect(toSslOptions(false)).toBe(false);
+describe('kafka.ssl', () => {
+  it('reaches kafkajs as tls options', () => {
+    expect(toKafkaConfig({ ...base, ssl: true }).ssl).toBe(true);
+    expect(toKafkaConfig({ ...base, ssl: { ca: PEM_CA, reject_unauthorized: false } }).ssl).toEqual(
+      { ca: [PEM_CA], rejectUnauthorized: false },
+    );
   });
 
-  it('maps PEM contents and reject_unauthorized to tls options', () => {
-    expect(
-      toSslOptions({ ca: PEM_CA, cert: PEM_CERT, key: PEM_KEY, reject_unauthorized: false }),
-    ).toEqual({
-      ca: [PEM_CA],
-      cert: PEM_CERT,
-      key: PEM_KEY,
-      rejectUnauthorized: false,
-    });
-  });
-
-  it('turns an empty ssl object into TLS with the system trust store', () => {
-    expect(toSslOptions({})).toEqual({});
-  });
-
-  it('rejects a file path where PEM contents are expected', () => {
-    expect(() => toSslOptions({ ca: '/etc/kafka/ca.pem' })).toThrow(/must hold PEM contents/);
-  });
-
-  it('rejects a client certificate without its key', () => {
-    expect(() => toSslOptions({ cert: PEM_CERT })).toThrow(/given together/);
+  it('names the key of a file path given where PEM contents are expected', () => {
+    expect(() => toKafkaConfig({ ...base, ssl: { ca: '/etc/kafka/ca.pem' } })).toThrow(
+      /kafka\.ssl\.ca must hold PEM contents/,
+    );
   });
 });
 

@@ -2,7 +2,7 @@
 import './group-messages';
 import './request-framing';
 import { connect as netConnect, isIP } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { connect as tlsConnect } from 'node:tls';
 import { Kafka, type ISocketFactory, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import {
   createKafkaLogCreator,
@@ -10,7 +10,7 @@ import {
   type KafkaLogLevel,
   type KafkaLogSink,
 } from './kafka-logger';
-import type { KafkaSettings } from '@platform/config';
+import { tlsOptions, type KafkaSettings } from '@platform/config';
 import { MessagingError } from './messaging.error';
 import { installReadCommittedFilter } from './read-committed';
 import { installProduceRequestEncoder } from './produce-request-encoder';
@@ -63,44 +63,6 @@ function socketFactoryVia(via: { readonly host: string; readonly port: number })
   };
 }
 
-const PEM = /-----BEGIN [A-Z0-9 ]+-----/;
-
-function pem(field: 'ca' | 'cert' | 'key', value: string | undefined): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!PEM.test(value)) {
-    // File paths are a common mistake here: fail at start-up, not at the first TLS handshake.
-    throw new MessagingError(
-      'CONFIG_INVALID',
-      `kafka.ssl.${field} must hold PEM contents (-----BEGIN ...-----), not a file path; load files through config (e.g. \${secret:KEY})`,
-      { retriable: false },
-    );
-  }
-  return value;
-}
-
-/** Maps `kafka.ssl` to what kafkajs hands to `tls.connect`. */
-export function toSslOptions(ssl: KafkaSettings['ssl']): boolean | ConnectionOptions {
-  if (typeof ssl === 'boolean') return ssl;
-  const options: ConnectionOptions = {};
-  const ca = pem('ca', ssl.ca);
-  const cert = pem('cert', ssl.cert);
-  const key = pem('key', ssl.key);
-  if (ca !== undefined) options.ca = [ca];
-  if (cert !== undefined) options.cert = cert;
-  if (key !== undefined) options.key = key;
-  if ((cert === undefined) !== (key === undefined)) {
-    throw new MessagingError(
-      'CONFIG_INVALID',
-      'kafka.ssl.cert and kafka.ssl.key must be given together',
-      {
-        retriable: false,
-      },
-    );
-  }
-  if (ssl.reject_unauthorized !== undefined) options.rejectUnauthorized = ssl.reject_unauthorized;
-  return options;
-}
-
 export function toSaslOptions(sasl: KafkaSettings['sasl']): SASLOptions | undefined {
   if (sasl === undefined) return undefined;
   const { username, password } = sasl;
@@ -129,7 +91,7 @@ export function toKafkaConfig(
   const config: KafkaConfig = {
     brokers: [...settings.brokers],
     clientId,
-    ssl: toSslOptions(settings.ssl),
+    ssl: tlsOptions(settings.ssl, 'kafka.ssl'),
     connectionTimeout: settings.connection_timeout_ms,
     requestTimeout: settings.request_timeout_ms,
     enforceRequestTimeout: true,

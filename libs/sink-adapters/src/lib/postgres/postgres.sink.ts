@@ -1,4 +1,4 @@
-import type { PostgresSettings } from '@platform/config';
+import { pgConnection, typeormPostgres, type PostgresSettings } from '@platform/config';
 import { Pool, PoolClient, types as pgTypes } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
@@ -123,25 +123,16 @@ export class PostgresSink extends SqlSink {
 
   async connect(): Promise<void> {
     if (this.pool) return;
-    const { host, port, database, username, password } = this.options.settings;
+    const { settings } = this.options;
     const dataSource = new DataSource({
-      type: 'postgres',
-      host,
-      port,
-      database,
-      username,
-      password,
+      ...typeormPostgres(settings),
       schema: this.pgSchema,
       poolSize: 1,
       synchronize: false,
       logging: false,
     });
     const pool = new Pool({
-      host,
-      port,
-      database,
-      user: username,
-      password,
+      ...pgConnection(settings),
       max: this.options.poolSize ?? 4,
       types: typeParsers,
     });

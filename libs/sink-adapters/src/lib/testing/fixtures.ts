@@ -1,3 +1,4 @@
+import type { PostgresSettings } from '@platform/config';
 import { DomainModel } from '@platform/contracts';
 import { TableSchema } from '../sink.port';
 
@@ -86,7 +87,7 @@ export const HOSTILE_STRINGS: readonly string[] = [
 ];
 
 /** PostgreSQL 15 of tools/local-stack (trust auth), in `schema`. */
-export function localPostgresSettings(schema: string) {
+export function localPostgresSettings(schema: string): PostgresSettings {
   return {
     host: '127.0.0.1',
     port: 5432,
@@ -94,5 +95,6 @@ export function localPostgresSettings(schema: string) {
     username: 'postgres',
     password: '',
     schema,
+    ssl: false,
   };
 }

@@ -1,0 +1,91 @@
+import { isConfigError } from './config.error';
+import { pgConnection, tlsOptions, typeormPostgres } from './connections';
+import type { PostgresSettings } from './platform-config.schema';
+
+const PEM_CA = '-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n';
+const PEM_CERT = '-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n';
+const PEM_KEY = '-----BEGIN PRIVATE KEY-----\nMIIBkey\n-----END PRIVATE KEY-----\n';
+
+describe(tlsOptions.name, () => {
+  it('passes booleans through', () => {
+    expect(tlsOptions(true, 'kafka.ssl')).toBe(true);
+    expect(tlsOptions(false, 'kafka.ssl')).toBe(false);
+  });
+
+  it('maps PEM contents and reject_unauthorized to tls options', () => {
+    expect(
+      tlsOptions(
+        { ca: PEM_CA, cert: PEM_CERT, key: PEM_KEY, reject_unauthorized: false },
+        'kafka.ssl',
+      ),
+    ).toEqual({ ca: [PEM_CA], cert: PEM_CERT, key: PEM_KEY, rejectUnauthorized: false });
+  });
+
+  it('turns an empty ssl object into TLS with the system trust store', () => {
+    expect(tlsOptions({}, 'postgres.ssl')).toEqual({});
+  });
+
+  it('refuses a file path where PEM contents are expected, naming the key', () => {
+    let error: unknown;
+    try {
+      tlsOptions({ ca: '/etc/ssl/ca.pem' }, 'postgres.ssl');
+    } catch (e) {
+      error = e;
+    }
+    expect(isConfigError(error) && error.code).toBe('CONFIG_INVALID');
+    expect(String(error)).toMatch(/postgres\.ssl\.ca must hold PEM contents/);
+    expect(isConfigError(error) && error.issues[0]?.path).toEqual(['postgres', 'ssl', 'ca']);
+  });
+
+  it('refuses a client certificate without its key, and a key without its certificate', () => {
+    expect(() => tlsOptions({ cert: PEM_CERT }, 'kafka.ssl')).toThrow(
+      /kafka\.ssl\.key and kafka\.ssl\.cert must be given together/,
+    );
+    expect(() => tlsOptions({ key: PEM_KEY }, 'kafka.ssl')).toThrow(
+      /kafka\.ssl\.cert and kafka\.ssl\.key must be given together/,
+    );
+  });
+});
+
+const settings: PostgresSettings = {
+  host: 'db.internal',
+  port: 6432,
+  database: 'events',
+  username: 'loader',
+  password: 'pw',
+  schema: 'platform',
+  ssl: { ca: PEM_CA },
+};
+
+describe(pgConnection.name, () => {
+  it("maps the postgres section to a pg client's connection, TLS included", () => {
+    expect(pgConnection(settings)).toEqual({
+      host: 'db.internal',
+      port: 6432,
+      database: 'events',
+      user: 'loader',
+      password: 'pw',
+      ssl: { ca: [PEM_CA] },
+    });
+  });
+
+  it('refuses a bad postgres.ssl before any connection is tried', () => {
+    expect(() => pgConnection({ ...settings, ssl: { cert: PEM_CERT } })).toThrow(
+      /postgres\.ssl\.key and postgres\.ssl\.cert must be given together/,
+    );
+  });
+});
+
+describe(typeormPostgres.name, () => {
+  it('maps the same connection to TypeORM names', () => {
+    expect(typeormPostgres({ ...settings, ssl: false })).toEqual({
+      type: 'postgres',
+      host: 'db.internal',
+      port: 6432,
+      database: 'events',
+      username: 'loader',
+      password: 'pw',
+      ssl: false,
+    });
+  });
+});
