@@ -2,21 +2,14 @@ import { Command, CommanderError } from 'commander';
 import { APP_SECTIONS, readAppSection } from './lib/app-settings';
 import { isConfigError } from './lib/config.error';
 import { explain, formatExplanation } from './lib/explain';
-import { loadWithProvenance, type LoadOptions } from './lib/loader';
+import { configLoadOptions, withConfigFlags, type ConfigFlags } from './lib/cli-flags';
+import { loadWithProvenance } from './lib/loader';
 
 export interface CliIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
-}
-
-interface CommonFlags {
-  readonly domain?: string;
-  readonly env?: string;
-  readonly configDir?: string;
-  readonly domainFile?: string;
-  readonly namespace?: string;
 }
 
 /** Run the CLI and return its exit code; no `process.exit` so tests can drive it. */
@@ -30,35 +23,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       writeErr: (text) => io.err(text.trimEnd()),
     });
 
-  const withCommon = (command: Command): Command =>
-    command
-      .option('-d, --domain <domain>', 'domain file to load (default: DOMAIN, then platform.yaml)')
-      .option(
-        '-e, --env <environment>',
-        'environment file to load (default: ENVIRONMENT, then platform.yaml)',
-      )
-      .option(
-        '-c, --config-dir <dir>',
-        'config directory (default: CONFIG_DIR, then the nearest config/)',
-      )
-      .option('--domain-file <path>', 'a domain file anywhere (default: DOMAIN_FILE)')
-      .option('--namespace <name>', 'prefix of every name the run owns (default: NAMESPACE)');
-
-  withCommon(program.command('explain'))
+  withConfigFlags(program.command('explain'))
     .description('print every effective key, its value (secrets masked) and where it came from')
     .option('--json', 'machine-readable output')
-    .action(async (flags: CommonFlags & { json?: boolean }) => {
-      const loaded = await loadWithProvenance(loadOptions(flags, io));
+    .action(async (flags: ConfigFlags & { json?: boolean }) => {
+      const loaded = await loadWithProvenance(configLoadOptions(flags, io));
       const explanation = explain(loaded, io.env);
       io.out(flags.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
     });
 
-  withCommon(program.command('validate'))
+  withConfigFlags(program.command('validate'))
     .description(
       "load and validate (services' sections too); exit 0 when valid, 1 with every problem otherwise",
     )
-    .action(async (flags: CommonFlags) => {
-      const loaded = await loadWithProvenance(loadOptions(flags, io));
+    .action(async (flags: ConfigFlags) => {
+      const loaded = await loadWithProvenance(configLoadOptions(flags, io));
       for (const section of APP_SECTIONS) readAppSection(section, io.env);
       io.out(
         `config valid: domain ${loaded.domain}, environment ${loaded.environment}${loaded.namespace === '' ? '' : `, namespace ${loaded.namespace}`} (${loaded.files.join(' < ')})`,
@@ -80,18 +59,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
   }
   return exitCode;
-}
-
-function loadOptions(flags: CommonFlags, io: CliIo): LoadOptions {
-  return {
-    domain: flags.domain,
-    environment: flags.env,
-    configDir: flags.configDir,
-    domainFile: flags.domainFile,
-    namespace: flags.namespace,
-    env: io.env,
-    cwd: io.cwd,
-  };
 }
 
 if (require.main === module) {

@@ -25,6 +25,8 @@ export { parseBootstrapUri, parseEnvValue } from './lib/env-overrides';
 export type { Env } from './lib/env-overrides';
 export { isHostPort, platformSectionsSchema } from './lib/platform-config.schema';
 export { pgConnection, tlsOptions, typeormPostgres } from './lib/connections';
+export { configLoadOptions, withConfigFlags } from './lib/cli-flags';
+export type { ConfigFlags } from './lib/cli-flags';
 export type { TlsConnectOptions } from './lib/connections';
 export {
   APP_SECTIONS,

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeConfluentRegistry } from './testing/fake-confluent-registry';
@@ -133,6 +133,19 @@ describe('contracts CLI', () => {
       expect(await run(['baseline', ...common, '--out', 'new-baseline'])).toBe(0);
       expect(out).toEqual(['baseline new-baseline: 7 subjects, 7 written, 0 removed']);
       expect(await run(['check', ...common, '--baseline', 'new-baseline'])).toBe(0);
+    });
+
+    it('reads a domain file from anywhere and names subjects after the namespace', async () => {
+      cpSync(join(configDir, 'domains', 'telemetry.yaml'), join(root, 'sensors.yaml'));
+      const flags = ['--env', 'dev', '--config-dir', 'config', '--domain-file', 'sensors.yaml'];
+      expect(await run(['baseline', ...flags, '--namespace', 'blue', '--out', 'ns-baseline'])).toBe(
+        0,
+      );
+      expect(readdirSync(join(root, 'ns-baseline')).length).toBeGreaterThan(0);
+      expect(readdirSync(join(root, 'ns-baseline')).every((f) => f.startsWith('blue.'))).toBe(true);
+      expect(
+        await run(['check', ...flags, '--namespace', 'blue', '--baseline', 'ns-baseline']),
+      ).toBe(0);
     });
 
     it('exits 2 on a config error, with the code and a one-line message', async () => {

@@ -1,6 +1,13 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { isConfigError, loadWithProvenance, type LoadedConfig } from '@platform/config';
+import {
+  configLoadOptions,
+  isConfigError,
+  loadWithProvenance,
+  withConfigFlags,
+  type ConfigFlags,
+  type LoadedConfig,
+} from '@platform/config';
 import {
   checkAgainstBaseline,
   checkAgainstRegistry,
@@ -30,13 +37,7 @@ export const DEFAULT_BASELINE_DIR = 'contracts-baseline';
 
 class UsageError extends Error {}
 
-interface CommonFlags {
-  readonly domain?: string;
-  readonly env?: string;
-  readonly configDir?: string;
-}
-
-interface CheckFlags extends CommonFlags {
+interface CheckFlags extends ConfigFlags {
   readonly registry?: string | true;
   readonly baseline?: string;
   readonly level?: CompatibilityLevel;
@@ -53,19 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       writeErr: (text) => io.err(text.trimEnd()),
     });
 
-  const withCommon = (command: Command): Command =>
-    command
-      .option('-d, --domain <domain>', 'domain file to load (default: DOMAIN, then platform.yaml)')
-      .option(
-        '-e, --env <environment>',
-        'environment file to load (default: ENVIRONMENT, then platform.yaml)',
-      )
-      .option(
-        '-c, --config-dir <dir>',
-        'config directory (default: CONFIG_DIR, then the nearest config/)',
-      );
-
-  withCommon(program.command('check'))
+  withConfigFlags(program.command('check'))
     .description(
       'check every generated schema against a registry (its configured levels) or a baseline directory',
     )
@@ -119,10 +108,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       exitCode = result.compatible ? EXIT.OK : EXIT.INCOMPATIBLE;
     });
 
-  withCommon(program.command('baseline'))
+  withConfigFlags(program.command('baseline'))
     .description('write the generated schemas as <subject>.avsc files (the baseline to commit)')
     .option('--out <dir>', `output directory (default: <config dir>/${DEFAULT_BASELINE_DIR})`)
-    .action(async (flags: CommonFlags & { out?: string }) => {
+    .action(async (flags: ConfigFlags & { out?: string }) => {
       const loaded = await loadConfig(flags, io);
       const dir = flags.out
         ? resolve(io.cwd, flags.out)
@@ -134,10 +123,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       );
     });
 
-  withCommon(program.command('register'))
+  withConfigFlags(program.command('register'))
     .description('register every generated schema in a registry')
     .option('--registry <url>', 'registry URL (default: schema_registry.url of the config)')
-    .action(async (flags: CommonFlags & { registry?: string }) => {
+    .action(async (flags: ConfigFlags & { registry?: string }) => {
       const loaded = await loadConfig(flags, io);
       const client = registryClient(flags.registry ?? true, loaded, io);
       const results = await registerContracts(schemasOf(loaded), client);
@@ -173,14 +162,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   return exitCode;
 }
 
-function loadConfig(flags: CommonFlags, io: CliIo): Promise<LoadedConfig> {
-  return loadWithProvenance({
-    domain: flags.domain,
-    environment: flags.env,
-    configDir: flags.configDir === undefined ? undefined : resolve(io.cwd, flags.configDir),
-    env: io.env,
-    cwd: io.cwd,
-  });
+function loadConfig(flags: ConfigFlags, io: CliIo): Promise<LoadedConfig> {
+  return loadWithProvenance(configLoadOptions(flags, io));
 }
 
 function schemasOf(loaded: LoadedConfig): readonly ContractSchema[] {
