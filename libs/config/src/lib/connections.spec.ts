@@ -33,16 +33,16 @@ describe(tlsOptions.name, () => {
       error = e;
     }
     expect(isConfigError(error) && error.code).toBe('CONFIG_INVALID');
-    expect(String(error)).toMatch(/postgres\.ssl\.ca must hold PEM contents/);
+    expect(String(error)).toMatch(/postgres\.ssl\.ca: must hold PEM contents/);
     expect(isConfigError(error) && error.issues[0]?.path).toEqual(['postgres', 'ssl', 'ca']);
   });
 
   it('refuses a client certificate without its key, and a key without its certificate', () => {
     expect(() => tlsOptions({ cert: PEM_CERT }, 'kafka.ssl')).toThrow(
-      /kafka\.ssl\.key and kafka\.ssl\.cert must be given together/,
+      /kafka\.ssl\.key: required with kafka\.ssl\.cert/,
     );
     expect(() => tlsOptions({ key: PEM_KEY }, 'kafka.ssl')).toThrow(
-      /kafka\.ssl\.cert and kafka\.ssl\.key must be given together/,
+      /kafka\.ssl\.cert: required with kafka\.ssl\.key/,
     );
   });
 });
@@ -71,7 +71,7 @@ describe(pgConnection.name, () => {
 
   it('refuses a bad postgres.ssl before any connection is tried', () => {
     expect(() => pgConnection({ ...settings, ssl: { cert: PEM_CERT } })).toThrow(
-      /postgres\.ssl\.key and postgres\.ssl\.cert must be given together/,
+      /postgres\.ssl\.key: required with postgres\.ssl\.cert/,
     );
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigError } from './config.error';
+import { invalidConfig, tlsIssues } from './validate';
 import type { PostgresSettings, TlsSettings } from './platform-config.schema';
 
 /** What `tls.connect` takes from a `ssl` section (a subset of node's `ConnectionOptions`). */
@@ -9,42 +9,19 @@ export interface TlsConnectOptions {
   rejectUnauthorized?: boolean;
 }
 
-const PEM = /-----BEGIN [A-Z0-9 ]+-----/;
-
 /**
- * A `ssl` section (`kafka.ssl`, `postgres.ssl`) as `tls.connect` options: `true` and `{}` are
- * TLS with the system's trust store and the server's name checked. Throws `CONFIG_INVALID`
- * for a `ca`, `cert` or `key` that is not PEM contents (a file path is the usual mistake:
- * better at start-up than at the first handshake), or a `cert` without its `key`.
+ * A `ssl` section as `tls.connect` options: `true` and `{}` are TLS with the system's trust
+ * store and the server's name checked. A section the loader would refuse ({@link tlsIssues})
+ * throws the same `CONFIG_INVALID`.
  */
 export function tlsOptions(ssl: TlsSettings, section: string): boolean | TlsConnectOptions {
   if (typeof ssl === 'boolean') return ssl;
-  const invalid = (field: string, message: string) =>
-    new ConfigError('CONFIG_INVALID', `${section}.${field} ${message}`, [
-      { path: [...section.split('.'), field], message },
-    ]);
-  const pem = (field: 'ca' | 'cert' | 'key'): string | undefined => {
-    const value = ssl[field];
-    if (value === undefined || value === '') return undefined;
-    if (!PEM.test(value))
-      throw invalid(
-        field,
-        'must hold PEM contents (-----BEGIN ...-----), not a file path; load files through config (e.g. ${secret:KEY})',
-      );
-    return value;
-  };
+  const issues = tlsIssues(ssl, section.split('.'));
+  if (issues.length > 0) throw invalidConfig(issues);
   const options: TlsConnectOptions = {};
-  const ca = pem('ca');
-  const cert = pem('cert');
-  const key = pem('key');
-  if ((cert === undefined) !== (key === undefined))
-    throw invalid(
-      cert === undefined ? 'cert' : 'key',
-      `and ${section}.${cert === undefined ? 'key' : 'cert'} must be given together`,
-    );
-  if (ca !== undefined) options.ca = [ca];
-  if (cert !== undefined) options.cert = cert;
-  if (key !== undefined) options.key = key;
+  if (ssl.ca) options.ca = [ssl.ca];
+  if (ssl.cert) options.cert = ssl.cert;
+  if (ssl.key) options.key = ssl.key;
   if (ssl.reject_unauthorized !== undefined) options.rejectUnauthorized = ssl.reject_unauthorized;
   return options;
 }

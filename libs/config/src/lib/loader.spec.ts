@@ -46,11 +46,12 @@ describe(loadWithProvenance.name, () => {
 
     it('replaces arrays from a later layer and merges maps', async () => {
       tree = makeConfigTree({
-        'environments/dev.yaml': 'kafka:\n  brokers: [b1:9092, b2:9092]\n  ssl: { ca: CA }\n',
+        'environments/dev.yaml':
+          'kafka:\n  brokers: [b1:9092, b2:9092]\n  ssl: { ca: "-----BEGIN CERTIFICATE-----" }\n',
       });
       const loaded = await loadWithProvenance({ configDir: tree.configDir, env: {} });
       expect(loaded.config.kafka.brokers).toEqual(['b1:9092', 'b2:9092']);
-      expect(loaded.config.kafka.ssl).toEqual({ ca: 'CA' });
+      expect(loaded.config.kafka.ssl).toEqual({ ca: '-----BEGIN CERTIFICATE-----' });
       expect(loaded.config.kafka.client_id).toBe('from-platform');
       expect(loaded.provenance.get('kafka.ssl.ca')).toBe('environments/dev.yaml');
       expect(loaded.provenance.has('kafka.ssl')).toBe(false);
@@ -189,7 +190,7 @@ describe(loadWithProvenance.name, () => {
           PLATFORM__kafka__client_id: 'from-env',
           PLATFORM__kafka__request_timeout_ms: '45000',
           PLATFORM__kafka__brokers: '[e1:9092, e2:9092]',
-          PLATFORM__kafka__ssl: '{ca: CA, reject_unauthorized: false}',
+          PLATFORM__kafka__ssl: '{ca: "-----BEGIN CERTIFICATE-----", reject_unauthorized: false}',
           PLATFORM__postgres__port: '6543',
           PLATFORM__logging__level: 'warn',
         },
@@ -198,7 +199,7 @@ describe(loadWithProvenance.name, () => {
         client_id: 'from-env',
         request_timeout_ms: 45000,
         brokers: ['e1:9092', 'e2:9092'],
-        ssl: { ca: 'CA', reject_unauthorized: false },
+        ssl: { ca: '-----BEGIN CERTIFICATE-----', reject_unauthorized: false },
       });
       expect(loaded.config.postgres.port).toBe(6543);
       expect(loaded.config.logging.level).toBe('warn');
@@ -206,6 +207,28 @@ describe(loadWithProvenance.name, () => {
       expect(loaded.provenance.get('kafka.ssl.reject_unauthorized')).toBe(
         'env:PLATFORM__kafka__ssl',
       );
+    });
+
+    it('refuses a file path for a certificate, and a certificate without its key, naming each key and its source', async () => {
+      const error = await loadWithProvenance({
+        configDir: tree.configDir,
+        env: {
+          PLATFORM__postgres__ssl__ca: '/etc/ssl/db-ca.pem',
+          PLATFORM__kafka__ssl__cert: '-----BEGIN CERTIFICATE-----',
+        },
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).issues).toEqual([
+        expect.objectContaining({
+          path: ['kafka', 'ssl', 'key'],
+          message: 'required with kafka.ssl.cert',
+        }),
+        expect.objectContaining({
+          path: ['postgres', 'ssl', 'ca'],
+          source: 'env:PLATFORM__postgres__ssl__ca',
+          message: expect.stringMatching(/^must hold PEM contents/),
+        }),
+      ]);
     });
 
     it('lets PLATFORM__kafka__brokers win over KAFKA_BOOTSTRAP_URI', async () => {

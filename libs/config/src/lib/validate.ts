@@ -117,6 +117,10 @@ function crossFieldIssues(raw: PlainObject): { path: ConfigPath; message: string
     }
   }
   const kafka = raw['kafka'];
+  for (const section of ['kafka', 'postgres']) {
+    const settings = raw[section];
+    if (isPlainObject(settings)) issues.push(...tlsIssues(settings['ssl'], [section, 'ssl']));
+  }
   if (isPlainObject(kafka)) {
     const connection = kafka['connection_timeout_ms'] ?? DEFAULT_CONNECTION_TIMEOUT_MS;
     const request = kafka['request_timeout_ms'] ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -127,6 +131,34 @@ function crossFieldIssues(raw: PlainObject): { path: ConfigPath; message: string
       });
     }
   }
+  return issues;
+}
+
+const PEM = /-----BEGIN [A-Z0-9 ]+-----/;
+
+/**
+ * What is wrong with a `ssl` section (`kafka.ssl`, `postgres.ssl`) at `path`: a `ca`, `cert` or
+ * `key` that is not PEM contents (a file path is the usual mistake: better at load than at the
+ * first handshake), or a `cert` without its `key`. Checked when the config loads.
+ */
+export function tlsIssues(ssl: unknown, path: ConfigPath): ConfigIssue[] {
+  if (!isPlainObject(ssl)) return [];
+  const issues: ConfigIssue[] = [];
+  const given = (field: string): boolean => typeof ssl[field] === 'string' && ssl[field] !== '';
+  for (const field of ['ca', 'cert', 'key']) {
+    const value = ssl[field];
+    if (typeof value === 'string' && value !== '' && !PEM.test(value))
+      issues.push({
+        path: [...path, field],
+        message:
+          'must hold PEM contents (-----BEGIN ...-----), not a file path; load files through config (e.g. ${secret:KEY})',
+      });
+  }
+  if (given('cert') !== given('key'))
+    issues.push({
+      path: [...path, given('cert') ? 'key' : 'cert'],
+      message: `required with ${formatPath([...path, given('cert') ? 'cert' : 'key'])}`,
+    });
   return issues;
 }
 

@@ -115,7 +115,7 @@ describe('kafka.ssl', () => {
 
   it('names the key of a file path given where PEM contents are expected', () => {
     expect(() => toKafkaConfig({ ...base, ssl: { ca: '/etc/kafka/ca.pem' } })).toThrow(
-      /kafka\.ssl\.ca must hold PEM contents/,
+      /kafka\.ssl\.ca: must hold PEM contents/,
     );
   });
 });
