@@ -116,11 +116,11 @@ function crossFieldIssues(raw: PlainObject): { path: ConfigPath; message: string
       });
     }
   }
-  const kafka = raw['kafka'];
   for (const section of ['kafka', 'postgres']) {
     const settings = raw[section];
     if (isPlainObject(settings)) issues.push(...tlsIssues(settings['ssl'], [section, 'ssl']));
   }
+  const kafka = raw['kafka'];
   if (isPlainObject(kafka)) {
     const connection = kafka['connection_timeout_ms'] ?? DEFAULT_CONNECTION_TIMEOUT_MS;
     const request = kafka['request_timeout_ms'] ?? DEFAULT_REQUEST_TIMEOUT_MS;
