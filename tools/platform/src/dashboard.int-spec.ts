@@ -49,12 +49,14 @@ describe('dashboard in a browser', () => {
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(run.dashboard);
 
-    // Every aggregation's chart has data, within 90 s of the platform being up.
+    // Every aggregation's chart has data, within 150 s of the platform being up (90 s was
+    // exceeded once on a busy 2-core machine: the 12,000 events of history go through the
+    // gateway, the aggregator and the sink writer before a 30-minute session window closes).
     // Browser-side code as text: this project is compiled without the DOM types.
     const loaded = aggregations
       .map((n) => `Number(document.body.getAttribute('data-agg-${n}')) > 0`)
       .join(' && ');
-    await page.waitForFunction(loaded, undefined, { timeout: 90_000, polling: 500 });
+    await page.waitForFunction(loaded, undefined, { timeout: 150_000, polling: 500 });
     for (const name of aggregations) {
       const points = await page.evaluate<number>(
         `Chart.getChart(document.querySelector('[data-testid="chart-${name}"]'))` +
@@ -100,7 +102,7 @@ describe('dashboard in a browser', () => {
     mkdirSync(outputDir, { recursive: true });
     await page.screenshot({ path: join(outputDir, 'dashboard.png'), fullPage: false });
     expect(errors).toEqual([]);
-  }, 200_000);
+  }, 260_000);
 });
 
 async function figure(page: Page, testId: string): Promise<string> {
