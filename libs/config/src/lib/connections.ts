@@ -26,19 +26,22 @@ export function tlsOptions(ssl: TlsSettings, section: string): boolean | TlsConn
   return options;
 }
 
-/**
- * Where and as whom a `pg` client or pool connects, from the `postgres` section: the one
- * mapping every service uses, so each honours the same keys (`ssl` included). Timeouts and
- * pool sizes are each caller's own.
- */
-export function pgConnection(settings: PostgresSettings): {
+/** A `pg` client's or pool's connection (`ClientConfig` fields). */
+export interface PgConnection {
   host: string;
   port: number;
   database: string;
   user: string;
   password: string;
   ssl: boolean | TlsConnectOptions;
-} {
+}
+
+/**
+ * Where and as whom a `pg` client or pool connects, from the `postgres` section: the one
+ * mapping every service uses, so each honours the same keys (`ssl` included). Timeouts and
+ * pool sizes are each caller's own.
+ */
+export function pgConnection(settings: PostgresSettings): PgConnection {
   return {
     host: settings.host,
     port: settings.port,
@@ -50,15 +53,9 @@ export function pgConnection(settings: PostgresSettings): {
 }
 
 /** The same connection as TypeORM's `postgres` DataSource options. */
-export function typeormPostgres(settings: PostgresSettings): {
-  type: 'postgres';
-  host: string;
-  port: number;
-  database: string;
-  username: string;
-  password: string;
-  ssl: boolean | TlsConnectOptions;
-} {
+export function typeormPostgres(
+  settings: PostgresSettings,
+): Omit<PgConnection, 'user'> & { type: 'postgres'; username: string } {
   const { user, ...connection } = pgConnection(settings);
   return { type: 'postgres', ...connection, username: user };
 }

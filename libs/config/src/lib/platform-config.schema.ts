@@ -156,7 +156,7 @@ export const configFileSchema = platformSectionsSchema.extend({
 
 export type PlatformSettings = z.output<typeof platformSectionsSchema>;
 export type KafkaSettings = PlatformSettings['kafka'];
-export type TlsSettings = KafkaSettings['ssl'];
+export type TlsSettings = z.output<typeof tlsSchema>;
 export type KafkaSaslSettings = NonNullable<KafkaSettings['sasl']>;
 export type TopicPrefixes = PlatformSettings['topics'];
 export type SchemaRegistrySettings = PlatformSettings['schema_registry'];

@@ -145,20 +145,20 @@ export function tlsIssues(ssl: unknown, path: ConfigPath): ConfigIssue[] {
   if (!isPlainObject(ssl)) return [];
   const issues: ConfigIssue[] = [];
   const given = (field: string): boolean => typeof ssl[field] === 'string' && ssl[field] !== '';
-  for (const field of ['ca', 'cert', 'key']) {
-    const value = ssl[field];
-    if (typeof value === 'string' && value !== '' && !PEM.test(value))
+  for (const field of ['ca', 'cert', 'key'])
+    if (given(field) && !PEM.test(ssl[field] as string))
       issues.push({
         path: [...path, field],
         message:
           'must hold PEM contents (-----BEGIN ...-----), not a file path; load files through config (e.g. ${secret:KEY})',
       });
-  }
-  if (given('cert') !== given('key'))
+  if (given('cert') !== given('key')) {
+    const [missing, present] = given('cert') ? ['key', 'cert'] : ['cert', 'key'];
     issues.push({
-      path: [...path, given('cert') ? 'key' : 'cert'],
-      message: `required with ${formatPath([...path, given('cert') ? 'cert' : 'key'])}`,
+      path: [...path, missing],
+      message: `required with ${formatPath([...path, present])}`,
     });
+  }
   return issues;
 }
 
