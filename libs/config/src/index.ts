@@ -24,7 +24,7 @@ export type { Provenance } from './lib/provenance';
 export { parseBootstrapUri, parseEnvValue } from './lib/env-overrides';
 export type { Env } from './lib/env-overrides';
 export { isHostPort, platformSectionsSchema } from './lib/platform-config.schema';
-export { pgConnection, tlsOptions, typeormPostgres } from './lib/connections';
+export { clickhouseAgent, pgConnection, tlsOptions, typeormPostgres } from './lib/connections';
 export { configLoadOptions, withConfigFlags } from './lib/cli-flags';
 export type { ConfigFlags } from './lib/cli-flags';
 export type { TlsConnectOptions } from './lib/connections';

@@ -1,3 +1,3 @@
 export * from './processes';
 export * from './tcp-proxy';
-export * from './pg-tls-proxy';
+export * from './tls-proxy';

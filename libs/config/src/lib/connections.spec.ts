@@ -1,6 +1,7 @@
 import { isConfigError } from './config.error';
-import { pgConnection, tlsOptions, typeormPostgres } from './connections';
-import type { PostgresSettings } from './platform-config.schema';
+import { Agent as HttpsAgent } from 'node:https';
+import { clickhouseAgent, pgConnection, tlsOptions, typeormPostgres } from './connections';
+import type { ClickHouseSettings, PostgresSettings } from './platform-config.schema';
 
 const PEM_CA = '-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n';
 const PEM_CERT = '-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n';
@@ -87,5 +88,46 @@ describe(typeormPostgres.name, () => {
       password: 'pw',
       ssl: false,
     });
+  });
+});
+
+describe(clickhouseAgent.name, () => {
+  const clickhouse: ClickHouseSettings = {
+    url: 'https://ch.internal:8443',
+    database: 'platform',
+    username: 'default',
+    password: 'pw',
+    ssl: false,
+  };
+
+  it("leaves false and true to the client's own agent (the url chooses TLS)", () => {
+    expect(clickhouseAgent(clickhouse)).toBeUndefined();
+    expect(clickhouseAgent({ ...clickhouse, ssl: true })).toBeUndefined();
+    expect(clickhouseAgent({ ...clickhouse, url: 'http://ch:8123' })).toBeUndefined();
+  });
+
+  it('makes a keep-alive HTTPS agent with the CA, client certificate and verification given', () => {
+    const agent = clickhouseAgent({
+      ...clickhouse,
+      ssl: { ca: PEM_CA, cert: PEM_CERT, key: PEM_KEY, reject_unauthorized: false },
+    });
+    expect(agent).toBeInstanceOf(HttpsAgent);
+    expect(agent?.options).toMatchObject({
+      keepAlive: true,
+      ca: [PEM_CA],
+      cert: PEM_CERT,
+      key: PEM_KEY,
+      rejectUnauthorized: false,
+    });
+    agent?.destroy();
+  });
+
+  it('refuses TLS settings beside an http:// url, and a bad clickhouse.ssl', () => {
+    expect(() => clickhouseAgent({ ...clickhouse, url: 'http://ch:8123', ssl: true })).toThrow(
+      /clickhouse\.ssl: needs an https:\/\/ clickhouse\.url/,
+    );
+    expect(() => clickhouseAgent({ ...clickhouse, ssl: { key: PEM_KEY } })).toThrow(
+      /clickhouse\.ssl\.cert: required with clickhouse\.ssl\.key/,
+    );
   });
 });

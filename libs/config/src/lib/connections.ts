@@ -1,5 +1,6 @@
-import { invalidConfig, tlsIssues } from './validate';
-import type { PostgresSettings, TlsSettings } from './platform-config.schema';
+import { Agent as HttpsAgent } from 'node:https';
+import { clickhouseUrlIssues, invalidConfig, tlsIssues } from './validate';
+import type { ClickHouseSettings, PostgresSettings, TlsSettings } from './platform-config.schema';
 
 /** What `tls.connect` takes from a `ssl` section (a subset of node's `ConnectionOptions`). */
 export interface TlsConnectOptions {
@@ -58,4 +59,22 @@ export function typeormPostgres(
 ): Omit<PgConnection, 'user'> & { type: 'postgres'; username: string } {
   const { user, ...connection } = pgConnection(settings);
   return { type: 'postgres', ...connection, username: user };
+}
+
+/** Sockets kept per ClickHouse server, as the client's own agent does (`max_open_connections`). */
+const CLICKHOUSE_MAX_SOCKETS = 10;
+
+/**
+ * The agent for `@clickhouse/client`'s `http_agent` when `clickhouse.ssl` is a map (a private
+ * CA, a client certificate, `reject_unauthorized`); undefined for `false` and `true`, where the
+ * client's own agent serves the url (plain HTTP, or HTTPS with the system's trust store). The
+ * client's `tls` option is not used: it replaces basic auth with ClickHouse's certificate login
+ * headers, and takes no `reject_unauthorized`.
+ */
+export function clickhouseAgent(settings: ClickHouseSettings): HttpsAgent | undefined {
+  const issues = clickhouseUrlIssues(settings.ssl, settings.url);
+  if (issues.length > 0) throw invalidConfig(issues);
+  const tls = tlsOptions(settings.ssl, 'clickhouse.ssl');
+  if (typeof tls === 'boolean') return undefined;
+  return new HttpsAgent({ keepAlive: true, maxSockets: CLICKHOUSE_MAX_SOCKETS, ...tls });
 }

@@ -231,6 +231,26 @@ describe(loadWithProvenance.name, () => {
       ]);
     });
 
+    it('refuses clickhouse.ssl beside an http:// url, and takes it beside https://', async () => {
+      const ssl = '{ca: "-----BEGIN CERTIFICATE-----"}';
+      const error = await loadWithProvenance({
+        configDir: tree.configDir,
+        env: { PLATFORM__clickhouse__url: 'http://ch:8123', PLATFORM__clickhouse__ssl: ssl },
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).issues).toEqual([
+        expect.objectContaining({
+          path: ['clickhouse', 'ssl'],
+          message: 'needs an https:// clickhouse.url (the url chooses TLS)',
+        }),
+      ]);
+      const config = await load({
+        configDir: tree.configDir,
+        env: { PLATFORM__clickhouse__url: 'https://ch:8443', PLATFORM__clickhouse__ssl: ssl },
+      });
+      expect(config.clickhouse.ssl).toEqual({ ca: '-----BEGIN CERTIFICATE-----' });
+    });
+
     it('lets PLATFORM__kafka__brokers win over KAFKA_BOOTSTRAP_URI', async () => {
       const config = await load({
         configDir: tree.configDir,

@@ -23,8 +23,8 @@ const positiveInt = z.number().int().min(1);
 const port = z.number().int().min(1).max(65535);
 
 /**
- * TLS to a server (Kafka, PostgreSQL): `false`, `true` (the system's trust store), or PEM
- * contents for a private CA and a client certificate (see `tlsOptions`).
+ * TLS to a server (Kafka, PostgreSQL, ClickHouse): `false`, `true` (the system's trust store),
+ * or PEM contents for a private CA and a client certificate (see `tlsOptions`).
  */
 const tlsSchema = z.union(
   [
@@ -89,6 +89,11 @@ const clickhouseSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a cluster name (letters, digits, _ and -)')
     .optional(),
+  /**
+   * TLS is chosen by an `https://` url (the system's trust store); a map adds a private CA, a
+   * client certificate or `reject_unauthorized`, as `postgres.ssl`.
+   */
+  ssl: tlsSchema.default(false),
 });
 
 const postgresSchema = z.strictObject({

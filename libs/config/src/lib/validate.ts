@@ -116,10 +116,13 @@ function crossFieldIssues(raw: PlainObject): { path: ConfigPath; message: string
       });
     }
   }
-  for (const section of ['kafka', 'postgres']) {
+  for (const section of ['kafka', 'postgres', 'clickhouse']) {
     const settings = raw[section];
     if (isPlainObject(settings)) issues.push(...tlsIssues(settings['ssl'], [section, 'ssl']));
   }
+  const clickhouse = raw['clickhouse'];
+  if (isPlainObject(clickhouse))
+    issues.push(...clickhouseUrlIssues(clickhouse['ssl'], clickhouse['url']));
   const kafka = raw['kafka'];
   if (isPlainObject(kafka)) {
     const connection = kafka['connection_timeout_ms'] ?? DEFAULT_CONNECTION_TIMEOUT_MS;
@@ -137,7 +140,7 @@ function crossFieldIssues(raw: PlainObject): { path: ConfigPath; message: string
 const PEM = /-----BEGIN [A-Z0-9 ]+-----/;
 
 /**
- * What is wrong with a `ssl` section (`kafka.ssl`, `postgres.ssl`) at `path`: a `ca`, `cert` or
+ * What is wrong with a `ssl` section (`kafka.ssl`, `postgres.ssl`, `clickhouse.ssl`) at `path`: a `ca`, `cert` or
  * `key` that is not PEM contents (a file path is the usual mistake: better at load than at the
  * first handshake), or a `cert` without its `key`. Checked when the config loads.
  */
@@ -160,6 +163,21 @@ export function tlsIssues(ssl: unknown, path: ConfigPath): ConfigIssue[] {
     });
   }
   return issues;
+}
+
+/**
+ * ClickHouse's url chooses TLS (`https://`): a `clickhouse.ssl` other than `false` beside an
+ * `http://` url would be ignored, or fail at the first request.
+ */
+export function clickhouseUrlIssues(ssl: unknown, url: unknown): ConfigIssue[] {
+  if (ssl === undefined || ssl === false || typeof url !== 'string' || !/^http:/i.test(url))
+    return [];
+  return [
+    {
+      path: ['clickhouse', 'ssl'],
+      message: 'needs an https:// clickhouse.url (the url chooses TLS)',
+    },
+  ];
 }
 
 /** Zod's messages, reworded to name the expected shape and the received type only. */

@@ -108,7 +108,13 @@ describe('time-series tables', () => {
 
   it('ClickHouse with TTL (chDB, ClickHouse 26) keeps the retention as the table TTL', async () => {
     const chdb = new ClickHouseSink({
-      settings: { url: 'http://chdb.invalid', database: NAME, username: 'default', password: '' },
+      settings: {
+        url: 'http://chdb.invalid',
+        database: NAME,
+        username: 'default',
+        password: '',
+        ssl: false,
+      },
       connection: createChdbConnection({ path: ':memory:' }) as unknown as ClickHouseConnection,
     });
     await chdb.connect();
@@ -126,7 +132,13 @@ describe('time-series tables', () => {
 
   it('ClickHouse 18.16 (no TTL) deletes expired rows when the table is declared', async () => {
     const ch = new ClickHouseSink({
-      settings: { url: 'http://127.0.0.1:8123', database: NAME, username: 'default', password: '' },
+      settings: {
+        url: 'http://127.0.0.1:8123',
+        database: NAME,
+        username: 'default',
+        password: '',
+        ssl: false,
+      },
     });
     await ch.connect();
     try {

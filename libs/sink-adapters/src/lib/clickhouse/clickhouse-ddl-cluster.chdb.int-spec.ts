@@ -17,6 +17,7 @@ describe('replicated DDL parsed by ClickHouse (chDB)', () => {
       database: 'default',
       username: 'default',
       password: '',
+      ssl: false,
     },
     connection: createChdbConnection({ path: ':memory:' }) as unknown as ClickHouseConnection,
   });

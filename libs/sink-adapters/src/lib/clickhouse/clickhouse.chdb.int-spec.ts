@@ -21,7 +21,13 @@ const agg = (device: string, version: number, value: number) => ({
 
 describe(`${ClickHouseSink.name} against chDB (ClickHouse 26.7 in-process)`, () => {
   const sink = new ClickHouseSink({
-    settings: { url: 'http://chdb.invalid', database: DATABASE, username: 'default', password: '' },
+    settings: {
+      url: 'http://chdb.invalid',
+      database: DATABASE,
+      username: 'default',
+      password: '',
+      ssl: false,
+    },
     // chdb types its Connection against @clickhouse/client-common, @clickhouse/client 1.23
     // bundles its own copy of those types; the runtime contract is the same.
     connection: createChdbConnection({ path: ':memory:' }) as unknown as ClickHouseConnection,

@@ -12,6 +12,7 @@ const SETTINGS = {
   database: DATABASE,
   username: 'default',
   password: '',
+  ssl: false,
 };
 const AGG_COLUMNS = AGG_SCHEMA.columns.map((c) => c.name);
 const EVENT_COLUMNS = EVENTS_SCHEMA.columns.map((c) => c.name);

@@ -5,7 +5,7 @@ import {
   ClickHouseSettings as ClientSettings,
   createClient,
 } from '@clickhouse/client';
-import type { ClickHouseSettings } from '@platform/config';
+import { clickhouseAgent, type ClickHouseSettings } from '@platform/config';
 import { Readable } from 'node:stream';
 import type { BaseSinkOptions } from '../base.sink';
 import { SqlSink } from '../sql.sink';
@@ -318,8 +318,10 @@ export class ClickHouseSink extends SqlSink {
     // Failures reach the caller as SinkErrors; the client's own console logging stays off.
     const log = { level: ClickHouseLogLevel.OFF };
     if (connection) return createClient({ connection, log });
+    const agent = clickhouseAgent(settings);
     return createClient({
       log,
+      ...(agent ? { http_agent: agent } : {}),
       url: settings.url,
       username: settings.username,
       password: settings.password,

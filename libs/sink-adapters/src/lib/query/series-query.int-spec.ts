@@ -61,10 +61,22 @@ interface Backend {
 }
 
 const ch = new ClickHouseSink({
-  settings: { url: 'http://127.0.0.1:8123', database: NAME, username: 'default', password: '' },
+  settings: {
+    url: 'http://127.0.0.1:8123',
+    database: NAME,
+    username: 'default',
+    password: '',
+    ssl: false,
+  },
 });
 const chdb = new ClickHouseSink({
-  settings: { url: 'http://chdb.invalid', database: NAME, username: 'default', password: '' },
+  settings: {
+    url: 'http://chdb.invalid',
+    database: NAME,
+    username: 'default',
+    password: '',
+    ssl: false,
+  },
   connection: createChdbConnection({ path: ':memory:' }) as unknown as ClickHouseConnection,
 });
 const pg = new PostgresSink({ settings: localPostgresSettings(NAME) });

@@ -14,6 +14,7 @@ const chSettings = (database: string) => ({
   database,
   username: 'default',
   password: '',
+  ssl: false,
 });
 describeSinkContract('ClickHouse 18.16', {
   make: () => new ClickHouseSink({ settings: chSettings(chName) }),
