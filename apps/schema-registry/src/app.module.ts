@@ -9,6 +9,7 @@ import { ObservabilityModule } from '@platform/observability';
 import { CompatibilityModule } from './compatibility/compatibility.module';
 import { CompatibilityConfigModule } from './config/compatibility-config.module';
 import { HealthModule } from './health/health.module';
+import { RootController } from './http/root.controller';
 import { ModeModule } from './mode/mode.module';
 import { resolveDbSchema } from './persistence/db-schema';
 import { PersistenceModule } from './persistence/persistence.module';
@@ -30,6 +31,7 @@ export class AppModule {
     const dbSchema = resolveDbSchema(options.dbSchema, process.env);
     return {
       module: AppModule,
+      controllers: [RootController],
       imports: [
         PlatformConfigModule.forRoot({ ...options.config, isGlobal: true }),
         ObservabilityModule.forRootAsync({

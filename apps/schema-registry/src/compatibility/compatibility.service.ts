@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RegistryError } from '../errors/registry.error';
+import { REGISTRY_ERROR_CODES, RegistryError } from '../errors/registry.error';
 import { RegistryStore } from '../persistence/registry.store';
 import { candidateSchema } from '../schemas/candidate-schema';
 import type { VersionId } from '../subjects/version-id';
@@ -17,7 +17,8 @@ export class CompatibilityService {
 
   /**
    * Against one version. `latest` of a subject with no live version is compatible (there is
-   * nothing to break), as in Confluent; a numbered version must exist.
+   * nothing to break), as in Confluent; a numbered version must exist (40402, whether or not
+   * the subject does).
    */
   async checkVersion(
     subject: string,
@@ -25,16 +26,12 @@ export class CompatibilityService {
     schemaText: string,
     verbose: boolean,
   ): Promise<CompatibilityResponse> {
-    candidateSchema(schemaText);
     const live = (await this.store.versions(subject)).filter((row) => !row.deleted);
-    let target: PreviousVersion | undefined;
-    if (versionId === 'latest') {
-      target = live.at(-1);
-    } else {
-      if (live.length === 0) throw RegistryError.subjectNotFound(subject);
-      target = live.find((row) => row.version === versionId);
-      if (!target) throw RegistryError.versionNotFound(versionId);
-    }
+    const target: PreviousVersion | undefined =
+      versionId === 'latest' ? live.at(-1) : live.find((row) => row.version === versionId);
+    if (!target && versionId !== 'latest') throw RegistryError.versionNotFound(versionId);
+    const invalid = invalidCandidate(schemaText, verbose);
+    if (invalid) return invalid;
     if (!target) return respond(true, [], verbose);
     const level = await this.store.effectiveLevel(subject);
     const result =
@@ -50,7 +47,8 @@ export class CompatibilityService {
     schemaText: string,
     verbose: boolean,
   ): Promise<CompatibilityResponse> {
-    candidateSchema(schemaText);
+    const invalid = invalidCandidate(schemaText, verbose);
+    if (invalid) return invalid;
     const live = (await this.store.versions(subject)).filter((row) => !row.deleted);
     const level = await this.store.effectiveLevel(subject);
     const result = checkAgainst(schemaText, versionsToCheck(live, level), level);
@@ -64,4 +62,23 @@ function respond(
   verbose: boolean,
 ): CompatibilityResponse {
   return verbose ? { is_compatible: compatible, messages } : { is_compatible: compatible };
+}
+
+/**
+ * Undefined when the candidate parses. An invalid one is 42201, or with `verbose` an
+ * incompatible answer that says why, as in Confluent.
+ */
+function invalidCandidate(schemaText: string, verbose: boolean): CompatibilityResponse | undefined {
+  try {
+    candidateSchema(schemaText);
+    return undefined;
+  } catch (error) {
+    if (
+      verbose &&
+      error instanceof RegistryError &&
+      error.errorCode === REGISTRY_ERROR_CODES.INVALID_SCHEMA
+    )
+      return respond(false, [error.message], verbose);
+    throw error;
+  }
 }

@@ -116,16 +116,29 @@ describe(CompatibilityConfigController.name, () => {
     expect((await api('GET', '/subjects/check-value/versions')).body).toEqual([1]);
   });
 
-  it('answers the compatibility check with 40401, 40402, 42202 and 42201 as Confluent does', async () => {
+  it('answers the compatibility check with 40402, 42202 and 42201 as Confluent does', async () => {
     await api('POST', '/subjects/check2-value/versions', { schema: V1 });
     const code = async (path: string, schema: string): Promise<number> =>
       (await api<{ error_code: number }>('POST', path, { schema })).body.error_code;
-    expect(await code('/compatibility/subjects/nobody/versions/1', V1)).toBe(40401);
+    // A numbered version that is not there is 40402, whether or not the subject is.
+    expect(await code('/compatibility/subjects/nobody/versions/1', V1)).toBe(40402);
     expect(await code('/compatibility/subjects/check2-value/versions/5', V1)).toBe(40402);
     expect(await code('/compatibility/subjects/check2-value/versions/abc', V1)).toBe(42202);
     expect(
       await code('/compatibility/subjects/check2-value/versions/latest', '{"type":"nope"}'),
     ).toBe(42201);
+    // With verbose, an invalid candidate is an incompatible answer that says why.
+    for (const path of [
+      '/compatibility/subjects/check2-value/versions/latest?verbose=true',
+      '/compatibility/subjects/check2-value/versions?verbose=true',
+    ]) {
+      const verbose = await api<{ is_compatible: boolean; messages: string[] }>('POST', path, {
+        schema: '{"type":"nope"}',
+      });
+      expect(verbose.status).toBe(200);
+      expect(verbose.body.is_compatible).toBe(false);
+      expect(verbose.body.messages.join('\n')).toMatch(/nope/);
+    }
     // Nothing to break yet: latest of an empty subject is compatible.
     expect(
       (await api('POST', '/compatibility/subjects/fresh/versions/latest', { schema: V1 })).body,

@@ -1,6 +1,6 @@
 /**
  * Confluent Schema Registry error codes: the HTTP status is the first three digits
- * (40401 → 404), except for codes that are plain statuses (409, 415, 422).
+ * (40401 → 404), except for codes that are plain statuses (400, 409, 415, 422).
  */
 export const REGISTRY_ERROR_CODES = {
   SUBJECT_NOT_FOUND: 40401,
@@ -11,6 +11,7 @@ export const REGISTRY_ERROR_CODES = {
   VERSION_SOFT_DELETED: 40406,
   VERSION_NOT_SOFT_DELETED: 40407,
   SUBJECT_LEVEL_COMPATIBILITY_NOT_CONFIGURED: 40408,
+  BAD_REQUEST: 400,
   INCOMPATIBLE_SCHEMA: 409,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNPROCESSABLE_ENTITY: 422,
@@ -141,6 +142,17 @@ export class RegistryError extends Error {
       REGISTRY_ERROR_CODES.OPERATION_NOT_PERMITTED,
       'Mode changes are not supported: this registry is always READWRITE.',
     );
+  }
+
+  static unsupportedMediaType(contentType: string): RegistryError {
+    return new RegistryError(
+      REGISTRY_ERROR_CODES.UNSUPPORTED_MEDIA_TYPE,
+      `Unsupported Media Type: ${contentType}`,
+    );
+  }
+
+  static badRequest(message: string): RegistryError {
+    return new RegistryError(REGISTRY_ERROR_CODES.BAD_REQUEST, message);
   }
 
   static malformedBody(reason: string): RegistryError {

@@ -26,13 +26,21 @@ export function parseJsonBody(text: string): JsonBodyResult {
  */
 export function registerJsonBodyParsers(fastify: FastifyInstance, bodyLimit: number): void {
   fastify.removeAllContentTypeParsers();
+  const parse = (body: string | Buffer, done: (error: Error | null, value?: unknown) => void) => {
+    const result = parseJsonBody(typeof body === 'string' ? body : body.toString('utf8'));
+    if (result.ok) done(null, result.value);
+    else done(RegistryError.malformedBody(result.reason), undefined);
+  };
   fastify.addContentTypeParser(
     [...ACCEPTED_CONTENT_TYPES],
     { parseAs: 'string', bodyLimit },
-    (_request, body, done) => {
-      const result = parseJsonBody(typeof body === 'string' ? body : body.toString('utf8'));
-      if (result.ok) done(null, result.value);
-      else done(RegistryError.malformedBody(result.reason), undefined);
-    },
+    (_r, body, done) => parse(body, done),
   );
+  // A body without a content type is JSON, as in Confluent (its default request type is
+  // octet-stream, read as JSON); any other type stays a 415.
+  fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (request, body, done) => {
+    const type = request.headers['content-type'];
+    if (type === undefined || type.trim() === '') parse(body, done);
+    else done(RegistryError.unsupportedMediaType(type), undefined);
+  });
 }

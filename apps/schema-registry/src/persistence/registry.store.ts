@@ -26,6 +26,9 @@ export interface SchemaRecord {
   readonly schemaType: string;
 }
 
+/** Which subjects a listing names (`GET /subjects`, `?deleted`, `?deletedOnly`). */
+export type SubjectFilter = 'live' | 'all' | 'deletedOnly';
+
 /** How many schemas by id one instance keeps in memory (a few KiB each). */
 const SCHEMA_CACHE_SIZE = 10_000;
 
@@ -194,17 +197,53 @@ export class RegistryStore {
     return guarded(() => this.queries.versions(subject));
   }
 
-  /** Subjects with at least one live version (or any version, with `includeDeleted`), sorted. */
-  listSubjects(includeDeleted: boolean): Promise<string[]> {
+  /**
+   * Subjects whose name starts with `prefix`, sorted: those with a live version (`live`), with
+   * any version (`all`), or whose every version is soft-deleted (`deletedOnly`).
+   */
+  listSubjects(filter: SubjectFilter, prefix = ''): Promise<string[]> {
     return guarded(async () => {
       const query = this.dataSource
         .getRepository(SubjectVersionEntity)
         .createQueryBuilder('sv')
-        .select('DISTINCT sv.subject', 'subject')
+        .select('sv.subject', 'subject')
+        .where('left(sv.subject, char_length(:prefix)) = :prefix', { prefix })
+        .groupBy('sv.subject')
         .orderBy('sv.subject', 'ASC');
-      if (!includeDeleted) query.where('sv.deleted = false');
+      if (filter === 'live') query.having('bool_or(NOT sv.deleted)');
+      if (filter === 'deletedOnly') query.having('bool_and(sv.deleted)');
       const rows = await query.getRawMany<{ subject: string }>();
       return rows.map((row) => row.subject);
+    });
+  }
+
+  /**
+   * The versions of every subject whose name starts with `prefix`, by subject then version,
+   * soft-deleted ones with `includeDeleted`, each with its schema.
+   */
+  versionsWithPrefix(
+    prefix: string,
+    includeDeleted: boolean,
+  ): Promise<(VersionRecord & { schemaType: string })[]> {
+    return guarded(async () => {
+      const query = this.dataSource
+        .getRepository(SubjectVersionEntity)
+        .createQueryBuilder('sv')
+        .innerJoinAndSelect('sv.schema', 's')
+        .where('left(sv.subject, char_length(:prefix)) = :prefix', { prefix })
+        .orderBy('sv.subject', 'ASC')
+        .addOrderBy('sv.version', 'ASC');
+      if (!includeDeleted) query.andWhere('sv.deleted = false');
+      const rows = await query.getMany();
+      return rows.map((row) => ({
+        subject: row.subject,
+        version: row.version,
+        schemaId: row.schemaId,
+        deleted: row.deleted,
+        schemaText: row.schema?.schemaText ?? '',
+        fingerprint: row.schema?.fingerprint ?? '',
+        schemaType: row.schema?.schemaType ?? 'AVRO',
+      }));
     });
   }
 

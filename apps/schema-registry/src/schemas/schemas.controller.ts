@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { RegistryError } from '../errors/registry.error';
-import { queryFlag } from '../http/query-flags';
+import { pageOf, queryFlag, queryPage } from '../http/query-flags';
 import {
   RegistryStore,
   type SchemaRecord,
@@ -9,10 +9,49 @@ import {
 import { schemaTypeField } from './candidate-schema';
 import { schemaIdOrThrow } from './schema-id';
 
+/** One entry of `GET /schemas`, as Confluent's `Schema` (`schemaType` only when not AVRO). */
+interface ListedSchema {
+  readonly subject: string;
+  readonly version: number;
+  readonly id: number;
+  readonly schemaType?: string;
+  readonly schema: string;
+}
+
 /** Schemas by global id: what a deserializer asks for. */
 @Controller('schemas')
 export class SchemasController {
   constructor(private readonly store: RegistryStore) {}
+
+  /**
+   * `GET /schemas`: every version of the subjects whose name starts with `subjectPrefix`, by
+   * subject then version; `deleted` adds soft-deleted ones, `latestOnly` keeps each subject's
+   * latest; `offset` and `limit` page the result.
+   */
+  @Get()
+  async list(
+    @Query('subjectPrefix') prefix?: unknown,
+    @Query('deleted') deleted?: string,
+    @Query('latestOnly') latestOnly?: string,
+    @Query('offset') offset?: unknown,
+    @Query('limit') limit?: unknown,
+  ): Promise<ListedSchema[]> {
+    const page = queryPage(offset, limit);
+    const rows = await this.store.versionsWithPrefix(
+      typeof prefix === 'string' ? prefix : '',
+      queryFlag(deleted),
+    );
+    const picked = queryFlag(latestOnly)
+      ? rows.filter((row, i) => rows[i + 1]?.subject !== row.subject)
+      : rows;
+    return pageOf(picked, page).map((row) => ({
+      subject: row.subject,
+      version: row.version,
+      id: row.schemaId,
+      ...schemaTypeField(row.schemaType),
+      schema: row.schemaText,
+    }));
+  }
 
   @Get('types')
   types(): string[] {

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { queryFlag } from '../http/query-flags';
+import { queryFlag, queryPage } from '../http/query-flags';
+import type { SubjectFilter } from '../persistence/registry.store';
 import { parseSchemaRequest } from '../http/request-bodies';
 import { SubjectsService, type SubjectVersionResponse } from './subjects.service';
 import { versionIdOrThrow } from './version-id';
@@ -9,16 +10,27 @@ export class SubjectsController {
   constructor(private readonly subjects: SubjectsService) {}
 
   @Get()
-  list(@Query('deleted') deleted?: string): Promise<string[]> {
-    return this.subjects.listSubjects(queryFlag(deleted));
+  list(
+    @Query('subjectPrefix') prefix?: unknown,
+    @Query('deleted') deleted?: string,
+    @Query('deletedOnly') deletedOnly?: string,
+    @Query('offset') offset?: unknown,
+    @Query('limit') limit?: unknown,
+  ): Promise<string[]> {
+    return this.subjects.listSubjects(
+      subjectFilter(deleted, deletedOnly),
+      typeof prefix === 'string' ? prefix : '',
+      queryPage(offset, limit),
+    );
   }
 
   @Get(':subject/versions')
   versions(
     @Param('subject') subject: string,
     @Query('deleted') deleted?: string,
+    @Query('deletedOnly') deletedOnly?: string,
   ): Promise<number[]> {
-    return this.subjects.listVersions(subject, queryFlag(deleted));
+    return this.subjects.listVersions(subject, subjectFilter(deleted, deletedOnly));
   }
 
   @Post(':subject/versions')
@@ -79,4 +91,10 @@ export class SubjectsController {
   ): Promise<number> {
     return this.subjects.deleteVersion(subject, versionIdOrThrow(version), queryFlag(permanent));
   }
+}
+
+/** `?deletedOnly=true` wins over `?deleted=true`, as in Confluent. */
+function subjectFilter(deleted: unknown, deletedOnly: unknown): SubjectFilter {
+  if (queryFlag(deletedOnly)) return 'deletedOnly';
+  return queryFlag(deleted) ? 'all' : 'live';
 }

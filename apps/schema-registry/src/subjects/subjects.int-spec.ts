@@ -91,6 +91,16 @@ describe(SubjectsController.name, () => {
       );
       expect([json.status, octet.status, plain.status]).toEqual([200, 200, 200]);
       expect(octet.body.id).toBe(json.body.id);
+      // No content type at all: JSON, as Confluent reads it.
+      const unlabelled = await call<{ id: number }>(
+        registry.url,
+        'POST',
+        '/subjects/ct-value/versions',
+        { schema: V1 },
+        null,
+      );
+      expect(unlabelled.status).toBe(200);
+      expect(unlabelled.body.id).toBe(json.body.id);
     });
 
     it('refuses an incompatible schema with 409 and the reason, and stores nothing', async () => {
@@ -225,6 +235,72 @@ describe(SubjectsController.name, () => {
       const res = await api<{ error_code: number }>('GET', '/no/such/route');
       expect(res.status).toBe(404);
       expect(res.body.error_code).toBe(404);
+    });
+  });
+
+  describe('listings', () => {
+    it('lists subjects by prefix, live, with deleted ones or deleted ones only, a page at a time', async () => {
+      for (const subject of ['list-a', 'list-b', 'list-c', 'other-x'])
+        await api('POST', `/subjects/${subject}/versions`, { schema: V1 });
+      await api('DELETE', '/subjects/list-b');
+      const list = async (query: string) => (await api<string[]>('GET', `/subjects?${query}`)).body;
+      expect(await list('subjectPrefix=list-')).toEqual(['list-a', 'list-c']);
+      expect(await list('subjectPrefix=list-&deleted=true')).toEqual([
+        'list-a',
+        'list-b',
+        'list-c',
+      ]);
+      expect(await list('subjectPrefix=list-&deletedOnly=true')).toEqual(['list-b']);
+      expect(await list('subjectPrefix=list-&deleted=true&offset=1&limit=1')).toEqual(['list-b']);
+      expect(await list('subjectPrefix=list-&limit=-1')).toEqual(['list-a', 'list-c']);
+      // A prefix is text, not a pattern.
+      expect(await list('subjectPrefix=list_')).toEqual([]);
+      expect(await list('subjectPrefix=%25')).toEqual([]);
+      const bad = await api<{ error_code: number; message: string }>('GET', '/subjects?offset=x');
+      expect(bad.status).toBe(400);
+      expect(bad.body).toEqual({
+        error_code: 400,
+        message: 'offset must be a whole number, got "x"',
+      });
+      expect((await api('GET', '/subjects/list-b/versions?deletedOnly=true')).body).toEqual([1]);
+    });
+
+    it('lists schemas by subject prefix: every version, the latest only, soft-deleted ones', async () => {
+      const first = await api<{ id: number }>('POST', '/subjects/sl-value/versions', {
+        schema: V1,
+      });
+      const second = await api<{ id: number }>('POST', '/subjects/sl-value/versions', {
+        schema: V2,
+      });
+      await api('DELETE', '/subjects/sl-value/versions/2');
+      const entry = (version: number, id: number, schema: string) => ({
+        subject: 'sl-value',
+        version,
+        id,
+        schema: JSON.stringify(JSON.parse(schema)),
+      });
+      const list = async (query: string) =>
+        (await api<{ schema: string }[]>('GET', `/schemas?${query}`)).body.map((s) => ({
+          ...s,
+          schema: JSON.stringify(JSON.parse(s.schema)),
+        }));
+      expect(await list('subjectPrefix=sl-')).toEqual([entry(1, first.body.id, V1)]);
+      expect(await list('subjectPrefix=sl-&deleted=true')).toEqual([
+        entry(1, first.body.id, V1),
+        entry(2, second.body.id, V2),
+      ]);
+      expect(await list('subjectPrefix=sl-&deleted=true&latestOnly=true')).toEqual([
+        entry(2, second.body.id, V2),
+      ]);
+      expect(await list('subjectPrefix=sl-&deleted=true&offset=1')).toEqual([
+        entry(2, second.body.id, V2),
+      ]);
+    });
+
+    it('answers the root with an empty object, as tools poll it', async () => {
+      const res = await api('GET', '/');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({});
     });
   });
 

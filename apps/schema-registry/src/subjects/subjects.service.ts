@@ -1,7 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { checkAgainst, versionsToCheck } from '../compatibility/compatibility-check';
 import { RegistryError } from '../errors/registry.error';
-import { RegistryStore, type VersionRecord } from '../persistence/registry.store';
+import { pageOf, type Page } from '../http/query-flags';
+import {
+  RegistryStore,
+  type SubjectFilter,
+  type VersionRecord,
+} from '../persistence/registry.store';
 import { candidateSchema } from '../schemas/candidate-schema';
 import type { VersionId } from './version-id';
 
@@ -36,14 +41,17 @@ export class SubjectsService {
 
   constructor(private readonly store: RegistryStore) {}
 
-  listSubjects(includeDeleted: boolean): Promise<string[]> {
-    return this.store.listSubjects(includeDeleted);
+  async listSubjects(filter: SubjectFilter, prefix: string, page: Page): Promise<string[]> {
+    return pageOf(await this.store.listSubjects(filter, prefix), page);
   }
 
-  async listVersions(subject: string, includeDeleted: boolean): Promise<number[]> {
+  /** The subject's live versions; all of them with `includeDeleted`; the deleted ones alone with `deletedOnly`. */
+  async listVersions(subject: string, filter: SubjectFilter): Promise<number[]> {
     const rows = await this.store.versions(subject);
-    const visible = includeDeleted ? rows : live(rows);
-    if (visible.length === 0) throw RegistryError.subjectNotFound(subject);
+    if (filter === 'live' ? live(rows).length === 0 : rows.length === 0)
+      throw RegistryError.subjectNotFound(subject);
+    const visible =
+      filter === 'all' ? rows : filter === 'live' ? live(rows) : rows.filter((row) => row.deleted);
     return visible.map((row) => row.version);
   }
 

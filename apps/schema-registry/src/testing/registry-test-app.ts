@@ -53,12 +53,18 @@ export async function call<T = unknown>(
   method: string,
   path: string,
   body?: unknown,
-  contentType = 'application/vnd.schemaregistry.v1+json',
+  /** `null` sends the body with no content type at all. */
+  contentType: string | null = 'application/vnd.schemaregistry.v1+json',
 ): Promise<ApiResponse<T>> {
   const init: RequestInit = { method, headers: {} };
   if (body !== undefined) {
-    init.headers = { 'content-type': contentType };
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    // fetch labels a string body text/plain; bytes go without a label.
+    if (contentType === null) init.body = new TextEncoder().encode(text);
+    else {
+      init.headers = { 'content-type': contentType };
+      init.body = text;
+    }
   }
   const response = await fetch(`${baseUrl}${path}`, init);
   const text = await response.text();
