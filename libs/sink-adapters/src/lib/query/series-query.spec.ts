@@ -1,7 +1,7 @@
 import { ecommerceModel } from '../testing/ecommerce-model';
 import { INJECTION_CORPUS } from './injection-corpus';
-import { clickHouseDialect, postgresDialect } from './query-sql';
-import { buildSeriesQuery, isSeriesRequest, planSeries } from './series-query';
+import { aliasOf, clickHouseDialect, postgresDialect } from './query-sql';
+import { buildSeriesQuery, isSeriesRequest, planSeries, toSeriesRows } from './series-query';
 
 const model = ecommerceModel();
 const range = { from: 0, to: 3_600_000 };
@@ -81,5 +81,43 @@ describe('planSeries', () => {
     const pg = buildSeriesQuery(planned.plan, postgresDialect({ schema: 's' }));
     expect(pg.sql).toContain('avg("revenue")::double precision');
     expect(pg.params).toEqual([new Date(0), new Date(3_600_000), 'USD', 'EUR']);
+  });
+});
+
+describe('toSeriesRows', () => {
+  const plan = (limit: number) => {
+    const planned = planSeries(model, {
+      event_type: 'page_view',
+      time_range: { from: 0, to: 10_000_000 },
+      bucket: { width: '1 second', fill: 'zero' },
+      group_by: ['user_id'],
+      limit,
+    });
+    if (!planned.ok) throw new Error(JSON.stringify(planned.failures));
+    return planned.plan;
+  };
+  // 300 groups of one bucket each: 10,000 buckets a group once filled, 3,000,000 rows in all.
+  const rows = Array.from({ length: 300 }, (_, i) => ({
+    [aliasOf('bucket_start')]: 5_000,
+    [aliasOf('user_id')]: `u${String(i).padStart(3, '0')}`,
+    [aliasOf('value')]: 1,
+    [aliasOf('event_count')]: 1,
+  }));
+
+  it('fills buckets up to the limit and says the answer was cut', () => {
+    const answer = toSeriesRows(plan(10), rows);
+    expect(answer.truncated).toBe(true);
+    expect(answer.rows).toHaveLength(10);
+    expect(answer.rows.map((r) => r['bucket_start'])).toEqual(
+      Array.from({ length: 10 }, (_, i) => i * 1_000),
+    );
+    expect(answer.rows[5]).toMatchObject({ user_id: 'u000', value: 1, event_count: 1 });
+    expect(answer.rows[4]).toMatchObject({ user_id: 'u000', value: 0, event_count: 0 });
+  });
+
+  it('answers every filled row when they fit the limit', () => {
+    const answer = toSeriesRows(plan(10_000), rows.slice(0, 1));
+    expect(answer.truncated).toBe(false);
+    expect(answer.rows).toHaveLength(10_000);
   });
 });

@@ -448,10 +448,13 @@ export function toSeriesRows(
     buckets.set(Number(r[BUCKET_START]), r);
   }
   const out: OutputRow[] = [];
-  for (const buckets of byGroup.values()) {
+  // Filling stops at one row past the limit: groups times buckets can reach 10^8 rows, and
+  // only `limit` of them are answered.
+  fill: for (const buckets of byGroup.values()) {
     const sample = buckets.values().next().value as OutputRow;
     let previous: OutputRow | undefined;
     for (let t = first; t < plan.toMs; t += width) {
+      if (out.length > plan.limit) break fill;
       const row = buckets.get(t);
       if (row !== undefined) {
         out.push(row);
