@@ -566,6 +566,35 @@ describe('ingestion gateway: events in', () => {
         name: 'invalid UTF-8',
         raw: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]).toString('latin1'),
       },
+      // Bytes that are not UTF-8 in a value that would otherwise be accepted: decoded
+      // leniently they would be stored as U+FFFD.
+      ...[
+        ['a Latin-1 byte', [0xe9]],
+        ['an overlong slash', [0xc0, 0xaf]],
+        ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+      ].map(([what, bytes]) => ({
+        name: `invalid UTF-8 bytes in a field: ${String(what)}`,
+        raw: Buffer.concat([
+          Buffer.from('{"user_id":"caf'),
+          Buffer.from(bytes as number[]),
+          Buffer.from('","device_type":"mobile","country":"US"}'),
+        ]),
+        status: 400,
+      })),
+      {
+        name: 'invalid UTF-8 bytes in a gzip body',
+        raw: gzipSync(
+          Buffer.from('{"user_id":"caf\xe9","device_type":"mobile","country":"US"}', 'latin1'),
+        ),
+        headers: { 'content-encoding': 'gzip' },
+        status: 400,
+      },
+      {
+        name: 'a charset other than UTF-8',
+        body: { user_id: 'u', device_type: 'mobile', country: 'US' },
+        contentType: 'application/json; charset=iso-8859-1',
+        status: 415,
+      },
       {
         name: 'lone surrogate in a string',
         raw: '{"user_id": "u", "device_type": "mobile", "country": "US", "page_url": "u\\ud800x"}',

@@ -16,7 +16,7 @@ import type { EventsService } from '../events/events.service';
 import { toGatewayError } from './gateway-exception.filter';
 import { errorBody } from './gateway.error';
 import { EVENTS_PATH, eventsRouteOf } from './events-routes';
-import { parseJsonBody } from './json-body';
+import { parseJsonBody, utf8Body, utf8Charset } from './json-body';
 import { sheddable, type LoadShedding } from './load-shedding';
 
 function pathOf(url: string): string {
@@ -47,7 +47,8 @@ export function fastPathEligible(request: IncomingMessage, maxBodyBytes: number)
   const length = h['content-length'];
   if (length === undefined || !/^\d+$/.test(length) || Number(length) > maxBodyBytes) return false;
   const type = h['content-type']?.toLowerCase();
-  if (type === undefined) return false;
+  // Another charset goes to the Fastify stack, which refuses it.
+  if (type === undefined || !utf8Charset(type)) return false;
   return (
     type === 'application/json' ||
     type.startsWith('application/json;') ||
@@ -246,11 +247,11 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
       // (`with` in a plain listener: `bind` would build and patch a wrapper per request.)
       request.once('end', () =>
         contextApi.with(ctx, () => {
-          const text =
-            chunks.length === 1
-              ? (chunks[0] as Buffer).toString('utf8')
-              : Buffer.concat(chunks).toString('utf8');
-          handle(request, response, route, path, text);
+          const decoded = utf8Body(
+            chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
+          );
+          if (decoded.ok) handle(request, response, route, path, decoded.text);
+          else fail(request, response, decoded.error);
         }),
       );
     });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { jsonDepth, parseJsonBody } from './json-body';
+import { jsonDepth, parseJsonBody, utf8Body, utf8Charset } from './json-body';
 
 describe(parseJsonBody.name, () => {
   it('parses JSON within the depth limit', () => {
@@ -71,5 +71,30 @@ describe(`${jsonDepth.name} against a scan a character at a time`, () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe(utf8Body.name, () => {
+  it('decodes UTF-8, emoji and all, and refuses bytes that are not UTF-8', () => {
+    expect(utf8Body(Buffer.from('{"a":"é😀"}'))).toEqual({ ok: true, text: '{"a":"é😀"}' });
+    for (const bytes of [[0xe9], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff], [0xf0, 0x9f]]) {
+      const decoded = utf8Body(Buffer.from([0x22, ...bytes, 0x22]));
+      expect(decoded.ok).toBe(false);
+      if (!decoded.ok) expect(decoded.error.message).toBe('the request body is not valid UTF-8');
+    }
+  });
+});
+
+describe(utf8Charset.name, () => {
+  it('takes no charset or UTF-8 in any spelling, and nothing else', () => {
+    for (const type of [
+      'application/json',
+      'application/json; charset=utf-8',
+      'application/json;charset=UTF8',
+      'text/plain; charset="utf-8"',
+    ])
+      expect(utf8Charset(type)).toBe(true);
+    for (const type of ['application/json; charset=iso-8859-1', 'application/json; charset=utf-16'])
+      expect(utf8Charset(type)).toBe(false);
   });
 });

@@ -1,5 +1,28 @@
 import type { FastifyInstance } from 'fastify';
+import { isUtf8 } from 'node:buffer';
 import { GatewayError } from './gateway.error';
+
+/**
+ * A body's bytes as text, refused unless they are UTF-8 (JSON is UTF-8, RFC 8259): decoded
+ * leniently, an invalid byte would become U+FFFD and be stored as if it had been sent.
+ */
+export function utf8Body(
+  body: Buffer,
+): { ok: true; text: string } | { ok: false; error: GatewayError } {
+  if (isUtf8(body)) return { ok: true, text: body.toString('utf8') };
+  return {
+    ok: false,
+    error: new GatewayError(400, 'MALFORMED_JSON', 'the request body is not valid UTF-8'),
+  };
+}
+
+/** Whether a content type names no charset, or UTF-8 (JSON's only encoding). */
+export function utf8Charset(contentType: string): boolean {
+  const match = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType);
+  if (match === null) return true;
+  const charset = (match[1] ?? '').toLowerCase();
+  return charset === 'utf-8' || charset === 'utf8';
+}
 
 /**
  * Nesting depth of a JSON text, by a linear scan that skips strings, so a hostile body
@@ -95,12 +118,21 @@ export function registerJsonParser(
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(
     [...JSON_MEDIA_TYPES],
-    { parseAs: 'string', bodyLimit },
+    { parseAs: 'buffer', bodyLimit },
     (request, body, done) => {
-      if (
-        request.headers['content-type']?.toLowerCase().startsWith('text/plain') === true &&
-        !textPlainAllowed(request.url)
-      ) {
+      const contentType = request.headers['content-type'] ?? '';
+      if (!utf8Charset(contentType)) {
+        done(
+          new GatewayError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            `JSON is read as UTF-8 only; got ${contentType}`,
+          ),
+          undefined,
+        );
+        return;
+      }
+      if (contentType.toLowerCase().startsWith('text/plain') && !textPlainAllowed(request.url)) {
         done(
           new GatewayError(
             415,
@@ -111,10 +143,12 @@ export function registerJsonParser(
         );
         return;
       }
-      const result = parseJsonBody(
-        typeof body === 'string' ? body : body.toString('utf8'),
-        maxDepth,
-      );
+      const decoded = utf8Body(typeof body === 'string' ? Buffer.from(body) : body);
+      if (!decoded.ok) {
+        done(decoded.error, undefined);
+        return;
+      }
+      const result = parseJsonBody(decoded.text, maxDepth);
       if (result.ok) done(null, result.value);
       else done(result.error, undefined);
     },
