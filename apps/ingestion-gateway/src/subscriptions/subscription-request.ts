@@ -9,7 +9,19 @@ import {
 } from '@platform/contracts';
 import { z } from 'zod';
 
-const scalar = z.union([z.string().max(256), z.number(), z.boolean()]);
+/** A lone UTF-16 surrogate: no UTF-8 form, and PostgreSQL's jsonb refuses its escape. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const scalar = z.union([
+  z
+    .string()
+    .max(256)
+    .refine((s) => !s.includes('\u0000') && !LONE_SURROGATE.test(s), {
+      error: 'must be well-formed Unicode without U+0000',
+    }),
+  z.number(),
+  z.boolean(),
+]);
 
 export const subscriptionRequestSchema = z
   .strictObject({

@@ -29,17 +29,27 @@ export class SubscriptionsController {
   }
 
   @Get(':id')
-  async get(@Req() request: FastifyRequest, @Param('id') id: string): Promise<CreatedSubscription> {
-    await this.auth.authenticate(request);
-    if (!/^[a-z0-9]{8,40}$/.test(id))
-      throw new GatewayError(404, 'NOT_FOUND', 'no such subscription');
-    return this.subscriptions.get(id);
+  get(@Req() request: FastifyRequest, @Param('id') id: string): Promise<CreatedSubscription> {
+    return this.authorized(request, id);
   }
 
   @Delete(':id')
   @HttpCode(204)
   async remove(@Req() request: FastifyRequest, @Param('id') id: string): Promise<void> {
-    await this.auth.authenticate(request);
+    await this.authorized(request, id);
     await this.subscriptions.remove(id);
+  }
+
+  /**
+   * The subscription, when the key may use every event type it delivers (the rule that
+   * created it): a key limited to other types gets 403, as it would creating it.
+   */
+  private async authorized(request: FastifyRequest, id: string): Promise<CreatedSubscription> {
+    const key = await this.auth.authenticate(request);
+    if (!/^[a-z0-9]{8,40}$/.test(id))
+      throw new GatewayError(404, 'NOT_FOUND', 'no such subscription');
+    const subscription = await this.subscriptions.get(id);
+    for (const type of subscription.event_types) this.auth.authorize(key, type);
+    return subscription;
   }
 }

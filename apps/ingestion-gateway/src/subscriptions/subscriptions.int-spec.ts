@@ -158,5 +158,33 @@ describe('ingestion gateway: subscriptions', () => {
     expect(
       (await http(`${gateway.url}/v1/subscribe`, { body: { event_types: ['purchase'] } })).status,
     ).toBe(401);
+    // Values PostgreSQL's jsonb cannot hold are refused before any topic is made.
+    for (const value of ['a\u0000b', 'a\ud800b']) {
+      const bad = await http(`${gateway.url}/v1/subscribe`, {
+        key,
+        body: { event_types: ['purchase'], filters: [{ field: 'currency', op: 'eq', value }] },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.failures).toEqual([
+        { field: 'filters.0.value', reason: 'must be well-formed Unicode without U+0000' },
+      ]);
+    }
+  });
+
+  it('shows and deletes a subscription only for a key that may use its event types', async () => {
+    const created = await http(`${gateway.url}/v1/subscribe`, {
+      key,
+      body: { event_types: ['page_view'] },
+    });
+    expect(created.status).toBe(201);
+    const path = `${gateway.url}/v1/subscribe/${String(created.body.subscription_id)}`;
+    const purchasesOnly = (await createWriteKey(t, config, 'shop', ['purchase'])).key;
+    for (const method of ['GET', 'DELETE'] as const) {
+      const refused = await http(path, { key: purchasesOnly, method });
+      expect(refused.status).toBe(403);
+    }
+    expect((await http(path, { key })).status).toBe(200);
+    expect((await http(path, { key, method: 'DELETE' })).status).toBe(204);
+    expect((await http(path, { key })).status).toBe(404);
   });
 });
