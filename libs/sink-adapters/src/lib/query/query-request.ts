@@ -36,7 +36,13 @@ const SAFE_STRING = /^[\p{L}\p{N} _.:@/+-]*$/u;
 const COMMENT = /--|\/\*|\*\//;
 
 export const scalar = z.union([z.string().max(MAX_FILTER_STRING), z.number(), z.boolean()]);
-export const time = z.union([z.number().int().min(0), z.iso.datetime({ offset: true })]);
+/** The latest instant a JavaScript Date (and so every driver here) can hold, epoch ms. */
+const MAX_DATE_MS = 8.64e15;
+
+export const time = z.union([
+  z.number().int().min(0).max(MAX_DATE_MS),
+  z.iso.datetime({ offset: true }),
+]);
 
 export const filterSchema = z.strictObject({
   field: z.string().max(64).describe('A group-by dimension of the aggregation.'),
@@ -198,10 +204,20 @@ export function checkValue(
       }
       return undefined;
     case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value !== (value | 0))
+        return `expected a 32-bit integer for ${field}`;
+      return undefined;
     case 'long':
-    case 'timestamp':
       if (typeof value !== 'number' || !Number.isSafeInteger(value))
         return `expected an integer for ${field}`;
+      return undefined;
+    case 'timestamp':
+      if (
+        typeof value !== 'number' ||
+        !Number.isSafeInteger(value) ||
+        Math.abs(value) > MAX_DATE_MS
+      )
+        return `expected epoch milliseconds within ±${MAX_DATE_MS} for ${field}`;
       return undefined;
     case 'float':
     case 'double':

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ecommerceModel } from '../testing/ecommerce-model';
 import { INJECTION_CORPUS } from './injection-corpus';
-import { planQuery, type QueryPlan } from './query-request';
+import { checkValue, planQuery, type QueryPlan } from './query-request';
 import { buildQuery, clickHouseDialect, postgresDialect, toOutputRows } from './query-sql';
 
 const model = ecommerceModel();
@@ -52,6 +52,28 @@ describe(planQuery.name, () => {
         },
       ],
     });
+  });
+
+  it('refuses times and integers the databases cannot take, naming the field', () => {
+    const result = planQuery(model, {
+      aggregation: 'page_views_per_minute',
+      time_range: { from: 0, to: 8.64e15 + 1 },
+    });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.failures.map((f) => f.field)).toEqual(['time_range.to']);
+    expect(
+      planQuery(model, {
+        aggregation: 'page_views_per_minute',
+        time_range: { from: 0, to: 8.64e15 },
+      }).ok,
+    ).toBe(true);
+    expect(checkValue('quantity', 'int', undefined, 2 ** 31)).toBe(
+      'expected a 32-bit integer for quantity',
+    );
+    expect(checkValue('quantity', 'int', undefined, 2 ** 31 - 1)).toBeUndefined();
+    expect(checkValue('quantity', 'int', undefined, -(2 ** 31))).toBeUndefined();
+    expect(checkValue('n', 'long', undefined, 2 ** 53 - 1)).toBeUndefined();
+    expect(checkValue('at', 'timestamp', undefined, 8.64e15 + 1)).toMatch(/epoch milliseconds/);
   });
 
   it('requires per-window grouping for values that cannot be combined', () => {
