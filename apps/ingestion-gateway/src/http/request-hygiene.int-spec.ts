@@ -105,6 +105,7 @@ describe('ingestion gateway: encodings and slow clients', () => {
       `POST /v1/events/page_view HTTP/1.1\r\nHost: x\r\nx-write-key: ${run.key}\r\n`,
     );
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(bodyOf(answer)).toMatchObject({ error: { code: 'REQUEST_TIMEOUT' } });
     expect(await views()).toBe(before);
   });
 
@@ -120,4 +121,45 @@ describe('ingestion gateway: encodings and slow clients', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(await views()).toBe(before);
   });
+
+  it.each([
+    [
+      'both Content-Length and chunked',
+      'content-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n',
+    ],
+    ['a bad chunk size', 'transfer-encoding: chunked\r\n\r\nzz\r\n'],
+    ['a NUL in a header', 'x-note: a\u0000b\r\n\r\n'],
+  ])('answers HTTP the parser refuses (%s) with 400 in the error shape', async (_what, rest) => {
+    const before = await views();
+    const answer = await slowRequest(
+      run.gateway.url,
+      `POST /v1/events/page_view HTTP/1.1\r\nHost: x\r\nx-write-key: ${run.key}\r\n` +
+        `content-type: application/json\r\n${rest}`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect(bodyOf(answer)).toMatchObject({
+      error: {
+        code: 'MALFORMED_HTTP',
+        message: expect.stringMatching(/^the request is not valid HTTP\/1\.1 \(HPE_/),
+      },
+    });
+    expect(await views()).toBe(before);
+  });
+
+  it('answers headers over the limit with 431, and a URL it cannot decode with 400, in the error shape', async () => {
+    const big = await slowRequest(
+      run.gateway.url,
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(big).toMatch(/^HTTP\/1\.1 431/);
+    expect(bodyOf(big)).toMatchObject({ error: { code: 'HEADERS_TOO_LARGE' } });
+    const res = await http(`${run.gateway.url}/v1/subscribe/%FF`, { key: run.key });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: { code: 'BAD_URL' } });
+  });
 });
+
+/** The JSON body of a raw HTTP answer. */
+function bodyOf(answer: string): unknown {
+  return JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+}
