@@ -1,10 +1,11 @@
 import fc from 'fast-check';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { DomainModel } from './model';
 import {
   boundFailures,
   ENTITY_KEY_MAX_LENGTH,
   EventContracts,
+  failuresOf,
   MAX_FAILURES,
   truncateText,
 } from './event-contracts';
@@ -124,6 +125,39 @@ describe(EventContracts.name, () => {
         { field: 'quantity', reason: 'must be <= 5, got 6' },
       ],
     });
+  });
+
+  it('says a number JSON cannot carry is not finite', () => {
+    const failures = validate('add_to_cart', {
+      user_id: 'u',
+      product_id: 'p',
+      quantity: 1,
+      device_type: 'mobile',
+      price: JSON.parse('1e400') as number,
+    });
+    expect(failures).toEqual({
+      ok: false,
+      failures: [{ field: 'price', reason: 'expected a finite number, got Infinity' }],
+    });
+  });
+
+  it('names what a union takes, and the bounds of an array, instead of zod defaults', () => {
+    const scalar = z.union([z.string(), z.number(), z.boolean()]);
+    const schema = z.object({
+      value: z.union([scalar, z.array(scalar)]),
+      tags: z.array(z.string()).min(1).max(2),
+    });
+    const failuresFor = (input: unknown) => {
+      const parsed = schema.safeParse(input);
+      return parsed.success ? [] : parsed.error.issues.flatMap((i) => failuresOf(i, input));
+    };
+    expect(failuresFor({ value: { $gt: 1 }, tags: [] })).toEqual([
+      { field: 'value', reason: 'expected a string, a number, a boolean or an array, got object' },
+      { field: 'tags', reason: 'must have at least 1 item(s)' },
+    ]);
+    expect(failuresFor({ value: 1, tags: ['a', 'b', 'c'] })).toEqual([
+      { field: 'tags', reason: 'must have at most 2 item(s)' },
+    ]);
   });
 
   it('names unknown event types and the known ones', () => {

@@ -295,7 +295,36 @@ const EXPECTED: Readonly<Record<string, string>> = {
   int: 'an integer',
   boolean: 'a boolean',
   object: 'a JSON object',
+  array: 'an array',
 };
+
+/**
+ * What a union takes, from the type each branch expected at its root ("a string or an
+ * array"); undefined when a branch refused the value for another reason than its type.
+ */
+function unionExpects(branches: readonly (readonly z.core.$ZodIssue[])[]): string[] | undefined {
+  const expected = new Set<string>();
+  for (const branch of branches) {
+    const atRoot = branch.filter((i) => i.path.length === 0);
+    if (atRoot.length === 0) return undefined;
+    for (const issue of atRoot) {
+      if (issue.code === 'invalid_type') expected.add(EXPECTED[issue.expected] ?? issue.expected);
+      else if (issue.code === 'invalid_union') {
+        const inner = unionExpects(issue.errors);
+        if (inner === undefined) return undefined;
+        for (const e of inner) expected.add(e);
+      } else return undefined;
+    }
+  }
+  return [...expected];
+}
+
+/** `a, b or c`. */
+function orList(items: readonly string[]): string {
+  return items.length <= 1
+    ? (items[0] ?? '')
+    : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+}
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let cursor = input;
@@ -356,10 +385,15 @@ export function failuresOf(
       if (issue.expected === 'int' && typeof actual === 'number') {
         return [{ field, reason: `expected an integer, got ${shortValue(actual)}` }];
       }
+      // 1e400 parses to Infinity: a number, but not one JSON can carry.
+      if (typeof actual === 'number' && !Number.isFinite(actual))
+        return [{ field, reason: `expected a finite number, got ${String(actual)}` }];
       return [{ field, reason: `expected ${expected}, got ${typeName(actual)}` }];
     }
     case 'too_small':
       if (issue.origin === 'string') return [{ field, reason: `must not be empty` }];
+      if (issue.origin === 'array')
+        return [{ field, reason: `must have at least ${String(issue.minimum)} item(s)` }];
       return [
         {
           field,
@@ -370,6 +404,8 @@ export function failuresOf(
       if (issue.origin === 'string') {
         return [{ field, reason: `longer than ${String(issue.maximum)} characters` }];
       }
+      if (issue.origin === 'array')
+        return [{ field, reason: `must have at most ${String(issue.maximum)} item(s)` }];
       return [
         {
           field,
@@ -384,10 +420,14 @@ export function failuresOf(
           reason: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${shortValue(actual)}`,
         },
       ];
-    case 'invalid_union':
+    case 'invalid_union': {
       if (actual === undefined) return [{ field, reason: 'required field is missing' }];
       if (actual === null) return [{ field, reason: 'must not be null' }];
+      const expects = unionExpects(issue.errors);
+      if (expects !== undefined && expects.length > 0)
+        return [{ field, reason: `expected ${orList(expects)}, got ${typeName(actual)}` }];
       return [{ field, reason: issue.message }];
+    }
     default:
       return [{ field, reason: issue.message }];
   }
