@@ -51,6 +51,21 @@ describe(planSubscription.name, () => {
     });
   });
 
+  it('refuses a value an enumerated field never takes, as queries do', () => {
+    const result = planSubscription(model, {
+      event_types: ['page_view', 'purchase'],
+      filters: [{ field: 'device_type', op: 'in', value: ['mobile', 'spaceship'] }],
+    });
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.failures).toEqual([
+        {
+          field: 'filters.0.value',
+          reason: expect.stringMatching(/^"spaceship" is not a value of device_type; allowed: /),
+        },
+      ]);
+  });
+
   it('refuses unknown fields, operators and an empty type list', () => {
     const result = planSubscription(model, {
       event_types: [],

@@ -83,17 +83,19 @@ export function planSubscription(model: DomainModel, body: unknown): Subscriptio
   const filters: SubscriptionFilter[] = [];
   (parsed.data.filters ?? []).forEach((f, i) => {
     let fieldType: FieldType | undefined;
+    /** The enumerations the field has in the listed types: a value must be in each. */
+    const enumerations: (readonly (string | number)[])[] = [];
     for (const spec of specs) {
       const key = entityOf(model, spec);
-      const type =
-        key.primaryKey === f.field
-          ? key.primaryKeyType
-          : spec.dimensions.find((d) => d.name === f.field)?.type;
+      const dimension = spec.dimensions.find((d) => d.name === f.field);
+      const type = key.primaryKey === f.field ? key.primaryKeyType : dimension?.type;
       if (type === undefined) {
         failures.push({ field: `filters.${i}.field`, reason: `not a dimension of ${spec.name}` });
         return;
       }
       fieldType = type;
+      if (dimension?.values !== undefined && dimension.values.length > 0)
+        enumerations.push(dimension.values);
     }
     if (fieldType === undefined) return;
     const many = f.op === 'in' || f.op === 'not_in';
@@ -112,6 +114,16 @@ export function planSubscription(model: DomainModel, body: unknown): Subscriptio
       failures.push({
         field: `filters.${i}.value`,
         reason: `expected ${expected} values for ${f.field}`,
+      });
+      return;
+    }
+    const outside = values.find((v) =>
+      enumerations.some((allowed) => !allowed.includes(v as string | number)),
+    );
+    if (outside !== undefined) {
+      failures.push({
+        field: `filters.${i}.value`,
+        reason: `${JSON.stringify(outside)} is not a value of ${f.field}; allowed: ${(enumerations[0] ?? []).join(', ')}`,
       });
       return;
     }
