@@ -12,8 +12,10 @@
  *   `kcat -C`, then produced again by `kcat -P` (librdkafka, idempotent, acks=all,
  *   linger.ms=5) into fresh topics with the same partitions; timed per topic, summed.
  *
- * Each side runs three rounds into fresh topics (a generator process each, an EventProducer
- * each, kcat three times) and its median is taken: rates move by up to 2.5× between runs here.
+ * Three rounds, each running every side once in turn into fresh topics (a generator process,
+ * an EventProducer, kcat), and each side's median is taken: rates move by up to 2.5× between
+ * runs here, so the sides share the machine's phases. kcat's input comes from a first
+ * generator run that is not counted (it also takes the machine past the build of the bundle).
  *
  * The generator runs as its image runs it: compiled and bundled (tools/deploy), with plain node;
  * `--from-sources` runs its TypeScript sources under ts-node instead, as the tests do.
@@ -171,51 +173,24 @@ async function main(): Promise<void> {
   const registry = await startSchemaRegistry();
   try {
     const config = await testConfig();
-    const runs: {
-      client: ProducerClient;
-      summaries: GeneratorSummary[];
-      wallSeconds: number[];
-    }[] = [];
     const generator = await serviceEntry('generator', 'cli', values['from-sources']);
-    for (const client of clients) {
-      const summaries: GeneratorSummary[] = [];
-      const wallSeconds: number[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        const run = await runGenerator(
-          `${prefix}_${client}${round}`,
-          count,
-          registry.url,
-          { GENERATOR_KAFKA_CLIENT: client },
-          generator,
-        );
-        if (!run.summary.ok || run.summary.sent !== count) {
-          throw new Error(`the generator (${client}) did not send all`);
-        }
-        summaries.push(run.summary);
-        wallSeconds.push(run.wallSeconds);
+    const generatorRun = async (topicPrefix: string, client: ProducerClient) => {
+      const run = await runGenerator(
+        topicPrefix,
+        count,
+        registry.url,
+        { GENERATOR_KAFKA_CLIENT: client },
+        generator,
+      );
+      if (!run.summary.ok || run.summary.sent !== count) {
+        throw new Error(`the generator (${client}) did not send all`);
       }
-      runs.push({ client, summaries, wallSeconds });
-    }
-    const summary = (runs[0] as (typeof runs)[number]).summaries[0] as GeneratorSummary;
-    const events = await generatorDryRun(generatorArgs(count));
-    const producerRates = new Map<ProducerClient, { rates: number[]; rss: number }>();
-    for (const client of clients) {
-      const rates: number[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        rates.push(
-          await eventProducerAlone(
-            config,
-            client,
-            `${prefix}_ep_${client}${round}`,
-            registry.url,
-            events,
-          ),
-        );
-      }
-      producerRates.set(client, { rates, rss: process.resourceUsage().maxRSS * 1024 });
-    }
-
-    const sources = Object.values(summary.topics);
+      return run;
+    };
+    // The records kcat sends come from a first run of the generator, which is not counted: it
+    // also takes the machine past the build of the bundle.
+    const input = await generatorRun(`${prefix}_input`, clients[0] as ProducerClient);
+    const sources = Object.values(input.summary.topics);
     const files = sources.map((source) => {
       const file = join(dir, `${source}.bin`);
       const out = openSync(file, 'w');
@@ -240,16 +215,46 @@ async function main(): Promise<void> {
       if (dump.status !== 0) throw new Error(`kcat -C failed: ${dump.stderr.toString()}`);
       return file;
     });
+    const events = await generatorDryRun(generatorArgs(count));
 
-    // kcat's own rate moves a lot from run to run here: the median of its rounds, each kcat -P
-    // of every topic's records into fresh topics with the source's partitions (seconds per
-    // topic, summed). One admin connection for them all; only kcat is timed.
-    const kcatRounds = await withTopicAdmin(async (admin) => {
+    // Each round runs every side once, in turn (the generator, EventProducer alone, kcat), so
+    // that each side's median spans the same phases of the machine. kcat -P sends every topic's
+    // records into fresh topics with the source's partitions (seconds per topic, summed); only
+    // kcat is timed. One admin connection for the rounds.
+    const runs = clients.map((client) => ({
+      client,
+      summaries: [] as GeneratorSummary[],
+      wallSeconds: [] as number[],
+    }));
+    const producerRates = new Map<ProducerClient, { rates: number[]; rss: number }>(
+      clients.map((client) => [client, { rates: [], rss: 0 }]),
+    );
+    const kcatRounds: { seconds: number; rss: number }[] = [];
+    await withTopicAdmin(async (admin) => {
       const partitions = new Map(
         (await admin.describeTopics(sources)).map((t) => [t.name, t.partitions.length]),
       );
-      const rounds: { seconds: number; rss: number }[] = [];
       for (let round = 0; round < ROUNDS; round++) {
+        for (const run of runs) {
+          const { summary, wallSeconds } = await generatorRun(
+            `${prefix}_${run.client}${round}`,
+            run.client,
+          );
+          run.summaries.push(summary);
+          run.wallSeconds.push(wallSeconds);
+        }
+        for (const [client, rates] of producerRates) {
+          rates.rates.push(
+            await eventProducerAlone(
+              config,
+              client,
+              `${prefix}_ep_${client}${round}`,
+              registry.url,
+              events,
+            ),
+          );
+          rates.rss = process.resourceUsage().maxRSS * 1024;
+        }
         const targets = sources.map((source) => `${source}.kcat${round}`);
         await admin.ensureTopics(
           targets.map((name, i) => ({
@@ -294,9 +299,8 @@ async function main(): Promise<void> {
         if (records !== count) {
           throw new Error(`kcat produced ${records} records, expected ${count}: delimiter clash?`);
         }
-        rounds.push({ seconds, rss });
+        kcatRounds.push({ seconds, rss });
       }
-      return rounds;
     });
     const kcatRates = kcatRounds.map((r) => count / r.seconds).sort((a, b) => a - b);
     const kcatRss = Math.max(...kcatRounds.map((r) => r.rss));

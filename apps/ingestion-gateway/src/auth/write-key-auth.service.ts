@@ -4,7 +4,7 @@ import type { GatewaySettings } from '../config/gateway-settings';
 import { GATEWAY_SETTINGS } from '../core/tokens';
 import { GatewayError } from '../http/gateway.error';
 import { GatewayDatabase } from '../persistence/gateway-database.service';
-import { allows, type WriteKeyRecord, type WriteKeyStore } from './write-keys';
+import { allows, isWriteKeyShaped, type WriteKeyRecord, type WriteKeyStore } from './write-keys';
 import { KeyedRateLimiter } from './token-bucket';
 
 /** The caller's write key, from `x-write-key`, `Authorization: Bearer <key>` or Basic `<key>:`. */
@@ -29,6 +29,9 @@ export function writeKeyOf(headers: IncomingHttpHeaders): string | undefined {
 export interface WriteKeyLookup {
   readonly writeKeys: Pick<WriteKeyStore, 'findByKey'>;
 }
+
+/** Write key lookups one instance keeps (issued keys are far fewer). */
+const KEY_CACHE_MAX_ENTRIES = 10_000;
 
 interface CacheEntry {
   readonly at: number;
@@ -80,6 +83,9 @@ export class WriteKeyAuthService {
         'missing write key: send it as x-write-key, a Bearer token or the Basic user name',
       );
     }
+    // A key of another shape was never issued: refused without a lookup or a cache entry, so
+    // made-up keys cost neither PostgreSQL nor memory.
+    if (!isWriteKeyShaped(key)) throw new GatewayError(401, 'UNAUTHORIZED', 'unknown write key');
     // Keyed by the key itself: a hit costs no SHA-256. The map lives only in this process,
     // which holds the key anyway while it serves the request.
     const cached = this.cache.get(key);
@@ -139,7 +145,13 @@ export class WriteKeyAuthService {
         2,
       );
     }
-    if (this.settings.keyCacheTtlMs > 0) this.cache.set(key, { at: Date.now(), record });
+    if (this.settings.keyCacheTtlMs > 0) {
+      // Bounded: well-formed keys nobody issued would otherwise each hold an entry until the
+      // sweep. The oldest entry goes first.
+      if (this.cache.size >= KEY_CACHE_MAX_ENTRIES && !this.cache.has(key))
+        this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(key, { at: Date.now(), record });
+    }
     return record;
   }
 }

@@ -29,6 +29,14 @@ export function hashWriteKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
+/** What every issued key looks like: the prefix and 32 bytes in base64url. */
+const WRITE_KEY_SHAPE = /^gwk_[A-Za-z0-9_-]{43}$/;
+
+/** Whether `key` could be one this gateway issued: anything else is unknown without a lookup. */
+export function isWriteKeyShaped(key: string): boolean {
+  return WRITE_KEY_SHAPE.test(key);
+}
+
 export function generateWriteKey(): string {
   return `${WRITE_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
 }
