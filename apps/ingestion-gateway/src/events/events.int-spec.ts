@@ -356,6 +356,9 @@ describe('ingestion gateway: events in', () => {
       const unknown = await http(`${gateway.url}/v1/events/page_view`, { body, key: 'gwk_nope' });
       expect(unknown.status).toBe(401);
       expect(unknown.body.error.message).toBe('unknown write key');
+      // The key is checked before the body is parsed.
+      const unparsed = await http(`${gateway.url}/v1/events/page_view`, { raw: '{not json' });
+      expect(unparsed.status).toBe(401);
     });
 
     it('accepts the key as a Bearer token and as a Basic user name', async () => {
