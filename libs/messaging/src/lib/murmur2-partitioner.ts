@@ -1,4 +1,5 @@
 import { Partitioners } from 'kafkajs';
+import { writeUtf8 } from './ascii';
 import type { PartitionerFactory } from './kafka-port';
 
 const M = 0x5bd1e995;
@@ -60,7 +61,7 @@ export const murmur2Partitioner: PartitionerFactory = () => {
       // At most 3 UTF-8 bytes per UTF-16 unit: short keys fit without measuring them.
       const fits = text.length * 3 <= SCRATCH_BYTES || Buffer.byteLength(text) <= SCRATCH_BYTES;
       hash = fits
-        ? murmur2(scratch, scratch.write(text, 0, 'utf8'))
+        ? murmur2(scratch, writeUtf8(scratch, 0, text))
         : murmur2(Buffer.from(text, 'utf8'));
     }
     return (hash & 0x7fffffff) % partitionMetadata.length;

@@ -8,6 +8,7 @@
  * batches, CRC-32C) into one buffer, sized up front. Compressed batches compress the same
  * record bytes with the codec kafkajs has registered.
  */
+import { utf8Length, writeUtf8 } from './ascii';
 import { crc32C } from './crc32c';
 import { replaceKafkajsModule } from './kafkajs-modules';
 
@@ -87,7 +88,7 @@ function toBytes(value: Bytes): Buffer | string | null {
 }
 
 function byteLength(value: Buffer | string | null): number {
-  return value === null ? -1 : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+  return value === null ? -1 : typeof value === 'string' ? utf8Length(value) : value.length;
 }
 
 function sizeOfBytes(value: Buffer | string | null): number {
@@ -141,9 +142,8 @@ class Writer {
   bytes(value: Buffer | string | null): void {
     if (value === null) return this.varInt(-1);
     if (typeof value === 'string') {
-      const length = Buffer.byteLength(value);
-      this.varInt(length);
-      this.pos += this.buf.write(value, this.pos, length, 'utf8');
+      this.varInt(utf8Length(value));
+      this.pos += writeUtf8(this.buf, this.pos, value);
     } else {
       this.varInt(value.length);
       // TypedArray set: no argument checks of Buffer.copy per record.
