@@ -328,7 +328,7 @@ export function encodeFramed(
 }
 
 /** Record types whose fields hold no records (directly or in unions, arrays, maps). */
-const flatRecords = new WeakMap<avro.Type, readonly string[] | null>();
+const flatRecords = new WeakMap<avro.Type, ReadonlySet<string> | null>();
 
 /**
  * avsc ignores fields a record does not declare; encoding is strict about them. A flat
@@ -344,11 +344,11 @@ function hasUndeclaredFields(type: avro.Type, value: unknown): boolean {
     flatRecords.set(type, declared);
   }
   if (declared === null) return !type.isValid(value, { noUndeclaredFields: true });
-  for (const key in value) if (!declared.includes(key)) return true;
+  for (const key in value) if (!declared.has(key)) return true;
   return false;
 }
 
-function flatFieldNames(record: avro.types.RecordType): readonly string[] | null {
+function flatFieldNames(record: avro.types.RecordType): ReadonlySet<string> | null {
   const nested = (t: avro.Type): boolean => {
     if (avro.Type.isType(t, 'record', 'error')) return true;
     if (avro.Type.isType(t, 'union'))
@@ -360,7 +360,9 @@ function flatFieldNames(record: avro.types.RecordType): readonly string[] | null
     }
     return false;
   };
-  return record.fields.some((f) => nested(f.type)) ? null : record.fields.map((f) => f.name);
+  return record.fields.some((f) => nested(f.type))
+    ? null
+    : new Set(record.fields.map((f) => f.name));
 }
 
 /** Every path at which `value` does not fit `type`, with what was expected there. */

@@ -102,8 +102,8 @@ class Writer {
   constructor(readonly buf: Buffer) {}
 
   int8(v: number): void {
-    this.buf.writeInt8(v, this.pos);
-    this.pos += 1;
+    // A plain store: the buffer was sized up front, so Buffer#writeInt8's checks add nothing.
+    this.buf[this.pos++] = v & 0xff;
   }
   int16(v: number): void {
     this.buf.writeInt16BE(v, this.pos);
