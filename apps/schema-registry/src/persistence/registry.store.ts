@@ -57,6 +57,19 @@ function toLevel(level: string | undefined): CompatibilityLevel | null {
   return level !== undefined && isCompatibilityLevel(level) ? level : null;
 }
 
+/** A subject-version row, its schema loaded, as a record. */
+function versionRecordOf(row: SubjectVersionEntity): VersionRecord & { schemaType: string } {
+  return {
+    subject: row.subject,
+    version: row.version,
+    schemaId: row.schemaId,
+    deleted: row.deleted,
+    schemaText: row.schema?.schemaText ?? '',
+    fingerprint: row.schema?.fingerprint ?? '',
+    schemaType: row.schema?.schemaType ?? 'AVRO',
+  };
+}
+
 /** Reads and writes that need no lock, bound to one entity manager (the pool's or a transaction's). */
 class Queries {
   constructor(
@@ -69,14 +82,7 @@ class Queries {
     const rows = await this.manager
       .getRepository(SubjectVersionEntity)
       .find({ where: { subject }, relations: { schema: true }, order: { version: 'ASC' } });
-    return rows.map((row) => ({
-      subject: row.subject,
-      version: row.version,
-      schemaId: row.schemaId,
-      deleted: row.deleted,
-      schemaText: row.schema?.schemaText ?? '',
-      fingerprint: row.schema?.fingerprint ?? '',
-    }));
+    return rows.map(versionRecordOf);
   }
 
   /** The subject's own level, or the global one with `subject` null. */
@@ -234,16 +240,7 @@ export class RegistryStore {
         .orderBy('sv.subject', 'ASC')
         .addOrderBy('sv.version', 'ASC');
       if (!includeDeleted) query.andWhere('sv.deleted = false');
-      const rows = await query.getMany();
-      return rows.map((row) => ({
-        subject: row.subject,
-        version: row.version,
-        schemaId: row.schemaId,
-        deleted: row.deleted,
-        schemaText: row.schema?.schemaText ?? '',
-        fingerprint: row.schema?.fingerprint ?? '',
-        schemaType: row.schema?.schemaType ?? 'AVRO',
-      }));
+      return (await query.getMany()).map(versionRecordOf);
     });
   }
 
