@@ -512,7 +512,9 @@ export class AggregatorRunner {
         if (state.kind === 'source') {
           const target = this.targets.get(task.topic)?.[task.partition] ?? 0n;
           if (task.committedUpto < target) allDone = false;
-        } else if (state.engine.watermark !== Infinity) {
+        } else if (state.engine.watermark !== Infinity || !this.statefulEnv.inputComplete(state)) {
+          // Closed by an earlier run-once, a task still reads what this run's sources sent it
+          // (refused as late), so that nothing is left behind for a later run.
           allDone = false;
         }
       }
