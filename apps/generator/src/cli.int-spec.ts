@@ -94,4 +94,11 @@ describe('generator run --target kafka', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--target gateway needs a write key');
   });
+
+  it('refuses a namespace that is not one with exit code 2 and a one-line reason', async () => {
+    const result = await runTs(CLI, ['run', '--dry-run', '--count', '1', '--namespace', 'BAD-NS']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toMatch(/^error: Invalid namespace "BAD-NS"/);
+    expect(result.stderr).not.toContain('uncaught_exception');
+  });
 });

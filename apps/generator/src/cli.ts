@@ -1,11 +1,20 @@
 // `generator run …`: synthetic events to Kafka (or stdout with --dry-run). See README.md.
-import { takeRunFlags } from '@platform/config';
+import { isConfigError, takeRunFlags } from '@platform/config';
 import { exitWhenFlushed, installProcessFailureHandler } from '@platform/observability';
 import { parseArgs } from './cli/args';
 import { runCommand } from './cli/run-command';
 
 async function main(argv: readonly string[]): Promise<number> {
-  const parsed = parseArgs(argv);
+  let rest: string[];
+  try {
+    // --namespace and --domain-file (DOMAIN_FILE) apply to the config the run loads.
+    rest = takeRunFlags(argv, process.env, { keepDomain: true });
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    process.stderr.write(`error: ${error.message}\n`);
+    return 2;
+  }
+  const parsed = parseArgs(rest);
   if (parsed.kind === 'exit') {
     (parsed.code === 0 ? process.stdout : process.stderr).write(parsed.output);
     return parsed.code;
@@ -27,8 +36,7 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 installProcessFailureHandler({ app: 'generator' });
-// --namespace and --domain-file (DOMAIN_FILE) apply to the config the run loads.
-main(takeRunFlags(process.argv.slice(2), process.env, { keepDomain: true })).then(
+main(process.argv.slice(2)).then(
   (code) => exitWhenFlushed(code),
   (error: unknown) => {
     console.error(

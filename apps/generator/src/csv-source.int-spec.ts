@@ -131,6 +131,57 @@ describe('generator run --source csv', () => {
     expect(lines(result.stdout).map((e) => e.event['country'])).toEqual(['US', 'DE', 'JP']);
   });
 
+  it.each([
+    [
+      'a column named twice',
+      'user_id,timestamp,device_type,country,country',
+      /column country appears twice/,
+    ],
+    [
+      'a __proto__ column',
+      'user_id,timestamp,device_type,country,__proto__',
+      /column __proto__ is not a field name/,
+    ],
+  ])('refuses a header with %s, naming it, and sends nothing', async (_what, header, message) => {
+    const file = join(dir, 'bad-header.csv');
+    await writeFile(file, [header, 'u1,1704067200000,desktop,US,DE'].join('\n'));
+    const result = await runTs(CLI, [
+      'run',
+      '--env',
+      'test',
+      '--source',
+      'csv',
+      '--file',
+      file,
+      '--event-type',
+      'page_view',
+      '--dry-run',
+      '--no-progress',
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout.trim()).toBe('');
+  });
+
+  it('refuses a directory as the file with a usage error', async () => {
+    const result = await runTs(CLI, [
+      'run',
+      '--env',
+      'test',
+      '--source',
+      'csv',
+      '--file',
+      dir,
+      '--event-type',
+      'page_view',
+      '--dry-run',
+      '--no-progress',
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('is a directory');
+    expect(result.stderr).not.toContain('uncaught_exception');
+  });
+
   it('replays to Kafka: each topic holds exactly the summary per-type counts', async () => {
     const prefix = uniqueName('it_gen_csv');
     const file = join(dir, 'kafka.csv');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, constants } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, type CsvError } from 'csv-parse';
 import { EVENT_TIMESTAMP_FIELD, eventFromTextRecord } from '@platform/contracts';
@@ -51,6 +51,8 @@ export const csvSource: SourcePlugin = {
       );
     }
     await access(file, constants.R_OK);
+    if ((await stat(file)).isDirectory())
+      throw new SourceOptionError(`--file ${file} is a directory; give a CSV file`);
     const fixedType = args.eventType;
     const typeColumn = args.typeColumn ?? DEFAULT_TYPE_COLUMN;
     const ignore = new Set([typeColumn]);
@@ -60,6 +62,16 @@ export const csvSource: SourcePlugin = {
       const parser = createReadStream(file as string).pipe(
         parse({
           columns: (header: string[]) => {
+            // A repeated column would keep only its last value; `__proto__` would be no key
+            // of a plain object at all: both would lose data without a word.
+            const seen = new Set<string>();
+            for (const name of header) {
+              if (seen.has(name))
+                throw new Error(`${file}: column ${name} appears twice in the header`);
+              if (name === '__proto__')
+                throw new Error(`${file}: column __proto__ is not a field name`);
+              seen.add(name);
+            }
             if (fixedType === undefined && !header.includes(typeColumn)) {
               throw new Error(
                 `${file} has no ${typeColumn} column: name the type with --event-type <type> or --type-column <column>`,
