@@ -24,7 +24,16 @@ export function parseYamlText(text: string, source: string): PlainObject {
       [{ path: [], source, line, column: col, message: first.message }],
     );
   }
-  const value: unknown = document.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    // Aliases beyond 100 are refused by the parser (an alias bomb).
+    value = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw malformed(source, error instanceof Error ? error.message : String(error));
+  }
+  // An anchor holding an alias to itself makes a value that contains itself: every walk
+  // over the config would recurse without end.
+  if (containsItself(value)) throw malformed(source, 'an alias refers to a value that holds it');
   if (value === null || value === undefined) return {};
   if (!isPlainObject(value)) {
     const message = 'the top level must be a mapping of keys to values';
@@ -33,4 +42,21 @@ export function parseYamlText(text: string, source: string): PlainObject {
     ]);
   }
   return value;
+}
+
+function malformed(source: string, message: string): ConfigError {
+  return new ConfigError('CONFIG_YAML_MALFORMED', `Malformed YAML in ${source}: ${message}`, [
+    { path: [], source, message },
+  ]);
+}
+
+/** Whether `value` holds itself, through any chain of objects and arrays. */
+function containsItself(value: unknown, ancestors: Set<object> = new Set()): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (ancestors.has(value)) return true;
+  ancestors.add(value);
+  const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
+  for (const child of children) if (containsItself(child, ancestors)) return true;
+  ancestors.delete(value);
+  return false;
 }
