@@ -127,6 +127,24 @@ describe('generator run --source http-poll', () => {
     }
   });
 
+  it('fails at once on an answer larger than it takes, without reading it or retrying', async () => {
+    const api = await startApi((_, res) => {
+      // Declares 1 GiB; a client that believed it would try to hold all of it.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 ** 30 });
+      res.write('{"data": {"orders": [');
+    });
+    try {
+      const result = await runTs(CLI, pollArgs(api.url, ['--count', '1']));
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        `error: GET ${api.url} (poll 1): the answer is larger than 67108864 bytes`,
+      );
+      expect(api.requests()).toBe(1);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('gives up after --max-attempts requests that time out', async () => {
     const api = await startApi(() => undefined); // never answers
     try {

@@ -142,7 +142,11 @@ export const httpPollSource: SourcePlugin = {
             headers: { accept: 'application/json' },
             signal: request.signal,
           });
-          answer = readPollAnswer(response.status, await response.text(), args.jsonPath);
+          const text = await boundedText(response, () => request.abort());
+          answer =
+            text === undefined
+              ? { kind: 'fail', reason: `the answer is larger than ${MAX_ANSWER_BYTES} bytes` }
+              : readPollAnswer(response.status, text, args.jsonPath);
         } catch (error) {
           if (signal.aborted) return undefined;
           const reason = timedOut
@@ -228,3 +232,30 @@ export const httpPollSource: SourcePlugin = {
     };
   },
 };
+
+/** The most bytes a poll answer may take: a larger one fails at once, and is not retried. */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The answer's body as text, or undefined (the request aborted) once it declares or sends
+ * more than {@link MAX_ANSWER_BYTES}: an endless or huge answer must not fill the memory.
+ */
+async function boundedText(response: Response, abort: () => void): Promise<string | undefined> {
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_ANSWER_BYTES) {
+    abort();
+    return undefined;
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body !== null) {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > MAX_ANSWER_BYTES) {
+        abort();
+        return undefined;
+      }
+      chunks.push(chunk);
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
