@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,7 +11,7 @@ import {
 } from '@platform/observability';
 import { AppModule, type GatewayAppOptions } from './app.module';
 import { loadGatewaySettings } from './config/gateway-settings';
-import { answerClientError } from './http/client-error';
+import { answerClientError, answerFrameworkError } from './http/client-error';
 import { GatewayExceptionFilter } from './http/gateway-exception.filter';
 import { errorBody, GatewayError } from './http/gateway.error';
 import { registerContentDecoding } from './http/content-encoding';
@@ -41,15 +40,7 @@ export async function createApp(options: GatewayAppOptions = {}): Promise<NestFa
     return503OnClosing: true,
     // What the HTTP parser or the router refuses is answered in the gateway's error shape.
     clientErrorHandler: answerClientError,
-    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
-      void reply
-        .code(400)
-        .send(
-          errorBody(
-            new GatewayError(400, 'BAD_URL', `the request URL is not valid: ${error.message}`),
-          ),
-        );
-    },
+    frameworkErrors: answerFrameworkError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(options),

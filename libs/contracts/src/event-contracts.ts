@@ -196,8 +196,13 @@ function storableString(schema: z.ZodString): z.ZodType {
   });
 }
 
+/** Whether `text` holds a lone UTF-16 surrogate: no UTF-8 form, so no sink can store it. */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
 function wellFormed(schema: z.ZodString): z.ZodString {
-  return schema.refine((s) => !LONE_SURROGATE.test(s), {
+  return schema.refine((s) => !hasLoneSurrogate(s), {
     message: 'is not well-formed Unicode: it holds a lone UTF-16 surrogate',
   });
 }

@@ -9,6 +9,7 @@ export {
   ENTITY_KEY_MAX_LENGTH,
   EventContracts,
   failuresOf,
+  hasLoneSurrogate,
   MAX_FAILURES,
   requestJsonSchema,
   STORABLE_TIME_MAX_MS,

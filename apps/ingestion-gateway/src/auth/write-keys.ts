@@ -30,7 +30,7 @@ export function hashWriteKey(key: string): string {
 }
 
 /** What every issued key looks like: the prefix and 32 bytes in base64url. */
-const WRITE_KEY_SHAPE = /^gwk_[A-Za-z0-9_-]{43}$/;
+const WRITE_KEY_SHAPE = new RegExp(`^${WRITE_KEY_PREFIX}[A-Za-z0-9_-]{43}$`);
 
 /** Whether `key` could be one this gateway issued: anything else is unknown without a lookup. */
 export function isWriteKeyShaped(key: string): boolean {

@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { errorBody, GatewayError } from './gateway.error';
@@ -39,4 +40,18 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
     );
   }
   socket.destroy(error);
+}
+
+/** Fastify's `frameworkErrors`: a URL the router cannot decode is 400 `BAD_URL`. */
+export function answerFrameworkError(
+  error: Error,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const refusal = new GatewayError(
+    400,
+    'BAD_URL',
+    `the request URL is not valid: ${error.message}`,
+  );
+  void reply.code(refusal.status).send(errorBody(refusal));
 }

@@ -1,6 +1,7 @@
 import {
   entityOf,
   failuresOf,
+  hasLoneSurrogate,
   FILTER_OPERATORS,
   type DomainModel,
   type FieldFailure,
@@ -9,14 +10,11 @@ import {
 } from '@platform/contracts';
 import { z } from 'zod';
 
-/** A lone UTF-16 surrogate: no UTF-8 form, and PostgreSQL's jsonb refuses its escape. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 const scalar = z.union([
   z
     .string()
     .max(256)
-    .refine((s) => !s.includes('\u0000') && !LONE_SURROGATE.test(s), {
+    .refine((s) => !s.includes('\u0000') && !hasLoneSurrogate(s), {
       error: 'must be well-formed Unicode without U+0000',
     }),
   z.number(),

@@ -5,6 +5,11 @@ export function queryFlag(value: unknown): boolean {
   return typeof value === 'string' && value.toLowerCase() === 'true';
 }
 
+/** `?subjectPrefix=` and other text parameters: a repeated or missing one is empty. */
+export function queryText(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
 /** `?offset=&limit=` of a listing: from `offset` (default 0), at most `limit` items (none: all). */
 export interface Page {
   readonly offset: number;

@@ -29,6 +29,9 @@ export interface SchemaRecord {
 /** Which subjects a listing names (`GET /subjects`, `?deleted`, `?deletedOnly`). */
 export type SubjectFilter = 'live' | 'all' | 'deletedOnly';
 
+/** A subject named with `:prefix` first (text, not a LIKE pattern). */
+const SUBJECT_STARTS_WITH = 'left(sv.subject, char_length(:prefix)) = :prefix';
+
 /** How many schemas by id one instance keeps in memory (a few KiB each). */
 const SCHEMA_CACHE_SIZE = 10_000;
 
@@ -213,7 +216,7 @@ export class RegistryStore {
         .getRepository(SubjectVersionEntity)
         .createQueryBuilder('sv')
         .select('sv.subject', 'subject')
-        .where('left(sv.subject, char_length(:prefix)) = :prefix', { prefix })
+        .where(SUBJECT_STARTS_WITH, { prefix })
         .groupBy('sv.subject')
         .orderBy('sv.subject', 'ASC');
       if (filter === 'live') query.having('bool_or(NOT sv.deleted)');
@@ -236,7 +239,7 @@ export class RegistryStore {
         .getRepository(SubjectVersionEntity)
         .createQueryBuilder('sv')
         .innerJoinAndSelect('sv.schema', 's')
-        .where('left(sv.subject, char_length(:prefix)) = :prefix', { prefix })
+        .where(SUBJECT_STARTS_WITH, { prefix })
         .orderBy('sv.subject', 'ASC')
         .addOrderBy('sv.version', 'ASC');
       if (!includeDeleted) query.andWhere('sv.deleted = false');

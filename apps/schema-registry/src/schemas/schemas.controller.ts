@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { RegistryError } from '../errors/registry.error';
-import { pageOf, queryFlag, queryPage } from '../http/query-flags';
+import { pageOf, queryFlag, queryPage, queryText } from '../http/query-flags';
 import {
   RegistryStore,
   type SchemaRecord,
@@ -37,10 +37,7 @@ export class SchemasController {
     @Query('limit') limit?: unknown,
   ): Promise<ListedSchema[]> {
     const page = queryPage(offset, limit);
-    const rows = await this.store.versionsWithPrefix(
-      typeof prefix === 'string' ? prefix : '',
-      queryFlag(deleted),
-    );
+    const rows = await this.store.versionsWithPrefix(queryText(prefix), queryFlag(deleted));
     const picked = queryFlag(latestOnly)
       ? rows.filter((row, i) => rows[i + 1]?.subject !== row.subject)
       : rows;

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { queryFlag, queryPage } from '../http/query-flags';
+import { queryFlag, queryPage, queryText } from '../http/query-flags';
 import type { SubjectFilter } from '../persistence/registry.store';
 import { parseSchemaRequest } from '../http/request-bodies';
 import { SubjectsService, type SubjectVersionResponse } from './subjects.service';
@@ -19,7 +19,7 @@ export class SubjectsController {
   ): Promise<string[]> {
     return this.subjects.listSubjects(
       subjectFilter(deleted, deletedOnly),
-      typeof prefix === 'string' ? prefix : '',
+      queryText(prefix),
       queryPage(offset, limit),
     );
   }

@@ -48,10 +48,11 @@ export class SubjectsService {
   /** The subject's live versions; all of them with `includeDeleted`; the deleted ones alone with `deletedOnly`. */
   async listVersions(subject: string, filter: SubjectFilter): Promise<number[]> {
     const rows = await this.store.versions(subject);
-    if (filter === 'live' ? live(rows).length === 0 : rows.length === 0)
-      throw RegistryError.subjectNotFound(subject);
     const visible =
       filter === 'all' ? rows : filter === 'live' ? live(rows) : rows.filter((row) => row.deleted);
+    // The subject exists while it has a live version, or any version once deleted ones are asked for.
+    if ((filter === 'live' ? visible : rows).length === 0)
+      throw RegistryError.subjectNotFound(subject);
     return visible.map((row) => row.version);
   }
 

@@ -12,8 +12,13 @@ export function utf8Length(text: string): number {
 
 /** Writes `text` as UTF-8 into `target` at `at`; returns the bytes written. */
 export function writeUtf8(target: Buffer, at: number, text: string): number {
-  if (!isShortAscii(text)) return target.write(text, at, 'utf8');
-  for (let i = 0; i < text.length; i++) target[at + i] = text.charCodeAt(i);
+  if (text.length > SHORT) return target.write(text, at, 'utf8');
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // Not ASCII: Node writes the whole text over what was copied so far.
+    if (c >= 0x80) return target.write(text, at, 'utf8');
+    target[at + i] = c;
+  }
   return text.length;
 }
 
