@@ -18,6 +18,19 @@ const lines = (stdout: string): Line[] =>
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as Line);
 
+/** `generator run --source csv --file <file>` in the test environment, then `extra`. */
+const replay = (file: string, ...extra: string[]): string[] => [
+  'run',
+  '--env',
+  'test',
+  '--source',
+  'csv',
+  '--file',
+  file,
+  ...extra,
+];
+const PAGE_VIEWS_DRY_RUN = ['--event-type', 'page_view', '--dry-run', '--no-progress'];
+
 describe('generator run --source csv', () => {
   let dir: string;
 
@@ -46,21 +59,18 @@ describe('generator run --source csv', () => {
         '',
       ].join('\n'),
     );
-    const result = await runTs(CLI, [
-      'run',
-      '--env',
-      'test',
-      '--source',
-      'csv',
-      '--file',
-      file,
-      '--replay-speed',
-      'max',
-      '--dry-run',
-      '--no-progress',
-      '--summary-json',
-      summaryFile,
-    ]);
+    const result = await runTs(
+      CLI,
+      replay(
+        file,
+        '--replay-speed',
+        'max',
+        '--dry-run',
+        '--no-progress',
+        '--summary-json',
+        summaryFile,
+      ),
+    );
 
     expect(result.code).toBe(1);
     const events = lines(result.stdout);
@@ -109,21 +119,18 @@ describe('generator run --source csv', () => {
         'u3,1704067202000,tablet,JP',
       ].join('\n'),
     );
-    const result = await runTs(CLI, [
-      'run',
-      '--env',
-      'test',
-      '--source',
-      'csv',
-      '--file',
-      file,
-      '--event-type',
-      'page_view',
-      '--replay-speed',
-      '100x',
-      '--dry-run',
-      '--no-progress',
-    ]);
+    const result = await runTs(
+      CLI,
+      replay(
+        file,
+        '--event-type',
+        'page_view',
+        '--replay-speed',
+        '100x',
+        '--dry-run',
+        '--no-progress',
+      ),
+    );
     expect({ code: result.code, stderr: result.stderr }).toEqual({
       code: 0,
       stderr: expect.stringContaining('Done: 3 sent, 0 errors'),
@@ -145,38 +152,14 @@ describe('generator run --source csv', () => {
   ])('refuses a header with %s, naming it, and sends nothing', async (_what, header, message) => {
     const file = join(dir, 'bad-header.csv');
     await writeFile(file, [header, 'u1,1704067200000,desktop,US,DE'].join('\n'));
-    const result = await runTs(CLI, [
-      'run',
-      '--env',
-      'test',
-      '--source',
-      'csv',
-      '--file',
-      file,
-      '--event-type',
-      'page_view',
-      '--dry-run',
-      '--no-progress',
-    ]);
+    const result = await runTs(CLI, replay(file, ...PAGE_VIEWS_DRY_RUN));
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(message);
     expect(result.stdout.trim()).toBe('');
   });
 
   it('refuses a directory as the file with a usage error', async () => {
-    const result = await runTs(CLI, [
-      'run',
-      '--env',
-      'test',
-      '--source',
-      'csv',
-      '--file',
-      dir,
-      '--event-type',
-      'page_view',
-      '--dry-run',
-      '--no-progress',
-    ]);
+    const result = await runTs(CLI, replay(dir, ...PAGE_VIEWS_DRY_RUN));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('is a directory');
     expect(result.stderr).not.toContain('uncaught_exception');
@@ -202,13 +185,7 @@ describe('generator run --source csv', () => {
     try {
       const result = await runTs(
         CLI,
-        [
-          'run',
-          '--env',
-          'test',
-          '--source',
-          'csv',
-          '--file',
+        replay(
           file,
           '--replay-speed',
           'max',
@@ -219,7 +196,7 @@ describe('generator run --source csv', () => {
           '--no-progress',
           '--summary-json',
           summaryFile,
-        ],
+        ),
         { PLATFORM__topics__events: prefix },
       );
       expect({ code: result.code, stderr: result.stderr }).toEqual({

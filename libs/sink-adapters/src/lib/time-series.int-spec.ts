@@ -5,7 +5,7 @@ import { DAY_MS, partitionName } from './postgres/postgres-partitions';
 import { PostgresSink } from './postgres/postgres.sink';
 import { eventTableSchema } from './table-schema';
 import { ecommerceModel } from './testing/ecommerce-model';
-import { localPostgresSettings } from './testing/fixtures';
+import { localClickHouseSettings, localPostgresSettings } from './testing/fixtures';
 
 /**
  * Time-series storage on the real servers: PostgreSQL event tables partitioned by day (this
@@ -108,13 +108,7 @@ describe('time-series tables', () => {
 
   it('ClickHouse with TTL (chDB, ClickHouse 26) keeps the retention as the table TTL', async () => {
     const chdb = new ClickHouseSink({
-      settings: {
-        url: 'http://chdb.invalid',
-        database: NAME,
-        username: 'default',
-        password: '',
-        ssl: false,
-      },
+      settings: { ...localClickHouseSettings(NAME), url: 'http://chdb.invalid' },
       connection: createChdbConnection({ path: ':memory:' }) as unknown as ClickHouseConnection,
     });
     await chdb.connect();
@@ -132,13 +126,7 @@ describe('time-series tables', () => {
 
   it('ClickHouse 18.16 (no TTL) deletes expired rows when the table is declared', async () => {
     const ch = new ClickHouseSink({
-      settings: {
-        url: 'http://127.0.0.1:8123',
-        database: NAME,
-        username: 'default',
-        password: '',
-        ssl: false,
-      },
+      settings: localClickHouseSettings(NAME),
     });
     await ch.connect();
     try {

@@ -1,7 +1,7 @@
 import type { TlsSettings } from '@platform/config';
 import { selfSignedCertificate, startTlsProxy, type TlsProxy } from '@platform/testing';
 import { randomUUID } from 'node:crypto';
-import { EVENTS_SCHEMA } from '../testing/fixtures';
+import { EVENTS_SCHEMA, localClickHouseSettings } from '../testing/fixtures';
 import { ClickHouseSink } from './clickhouse.sink';
 
 // The local ClickHouse serves plain HTTP: proxies in front of it require TLS and present a
@@ -9,12 +9,7 @@ import { ClickHouseSink } from './clickhouse.sink';
 // private CA (and mutual TLS) would.
 const DATABASE = `sink_tls_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 const EVENT_COLUMNS = EVENTS_SCHEMA.columns.map((c) => c.name);
-const LOCAL = {
-  url: 'http://127.0.0.1:8123',
-  database: DATABASE,
-  username: 'default',
-  password: '',
-};
+const LOCAL = localClickHouseSettings(DATABASE);
 
 describe('ClickHouseSink over TLS (https:// url, clickhouse.ssl)', () => {
   const client = selfSignedCertificate('platform-sink');
@@ -31,7 +26,7 @@ describe('ClickHouseSink over TLS (https:// url, clickhouse.ssl)', () => {
   });
 
   afterAll(async () => {
-    const admin = new ClickHouseSink({ settings: { ...LOCAL, ssl: false } });
+    const admin = new ClickHouseSink({ settings: LOCAL });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
     await admin.close();

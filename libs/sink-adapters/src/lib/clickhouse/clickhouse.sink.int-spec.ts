@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { SinkError } from '../sink.error';
-import { AGG_SCHEMA, EVENTS_SCHEMA } from '../testing/fixtures';
+import { AGG_SCHEMA, EVENTS_SCHEMA, localClickHouseSettings } from '../testing/fixtures';
 import { createTwice, hostileEventRows } from '../testing/sink-contract';
 import { ClickHouseSink } from './clickhouse.sink';
 
 // ClickHouse 18.16 over HTTP from tools/local-stack: no query parameters, no DateTime64,
 // no insert_deduplication_token. Each run uses its own database and drops it.
 const DATABASE = `sink_it_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-const SETTINGS = {
-  url: 'http://127.0.0.1:8123',
-  database: DATABASE,
-  username: 'default',
-  password: '',
-  ssl: false,
-};
+const SETTINGS = localClickHouseSettings(DATABASE);
 const AGG_COLUMNS = AGG_SCHEMA.columns.map((c) => c.name);
 const EVENT_COLUMNS = EVENTS_SCHEMA.columns.map((c) => c.name);
 

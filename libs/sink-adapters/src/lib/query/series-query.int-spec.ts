@@ -6,7 +6,7 @@ import { MemorySink } from '../memory/memory.sink';
 import { PostgresSink } from '../postgres/postgres.sink';
 import type { Sink } from '../sink.port';
 import { ecommerceModel } from '../testing/ecommerce-model';
-import { localPostgresSettings } from '../testing/fixtures';
+import { localClickHouseSettings, localPostgresSettings } from '../testing/fixtures';
 import { planSeries } from './series-query';
 
 /**
@@ -60,15 +60,7 @@ interface Backend {
   drop(): Promise<void>;
 }
 
-const ch = new ClickHouseSink({
-  settings: {
-    url: 'http://127.0.0.1:8123',
-    database: NAME,
-    username: 'default',
-    password: '',
-    ssl: false,
-  },
-});
+const ch = new ClickHouseSink({ settings: localClickHouseSettings(NAME) });
 const chdb = new ClickHouseSink({
   settings: {
     url: 'http://chdb.invalid',

@@ -1,4 +1,4 @@
-import type { PostgresSettings } from '@platform/config';
+import type { ClickHouseSettings, PostgresSettings } from '@platform/config';
 import { DomainModel } from '@platform/contracts';
 import { TableSchema } from '../sink.port';
 
@@ -85,6 +85,11 @@ export const HOSTILE_STRINGS: readonly string[] = [
   "'; DROP TABLE x; --",
   '{x:String} looks like a placeholder',
 ];
+
+/** ClickHouse 18.16 of tools/local-stack (user `default`, no password), in `database`. */
+export function localClickHouseSettings(database: string): ClickHouseSettings {
+  return { url: 'http://127.0.0.1:8123', database, username: 'default', password: '', ssl: false };
+}
 
 /** PostgreSQL 15 of tools/local-stack (trust auth), in `schema`. */
 export function localPostgresSettings(schema: string): PostgresSettings {

@@ -2,24 +2,17 @@ import { createChdbConnection } from 'chdb/connection';
 import { randomUUID } from 'node:crypto';
 import { ClickHouseSink, type ClickHouseConnection } from '../clickhouse/clickhouse.sink';
 import { PostgresSink } from '../postgres/postgres.sink';
-import { localPostgresSettings } from './fixtures';
+import { localClickHouseSettings, localPostgresSettings } from './fixtures';
 import { describeSinkContract } from './sink-contract';
 
 // The database drivers against the local stack (ClickHouse 18.16, PostgreSQL 15) and chDB.
 const name = (): string => `contract_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
 const chName = name();
-const chSettings = (database: string) => ({
-  url: 'http://127.0.0.1:8123',
-  database,
-  username: 'default',
-  password: '',
-  ssl: false,
-});
 describeSinkContract('ClickHouse 18.16', {
-  make: () => new ClickHouseSink({ settings: chSettings(chName) }),
+  make: () => new ClickHouseSink({ settings: localClickHouseSettings(chName) }),
   cleanup: async () => {
-    const admin = new ClickHouseSink({ settings: chSettings(chName) });
+    const admin = new ClickHouseSink({ settings: localClickHouseSettings(chName) });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS \`${chName}\``);
     await admin.close();
@@ -30,7 +23,7 @@ const chdbName = name();
 describeSinkContract('ClickHouse (chDB)', {
   make: () =>
     new ClickHouseSink({
-      settings: { ...chSettings(chdbName), url: 'http://chdb.invalid' },
+      settings: { ...localClickHouseSettings(chdbName), url: 'http://chdb.invalid' },
       connection: createChdbConnection({ path: ':memory:' }) as unknown as ClickHouseConnection,
     }),
 });
