@@ -187,18 +187,33 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     text: string,
   ): void => {
     // The key first: a caller without a valid one gets 401, and costs no parse.
-    const parseAndServe = (record: WriteKeyRecord): void => {
-      const parsed = parseJsonBody(text, options.maxJsonDepth);
-      if (!parsed.ok) throw parsed.error;
-      serve(request, response, route, path, parsed.value, record);
-    };
     try {
       const key = auth.authenticate(request);
-      if (key instanceof Promise) answer(request, response, key, parseAndServe);
-      else parseAndServe(key);
+      if (key instanceof Promise)
+        answer(request, response, key, (record) =>
+          parseAndServe(request, response, route, path, text, record),
+        );
+      else parseAndServe(request, response, route, path, text, key);
     } catch (error) {
       fail(request, response, error);
     }
+  };
+
+  /**
+   * Not a closure made per request: the bundle names every named closure as it is made
+   * (esbuild's `keepNames`), a `defineProperty` per request that the profile showed.
+   */
+  const parseAndServe = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    route: string,
+    path: string,
+    text: string,
+    key: WriteKeyRecord,
+  ): void => {
+    const parsed = parseJsonBody(text, options.maxJsonDepth);
+    if (!parsed.ok) throw parsed.error;
+    serve(request, response, route, path, parsed.value, key);
   };
 
   const fast = (

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { jsonDepth, parseJsonBody, utf8Body, utf8Charset } from './json-body';
+import { bracketsAtMost, jsonDepth, parseJsonBody, utf8Body, utf8Charset } from './json-body';
 
 describe(parseJsonBody.name, () => {
   it('parses JSON within the depth limit', () => {
@@ -71,6 +71,32 @@ describe(`${jsonDepth.name} against a scan a character at a time`, () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe(bracketsAtMost.name, () => {
+  it('holds only where the depth is within the limit, so the scan it skips would pass', () => {
+    const piece = fc.constantFrom('{', '}', '[', ']', '"', '\\', '\\"', 'a', ',', ':', ' ');
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 60 }),
+        fc.integer({ min: 0, max: 8 }),
+        (pieces, limit) => {
+          const text = pieces.join('');
+          if (bracketsAtMost(text, limit))
+            expect(jsonDepth(text, limit)).toBeLessThanOrEqual(limit);
+          // parseJsonBody refuses as too deep exactly what the full scan finds too deep.
+          const tooDeep = jsonDepth(text, limit) > limit;
+          const result = parseJsonBody(text, limit);
+          expect(!result.ok && result.error.code === 'TOO_DEEP').toBe(
+            tooDeep && text.trim() !== '',
+          );
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+    expect(bracketsAtMost('{"a":[1,{"b":2}]}', 3)).toBe(true);
+    expect(bracketsAtMost('{"a":"[[[["}', 3)).toBe(false);
   });
 });
 

@@ -1,6 +1,7 @@
 // First: replace kafkajs modules that kafkajs binds as it loads (see group-messages.ts).
 import './group-messages';
 import './request-framing';
+import './produce-request-encoder';
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { Kafka, type ISocketFactory, type KafkaConfig, type SASLOptions } from 'kafkajs';
