@@ -7,6 +7,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -60,6 +61,28 @@ interface ProfileNode {
   readonly id: number;
   readonly callFrame: { readonly functionName: string; readonly url: string };
   readonly children?: readonly number[];
+}
+
+/**
+ * Profiles this very process (a bench whose reference side runs in it) until the returned
+ * function is called, which writes the profile into `dir` (created).
+ */
+export async function profileOwnProcess(dir: string): Promise<() => Promise<void>> {
+  mkdirSync(dir, { recursive: true });
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<unknown> =>
+    new Promise((done, fail) =>
+      session.post(method, params, (error, result) => (error ? fail(error) : done(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 500 });
+  await post('Profiler.start');
+  return async () => {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(join(dir, `profile-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  };
 }
 
 /** Self time of a `.cpuprofile` by stage, as shares of the busy (non-idle) time. */

@@ -29,7 +29,8 @@
  * loads Node's REPL, and with it the `domain` module, which slows every event emitter).
  *
  * `--profile <dir>` runs the gateway with `node --cpu-prof` and prints where its CPU time went,
- * by stage, when it exits (use `--only` to profile one case).
+ * by stage, when it exits (use `--only` to profile one case); the bare handler's first round
+ * of the same case is profiled in this process, into `<dir>/bare`.
  */
 import { load } from '@platform/config';
 import { createKafka, EventProducer, silentSink, TopicAdmin } from '@platform/messaging';
@@ -49,7 +50,7 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuProfilePreload, printProfile, type Stages } from './cpu-profile';
+import { cpuProfilePreload, printProfile, profileOwnProcess, type Stages } from './cpu-profile';
 import { describePauses, GcPauseLog, pausePercent } from './gc-pauses';
 import {
   freePort,
@@ -404,9 +405,14 @@ async function main(): Promise<void> {
           process.kill(gateway.pid, 'SIGUSR2');
           context['profiled'] = label;
         }
+        const stopProfile =
+          profileDir !== undefined && profiling && round === 0
+            ? await profileOwnProcess(join(profileDir, 'bare'))
+            : undefined;
         const ownBefore = ownCpuMicros();
         nativeRuns.push(await run(`${bare.url}/v1/events`, json, seconds));
         cpuNative += ownCpuMicros() - ownBefore;
+        await stopProfile?.();
       }
       // The bare rounds in between leave the gateway idle: its pauses are over its own rounds.
       const pauses = gc.between(from, performance.now());
@@ -576,7 +582,10 @@ async function main(): Promise<void> {
     await admin.disconnect();
     await dropPgSchema(ns);
   }
-  if (profileDir !== undefined) printProfile('Gateway', profileDir, GATEWAY_STAGES);
+  if (profileDir !== undefined) {
+    printProfile('Gateway', profileDir, GATEWAY_STAGES);
+    printProfile('Bare handler', join(profileDir, 'bare'), GATEWAY_STAGES);
+  }
 }
 
 runBench(main, 'ingestion-gateway');
