@@ -40,6 +40,15 @@ export const subscriptionTopic = (prefixes: TopicPrefixes, subscriptionId: strin
 /** Confluent TopicNameStrategy: the value schema of topic T is registered under `T-value`. */
 export const valueSubject = (topic: string): string => `${topic}-value`;
 
+/** PostgreSQL's limit on a name (longer ones are cut, quoted or not). */
+export const MAX_SQL_NAME_LENGTH = 63;
+
+/**
+ * The longest events table name: PostgreSQL stores the table as daily partitions named
+ * `<table cut to this length>_pYYYYMMDD`, so two longer tables could share partition names.
+ */
+export const MAX_EVENT_TABLE_LENGTH = 52;
+
 /** Table of raw events of one type, e.g. `events_page_view`. */
 export const eventTable = (eventType: EventTypeSpec | string): string =>
   `events_${typeof eventType === 'string' ? eventType : eventType.name}`;

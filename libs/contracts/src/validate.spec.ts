@@ -278,6 +278,30 @@ describe(validateDomainModel.name, () => {
   });
 });
 
+describe('name lengths', () => {
+  it('refuses names that PostgreSQL would cut: tables, their daily partitions and columns', () => {
+    const longest = (n: number) => 'a'.repeat(n);
+    const paths = (mutate: (d: Record<string, any>) => void) =>
+      issuesOf(mutate).map((i) => `${i.path.join('.')}: ${i.message}`);
+    // events_<45> is 52 characters, the longest an events table and its partitions allow.
+    const fits = baseDomain() as Record<string, any>;
+    fits['event_types'][0].name = longest(45);
+    fits['aggregations'][0].event_type = longest(45);
+    fits['aggregations'][0].name = longest(59);
+    fits['event_types'][0].attributes.push(longest(63));
+    expect(modelOf(fits).eventTypes[0]?.name).toHaveLength(45);
+    expect(paths((d) => (d['event_types'][1].name = longest(46)))).toEqual([
+      "event_types.1.name: must be at most 45 characters: its table events_<name> must fit 52 (PostgreSQL's limit on names, with the daily partitions)",
+    ]);
+    expect(paths((d) => (d['aggregations'][0].name = longest(60)))).toEqual([
+      "aggregations.0.name: must be at most 59 characters: its table agg_<name> must fit 63 (PostgreSQL's limit on names)",
+    ]);
+    expect(paths((d) => d['event_types'][1].dimensions.push(longest(64)))).toEqual([
+      "event_types.1.dimensions.2.name: must be at most 63 characters (PostgreSQL's limit)",
+    ]);
+  });
+});
+
 describe('event type retention', () => {
   it('reads a retention duration, and refuses one shorter than a day or unreadable', () => {
     const d = baseDomain() as Record<string, any>;

@@ -14,6 +14,7 @@ import {
   RESERVED_FIELD_NAMES,
   WindowSpec,
 } from './model';
+import { aggregateTable, eventTable, MAX_EVENT_TABLE_LENGTH, MAX_SQL_NAME_LENGTH } from './naming';
 
 export interface ContractIssue {
   readonly path: readonly (string | number)[];
@@ -30,7 +31,20 @@ const NAME_RULE =
   'must start with a letter or underscore and contain only letters, digits and underscores';
 const NAMESPACE_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
-const name = z.string().regex(NAME_PATTERN, NAME_RULE);
+const name = z
+  .string()
+  .regex(NAME_PATTERN, NAME_RULE)
+  .max(
+    MAX_SQL_NAME_LENGTH,
+    `must be at most ${MAX_SQL_NAME_LENGTH} characters (PostgreSQL's limit)`,
+  );
+
+/** The name of what is stored in the table `<prefix><name>`, which must fit `maxTable`. */
+const tableName = (prefix: string, maxTable: number) =>
+  name.max(
+    maxTable - prefix.length,
+    `must be at most ${maxTable - prefix.length} characters: its table ${prefix}<name> must fit ${maxTable} (PostgreSQL's limit on names${maxTable < MAX_SQL_NAME_LENGTH ? ', with the daily partitions' : ''})`,
+  );
 const duration = z.union([z.string().min(1), z.number()]);
 
 /** A field is `{ name, type, ... }`, or just its name for a string field. */
@@ -82,7 +96,7 @@ const rawDomain = z.strictObject({
   event_types: z
     .array(
       z.strictObject({
-        name,
+        name: tableName(eventTable(''), MAX_EVENT_TABLE_LENGTH),
         entity: name,
         description: z.string().optional(),
         attributes: z.array(rawField).default([]),
@@ -94,7 +108,7 @@ const rawDomain = z.strictObject({
   aggregations: z
     .array(
       z.strictObject({
-        name,
+        name: tableName(aggregateTable(''), MAX_SQL_NAME_LENGTH),
         description: z.string().optional(),
         event_type: name,
         type: z.enum(AGGREGATION_TYPES),

@@ -292,6 +292,30 @@ describe(loadWithProvenance.name, () => {
       );
     });
 
+    it('refuses a topic prefix Kafka would refuse, or too long for its topics to fit', async () => {
+      tree = makeConfigTree({});
+      for (const [events, namespace] of [
+        ['my events', ''],
+        ['e'.repeat(151), ''],
+        ['e'.repeat(140), 'tenant_with_a_long_name'],
+      ] as const) {
+        const env = { PLATFORM__topics__events: events, NAMESPACE: namespace };
+        const error = await failure(load({ configDir: tree.configDir, env }));
+        expect(error.issues).toEqual([
+          expect.objectContaining({
+            path: ['topics', 'events'],
+            message:
+              'must be a topic-name prefix: letters, digits, ".", "_" and "-", at most 150 characters with the namespace',
+          }),
+        ]);
+      }
+      const config = await load({
+        configDir: tree.configDir,
+        env: { PLATFORM__topics__events: 'e'.repeat(150) },
+      });
+      expect(config.topics.events).toHaveLength(150);
+    });
+
     it('names the file, the key and the reason for a bad value', async () => {
       tree = makeConfigTree({ 'environments/dev.yaml': 'kafka:\n  brokers: [localhost]\n' });
       const error = await failure(load({ configDir: tree.configDir, env: {} }));

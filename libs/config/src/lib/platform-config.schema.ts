@@ -65,12 +65,23 @@ const kafkaSchema = z.strictObject({
   create_topics: z.boolean().optional(),
 });
 
+/**
+ * The start of topic names: Kafka's characters, and short enough that a topic (namespace,
+ * prefix and a 63-character name) stays within Kafka's 249.
+ */
+const topicPrefix = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9._-]{1,150}$/,
+    'must be a topic-name prefix: letters, digits, ".", "_" and "-", at most 150 characters with the namespace',
+  );
+
 const topicsSchema = z.strictObject({
-  events: text.default('events'),
-  aggregates: text.default('aggregates'),
-  dlq: text.default('dlq'),
-  late: text.default('late'),
-  subscriptions: text.default('subscriptions'),
+  events: topicPrefix.default('events'),
+  aggregates: topicPrefix.default('aggregates'),
+  dlq: topicPrefix.default('dlq'),
+  late: topicPrefix.default('late'),
+  subscriptions: topicPrefix.default('subscriptions'),
 });
 
 const schemaRegistrySchema = z.strictObject({ url: httpUrl });

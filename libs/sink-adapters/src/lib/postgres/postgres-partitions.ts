@@ -1,3 +1,4 @@
+import { MAX_EVENT_TABLE_LENGTH } from '@platform/contracts';
 import type { TableSchema } from '../sink.port';
 import { pgIdent, pgQualified, postgresType } from './postgres-sql';
 
@@ -75,15 +76,15 @@ export function dayOf(ms: number): number {
   return Math.floor(ms / DAY_MS) * DAY_MS;
 }
 
-/** `<table>_pYYYYMMDD` (the table part cut so the name fits 63 characters). */
+/** `<table>_pYYYYMMDD` (the table part cut so the name fits 63 characters; the domain keeps tables that short). */
 export function partitionName(table: string, dayMs: number): string {
   const d = new Date(dayMs).toISOString();
-  return `${table.slice(0, 52)}_p${d.slice(0, 4)}${d.slice(5, 7)}${d.slice(8, 10)}`;
+  return `${table.slice(0, MAX_EVENT_TABLE_LENGTH)}_p${d.slice(0, 4)}${d.slice(5, 7)}${d.slice(8, 10)}`;
 }
 
 /** The day a partition name stands for, or undefined if it is not one of ours. */
 export function partitionDay(table: string, name: string): number | undefined {
-  const prefix = `${table.slice(0, 52)}_p`;
+  const prefix = `${table.slice(0, MAX_EVENT_TABLE_LENGTH)}_p`;
   if (!name.startsWith(prefix)) return undefined;
   const m = /^(\d{4})(\d{2})(\d{2})$/.exec(name.slice(prefix.length));
   return m === null ? undefined : Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
