@@ -13,6 +13,7 @@ export { SynchronousContextManager } from './lib/telemetry/synchronous-context-m
 export type { TelemetryHandle, TelemetryOptions } from './lib/telemetry/telemetry';
 export {
   injectTraceContext,
+  injectSampledTraceContext,
   extractTraceContext,
   withTraceContext,
   activeTraceFields,

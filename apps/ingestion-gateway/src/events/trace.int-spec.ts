@@ -140,7 +140,7 @@ describe('trace context of the gateway as deployed: every path into Kafka', () =
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes the caller’s trace id into the headers of the events of each kind of request', async () => {
+  it('writes the caller’s sampled trace id into the headers of the events of each kind of request', async () => {
     const pageView = (user: string) => ({ user_id: user, device_type: 'mobile', country: 'JP' });
     const send = async (
       path: string,
@@ -214,6 +214,11 @@ describe('trace context of the gateway as deployed: every path into Kafka', () =
         { events: [{ type: 'page_view', event: pageView('gzb') }] },
         true,
       ),
+      // A caller's unsampled trace: logged, but not written into the records (nothing
+      // downstream traces an unsampled record).
+      unsampled: await send('/v1/events/page_view', pageView('unsampled'), false, {
+        traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-00`,
+      }),
     };
     const ids = new Map<string, string>();
     for (const [name, { res }] of Object.entries(cases)) {
@@ -230,10 +235,13 @@ describe('trace context of the gateway as deployed: every path into Kafka', () =
         const name = ids.get(String((await decode(record.value))['event_id']));
         if (name !== undefined) traceOf.set(name, record.headers['traceparent']);
       }
+    expect([...traceOf.keys()].sort()).toEqual(Object.keys(cases).sort());
     for (const [name, { traceId }] of Object.entries(cases))
       expect([name, traceOf.get(name)]).toEqual([
         name,
-        expect.stringMatching(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`)),
+        name === 'unsampled'
+          ? undefined
+          : expect.stringMatching(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`)),
       ]);
   });
 });

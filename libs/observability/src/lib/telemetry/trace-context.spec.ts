@@ -4,6 +4,7 @@ import { startTelemetry, type TelemetryHandle } from './telemetry';
 import {
   activeTraceFields,
   extractTraceContext,
+  injectSampledTraceContext,
   injectTraceContext,
   withTraceContext,
 } from './trace-context';
@@ -42,6 +43,28 @@ describe('trace context in Kafka headers', () => {
 
     expect(headers['traceparent']).toBe(`00-${spanContext.traceId}-${spanContext.spanId}-01`);
     expect(headers['content-type']).toBe('avro');
+  });
+
+  it('injects a sampled trace only when asked for sampled ones', () => {
+    const sampled = { source: 'web' };
+    const spanContext = inSpan((span) => {
+      injectSampledTraceContext(sampled);
+      return span.spanContext();
+    });
+    expect(sampled).toEqual({
+      source: 'web',
+      traceparent: `00-${spanContext.traceId}-${spanContext.spanId}-01`,
+    });
+    const unsampled = { source: 'web' };
+    const caller = extractTraceContext({
+      traceparent: `00-${spanContext.traceId}-${spanContext.spanId}-00`,
+    });
+    expect(injectSampledTraceContext(unsampled, caller)).toEqual({ source: 'web' });
+    expect(injectSampledTraceContext({ source: 'web' }, context.active())).toEqual({
+      source: 'web',
+    });
+    // The same unsampled context, injected whole: the difference is the sampled flag alone.
+    expect(injectTraceContext({}, caller)).toHaveProperty('traceparent');
   });
 
   it('extracts on the consumer side the span context injected on the producer side', () => {

@@ -2,6 +2,7 @@ import {
   context as contextApi,
   propagation,
   trace,
+  TraceFlags,
   type Context,
   type TextMapGetter,
   type TextMapSetter,
@@ -51,6 +52,21 @@ export function injectTraceContext<H extends KafkaHeadersOut>(
 ): H {
   propagation.inject(ctx, headers, setter);
   return headers;
+}
+
+/**
+ * {@link injectTraceContext} for a sampled trace only: an unsampled one leaves `headers` as
+ * they are. Consumers start spans only for sampled records ({@link isSampledTraceparent}), so
+ * an unsampled `traceparent` buys nothing downstream, and costs every record 66 bytes.
+ */
+export function injectSampledTraceContext<H extends KafkaHeadersOut>(
+  headers: H,
+  ctx: Context = contextApi.active(),
+): H {
+  const spanContext = trace.getSpanContext(ctx);
+  if (spanContext === undefined || (spanContext.traceFlags & TraceFlags.SAMPLED) === 0)
+    return headers;
+  return injectTraceContext(headers, ctx);
 }
 
 /**
