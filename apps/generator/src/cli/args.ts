@@ -308,7 +308,7 @@ export function buildProgram(
     .option('--users <n>', 'size of the user pool', parseCount, 100)
     .option(
       '--start-time <t>',
-      'event time of the first event: epoch ms, ISO date or now (default 2024-01-01T00:00:00Z)',
+      'event time of the first event: epoch ms, ISO date, ISO date-time with its offset, or now (default 2024-01-01T00:00:00Z)',
       parseStartTime,
     )
     .option(

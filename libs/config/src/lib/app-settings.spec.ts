@@ -1,5 +1,6 @@
 import {
   APP_SECTIONS,
+  GENERATOR_TEXT,
   aggregatorSection,
   gatewaySection,
   generatorSection,
@@ -73,6 +74,24 @@ describe(readAppSection.name, () => {
     expect(loadAppSettings(registrySection, {}).dbSchema).toBe('schema_registry');
     expect(() => loadAppSettings(registrySection, { SCHEMA_REGISTRY_DB_SCHEMA: 'A-b' })).toThrow(
       /SCHEMA_REGISTRY_DB_SCHEMA="A-b"/,
+    );
+  });
+});
+
+describe('the generator start time', () => {
+  it('reads now, epoch ms and strict ISO-8601, and refuses what Date.parse would guess', () => {
+    const read = GENERATOR_TEXT.startTime.read;
+    expect(read('now')).toBe('now');
+    expect(read('1704067200000')).toBe(1_704_067_200_000);
+    expect(read('2024-01-01')).toBe(Date.UTC(2024, 0, 1));
+    expect(read('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
+    expect(read('2024-01-01T00:00:00Z')).toBe(Date.UTC(2024, 0, 1));
+    expect(read('2024-01-01T02:00:00.5+02:00')).toBe(Date.UTC(2024, 0, 1, 0, 0, 0, 500));
+    // Read by Date.parse as 2001-03-07, as 1 March twice, and in the machine's time zone.
+    for (const loose of ['March 7', '2024-02-30', '2023-02-29', '2024-01-01T00:00:00'])
+      expect([loose, read(loose)]).toEqual([loose, undefined]);
+    expect(() => loadAppSettings(generatorSection, { GENERATOR_START_TIME: 'March 7' })).toThrow(
+      /GENERATOR_START_TIME="March 7": expected now, epoch milliseconds, an ISO-8601 date/,
     );
   });
 });

@@ -375,6 +375,10 @@ const PER_SECOND: Readonly<Record<string, number>> = {
   h: 1 / 3600,
 };
 
+/** Strict ISO-8601 forms: a calendar date, or a date-time with its offset. */
+const ISO_DATE = z.iso.date();
+const ISO_DATE_TIME = z.iso.datetime({ offset: true });
+
 /**
  * The generator's value forms, shared by its environment variables and its command-line
  * flags (which add `max` where a CLI run may go unbounded). Text is read trimmed.
@@ -429,15 +433,21 @@ export const GENERATOR_TEXT: {
     },
     expected: 'a fraction between 0 and 1, such as 0.05',
   },
-  /** `now`, epoch milliseconds, or an ISO-8601 date. */
+  /**
+   * `now`, epoch milliseconds, or an ISO-8601 date or date-time with its offset. Checked before
+   * `Date.parse`, which reads far more: `March 7` (as 2001), `2024-02-30` (as 1 March), and a
+   * date-time without an offset in the machine's own time zone.
+   */
   startTime: {
     read: (text) => {
       const v = text.trim();
       if (v === 'now') return 'now';
-      const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+      const iso = ISO_DATE.safeParse(v).success || ISO_DATE_TIME.safeParse(v).success;
+      const n = /^\d+$/.test(v) ? Number(v) : iso ? Date.parse(v) : NaN;
       return Number.isSafeInteger(n) ? n : undefined;
     },
-    expected: 'now, epoch milliseconds or an ISO-8601 date',
+    expected:
+      'now, epoch milliseconds, an ISO-8601 date (2024-01-01) or date-time with its offset (2024-01-01T00:00:00Z)',
   },
 };
 
