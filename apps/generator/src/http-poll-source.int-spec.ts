@@ -68,7 +68,7 @@ const pollArgs = (url: string, extra: readonly string[]): string[] => [
 ];
 
 describe('generator run --source http-poll', () => {
-  it('sends each record once across polls, retries a 503 and reports a record that breaks the contract', async () => {
+  it('sends each record once across polls, retries a 503, reports a record that breaks the contract and an id repeated in one answer', async () => {
     const api = await startApi((n, res) => {
       if (n === 1) return json(res, { data: { orders: [order(1), order(2)] } });
       if (n === 2) return json(res, { error: 'busy' }, 503);
@@ -77,7 +77,8 @@ describe('generator run --source http-poll', () => {
           data: { orders: [order(2), order(3), order(9, { currency: 'JPY' })] },
         });
       }
-      return json(res, { data: { orders: [order(3), order(4)] } });
+      // Order 3 again (sent before: skipped), and twice in this answer (reported).
+      return json(res, { data: { orders: [order(3), order(3, { total: '99.00' }), order(4)] } });
     });
     try {
       const result = await runTs(CLI, pollArgs(api.url, ['--count', '4']));
@@ -102,7 +103,10 @@ describe('generator run --source http-poll', () => {
       expect(result.stderr).toContain(
         'rejected poll 2 record 3 (id 9): currency: must be one of "USD", "EUR", "GBP", got "JPY"',
       );
-      expect(result.stderr).toMatch(/FAILED: 4 sent, 1 errors, .* from http-poll to dry-run/);
+      expect(result.stderr).toContain(
+        'rejected poll 3 record 2 (id 3): id: appears more than once in this answer: the first one was taken',
+      );
+      expect(result.stderr).toMatch(/FAILED: 4 sent, 2 errors, .* from http-poll to dry-run/);
       expect(result.code).toBe(1);
       expect(api.requests()).toBeGreaterThanOrEqual(4);
     } finally {

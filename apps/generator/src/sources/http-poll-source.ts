@@ -189,6 +189,7 @@ export const httpPollSource: SourcePlugin = {
           const poll = tick.number;
           const records = await fetchRecords(poll);
           if (records === undefined) return;
+          const inAnswer = new Set<string>();
           for (const [index, record] of records.entries()) {
             const rawId = valueAtPath(record, args.idField);
             const at = `poll ${poll} record ${index + 1}`;
@@ -205,6 +206,20 @@ export const httpPollSource: SourcePlugin = {
               continue;
             }
             const id = String(rawId);
+            // Two records of one answer under one id: which one is right cannot be told.
+            if (inAnswer.has(id)) {
+              context.reject({
+                at: `${at} (id ${id})`,
+                failures: [
+                  {
+                    field: args.idField,
+                    reason: 'appears more than once in this answer: the first one was taken',
+                  },
+                ],
+              });
+              continue;
+            }
+            inAnswer.add(id);
             if (!seen.add(id)) continue;
             const result = eventFromJsonRecord(
               contracts,
