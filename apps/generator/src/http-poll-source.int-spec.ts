@@ -68,7 +68,7 @@ const pollArgs = (url: string, extra: readonly string[]): string[] => [
 ];
 
 describe('generator run --source http-poll', () => {
-  it('sends each record once across polls, retries a 503, reports a record that breaks the contract and an id repeated in one answer', async () => {
+  it('sends each record once across polls, retries a 503, reports a record that breaks the contract once and sends it corrected, and reports an id repeated in one answer', async () => {
     const api = await startApi((n, res) => {
       if (n === 1) return json(res, { data: { orders: [order(1), order(2)] } });
       if (n === 2) return json(res, { error: 'busy' }, 503);
@@ -77,16 +77,30 @@ describe('generator run --source http-poll', () => {
           data: { orders: [order(2), order(3), order(9, { currency: 'JPY' })] },
         });
       }
-      // Order 3 again (sent before: skipped), and twice in this answer (reported).
-      return json(res, { data: { orders: [order(3), order(3, { total: '99.00' }), order(4)] } });
+      if (n === 4) {
+        // Order 3 again (sent before: skipped), and twice in this answer (reported); order 9
+        // as refused before (not reported again).
+        return json(res, {
+          data: {
+            orders: [
+              order(3),
+              order(3, { total: '99.00' }),
+              order(4),
+              order(9, { currency: 'JPY' }),
+            ],
+          },
+        });
+      }
+      // Order 9 corrected: sent.
+      return json(res, { data: { orders: [order(4), order(9)] } });
     });
     try {
-      const result = await runTs(CLI, pollArgs(api.url, ['--count', '4']));
+      const result = await runTs(CLI, pollArgs(api.url, ['--count', '5']));
       const events = result.stdout
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as { eventType: string; event: Record<string, unknown> });
-      expect(events.map((e) => e.event['order_id'])).toEqual(['1', '2', '3', '4']);
+      expect(events.map((e) => e.event['order_id'])).toEqual(['1', '2', '3', '4', '9']);
       expect(events[0]).toMatchObject({
         eventType: 'purchase',
         event: {
@@ -99,14 +113,15 @@ describe('generator run --source http-poll', () => {
         },
       });
       // The same record gets the same event_id on every poll (and after a restart).
-      expect(new Set(events.map((e) => e.event['event_id'])).size).toBe(4);
+      expect(new Set(events.map((e) => e.event['event_id'])).size).toBe(5);
+      expect(result.stderr.split('currency: must be one of').length - 1).toBe(1);
       expect(result.stderr).toContain(
         'rejected poll 2 record 3 (id 9): currency: must be one of "USD", "EUR", "GBP", got "JPY"',
       );
       expect(result.stderr).toContain(
         'rejected poll 3 record 2 (id 3): id: appears more than once in this answer: the first one was taken',
       );
-      expect(result.stderr).toMatch(/FAILED: 4 sent, 2 errors, .* from http-poll to dry-run/);
+      expect(result.stderr).toMatch(/FAILED: 5 sent, 2 errors, .* from http-poll to dry-run/);
       expect(result.code).toBe(1);
       expect(api.requests()).toBeGreaterThanOrEqual(4);
     } finally {

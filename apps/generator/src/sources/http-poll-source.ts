@@ -55,6 +55,10 @@ export class SeenIds {
 
   constructor(private readonly capacity = 1_000_000) {}
 
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
   /** True the first time an id is offered. */
   add(id: string): boolean {
     if (this.ids.has(id)) return false;
@@ -72,6 +76,11 @@ export function eventIdFor(url: string, recordId: string): string {
   const h = createHash('sha1').update(`${url}\n${recordId}`).digest('hex');
   const variant = ((parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** A record's content, to tell a refused record from a corrected one under the same id. */
+function contentHash(record: unknown): string {
+  return createHash('sha1').update(JSON.stringify(record)).digest('base64');
 }
 
 /** Progress notes of a triggered source (missed ticks, lock hand-overs), on stderr. */
@@ -176,6 +185,8 @@ export const httpPollSource: SourcePlugin = {
 
     async function* polls(): AsyncGenerator<SourceEvent> {
       const seen = new SeenIds();
+      // Refused records, by id and content: reported once, and tried again once they change.
+      const refused = new SeenIds();
       try {
         for await (const tick of ticks(schedule, {
           clock: systemClock,
@@ -220,7 +231,7 @@ export const httpPollSource: SourcePlugin = {
               continue;
             }
             inAnswer.add(id);
-            if (!seen.add(id)) continue;
+            if (seen.has(id)) continue;
             const result = eventFromJsonRecord(
               contracts,
               eventType as string,
@@ -229,9 +240,11 @@ export const httpPollSource: SourcePlugin = {
               mapping,
             );
             if (!result.ok) {
-              context.reject({ at: `${at} (id ${id})`, failures: result.failures });
+              if (refused.add(`${id}\n${contentHash(record)}`))
+                context.reject({ at: `${at} (id ${id})`, failures: result.failures });
               continue;
             }
+            seen.add(id);
             yield { eventType: eventType as string, event: result.event };
           }
         }
