@@ -24,6 +24,9 @@ describe(parseJsonBody.name, () => {
   });
 });
 
+/** Pieces of text that exercise a depth scan: brackets, quotes, escapes and filler. */
+const piece = fc.constantFrom('{', '}', '[', ']', '"', '\\', '\\"', 'a', ',', ':', ' ');
+
 /** The scan a character at a time: what `jsonDepth` must agree with on any text. */
 function depthOneCharAtATime(text: string, limit: number): number {
   let depth = 0;
@@ -50,7 +53,6 @@ function depthOneCharAtATime(text: string, limit: number): number {
 
 describe(`${jsonDepth.name} against a scan a character at a time`, () => {
   it('agrees on any text of brackets, quotes and backslashes, JSON or not', () => {
-    const piece = fc.constantFrom('{', '}', '[', ']', '"', '\\', '\\"', 'a', ',', ':', ' ');
     fc.assert(
       fc.property(
         fc.array(piece, { maxLength: 80 }),
@@ -76,7 +78,6 @@ describe(`${jsonDepth.name} against a scan a character at a time`, () => {
 
 describe(bracketsAtMost.name, () => {
   it('holds only where the depth is within the limit, so the scan it skips would pass', () => {
-    const piece = fc.constantFrom('{', '}', '[', ']', '"', '\\', '\\"', 'a', ',', ':', ' ');
     fc.assert(
       fc.property(
         fc.array(piece, { maxLength: 60 }),

@@ -375,9 +375,12 @@ const PER_SECOND: Readonly<Record<string, number>> = {
   h: 1 / 3600,
 };
 
-/** Strict ISO-8601 forms: a calendar date, or a date-time with its offset. */
 const ISO_DATE = z.iso.date();
 const ISO_DATE_TIME = z.iso.datetime({ offset: true });
+
+/** Strict ISO-8601: a calendar date, or a date-time with its offset. */
+const isIsoTime = (text: string): boolean =>
+  ISO_DATE.safeParse(text).success || ISO_DATE_TIME.safeParse(text).success;
 
 /**
  * The generator's value forms, shared by its environment variables and its command-line
@@ -442,8 +445,7 @@ export const GENERATOR_TEXT: {
     read: (text) => {
       const v = text.trim();
       if (v === 'now') return 'now';
-      const iso = ISO_DATE.safeParse(v).success || ISO_DATE_TIME.safeParse(v).success;
-      const n = /^\d+$/.test(v) ? Number(v) : iso ? Date.parse(v) : NaN;
+      const n = /^\d+$/.test(v) ? Number(v) : isIsoTime(v) ? Date.parse(v) : NaN;
       return Number.isSafeInteger(n) ? n : undefined;
     },
     expected:
