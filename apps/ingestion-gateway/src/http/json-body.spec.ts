@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { bracketsAtMost, jsonDepth, parseJsonBody, utf8Body, utf8Charset } from './json-body';
+import {
+  bracketsAtMost,
+  jsonDepth,
+  parseJson,
+  parseJsonBody,
+  utf8Body,
+  utf8Charset,
+} from './json-body';
 
 describe(parseJsonBody.name, () => {
   it('parses JSON within the depth limit', () => {
@@ -73,6 +80,40 @@ describe(`${jsonDepth.name} against a scan a character at a time`, () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+/** `JSON.parse`'s value, or the message it throws. */
+function parsedOrError(parse: (text: string) => unknown, text: string): unknown {
+  try {
+    return { value: parse(text) };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+describe(`${parseJson.name} against JSON.parse`, () => {
+  it("builds an envelope equal to the parsed one, with the whole text's error otherwise", () => {
+    const envelopeOf = fc.oneof(
+      fc.json({ maxDepth: 4 }),
+      fc.array(piece, { maxLength: 30 }).map((pieces) => pieces.join('')),
+    );
+    fc.assert(
+      fc.property(
+        envelopeOf,
+        fc.constantFrom('', ' ', '}', ',"events":[]', ',"x":1'),
+        (member, tail) => {
+          const text = `{"events":${member}${tail}}`;
+          expect(parsedOrError(parseJson, text)).toEqual(parsedOrError(JSON.parse, text));
+        },
+      ),
+    );
+  });
+
+  it('keeps the last of repeated members and refuses a truncated envelope as JSON.parse does', () => {
+    expect(parseJson('{"events":[1],"events":[2]}')).toEqual({ events: [2] });
+    // The position is the whole text's, not the member's.
+    expect(() => parseJson('{"events":[{"type":"a"}]')).toThrow('at position 24');
   });
 });
 
