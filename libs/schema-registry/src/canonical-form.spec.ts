@@ -73,6 +73,21 @@ describe(avroCanonicalForm.name, () => {
     );
   });
 
+  it('leaves out an attribute written with the value its absence means, as Avro for Java does', () => {
+    const field = { name: 'a', type: 'string' };
+    const base = record([field]);
+    same({ ...base, doc: null, aliases: [] }, base);
+    same(record([{ ...field, doc: null, aliases: [], order: 'ascending' }]), base);
+    same({ type: 'string', doc: null }, 'string');
+    expect(avroCanonicalForm(record([{ ...field, order: 'ascending' }]))).toBe(
+      '{"name":"com.acme.Event","type":"record","fields":[{"name":"a","type":"string"}]}',
+    );
+    // Any other value means something; `order` on a type is a custom property.
+    differ(record([{ ...field, doc: '' }]), base);
+    differ(record([{ ...field, order: 'ignore' }]), base);
+    differ({ ...base, order: 'ascending' }, base);
+  });
+
   it('keeps the order of fields, symbols and union branches, which is meaningful', () => {
     differ(
       record([

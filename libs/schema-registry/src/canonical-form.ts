@@ -7,6 +7,8 @@ import { AVRO_PRIMITIVES } from './avro-types';
  * to its readers: `doc`, `default`, `aliases`, `order`, logical types and their parameters, and
  * any other custom property. So `{"type": "string"}` and `"string"` are one schema, and so are
  * `{"name": "a.b.R"}` and `{"name": "R", "namespace": "a.b"}`; a different `doc` is not.
+ * An attribute written with the value it has when absent (`"doc": null`, `"aliases": []`, a
+ * field's `"order": "ascending"`) is left out, as Avro's Java parser (and so Confluent) reads it.
  *
  * Pure; expects JSON that avsc already accepted as a schema.
  */
@@ -63,7 +65,7 @@ function canonical(schema: unknown, namespace: string, seen: Set<string>): Json 
         name: String(f['name']),
         type: canonical(f['type'], scope, seen),
       };
-      return sortedAttributes(result, f, ['name', 'type'], scope);
+      return sortedAttributes(result, f, ['name', 'type'], scope, true);
     });
   }
   if (type === 'enum') out['symbols'] = object['symbols'] as Json;
@@ -76,12 +78,16 @@ function canonical(schema: unknown, namespace: string, seen: Set<string>): Json 
   return AVRO_PRIMITIVES.has(type) && Object.keys(result).length === 1 ? type : result;
 }
 
-/** `base` plus every attribute of `source` not in `skip`, sorted by name; aliases as full names. */
+/**
+ * `base` plus every attribute of `source` not in `skip`, sorted by name; aliases as full names.
+ * `ofField`: `source` is a record's field.
+ */
 function sortedAttributes(
   base: Record<string, Json>,
   source: Record<string, unknown>,
   skip: readonly string[],
   namespace: string,
+  ofField = false,
 ): Record<string, Json> {
   const out: Record<string, Json> = {};
   for (const key of PCF_ORDER) if (key in base) out[key] = base[key] as Json;
@@ -89,12 +95,24 @@ function sortedAttributes(
     .filter((k) => !skip.includes(k) && !PCF_ORDER.includes(k))
     .sort()) {
     const value = source[key];
+    if (isAbsentValue(key, value, ofField)) continue;
     out[key] =
       key === 'aliases' && Array.isArray(value)
         ? value.map((alias) => fullName(String(alias), namespace))
         : sortKeys(value);
   }
   return out;
+}
+
+/**
+ * An attribute that means what its absence means. `order` is a field's attribute only; on
+ * a type it is a custom property, kept as written.
+ */
+function isAbsentValue(key: string, value: unknown, ofField: boolean): boolean {
+  if (key === 'doc') return value === null;
+  if (key === 'aliases') return Array.isArray(value) && value.length === 0;
+  if (key === 'order') return ofField && value === 'ascending';
+  return false;
 }
 
 function withAttributes(

@@ -63,3 +63,65 @@ describe('migration to canonical-form identities', () => {
     });
   });
 });
+
+describe('migration to identities without default-valued attributes', () => {
+  const dbSchema = uniqueDbSchema('canonical_defaults');
+  let registry: RunningRegistry | undefined;
+
+  afterAll(async () => {
+    await registry?.close();
+    await dropDbSchema(dbSchema);
+  });
+
+  it('finds a schema stored with "order": "ascending", "doc": null and "aliases": [] by its plain text', async () => {
+    registry = await startRegistry(dbSchema);
+    await registry.close();
+    registry = undefined;
+
+    const written = JSON.stringify({
+      type: 'record',
+      name: 'Click',
+      doc: null,
+      aliases: [],
+      fields: [{ name: 'url', type: 'string', order: 'ascending' }],
+    });
+    // The identity as the previous canonical form computed it: the attributes kept.
+    const previous =
+      '{"name":"Click","type":"record","fields":[{"name":"url","type":"string","order":"ascending"}],"aliases":[],"doc":null}';
+    const pg = new Client(PG);
+    await pg.connect();
+    let id: number;
+    try {
+      await pg.query(
+        `DELETE FROM "${dbSchema}".migrations WHERE name = 'CanonicalFormDefaults1767000000000'`,
+      );
+      const inserted = await pg.query<{ id: number }>(
+        `INSERT INTO "${dbSchema}".schemas (canonical, fingerprint, schema_text)
+         VALUES ($1, $2, $3) RETURNING id`,
+        [previous, sha(previous), written],
+      );
+      id = inserted.rows[0]?.id as number;
+    } finally {
+      await pg.end();
+    }
+
+    registry = await startRegistry(dbSchema);
+    const plain = JSON.stringify({
+      type: 'record',
+      name: 'Click',
+      fields: [{ name: 'url', type: 'string' }],
+    });
+    const res = await call<{ id: number }>(
+      registry.url,
+      'POST',
+      '/subjects/clicks-value/versions',
+      {
+        schema: plain,
+      },
+    );
+    expect(res.body).toEqual({ id });
+    expect((await call(registry.url, 'GET', `/schemas/ids/${id}`)).body).toEqual({
+      schema: written,
+    });
+  });
+});
