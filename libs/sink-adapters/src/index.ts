@@ -117,7 +117,7 @@ export type {
   SeriesRequest,
   SeriesRows,
 } from './lib/query/series-query';
-export { INJECTION_CORPUS } from './lib/query/injection-corpus';
+export { INJECTION_CORPUS, LITERAL_KEYS } from './lib/query/injection-corpus';
 // The shared contract every driver passes, as a Jest suite to run from a driver's spec.
 export { describeSinkContract } from './lib/testing/sink-contract';
 export type { SinkContractOptions } from './lib/testing/sink-contract';

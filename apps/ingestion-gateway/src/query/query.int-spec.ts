@@ -4,6 +4,7 @@ import {
   aggregateTableSchema,
   ClickHouseSink,
   INJECTION_CORPUS,
+  LITERAL_KEYS,
   PostgresSink,
 } from '@platform/sink-adapters';
 import { QueryService } from './query.service';
@@ -24,6 +25,7 @@ const MINUTE = 60_000;
 // The tables the sink writer fills: names from the contract, layout from the sink adapters.
 const VIEWS = aggregateTable('page_views_per_minute');
 const REVENUE = aggregateTable('revenue_per_5_minutes');
+const SESSIONS = aggregateTable('cart_sessions');
 const DEVICES = ['desktop', 'mobile', 'tablet'] as const;
 const CURRENCIES = ['USD', 'EUR', 'GBP'] as const;
 
@@ -81,9 +83,25 @@ describe.each(BACKENDS)('ingestion gateway: POST /v1/query against $name', (back
     await sink.connect();
     const views = findAggregation(config.model, 'page_views_per_minute');
     const revenue = findAggregation(config.model, 'revenue_per_5_minutes');
-    if (views === undefined || revenue === undefined) throw new Error('aggregations missing');
+    const sessions = findAggregation(config.model, 'cart_sessions');
+    if (views === undefined || revenue === undefined || sessions === undefined)
+      throw new Error('aggregations missing');
     await sink.createTable(VIEWS, aggregateTableSchema(views, config.model));
     await sink.createTable(REVENUE, aggregateTableSchema(revenue, config.model));
+    await sink.createTable(SESSIONS, aggregateTableSchema(sessions, config.model));
+    // One session per key: keys that look like SQL, and a plain one they must not reach.
+    await sink.writeRows(
+      SESSIONS,
+      ['u1', ...LITERAL_KEYS].map((user_id, i) => ({
+        window_start: T0 + i * MINUTE,
+        window_end: T0 + (i + 1) * MINUTE,
+        user_id,
+        value: i + 1,
+        event_count: 1,
+        version: 1,
+      })),
+      ['window_start', 'window_end', 'user_id', 'value', 'event_count', 'version'],
+    );
     const viewRows = [];
     for (let m = 0; m < 30; m++) {
       for (const [d, device] of DEVICES.entries()) {
@@ -337,6 +355,27 @@ describe.each(BACKENDS)('ingestion gateway: POST /v1/query against $name', (back
     // The tables are intact.
     const count = await sink.query(`SELECT count(*) AS n FROM ${from(VIEWS)}`);
     expect(Number(count[0]?.['n'])).toBeGreaterThan(0);
+  });
+
+  it('matches a free-text key that looks like SQL as text, and nothing else', async () => {
+    const range = { from: T0, to: T0 + 60 * MINUTE };
+    for (const [i, key] of LITERAL_KEYS.entries()) {
+      const res = await query({
+        aggregation: 'cart_sessions',
+        time_range: range,
+        group_by: ['user_id', 'window_start'],
+        filters: [{ field: 'user_id', op: 'eq', value: key }],
+      });
+      expect({ key, status: res.status }).toEqual({ key, status: 200 });
+      expect(res.body.rows.map((r: any) => [r.user_id, r.value])).toEqual([[key, i + 2]]);
+    }
+    const listed = await query({
+      aggregation: 'cart_sessions',
+      time_range: range,
+      group_by: ['user_id', 'window_start'],
+      filters: [{ field: 'user_id', op: 'not_in', value: [...LITERAL_KEYS] }],
+    });
+    expect(listed.body.rows.map((r: any) => r.user_id)).toEqual(['u1']);
   });
 
   it('answers 401 without a key and 403 when the key may not read the event type', async () => {

@@ -1,6 +1,8 @@
 /**
  * Hostile `/v1/query` bodies: SQL (and NoSQL-style operators) in every field. Each must be
  * refused with 400 before any SQL is built. Shared by the unit and integration tests.
+ * SQL in a free-text filter value is not refused: it is a key to match as text
+ * ({@link LITERAL_KEYS}).
  */
 const base = {
   aggregation: 'page_views_per_minute',
@@ -68,33 +70,6 @@ export const INJECTION_CORPUS: readonly { readonly name: string; readonly body: 
     },
   },
   {
-    name: 'quote on a free-text key',
-    body: { ...session, filters: [{ field: 'user_id', op: 'eq', value: "u1' OR '1'='1" }] },
-  },
-  {
-    name: 'escaped quote on a free-text key',
-    body: { ...session, filters: [{ field: 'user_id', op: 'eq', value: "u1\\' OR 1=1 --" }] },
-  },
-  {
-    name: 'comment on a free-text key',
-    body: { ...session, filters: [{ field: 'user_id', op: 'eq', value: 'u1/**/OR/**/1=1' }] },
-  },
-  {
-    name: 'line comment on a free-text key',
-    body: { ...session, filters: [{ field: 'user_id', op: 'eq', value: 'u1 -- x' }] },
-  },
-  {
-    name: 'union in an IN list',
-    body: {
-      ...session,
-      filters: [{ field: 'user_id', op: 'in', value: ["a') UNION SELECT version() --"] }],
-    },
-  },
-  {
-    name: 'semicolon on a free-text key',
-    body: { ...session, filters: [{ field: 'user_id', op: 'eq', value: 'u1; SELECT 1' }] },
-  },
-  {
     name: 'NUL byte on a free-text key',
     body: { ...session, filters: [{ field: 'user_id', op: 'eq', value: 'u1\u0000' }] },
   },
@@ -121,4 +96,21 @@ export const INJECTION_CORPUS: readonly { readonly name: string; readonly body: 
   },
   { name: 'raw SQL field', body: { ...base, sql: 'SELECT * FROM system.tables' } },
   { name: 'where field', body: { ...base, where: '1=1' } },
+];
+
+/**
+ * Free-text keys that look like SQL, or hold the characters SQL quotes with: a filter on one
+ * must match the key as text, and nothing else.
+ */
+export const LITERAL_KEYS: readonly string[] = [
+  "u1' OR '1'='1",
+  "u1\\' OR 1=1 --",
+  'u1/**/OR/**/1=1',
+  'u1 -- x',
+  "a') UNION SELECT version() --",
+  'u1; SELECT 1',
+  'O\'Brien "the 2nd" 100%',
+  '/search?q=shoes&page=2#top',
+  'back\\slash \\n and {p0:String} and $1',
+  'emoji 🚀',
 ];

@@ -28,12 +28,14 @@ export const MAX_FILTER_VALUES = 100;
 export const MAX_FILTER_STRING = 256;
 
 /**
- * Filter strings may hold letters, digits, spaces and `_ . : @ / + -`, never quotes,
- * semicolons, backslashes or comment markers. Values are bound as parameters anyway; this
- * refuses SQL-looking input before it gets near a database.
+ * Filter strings are matched as text: every value is a bound parameter (a typed, escaped
+ * literal on ClickHouse servers without parameters), so quotes, semicolons, backslashes and
+ * comment markers are plain characters of a key such as `O'Brien` or `/search?q=a&b=1`.
+ * Control characters (PostgreSQL cannot hold NUL in text) and unpaired surrogates (they would
+ * reach a database as U+FFFD and match another key) are refused.
  */
-const SAFE_STRING = /^[\p{L}\p{N} _.:@/+-]*$/u;
-const COMMENT = /--|\/\*|\*\//;
+const CONTROL_OR_LONE_SURROGATE =
+  /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export const scalar = z.union([z.string().max(MAX_FILTER_STRING), z.number(), z.boolean()]);
 /** The latest instant a JavaScript Date (and so every driver here) can hold, epoch ms. */
@@ -196,8 +198,8 @@ export function checkValue(
   switch (type) {
     case 'string':
       if (typeof value !== 'string') return `expected a string, got ${typeof value}`;
-      if (COMMENT.test(value) || !SAFE_STRING.test(value)) {
-        return 'contains characters that are not allowed in a filter value (quotes, semicolons, backslashes, comments, control characters)';
+      if (CONTROL_OR_LONE_SURROGATE.test(value)) {
+        return 'holds a control character or an unpaired surrogate, which a filter value may not';
       }
       if (allowed !== undefined && allowed.length > 0 && !allowed.map(String).includes(value)) {
         return `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ecommerceModel } from '../testing/ecommerce-model';
-import { INJECTION_CORPUS } from './injection-corpus';
+import { INJECTION_CORPUS, LITERAL_KEYS } from './injection-corpus';
 import { checkValue, planQuery, type QueryPlan } from './query-request';
 import { buildQuery, clickHouseDialect, postgresDialect, toOutputRows } from './query-sql';
 
@@ -90,6 +90,43 @@ describe(planQuery.name, () => {
         group_by: ['window_start'],
       }).ok,
     ).toBe(true);
+  });
+});
+
+describe('free-text filter values', () => {
+  const sessions = (value: unknown) => ({
+    aggregation: 'cart_sessions',
+    time_range: { from: T0, to: T0 + 1 },
+    group_by: ['user_id', 'window_start'],
+    filters: [{ field: 'user_id', op: 'in', value }],
+  });
+
+  it('takes SQL-looking keys as values: bound parameters, never SQL text', () => {
+    const planned = plan(sessions([...LITERAL_KEYS]));
+    for (const dialect of [
+      clickHouseDialect({ database: 'platform', dateTime64: true }),
+      postgresDialect({ schema: 'platform' }),
+    ]) {
+      const built = buildQuery(planned, dialect);
+      for (const key of LITERAL_KEYS) expect(built.sql).not.toContain(key);
+      expect(Object.values(built.params)).toEqual(expect.arrayContaining([...LITERAL_KEYS]));
+    }
+  });
+
+  it('refuses control characters and unpaired surrogates, naming the field', () => {
+    for (const value of [
+      'u1\u0000',
+      'line\nbreak',
+      'del\u007f',
+      'c1\u0085',
+      '\ud800x',
+      'x\udc00',
+    ]) {
+      const result = planQuery(model, sessions([value]));
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.failures[0]?.field).toBe('filters.0.value.0');
+    }
+    expect(planQuery(model, sessions(['surrogate pair \ud83d\ude80'])).ok).toBe(true);
   });
 });
 
