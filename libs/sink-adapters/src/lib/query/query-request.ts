@@ -34,8 +34,17 @@ export const MAX_FILTER_STRING = 256;
  * Control characters (PostgreSQL cannot hold NUL in text) and unpaired surrogates (they would
  * reach a database as U+FFFD and match another key) are refused.
  */
-const CONTROL_OR_LONE_SURROGATE =
-  /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+function hasControlOrLoneSurrogate(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0xdc00 && c <= 0xdfff)) return true;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const low = value.charCodeAt(++i); // NaN past the end
+      if (!(low >= 0xdc00 && low <= 0xdfff)) return true;
+    }
+  }
+  return false;
+}
 
 export const scalar = z.union([z.string().max(MAX_FILTER_STRING), z.number(), z.boolean()]);
 /** The latest instant a JavaScript Date (and so every driver here) can hold, epoch ms. */
@@ -198,7 +207,7 @@ export function checkValue(
   switch (type) {
     case 'string':
       if (typeof value !== 'string') return `expected a string, got ${typeof value}`;
-      if (CONTROL_OR_LONE_SURROGATE.test(value)) {
+      if (hasControlOrLoneSurrogate(value)) {
         return 'holds a control character or an unpaired surrogate, which a filter value may not';
       }
       if (allowed !== undefined && allowed.length > 0 && !allowed.map(String).includes(value)) {
