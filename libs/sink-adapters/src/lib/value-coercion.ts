@@ -35,6 +35,8 @@ export function coerceValue(column: ColumnSpec, input: unknown): SinkValue {
     }
     case 'float':
     case 'double': {
+      // A number is stored as it is, NaN and infinities included: both databases hold them.
+      if (typeof value === 'number') return value;
       const n = Number(value);
       if (Number.isNaN(n) && value !== 'NaN') {
         throw new SinkError('TYPE', `column ${column.name}: ${String(value)} is not a number`);

@@ -54,6 +54,21 @@ describe(`${ClickHouseSink.name} against the local ClickHouse server`, () => {
     expect(n).toBe(3);
   });
 
+  it('stores NaN and the infinities of a double as they are', async () => {
+    await createTwice(sink, 'agg_nonfinite', AGG_SCHEMA);
+    const rows = [agg('nan', 1, NaN), agg('inf', 1, Infinity), agg('minus', 1, -Infinity)];
+    await sink.writeRows('agg_nonfinite', rows, AGG_COLUMNS, { batchId: 'nf' });
+    expect(
+      await sink.query(
+        `SELECT device_type, toString(value) AS value FROM ${t('agg_nonfinite')} FINAL ORDER BY device_type`,
+      ),
+    ).toEqual([
+      { device_type: 'inf', value: 'inf' },
+      { device_type: 'minus', value: '-inf' },
+      { device_type: 'nan', value: 'nan' },
+    ]);
+  });
+
   it('keeps the highest version of a window', async () => {
     await createTwice(sink, 'agg_versions', AGG_SCHEMA);
     await sink.writeRows('agg_versions', [agg('ios', 2, 20)], AGG_COLUMNS, { batchId: '2' });

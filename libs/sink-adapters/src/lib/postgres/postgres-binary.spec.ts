@@ -79,6 +79,14 @@ describe(copyBinaryBody.name, () => {
     expect(() => copyBinaryBody([{ ...row, n: 2 ** 31 }], specs)).toThrow(/out of range/);
   });
 
+  it('writes NaN and the infinities of a double as they are', () => {
+    const row = { id: 'a', big: 1, ok: true, at: 0, day: '2024-01-01' };
+    for (const x of [NaN, Infinity, -Infinity]) {
+      const body = Buffer.concat(copyBinaryBody([{ ...row, x }], specs));
+      expect(body.includes(Buffer.from(new Float64Array([x]).buffer).reverse())).toBe(true);
+    }
+  });
+
   it('stores a nested value of a text column as its JSON, as the column mapping does', () => {
     const body = Buffer.concat(
       copyBinaryBody(

@@ -106,6 +106,21 @@ describe(`${PostgresSink.name} against the local PostgreSQL server`, () => {
     expect(kept).toEqual({ n: 3_000 });
   });
 
+  it('stores NaN and the infinities of a double as they are', async () => {
+    await createTwice(sink, 'agg_nonfinite', AGG_SCHEMA);
+    const rows = [agg('nan', 1, NaN), agg('inf', 1, Infinity), agg('minus', 1, -Infinity)];
+    await sink.writeRows('agg_nonfinite', rows, AGG_COLUMNS);
+    expect(
+      await sink.query(
+        `SELECT device_type, value::text AS value FROM ${t('agg_nonfinite')} ORDER BY device_type`,
+      ),
+    ).toEqual([
+      { device_type: 'inf', value: 'Infinity' },
+      { device_type: 'minus', value: '-Infinity' },
+      { device_type: 'nan', value: 'NaN' },
+    ]);
+  });
+
   it('never lets an older version overwrite a newer one', async () => {
     await createTwice(sink, 'agg_versions', AGG_SCHEMA);
     await sink.writeRows('agg_versions', [agg('ios', 2, 20)], AGG_COLUMNS);
