@@ -124,6 +124,7 @@ describe('aggregator', () => {
     expect(late).toHaveLength(1);
     expect(late[0]?.headers['aggregator.reason']).toContain('watermark 95000');
     expect(late[0]?.headers['aggregator.aggregation']).toBe(spec.name);
+    expect(late[0]?.key).toBe('u1'); // the event's own key, as the producer keyed it
     const { rows, versionsIncrease } = await actualRows(config, spec, records);
     expect(sorted(rows)).toEqual(sorted(expectedRows(spec, onTime)));
     expect(versionsIncrease).toBe(true);

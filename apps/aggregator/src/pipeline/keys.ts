@@ -9,6 +9,8 @@ export const HEADERS = {
   kind: 'aggregator.kind',
   /** The input partition of `events.<type>` the record comes from. */
   source: 'aggregator.source',
+  /** On an `event`: its record key on `events.<type>` (absent when it had none). */
+  eventKey: 'aggregator.event-key',
   /** On `progress`: the largest event time of the source batch (absent when it had none). */
   maxTime: 'aggregator.max-time',
   /** On `progress`: the source offset up to which (exclusive) everything has been forwarded. */
@@ -22,6 +24,9 @@ export const HEADERS = {
   trace: 'aggregator.trace',
   watermark: 'aggregator.watermark',
 } as const;
+
+/** W3C trace context header, as the gateway and the sink writer read it. */
+export const TRACEPARENT = 'traceparent';
 
 /** Changelog key of a source partition's clock (`src/<partition>`). */
 export const sourceClockKey = (partition: number): string => `src/${partition}`;

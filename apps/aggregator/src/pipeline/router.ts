@@ -1,12 +1,17 @@
 // Where a record the aggregator cannot aggregate goes, in one shape per destination:
 // - a dead letter: the original record, with the platform's `dlq.*` headers plus
 //   `aggregator.reason`;
-// - a late event: the original event bytes, with `aggregator.reason`, `aggregator.aggregation`
-//   and `aggregator.watermark`.
+// - a late event: the original event bytes and key, with `aggregator.reason`,
+//   `aggregator.aggregation`, `aggregator.watermark` and the event's `traceparent`.
 import type { AggregationSpec } from '@platform/contracts';
-import { deadLetterHeaders, type Outbox, type StreamRecord } from '@platform/messaging';
+import {
+  deadLetterHeaders,
+  type Outbox,
+  type RecordHeaders,
+  type StreamRecord,
+} from '@platform/messaging';
 import type { WindowEvent } from '@platform/windowing';
-import { HEADERS } from './keys';
+import { HEADERS, TRACEPARENT } from './keys';
 import type { EventDecoder, Plan } from './plan';
 import { eventProblem } from './routing';
 
@@ -44,15 +49,21 @@ export class Router {
     });
   }
 
-  late(outbox: Outbox<unknown>, plan: Plan, value: Buffer | null, reason: string, w: number): void {
+  /** `m`: the event as the repartition topic carried it (see source-task.ts). */
+  late(outbox: Outbox<unknown>, plan: Plan, m: StreamRecord, reason: string, w: number): void {
+    const headers: RecordHeaders = {
+      [HEADERS.reason]: reason,
+      [HEADERS.aggregation]: plan.spec.name,
+      [HEADERS.watermark]: String(w),
+    };
+    const traceparent = m.headers?.[TRACEPARENT];
+    if (traceparent !== undefined) headers[TRACEPARENT] = traceparent;
+    const carried = m.headers?.[HEADERS.eventKey];
+    const key = Array.isArray(carried) ? carried[0] : carried;
     outbox.push(plan.lateTopic, {
-      key: null,
-      value,
-      headers: {
-        [HEADERS.reason]: reason,
-        [HEADERS.aggregation]: plan.spec.name,
-        [HEADERS.watermark]: String(w),
-      },
+      key: key === undefined ? null : Buffer.from(key),
+      value: m.value,
+      headers,
     });
   }
 

@@ -3,12 +3,12 @@
 // tells every repartition partition how far it has come. Pure: the runtime does the I/O.
 import type { CommittedOffset, Outbox, RecordHeaders, StreamRecord } from '@platform/messaging';
 import { serializePartial, type Combiner } from '@platform/windowing';
-import { HEADERS, partitionFor, repartitionKey } from './keys';
+import { HEADERS, partitionFor, repartitionKey, TRACEPARENT } from './keys';
 import { MAX_PACK_BYTES, packPartials } from './partial-packs';
 import { combinerOf, type EventDecoder, type Plan } from './plan';
 import type { Router } from './router';
 import { combinable, restoredForwardedMax, sourceOffsetMetadata } from './routing';
-import { sourceSpan, TRACEPARENT } from './trace-spans';
+import { sourceSpan } from './trace-spans';
 import { encodeTraceLinks, type TraceLink } from './trace-links';
 
 /**
@@ -22,6 +22,8 @@ interface RawForward {
   readonly plan: Plan;
   readonly key: string;
   readonly value: Buffer;
+  /** The event's own record key, for `late.<type>`. */
+  readonly eventKey: Buffer | null;
   /** The largest event time its partition had forwarded before it. */
   readonly forwardedMax: number;
   /** `traceparent` of the source span, for an event of a sampled trace. */
@@ -161,7 +163,7 @@ export function processSource(
         }
       } else {
         const key = repartitionKey(plan.spec, event);
-        state.raw.push({ plan, key, value, forwardedMax, traceparent });
+        state.raw.push({ plan, key, value, eventKey: m.key, forwardedMax, traceparent });
       }
     }
     if (t > forwardedMax) forwardedMax = t;
@@ -222,6 +224,7 @@ export function sealSource(
     const headers: RecordHeaders = { [HEADERS.kind]: 'event', [HEADERS.source]: source };
     if (Number.isFinite(r.forwardedMax)) headers[HEADERS.maxTime] = String(r.forwardedMax);
     if (r.traceparent !== undefined) headers[TRACEPARENT] = r.traceparent;
+    if (r.eventKey !== null) headers[HEADERS.eventKey] = r.eventKey;
     outbox.push(r.plan.repartitionTopic, {
       key: r.key,
       value: r.value,

@@ -60,7 +60,8 @@ function pipeline(options: { readonly complete?: boolean } = {}) {
     const outbox = new Outbox<unknown>();
     processSource(
       sources[q],
-      events.map((e) => eventRecord(e)),
+      // Keyed by event id, as a producer would key them by its entity.
+      events.map((e) => eventRecord(e, { key: Buffer.from(String(e['event_id'])) })),
       outbox,
       sourceEnv,
       NOW,
@@ -103,7 +104,7 @@ describe('stateful task', () => {
     ]);
   });
 
-  it('sends a whole event that is late by its watermark to late.<type>, byte for byte', () => {
+  it('sends a whole event that is late by its watermark to late.<type>, byte for byte, with its key', () => {
     const { plan, source, stateful, sources, sourceEnv, state } = pipeline();
     stateful(source(0, [view('a', 10 * MIN)]));
     stateful(source(1, [view('b', 10 * MIN)]));
@@ -117,6 +118,9 @@ describe('stateful task', () => {
     expect(late).toHaveLength(1);
     expect(late[0]?.value).toEqual(whole?.value);
     expect(JSON.parse(String(late[0]?.value))).toMatchObject({ event_id: 'old' });
+    // The event's own key, not the repartition topic's group key.
+    expect(String(whole?.key)).toBe('["/home"]');
+    expect(late[0]?.key).toEqual(Buffer.from('old'));
     expect(headerOf(late[0] ?? {}, HEADERS.aggregation)).toBe('views');
     expect(headerOf(late[0] ?? {}, HEADERS.watermark)).toBe(String(10 * MIN));
     expect(headerOf(late[0] ?? {}, HEADERS.reason)).toMatch(

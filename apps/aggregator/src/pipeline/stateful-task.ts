@@ -12,13 +12,13 @@ import {
   type ProcessResult,
   type WindowEvent,
 } from '@platform/windowing';
-import { changelogKeyKind, HEADERS, outputKey, sourcePartitionOf } from './keys';
+import { changelogKeyKind, HEADERS, outputKey, sourcePartitionOf, TRACEPARENT } from './keys';
 import type { Plan } from './plan';
 import { resultToRecord, retractionToRecord, RecordMappingError } from './records';
 import { header, lateReason, message, type Router } from './router';
 import { SourceClock } from './source-clock';
 import { linkHorizonMs, parseTraceLinks, TraceLinks } from './trace-links';
-import { TRACEPARENT, windowSpan } from './trace-spans';
+import { windowSpan } from './trace-spans';
 
 /** A row as printed by `--console`. */
 export interface EmittedRow {
@@ -185,12 +185,11 @@ export function processStateful(
     }
     const event = env.router.decode(outbox, state, state.plan.decode, m);
     if (event === null) continue;
-    const value = m.value as Buffer; // not null: decoded
     const t = event.timestamp;
     if (state.engine.watermark === Infinity) {
       // After a run-once flush the windows are final: anything new is late.
       late++;
-      env.router.late(outbox, state.plan, value, 'closed: the input ended (run-once)', Infinity);
+      env.router.late(outbox, state.plan, m, 'closed: the input ended (run-once)', Infinity);
       continue;
     }
     // What its source partition had forwarded before it counts, as if every event had come.
@@ -200,7 +199,7 @@ export function processStateful(
     state.clock.observe(source, t);
     if (isLate(spec.window, t, w)) {
       late++;
-      env.router.late(outbox, state.plan, value, lateReason(spec, t, w), w);
+      env.router.late(outbox, state.plan, m, lateReason(spec, t, w), w);
       continue;
     }
     pending.push(event);
@@ -311,7 +310,7 @@ function emitResults(
     }
     for (const l of result.late) {
       late++;
-      env.router.late(outbox, plan, recordOf(l.event).value, l.reason, l.watermark);
+      env.router.late(outbox, plan, recordOf(l.event), l.reason, l.watermark);
     }
     for (const bad of result.invalid) {
       env.router.deadLetter(outbox, state, recordOf(bad.event), bad.reason);

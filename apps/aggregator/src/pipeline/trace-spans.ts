@@ -8,13 +8,12 @@ import {
   isSampledTraceparent,
 } from '@platform/observability';
 import type { WindowResult } from '@platform/windowing';
-import { repartitionKey } from './keys';
+import { repartitionKey, TRACEPARENT } from './keys';
 import type { Plan } from './plan';
 import { header, type RecordSource } from './router';
 import type { TraceLinks } from './trace-links';
 
 const tracer = trace.getTracer('@platform/aggregator');
-export const TRACEPARENT = 'traceparent';
 
 /**
  * The source task's span for an event of a sampled trace: a child of the producer's
