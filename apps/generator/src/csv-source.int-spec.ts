@@ -158,6 +158,22 @@ describe('generator run --source csv', () => {
     expect(result.stdout.trim()).toBe('');
   });
 
+  it('stops at a line that is not UTF-8, naming it, instead of sending U+FFFD', async () => {
+    const file = join(dir, 'latin1.csv');
+    await writeFile(
+      file,
+      Buffer.concat([
+        Buffer.from('user_id,timestamp,device_type,country\nu1,1704067200000,desktop,US\n'),
+        Buffer.from('u2,1704067201000,desktop,Zürich\nu3,1704067202000,mobile,JP\n', 'latin1'),
+      ]),
+    );
+    const result = await runTs(CLI, replay(file, ...PAGE_VIEWS_DRY_RUN));
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`${file}: line 3 is not UTF-8`);
+    expect(result.stdout).not.toContain('\ufffd');
+    expect(lines(result.stdout).map((e) => e.event['user_id'])).not.toContain('u2');
+  });
+
   it('refuses a directory as the file with a usage error', async () => {
     const result = await runTs(CLI, replay(dir, ...PAGE_VIEWS_DRY_RUN));
     expect(result.code).toBe(2);

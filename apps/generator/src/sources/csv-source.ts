@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, constants, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, type CsvError } from 'csv-parse';
 import { EVENT_TIMESTAMP_FIELD, eventFromTextRecord } from '@platform/contracts';
@@ -11,6 +12,7 @@ import {
   type SourceEvent,
   type SourcePlugin,
 } from './event-source';
+import { Utf8Lines } from './utf8-lines';
 
 export const DEFAULT_TYPE_COLUMN = 'event_type';
 
@@ -59,39 +61,44 @@ export const csvSource: SourcePlugin = {
     const speed = args.replaySpeed;
 
     async function* rows(): AsyncGenerator<SourceEvent> {
-      const parser = createReadStream(file as string).pipe(
-        parse({
-          columns: (header: string[]) => {
-            // A repeated column would keep only its last value; `__proto__` would be no key
-            // of a plain object at all: both would lose data without a word.
-            const seen = new Set<string>();
-            for (const name of header) {
-              if (seen.has(name))
-                throw new Error(`${file}: column ${name} appears twice in the header`);
-              if (name === '__proto__')
-                throw new Error(`${file}: column __proto__ is not a field name`);
-              seen.add(name);
-            }
-            if (fixedType === undefined && !header.includes(typeColumn)) {
-              throw new Error(
-                `${file} has no ${typeColumn} column: name the type with --event-type <type> or --type-column <column>`,
-              );
-            }
-            return header;
-          },
-          info: true,
-          bom: true,
-          skip_empty_lines: true,
-          // A malformed row is reported like a row that breaks the contract, not fatal.
-          skip_records_with_error: true,
-          on_skip: (error: CsvError | undefined) => {
-            context.reject({
-              at: `line ${String(error?.['lines'] ?? '?')}`,
-              failures: [{ field: '$', reason: error?.message ?? 'malformed CSV row' }],
-            });
-            return undefined;
-          },
-        }),
+      const parser = parse({
+        columns: (header: string[]) => {
+          // A repeated column would keep only its last value; `__proto__` would be no key
+          // of a plain object at all: both would lose data without a word.
+          const seen = new Set<string>();
+          for (const name of header) {
+            if (seen.has(name))
+              throw new Error(`${file}: column ${name} appears twice in the header`);
+            if (name === '__proto__')
+              throw new Error(`${file}: column __proto__ is not a field name`);
+            seen.add(name);
+          }
+          if (fixedType === undefined && !header.includes(typeColumn)) {
+            throw new Error(
+              `${file} has no ${typeColumn} column: name the type with --event-type <type> or --type-column <column>`,
+            );
+          }
+          return header;
+        },
+        info: true,
+        bom: true,
+        skip_empty_lines: true,
+        // A malformed row is reported like a row that breaks the contract, not fatal.
+        skip_records_with_error: true,
+        on_skip: (error: CsvError | undefined) => {
+          context.reject({
+            at: `line ${String(error?.['lines'] ?? '?')}`,
+            failures: [{ field: '$', reason: error?.message ?? 'malformed CSV row' }],
+          });
+          return undefined;
+        },
+      });
+      // An error of any stage ends the iteration below with it; the callback has nothing to add.
+      pipeline(
+        createReadStream(file as string),
+        new Utf8Lines(file as string),
+        parser,
+        () => undefined,
       );
       const pacer = new ReplayPacer(speed);
       const fill = { now: context.wallClock, newId: randomUUID };

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { load } from '@platform/config';
@@ -27,10 +28,16 @@ function excerpt(text: string): string {
  * Pure: what one HTTP answer means. 5xx and 429 are worth retrying; other non-2xx answers, a
  * body that is not JSON, and a path that does not lead to an array are not.
  */
-export function readPollAnswer(status: number, body: string, jsonPath: string): PollAnswer {
+export function readPollAnswer(status: number, bytes: Buffer, jsonPath: string): PollAnswer {
   if (status >= 500 || status === 429) return { kind: 'retry', reason: `HTTP ${status}` };
+  const body = bytes.toString('utf8');
   if (status < 200 || status >= 300) {
     return { kind: 'fail', reason: `HTTP ${status}: ${excerpt(body)}` };
+  }
+  // JSON between systems is UTF-8 (RFC 8259); decoded leniently, a byte that is not would
+  // become U+FFFD and be sent as if the API had said so.
+  if (!isUtf8(bytes)) {
+    return { kind: 'fail', reason: `the answer is not UTF-8, as JSON must be: ${excerpt(body)}` };
   }
   let parsed: unknown;
   try {
@@ -151,11 +158,11 @@ export const httpPollSource: SourcePlugin = {
             headers: { accept: 'application/json' },
             signal: request.signal,
           });
-          const text = await boundedText(response, () => request.abort());
+          const body = await boundedBody(response, () => request.abort());
           answer =
-            text === undefined
+            body === undefined
               ? { kind: 'fail', reason: `the answer is larger than ${MAX_ANSWER_BYTES} bytes` }
-              : readPollAnswer(response.status, text, args.jsonPath);
+              : readPollAnswer(response.status, body, args.jsonPath);
         } catch (error) {
           if (signal.aborted) return undefined;
           const reason = timedOut
@@ -268,7 +275,7 @@ export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
  * The answer's body as text, or undefined (the request aborted) once it declares or sends
  * more than {@link MAX_ANSWER_BYTES}: an endless or huge answer must not fill the memory.
  */
-async function boundedText(response: Response, abort: () => void): Promise<string | undefined> {
+async function boundedBody(response: Response, abort: () => void): Promise<Buffer | undefined> {
   if (Number(response.headers.get('content-length') ?? 0) > MAX_ANSWER_BYTES) {
     abort();
     return undefined;
@@ -285,5 +292,5 @@ async function boundedText(response: Response, abort: () => void): Promise<strin
       chunks.push(chunk);
     }
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

@@ -33,31 +33,49 @@ describe(ReplayPacer.name, () => {
 
 describe(readPollAnswer.name, () => {
   it('takes the array at the path', () => {
-    expect(readPollAnswer(200, '{"data":{"items":[{"id":1}]}}', 'data.items')).toEqual({
-      kind: 'records',
-      records: [{ id: 1 }],
-    });
-    expect(readPollAnswer(200, '[]', '')).toEqual({ kind: 'records', records: [] });
+    expect(readPollAnswer(200, Buffer.from('{"data":{"items":[{"id":1}]}}'), 'data.items')).toEqual(
+      {
+        kind: 'records',
+        records: [{ id: 1 }],
+      },
+    );
+    expect(readPollAnswer(200, Buffer.from('[]'), '')).toEqual({ kind: 'records', records: [] });
   });
 
   it('retries 5xx and 429, fails other answers with a reason', () => {
-    expect(readPollAnswer(503, 'busy', '')).toEqual({ kind: 'retry', reason: 'HTTP 503' });
-    expect(readPollAnswer(429, '', '')).toEqual({ kind: 'retry', reason: 'HTTP 429' });
-    expect(readPollAnswer(404, 'no such page', '')).toEqual({
+    expect(readPollAnswer(503, Buffer.from('busy'), '')).toEqual({
+      kind: 'retry',
+      reason: 'HTTP 503',
+    });
+    expect(readPollAnswer(429, Buffer.from(''), '')).toEqual({ kind: 'retry', reason: 'HTTP 429' });
+    expect(readPollAnswer(404, Buffer.from('no such page'), '')).toEqual({
       kind: 'fail',
       reason: 'HTTP 404: "no such page"',
     });
-    expect(readPollAnswer(200, '<html>\n<p>hi</p>', '')).toEqual({
+    expect(readPollAnswer(200, Buffer.from('<html>\n<p>hi</p>'), '')).toEqual({
       kind: 'fail',
       reason: 'the answer is not JSON: "<html> <p>hi</p>"',
     });
-    expect(readPollAnswer(200, '{"data":{"items":{}}}', 'data.items')).toEqual({
+    expect(readPollAnswer(200, Buffer.from('{"data":{"items":{}}}'), 'data.items')).toEqual({
       kind: 'fail',
       reason: 'expected an array of records at data.items, found object',
     });
-    expect(readPollAnswer(200, '{}', 'data')).toEqual({
+    expect(readPollAnswer(200, Buffer.from('{}'), 'data')).toEqual({
       kind: 'fail',
       reason: 'expected an array of records at data, found nothing',
+    });
+  });
+
+  it('fails an answer that is not UTF-8, instead of sending U+FFFD for its bytes', () => {
+    const latin1 = Buffer.from('[{"id":1,"city":"Zürich"}]', 'latin1');
+    expect(readPollAnswer(200, latin1, '')).toMatchObject({
+      kind: 'fail',
+      reason: expect.stringContaining('not UTF-8'),
+    });
+    const utf8 = Buffer.from('[{"id":1,"city":"Zürich"}]', 'utf8');
+    expect(readPollAnswer(200, utf8, '')).toEqual({
+      kind: 'records',
+      records: [{ id: 1, city: 'Zürich' }],
     });
   });
 });
