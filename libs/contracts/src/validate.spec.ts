@@ -137,6 +137,31 @@ describe(validateDomainModel.name, () => {
       },
     ],
     [
+      'two event types whose names differ only in case',
+      (d) => d.event_types.push({ ...d.event_types[1], name: 'Purchase' }),
+      {
+        path: ['event_types', 2, 'name'],
+        message:
+          'event type "Purchase" differs from "purchase" only in case; their tables, columns or topics would differ only in case, which unquoted SQL and some file systems fold',
+      },
+    ],
+    [
+      'a field named like another but for case',
+      (d) => d.event_types[0].dimensions.push('Page_URL'),
+      {
+        path: ['event_types', 0, 'dimensions', 1, 'name'],
+        message: expect.stringMatching(/^field "Page_URL" differs from "page_url" only in case/),
+      },
+    ],
+    [
+      'a field named like the primary key but for case',
+      (d) => d.event_types[1].dimensions.push('User_Id'),
+      {
+        path: ['event_types', 1, 'dimensions', 2, 'name'],
+        message: expect.stringMatching(/^field "User_Id" differs from "user_id" only in case/),
+      },
+    ],
+    [
       'an unknown field type',
       (d) => (d.event_types[0].dimensions[0].type = 'uuid'),
       {

@@ -172,6 +172,7 @@ function buildModel(raw: RawDomain, report: Report): DomainModel {
     (i) => ['event_types', i, 'name'],
     'event type',
     report,
+    true,
   );
 
   const aggregations = raw.aggregations.flatMap((a, i) => {
@@ -183,6 +184,7 @@ function buildModel(raw: RawDomain, report: Report): DomainModel {
     (i) => ['aggregations', i, 'name'],
     'aggregation',
     report,
+    true,
   );
 
   const known = new Set(eventTypes.map((e) => e.name));
@@ -236,6 +238,8 @@ function buildEventType(
   const taken = new Map<string, Path>();
   for (const fieldName of RESERVED_FIELD_NAMES) taken.set(fieldName, []);
   if (entity) taken.set(entity.primaryKey, []);
+  /** Each taken name by its lower case, for the case-only check. */
+  const folded = new Map([...taken.keys()].map((n) => [n.toLowerCase(), n]));
   for (const [kind, fields] of [
     ['attributes', attributes],
     ['dimensions', dimensions],
@@ -249,8 +253,17 @@ function buildEventType(
             ? `is the primary key of entity "${entity.name}", which every event already has`
             : 'is declared twice';
         report([...fieldPath, 'name'], `field "${field.name}" ${reason}`);
+      } else {
+        const twin = folded.get(field.name.toLowerCase());
+        if (twin !== undefined) {
+          report(
+            [...fieldPath, 'name'],
+            `field "${field.name}" differs from "${twin}" only in case; ${CASE_TWIN_REASON}`,
+          );
+        }
       }
       taken.set(field.name, fieldPath);
+      if (!folded.has(field.name.toLowerCase())) folded.set(field.name.toLowerCase(), field.name);
       checkFieldHints(field, fieldPath, report);
     });
   }
@@ -461,18 +474,34 @@ function toMs(
   return result;
 }
 
+/**
+ * Reports a name declared twice. With `foldCase`, also one that differs from an earlier one
+ * only in case ({@link CASE_TWIN_REASON}).
+ */
 function reportDuplicates(
   names: readonly string[],
   pathOf: (index: number) => Path,
   what: string,
   report: Report,
+  foldCase = false,
 ): void {
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   names.forEach((n, i) => {
-    if (seen.has(n)) report(pathOf(i), `${what} "${n}" is declared more than once`);
-    seen.add(n);
+    const key = foldCase ? n.toLowerCase() : n;
+    const first = seen.get(key);
+    if (first === n) report(pathOf(i), `${what} "${n}" is declared more than once`);
+    else if (first !== undefined) {
+      report(pathOf(i), `${what} "${n}" differs from "${first}" only in case; ${CASE_TWIN_REASON}`);
+    } else seen.set(key, n);
   });
 }
+
+/**
+ * Why names may not differ only in case: their tables, columns and topics would be told apart
+ * by case alone, which unquoted SQL (PostgreSQL folds it) and some file systems do not do.
+ */
+const CASE_TWIN_REASON =
+  'their tables, columns or topics would differ only in case, which unquoted SQL and some file systems fold';
 
 function list(names: readonly string[]): string {
   return names.length > 0 ? names.join(', ') : '(none)';
