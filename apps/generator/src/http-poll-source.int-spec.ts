@@ -68,7 +68,7 @@ const pollArgs = (url: string, extra: readonly string[]): string[] => [
 ];
 
 describe('generator run --source http-poll', () => {
-  it('sends each record once across polls, retries a 503, reports a record that breaks the contract once and sends it corrected, and reports an id repeated in one answer', async () => {
+  it('sends each record once across polls, retries a 503, reports a record that breaks the contract once and sends it corrected, and reports an id repeated in one answer once', async () => {
     const api = await startApi((n, res) => {
       if (n === 1) return json(res, { data: { orders: [order(1), order(2)] } });
       if (n === 2) return json(res, { error: 'busy' }, 503);
@@ -91,8 +91,10 @@ describe('generator run --source http-poll', () => {
           },
         });
       }
-      // Order 9 corrected: sent.
-      return json(res, { data: { orders: [order(4), order(9)] } });
+      // Order 3 repeated as before (not reported again); order 9 corrected: sent.
+      return json(res, {
+        data: { orders: [order(3), order(3, { total: '99.00' }), order(4), order(9)] },
+      });
     });
     try {
       const result = await runTs(CLI, pollArgs(api.url, ['--count', '5']));
@@ -121,6 +123,7 @@ describe('generator run --source http-poll', () => {
       expect(result.stderr).toContain(
         'rejected poll 3 record 2 (id 3): id: appears more than once in this answer: the first one was taken',
       );
+      expect(result.stderr.split('appears more than once').length - 1).toBe(1);
       expect(result.stderr).toMatch(/FAILED: 5 sent, 2 errors, .* from http-poll to dry-run/);
       expect(result.code).toBe(1);
       expect(api.requests()).toBeGreaterThanOrEqual(4);

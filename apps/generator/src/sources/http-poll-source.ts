@@ -194,6 +194,9 @@ export const httpPollSource: SourcePlugin = {
       const seen = new SeenIds();
       // Refused records, by id and content: reported once, and tried again once they change.
       const refused = new SeenIds();
+      // Repeats of an id within one answer, by id and content: an API that keeps returning the
+      // same pair is reported once, not at every poll.
+      const repeated = new SeenIds();
       try {
         for await (const tick of ticks(schedule, {
           clock: systemClock,
@@ -226,15 +229,17 @@ export const httpPollSource: SourcePlugin = {
             const id = String(rawId);
             // Two records of one answer under one id: which one is right cannot be told.
             if (inAnswer.has(id)) {
-              context.reject({
-                at: `${at} (id ${id})`,
-                failures: [
-                  {
-                    field: args.idField,
-                    reason: 'appears more than once in this answer: the first one was taken',
-                  },
-                ],
-              });
+              if (repeated.add(`${id}\n${contentHash(record)}`)) {
+                context.reject({
+                  at: `${at} (id ${id})`,
+                  failures: [
+                    {
+                      field: args.idField,
+                      reason: 'appears more than once in this answer: the first one was taken',
+                    },
+                  ],
+                });
+              }
               continue;
             }
             inAnswer.add(id);
