@@ -235,35 +235,30 @@ function buildEventType(
   }
   const attributes = raw.attributes.map(toField);
   const dimensions = raw.dimensions.map(toField);
-  const taken = new Map<string, Path>();
-  for (const fieldName of RESERVED_FIELD_NAMES) taken.set(fieldName, []);
-  if (entity) taken.set(entity.primaryKey, []);
-  /** Each taken name by its lower case, for the case-only check. */
-  const folded = new Map([...taken.keys()].map((n) => [n.toLowerCase(), n]));
+  // Every name an event's fields may not take, by its lower case (the case-only check).
+  const taken = new Map<string, string>();
+  for (const name of [...RESERVED_FIELD_NAMES, ...(entity ? [entity.primaryKey] : [])])
+    taken.set(name.toLowerCase(), name);
   for (const [kind, fields] of [
     ['attributes', attributes],
     ['dimensions', dimensions],
   ] as const) {
     fields.forEach((field, j) => {
       const fieldPath = [...path, kind, j];
-      if (taken.has(field.name)) {
+      const first = taken.get(field.name.toLowerCase());
+      if (first === field.name) {
         const reason = RESERVED_FIELD_NAMES.includes(field.name)
           ? 'is a field every event already has'
           : field.name === entity?.primaryKey
             ? `is the primary key of entity "${entity.name}", which every event already has`
             : 'is declared twice';
         report([...fieldPath, 'name'], `field "${field.name}" ${reason}`);
-      } else {
-        const twin = folded.get(field.name.toLowerCase());
-        if (twin !== undefined) {
-          report(
-            [...fieldPath, 'name'],
-            `field "${field.name}" differs from "${twin}" only in case; ${CASE_TWIN_REASON}`,
-          );
-        }
-      }
-      taken.set(field.name, fieldPath);
-      if (!folded.has(field.name.toLowerCase())) folded.set(field.name.toLowerCase(), field.name);
+      } else if (first !== undefined) {
+        report(
+          [...fieldPath, 'name'],
+          `field "${field.name}" differs from "${first}" only in case; ${CASE_TWIN_REASON}`,
+        );
+      } else taken.set(field.name.toLowerCase(), field.name);
       checkFieldHints(field, fieldPath, report);
     });
   }
