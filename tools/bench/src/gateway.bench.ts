@@ -510,6 +510,18 @@ async function main(): Promise<void> {
           ? [1, 2].map((factor) => ({ factor: `${factor}x`, rate: Math.round(factor * capacity) }))
           : [{ factor: 'given', rate: Number(values['overload-rate']) }];
       const shedShare = (r: OpenLoopResult): number => (100 * r.shed) / Math.max(1, r.offered);
+      // Every answered 202 must be in Kafka: records the events topics gained over the drive
+      // (the bare handler, which writes to the same topics, is idle meanwhile).
+      const admin = new TopicAdmin(kafka);
+      await admin.connect();
+      const eventsStored = async (): Promise<bigint> => {
+        const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${ns}.events.`));
+        let stored = 0n;
+        for (const topic of topics)
+          for (const p of await admin.topicOffsets(topic)) stored += p.high - p.low;
+        return stored;
+      };
+      const lost: string[] = [];
       for (const { factor, rate } of rates) {
         const drive = (url: string, headers: Record<string, string>) =>
           runOpenLoop({
@@ -522,9 +534,15 @@ async function main(): Promise<void> {
             serverPid: gateway.pid,
           });
         const shedBefore = await shedCounts(gateway.url);
+        const storedBefore = await eventsStored();
         const ours = await drive(gateway.url, { ...json, 'x-write-key': key });
         const gatewayCpuShare = ours.serverCpuShare ?? NaN;
         const shedAfter = await shedCounts(gateway.url);
+        // At least every 202 (one event each); more when a request was produced but its
+        // answer came after the driver gave up on it.
+        const stored = Number((await eventsStored()) - storedBefore);
+        if (stored < ours.answered)
+          lost.push(`${factor}: ${stored} stored of ${ours.answered} answered 202`);
         const shedBy = Object.fromEntries(
           Object.entries(shedAfter).map(([reason, n]) => [reason, n - (shedBefore[reason] ?? 0)]),
         );
@@ -567,7 +585,19 @@ async function main(): Promise<void> {
                 .join(', ')}); not sent (no free socket): ${ours.notSent} / ${native.notSent}, ` +
               `unanswered: ${ours.unanswered} / ${native.unanswered}; CPU gateway ${gatewayCpuShare.toFixed(2)}, driver ${ours.driverCpuShare.toFixed(2)} cores`,
           },
+          {
+            measure: `overload ${factor}: events in Kafka / answered 202`,
+            ours: stored,
+            native: ours.answered,
+            unit: 'events',
+            note: "the gateway's 202s only: at least 1.00× means none was lost",
+          },
         );
+      }
+      await admin.disconnect();
+      if (lost.length > 0) {
+        report('gateway', rows, context);
+        throw new Error(`answered 202 but not in Kafka: ${lost.join('; ')}`);
       }
     }
     report('gateway', rows, context);

@@ -93,9 +93,7 @@ function writeField(w: ByteWriter, spec: ColumnSpec, raw: unknown): void {
     case 'float':
     case 'double':
       w.int32BE(8);
-      w.doubleBE(
-        typeof raw === 'number' && !Number.isNaN(raw) ? raw : (coerceValue(spec, raw) as number),
-      );
+      w.doubleBE(typeof raw === 'number' ? raw : (coerceValue(spec, raw) as number));
       return;
     case 'boolean':
       w.int32BE(1);
