@@ -46,6 +46,8 @@ import {
   newSourceState,
   processSource,
   restoreSource,
+  closeSource,
+  forwardsAllWhole,
   sealSource,
   type SourceEnv,
   type SourceState,
@@ -501,17 +503,21 @@ export class AggregatorRunner {
           continue;
         }
         const { state } = task;
+        const target = this.targets.get(task.topic)?.[task.partition] ?? 0n;
+        // Read to its end: the source is closed, and its offset committed again to say so.
+        const closing =
+          state.kind === 'source' && task.committedUpto >= target && !forwardsAllWhole(state);
         await this.runtime.update(
           task,
           (outbox) => {
             if (state.kind === 'stateful') flushIfComplete(state, outbox, this.statefulEnv);
+            else if (closing) closeSource(state);
           },
-          { recover: true },
+          { recover: true, commitOffset: closing },
         );
         await this.runtime.flush(task);
         if (state.kind === 'source') {
-          const target = this.targets.get(task.topic)?.[task.partition] ?? 0n;
-          if (task.committedUpto < target) allDone = false;
+          if (task.committedUpto < target || !forwardsAllWhole(state)) allDone = false;
         } else if (state.engine.watermark !== Infinity || !this.statefulEnv.inputComplete(state)) {
           // Closed by an earlier run-once, a task still reads what this run's sources sent it
           // (refused as late), so that nothing is left behind for a later run.

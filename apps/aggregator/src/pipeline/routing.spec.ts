@@ -45,11 +45,19 @@ describe('source offset metadata', () => {
     expect(restoredForwardedMax(10n, sourceOffsetMetadata(-Infinity))).toBe(-Infinity);
   });
 
-  it('starts from nothing at offset 0 and from unknown without readable metadata', () => {
+  it('keeps "every event whole" across owners, at any offset', () => {
+    expect(sourceOffsetMetadata(Infinity)).toBe('{"forwardedMax":"Infinity"}');
+    expect(restoredForwardedMax(10n, sourceOffsetMetadata(Infinity))).toBe(Infinity);
+    // A run-once closed a partition nothing had come to.
+    expect(restoredForwardedMax(0n, sourceOffsetMetadata(Infinity))).toBe(Infinity);
+  });
+
+  it('starts from nothing at offset 0 and from unknown (null) without readable metadata', () => {
     expect(restoredForwardedMax(0n, null)).toBe(-Infinity);
-    expect(restoredForwardedMax(5n, null)).toBe(Infinity);
-    expect(restoredForwardedMax(5n, '')).toBe(Infinity);
-    expect(restoredForwardedMax(5n, '{"forwardedMax":"x"}')).toBe(Infinity);
+    expect(restoredForwardedMax(0n, '')).toBe(-Infinity);
+    expect(restoredForwardedMax(5n, null)).toBeNull();
+    expect(restoredForwardedMax(5n, '')).toBeNull();
+    expect(restoredForwardedMax(5n, '{"forwardedMax":"x"}')).toBeNull();
   });
 });
 

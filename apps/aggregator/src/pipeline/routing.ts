@@ -19,35 +19,49 @@ export function combinable(window: WindowSpec, t: number, forwardedMax: number):
 
 /** Committed with a source partition's offset: what it had forwarded, for the next owner. */
 export interface SourceOffsetMetadata {
-  /** Largest event time forwarded; null before the first event. */
-  readonly forwardedMax: number | null;
+  /**
+   * Largest event time forwarded; null before the first event; `"Infinity"` when every later
+   * event is forwarded whole: a run-once closed the app id's windows for good, or an owner
+   * found no bound it could trust.
+   */
+  readonly forwardedMax: number | null | typeof UNBOUNDED;
 }
+
+const UNBOUNDED = 'Infinity';
 
 export function sourceOffsetMetadata(forwardedMax: number): string {
   const value: SourceOffsetMetadata = {
-    forwardedMax: Number.isFinite(forwardedMax) ? forwardedMax : null,
+    forwardedMax: Number.isFinite(forwardedMax)
+      ? forwardedMax
+      : forwardedMax === Infinity
+        ? UNBOUNDED
+        : null,
   };
   return JSON.stringify(value);
 }
 
 /**
- * The `forwardedMax` a new owner starts from. Offset 0: nothing was forwarded. A committed
- * offset without readable metadata (written by another version): unknown, so +Infinity,
- * and every event of that partition is forwarded whole, which is always exact.
+ * The `forwardedMax` a new owner starts from, or null when the metadata committed with the
+ * offset says nothing readable (another version wrote it): the caller then forwards every
+ * event whole, which is always exact. At offset 0 nothing was forwarded, unless a run-once
+ * closed the partition before anything came to it.
  */
-export function restoredForwardedMax(offset: bigint, metadata: string | null | undefined): number {
-  if (offset === 0n) return -Infinity;
+export function restoredForwardedMax(
+  offset: bigint,
+  metadata: string | null | undefined,
+): number | null {
+  let max: unknown;
   try {
     const parsed: unknown = JSON.parse(metadata ?? '');
     if (typeof parsed === 'object' && parsed !== null && 'forwardedMax' in parsed) {
-      const max = (parsed as { forwardedMax: unknown }).forwardedMax;
-      if (max === null) return -Infinity;
-      if (typeof max === 'number' && Number.isFinite(max)) return max;
+      max = (parsed as { forwardedMax: unknown }).forwardedMax;
     }
   } catch {
-    // Falls through: unknown.
+    // Unreadable: unknown past offset 0.
   }
-  return Infinity;
+  if (max === UNBOUNDED) return Infinity;
+  if (offset === 0n || max === null) return -Infinity;
+  return typeof max === 'number' && Number.isFinite(max) ? max : null;
 }
 
 /** Why a decoded value cannot be windowed, or null when it can. */

@@ -5,6 +5,8 @@ import {
   newSourceCounters,
   newSourceState,
   processSource,
+  closeSource,
+  forwardsAllWhole,
   restoreSource,
   sealSource,
   type SourceEnv,
@@ -111,6 +113,34 @@ describe('source task', () => {
     expect(
       outbox.of(plan.repartitionTopic).some((r) => headerOf(r, HEADERS.kind) === 'partial'),
     ).toBe(false);
+    // Still unknown for the next owner: the events it forwarded say nothing of those before.
+    const next = setup();
+    const metadata = sealSource(state, new Outbox<unknown>(), 101n, counters);
+    expect(restoreSource(next.state, { offset: 101n, metadata }, next.env, NOW)).toBe(true);
+    expect(forwardsAllWhole(next.state)).toBe(true);
+  });
+
+  it('once closed by a run-once, forwards every later event whole, and so does every later owner', () => {
+    const { plan, env, counters, state } = setup();
+    processSource(state, [eventRecord(view('a', 10 * MIN))], new Outbox<unknown>(), env, NOW);
+    sealSource(state, new Outbox<unknown>(), 1n, counters);
+    closeSource(state);
+    // The closing transaction commits the same offset again, with the bound.
+    const metadata = sealSource(state, new Outbox<unknown>(), 1n, counters);
+    expect(JSON.parse(metadata ?? '')).toEqual({ forwardedMax: 'Infinity' });
+
+    const later = setup();
+    expect(restoreSource(later.state, { offset: 1n, metadata }, later.env, NOW)).toBe(true);
+    const outbox = new Outbox<unknown>();
+    const event = eventRecord(view('b', 90 * MIN));
+    processSource(later.state, [event], outbox, later.env, NOW);
+    expect(sealSource(later.state, outbox, 2n, later.counters)).toBe(metadata);
+    const records = outbox.of(plan.repartitionTopic);
+    expect(records.filter((r) => headerOf(r, HEADERS.kind) === 'partial')).toEqual([]);
+    const whole = records.filter((r) => headerOf(r, HEADERS.kind) === 'event');
+    expect(whole.map((r) => r.value)).toEqual([event.value]);
+    // No bound to judge it by: downstream judges it by its own watermark.
+    expect(headerOf(whole[0] ?? {}, HEADERS.maxTime)).toBeUndefined();
   });
 
   it('sends what it cannot decode to the dead-letter topic, with the reason and the original bytes', () => {

@@ -121,14 +121,30 @@ export function restoreSource(
   env: SourceEnv,
   now: number,
 ): boolean {
-  state.forwardedMax = restoredForwardedMax(committed.offset, committed.metadata);
+  const forwardedMax = restoredForwardedMax(committed.offset, committed.metadata);
+  state.forwardedMax = forwardedMax ?? Infinity;
   for (const combiner of state.combiners) combiner.drain();
   state.raw = [];
   state.traced = [];
   state.batchMax = null;
   state.lastBatchAt = now;
   state.routingFloor = idleFloor(env.idleTimeoutMs, now);
-  return state.forwardedMax !== Infinity;
+  return forwardedMax !== null;
+}
+
+/**
+ * A run-once that has read the partition to its end closes it: its final flush closes every
+ * window of the app id for good, so every later event is late, and it must reach the stage
+ * that sends late events to `late.<type>` whole, not folded into a partial that stage could
+ * only refuse. The next transaction commits that bound with the offset, for later runs.
+ */
+export function closeSource(state: SourceState): void {
+  state.forwardedMax = Infinity;
+}
+
+/** Whether every event of the partition is forwarded whole (closed, or its bound unknown). */
+export function forwardsAllWhole(state: SourceState): boolean {
+  return state.forwardedMax === Infinity;
 }
 
 /** Decodes and routes a batch: into the combiners, the whole-event list, or a dead letter. */

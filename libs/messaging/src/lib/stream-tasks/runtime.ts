@@ -291,12 +291,14 @@ export class StreamTaskRuntime<S, N = never> {
   /**
    * Runs `work` in the task's order (after the batches before it). `work` writes to the
    * outbox of the task's next transaction (made on first use). A task being re-initialized
-   * is left alone, or, with `recover`, re-initialized first (and `work` not run).
+   * is left alone, or, with `recover`, re-initialized first (and `work` not run). With
+   * `commitOffset`, that transaction also commits the task's offset, with the metadata `seal`
+   * gives, even if no record came since the last commit.
    */
   async update(
     handle: StreamTask<S>,
     work: (outbox: () => Outbox<N>) => void,
-    options: { readonly recover?: boolean } = {},
+    options: { readonly recover?: boolean; readonly commitOffset?: boolean } = {},
   ): Promise<void> {
     const task = handle as Task<S, N>;
     await this.serialize(task, async () => {
@@ -306,6 +308,10 @@ export class StreamTaskRuntime<S, N = never> {
       }
       if (!task.initialized) return;
       work(() => pendingOutbox(task));
+      if (options.commitOffset === true) {
+        pendingOutbox(task);
+        task.pendingUpto ??= task.committedUpto;
+      }
     });
   }
 
