@@ -522,79 +522,82 @@ async function main(): Promise<void> {
         return stored;
       };
       const lost: string[] = [];
-      for (const { factor, rate } of rates) {
-        const drive = (url: string, headers: Record<string, string>) =>
-          runOpenLoop({
-            url: `${url}/v1/events`,
-            body,
-            headers,
-            rate,
-            seconds,
-            connections: 4096,
-            serverPid: gateway.pid,
-          });
-        const shedBefore = await shedCounts(gateway.url);
-        const storedBefore = await eventsStored();
-        const ours = await drive(gateway.url, { ...json, 'x-write-key': key });
-        const gatewayCpuShare = ours.serverCpuShare ?? NaN;
-        const shedAfter = await shedCounts(gateway.url);
-        // At least every 202 (one event each); more when a request was produced but its
-        // answer came after the driver gave up on it.
-        const stored = Number((await eventsStored()) - storedBefore);
-        if (stored < ours.answered)
-          lost.push(`${factor}: ${stored} stored of ${ours.answered} answered 202`);
-        const shedBy = Object.fromEntries(
-          Object.entries(shedAfter).map(([reason, n]) => [reason, n - (shedBefore[reason] ?? 0)]),
-        );
-        const native = await drive(bare.url, json);
-        context[`overload ${factor}`] = {
-          gateway: { ...ours, shedBy, gatewayCpuShare },
-          bare: native,
-        };
-        const label = `batch 1, offered ${rate} req/s (${factor} capacity), open loop`;
-        rows.push(
-          {
-            measure: `overload ${factor}: answered 202/s`,
-            ours: ours.answeredPerSec,
-            native: native.answeredPerSec,
-            unit: 'req/s',
-            note: label,
-          },
-          {
-            measure: `overload ${factor}: p99 of answered`,
-            ours: ours.p99AnsweredMs * 1000,
-            native: native.p99AnsweredMs * 1000,
-            unit: 'µs',
-            note: 'from intended send time; lower is better',
-          },
-          {
-            measure: `overload ${factor}: p99 of answered, from the write`,
-            ours: ours.p99AnsweredFromWriteMs * 1000,
-            native: native.p99AnsweredFromWriteMs * 1000,
-            unit: 'µs',
-            note: "from the request's write to its socket: the wait at the server, without the driver's backlog",
-          },
-          {
-            measure: `overload ${factor}: shed with 503`,
-            ours: shedShare(ours),
-            native: shedShare(native),
-            unit: '%',
-            note:
-              `of offered (${Object.entries(shedBy)
-                .map(([reason, n]) => `${reason} ${n}`)
-                .join(', ')}); not sent (no free socket): ${ours.notSent} / ${native.notSent}, ` +
-              `unanswered: ${ours.unanswered} / ${native.unanswered}; CPU gateway ${gatewayCpuShare.toFixed(2)}, driver ${ours.driverCpuShare.toFixed(2)} cores`,
-          },
-          {
-            measure: `overload ${factor}: events in Kafka / answered 202`,
-            ours: stored,
-            native: ours.answered,
-            unit: 'events',
-            note: "the gateway's 202s only: at least 1.00× means none was lost",
-          },
-        );
+      try {
+        for (const { factor, rate } of rates) {
+          const drive = (url: string, headers: Record<string, string>) =>
+            runOpenLoop({
+              url: `${url}/v1/events`,
+              body,
+              headers,
+              rate,
+              seconds,
+              connections: 4096,
+              serverPid: gateway.pid,
+            });
+          const shedBefore = await shedCounts(gateway.url);
+          const storedBefore = await eventsStored();
+          const ours = await drive(gateway.url, { ...json, 'x-write-key': key });
+          const gatewayCpuShare = ours.serverCpuShare ?? NaN;
+          const shedAfter = await shedCounts(gateway.url);
+          // At least every 202 (one event each); more when a request was produced but its
+          // answer came after the driver gave up on it.
+          const stored = Number((await eventsStored()) - storedBefore);
+          if (stored < ours.answered)
+            lost.push(`${factor}: ${stored} stored of ${ours.answered} answered 202`);
+          const shedBy = Object.fromEntries(
+            Object.entries(shedAfter).map(([reason, n]) => [reason, n - (shedBefore[reason] ?? 0)]),
+          );
+          const native = await drive(bare.url, json);
+          context[`overload ${factor}`] = {
+            gateway: { ...ours, shedBy, gatewayCpuShare },
+            bare: native,
+          };
+          const label = `batch 1, offered ${rate} req/s (${factor} capacity), open loop`;
+          rows.push(
+            {
+              measure: `overload ${factor}: answered 202/s`,
+              ours: ours.answeredPerSec,
+              native: native.answeredPerSec,
+              unit: 'req/s',
+              note: label,
+            },
+            {
+              measure: `overload ${factor}: p99 of answered`,
+              ours: ours.p99AnsweredMs * 1000,
+              native: native.p99AnsweredMs * 1000,
+              unit: 'µs',
+              note: 'from intended send time; lower is better',
+            },
+            {
+              measure: `overload ${factor}: p99 of answered, from the write`,
+              ours: ours.p99AnsweredFromWriteMs * 1000,
+              native: native.p99AnsweredFromWriteMs * 1000,
+              unit: 'µs',
+              note: "from the request's write to its socket: the wait at the server, without the driver's backlog",
+            },
+            {
+              measure: `overload ${factor}: shed with 503`,
+              ours: shedShare(ours),
+              native: shedShare(native),
+              unit: '%',
+              note:
+                `of offered (${Object.entries(shedBy)
+                  .map(([reason, n]) => `${reason} ${n}`)
+                  .join(', ')}); not sent (no free socket): ${ours.notSent} / ${native.notSent}, ` +
+                `unanswered: ${ours.unanswered} / ${native.unanswered}; CPU gateway ${gatewayCpuShare.toFixed(2)}, driver ${ours.driverCpuShare.toFixed(2)} cores`,
+            },
+            {
+              measure: `overload ${factor}: events in Kafka / answered 202`,
+              ours: stored,
+              native: ours.answered,
+              unit: 'events',
+              note: "the gateway's 202s only: at least 1.00× means none was lost",
+            },
+          );
+        }
+      } finally {
+        await admin.disconnect();
       }
-      await admin.disconnect();
       if (lost.length > 0) {
         report('gateway', rows, context);
         throw new Error(`answered 202 but not in Kafka: ${lost.join('; ')}`);
