@@ -137,7 +137,10 @@ export interface StreamTask<S> {
   readonly topic: string;
   readonly partition: number;
   readonly state: S;
-  /** Fenced and restored: its state stands where its committed offset does. */
+  /**
+   * Fenced and restored (its state stands where its committed offset does), and not closed:
+   * a rebalance replaces every task with a new one.
+   */
   readonly initialized: boolean;
   /** A failure left its state ahead of Kafka: it is being re-initialized. */
   readonly dirty: boolean;
@@ -151,6 +154,8 @@ interface Task<S, N> extends StreamTask<S> {
   minOffset: bigint;
   committedUpto: bigint;
   initialized: boolean;
+  /** Replaced after a rebalance or restart: its producer is closed, nothing more commits. */
+  closed: boolean;
   dirty: boolean;
   chain: Promise<void>;
   /** Batches handed over by the consumer and not processed yet. */
@@ -290,10 +295,10 @@ export class StreamTaskRuntime<S, N = never> {
 
   /**
    * Runs `work` in the task's order (after the batches before it). `work` writes to the
-   * outbox of the task's next transaction (made on first use). A task being re-initialized
-   * is left alone, or, with `recover`, re-initialized first (and `work` not run). With
-   * `commitOffset`, that transaction also commits the task's offset, with the metadata `seal`
-   * gives, even if no record came since the last commit.
+   * outbox of the task's next transaction (made on first use). A task not initialized yet,
+   * or closed by a rebalance, is left alone; so is a dirty one, unless `recover` re-initializes
+   * it (and `work` is not run). With `commitOffset`, that transaction also commits the task's
+   * offset, with the metadata `seal` gives, even if no record came since the last commit.
    */
   async update(
     handle: StreamTask<S>,
@@ -302,11 +307,12 @@ export class StreamTaskRuntime<S, N = never> {
   ): Promise<void> {
     const task = handle as Task<S, N>;
     await this.serialize(task, async () => {
+      // Not restored yet, or closed by a rebalance (a new task owns the partition now).
+      if (!task.initialized) return;
       if (task.dirty) {
         if (options.recover === true) await this.recover(task);
         return;
       }
-      if (!task.initialized) return;
       work(() => pendingOutbox(task));
       if (options.commitOffset === true) {
         pendingOutbox(task);
@@ -318,6 +324,9 @@ export class StreamTaskRuntime<S, N = never> {
   /** Commits the task's pending work; rejects if a transaction fails (the task is then dirty). */
   flush(handle: StreamTask<S>): Promise<void> {
     const task = handle as Task<S, N>;
+    // Its producer is gone: work processed since is not committed, and the partition's new
+    // owner processes it again from the committed offset.
+    if (task.closed) return Promise.resolve();
     if (task.inflight === null) {
       // `finally` runs after this assignment, even when nothing was pending.
       const run: Promise<void> = this.commitPending(task).finally(() => {
@@ -506,8 +515,12 @@ export class StreamTaskRuntime<S, N = never> {
    * fenced it otherwise, and starts from the last commit), then drops its producer.
    */
   private async closeTask(task: Task<S, N>): Promise<void> {
+    // No more work from `update` (a caller may still hold the task): what is pending commits
+    // below, with the producer that is about to close.
+    task.initialized = false;
     await task.chain.catch(() => undefined);
     await this.flush(task).catch(() => undefined);
+    task.closed = true;
     const producer = task.producer;
     task.producer = null;
     await producer?.disconnect().catch(() => undefined);
@@ -881,6 +894,7 @@ function newTask<S, N>(topic: string, partition: number, state: S): Task<S, N> {
     minOffset: 0n,
     committedUpto: 0n,
     initialized: false,
+    closed: false,
     dirty: false,
     chain: Promise.resolve(),
     queued: 0,
