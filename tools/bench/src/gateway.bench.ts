@@ -64,6 +64,7 @@ import {
   serviceEntry,
 } from './harness';
 import { processCpuMicros, runOpenLoop, type OpenLoopResult } from './open-loop';
+import { topicSize, withTopicAdmin } from './pipeline-fixture';
 
 const { values } = parseArgs({
   options: {
@@ -363,6 +364,8 @@ async function main(): Promise<void> {
   });
   let bare: { url: string; close(): Promise<void> } | undefined;
   const rows: Row[] = [];
+  /** Overload rates whose 202s are not all in Kafka. */
+  const lost: string[] = [];
   const context: Record<string, unknown> = { seconds, wrkThreads: WRK_THREADS, rampMs: RAMP_MS };
   try {
     const created = await runTs(
@@ -510,100 +513,90 @@ async function main(): Promise<void> {
           ? [1, 2].map((factor) => ({ factor: `${factor}x`, rate: Math.round(factor * capacity) }))
           : [{ factor: 'given', rate: Number(values['overload-rate']) }];
       const shedShare = (r: OpenLoopResult): number => (100 * r.shed) / Math.max(1, r.offered);
-      // Every answered 202 must be in Kafka: records the events topics gained over the drive
-      // (the bare handler, which writes to the same topics, is idle meanwhile).
-      const admin = new TopicAdmin(kafka);
-      await admin.connect();
-      const eventsStored = async (): Promise<bigint> => {
-        const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${ns}.events.`));
-        let stored = 0n;
-        for (const topic of topics)
-          for (const p of await admin.topicOffsets(topic)) stored += p.high - p.low;
-        return stored;
-      };
-      const lost: string[] = [];
-      try {
-        for (const { factor, rate } of rates) {
-          const drive = (url: string, headers: Record<string, string>) =>
-            runOpenLoop({
-              url: `${url}/v1/events`,
-              body,
-              headers,
-              rate,
-              seconds,
-              connections: 4096,
-              serverPid: gateway.pid,
-            });
-          const shedBefore = await shedCounts(gateway.url);
-          const storedBefore = await eventsStored();
-          const ours = await drive(gateway.url, { ...json, 'x-write-key': key });
-          const gatewayCpuShare = ours.serverCpuShare ?? NaN;
-          const shedAfter = await shedCounts(gateway.url);
-          // At least every 202 (one event each); more when a request was produced but its
-          // answer came after the driver gave up on it.
-          const stored = Number((await eventsStored()) - storedBefore);
-          if (stored < ours.answered)
-            lost.push(`${factor}: ${stored} stored of ${ours.answered} answered 202`);
-          const shedBy = Object.fromEntries(
-            Object.entries(shedAfter).map(([reason, n]) => [reason, n - (shedBefore[reason] ?? 0)]),
-          );
-          const native = await drive(bare.url, json);
-          context[`overload ${factor}`] = {
-            gateway: { ...ours, shedBy, gatewayCpuShare },
-            bare: native,
-          };
-          const label = `batch 1, offered ${rate} req/s (${factor} capacity), open loop`;
-          rows.push(
-            {
-              measure: `overload ${factor}: answered 202/s`,
-              ours: ours.answeredPerSec,
-              native: native.answeredPerSec,
-              unit: 'req/s',
-              note: label,
-            },
-            {
-              measure: `overload ${factor}: p99 of answered`,
-              ours: ours.p99AnsweredMs * 1000,
-              native: native.p99AnsweredMs * 1000,
-              unit: 'µs',
-              note: 'from intended send time; lower is better',
-            },
-            {
-              measure: `overload ${factor}: p99 of answered, from the write`,
-              ours: ours.p99AnsweredFromWriteMs * 1000,
-              native: native.p99AnsweredFromWriteMs * 1000,
-              unit: 'µs',
-              note: "from the request's write to its socket: the wait at the server, without the driver's backlog",
-            },
-            {
-              measure: `overload ${factor}: shed with 503`,
-              ours: shedShare(ours),
-              native: shedShare(native),
-              unit: '%',
-              note:
-                `of offered (${Object.entries(shedBy)
-                  .map(([reason, n]) => `${reason} ${n}`)
-                  .join(', ')}); not sent (no free socket): ${ours.notSent} / ${native.notSent}, ` +
-                `unanswered: ${ours.unanswered} / ${native.unanswered}; CPU gateway ${gatewayCpuShare.toFixed(2)}, driver ${ours.driverCpuShare.toFixed(2)} cores`,
-            },
-            {
-              measure: `overload ${factor}: events in Kafka / answered 202`,
-              ours: stored,
-              native: ours.answered,
-              unit: 'events',
-              note: "the gateway's 202s only: at least 1.00× means none was lost",
-            },
-          );
-        }
-      } finally {
-        await admin.disconnect();
-      }
-      if (lost.length > 0) {
-        report('gateway', rows, context);
-        throw new Error(`answered 202 but not in Kafka: ${lost.join('; ')}`);
+      // Records in the events topics: the bare handler writes there too, but is idle while the
+      // gateway is driven.
+      const eventsStored = () =>
+        withTopicAdmin(async (admin) => {
+          let stored = 0;
+          for (const topic of await admin.listTopics())
+            if (topic.startsWith(`${ns}.events.`)) stored += await topicSize(admin, topic);
+          return stored;
+        });
+      for (const { factor, rate } of rates) {
+        const drive = (url: string, headers: Record<string, string>) =>
+          runOpenLoop({
+            url: `${url}/v1/events`,
+            body,
+            headers,
+            rate,
+            seconds,
+            connections: 4096,
+            serverPid: gateway.pid,
+          });
+        const shedBefore = await shedCounts(gateway.url);
+        const storedBefore = await eventsStored();
+        const ours = await drive(gateway.url, { ...json, 'x-write-key': key });
+        const gatewayCpuShare = ours.serverCpuShare ?? NaN;
+        const shedAfter = await shedCounts(gateway.url);
+        // At least every 202 (one event each); more when a request was produced but its
+        // answer came after the driver gave up on it.
+        const stored = (await eventsStored()) - storedBefore;
+        if (stored < ours.answered)
+          lost.push(`${factor}: ${stored} stored of ${ours.answered} answered 202`);
+        const shedBy = Object.fromEntries(
+          Object.entries(shedAfter).map(([reason, n]) => [reason, n - (shedBefore[reason] ?? 0)]),
+        );
+        const native = await drive(bare.url, json);
+        context[`overload ${factor}`] = {
+          gateway: { ...ours, shedBy, gatewayCpuShare },
+          bare: native,
+        };
+        const label = `batch 1, offered ${rate} req/s (${factor} capacity), open loop`;
+        rows.push(
+          {
+            measure: `overload ${factor}: answered 202/s`,
+            ours: ours.answeredPerSec,
+            native: native.answeredPerSec,
+            unit: 'req/s',
+            note: label,
+          },
+          {
+            measure: `overload ${factor}: p99 of answered`,
+            ours: ours.p99AnsweredMs * 1000,
+            native: native.p99AnsweredMs * 1000,
+            unit: 'µs',
+            note: 'from intended send time; lower is better',
+          },
+          {
+            measure: `overload ${factor}: p99 of answered, from the write`,
+            ours: ours.p99AnsweredFromWriteMs * 1000,
+            native: native.p99AnsweredFromWriteMs * 1000,
+            unit: 'µs',
+            note: "from the request's write to its socket: the wait at the server, without the driver's backlog",
+          },
+          {
+            measure: `overload ${factor}: shed with 503`,
+            ours: shedShare(ours),
+            native: shedShare(native),
+            unit: '%',
+            note:
+              `of offered (${Object.entries(shedBy)
+                .map(([reason, n]) => `${reason} ${n}`)
+                .join(', ')}); not sent (no free socket): ${ours.notSent} / ${native.notSent}, ` +
+              `unanswered: ${ours.unanswered} / ${native.unanswered}; CPU gateway ${gatewayCpuShare.toFixed(2)}, driver ${ours.driverCpuShare.toFixed(2)} cores`,
+          },
+          {
+            measure: `overload ${factor}: events in Kafka / answered 202`,
+            ours: stored,
+            native: ours.answered,
+            unit: 'events',
+            note: "the gateway's 202s only: at least 1.00× means none was lost",
+          },
+        );
       }
     }
     report('gateway', rows, context);
+    if (lost.length > 0) throw new Error(`answered 202 but not in Kafka: ${lost.join('; ')}`);
   } finally {
     await bare?.close();
     await producer.close().catch(() => undefined);

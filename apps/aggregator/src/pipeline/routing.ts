@@ -31,11 +31,8 @@ const UNBOUNDED = 'Infinity';
 
 export function sourceOffsetMetadata(forwardedMax: number): string {
   const value: SourceOffsetMetadata = {
-    forwardedMax: Number.isFinite(forwardedMax)
-      ? forwardedMax
-      : forwardedMax === Infinity
-        ? UNBOUNDED
-        : null,
+    forwardedMax:
+      forwardedMax === Infinity ? UNBOUNDED : Number.isFinite(forwardedMax) ? forwardedMax : null,
   };
   return JSON.stringify(value);
 }
