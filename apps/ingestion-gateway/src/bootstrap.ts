@@ -77,6 +77,7 @@ export async function createApp(options: GatewayAppOptions = {}): Promise<NestFa
   const logShed = summarizedShedLog((message) => shedLogger.warn(message));
   const shedding = createLoadShedding({
     maxInFlight: settings.maxInFlight,
+    maxInFlightBytes: settings.maxInFlightBytes,
     maxEventLoopDelayMs: settings.maxEventLoopDelayMs,
     retryAfterSeconds: 1,
     onShed: (reason) => {

@@ -39,7 +39,8 @@ describe(loadGatewaySettings.name, () => {
 
   it('reads the shedding limits and the trace and request-log sample rates, refusing ratios outside [0, 1]', () => {
     expect(loadGatewaySettings({})).toMatchObject({
-      maxInFlight: 1024,
+      maxInFlight: 4096,
+      maxInFlightBytes: 32 * 1024 * 1024,
       maxEventLoopDelayMs: 0,
       traceSampleRatio: 0.01,
       requestLogSampleRate: 0.01,
@@ -47,12 +48,14 @@ describe(loadGatewaySettings.name, () => {
     expect(
       loadGatewaySettings({
         GATEWAY_MAX_IN_FLIGHT: '64',
+        GATEWAY_MAX_IN_FLIGHT_BYTES: String(8 * 1024 * 1024),
         GATEWAY_MAX_EVENT_LOOP_DELAY_MS: '250',
         GATEWAY_TRACE_SAMPLE_RATIO: '1',
         GATEWAY_REQUEST_LOG_SAMPLE_RATE: '0',
       }),
     ).toMatchObject({
       maxInFlight: 64,
+      maxInFlightBytes: 8 * 1024 * 1024,
       maxEventLoopDelayMs: 250,
       traceSampleRatio: 1,
       requestLogSampleRate: 0,
@@ -69,6 +72,13 @@ describe(loadGatewaySettings.name, () => {
     expect(() => loadGatewaySettings({ GATEWAY_MAX_IN_FLIGHT: '0' })).toThrow(
       /GATEWAY_MAX_IN_FLIGHT/,
     );
+    // A budget below the largest body would refuse such a body even on an idle gateway.
+    expect(() =>
+      loadGatewaySettings({
+        GATEWAY_MAX_BODY_BYTES: String(2 * 1024 * 1024),
+        GATEWAY_MAX_IN_FLIGHT_BYTES: String(1024 * 1024),
+      }),
+    ).toThrow(/GATEWAY_MAX_IN_FLIGHT_BYTES.*must be at least GATEWAY_MAX_BODY_BYTES \(2097152\)/);
     expect(traceSampleRatioOf({ GATEWAY_TRACE_SAMPLE_RATIO: '0.25' })).toBe(0.25);
     expect(traceSampleRatioOf({ GATEWAY_TRACE_SAMPLE_RATIO: 'nonsense' })).toBe(0.01);
   });

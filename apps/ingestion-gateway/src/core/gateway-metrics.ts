@@ -46,7 +46,7 @@ export class GatewayMetrics {
     });
     this.shed = platform.counter({
       name: 'gateway_requests_shed_total',
-      help: 'Requests refused with 503 OVERLOADED (nothing of them produced), by reason: in_flight, event_loop_delay',
+      help: 'Requests refused with 503 OVERLOADED (nothing of them produced), by reason: in_flight, in_flight_bytes, event_loop_delay',
       labelNames: ['reason'],
     });
   }

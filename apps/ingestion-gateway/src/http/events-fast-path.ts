@@ -17,7 +17,7 @@ import { toGatewayError } from './gateway-exception.filter';
 import { errorBody } from './gateway.error';
 import { EVENTS_PATH, eventsRouteOf } from './events-routes';
 import { parseJsonBody, utf8Body, utf8Charset } from './json-body';
-import { sheddable, type LoadShedding } from './load-shedding';
+import { declaredBodyBytes, sheddable, type LoadShedding } from './load-shedding';
 
 function pathOf(url: string): string {
   const query = url.indexOf('?');
@@ -221,6 +221,7 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     response: ServerResponse,
     route: string,
     path: string,
+    bodyBytes: number,
   ): void => {
     const started = process.hrtime.bigint();
     const parent: Context =
@@ -240,7 +241,7 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     inFlightGauge.inc();
     // One `close` listener for everything counted until the response closes.
     response.once('close', () => {
-      shedding.leave();
+      shedding.leave(bodyBytes);
       tracker.leave();
       inFlightGauge.dec();
       const status = response.writableFinished ? response.statusCode : 499;
@@ -275,12 +276,16 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
 
   // Fastify's own listener: the last one Nest's adapter registered before anything else.
   const fastifyHandler = listeners[0];
-  const takeFast = (request: IncomingMessage, response: ServerResponse): boolean => {
+  const takeFast = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    bodyBytes: number,
+  ): boolean => {
     if (request.method !== 'POST') return false;
     const path = pathOf(request.url ?? '');
     const route = eventsRouteOf(path);
     if (route === undefined || !fastPathEligible(request, options.maxBodyBytes)) return false;
-    fast(request, response, route, path);
+    fast(request, response, route, path, bodyBytes);
     return true;
   };
   /**
@@ -291,13 +296,14 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
    */
   const frontDoor = (request: IncomingMessage, response: ServerResponse): boolean => {
     if (tracker.isDraining || !sheddable(request.url)) return false;
-    const refused = shedding.enter();
+    const bodyBytes = declaredBodyBytes(request.headers, options.maxBodyBytes);
+    const refused = shedding.enter(bodyBytes);
     if (refused !== undefined) {
       sendText(response, 503, shedding.refusalOf(refused), shedding.retryAfterSeconds);
       return true;
     }
-    if (takeFast(request, response)) return true;
-    response.once('close', shedding.leave);
+    if (takeFast(request, response, bodyBytes)) return true;
+    response.once('close', () => shedding.leave(bodyBytes));
     return false;
   };
   // Taken before the server's `emit`, which the HTTP instrumentation wraps: for a request it

@@ -53,15 +53,29 @@ describe('ingestion gateway: the in-flight limit at the front door, fast path an
   let run: GatewayRun;
 
   beforeAll(async () => {
-    run = await startGatewayRun({ GATEWAY_MAX_IN_FLIGHT: '2' });
+    // Bodies up to 4 KiB, and 6,000 bytes of them in flight at once.
+    run = await startGatewayRun({
+      GATEWAY_MAX_IN_FLIGHT: '2',
+      GATEWAY_MAX_BODY_BYTES: '4096',
+      GATEWAY_MAX_IN_FLIGHT_BYTES: '6000',
+    });
   });
 
   afterAll(() => run?.close());
 
   const views = (): Promise<number> =>
     countRecords(run.kafka, eventTopic(run.config.topics, 'page_view'));
-  const event = (): string =>
-    JSON.stringify({ event_id: randomUUID(), user_id: 'u1', device_type: 'mobile', country: 'US' });
+  /** A new event's JSON; `pageUrl` pads it to the size a test needs. */
+  const event = (pageUrl?: string): string =>
+    JSON.stringify({
+      event_id: randomUUID(),
+      user_id: 'u1',
+      device_type: 'mobile',
+      country: 'US',
+      ...(pageUrl === undefined ? {} : { page_url: pageUrl }),
+    });
+  /** An event of about 3,000 bytes: two of them pass the 6,000 bytes in flight. */
+  const largeEvent = (): string => event(`/${'p'.repeat(2900)}`);
   /** Posts a new event on the fast path. */
   const postEvent = () =>
     http(`${run.gateway.url}/v1/events/page_view`, { key: run.key, raw: event() });
@@ -75,6 +89,14 @@ describe('ingestion gateway: the in-flight limit at the front door, fast path an
       await new Promise((done) => setTimeout(done, 50));
     }
     throw new Error(`the gateway never held ${held} requests`);
+  };
+  /** Refusals for bodies in flight so far, from the gateway's metrics. */
+  const bytesRefusals = async (): Promise<number> => {
+    const metrics = await fetch(`${run.gateway.url}/metrics`).then((r) => r.text());
+    const line = /^platform_gateway_requests_shed_total\{reason="in_flight_bytes"\} (\d+)/m.exec(
+      metrics,
+    );
+    return Number(line?.[1] ?? 0);
   };
   /** Posts until the gateway admits one: a held request's slot frees when its socket closes. */
   const admittedAgain = async (): Promise<number> => {
@@ -108,6 +130,35 @@ describe('ingestion gateway: the in-flight limit at the front door, fast path an
     expect(await views()).toBe(before + 2);
     // Both slots are free again.
     expect(await Promise.all([post(), post()])).toEqual([202, 202]);
+  });
+
+  it('refuses a body that would take the bodies in flight past their limit, and admits it once they left', async () => {
+    const before = await views();
+    const shedBefore = await bytesRefusals();
+    const held = await holdRequest(run.gateway.url, run.key, largeEvent());
+    await untilHeld(1);
+
+    // One slot is free, but not the bytes for a second large body: refused before it is read.
+    const refused = await http(`${run.gateway.url}/v1/events/page_view`, {
+      key: run.key,
+      raw: largeEvent(),
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.body.error.code).toBe('OVERLOADED');
+    expect(refused.body.error.message).toMatch(/limit of 6000 bytes of request bodies in flight/);
+    expect(await bytesRefusals()).toBe(shedBefore + 1);
+    // A small body still fits beside the held one.
+    expect(await post()).toBe(202);
+
+    expect(await held.finish()).toMatch(/^HTTP\/1\.1 202/);
+    // The held body's bytes are given back: a large body passes again.
+    const again = await http(`${run.gateway.url}/v1/events/page_view`, {
+      key: run.key,
+      raw: largeEvent(),
+    });
+    expect(again.status).toBe(202);
+    expect(await views()).toBe(before + 3);
   });
 
   it('counts requests Fastify serves against the same limit, and frees their slots too', async () => {

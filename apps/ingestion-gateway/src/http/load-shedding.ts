@@ -1,12 +1,20 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { errorBody, GatewayError } from './gateway.error';
 
 /** Why a request was refused: the label of `gateway_requests_shed_total`. */
-export type ShedReason = 'in_flight' | 'event_loop_delay';
+export type ShedReason = 'in_flight' | 'in_flight_bytes' | 'event_loop_delay';
 
 export interface LoadSheddingOptions {
   /** Requests on the API routes (`/v1/…`) being worked on at once; more are refused with 503. */
   readonly maxInFlight: number;
+  /**
+   * Body bytes of the requests being worked on at once, by the size each declares (see
+   * {@link declaredBodyBytes}); a request that would take them past this is refused with 503.
+   * What a request holds grows with its body (the bytes, their text, the parsed events), so
+   * the count alone does not bound memory when bodies are large.
+   */
+  readonly maxInFlightBytes: number;
   /**
    * How far the event loop may fall behind before new API requests are refused with 503, ms;
    * 0 turns the check off. The in-flight limit only sees requests the process has read: when
@@ -23,13 +31,15 @@ export interface LoadSheddingOptions {
 export interface LoadShedding {
   /** Requests admitted whose response has not closed yet. */
   inFlight(): number;
+  /** Body bytes admitted whose response has not closed yet. */
+  inFlightBytes(): number;
   /**
-   * Counts the request in if the gateway has room for it, and the caller calls {@link leave}
-   * once when its response closes; otherwise counts a refusal and returns the reason (answer
-   * with 503 and {@link refusalOf}).
+   * Counts the request (with a body of `bytes`) in if the gateway has room for it, and the
+   * caller calls {@link leave} with the same `bytes` once when its response closes; otherwise
+   * counts a refusal and returns the reason (answer with 503 and {@link refusalOf}).
    */
-  enter(): ShedReason | undefined;
-  leave(): void;
+  enter(bytes: number): ShedReason | undefined;
+  leave(bytes: number): void;
   /** The 503 body of a refusal, serialized once. */
   refusalOf(reason: ShedReason): string;
   readonly retryAfterSeconds: number;
@@ -40,6 +50,24 @@ export interface LoadShedding {
 /** Routes that are shed: everything under `/v1/`. Probes and scrapes must answer under load. */
 export function sheddable(url: string | undefined): boolean {
   return url !== undefined && url.startsWith('/v1/');
+}
+
+/**
+ * The body size a request is admitted for, from its head alone: its `Content-Length`, or
+ * `maxBodyBytes` (the most any body may take once read) when the size is not known before
+ * reading it: chunked, or compressed (its decompressed size).
+ */
+export function declaredBodyBytes(headers: IncomingHttpHeaders, maxBodyBytes: number): number {
+  const encoding = headers['content-encoding'];
+  if (
+    headers['transfer-encoding'] !== undefined ||
+    (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity')
+  )
+    return maxBodyBytes;
+  const length = Number(headers['content-length'] ?? 0);
+  return Number.isSafeInteger(length) && length >= 0
+    ? Math.min(length, maxBodyBytes)
+    : maxBodyBytes;
 }
 
 /** How often the probe measures the event loop's delay. */
@@ -70,8 +98,9 @@ class EventLoopDelay {
 }
 
 /**
- * The admission gate. A request is refused when `maxInFlight` requests are being worked on, or
- * when the event loop is more than `maxEventLoopDelayMs` behind: a request read now would wait
+ * The admission gate. A request is refused when `maxInFlight` requests are being worked on,
+ * when its body would take the bodies in flight past `maxInFlightBytes`, or when the event
+ * loop is more than `maxEventLoopDelayMs` behind: a request read now would wait
  * behind that much work, and the ones refused cost little (nothing parsed, nothing produced),
  * so the loop catches up. A request is counted out when its response closes: Node emits
  * `close` on every response, once, after it was sent or when the socket went away first.
@@ -80,10 +109,14 @@ class EventLoopDelay {
  */
 export function createLoadShedding(options: LoadSheddingOptions): LoadShedding {
   let inFlight = 0;
+  let inFlightBytes = 0;
   const delay = options.maxEventLoopDelayMs > 0 ? new EventLoopDelay() : undefined;
   const refusals: Record<ShedReason, string> = {
     in_flight: refusal(
       `the gateway is at its limit of ${options.maxInFlight} requests in flight; retry after the Retry-After delay`,
+    ),
+    in_flight_bytes: refusal(
+      `the gateway is at its limit of ${options.maxInFlightBytes} bytes of request bodies in flight; retry after the Retry-After delay`,
     ),
     event_loop_delay: refusal(
       `the gateway is more than ${options.maxEventLoopDelayMs} ms behind its work; retry after the Retry-After delay`,
@@ -95,15 +128,19 @@ export function createLoadShedding(options: LoadSheddingOptions): LoadShedding {
   };
   return {
     inFlight: () => inFlight,
-    enter: () => {
+    inFlightBytes: () => inFlightBytes,
+    enter: (bytes) => {
       if (inFlight >= options.maxInFlight) return refuse('in_flight');
+      if (inFlightBytes + bytes > options.maxInFlightBytes) return refuse('in_flight_bytes');
       if (delay !== undefined && delay.behindMs() > options.maxEventLoopDelayMs)
         return refuse('event_loop_delay');
       inFlight += 1;
+      inFlightBytes += bytes;
       return undefined;
     },
-    leave: () => {
+    leave: (bytes) => {
       inFlight -= 1;
+      inFlightBytes -= bytes;
     },
     refusalOf: (reason) => refusals[reason],
     retryAfterSeconds: Math.max(1, Math.ceil(options.retryAfterSeconds)),
@@ -124,18 +161,24 @@ export function summarizedShedLog(
   intervalMs = 10_000,
   now: () => number = Date.now,
 ): (reason: ShedReason) => void {
-  const counts: Record<ShedReason, number> = { in_flight: 0, event_loop_delay: 0 };
+  const counts: Record<ShedReason, number> = {
+    in_flight: 0,
+    in_flight_bytes: 0,
+    event_loop_delay: 0,
+  };
   let last = -Infinity;
   return (reason) => {
     counts[reason] += 1;
     const at = now();
     if (at - last < intervalMs) return;
     warn(
-      `refused ${counts.in_flight + counts.event_loop_delay} requests with 503 OVERLOADED ` +
-        `(in flight at the limit: ${counts.in_flight}, event loop behind: ${counts.event_loop_delay})` +
+      `refused ${counts.in_flight + counts.in_flight_bytes + counts.event_loop_delay} requests with 503 OVERLOADED ` +
+        `(in flight at the limit: ${counts.in_flight}, bodies in flight at the limit: ${counts.in_flight_bytes}, ` +
+        `event loop behind: ${counts.event_loop_delay})` +
         (last === -Infinity ? '' : ` since ${new Date(last).toISOString()}`),
     );
     counts.in_flight = 0;
+    counts.in_flight_bytes = 0;
     counts.event_loop_delay = 0;
     last = at;
   };

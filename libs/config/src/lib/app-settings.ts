@@ -113,6 +113,7 @@ const GATEWAY_VARIABLES = {
   requestTimeoutMs: 'GATEWAY_REQUEST_TIMEOUT_MS',
   headersTimeoutMs: 'GATEWAY_HEADERS_TIMEOUT_MS',
   maxInFlight: 'GATEWAY_MAX_IN_FLIGHT',
+  maxInFlightBytes: 'GATEWAY_MAX_IN_FLIGHT_BYTES',
   maxEventLoopDelayMs: 'GATEWAY_MAX_EVENT_LOOP_DELAY_MS',
   traceSampleRatio: 'GATEWAY_TRACE_SAMPLE_RATIO',
   requestLogSampleRate: 'GATEWAY_REQUEST_LOG_SAMPLE_RATE',
@@ -177,9 +178,15 @@ const gatewaySchema = z
     headersTimeoutMs: int(100).default(10_000),
     /**
      * API requests worked on at once; more are refused at once with 503 `OVERLOADED`
-     * (ADR 0014, thirteenth round: why 1024).
+     * (ADR 0014, nineteenth round: why 4096, now that `maxInFlightBytes` bounds the memory).
      */
-    maxInFlight: int(1, 1_000_000).default(1024),
+    maxInFlight: int(1, 1_000_000).default(4096),
+    /**
+     * Body bytes of the API requests worked on at once, by their declared length (a body of
+     * unknown or compressed size counts as `maxBodyBytes`): the memory they hold is bounded
+     * whatever their sizes. A request that would pass it is refused with 503 `OVERLOADED`.
+     */
+    maxInFlightBytes: int(1024, 16 * 1024 ** 3).default(32 * 1024 * 1024),
     /**
      * How far the event loop may fall behind before API requests are refused with 503
      * `OVERLOADED`, ms; 0 (the default) never refuses on this ground (ADR 0014, tenth round).
@@ -203,6 +210,13 @@ const gatewaySchema = z
         code: 'custom',
         path: ['headersTimeoutMs'],
         message: `must not be longer than ${GATEWAY_VARIABLES.requestTimeoutMs} (${s.requestTimeoutMs})`,
+      });
+    }
+    if (s.maxInFlightBytes < s.maxBodyBytes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxInFlightBytes'],
+        message: `must be at least ${GATEWAY_VARIABLES.maxBodyBytes} (${s.maxBodyBytes}), or a body of that size could never pass`,
       });
     }
   });
