@@ -17,7 +17,7 @@ import { toGatewayError } from './gateway-exception.filter';
 import { errorBody } from './gateway.error';
 import { EVENTS_PATH, eventsRouteOf } from './events-routes';
 import { parseJsonBody, utf8Body, utf8Charset } from './json-body';
-import { declaredBodyBytes, sheddable, type LoadShedding } from './load-shedding';
+import { declaredBodyBytes, plainBodyLength, sheddable, type LoadShedding } from './load-shedding';
 
 function pathOf(url: string): string {
   const query = url.indexOf('?');
@@ -41,11 +41,9 @@ export interface EventsFastPathOptions {
  */
 export function fastPathEligible(request: IncomingMessage, maxBodyBytes: number): boolean {
   const h = request.headers;
-  if (h['transfer-encoding'] !== undefined) return false;
-  const encoding = h['content-encoding'];
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return false;
-  const length = h['content-length'];
-  if (length === undefined || !/^\d+$/.test(length) || Number(length) > maxBodyBytes) return false;
+  const length = plainBodyLength(h);
+  if (h['content-length'] === undefined || length === undefined || length > maxBodyBytes)
+    return false;
   const type = h['content-type']?.toLowerCase();
   // Another charset goes to the Fastify stack, which refuses it.
   if (type === undefined || !utf8Charset(type)) return false;

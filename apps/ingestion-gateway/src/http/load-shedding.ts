@@ -53,21 +53,25 @@ export function sheddable(url: string | undefined): boolean {
 }
 
 /**
- * The body size a request is admitted for, from its head alone: its `Content-Length`, or
- * `maxBodyBytes` (the most any body may take once read) when the size is not known before
- * reading it: chunked, or compressed (its decompressed size).
+ * The size of a body that is read as it is sent, from the request's head: its
+ * `Content-Length`, 0 without one; undefined when the size is known only once the body is
+ * read (chunked, or compressed: its decompressed size) or the header is not a number.
+ */
+export function plainBodyLength(headers: IncomingHttpHeaders): number | undefined {
+  if (headers['transfer-encoding'] !== undefined) return undefined;
+  const encoding = headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return undefined;
+  const length = headers['content-length'];
+  if (length === undefined) return 0;
+  return /^\d+$/.test(length) ? Number(length) : undefined;
+}
+
+/**
+ * The body size a request is admitted for, from its head alone: its {@link plainBodyLength},
+ * or `maxBodyBytes` (the most any body may take once read) when that is not known.
  */
 export function declaredBodyBytes(headers: IncomingHttpHeaders, maxBodyBytes: number): number {
-  const encoding = headers['content-encoding'];
-  if (
-    headers['transfer-encoding'] !== undefined ||
-    (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity')
-  )
-    return maxBodyBytes;
-  const length = Number(headers['content-length'] ?? 0);
-  return Number.isSafeInteger(length) && length >= 0
-    ? Math.min(length, maxBodyBytes)
-    : maxBodyBytes;
+  return Math.min(plainBodyLength(headers) ?? maxBodyBytes, maxBodyBytes);
 }
 
 /** How often the probe measures the event loop's delay. */
@@ -171,15 +175,15 @@ export function summarizedShedLog(
     counts[reason] += 1;
     const at = now();
     if (at - last < intervalMs) return;
+    let refused = 0;
+    for (const n of Object.values(counts)) refused += n;
     warn(
-      `refused ${counts.in_flight + counts.in_flight_bytes + counts.event_loop_delay} requests with 503 OVERLOADED ` +
+      `refused ${refused} requests with 503 OVERLOADED ` +
         `(in flight at the limit: ${counts.in_flight}, bodies in flight at the limit: ${counts.in_flight_bytes}, ` +
         `event loop behind: ${counts.event_loop_delay})` +
         (last === -Infinity ? '' : ` since ${new Date(last).toISOString()}`),
     );
-    counts.in_flight = 0;
-    counts.in_flight_bytes = 0;
-    counts.event_loop_delay = 0;
+    for (const key of Object.keys(counts) as ShedReason[]) counts[key] = 0;
     last = at;
   };
 }
