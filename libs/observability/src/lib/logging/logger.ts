@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { activeTraceFields } from '../telemetry/trace-context';
+import { LogLineWriter, stdoutLogLines } from './log-line-writer';
 import { withoutSecretKeys } from './redact';
 
 export type { Logger as PinoLogger } from 'pino';
@@ -27,7 +28,10 @@ export interface CreateLoggerOptions {
   readonly version?: string;
   /** Default: {@link resolveLogLevel} of the environment. */
   readonly level?: LogLevel;
-  /** Where lines go; default stdout. Tests pass a stream to capture them. */
+  /**
+   * Where lines go; default stdout, through {@link stdoutLogLines} (never blocks the event
+   * loop on a reader that falls behind). Tests pass a stream to capture them.
+   */
   readonly destination?: DestinationStream;
 }
 
@@ -53,6 +57,7 @@ export function resolveLogLevel(
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const level = options.level ?? resolveLogLevel();
+  const destination = options.destination ?? stdoutLogLines();
   const logger = pino(
     {
       level,
@@ -70,8 +75,16 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       },
       mixin: () => activeTraceFields(),
     },
-    options.destination ?? pino.destination({ dest: 1, sync: true }),
+    destination,
   );
+  if (destination instanceof LogLineWriter) {
+    // The writer is shared process-wide: the logger made last (the service's own) reports.
+    destination.onDropped = (lines) =>
+      logger.warn(
+        { event: 'log.lines_dropped', lines },
+        `${lines} log line(s) dropped: the reader of the log stream fell behind`,
+      );
+  }
   // A child's bindings are serialized once, when it is made, and pino gives them to no
   // formatter: they are cleaned here. Children inherit this `child` (pino builds each one on
   // its parent), so grandchildren are cleaned too.
