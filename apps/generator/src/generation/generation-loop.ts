@@ -112,16 +112,22 @@ export async function runGeneration(options: GenerationOptions): Promise<Generat
     inFlight += items.length;
     const sink = options.sink;
     if (sink.sendMany !== undefined) {
+      // The chunk's totals are counted now and added once it is acknowledged, so that its
+      // events are not kept alive until then (they die young instead of being copied by every
+      // scavenge while in flight).
+      const n = items.length;
+      const part = new SummaryBuilder(options.model);
+      for (const item of items) part.add(item.eventType, item.event, item.delivery);
       sink.sendMany(items).then(
         () => {
-          sent += items.length;
-          for (const item of items) summary.add(item.eventType, item.event, item.delivery);
-          settle(items.length);
+          sent += n;
+          summary.merge(part);
+          settle(n);
         },
         (error: unknown) => {
           // The chunk counts as failed as a whole (the run reports errors and exits non-zero).
-          failed(error, items.length);
-          settle(items.length);
+          failed(error, n);
+          settle(n);
         },
       );
       return;

@@ -30,6 +30,32 @@ describe(SummaryBuilder.name, () => {
     });
   });
 
+  it('merges a part counted apart into the same totals as adding its events one by one', () => {
+    const events: [string, { timestamp: number; revenue?: number }, 'in_order' | 'out_of_order'][] =
+      [
+        ['page_view', { timestamp: 30 }, 'in_order'],
+        ['purchase', { timestamp: 5, revenue: 12.34 }, 'out_of_order'],
+        ['purchase', { timestamp: 50, revenue: 0.1 }, 'in_order'],
+        ['add_to_cart', { timestamp: 20 }, 'in_order'],
+      ];
+    const whole = new SummaryBuilder(ecommerceModel);
+    for (const [type, event, delivery] of events) whole.add(type, event, delivery);
+    const merged = new SummaryBuilder(ecommerceModel);
+    merged.add('page_view', { timestamp: 40 });
+    const expected = new SummaryBuilder(ecommerceModel);
+    expected.add('page_view', { timestamp: 40 });
+    for (const [type, event, delivery] of events) expected.add(type, event, delivery);
+    merged.merge(whole);
+    merged.merge(new SummaryBuilder(ecommerceModel)); // an empty part changes nothing
+    expect(merged.snapshot()).toEqual(expected.snapshot());
+    expect(merged.snapshot()).toMatchObject({
+      total: 5,
+      revenueCents: 1244,
+      firstTimestamp: 5,
+      lastTimestamp: 50,
+    });
+  });
+
   it('rejects a revenue field the model does not have', () => {
     expect(
       () => new SummaryBuilder(ecommerceModel, { eventType: 'purchase', field: 'nope' }),

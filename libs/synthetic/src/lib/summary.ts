@@ -46,6 +46,24 @@ export class SummaryBuilder {
     }
   }
 
+  /** Adds another builder's totals to these (a part counted apart, e.g. a chunk once sent). */
+  merge(other: SummaryBuilder): void {
+    this.total += other.total;
+    for (const type in other.counts) {
+      this.counts[type] = (this.counts[type] ?? 0) + (other.counts[type] ?? 0);
+    }
+    for (const delivery of Object.keys(this.deliveries) as Delivery[]) {
+      this.deliveries[delivery] += other.deliveries[delivery];
+    }
+    this.cents += other.cents;
+    if (other.first !== null && (this.first === null || other.first < this.first)) {
+      this.first = other.first;
+    }
+    if (other.last !== null && (this.last === null || other.last > this.last)) {
+      this.last = other.last;
+    }
+  }
+
   snapshot(): Summary {
     return {
       total: this.total,
