@@ -31,7 +31,9 @@ export class LogLineWriter {
   private readonly maxQueuedBytes: number;
   private readonly retryMs: number;
   private readonly exitFlushMs: number;
-  private readonly queue: Buffer[] = [];
+  /** Held bytes, in order; those before `head` are written. */
+  private queue: Buffer[] = [];
+  private head = 0;
   private queuedBytes = 0;
   private droppedLines = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -46,13 +48,8 @@ export class LogLineWriter {
     process.once('exit', () => this.flushSync());
   }
 
-  /** Lines dropped since the last report. */
-  get dropped(): number {
-    return this.droppedLines;
-  }
-
   write(line: string): boolean {
-    if (this.queue.length > 0) {
+    if (this.head < this.queue.length) {
       this.hold(Buffer.from(line, 'utf8'));
       return true;
     }
@@ -107,25 +104,26 @@ export class LogLineWriter {
 
   /** Writes held lines until the reader is behind again; true once none is left. */
   private writeHeld(): boolean {
-    while (this.queue.length > 0) {
-      const head = this.queue[0] as Buffer;
+    while (this.head < this.queue.length) {
+      const bytes = this.queue[this.head] as Buffer;
       let written: number;
       try {
-        written = writeSync(this.fd, head);
+        written = writeSync(this.fd, bytes);
       } catch (error) {
         if (wouldBlock(error)) return false;
-        this.droppedLines += this.queue.length;
-        this.queue.length = 0;
-        this.queuedBytes = 0;
-        return true;
+        this.droppedLines += this.queue.length - this.head;
+        break;
       }
       this.queuedBytes -= written;
-      if (written < head.length) {
-        this.queue[0] = head.subarray(written);
+      if (written < bytes.length) {
+        this.queue[this.head] = bytes.subarray(written);
         return false;
       }
-      this.queue.shift();
+      this.head += 1;
     }
+    this.queue = [];
+    this.head = 0;
+    this.queuedBytes = 0;
     return true;
   }
 }
