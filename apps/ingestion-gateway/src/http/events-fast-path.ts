@@ -39,9 +39,12 @@ export interface EventsFastPathOptions {
  * limit, nothing to decode. Anything else (gzip, chunked, a missing or odd content type, too
  * large) goes through the Fastify stack, whose hooks answer it exactly as before.
  */
-export function fastPathEligible(request: IncomingMessage, maxBodyBytes: number): boolean {
+export function fastPathEligible(
+  request: IncomingMessage,
+  maxBodyBytes: number,
+  length: number | undefined = plainBodyLength(request.headers),
+): boolean {
   const h = request.headers;
-  const length = plainBodyLength(h);
   if (h['content-length'] === undefined || length === undefined || length > maxBodyBytes)
     return false;
   const type = h['content-type']?.toLowerCase();
@@ -277,12 +280,14 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
   const takeFast = (
     request: IncomingMessage,
     response: ServerResponse,
+    plainLength: number | undefined,
     bodyBytes: number,
   ): boolean => {
     if (request.method !== 'POST') return false;
     const path = pathOf(request.url ?? '');
     const route = eventsRouteOf(path);
-    if (route === undefined || !fastPathEligible(request, options.maxBodyBytes)) return false;
+    if (route === undefined || !fastPathEligible(request, options.maxBodyBytes, plainLength))
+      return false;
     fast(request, response, route, path, bodyBytes);
     return true;
   };
@@ -294,13 +299,15 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
    */
   const frontDoor = (request: IncomingMessage, response: ServerResponse): boolean => {
     if (tracker.isDraining || !sheddable(request.url)) return false;
-    const bodyBytes = declaredBodyBytes(request.headers, options.maxBodyBytes);
+    // The head is read once, for the byte limit and the fast path's eligibility alike.
+    const plainLength = plainBodyLength(request.headers);
+    const bodyBytes = declaredBodyBytes(request.headers, options.maxBodyBytes, plainLength);
     const refused = shedding.enter(bodyBytes);
     if (refused !== undefined) {
       sendText(response, 503, shedding.refusalOf(refused), shedding.retryAfterSeconds);
       return true;
     }
-    if (takeFast(request, response, bodyBytes)) return true;
+    if (takeFast(request, response, plainLength, bodyBytes)) return true;
     response.once('close', () => shedding.leave(bodyBytes));
     return false;
   };

@@ -67,11 +67,16 @@ export function plainBodyLength(headers: IncomingHttpHeaders): number | undefine
 }
 
 /**
- * The body size a request is admitted for, from its head alone: its {@link plainBodyLength},
- * or `maxBodyBytes` (the most any body may take once read) when that is not known.
+ * The body size a request is admitted for, from its head alone: its {@link plainBodyLength}
+ * (pass it when already read), or `maxBodyBytes` (the most any body may take once read) when
+ * that is not known.
  */
-export function declaredBodyBytes(headers: IncomingHttpHeaders, maxBodyBytes: number): number {
-  return Math.min(plainBodyLength(headers) ?? maxBodyBytes, maxBodyBytes);
+export function declaredBodyBytes(
+  headers: IncomingHttpHeaders,
+  maxBodyBytes: number,
+  plainLength: number | undefined = plainBodyLength(headers),
+): number {
+  return Math.min(plainLength ?? maxBodyBytes, maxBodyBytes);
 }
 
 /** How often the probe measures the event loop's delay. */

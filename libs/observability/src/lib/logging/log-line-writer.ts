@@ -48,10 +48,10 @@ export class LogLineWriter {
     process.once('exit', () => this.flushSync());
   }
 
-  write(line: string): boolean {
+  write(line: string): void {
     if (this.head < this.queue.length) {
       this.hold(Buffer.from(line, 'utf8'));
-      return true;
+      return;
     }
     let written: number;
     try {
@@ -60,7 +60,7 @@ export class LogLineWriter {
       if (!wouldBlock(error)) {
         // The reader is gone (EPIPE, a closed descriptor): nothing can carry the line.
         this.droppedLines += 1;
-        return true;
+        return;
       }
       written = 0;
     }
@@ -68,7 +68,6 @@ export class LogLineWriter {
     if (written < line.length || written !== Buffer.byteLength(line, 'utf8')) {
       this.hold(Buffer.from(line, 'utf8').subarray(written));
     }
-    return true;
   }
 
   /** Writes what is held, waiting for the reader up to `exitFlushMs`: for the process exit. */
