@@ -9,6 +9,7 @@ import {
   exitWhenFlushed,
   installGracefulShutdown,
   installProcessFailureHandler,
+  writeOutput,
 } from '@platform/observability';
 import { createApp } from './bootstrap';
 import { loadSinkWriterSettings } from './config/sink-writer.config';
@@ -54,7 +55,7 @@ async function runOnce(): Promise<void> {
   const service = app.get(SinkConsumerService);
   await service.untilEnd();
   await app.close(); // writes and commits the batch in hand, closes the sinks
-  process.stdout.write(`${formatRunOnceSummary(service.totals(), Date.now() - started)}\n`);
+  writeOutput(`${formatRunOnceSummary(service.totals(), Date.now() - started)}\n`);
   exitWhenFlushed(0);
 }
 

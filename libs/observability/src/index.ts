@@ -31,6 +31,7 @@ export {
 } from './lib/logging/logger';
 export { REDACTED, REDACTED_KEYS, redactSecrets, scrubSecrets } from './lib/logging/redact';
 export type { CreateLoggerOptions, LogLevel, PinoLogger } from './lib/logging/logger';
+export { writeOutput } from './lib/logging/log-line-writer';
 export { PlatformLogger } from './lib/logging/platform-logger.service';
 export { attachRequestLogging } from './lib/logging/request-logging';
 export type { RequestLoggingOptions } from './lib/logging/request-logging';

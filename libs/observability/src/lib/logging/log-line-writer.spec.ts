@@ -6,7 +6,13 @@ const FIXTURE = join(__dirname, 'fixtures', 'log-burst.ts');
 interface Burst {
   readonly code: number | null;
   /** The log lines, parsed. */
-  readonly lines: { n?: number; event?: string; lines?: number; level?: string }[];
+  readonly lines: {
+    n?: number;
+    event?: string;
+    lines?: number;
+    level?: string;
+    summary?: number;
+  }[];
   /** What the child reported on stderr (its worst event-loop stall), if it got that far. */
   readonly report: { worstStallMs?: number };
 }
@@ -84,5 +90,13 @@ describe('LogLineWriter under a reader that falls behind', () => {
     const result = await burst(['2000', 'exit'], 500);
     expect(result.code).toBe(0);
     expect(numbered(result)).toEqual([...Array(2000).keys()]);
+  }, 60_000);
+
+  it('prints program output after every log line before it, even past the exit flush', async () => {
+    // The reader comes 3 s late, past the 2 s an exit gives log lines alone.
+    const result = await burst(['2000', 'print'], 3_000);
+    expect(result.code).toBe(0);
+    expect(numbered(result)).toEqual([...Array(2000).keys()]);
+    expect(result.lines.at(-1)).toEqual({ summary: 2000 });
   }, 60_000);
 });

@@ -36,6 +36,8 @@ export class LogLineWriter {
   private head = 0;
   private queuedBytes = 0;
   private droppedLines = 0;
+  /** The queue index past the last held line of program output (see `writeOutput`). */
+  private outputEnd = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Told how many lines were dropped, once the reader has caught up again. */
   onDropped: ((lines: number) => void) | undefined;
@@ -49,8 +51,21 @@ export class LogLineWriter {
   }
 
   write(line: string): void {
+    this.writeLine(line, false);
+  }
+
+  /**
+   * The program's own output (a summary, a table), after every log line before it: never
+   * dropped, and a process exit waits for it however late the reader is, as a blocking
+   * `process.stdout.write` would have.
+   */
+  writeOutput(text: string): void {
+    this.writeLine(text, true);
+  }
+
+  private writeLine(line: string, output: boolean): void {
     if (this.head < this.queue.length) {
-      this.hold(Buffer.from(line, 'utf8'));
+      this.hold(Buffer.from(line, 'utf8'), output);
       return;
     }
     let written: number;
@@ -66,24 +81,30 @@ export class LogLineWriter {
     }
     // A pipe may take part of a long line: the rest waits its turn.
     if (written < line.length || written !== Buffer.byteLength(line, 'utf8')) {
-      this.hold(Buffer.from(line, 'utf8').subarray(written));
+      this.hold(Buffer.from(line, 'utf8').subarray(written), output);
     }
   }
 
-  /** Writes what is held, waiting for the reader up to `exitFlushMs`: for the process exit. */
+  /**
+   * Writes what is held, waiting for the reader up to `exitFlushMs` (for the process exit), or
+   * for as long as program output is held.
+   */
   flushSync(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     const deadline = Date.now() + this.exitFlushMs;
-    while (!this.writeHeld() && Date.now() < deadline) sleepSync(5);
+    while (!this.writeHeld() && (Date.now() < deadline || this.head < this.outputEnd)) {
+      sleepSync(5);
+    }
   }
 
-  private hold(bytes: Buffer): void {
-    if (this.queuedBytes + bytes.length > this.maxQueuedBytes) {
+  private hold(bytes: Buffer, output: boolean): void {
+    if (!output && this.queuedBytes + bytes.length > this.maxQueuedBytes) {
       this.droppedLines += 1;
       return;
     }
     this.queue.push(bytes);
+    if (output) this.outputEnd = this.queue.length;
     this.queuedBytes += bytes.length;
     this.timer ??= setTimeout(() => this.retry(), this.retryMs).unref();
   }
@@ -122,6 +143,7 @@ export class LogLineWriter {
     }
     this.queue = [];
     this.head = 0;
+    this.outputEnd = 0;
     this.queuedBytes = 0;
     return true;
   }
@@ -149,4 +171,14 @@ export function stdoutLogLines(): LogLineWriter {
     stdoutWriter = new LogLineWriter({ fd: 1 });
   }
   return stdoutWriter;
+}
+
+/**
+ * Writes a program's own output (a closing summary, a table) to stdout as
+ * `process.stdout.write` would, but in order with the process's log lines: a log line the
+ * writer still holds for a slow reader is not overtaken, and the exit waits for the output.
+ * Held output is not bounded, so this is for a program's final words, not for a stream.
+ */
+export function writeOutput(text: string): void {
+  stdoutLogLines().writeOutput(text);
 }
