@@ -215,14 +215,28 @@ export function requireTool(bin: string, debianPackage: string): string {
 
 /**
  * Seconds `kcat -C` (librdkafka, read_committed) takes to read `topics` to their end, one after
- * another, start-up included: the rate at which anything can read that input here.
+ * another, start-up included: the rate at which anything can read that input here. The broker
+ * holds a fetch that finds nothing new for `fetch.wait.max.ms` (librdkafka's default 500 ms)
+ * before kcat learns it reached the end: that wait, once per topic, would count as reading.
  */
 export function timeKcatRead(kcat: string, broker: string, topics: readonly string[]): number {
   const started = performance.now();
   for (const topic of topics) {
     const read = spawnSync(
       kcat,
-      ['-C', '-b', broker, '-t', topic, '-e', '-q', '-X', 'isolation.level=read_committed'],
+      [
+        '-C',
+        '-b',
+        broker,
+        '-t',
+        topic,
+        '-e',
+        '-q',
+        '-X',
+        'isolation.level=read_committed',
+        '-X',
+        'fetch.wait.max.ms=5',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024 },
     );
     if (read.status !== 0) throw new Error(`kcat -C failed: ${read.stderr.toString()}`);

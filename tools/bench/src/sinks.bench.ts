@@ -23,13 +23,14 @@
  * measured the machine's phase as much as the loaders: psql's rate moved from 129,000 to
  * 201,000 rows/s within ten minutes.
  *
- * Each row prints ours / native as a ratio, and both peak RSS. A last row per database sets the
- * writer beside `kcat -C` reading the same topics: the rate at which anything reads this input
- * here, which a loader reading a local file does not pay.
+ * Each row prints ours / native as a ratio, and both peak RSS. Two more rows per database set
+ * the writer beside reading the same topics and doing nothing else: `kcat -C`, and the
+ * writer's own Kafka client (kafkajs, its fetch size) counting the records in this process.
  *
  *   npx tsx tools/bench/src/sinks.bench.ts [--count 100000] [--rounds 3] [--batch <SINK_WRITER_MAX_BATCH>]
  *     [--pg-copy-connections <SINK_WRITER_PG_COPY_CONNECTIONS>] [--db clickhouse,postgres]
  *     [--flushes-in-flight <SINK_WRITER_FLUSHES_IN_FLIGHT>]
+ *     [--fetch-bytes <SINK_WRITER_FETCH_BYTES_PER_PARTITION>]
  *     [--profile DIR] [--from-sources]
  *
  * The writer runs as its image runs it: compiled and bundled (tools/deploy), with plain node;
@@ -43,6 +44,7 @@ import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadAppSettings, sinkWriterSection } from '@platform/config';
 import { eventTable } from '@platform/contracts';
 import { createKafka, endOffsets, partitionsBehind, silentSink } from '@platform/messaging';
 import {
@@ -80,6 +82,7 @@ const { values } = parseArgs({
     batch: { type: 'string' },
     'pg-copy-connections': { type: 'string' },
     'flushes-in-flight': { type: 'string' },
+    'fetch-bytes': { type: 'string' },
     profile: { type: 'string' },
     db: { type: 'string', default: 'clickhouse,postgres' },
     'from-sources': { type: 'boolean', default: false },
@@ -94,6 +97,8 @@ const batch = values.batch;
 const pgCopyConnections = values['pg-copy-connections'];
 /** SINK_WRITER_FLUSHES_IN_FLIGHT when given; the writer's own default otherwise. */
 const flushesInFlight = values['flushes-in-flight'];
+/** SINK_WRITER_FETCH_BYTES_PER_PARTITION when given; the writer's own default otherwise. */
+const fetchBytes = values['fetch-bytes'];
 
 type Db = 'clickhouse' | 'postgres';
 const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
@@ -135,6 +140,7 @@ async function main(): Promise<void> {
     // The ceiling of any Kafka → database hop here: reading the input, and nothing else.
     const topics = Object.values(summary.topics);
     const kcatSeconds = timeKcatRead(kcat, broker, topics);
+    const clientSeconds = await timeClientRead(prefix, topics, count);
 
     const writer = await serviceEntry('sink-writer', 'main', values['from-sources']);
     const rows: Row[] = [];
@@ -190,6 +196,14 @@ async function main(): Promise<void> {
           peakRss: { ours: middle.peakRss, native: undefined },
         },
         {
+          measure: `Kafka → ${db}, steady state, beside its Kafka client reading alone`,
+          ours: median(steadyRates),
+          native: count / clientSeconds,
+          unit: 'rows/s',
+          note: "native: the writer's kafkajs consumer, with its fetch size, counting the records it reads (read_committed, from its first batch)",
+          peakRss: { ours: middle.peakRss, native: undefined },
+        },
+        {
           measure: `Kafka → ${db}, steady state, time the writer spent in GC pauses`,
           ours: pausePercent(middle.gcPauses, middle.afterFirst.seconds),
           unit: '%',
@@ -203,6 +217,7 @@ async function main(): Promise<void> {
       maxBatch: batch ?? 'default',
       pgCopyConnections: pgCopyConnections ?? 'default',
       flushesInFlight: flushesInFlight ?? 'default',
+      fetchBytesPerPartition: fetchBytes ?? 'default',
       tables,
     });
   } finally {
@@ -213,6 +228,52 @@ async function main(): Promise<void> {
     }
     await deleteTopicsWithPrefix(prefix);
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Seconds the writer's Kafka client (kafkajs with the platform's decoder, read_committed, the
+ * writer's fetch size per partition) takes to read `topics` to their end in this process,
+ * from its first batch, doing nothing with the records but counting them: what the writer's
+ * own work adds to is this.
+ */
+async function timeClientRead(
+  prefix: string,
+  topics: readonly string[],
+  records: number,
+): Promise<number> {
+  const config = await testConfig();
+  const { fetchBytesPerPartition } = loadAppSettings(sinkWriterSection, {
+    SINK_WRITER_FETCH_BYTES_PER_PARTITION: fetchBytes,
+  });
+  const kafka = createKafka(config.kafka, {
+    clientId: 'bench-read',
+    logger: silentSink,
+    logLevel: 'error',
+  });
+  const consumer = kafka.consumer({
+    groupId: `${prefix}_read`,
+    maxBytesPerPartition: fetchBytesPerPartition,
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    let read = 0;
+    let started = 0;
+    await new Promise<void>((done, fail) => {
+      consumer
+        .run({
+          eachBatch: async ({ batch }) => {
+            if (started === 0) started = performance.now();
+            read += batch.messages.length;
+            if (read >= records) done();
+          },
+        })
+        .catch(fail);
+    });
+    return (performance.now() - started) / 1000;
+  } finally {
+    await consumer.disconnect();
   }
 }
 
@@ -256,6 +317,7 @@ async function timeSinkWriter(
         ? {}
         : { SINK_WRITER_PG_COPY_CONNECTIONS: pgCopyConnections }),
       ...(flushesInFlight === undefined ? {} : { SINK_WRITER_FLUSHES_IN_FLIGHT: flushesInFlight }),
+      ...(fetchBytes === undefined ? {} : { SINK_WRITER_FETCH_BYTES_PER_PARTITION: fetchBytes }),
       SINK_WRITER_LAG_INTERVAL_MS: '0',
     },
   });

@@ -13,6 +13,7 @@ describe(loadSinkWriterSettings.name, () => {
       maxBatchBytes: 16 * 1024 * 1024,
       maxWaitMs: 100,
       concurrency: 3,
+      fetchBytesPerPartition: 1024 * 1024,
       flushesInFlight: 2,
       pgCopyConnections: 2,
       fromBeginning: true,

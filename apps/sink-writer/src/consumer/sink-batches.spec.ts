@@ -1,5 +1,10 @@
 import { aggregateTopic, eventTopic, validateDomainModel } from '@platform/contracts';
-import { InMemorySchemaRegistrar, fakeKafkaConsumer, type DeadLetter } from '@platform/messaging';
+import {
+  InMemorySchemaRegistrar,
+  fakeKafkaConsumer,
+  type ConsumerOptions,
+  type DeadLetter,
+} from '@platform/messaging';
 import {
   AvroSerde,
   generateAggregateSchema,
@@ -54,6 +59,7 @@ const settings: SinkBatchSettings = {
   fromBeginning: true,
   concurrency: 1,
   sessionTimeoutMs: 30_000,
+  fetchBytesPerPartition: 1 << 20,
   maxBatch: 100,
   maxBatchBytes: 1_000_000,
   maxWaitMs: 5,
@@ -97,9 +103,15 @@ async function newSinkConsumer(
   };
   const counted: Record<string, number> = {};
   let runs = 0;
+  const consumerOptions: ConsumerOptions[] = [];
   const { consumer, accumulator } = sinkBatches(
     {
-      kafka: { consumer: kafka.consumer },
+      kafka: {
+        consumer: (options) => {
+          consumerOptions.push(options);
+          return kafka.consumer();
+        },
+      },
       registry,
       deadLetters: {
         publish: async (batch) => {
@@ -152,6 +164,7 @@ async function newSinkConsumer(
     deletes,
     letters,
     counted,
+    consumerOptions,
     runs: () => runs,
   };
 }
@@ -177,6 +190,19 @@ describe(sinkBatches.name, () => {
   afterEach(async () => {
     await running?.stop();
     running = undefined;
+  });
+
+  it('reads read_committed with its fetch size and session timeout', async () => {
+    const c = await newSinkConsumer();
+    running = c;
+    expect(c.consumerOptions).toEqual([
+      expect.objectContaining({
+        groupId: 'sink-writer',
+        readUncommitted: false,
+        maxBytesPerPartition: settings.fetchBytesPerPartition,
+        sessionTimeout: settings.sessionTimeoutMs,
+      }),
+    ]);
   });
 
   it('writes a batch of events to their table, then commits past its last offset', async () => {

@@ -28,6 +28,7 @@ export type SinkBatchSettings = Pick<
   | 'fromBeginning'
   | 'concurrency'
   | 'sessionTimeoutMs'
+  | 'fetchBytesPerPartition'
   | 'maxBatch'
   | 'maxBatchBytes'
   | 'maxWaitMs'
@@ -115,7 +116,10 @@ export function sinkBatches(ports: SinkConsumerKafka, options: SinkBatchesOption
       return [...schema.key, ...(schema.timeSeries ? [schema.timeSeries.column] : [])];
     },
     retry: { initialMs: 200, multiplier: 2, maxMs: 5_000 },
-    consumerConfig: { sessionTimeout: settings.sessionTimeoutMs },
+    consumerConfig: {
+      sessionTimeout: settings.sessionTimeoutMs,
+      maxBytesPerPartition: settings.fetchBytesPerPartition,
+    },
     handleBatch: (records) =>
       tracker.run(async () => {
         const failures = await accumulator.submit(records);

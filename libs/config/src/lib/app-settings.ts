@@ -255,6 +255,11 @@ const sinkWriterSchema = z.object({
   /** Partitions handled at once; their records are written together. */
   concurrency: int(1, 64).default(3),
   /**
+   * Bytes a fetch may bring of one partition. Larger fetches mean fewer round trips and
+   * fewer, larger record batches per flush; the fetched responses live until written.
+   */
+  fetchBytesPerPartition: int(64 << 10, 64 << 20).default(1 << 20),
+  /**
    * Flushes of event records written at once: the next is encoded and sent while the
    * databases take the previous one. Aggregate records (ordered by version) are written alone.
    */
@@ -283,6 +288,7 @@ export const sinkWriterSection = {
     maxBatchBytes: 'SINK_WRITER_MAX_BATCH_BYTES',
     maxWaitMs: 'SINK_WRITER_MAX_WAIT_MS',
     concurrency: 'SINK_WRITER_CONCURRENCY',
+    fetchBytesPerPartition: 'SINK_WRITER_FETCH_BYTES_PER_PARTITION',
     flushesInFlight: 'SINK_WRITER_FLUSHES_IN_FLIGHT',
     pgCopyConnections: 'SINK_WRITER_PG_COPY_CONNECTIONS',
     fromBeginning: 'SINK_WRITER_FROM_BEGINNING',
