@@ -60,50 +60,15 @@ export class ByteWriter {
     this.pos = this.buf.writeBigInt64BE(v, this.pos);
   }
 
-  /** A safe integer as a little-endian int64, without a BigInt. */
-  int64LE(v: number): void {
-    this.ensure(8);
-    const hi = Math.floor(v / 4294967296);
-    const lo = v - hi * 4294967296;
-    this.buf.writeUInt32LE(lo, this.pos);
-    this.buf.writeInt32LE(hi, this.pos + 4);
-    this.pos += 8;
-  }
-
-  bigInt64LE(v: bigint): void {
-    this.ensure(8);
-    this.pos = this.buf.writeBigInt64LE(v, this.pos);
-  }
-
   doubleBE(v: number): void {
     this.ensure(8);
     this.pos = this.buf.writeDoubleBE(v, this.pos);
-  }
-
-  doubleLE(v: number): void {
-    this.ensure(8);
-    this.pos = this.buf.writeDoubleLE(v, this.pos);
-  }
-
-  uint16LE(v: number): void {
-    this.ensure(2);
-    this.pos = this.buf.writeUInt16LE(v, this.pos);
   }
 
   bytes(b: Uint8Array): void {
     this.ensure(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
-  }
-
-  /** Unsigned LEB128, as ClickHouse's RowBinary lengths. */
-  varUInt(v: number): void {
-    this.ensure(10);
-    while (v >= 0x80) {
-      this.buf[this.pos++] = (v & 0x7f) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    this.buf[this.pos++] = v;
   }
 
   /** ASCII text (the caller knows every char is < 0x80), one byte per char. */
@@ -166,20 +131,6 @@ export class ByteWriter {
     return true;
   }
 
-  /** UTF-8 text after its byte length as a LEB128 varint (RowBinary `String`). */
-  varUIntPrefixedUtf8(s: string): void {
-    if (s.length < 128 && isAscii(s)) {
-      this.ensure(1 + s.length);
-      this.buf[this.pos++] = s.length;
-      this.ascii(s);
-      return;
-    }
-    const bytes = Buffer.byteLength(s, 'utf8');
-    this.varUInt(bytes);
-    this.ensure(bytes);
-    this.pos += this.buf.write(s, this.pos, bytes, 'utf8');
-  }
-
   /** The bytes written, as buffers that can be streamed in order. */
   finish(): Buffer[] {
     const out = this.chunks;
@@ -205,9 +156,4 @@ export class ByteWriter {
     }
     return this.buf.write(s, at, 'utf8');
   }
-}
-
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
-  return true;
 }
