@@ -82,28 +82,41 @@ export function flattenWindow(
   return { ...rest, window_start: w['start'], window_end: w['end'] };
 }
 
-/** The identity of a row (its key columns) as one comparable string. */
+/**
+ * The identity of a row (its key columns) as one comparable string: equal for equal key
+ * values, different for different ones. Each part is its text with its length before it, a
+ * number its decimal digits, anything else its JSON with its length; no array and no JSON
+ * for the common keys (an event's id and time), which `JSON.stringify` made a fifth of the
+ * write plan's cost.
+ */
 export function rowKey(
   schema: TableSchema,
   value: Readonly<Record<string, unknown>>,
 ): string | undefined {
-  if (schema.key.length === 1) {
-    // One key column holds one type: its value alone is the identity (no array, no JSON).
-    const v = value[schema.key[0] as string];
+  const columns = schema.key;
+  if (columns.length === 1) {
+    // One key column holds one type: its value alone is the identity.
+    const v = value[columns[0] as string];
     if (v === undefined || v === null) return undefined;
-    return typeof v === 'string' ? v : JSON.stringify([keyPart(v)]);
+    return typeof v === 'string' ? v : keyPart(v);
   }
-  const parts: unknown[] = [];
-  for (const column of schema.key) {
-    const v = value[column];
+  let key = '';
+  for (let i = 0; i < columns.length; i++) {
+    const v = value[columns[i] as string];
     if (v === undefined || v === null) return undefined;
-    parts.push(keyPart(v));
+    key += keyPart(v);
   }
-  return JSON.stringify(parts);
+  return key;
 }
 
-function keyPart(v: unknown): unknown {
-  return typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.getTime() : v;
+/** One key value as a self-delimiting part of `rowKey`. */
+function keyPart(v: unknown): string {
+  const part = typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.getTime() : v;
+  if (typeof part === 'string') return `${part.length}:${part}`;
+  // A number's text is digits, '-', '.', 'e', '+', "NaN" or "Infinity": never ';'.
+  if (typeof part === 'number') return `n${part};`;
+  const json = JSON.stringify(part) ?? String(part);
+  return `j${json.length}:${json}`;
 }
 
 /** A key column value as the sinks take it. */
