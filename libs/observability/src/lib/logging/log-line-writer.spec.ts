@@ -86,6 +86,18 @@ describe('LogLineWriter under a reader that falls behind', () => {
     expect(new Set(received).size).toBe(received.length);
   }, 60_000);
 
+  it('reports the lines it dropped shortly before the process exits', async () => {
+    // The burst ends and the process exits long before the reader comes.
+    const result = await burst(['2000', 'exit', String(64 * 1024)], 1_500);
+    expect(result.code).toBe(0);
+    const received = numbered(result);
+    const reports = result.lines.filter((l) => l.event === 'log.lines_dropped');
+    const dropped = reports.reduce((sum, r) => sum + (r.lines ?? 0), 0);
+    expect(dropped).toBeGreaterThan(0);
+    expect(received.length + dropped).toBe(2000);
+    expect(received).toEqual([...received].sort((a, b) => a - b));
+  }, 60_000);
+
   it('writes the lines it holds before the process exits', async () => {
     const result = await burst(['2000', 'exit'], 500);
     expect(result.code).toBe(0);
@@ -107,6 +119,10 @@ describe('LogLineWriter under a reader that falls behind', () => {
     expect(received.length).toBeGreaterThan(0);
     expect(received.length).toBeLessThan(2000);
     expect(received).toEqual([...received].sort((a, b) => a - b));
+    // How many were dropped is said before the output, which stays last.
+    const reports = result.lines.filter((l) => l.event === 'log.lines_dropped');
+    expect(received.length + reports.reduce((sum, r) => sum + (r.lines ?? 0), 0)).toBe(2000);
+    expect(result.lines.at(-2)?.event).toBe('log.lines_dropped');
     expect(result.lines.at(-1)?.summary).toBe(2000);
   }, 60_000);
 });

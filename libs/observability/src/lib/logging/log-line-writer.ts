@@ -22,9 +22,9 @@ const DEFAULT_EXIT_FLUSH_MS = 2_000;
  * while a pipe is full: on a pipe in non-blocking mode it sleeps 100 ms per attempt
  * (`EAGAIN`), on a blocking one it waits in the kernel, so a log collector that falls behind
  * stalls every request. Here, once a write would block, lines are held in memory (up to
- * `maxQueuedBytes`, then dropped and counted) and offered again every `retryMs` in order; the
- * first line after a drop says how many were lost. At exit, held lines get up to
- * `exitFlushMs` to go out.
+ * `maxQueuedBytes`, then dropped and counted) and offered again every `retryMs` in order. How
+ * many were lost is said once the reader has caught up, before the program's output, and at
+ * exit; that line is never dropped. At exit, held lines get up to `exitFlushMs` to go out.
  */
 export class LogLineWriter {
   private readonly fd: number;
@@ -39,7 +39,9 @@ export class LogLineWriter {
   /** The queue index past the last held line of program output (see `writeOutput`). */
   private outputEnd = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** Told how many lines were dropped, once the reader has caught up again. */
+  /** True while `onDropped` writes its line, which the bound does not apply to. */
+  private reportingDrops = false;
+  /** Told how many lines were dropped: once the reader has caught up, before output, at exit. */
   onDropped: ((lines: number) => void) | undefined;
 
   constructor(options: LogLineWriterOptions = {}) {
@@ -60,6 +62,7 @@ export class LogLineWriter {
    * `process.stdout.write` would have.
    */
   writeOutput(text: string): void {
+    this.reportDrops();
     this.writeLine(text, true);
   }
 
@@ -92,6 +95,8 @@ export class LogLineWriter {
   flushSync(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    // A drop shortly before the exit would otherwise never be said.
+    this.reportDrops();
     const deadline = Date.now() + this.exitFlushMs;
     while (!this.writeHeld() && (Date.now() < deadline || this.head < this.outputEnd)) {
       sleepSync(5);
@@ -99,7 +104,7 @@ export class LogLineWriter {
   }
 
   private hold(bytes: Buffer, output: boolean): void {
-    if (!output && this.queuedBytes + bytes.length > this.maxQueuedBytes) {
+    if (!output && !this.reportingDrops && this.queuedBytes + bytes.length > this.maxQueuedBytes) {
       this.droppedLines += 1;
       return;
     }
@@ -115,10 +120,19 @@ export class LogLineWriter {
       this.timer = setTimeout(() => this.retry(), this.retryMs).unref();
       return;
     }
+    this.reportDrops();
+  }
+
+  /** Tells `onDropped` how many lines were dropped since it was last told, if any. */
+  private reportDrops(): void {
     const dropped = this.droppedLines;
-    if (dropped > 0 && this.onDropped !== undefined) {
-      this.droppedLines = 0;
+    if (dropped === 0 || this.onDropped === undefined || this.reportingDrops) return;
+    this.droppedLines = 0;
+    this.reportingDrops = true;
+    try {
       this.onDropped(dropped);
+    } finally {
+      this.reportingDrops = false;
     }
   }
 
