@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   try {
     const { summary } = await runGenerator(prefix, count, registry.url);
     if (!summary.ok || summary.sent !== count) throw new Error('the generator did not send all');
-    // The ceiling of any Kafka → database hop here: reading the input, and nothing else.
+    // Reading the input and nothing else: kcat, and the writer's own Kafka client.
     const topics = Object.values(summary.topics);
     const kcatSeconds = timeKcatRead(kcat, broker, topics);
     const clientSeconds = await timeClientRead(prefix, topics, count);
@@ -234,8 +234,8 @@ async function main(): Promise<void> {
 /**
  * Seconds the writer's Kafka client (kafkajs with the platform's decoder, read_committed, the
  * writer's fetch size per partition) takes to read `topics` to their end in this process,
- * from its first batch, doing nothing with the records but counting them: what the writer's
- * own work adds to is this.
+ * from its first batch, doing nothing with the records but counting them: the writer's own
+ * work comes on top of this.
  */
 async function timeClientRead(
   prefix: string,
