@@ -34,7 +34,7 @@ type Kustomization = {
   replicas?: { name: string }[];
   configMapGenerator?: { name: string; literals?: string[] }[];
   secretGenerator?: { name: string; literals?: string[] }[];
-  patches?: { target?: { kind?: string; name?: string } }[];
+  patches?: { target?: { kind?: string; name?: string }; patch?: string }[];
 };
 
 const APPS = appNames();
@@ -363,6 +363,17 @@ describe.each(['dev', 'prod'])('k8s/overlays/%s', (overlay) => {
       ...(overlayKustomization.secretGenerator ?? []),
     ];
     const names = generated.flatMap((g) => literalNames(g.literals));
+    // And those its JSON patches add to the app's containers (`op: add` of `.../env/-`).
+    for (const { target, patch } of overlayKustomization.patches ?? []) {
+      if (target?.kind !== 'Deployment' || patch === undefined) continue;
+      if (target.name !== undefined && !new RegExp(`^(${target.name})$`).test(app)) continue;
+      const ops = parse(patch) as { op?: string; path?: string; value?: { name?: unknown } }[];
+      for (const op of Array.isArray(ops) ? ops : []) {
+        const name = op.value?.name;
+        if (op.op === 'add' && /\/env\/-$/.test(op.path ?? '') && typeof name === 'string')
+          names.push(name);
+      }
+    }
     expect(names.map((name) => undocumented(app, name)).filter(Boolean)).toEqual([]);
   });
 });
