@@ -44,7 +44,7 @@ import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadAppSettings, sinkWriterSection } from '@platform/config';
+import { loadAppSettings, sinkWriterSection, type PlatformConfig } from '@platform/config';
 import { eventTable } from '@platform/contracts';
 import { createKafka, endOffsets, partitionsBehind, silentSink } from '@platform/messaging';
 import {
@@ -125,8 +125,9 @@ async function main(): Promise<void> {
   const clickhouseClient = requireTool('clickhouse-client', 'clickhouse-client');
   const psql = requireTool('psql', 'postgresql-client');
   const kcat = requireTool('kcat', 'kcat');
-  const broker = (await testConfig()).kafka.brokers[0] as string;
-  const tables = (await testConfig()).model.eventTypes.map((t) => eventTable(t.name));
+  const config = await testConfig();
+  const broker = config.kafka.brokers[0] as string;
+  const tables = config.model.eventTypes.map((t) => eventTable(t.name));
   const prefix = uniqueName('bench_sink');
   const dir = mkdtempSync(join(tmpdir(), 'bench-sink-'));
   const ours = `${prefix}_ours`;
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
     // Reading the input and nothing else: kcat, and the writer's own Kafka client.
     const topics = Object.values(summary.topics);
     const kcatSeconds = timeKcatRead(kcat, broker, topics);
-    const clientSeconds = await timeClientRead(prefix, topics, count);
+    const clientSeconds = await timeClientRead(config.kafka, prefix, topics, count);
 
     const writer = await serviceEntry('sink-writer', 'main', values['from-sources']);
     const rows: Row[] = [];
@@ -238,15 +239,15 @@ async function main(): Promise<void> {
  * work comes on top of this.
  */
 async function timeClientRead(
+  kafkaSettings: PlatformConfig['kafka'],
   prefix: string,
   topics: readonly string[],
   records: number,
 ): Promise<number> {
-  const config = await testConfig();
   const { fetchBytesPerPartition } = loadAppSettings(sinkWriterSection, {
     SINK_WRITER_FETCH_BYTES_PER_PARTITION: fetchBytes,
   });
-  const kafka = createKafka(config.kafka, {
+  const kafka = createKafka(kafkaSettings, {
     clientId: 'bench-read',
     logger: silentSink,
     logLevel: 'error',

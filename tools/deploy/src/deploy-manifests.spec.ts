@@ -124,6 +124,15 @@ function undocumented(app: string, name: string): string | undefined {
   return `${name}: not in apps/${app}/README.md, libs/config or libs/observability`;
 }
 
+/** Whether a kustomization patch's target selects the resource of `kind` named `name`. */
+const selects = (
+  target: { kind?: string; name?: string } | undefined,
+  kind: string,
+  name: string,
+): boolean =>
+  (target?.kind === undefined || target.kind === kind) &&
+  (target?.name === undefined || new RegExp(`^(${target.name})$`).test(name));
+
 const literalNames = (literals: string[] | undefined): string[] =>
   (literals ?? []).map((literal) => literal.slice(0, literal.indexOf('=')));
 
@@ -347,11 +356,8 @@ describe.each(['dev', 'prod'])('k8s/overlays/%s', (overlay) => {
       expect(autoscaled).not.toContain(name);
     }
     for (const { target } of overlayKustomization.patches ?? []) {
-      const matches = docs.filter(
-        (d) =>
-          (target?.kind === undefined || d['kind'] === target.kind) &&
-          (target?.name === undefined ||
-            new RegExp(`^(${target.name})$`).test((d['metadata'] as Doc)['name'] as string)),
+      const matches = docs.filter((d) =>
+        selects(target, d['kind'] as string, (d['metadata'] as Doc)['name'] as string),
       );
       expect(matches.length).toBeGreaterThan(0);
     }
@@ -365,8 +371,7 @@ describe.each(['dev', 'prod'])('k8s/overlays/%s', (overlay) => {
     const names = generated.flatMap((g) => literalNames(g.literals));
     // And those its JSON patches add to the app's containers (`op: add` of `.../env/-`).
     for (const { target, patch } of overlayKustomization.patches ?? []) {
-      if (target?.kind !== 'Deployment' || patch === undefined) continue;
-      if (target.name !== undefined && !new RegExp(`^(${target.name})$`).test(app)) continue;
+      if (patch === undefined || !selects(target, 'Deployment', app)) continue;
       const ops = parse(patch) as { op?: string; path?: string; value?: { name?: unknown } }[];
       for (const op of Array.isArray(ops) ? ops : []) {
         const name = op.value?.name;

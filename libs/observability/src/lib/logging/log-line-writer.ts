@@ -126,7 +126,7 @@ export class LogLineWriter {
   /** Tells `onDropped` how many lines were dropped since it was last told, if any. */
   private reportDrops(): void {
     const dropped = this.droppedLines;
-    if (dropped === 0 || this.onDropped === undefined || this.reportingDrops) return;
+    if (dropped === 0 || this.onDropped === undefined) return;
     this.droppedLines = 0;
     this.reportingDrops = true;
     try {
