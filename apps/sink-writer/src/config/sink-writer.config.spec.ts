@@ -14,7 +14,7 @@ describe(loadSinkWriterSettings.name, () => {
       maxWaitMs: 100,
       concurrency: 3,
       fetchBytesPerPartition: 1024 * 1024,
-      flushesInFlight: 3,
+      flushesInFlight: 2,
       pgCopyConnections: 2,
       fromBeginning: true,
       lagIntervalMs: 2000,

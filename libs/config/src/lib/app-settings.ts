@@ -262,10 +262,8 @@ const sinkWriterSchema = z.object({
   /**
    * Flushes of event records written at once: the next is encoded and sent while the
    * databases take the previous one. Aggregate records (ordered by version) are written alone.
-   * Three: with two, the writer sat idle a third of the time while PostgreSQL took a COPY
-   * (ADR 0013).
    */
-  flushesInFlight: int(1, 4).default(3),
+  flushesInFlight: int(1, 4).default(2),
   /** COPYs a large PostgreSQL write is split into, each on its own connection. */
   pgCopyConnections: int(1, 8).default(2),
   /** Where a group without committed offsets starts. */
