@@ -143,7 +143,14 @@ async function main(): Promise<void> {
     const kcatSeconds = timeKcatRead(kcat, broker, topics);
     const clientSeconds = await timeClientRead(config.kafka, prefix, topics, count);
 
-    const writer = await serviceEntry('sink-writer', 'main', values['from-sources']);
+    const run: WriterRun = {
+      entry: await serviceEntry('sink-writer', 'main', values['from-sources']),
+      registryUrl: registry.url,
+      kafkaSettings: config.kafka,
+      prefix,
+      tables,
+      topics,
+    };
     const rows: Row[] = [];
     for (const db of dbs) {
       const timings: WriterTiming[] = [];
@@ -152,9 +159,7 @@ async function main(): Promise<void> {
         const target = `${ours}_${round}`;
         const nativeTarget = `${native}_${round}`;
         created.push(target, nativeTarget);
-        timings.push(
-          await timeSinkWriter(writer, db, registry.url, prefix, target, tables, topics, round),
-        );
+        timings.push(await timeSinkWriter(run, db, target, round));
         loads.push(
           db === 'clickhouse'
             ? await timeClickHouseClient(clickhouseClient, tables, target, nativeTarget, dir)
@@ -289,27 +294,34 @@ interface WriterTiming {
   readonly gcPauses: GcPauses;
 }
 
+/** What every round of the writer in a run shares. */
+interface WriterRun {
+  readonly entry: string;
+  readonly registryUrl: string;
+  readonly kafkaSettings: PlatformConfig['kafka'];
+  readonly prefix: string;
+  readonly tables: readonly string[];
+  readonly topics: readonly string[];
+}
+
 async function timeSinkWriter(
-  writerEntry: string,
+  run: WriterRun,
   db: Db,
-  registryUrl: string,
-  prefix: string,
   target: string,
-  tables: readonly string[],
-  topics: readonly string[],
   round: number,
 ): Promise<WriterTiming> {
+  const { prefix, tables } = run;
   const groupId = `${prefix}_${db}_${round}`;
   const profiling = profileDir === undefined || round > 0 ? undefined : join(profileDir, db);
   const gc = new GcPauseLog();
   const writer = await startService({
-    entry: writerEntry,
+    entry: run.entry,
     env: {
       ...preloadEnv([cpuProfilePreload(profiling), gc.preload]),
       ...topicEnv(prefix),
       PLATFORM__clickhouse__database: target,
       PLATFORM__postgres__schema: target,
-      PLATFORM__schema_registry__url: registryUrl,
+      PLATFORM__schema_registry__url: run.registryUrl,
       SINK_WRITER_SINKS: db,
       SINK_WRITER_STREAMS: 'events',
       SINK_WRITER_GROUP_ID: groupId,
@@ -322,24 +334,26 @@ async function timeSinkWriter(
       SINK_WRITER_LAG_INTERVAL_MS: '0',
     },
   });
+  const stored = db === 'clickhouse' ? clickHouseRows : postgresRows;
+  let progress: GroupProgress | undefined;
   try {
+    // Connected before the clock starts: the probe's set-up is not the writer's work.
+    progress = await groupProgress(run.kafkaSettings, groupId, run.topics);
+    const { committedToEnd } = progress;
     const started = performance.now();
     if (profiling !== undefined) process.kill(writer.pid, 'SIGUSR2');
-    const stored = db === 'clickhouse' ? clickHouseRows : postgresRows;
     let first: { rows: number; at: number } | undefined;
     // Counting is cheap while the tables are nearly empty: only until the first row shows.
-    const done = await withGroupProgress(groupId, topics, (committedToEnd) =>
-      eventually(
-        async () => {
-          if (first === undefined) {
-            const rows = await stored(target, tables);
-            if (rows > 0) first = { rows, at: performance.now() };
-            return rows >= count;
-          }
-          return committedToEnd();
-        },
-        { timeoutMs: 600_000, intervalMs: 100 },
-      ),
+    const done = await eventually(
+      async () => {
+        if (first === undefined) {
+          const rows = await stored(target, tables);
+          if (rows > 0) first = { rows, at: performance.now() };
+          return rows >= count;
+        }
+        return committedToEnd();
+      },
+      { timeoutMs: 600_000, intervalMs: 100 },
     );
     const ended = performance.now();
     const storedRows = await stored(target, tables);
@@ -359,21 +373,27 @@ async function timeSinkWriter(
       gcPauses: gc.between(first.at, ended),
     };
   } finally {
+    await progress?.close();
     await writer.stop();
   }
 }
 
+interface GroupProgress {
+  /** Whether the group has committed every partition of the topics up to its end. */
+  committedToEnd(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
 /**
- * Runs `fn` with a probe that says whether `groupId` has committed every partition of
- * `topics` up to its end (the topics are full before the writer starts).
+ * A probe of `groupId`'s commits on `topics`. Their ends are read once: the topics are full
+ * before the writer starts.
  */
-async function withGroupProgress<T>(
+async function groupProgress(
+  kafkaSettings: PlatformConfig['kafka'],
   groupId: string,
   topics: readonly string[],
-  fn: (committedToEnd: () => Promise<boolean>) => Promise<T>,
-): Promise<T> {
-  const config = await testConfig();
-  const admin = createKafka(config.kafka, {
+): Promise<GroupProgress> {
+  const admin = createKafka(kafkaSettings, {
     clientId: 'bench-progress',
     logger: silentSink,
     logLevel: 'error',
@@ -381,9 +401,13 @@ async function withGroupProgress<T>(
   await admin.connect();
   try {
     const ends = await endOffsets(admin, topics);
-    return await fn(async () => (await partitionsBehind(admin, groupId, ends)).length === 0);
-  } finally {
+    return {
+      committedToEnd: async () => (await partitionsBehind(admin, groupId, ends)).length === 0,
+      close: () => admin.disconnect(),
+    };
+  } catch (error) {
     await admin.disconnect();
+    throw error;
   }
 }
 
