@@ -121,8 +121,22 @@ export function startProcess(
   entry: string,
   args: readonly string[] = [],
   env: NodeJS.ProcessEnv = {},
+  cgroup?: string,
 ): ChildService {
-  const child = spawn(process.execPath, [...tsArgs(entry), entry, ...args], {
+  const command = [process.execPath, ...tsArgs(entry), entry, ...args];
+  // The shell joins the cgroup, then becomes node (same pid): node starts under its limits.
+  const [file, ...argv] =
+    cgroup === undefined
+      ? command
+      : [
+          '/bin/sh',
+          '-c',
+          'echo $$ > "$1" && shift && exec "$@"',
+          'sh',
+          join(cgroup, 'cgroup.procs'),
+          ...command,
+        ];
+  const child = spawn(file as string, argv, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...TS_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -154,17 +168,23 @@ export interface ServiceOptions {
   /** Path polled until it answers 2xx. Default `/healthz`. */
   readonly healthPath?: string;
   readonly readyTimeoutMs?: number;
+  /**
+   * A cgroup directory the process joins before node starts, so that its limits (a memory
+   * limit, as a container's) apply from the first byte and V8 sizes its heap from them.
+   */
+  readonly cgroup?: string;
 }
 
 /** Starts a service on a free port (`PORT`, `HOST`) and waits until it answers its health path. */
 export async function startService(options: ServiceOptions): Promise<ServiceProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = startProcess(options.entry, options.args, {
-    ...options.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-  });
+  const child = startProcess(
+    options.entry,
+    options.args,
+    { ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+    options.cgroup,
+  );
   let running = true;
   void child.exited.then(() => (running = false));
   const healthUrl = `${url}${options.healthPath ?? '/healthz'}`;

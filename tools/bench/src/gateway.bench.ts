@@ -22,7 +22,11 @@
  * refusals by reason and the CPU of both processes.
  *
  *   npx tsx tools/bench/src/gateway.bench.ts [--seconds 5] [--rounds 3] [--only "batch 1, 256"]
- *     [--profile tmp/prof] [--skip-overload] [--from-sources]
+ *     [--profile tmp/prof] [--skip-overload] [--from-sources] [--memory-limit <MiB>]
+ *
+ * `--memory-limit 512` runs the gateway in a memory cgroup of 512 MiB, its Deployment's limit
+ * (root and cgroups needed): V8 sizes its heap from it as in the pod, and a last row gives the
+ * cgroup's peak over the run and any OOM kill.
  *
  * The gateway runs as its image runs it: compiled and bundled (tools/deploy), with plain node.
  * `--from-sources` runs the TypeScript sources under ts-node instead, as the tests do (ts-node
@@ -63,6 +67,7 @@ import {
   preloadEnv,
   serviceEntry,
 } from './harness';
+import { createMemoryLimit, describeMemoryLimit } from './memory-limit';
 import { processCpuMicros, runOpenLoop, type OpenLoopResult } from './open-loop';
 import { topicSize, withTopicAdmin } from './pipeline-fixture';
 
@@ -74,6 +79,7 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     'skip-overload': { type: 'boolean', default: false },
     'overload-rate': { type: 'string' },
+    'memory-limit': { type: 'string' },
     'from-sources': { type: 'boolean', default: false },
   },
 });
@@ -350,10 +356,18 @@ async function main(): Promise<void> {
     logLevel: 'nothing',
   });
   const gc = new GcPauseLog();
+  const memory =
+    values['memory-limit'] === undefined
+      ? undefined
+      : createMemoryLimit(Number(values['memory-limit']), ns);
   const gateway = await startService({
     entry: await serviceEntry('ingestion-gateway', 'main', values['from-sources']),
     env: { ...env, ...preloadEnv([cpuProfilePreload(profileDir), gc.preload]) },
     healthPath: '/readyz',
+    ...(memory === undefined ? {} : { cgroup: memory.dir }),
+  }).catch((error: unknown) => {
+    memory?.remove();
+    throw error;
   });
   const producer = new EventProducer({
     kafka,
@@ -595,12 +609,22 @@ async function main(): Promise<void> {
         );
       }
     }
+    if (memory !== undefined)
+      rows.push({
+        measure: "the gateway's memory cgroup at its peak, the whole run",
+        ours: (memory.peakBytes() ?? NaN) / 2 ** 20,
+        unit: 'MiB',
+        note: describeMemoryLimit(memory),
+      });
     report('gateway', rows, context);
     if (lost.length > 0) throw new Error(`answered 202 but not in Kafka: ${lost.join('; ')}`);
   } finally {
     await bare?.close();
     await producer.close().catch(() => undefined);
     await gateway.stop(30_000);
+    // A run cut short by the limit says so.
+    if (memory !== undefined && memory.oomKills() > 0) console.error(describeMemoryLimit(memory));
+    memory?.remove();
     await registry.stop();
     const admin = new TopicAdmin(kafka);
     await admin.connect();

@@ -31,7 +31,11 @@
  *     [--pg-copy-connections <SINK_WRITER_PG_COPY_CONNECTIONS>] [--db clickhouse,postgres]
  *     [--flushes-in-flight <SINK_WRITER_FLUSHES_IN_FLIGHT>]
  *     [--fetch-bytes <SINK_WRITER_FETCH_BYTES_PER_PARTITION>]
- *     [--profile DIR] [--from-sources]
+ *     [--memory-limit <MiB>] [--profile DIR] [--from-sources]
+ *
+ * `--memory-limit 512` runs each writer round in a memory cgroup of 512 MiB, the base
+ * Deployment's limit (root and cgroups needed): Node sizes V8's heap from it as in the pod, and
+ * a row gives the cgroup's peak and any OOM kill.
  *
  * The writer runs as its image runs it: compiled and bundled (tools/deploy), with plain node;
  * `--from-sources` runs the TypeScript sources under ts-node instead, as the tests do.
@@ -73,6 +77,7 @@ import {
   preloadEnv,
   serviceEntry,
 } from './harness';
+import { createMemoryLimit, describeMemoryLimit } from './memory-limit';
 import { deleteTopicsWithPrefix, runGenerator, testConfig, topicEnv } from './pipeline-fixture';
 
 const { values } = parseArgs({
@@ -83,6 +88,7 @@ const { values } = parseArgs({
     'pg-copy-connections': { type: 'string' },
     'flushes-in-flight': { type: 'string' },
     'fetch-bytes': { type: 'string' },
+    'memory-limit': { type: 'string' },
     profile: { type: 'string' },
     db: { type: 'string', default: 'clickhouse,postgres' },
     'from-sources': { type: 'boolean', default: false },
@@ -99,6 +105,9 @@ const pgCopyConnections = values['pg-copy-connections'];
 const flushesInFlight = values['flushes-in-flight'];
 /** SINK_WRITER_FETCH_BYTES_PER_PARTITION when given; the writer's own default otherwise. */
 const fetchBytes = values['fetch-bytes'];
+/** MiB: each writer round runs in a memory cgroup of that size, as in its pod (512 in k8s/base). */
+const memoryLimitMiB =
+  values['memory-limit'] === undefined ? undefined : Number(values['memory-limit']);
 
 type Db = 'clickhouse' | 'postgres';
 const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
@@ -209,6 +218,16 @@ async function main(): Promise<void> {
           note: "native: the writer's kafkajs consumer, with its fetch size, counting the records it reads (read_committed, from its first batch)",
           peakRss: { ours: middle.peakRss, native: undefined },
         },
+        ...(middle.memory === undefined
+          ? []
+          : [
+              {
+                measure: `Kafka → ${db}, the writer's memory cgroup at its peak`,
+                ours: (middle.memory.peakBytes ?? NaN) / 2 ** 20,
+                unit: 'MiB',
+                note: `the median round ${middle.memory.description}; the rounds' peaks: ${timings.map((t) => (t.memory?.peakBytes === undefined ? '?' : Math.round(t.memory.peakBytes / 2 ** 20))).join(', ')} MiB`,
+              },
+            ]),
         {
           measure: `Kafka → ${db}, steady state, time the writer spent in GC pauses`,
           ours: pausePercent(middle.gcPauses, middle.afterFirst.seconds),
@@ -224,6 +243,7 @@ async function main(): Promise<void> {
       pgCopyConnections: pgCopyConnections ?? 'default',
       flushesInFlight: flushesInFlight ?? 'default',
       fetchBytesPerPartition: fetchBytes ?? 'default',
+      memoryLimitMiB: memoryLimitMiB ?? 'none',
       tables,
     });
   } finally {
@@ -292,6 +312,8 @@ interface WriterTiming {
   readonly peakRss: number | undefined;
   /** The writer's garbage-collection pauses in the steady state (from the first row stored). */
   readonly gcPauses: GcPauses;
+  /** With `--memory-limit`: its cgroup's peak, bytes, and how the run went under the limit. */
+  readonly memory?: { readonly peakBytes: number | undefined; readonly description: string };
 }
 
 /** What every round of the writer in a run shares. */
@@ -314,8 +336,11 @@ async function timeSinkWriter(
   const groupId = `${prefix}_${db}_${round}`;
   const profiling = profileDir === undefined || round > 0 ? undefined : join(profileDir, db);
   const gc = new GcPauseLog();
+  const memory =
+    memoryLimitMiB === undefined ? undefined : createMemoryLimit(memoryLimitMiB, groupId);
   const writer = await startService({
     entry: run.entry,
+    ...(memory === undefined ? {} : { cgroup: memory.dir }),
     env: {
       ...preloadEnv([cpuProfilePreload(profiling), gc.preload]),
       ...topicEnv(prefix),
@@ -333,7 +358,12 @@ async function timeSinkWriter(
       ...(fetchBytes === undefined ? {} : { SINK_WRITER_FETCH_BYTES_PER_PARTITION: fetchBytes }),
       SINK_WRITER_LAG_INTERVAL_MS: '0',
     },
+  }).catch((error: unknown) => {
+    memory?.remove();
+    throw error;
   });
+  let exited = false;
+  void writer.exited.then(() => (exited = true));
   const stored = db === 'clickhouse' ? clickHouseRows : postgresRows;
   let progress: GroupProgress | undefined;
   try {
@@ -346,6 +376,7 @@ async function timeSinkWriter(
     // Counting is cheap while the tables are nearly empty: only until the first row shows.
     const done = await eventually(
       async () => {
+        if (exited) return true;
         if (first === undefined) {
           const rows = await stored(target, tables);
           if (rows > 0) first = { rows, at: performance.now() };
@@ -364,17 +395,24 @@ async function timeSinkWriter(
       printProfile(`Sink writer (${db})`, profiling, SINK_STAGES);
     }
     if (!done || first === undefined || storedRows !== count) {
-      throw new Error(`the sink writer stored ${storedRows} of ${count} rows\n${writer.output()}`);
+      const how = memory === undefined ? '' : ` (${describeMemoryLimit(memory)})`;
+      throw new Error(
+        `the sink writer ${exited ? 'exited, having stored' : 'stored'} ${storedRows} of ${count} rows${how}\n${writer.output()}`,
+      );
     }
     return {
       fromReady: (ended - started) / 1000,
       afterFirst: { rows: count - first.rows, seconds: (ended - first.at) / 1000 },
       peakRss,
       gcPauses: gc.between(first.at, ended),
+      ...(memory === undefined
+        ? {}
+        : { memory: { peakBytes: memory.peakBytes(), description: describeMemoryLimit(memory) } }),
     };
   } finally {
     await progress?.close();
     await writer.stop();
+    memory?.remove();
   }
 }
 
