@@ -12,6 +12,7 @@ import type { BadRow } from './bad-row';
 import type { ClaimState } from './idempotency-store';
 import {
   EventsService,
+  isoTextOf,
   type EventsDatabase,
   type EventsKafka,
   type ProcessorChains,
@@ -367,5 +368,15 @@ describe(EventsService.name, () => {
       await expect(batch).rejects.toMatchObject({ status: 503 });
       expect(sent).toEqual([]);
     });
+  });
+});
+
+describe('isoTextOf', () => {
+  it('is toISOString, for times within one millisecond and across them', () => {
+    const times = [0, 0, 1, 1, 999, 1_000, 1_796_677_836_348, 1_796_677_836_348, -1, 0];
+    for (const ms of times) {
+      const date = new Date(ms);
+      expect(isoTextOf(date)).toBe(date.toISOString());
+    }
   });
 });
