@@ -83,6 +83,7 @@ export { HealthController } from './lib/health/health.controller';
 // Shutdown
 export { InFlightTracker } from './lib/shutdown/in-flight-tracker';
 export { httpMetrics, installHttpInstrumentation } from './lib/http/http-instrumentation';
+export type { HttpRequestMetrics } from './lib/metrics/http-request-metrics';
 export type { HttpInstrumentationOptions } from './lib/http/http-instrumentation';
 export { DrainService, DEFAULT_DRAIN_TIMEOUT_MS } from './lib/shutdown/drain.service';
 export { installGracefulShutdown } from './lib/shutdown/graceful-shutdown';

@@ -76,7 +76,7 @@ export function fastPathEligible(
 export function installEventsFastPath(server: Server, options: EventsFastPathOptions): void {
   const logger = new Logger('EventsFastPath');
   const { tracker, shedding, auth, events, metrics } = options;
-  const { requests, latency, inFlightGauge } = httpMetrics(metrics);
+  const http = httpMetrics(metrics);
   const tracer = trace.getTracer('ingestion-gateway');
 
   // The `request` listeners installed so far: the fast path runs all but Fastify's.
@@ -239,15 +239,14 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     );
     const ctx = trace.setSpan(parent, span);
     tracker.enter();
-    inFlightGauge.inc();
+    http.enter();
     // One `close` listener for everything counted until the response closes.
     response.once('close', () => {
       shedding.leave(bodyBytes);
       tracker.leave();
-      inFlightGauge.dec();
+      http.leave();
       const status = response.writableFinished ? response.statusCode : 499;
-      requests.inc({ method: 'POST', route, status: String(status) });
-      latency.observe({ method: 'POST', route }, Number(process.hrtime.bigint() - started) / 1e9);
+      http.record('POST', route, status, Number(process.hrtime.bigint() - started) / 1e9);
       if (span.isRecording()) {
         span.setAttribute('http.response.status_code', status);
         if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });

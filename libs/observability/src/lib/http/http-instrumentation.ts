@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PlatformMetrics } from '../metrics/platform-metrics';
+import { httpRequestMetrics, type HttpRequestMetrics } from '../metrics/http-request-metrics';
 import type { InFlightTracker } from '../shutdown/in-flight-tracker';
 
 /** Paths that answer while draining and stay out of the in-flight count. */
@@ -32,7 +33,7 @@ export function installHttpInstrumentation(
   options: HttpInstrumentationOptions,
 ): void {
   const { tracker, metrics } = options;
-  const { requests, latency, inFlightGauge } = httpMetrics(metrics);
+  const http = httpMetrics(metrics);
   const inFlight = new WeakMap<FastifyRequest, InFlight>();
   const path = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '';
 
@@ -47,7 +48,7 @@ export function installHttpInstrumentation(
       return;
     }
     tracker.enter();
-    inFlightGauge.inc();
+    http.enter();
     inFlight.set(request, { started: process.hrtime.bigint() });
     // `onResponse` and `onRequestAbort` both miss a client that hung up after sending its
     // whole body (Node does not mark that request aborted): the response's `close` does not.
@@ -61,11 +62,10 @@ export function installHttpInstrumentation(
     if (entry === undefined) return;
     inFlight.delete(request);
     tracker.leave();
-    inFlightGauge.dec();
+    http.leave();
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = Number(process.hrtime.bigint() - entry.started) / 1e9;
-    requests.inc({ method: request.method, route, status: String(status) });
-    latency.observe({ method: request.method, route }, seconds);
+    http.record(request.method, route, status, seconds);
   };
   fastify.addHook('onResponse', (request, reply, done) => {
     end(request, reply.statusCode);
@@ -78,21 +78,6 @@ export function installHttpInstrumentation(
 }
 
 /** The `platform_http_*` metrics, for any server path that answers requests outside Fastify's hooks too. */
-export function httpMetrics(metrics: HttpInstrumentationOptions['metrics']) {
-  return {
-    requests: metrics.counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests, by method, route and status',
-      labelNames: ['method', 'route', 'status'],
-    }),
-    latency: metrics.histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request latency in seconds, by method and route',
-      labelNames: ['method', 'route'],
-    }),
-    inFlightGauge: metrics.gauge({
-      name: 'http_requests_in_flight',
-      help: 'HTTP requests received and not yet answered (what a drain waits for)',
-    }),
-  };
+export function httpMetrics(metrics: HttpInstrumentationOptions['metrics']): HttpRequestMetrics {
+  return httpRequestMetrics(metrics.registry);
 }
