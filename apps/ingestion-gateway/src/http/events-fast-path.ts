@@ -240,8 +240,10 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
     const ctx = trace.setSpan(parent, span);
     tracker.enter();
     http.enter();
-    // One `close` listener for everything counted until the response closes.
-    response.once('close', () => {
+    // One `close` listener for everything counted until the response closes. `on`, not
+    // `once`: a response closes once, and `once` wraps and then removes its listener, which
+    // with the request's `end` cost about 0.7 µs a request.
+    response.on('close', () => {
       shedding.leave(bodyBytes);
       tracker.leave();
       http.leave();
@@ -262,7 +264,7 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
       // In the request's context: an emitter's callbacks run in the parser's async context,
       // and the produce must carry this request's trace context into the Kafka headers.
       // (`with` in a plain listener: `bind` would build and patch a wrapper per request.)
-      request.once('end', () =>
+      request.on('end', () =>
         contextApi.with(ctx, () => {
           const decoded = utf8Body(
             chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
@@ -307,7 +309,7 @@ export function installEventsFastPath(server: Server, options: EventsFastPathOpt
       return true;
     }
     if (takeFast(request, response, plainLength, bodyBytes)) return true;
-    response.once('close', () => shedding.leave(bodyBytes));
+    response.on('close', () => shedding.leave(bodyBytes));
     return false;
   };
   // Taken before the server's `emit`, which the HTTP instrumentation wraps: for a request it

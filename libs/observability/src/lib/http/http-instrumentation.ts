@@ -52,7 +52,7 @@ export function installHttpInstrumentation(
     inFlight.set(request, { started: process.hrtime.bigint() });
     // `onResponse` and `onRequestAbort` both miss a client that hung up after sending its
     // whole body (Node does not mark that request aborted): the response's `close` does not.
-    reply.raw.once('close', () =>
+    reply.raw.on('close', () =>
       end(request, reply.raw.writableFinished ? reply.raw.statusCode : 499),
     );
     done();

@@ -35,8 +35,9 @@ export function attachRequestLogging(
     const rawUrl = request.url ?? '';
     const query = rawUrl.indexOf('?');
     const url = query === -1 ? rawUrl : rawUrl.slice(0, query);
-    // `close` comes once for every response, sent in full or not: one listener, no flag.
-    response.once('close', () => {
+    // `close` comes once for every response, sent in full or not: one listener, no flag, and
+    // `on` rather than `once`, whose wrapper and removal cost more than this listener's work.
+    response.on('close', () => {
       const aborted = !response.writableFinished;
       const status = response.statusCode;
       const level =
