@@ -46,14 +46,8 @@ function createV2(name: string, bytes: string, limitMiB: number): MemoryLimit {
   writeFileSync(join(dir, 'memory.max'), bytes);
   // As a pod: no swap to spill into past the limit.
   if (existsSync(join(dir, 'memory.swap.max'))) writeFileSync(join(dir, 'memory.swap.max'), '0');
-  return {
-    dir,
-    limitMiB,
-    // `memory.peak` exists from Linux 5.19.
-    peakBytes: () => numberIn(readText(join(dir, 'memory.peak'))),
-    oomKills: () => oomKillsIn(readText(join(dir, 'memory.events')) ?? ''),
-    remove: () => rmdirSync(dir),
-  };
+  // `memory.peak` exists from Linux 5.19.
+  return limitAt(dir, limitMiB, 'memory.peak', 'memory.events');
 }
 
 function createV1(name: string, bytes: string, limitMiB: number): MemoryLimit {
@@ -65,11 +59,16 @@ function createV1(name: string, bytes: string, limitMiB: number): MemoryLimit {
   // Memory and swap together, when the kernel accounts swap: no swap past the limit.
   const memsw = join(dir, 'memory.memsw.limit_in_bytes');
   if (existsSync(memsw)) writeFileSync(memsw, bytes);
+  return limitAt(dir, limitMiB, 'memory.max_usage_in_bytes', 'memory.oom_control');
+}
+
+/** A cgroup's reading, from the files its version keeps its peak and its OOM kills in. */
+function limitAt(dir: string, limitMiB: number, peakFile: string, oomFile: string): MemoryLimit {
   return {
     dir,
     limitMiB,
-    peakBytes: () => numberIn(readText(join(dir, 'memory.max_usage_in_bytes'))),
-    oomKills: () => oomKillsIn(readText(join(dir, 'memory.oom_control')) ?? ''),
+    peakBytes: () => numberIn(readText(join(dir, peakFile))),
+    oomKills: () => oomKillsIn(readText(join(dir, oomFile)) ?? ''),
     remove: () => rmdirSync(dir),
   };
 }

@@ -1,11 +1,10 @@
 import type { Metric, MetricValueWithName, Registry } from 'prom-client';
-
-interface Series {
-  /** Observations per bucket (not cumulative); the last one is `+Inf`. */
-  readonly counts: Float64Array;
-  sum: number;
-  count: number;
-}
+import {
+  histogramSeries,
+  observeInto,
+  pushHistogramValues,
+  type HistogramSeries,
+} from './histogram-series';
 
 /**
  * A histogram over one label whose observations come in batches: the events one produce
@@ -17,7 +16,7 @@ interface Series {
 export class BatchHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, Series>();
+  private readonly series = new Map<string, HistogramSeries>();
 
   constructor(
     readonly name: string,
@@ -33,18 +32,10 @@ export class BatchHistogram {
   observeAll(labelValue: string, values: readonly number[]): void {
     let series = this.series.get(labelValue);
     if (series === undefined) {
-      series = { counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
+      series = histogramSeries(this.bounds);
       this.series.set(labelValue, series);
     }
-    const bounds = this.bounds;
-    for (const value of values) {
-      // The first bucket whose bound holds the value (`le`), as prom-client's.
-      let i = 0;
-      while (i < bounds.length && value > (bounds[i] as number)) i++;
-      (series.counts[i] as number)++;
-      series.sum += value;
-    }
-    series.count += values.length;
+    for (const value of values) observeInto(series, this.bounds, value);
   }
 
   /** What the registry reads at a scrape: prom-client's histogram shape. */
@@ -56,32 +47,8 @@ export class BatchHistogram {
     values: MetricValueWithName<string>[];
   } {
     const values: MetricValueWithName<string>[] = [];
-    for (const [labelValue, { counts, sum, count }] of this.series) {
-      let cumulative = 0;
-      this.bounds.forEach((bound, i) => {
-        cumulative += counts[i] as number;
-        values.push({
-          labels: { le: bound, [this.labelName]: labelValue },
-          value: cumulative,
-          metricName: `${this.name}_bucket`,
-        });
-      });
-      values.push({
-        labels: { le: '+Inf', [this.labelName]: labelValue },
-        value: count,
-        metricName: `${this.name}_bucket`,
-      });
-      values.push({
-        labels: { [this.labelName]: labelValue },
-        value: sum,
-        metricName: `${this.name}_sum`,
-      });
-      values.push({
-        labels: { [this.labelName]: labelValue },
-        value: count,
-        metricName: `${this.name}_count`,
-      });
-    }
+    for (const [labelValue, series] of this.series)
+      pushHistogramValues(values, this.name, this.bounds, { [this.labelName]: labelValue }, series);
     return {
       name: this.name,
       help: this.help,

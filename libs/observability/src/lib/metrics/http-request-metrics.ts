@@ -1,4 +1,10 @@
 import type { Metric, MetricValueWithName, Registry } from 'prom-client';
+import {
+  histogramSeries,
+  observeInto,
+  pushHistogramValues,
+  type HistogramSeries,
+} from './histogram-series';
 import { LATENCY_BUCKETS, METRIC_PREFIX } from './platform-metrics';
 
 export const HTTP_METRIC_NAMES = {
@@ -7,15 +13,10 @@ export const HTTP_METRIC_NAMES = {
   inFlight: `${METRIC_PREFIX}http_requests_in_flight`,
 } as const;
 
-/** One method and route: its answers by status, and its latency buckets. */
+/** One method and route: its answers by status, and its latency. */
 interface RouteSeries {
-  readonly method: string;
-  readonly route: string;
   readonly statuses: Map<number, number>;
-  /** Observations per bucket (not cumulative); the last one is `+Inf`. */
-  readonly counts: Float64Array;
-  sum: number;
-  count: number;
+  readonly latency: HistogramSeries;
 }
 
 type Exposed = {
@@ -36,7 +37,8 @@ type Exposed = {
  */
 export class HttpRequestMetrics {
   private inFlight = 0;
-  private readonly routes = new Map<string, RouteSeries>();
+  /** By method, then route: no key built per request. */
+  private readonly routes = new Map<string, Map<string, RouteSeries>>();
   private readonly bounds = LATENCY_BUCKETS;
 
   constructor(registry: Registry) {
@@ -83,31 +85,25 @@ export class HttpRequestMetrics {
 
   /** A request was answered with `status` (499: the client hung up first) after `seconds`. */
   record(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${route}`;
-    let series = this.routes.get(key);
+    let byRoute = this.routes.get(method);
+    if (byRoute === undefined) this.routes.set(method, (byRoute = new Map()));
+    let series = byRoute.get(route);
     if (series === undefined) {
-      series = {
-        method,
-        route,
-        statuses: new Map(),
-        counts: new Float64Array(this.bounds.length + 1),
-        sum: 0,
-        count: 0,
-      };
-      this.routes.set(key, series);
+      series = { statuses: new Map(), latency: histogramSeries(this.bounds) };
+      byRoute.set(route, series);
     }
     series.statuses.set(status, (series.statuses.get(status) ?? 0) + 1);
-    // The first bucket whose bound holds the value (`le`), as prom-client's.
-    let i = 0;
-    while (i < this.bounds.length && seconds > (this.bounds[i] as number)) i++;
-    (series.counts[i] as number)++;
-    series.sum += seconds;
-    series.count += 1;
+    observeInto(series.latency, this.bounds, seconds);
+  }
+
+  private *series(): Generator<[string, string, RouteSeries]> {
+    for (const [method, byRoute] of this.routes)
+      for (const [route, series] of byRoute) yield [method, route, series];
   }
 
   private requestValues(): MetricValueWithName<string>[] {
     const values: MetricValueWithName<string>[] = [];
-    for (const { method, route, statuses } of this.routes.values())
+    for (const [method, route, { statuses }] of this.series())
       for (const [status, value] of statuses)
         values.push({
           labels: { method, route, status: String(status) },
@@ -118,26 +114,15 @@ export class HttpRequestMetrics {
   }
 
   private latencyValues(): MetricValueWithName<string>[] {
-    const name = HTTP_METRIC_NAMES.latency;
     const values: MetricValueWithName<string>[] = [];
-    for (const { method, route, counts, sum, count } of this.routes.values()) {
-      let cumulative = 0;
-      this.bounds.forEach((bound, i) => {
-        cumulative += counts[i] as number;
-        values.push({
-          labels: { le: bound, method, route },
-          value: cumulative,
-          metricName: `${name}_bucket`,
-        });
-      });
-      values.push({
-        labels: { le: '+Inf', method, route },
-        value: count,
-        metricName: `${name}_bucket`,
-      });
-      values.push({ labels: { method, route }, value: sum, metricName: `${name}_sum` });
-      values.push({ labels: { method, route }, value: count, metricName: `${name}_count` });
-    }
+    for (const [method, route, { latency }] of this.series())
+      pushHistogramValues(
+        values,
+        HTTP_METRIC_NAMES.latency,
+        this.bounds,
+        { method, route },
+        latency,
+      );
     return values;
   }
 
